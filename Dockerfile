@@ -1,0 +1,33 @@
+# certdesk container image.
+#
+#   docker build -t certdesk --build-arg VERSION=$(git describe --tags --always) .
+#   docker run -p 8080:8080 -e DATABASE_URL=postgres://user:pass@host:5432/certdesk certdesk
+#
+# DATABASE_URL must be set: the image holds no PostgreSQL, so the embedded
+# database mode (DATABASE_URL unset) stops at start-up with "postgresql
+# server binaries not found". See docs/operations.md.
+
+# ---- build ----
+FROM golang:1.26-bookworm AS build
+ARG VERSION=dev
+WORKDIR /src
+
+# Modules first, so that this layer is cached until go.mod or go.sum change.
+COPY go.mod go.sum ./
+RUN go mod download
+
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w -X github.com/certdesk/certdesk/internal/app.Version=${VERSION}" \
+      -o /out/certdesk ./cmd/certdesk
+
+# ---- run ----
+# Static, non-root, no shell. Migrations and the OpenAPI document are
+# embedded in the binary.
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/certdesk /certdesk
+ENV CERTDESK_ADDR=0.0.0.0:8080
+EXPOSE 8080
+USER nonroot:nonroot
+ENTRYPOINT ["/certdesk"]
+CMD ["serve"]

@@ -1,0 +1,42 @@
+# certdesk — see README.md. `make run` serves with an embedded PostgreSQL;
+# `make test` installs what the tests need when it is missing, then tests.
+
+GO      ?= go
+BIN     := bin/certdesk
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/certdesk/certdesk/internal/app.Version=$(VERSION)
+# apt-get needs root; use sudo when we are not root and it exists.
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+
+.PHONY: build run test vet fmt deps-postgres clean
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/certdesk
+
+## run: build and serve on 127.0.0.1:8080 with the embedded PostgreSQL in ./data
+run: deps-postgres build
+	./$(BIN) serve
+
+## test: vet and run every test (real PostgreSQL, real River workers) with the race detector
+test: deps-postgres
+	@test -z "$$(gofmt -l cmd internal migrations docs web playbooks 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal migrations docs web playbooks; exit 1; }
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w cmd internal migrations docs web playbooks
+
+## deps-postgres: install PostgreSQL's server binaries from Debian's packages if none are found
+deps-postgres:
+	@if [ -n "$$PG_BINDIR" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "PostgreSQL binaries not found: installing Debian's postgresql package"; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+
+clean:
+	rm -rf bin

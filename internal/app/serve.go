@@ -1,0 +1,178 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/postgres"
+)
+
+func serve(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "serve", "[flags]", "Runs the HTTP API and, unless CERTDESK_WORKERS=false, the background workers.\nWithout DATABASE_URL it runs an embedded PostgreSQL in $CERTDESK_DATA_DIR/postgres.")
+	addr := fs.String("addr", "", "listen address (overrides CERTDESK_ADDR)")
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Addr = *addr
+	}
+	return Serve(ctx, cfg, env, nil)
+}
+
+// Serve runs the service with cfg until ctx is cancelled, then shuts down
+// gracefully: HTTP first (in-flight requests finish), then the workers
+// (running jobs get until the shutdown timeout), then the database. When
+// ready is not nil it receives the listening address once the server
+// accepts connections.
+func Serve(ctx context.Context, cfg config.Config, env Env, ready chan<- string) error {
+	log := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
+	db, closeDB, err := database(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := postgres.Migrate(ctx, db.SQL, log); err != nil {
+		return err
+	}
+	a, err := New(cfg, db, log, time.Now)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (CERTDESK_ADDR): %w", cfg.Addr, err)
+	}
+	if cfg.Workers {
+		if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
+			ln.Close()
+			return fmt.Errorf("start workers: %w", err)
+		}
+	}
+	srv := &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	log.Info("certdesk is serving", "url", url, "workers", cfg.Workers, "version", Version)
+	fmt.Fprintf(env.Stdout, "certdesk %s is serving at %s (stop with Ctrl-C)\n", Version, url)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Error("http shutdown", "err", err)
+	}
+	stopWorkers(shutCtx, a, cfg.Workers, log)
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// stopWorkers stops River: jobs in progress get until ctx's deadline to
+// finish; after that they are cancelled and retried by the next process.
+func stopWorkers(ctx context.Context, a *App, started bool, log *slog.Logger) {
+	if !started {
+		return
+	}
+	if err := a.River.Stop(ctx); err != nil {
+		log.Warn("workers did not stop in time; cancelling running jobs (they will run again)", "err", err)
+		hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.River.StopAndCancel(hard)
+	}
+}
+
+func workerCmd(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "worker", "", "Runs background workers only, against DATABASE_URL (or the embedded database).\nRun as many as needed: they share the job queue in PostgreSQL.")
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
+	db, closeDB, err := database(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := postgres.SchemaCurrent(ctx, db.SQL); err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	cfg.Workers = true
+	a, err := New(cfg, db, log, time.Now)
+	if err != nil {
+		return err
+	}
+	if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	log.Info("certdesk worker running", "concurrency", cfg.WorkerConcurrency)
+	<-ctx.Done()
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	stopWorkers(shutCtx, a, true, log)
+	return nil
+}
+
+func migrate(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "migrate", "up|status", "up: applies River's and certdesk's pending migrations.\nstatus: lists every migration and whether it is applied.")
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || (fs.Arg(0) != "up" && fs.Arg(0) != "status") {
+		fmt.Fprintln(env.Stderr, "certdesk migrate: say 'up' or 'status'")
+		return ErrUsage
+	}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
+	db, closeDB, err := database(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if fs.Arg(0) == "up" {
+		if err := postgres.Migrate(ctx, db.SQL, log); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, "migrations are up to date")
+		return nil
+	}
+	st, err := postgres.Status(ctx, db.SQL)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%-9s %-8s %-8s %s\n", "COMPONENT", "VERSION", "STATE", "NAME")
+	for _, m := range st {
+		state := "pending"
+		if m.Applied {
+			state = "applied"
+		}
+		fmt.Fprintf(env.Stdout, "%-9s %-8d %-8s %s\n", m.Component, m.Version, state, m.Name)
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+// Package config reads certdesk's configuration from environment variables.
+// It is the only package that reads the environment; docs/configuration.md
+// lists every variable with its default.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole runtime configuration.
+type Config struct {
+	// DatabaseURL is a PostgreSQL connection string. Empty means: run the
+	// embedded PostgreSQL in DataDir/postgres.
+	DatabaseURL string
+	// Addr is the HTTP listen address.
+	Addr string
+	// BaseURL is the public URL of the service, used for links in messages.
+	BaseURL string
+	// DataDir holds the embedded database and other local state.
+	DataDir string
+	// LogLevel is the minimum level of log records.
+	LogLevel slog.Level
+	// LogFormat is "text" or "json".
+	LogFormat string
+	// Workers runs River workers in the serve process when true; false gives
+	// an API-only process for scaling out.
+	Workers bool
+	// WorkerConcurrency is the number of jobs worked at once per process.
+	WorkerConcurrency int
+	// JobPollInterval is how often workers poll for new jobs.
+	JobPollInterval time.Duration
+	// DBMaxConns caps the connection pool.
+	DBMaxConns int
+	// MaxBodyBytes limits the size of a JSON request body.
+	MaxBodyBytes int64
+	// RequestTimeout bounds the time of one request.
+	RequestTimeout time.Duration
+	// ShutdownTimeout bounds a graceful shutdown.
+	ShutdownTimeout time.Duration
+	// TrustProxy makes the client address come from X-Forwarded-For.
+	TrustProxy bool
+}
+
+// Var describes one environment variable: its name, default and meaning.
+type Var struct {
+	Name    string
+	Default string
+	Help    string
+}
+
+// Vars lists every variable Load reads, in documentation order.
+var Vars = []Var{
+	{"DATABASE_URL", "", "PostgreSQL URL; empty runs the embedded PostgreSQL in $CERTDESK_DATA_DIR/postgres"},
+	{"CERTDESK_ADDR", "127.0.0.1:8080", "HTTP listen address (host:port)"},
+	{"CERTDESK_BASE_URL", "http://<CERTDESK_ADDR>", "public URL of the service, used in links sent to chat"},
+	{"CERTDESK_DATA_DIR", "./data", "folder for the embedded database and local state"},
+	{"CERTDESK_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"CERTDESK_LOG_FORMAT", "text", "text or json"},
+	{"CERTDESK_WORKERS", "true", "run background job workers in the serve process (false: API only)"},
+	{"CERTDESK_WORKER_CONCURRENCY", "20", "jobs worked at once per process"},
+	{"CERTDESK_JOB_POLL_INTERVAL", "100ms", "how often workers look for new jobs (Go duration)"},
+	{"CERTDESK_DB_MAX_CONNS", "40", "maximum database connections per process"},
+	{"CERTDESK_MAX_BODY_BYTES", "1048576", "largest accepted JSON request body in bytes"},
+	{"CERTDESK_REQUEST_TIMEOUT", "30s", "time limit of one HTTP request"},
+	{"CERTDESK_SHUTDOWN_TIMEOUT", "30s", "time limit of a graceful shutdown"},
+	{"CERTDESK_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (only behind a proxy you run)"},
+}
+
+// Error reports a variable whose value is not acceptable.
+type Error struct {
+	Var    string
+	Value  string
+	Reason string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("config: %s=%q: %s", e.Var, e.Value, e.Reason)
+}
+
+// Load reads the configuration with getenv (os.Getenv in production) and
+// validates it. The error names the first variable that is wrong.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			for _, d := range Vars {
+				if d.Name == name {
+					return d.Default
+				}
+			}
+		}
+		return v
+	}
+	var c Config
+	var err error
+	c.DatabaseURL = get("DATABASE_URL")
+	if c.DatabaseURL != "" {
+		if u, perr := url.Parse(c.DatabaseURL); perr != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return c, &Error{"DATABASE_URL", redact(c.DatabaseURL), "must be a postgres:// or postgresql:// URL"}
+		}
+	}
+	c.Addr = get("CERTDESK_ADDR")
+	if _, port, perr := net.SplitHostPort(c.Addr); perr != nil {
+		return c, &Error{"CERTDESK_ADDR", c.Addr, "must be host:port, e.g. 127.0.0.1:8080"}
+	} else if n, perr := strconv.Atoi(port); perr != nil || n < 0 || n > 65535 {
+		return c, &Error{"CERTDESK_ADDR", c.Addr, "port must be a number from 0 to 65535"}
+	}
+	c.BaseURL = strings.TrimSpace(getenv("CERTDESK_BASE_URL"))
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	if u, perr := url.Parse(c.BaseURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, &Error{"CERTDESK_BASE_URL", c.BaseURL, "must be an absolute http(s) URL"}
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	c.DataDir = get("CERTDESK_DATA_DIR")
+	if c.LogLevel, err = parseLevel(get("CERTDESK_LOG_LEVEL")); err != nil {
+		return c, &Error{"CERTDESK_LOG_LEVEL", get("CERTDESK_LOG_LEVEL"), "must be debug, info, warn or error"}
+	}
+	c.LogFormat = get("CERTDESK_LOG_FORMAT")
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, &Error{"CERTDESK_LOG_FORMAT", c.LogFormat, "must be text or json"}
+	}
+	if c.Workers, err = parseBool("CERTDESK_WORKERS", get("CERTDESK_WORKERS")); err != nil {
+		return c, err
+	}
+	if c.TrustProxy, err = parseBool("CERTDESK_TRUST_PROXY", get("CERTDESK_TRUST_PROXY")); err != nil {
+		return c, err
+	}
+	if c.WorkerConcurrency, err = parseInt("CERTDESK_WORKER_CONCURRENCY", get("CERTDESK_WORKER_CONCURRENCY"), 1, 10000); err != nil {
+		return c, err
+	}
+	if c.DBMaxConns, err = parseInt("CERTDESK_DB_MAX_CONNS", get("CERTDESK_DB_MAX_CONNS"), 4, 10000); err != nil {
+		return c, err
+	}
+	n, err := parseInt("CERTDESK_MAX_BODY_BYTES", get("CERTDESK_MAX_BODY_BYTES"), 1024, 1<<30)
+	if err != nil {
+		return c, err
+	}
+	c.MaxBodyBytes = int64(n)
+	if c.JobPollInterval, err = parseDuration("CERTDESK_JOB_POLL_INTERVAL", get("CERTDESK_JOB_POLL_INTERVAL"), 10*time.Millisecond, time.Minute); err != nil {
+		return c, err
+	}
+	if c.RequestTimeout, err = parseDuration("CERTDESK_REQUEST_TIMEOUT", get("CERTDESK_REQUEST_TIMEOUT"), time.Second, time.Hour); err != nil {
+		return c, err
+	}
+	if c.ShutdownTimeout, err = parseDuration("CERTDESK_SHUTDOWN_TIMEOUT", get("CERTDESK_SHUTDOWN_TIMEOUT"), time.Second, time.Hour); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+func parseBool(name, s string) (bool, error) {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, &Error{name, s, "must be true or false"}
+	}
+	return b, nil
+}
+
+func parseInt(name, s string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, &Error{name, s, fmt.Sprintf("must be a whole number from %d to %d", lo, hi)}
+	}
+	return n, nil
+}
+
+func parseDuration(name, s string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < lo || d > hi {
+		return 0, &Error{name, s, fmt.Sprintf("must be a duration from %s to %s, e.g. 30s", lo, hi)}
+	}
+	return d, nil
+}
+
+// redact hides a password in a URL for error messages.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

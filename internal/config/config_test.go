@@ -1,0 +1,55 @@
+package config
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:8080", c.Addr)
+	require.Equal(t, "http://127.0.0.1:8080", c.BaseURL)
+	require.Equal(t, "./data", c.DataDir)
+	require.Equal(t, "text", c.LogFormat)
+	require.True(t, c.Workers)
+	require.Equal(t, 100*time.Millisecond, c.JobPollInterval)
+	require.Empty(t, c.DatabaseURL)
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, value string }{
+		{"CERTDESK_ADDR", "8080"},
+		{"CERTDESK_ADDR", "host:99999"},
+		{"CERTDESK_LOG_LEVEL", "loud"},
+		{"CERTDESK_LOG_FORMAT", "xml"},
+		{"CERTDESK_WORKERS", "maybe"},
+		{"CERTDESK_DB_MAX_CONNS", "1"},
+		{"CERTDESK_JOB_POLL_INTERVAL", "soon"},
+		{"CERTDESK_BASE_URL", "ftp://x"},
+		{"DATABASE_URL", "mysql://u:secret@h/db"},
+	} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			t.Parallel()
+			_, err := Load(env(map[string]string{tc.name: tc.value}))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.name)
+			require.NotContains(t, err.Error(), "secret", "passwords never appear in errors")
+		})
+	}
+}
+
+func TestEveryVarHasHelp(t *testing.T) {
+	t.Parallel()
+	for _, v := range Vars {
+		require.NotEmpty(t, v.Help, v.Name)
+	}
+}

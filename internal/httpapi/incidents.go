@@ -1,0 +1,174 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/labstack/echo/v4"
+)
+
+// createIncidentRequest is the body of POST /api/v1/incidents.
+type createIncidentRequest struct {
+	Title        string     `json:"title"`
+	Description  string     `json:"description"`
+	ReportingOrg string     `json:"reporting_org"`
+	Stage        string     `json:"stage"`
+	Severity     string     `json:"severity"`
+	TLP          string     `json:"tlp"`
+	DetectedAt   *time.Time `json:"detected_at"`
+}
+
+// incidentResponse is an incident as the API shows it.
+type incidentResponse struct {
+	ID              string     `json:"id"`
+	Reference       string     `json:"reference"`
+	Title           string     `json:"title"`
+	Description     string     `json:"description"`
+	ReportingOrg    string     `json:"reporting_org"`
+	CoordinatingOrg *string    `json:"coordinating_org"`
+	Stage           string     `json:"stage"`
+	Status          string     `json:"status"`
+	Severity        string     `json:"severity"`
+	TLP             string     `json:"tlp"`
+	DetectedAt      *time.Time `json:"detected_at"`
+	ReportedAt      time.Time  `json:"reported_at"`
+	AcknowledgedAt  *time.Time `json:"acknowledged_at"`
+	ClosedAt        *time.Time `json:"closed_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	Version         int64      `json:"version"`
+	Links           links      `json:"links"`
+}
+
+type links map[string]string
+
+func toIncidentResponse(inc *incident.Incident) incidentResponse {
+	r := incidentResponse{
+		ID: inc.ID.String(), Reference: inc.Reference, Title: inc.Title, Description: inc.Description,
+		ReportingOrg: inc.ReportingOrgSlug, Stage: string(inc.Stage), Status: string(inc.Status),
+		Severity: string(inc.Severity), TLP: string(inc.TLP), DetectedAt: inc.DetectedAt, ReportedAt: inc.ReportedAt,
+		AcknowledgedAt: inc.AcknowledgedAt, ClosedAt: inc.ClosedAt, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt,
+		Version: inc.Version,
+		Links: links{
+			"self":     "/api/v1/incidents/" + inc.ID.String(),
+			"timeline": "/api/v1/incidents/" + inc.ID.String() + "/timeline",
+		},
+	}
+	if inc.CoordinatingOrgSlug != "" {
+		s := inc.CoordinatingOrgSlug
+		r.CoordinatingOrg = &s
+	}
+	return r
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 255
+
+func (h *handlers) createIncident(c echo.Context) error {
+	ctx := c.Request().Context()
+	var req createIncidentRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	var idem *incident.IdempotencyKey
+	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
+		if len(key) > maxIdempotencyKey {
+			return &apperr.Error{Code: apperr.Invalid, Message: "the Idempotency-Key header is too long",
+				Fields: []apperr.FieldError{{Field: "Idempotency-Key", Rule: "max_length", Message: "at most 255 characters"}}}
+		}
+		canonical, _ := json.Marshal(req) // the decoded request: formatting differences don't matter
+		sum := sha256.Sum256(canonical)
+		idem = &incident.IdempotencyKey{Caller: callerKey(c), Key: key, RequestHash: hex.EncodeToString(sum[:])}
+	}
+	in := incident.NewIncident{
+		Title: req.Title, Description: req.Description, Stage: incident.Stage(req.Stage),
+		Severity: incident.Severity(req.Severity), TLP: incident.TLP(req.TLP), DetectedAt: req.DetectedAt,
+	}
+	if req.ReportingOrg == "" {
+		return invalidBody("reporting_org", "required", "reporting_org is required")
+	}
+	o, err := h.o.Directory.OrganizationBySlug(ctx, req.ReportingOrg)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return invalidBody("reporting_org", "exists", "no organisation has this slug")
+		}
+		return err
+	}
+	in.ReportingOrgID = o.ID
+	inc, replayed, err := h.o.Incidents.Create(ctx, actorOf(c), in, idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/incidents/"+inc.ID.String())
+	c.Response().Header().Set("ETag", etag(inc.Version))
+	return c.JSON(http.StatusCreated, toIncidentResponse(inc))
+}
+
+func (h *handlers) getIncident(c echo.Context) error {
+	inc, err := h.o.Incidents.Get(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", etag(inc.Version))
+	return c.JSON(http.StatusOK, toIncidentResponse(inc))
+}
+
+// eventResponse is one timeline event.
+type eventResponse struct {
+	ID         int64           `json:"id"`
+	Kind       string          `json:"kind"`
+	Actor      string          `json:"actor"`
+	Data       json.RawMessage `json:"data"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	RecordedAt time.Time       `json:"recorded_at"`
+}
+
+type timelineResponse struct {
+	IncidentID string          `json:"incident_id"`
+	Reference  string          `json:"reference"`
+	Events     []eventResponse `json:"events"`
+	NextCursor *string         `json:"next_cursor"`
+}
+
+func (h *handlers) timeline(c echo.Context) error {
+	limit, err := queryInt(c, "limit", 0)
+	if err != nil {
+		return err
+	}
+	inc, evs, next, err := h.o.Incidents.Timeline(c.Request().Context(), c.Param("id"), incident.Page{After: c.QueryParam("cursor"), Limit: limit})
+	if err != nil {
+		return err
+	}
+	out := timelineResponse{IncidentID: inc.ID.String(), Reference: inc.Reference, Events: make([]eventResponse, len(evs))}
+	for i, ev := range evs {
+		out.Events[i] = eventResponse{ID: ev.ID, Kind: string(ev.Kind), Actor: ev.Actor, Data: ev.Data, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt}
+	}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func queryInt(c echo.Context, name string, def int) (int, error) {
+	s := c.QueryParam(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, &apperr.Error{Code: apperr.Invalid, Message: "invalid query parameter",
+			Fields: []apperr.FieldError{{Field: name, Rule: "integer", Message: name + " must be a non-negative whole number"}}}
+	}
+	return n, nil
+}

@@ -1,0 +1,119 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/labstack/echo/v4"
+)
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type      string         `json:"type"`
+	Title     string         `json:"title"`
+	Status    int            `json:"status"`
+	Detail    string         `json:"detail,omitempty"`
+	Instance  string         `json:"instance,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
+	Errors    []FieldProblem `json:"errors,omitempty"`
+	// Extra members (allowed transitions, current version...) are merged in.
+	Extra map[string]any `json:"-"`
+}
+
+// FieldProblem names one invalid field and the rule it broke.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+// statusOf is the one place that maps application error codes to HTTP status.
+var statusOf = map[apperr.Code]int{
+	apperr.Invalid:      http.StatusUnprocessableEntity,
+	apperr.NotFound:     http.StatusNotFound,
+	apperr.Conflict:     http.StatusConflict,
+	apperr.Precondition: http.StatusPreconditionFailed,
+	apperr.Unauthorized: http.StatusUnauthorized,
+	apperr.Forbidden:    http.StatusForbidden,
+	apperr.RateLimited:  http.StatusTooManyRequests,
+	apperr.Unavailable:  http.StatusServiceUnavailable,
+	apperr.Internal:     http.StatusInternalServerError,
+}
+
+const problemJSON = "application/problem+json"
+
+// errorHandler renders every error as problem+json. Internal errors are
+// logged with the request ID and shown without their text.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := Problem{Instance: c.Request().URL.Path, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &he):
+			p.Status = he.Code
+			p.Title = http.StatusText(he.Code)
+			if m, ok := he.Message.(string); ok && he.Code < 500 {
+				p.Detail = m
+			}
+			if he.Code == http.StatusRequestEntityTooLarge {
+				p.Detail = "the request body is larger than the server accepts"
+			}
+			p.Type = "urn:certdesk:problem:http-" + http.StatusText(he.Code)
+		case errors.Is(err, context.DeadlineExceeded):
+			p.Status, p.Title = http.StatusServiceUnavailable, "Service Unavailable"
+			p.Detail = "the request took too long; try again"
+			p.Type = "urn:certdesk:problem:timeout"
+		default:
+			code := apperr.CodeOf(err)
+			p.Status = statusOf[code]
+			p.Title = http.StatusText(p.Status)
+			p.Type = "urn:certdesk:problem:" + string(code)
+			if ae, ok := apperr.As(err); ok && code != apperr.Internal {
+				p.Detail = ae.Message
+				for _, f := range ae.Fields {
+					p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Rule: f.Rule, Message: f.Message})
+				}
+				p.Extra = ae.Details
+			}
+		}
+		if p.Status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed", "err", err, "request_id", p.RequestID,
+				"method", c.Request().Method, "path", c.Request().URL.Path)
+			if p.Status == http.StatusInternalServerError {
+				p.Detail = "an internal error occurred; it has been logged with the request ID"
+			}
+		}
+		if p.Status == http.StatusUnauthorized {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="certdesk"`)
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(p.Status)
+			return
+		}
+		body := map[string]any{"type": p.Type, "title": p.Title, "status": p.Status}
+		for k, v := range p.Extra {
+			body[k] = v
+		}
+		if p.Detail != "" {
+			body["detail"] = p.Detail
+		}
+		if p.Instance != "" {
+			body["instance"] = p.Instance
+		}
+		if p.RequestID != "" {
+			body["request_id"] = p.RequestID
+		}
+		if len(p.Errors) > 0 {
+			body["errors"] = p.Errors
+		}
+		c.Response().Header().Set(echo.HeaderContentType, problemJSON)
+		c.Response().WriteHeader(p.Status)
+		_ = jsonEncode(c.Response(), body)
+	}
+}

@@ -1,0 +1,135 @@
+// Package httpapi is certdesk's JSON API over HTTP (Echo). Handlers bind
+// and check the shape of requests, call a domain service, and render its
+// result; errors go through one handler that writes RFC 9457 problem+json.
+package httpapi
+
+import (
+	"context"
+	"database/sql"
+	"github.com/certdesk/certdesk/docs"
+	"github.com/certdesk/certdesk/web"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// Options are the dependencies of the API.
+type Options struct {
+	Logger         *slog.Logger
+	Incidents      *incident.Service
+	Directory      Directory
+	Ready          func(ctx context.Context) error // nil error: ready to serve
+	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
+	MaxBodyBytes   int64
+	RequestTimeout time.Duration
+	TrustProxy     bool
+	BaseURL        string
+}
+
+// New returns the Echo server with every route and middleware.
+func New(o Options) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(o.Logger)
+	if o.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	m := newMetrics(o.MetricsDB)
+	e.Use(middleware.RequestID())
+	e.Use(requestLogger(o.Logger))
+	e.Use(m.middleware)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			o.Logger.ErrorContext(c.Request().Context(), "panic", "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
+		ReferrerPolicy:        "same-origin",
+		ContentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+	}))
+	e.Use(limitBody(o.MaxBodyBytes))
+	e.Use(middleware.ContextTimeout(o.RequestTimeout))
+
+	h := &handlers{o: o}
+	e.GET("/healthz", h.healthz)
+	e.GET("/readyz", h.readyz)
+	e.GET("/metrics", m.handler())
+	e.StaticFS("/static", echo.MustSubFS(web.Static, "static"))
+	e.GET("/", func(c echo.Context) error {
+		b, err := web.Static.ReadFile("static/index.html")
+		if err != nil {
+			return err
+		}
+		return c.HTMLBlob(http.StatusOK, b)
+	})
+	e.GET("/api/v1/openapi.yaml", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml", docs.OpenAPI)
+	})
+
+	api := e.Group("/api/v1")
+	api.POST("/incidents", h.createIncident)
+	api.GET("/incidents/:id", h.getIncident)
+	api.GET("/incidents/:id/timeline", h.timeline)
+	return e
+}
+
+// Directory finds organisations by slug.
+type Directory interface {
+	OrganizationBySlug(ctx context.Context, slug string) (*org.Organization, error)
+}
+
+type handlers struct{ o Options }
+
+func (h *handlers) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (h *handlers) readyz(c echo.Context) error {
+	if err := h.o.Ready(c.Request().Context()); err != nil {
+		h.o.Logger.WarnContext(c.Request().Context(), "not ready", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogRoutePath: true,
+		LogRemoteIP: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.String("route", v.RoutePath),
+				slog.Int("status", v.Status), slog.Duration("latency", v.Latency),
+				slog.String("request_id", v.RequestID), slog.String("remote_ip", v.RemoteIP))
+			return nil
+		},
+	})
+}
+
+// limitBody refuses bodies over n bytes with 413: at once when the
+// Content-Length says so, else when reading passes the limit.
+func limitBody(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if req.ContentLength > n {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+			}
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, n)
+			return next(c)
+		}
+	}
+}

@@ -1,0 +1,48 @@
+// Package org holds organisations and their constituency tree.
+package org
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Kind is the kind of an organisation.
+type Kind string
+
+// The organisation kinds. CERTs form the tree; local authorities and
+// operators are its leaves; partners stand outside it.
+const (
+	NationalCERT   Kind = "national_cert"
+	RegionalCERT   Kind = "regional_cert"
+	LocalAuthority Kind = "local_authority"
+	Operator       Kind = "operator"
+	Partner        Kind = "partner"
+)
+
+// Kinds lists every kind, for validation messages.
+var Kinds = []Kind{NationalCERT, RegionalCERT, LocalAuthority, Operator, Partner}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	for _, x := range Kinds {
+		if k == x {
+			return true
+		}
+	}
+	return false
+}
+
+// IsCERT reports whether organisations of kind k have a constituency.
+func (k Kind) IsCERT() bool { return k == NationalCERT || k == RegionalCERT }
+
+// Organization is one organisation of the directory.
+type Organization struct {
+	ID        uuid.UUID
+	Slug      string
+	Name      string
+	Kind      Kind
+	ParentID  *uuid.UUID
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}

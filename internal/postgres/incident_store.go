@@ -1,0 +1,329 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+)
+
+// Store implements the domain stores on PostgreSQL.
+type Store struct {
+	db   *gorm.DB
+	jobs JobInserter
+}
+
+// NewStore returns a Store on db that queues jobs with jobs. jobs may be nil
+// for a read-only store; queuing then fails.
+func NewStore(db *DB, jobs JobInserter) *Store {
+	return &Store{db: db.Gorm, jobs: jobs}
+}
+
+var _ incident.Store = (*Store)(nil)
+
+// incidentRow is the incidents table.
+type incidentRow struct {
+	ID                uuid.UUID
+	Reference         string
+	Title             string
+	Description       string
+	ReportingOrgID    uuid.UUID
+	CoordinatingOrgID *uuid.UUID
+	Stage             string
+	Status            string
+	Severity          string
+	TLP               string `gorm:"column:tlp"`
+	DetectedAt        *time.Time
+	ReportedAt        time.Time
+	AcknowledgedAt    *time.Time
+	ClosedAt          *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	Version           int64
+	// read-only, from joins
+	ReportingOrgSlug    string  `gorm:"->"`
+	CoordinatingOrgSlug *string `gorm:"->"`
+}
+
+func (incidentRow) TableName() string { return "incidents" }
+
+func (r *incidentRow) domain() *incident.Incident {
+	inc := &incident.Incident{
+		ID: r.ID, Reference: r.Reference, Title: r.Title, Description: r.Description,
+		ReportingOrgID: r.ReportingOrgID, CoordinatingOrgID: r.CoordinatingOrgID,
+		Stage: incident.Stage(r.Stage), Status: incident.Status(r.Status),
+		Severity: incident.Severity(r.Severity), TLP: incident.TLP(r.TLP),
+		DetectedAt: utcp(r.DetectedAt), ReportedAt: r.ReportedAt.UTC(), AcknowledgedAt: utcp(r.AcknowledgedAt),
+		ClosedAt: utcp(r.ClosedAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version,
+		ReportingOrgSlug: r.ReportingOrgSlug,
+	}
+	if r.CoordinatingOrgSlug != nil {
+		inc.CoordinatingOrgSlug = *r.CoordinatingOrgSlug
+	}
+	return inc
+}
+
+func utcp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// eventRow is the incident_events table.
+type eventRow struct {
+	ID          int64 `gorm:"->"`
+	IncidentID  uuid.UUID
+	ActorUserID *uuid.UUID
+	Actor       string
+	Kind        string
+	Data        []byte `gorm:"type:jsonb"`
+	OccurredAt  time.Time
+	RecordedAt  time.Time `gorm:"->"`
+}
+
+func (eventRow) TableName() string { return "incident_events" }
+
+// incidentSelect reads incidents with their organisations' slugs.
+const incidentSelect = `SELECT i.*, ro.slug AS reporting_org_slug, co.slug AS coordinating_org_slug
+FROM incidents i
+JOIN organizations ro ON ro.id = i.reporting_org_id
+LEFT JOIN organizations co ON co.id = i.coordinating_org_id`
+
+// Incident implements incident.Store.
+func (s *Store) Incident(ctx context.Context, id uuid.UUID) (*incident.Incident, error) {
+	return s.oneIncident(ctx, s.db, "i.id = ?", id)
+}
+
+// IncidentByReference implements incident.Store.
+func (s *Store) IncidentByReference(ctx context.Context, ref string) (*incident.Incident, error) {
+	return s.oneIncident(ctx, s.db, "i.reference = ?", ref)
+}
+
+func (s *Store) oneIncident(ctx context.Context, db *gorm.DB, where string, arg any) (*incident.Incident, error) {
+	var rows []incidentRow
+	if err := db.WithContext(ctx).Raw(incidentSelect+" WHERE "+where, arg).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "load incident")
+	}
+	if len(rows) == 0 {
+		return nil, apperr.New(apperr.NotFound, "incident %v not found", arg)
+	}
+	return rows[0].domain(), nil
+}
+
+// timelineCursor is the keyset position after the last event of a page.
+type timelineCursor struct {
+	At time.Time `json:"t"`
+	ID int64     `json:"i"`
+}
+
+// Timeline implements incident.Store.
+func (s *Store) Timeline(ctx context.Context, incidentID uuid.UUID, page incident.Page) ([]incident.Event, string, error) {
+	q := s.db.WithContext(ctx).Where("incident_id = ?", incidentID)
+	if page.After != "" {
+		var c timelineCursor
+		if err := decodeCursor(page.After, &c); err != nil {
+			return nil, "", err
+		}
+		q = q.Where("(occurred_at, id) > (?, ?)", c.At, c.ID)
+	}
+	var rows []eventRow
+	if err := q.Order("occurred_at, id").Limit(page.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", translate(err, "load timeline")
+	}
+	next := ""
+	if len(rows) > page.Limit {
+		rows = rows[:page.Limit]
+		last := rows[len(rows)-1]
+		next = encodeCursor(timelineCursor{At: last.OccurredAt, ID: last.ID})
+	}
+	evs := make([]incident.Event, len(rows))
+	for i, r := range rows {
+		evs[i] = incident.Event{
+			ID: r.ID, IncidentID: r.IncidentID, ActorUserID: r.ActorUserID, Actor: r.Actor,
+			Kind: incident.EventKind(r.Kind), Data: r.Data, OccurredAt: r.OccurredAt.UTC(), RecordedAt: r.RecordedAt.UTC(),
+		}
+	}
+	return evs, next, nil
+}
+
+func encodeCursor(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		return &apperr.Error{Code: apperr.Invalid, Message: "the cursor is not valid",
+			Fields: []apperr.FieldError{{Field: "cursor", Rule: "format", Message: "use the next_cursor of the previous page"}}}
+	}
+	return nil
+}
+
+// InTx implements incident.Store.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx incident.Tx) error) error {
+	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		stx, err := SQLTx(gtx)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, &txn{db: gtx, sql: stx, store: s})
+	})
+}
+
+// txn implements incident.Tx on a GORM transaction.
+type txn struct {
+	db    *gorm.DB
+	sql   *sql.Tx
+	store *Store
+}
+
+// SQLTxOf returns the *sql.Tx of a domain transaction handed out by this
+// package, for River calls that must join it (completing a job with its effect).
+func SQLTxOf(tx incident.Tx) (*sql.Tx, error) {
+	t, ok := tx.(*txn)
+	if !ok {
+		return nil, fmt.Errorf("postgres: %T is not a postgres transaction", tx)
+	}
+	return t.sql, nil
+}
+
+func (t *txn) ClaimIdempotencyKey(ctx context.Context, key incident.IdempotencyKey, resourceID uuid.UUID) (uuid.UUID, string, bool, error) {
+	res := t.db.WithContext(ctx).Exec(`INSERT INTO idempotency_keys (caller, key, request_hash, resource_id)
+		VALUES (?, ?, ?, ?) ON CONFLICT (caller, key) DO NOTHING`, key.Caller, key.Key, key.RequestHash, resourceID)
+	if res.Error != nil {
+		return uuid.Nil, "", false, translate(res.Error, "claim idempotency key")
+	}
+	if res.RowsAffected == 1 {
+		return resourceID, key.RequestHash, true, nil
+	}
+	var row struct {
+		ResourceID  uuid.UUID
+		RequestHash string
+	}
+	err := t.db.WithContext(ctx).Raw(`SELECT resource_id, request_hash FROM idempotency_keys WHERE caller = ? AND key = ?`,
+		key.Caller, key.Key).Scan(&row).Error
+	return row.ResourceID, row.RequestHash, false, translate(err, "read idempotency key")
+}
+
+func (t *txn) NextIncidentNumber(ctx context.Context, year int) (int64, error) {
+	var n int64
+	err := t.db.WithContext(ctx).Raw("SELECT certdesk_next_incident_number(?)", year).Scan(&n).Error
+	return n, translate(err, "next incident number")
+}
+
+func (t *txn) InsertIncident(ctx context.Context, inc *incident.Incident) error {
+	row := incidentRow{
+		ID: inc.ID, Reference: inc.Reference, Title: inc.Title, Description: inc.Description,
+		ReportingOrgID: inc.ReportingOrgID, CoordinatingOrgID: inc.CoordinatingOrgID,
+		Stage: string(inc.Stage), Status: string(inc.Status), Severity: string(inc.Severity), TLP: string(inc.TLP),
+		DetectedAt: inc.DetectedAt, ReportedAt: inc.ReportedAt, AcknowledgedAt: inc.AcknowledgedAt, ClosedAt: inc.ClosedAt,
+		CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Version: inc.Version,
+	}
+	err := t.db.WithContext(ctx).Omit("ReportingOrgSlug", "CoordinatingOrgSlug").Create(&row).Error
+	if isConstraint(err, "incidents_reporting_org_id_fkey") {
+		return &apperr.Error{Code: apperr.Invalid, Message: "the reporting organisation does not exist",
+			Fields: []apperr.FieldError{{Field: "reporting_org", Rule: "exists", Message: "no such organisation"}}}
+	}
+	return translate(err, "insert incident")
+}
+
+func (t *txn) LockIncident(ctx context.Context, id uuid.UUID) (*incident.Incident, error) {
+	var rows []incidentRow
+	err := t.db.WithContext(ctx).Raw(`SELECT i.* FROM incidents i WHERE i.id = ? FOR UPDATE`, id).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "lock incident")
+	}
+	if len(rows) == 0 {
+		return nil, apperr.New(apperr.NotFound, "incident %s not found", id)
+	}
+	return rows[0].domain(), nil
+}
+
+func (t *txn) SetCoordinatingOrg(ctx context.Context, id, orgID uuid.UUID, now time.Time) error {
+	err := t.db.WithContext(ctx).Exec(`UPDATE incidents SET coordinating_org_id = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+		orgID, now, id).Error
+	return translate(err, "set coordinating organisation")
+}
+
+func (t *txn) AppendEvent(ctx context.Context, ev *incident.Event) error {
+	data := ev.Data
+	if len(data) == 0 {
+		data = []byte("{}")
+	}
+	var out struct {
+		ID         int64
+		RecordedAt time.Time
+	}
+	err := t.db.WithContext(ctx).Raw(`INSERT INTO incident_events (incident_id, actor_user_id, actor, kind, data, occurred_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id, recorded_at`,
+		ev.IncidentID, ev.ActorUserID, ev.Actor, string(ev.Kind), string(data), ev.OccurredAt).Scan(&out).Error
+	if err != nil {
+		return translate(err, "append event")
+	}
+	ev.ID, ev.RecordedAt = out.ID, out.RecordedAt.UTC()
+	return nil
+}
+
+func (t *txn) Enqueue(ctx context.Context, job incident.Job, opts *incident.JobOpts) error {
+	if t.store.jobs == nil {
+		return apperr.New(apperr.Internal, "no job queue configured")
+	}
+	ro := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	if opts != nil && !opts.ScheduledAt.IsZero() {
+		ro.ScheduledAt = opts.ScheduledAt
+	}
+	if _, err := t.store.jobs.InsertTx(ctx, t.sql, job, ro); err != nil {
+		return translate(err, "queue "+job.Kind())
+	}
+	return nil
+}
+
+// orgRow is the organizations table.
+type orgRow struct {
+	ID        uuid.UUID
+	Slug      string
+	Name      string
+	Kind      string
+	ParentID  *uuid.UUID
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (orgRow) TableName() string { return "organizations" }
+
+func (r orgRow) domain() org.Organization {
+	return org.Organization{ID: r.ID, Slug: r.Slug, Name: r.Name, Kind: org.Kind(r.Kind), ParentID: r.ParentID,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+func (t *txn) OrgChain(ctx context.Context, orgID uuid.UUID) ([]org.Organization, error) {
+	var rows []orgRow
+	err := t.db.WithContext(ctx).Raw(`SELECT o.* FROM org_closure c JOIN organizations o ON o.id = c.ancestor_id
+		WHERE c.descendant_id = ? ORDER BY c.depth`, orgID).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "load organisation chain")
+	}
+	if len(rows) == 0 {
+		return nil, apperr.New(apperr.NotFound, "organisation %s not found", orgID)
+	}
+	out := make([]org.Organization, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}

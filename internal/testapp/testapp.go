@@ -1,0 +1,215 @@
+// Package testapp boots the real certdesk on a throwaway database for a
+// test: real PostgreSQL, real River workers, the real HTTP stack on a
+// loopback port. Every response a test receives through it is validated
+// against docs/openapi.yaml, so the document cannot drift from the code.
+package testapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certdesk/certdesk/docs"
+	"github.com/certdesk/certdesk/internal/app"
+	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/testdb"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+)
+
+// Harness is one running certdesk for one test.
+type Harness struct {
+	t      testing.TB
+	App    *app.App
+	URL    string // base URL of the HTTP server
+	DBURL  string // the test's own database
+	Config config.Config
+	client *http.Client
+}
+
+// Options adjust New.
+type Options struct {
+	// NoWorkers leaves the River client stopped (jobs stay queued).
+	NoWorkers bool
+	// Config changes the default configuration before the app is built.
+	Config func(*config.Config)
+}
+
+// New starts certdesk on a fresh database; everything stops when t ends.
+func New(t testing.TB, opts Options) *Harness {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := testdb.New(t)
+	cfg, err := config.Load(func(string) string { return "" })
+	require.NoError(t, err)
+	cfg.DatabaseURL = dbURL
+	cfg.JobPollInterval = 20 * time.Millisecond
+	cfg.DBMaxConns = 10
+	cfg.Workers = !opts.NoWorkers
+	if opts.Config != nil {
+		opts.Config(&cfg)
+	}
+	log := slog.New(slog.DiscardHandler)
+	db, err := postgres.Open(ctx, dbURL, cfg.DBMaxConns, log)
+	require.NoError(t, err)
+	a, err := app.New(cfg, db, log, time.Now)
+	require.NoError(t, err)
+	srv := httptest.NewServer(a.HTTP)
+	h := &Harness{t: t, App: a, URL: srv.URL, DBURL: dbURL, Config: cfg, client: srv.Client()}
+	if cfg.Workers {
+		require.NoError(t, a.River.Start(ctx))
+	}
+	t.Cleanup(func() {
+		srv.Close()
+		if cfg.Workers {
+			stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			_ = a.River.Stop(stopCtx)
+		}
+		db.Close()
+	})
+	return h
+}
+
+// Org creates an organisation; parent is a slug or "".
+func (h *Harness) Org(slug string, kind org.Kind, parent string) *org.Organization {
+	h.t.Helper()
+	o := &org.Organization{Slug: slug, Name: strings.ToUpper(slug[:1]) + slug[1:], Kind: kind}
+	if parent != "" {
+		p, err := h.App.Store.OrganizationBySlug(context.Background(), parent)
+		require.NoError(h.t, err)
+		o.ParentID = &p.ID
+	}
+	require.NoError(h.t, h.App.Store.CreateOrganization(context.Background(), o))
+	return o
+}
+
+// Response is a received HTTP response, already validated against the
+// OpenAPI document.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	require.NoError(t, json.Unmarshal(r.Body, v), "body: %s", r.Body)
+}
+
+// Map decodes the body as a JSON object.
+func (r *Response) Map(t testing.TB) map[string]any {
+	var m map[string]any
+	r.JSON(t, &m)
+	return m
+}
+
+// Request sends a request. body is sent as is when it is a string or
+// []byte, else encoded as JSON. header holds extra headers in pairs.
+func (h *Harness) Request(method, path string, body any, header ...string) *Response {
+	h.t.Helper()
+	var rd io.Reader
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		var err error
+		raw, err = json.Marshal(b)
+		require.NoError(h.t, err)
+	}
+	if raw != nil {
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, h.URL+path, rd)
+	require.NoError(h.t, err)
+	if raw != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := h.client.Do(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: out}
+	validate(h.t, req, raw, r)
+	return r
+}
+
+var (
+	spec   *openapi3.T
+	router routers.Router
+)
+
+func init() {
+	// kin-openapi decodes problem documents as JSON.
+	openapi3filter.RegisterBodyDecoder("application/problem+json", openapi3filter.JSONBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/plain", openapi3filter.PlainBodyDecoder)
+}
+
+// Spec returns the parsed, validated OpenAPI document.
+func Spec(t testing.TB) (*openapi3.T, routers.Router) {
+	t.Helper()
+	if spec == nil {
+		loader := openapi3.NewLoader()
+		doc, err := loader.LoadFromData(docs.OpenAPI)
+		require.NoError(t, err, "docs/openapi.yaml does not parse")
+		require.NoError(t, doc.Validate(loader.Context), "docs/openapi.yaml is not valid OpenAPI")
+		r, err := gorillamux.NewRouter(doc)
+		require.NoError(t, err)
+		spec, router = doc, r
+	}
+	return spec, router
+}
+
+// validate fails the test when the response (or the route) is not what the
+// OpenAPI document describes.
+func validate(t testing.TB, req *http.Request, reqBody []byte, r *Response) {
+	t.Helper()
+	_, rt := Spec(t)
+	// The router matches on the document's server URL "/": route by path only.
+	vreq := req.Clone(context.Background())
+	vreq.URL.Scheme, vreq.URL.Host, vreq.Host = "", "", ""
+	route, params, err := rt.FindRoute(vreq)
+	require.NoError(t, err, "%s %s is not in docs/openapi.yaml", req.Method, req.URL.Path)
+	if reqBody != nil {
+		vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{ExcludeRequestBody: true, ExcludeRequestQueryParams: true, MultiError: true}}
+	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: r.Status, Header: r.Header,
+		Body: io.NopCloser(bytes.NewReader(r.Body)), Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true},
+	})
+	require.NoError(t, err, "%s %s → %d does not match docs/openapi.yaml; body: %s", req.Method, req.URL.Path, r.Status, r.Body)
+}
+
+// Eventually polls cond every 20 ms until it holds or 10 s pass.
+func (h *Harness) Eventually(cond func() bool, msg string) {
+	h.t.Helper()
+	require.Eventually(h.t, cond, 10*time.Second, 20*time.Millisecond, msg)
+}
+
+// NewID returns a random UUID string.
+func NewID() string { return uuid.NewString() }
