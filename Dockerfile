@@ -22,8 +22,8 @@ RUN CGO_ENABLED=0 go build -trimpath \
       -o /out/certdesk ./cmd/certdesk
 
 # ---- run ----
-# Static, non-root, no shell. Migrations and the OpenAPI document are
-# embedded in the binary.
+# Static, non-root, no shell. Migrations, the OpenAPI document and the web
+# files are embedded in the binary.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/certdesk /certdesk
 ENV CERTDESK_ADDR=0.0.0.0:8080

@@ -13,9 +13,10 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/certdesk
 
-## run: build and serve on 127.0.0.1:8080 with the embedded PostgreSQL in ./data
+## run: build and serve on 127.0.0.1:8080 with the embedded PostgreSQL in ./data,
+## seeding the demo (idempotent) and printing demo API tokens
 run: deps-postgres build
-	./$(BIN) serve
+	./$(BIN) serve --demo
 
 ## test: vet and run every test (real PostgreSQL, real River workers) with the race detector
 test: deps-postgres

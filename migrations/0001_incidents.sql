@@ -74,13 +74,15 @@ CREATE INDEX incident_events_timeline_idx ON incident_events (incident_id, occur
 CREATE FUNCTION incident_events_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'incident_events is append-only (% refused)', TG_OP
+    RAISE EXCEPTION '% is append-only (% refused)', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$;
 -- +goose StatementEnd
 CREATE TRIGGER incident_events_no_update BEFORE UPDATE OR DELETE ON incident_events
     FOR EACH ROW EXECUTE FUNCTION incident_events_append_only();
+CREATE TRIGGER incident_events_no_truncate BEFORE TRUNCATE ON incident_events
+    FOR EACH STATEMENT EXECUTE FUNCTION incident_events_append_only();
 
 -- Incident references (INC-2026-000042) come from one sequence per year.
 -- nextval never blocks and never repeats, so concurrent reports do not queue

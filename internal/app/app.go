@@ -37,6 +37,10 @@ func commands() []command {
 		{"serve", "run the HTTP API, the web UI and the background workers", serve},
 		{"worker", "run background workers only (scale out job processing)", workerCmd},
 		{"migrate", "apply database migrations (up) or list them (status)", migrate},
+		{"org", "manage organisations (create)", orgCmd},
+		{"user", "manage users (create)", userCmd},
+		{"token", "manage API tokens (create)", tokenCmd},
+		{"demo", "seed demo organisations, users and incidents; print demo tokens", demoCmd},
 		{"version", "print the version", func(_ context.Context, env Env, _ []string) error {
 			_, err := fmt.Fprintln(env.Stdout, "certdesk", Version)
 			return err

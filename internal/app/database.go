@@ -22,10 +22,17 @@ const embeddedDatabase = "certdesk"
 func database(ctx context.Context, cfg config.Config, log *slog.Logger) (*postgres.DB, func(), error) {
 	url := cfg.DatabaseURL
 	stop := func() {}
+	var err error
 	if url == "" {
 		dir := filepath.Join(cfg.DataDir, "postgres")
 		log.Info("DATABASE_URL is not set: using the embedded PostgreSQL", "data_dir", dir)
-		cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, Logger: log.With("component", "pgembed")})
+		bin := cfg.PGBinDir
+		if bin == "" {
+			if bin, err = pgembed.FindBinDir(func(string) string { return "" }); err != nil {
+				return nil, nil, err
+			}
+		}
+		cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, BinDir: bin, Logger: log.With("component", "pgembed")})
 		if err != nil {
 			if errors.Is(err, pgembed.ErrNoBinaries) {
 				return nil, nil, err
@@ -49,6 +56,7 @@ func database(ctx context.Context, cfg config.Config, log *slog.Logger) (*postgr
 		return nil, nil, err
 	}
 	return db, func() { db.Close(); stop() }, nil
+
 }
 
 // ensureDatabase creates database name on the server at adminURL if missing.
@@ -69,4 +77,22 @@ func ensureDatabase(ctx context.Context, adminURL, name string) error {
 		return fmt.Errorf("create database %s: %w", name, err)
 	}
 	return nil
+}
+
+// openDatabase is the start of every command that needs the database: the
+// configuration's logger and the open database (embedded or external),
+// migrated first when migrate is true. close releases both.
+func openDatabase(ctx context.Context, cfg config.Config, env Env, migrate bool) (*slog.Logger, *postgres.DB, func(), error) {
+	log := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
+	db, closeDB, err := database(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if migrate {
+		if err := postgres.Migrate(ctx, db.SQL, log); err != nil {
+			closeDB()
+			return nil, nil, nil, err
+		}
+	}
+	return log, db, closeDB, nil
 }

@@ -16,6 +16,7 @@ import (
 func serve(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "serve", "[flags]", "Runs the HTTP API and, unless CERTDESK_WORKERS=false, the background workers.\nWithout DATABASE_URL it runs an embedded PostgreSQL in $CERTDESK_DATA_DIR/postgres.")
 	addr := fs.String("addr", "", "listen address (overrides CERTDESK_ADDR)")
+	demo := fs.Bool("demo", false, "seed the demo data (certdesk demo) before serving; idempotent")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
@@ -26,7 +27,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if *addr != "" {
 		cfg.Addr = *addr
 	}
-	return Serve(ctx, cfg, env, nil)
+	return runServer(ctx, cfg, env, nil, *demo)
 }
 
 // Serve runs the service with cfg until ctx is cancelled, then shuts down
@@ -35,18 +36,26 @@ func serve(ctx context.Context, env Env, args []string) error {
 // ready is not nil it receives the listening address once the server
 // accepts connections.
 func Serve(ctx context.Context, cfg config.Config, env Env, ready chan<- string) error {
-	log := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
-	db, closeDB, err := database(ctx, cfg, log)
+	return runServer(ctx, cfg, env, ready, false)
+}
+
+// runServer is Serve; with demo it seeds the demo (App.SeedDemo) after
+// migrating and before serving.
+func runServer(ctx context.Context, cfg config.Config, env Env, ready chan<- string, demo bool) error {
+	log, db, closeDB, err := openDatabase(ctx, cfg, env, true)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	if err := postgres.Migrate(ctx, db.SQL, log); err != nil {
-		return err
-	}
 	a, err := New(cfg, db, log, time.Now)
 	if err != nil {
 		return err
+	}
+	if demo {
+		if err := a.SeedDemo(ctx, env.Stdout, cfg.BaseURL); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintln(env.Stdout)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -111,8 +120,7 @@ func workerCmd(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
-	db, closeDB, err := database(ctx, cfg, log)
+	log, db, closeDB, err := openDatabase(ctx, cfg, env, false)
 	if err != nil {
 		return err
 	}
@@ -149,8 +157,7 @@ func migrate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
-	db, closeDB, err := database(ctx, cfg, log)
+	log, db, closeDB, err := openDatabase(ctx, cfg, env, false)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,9 @@ import (
 
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/httpapi"
+	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/worker"
 	"github.com/labstack/echo/v4"
@@ -22,6 +24,8 @@ type App struct {
 	Store     *postgres.Store
 	River     *worker.Client
 	Incidents *incident.Service
+	Identity  *identity.Service
+	Orgs      *org.Service
 	HTTP      *echo.Echo
 }
 
@@ -35,15 +39,19 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 		return nil, err
 	}
 	store := postgres.NewStore(db, rc)
-	a := &App{DB: db, Store: store, River: rc, Incidents: incident.NewService(store, now)}
+	a := &App{DB: db, Store: store, River: rc, Incidents: incident.NewService(store, now),
+		Identity: identity.NewService(store, now), Orgs: org.NewService(store)}
 	ws.Incidents = a.Incidents
 	a.HTTP = httpapi.New(httpapi.Options{
-		Logger: log, Incidents: a.Incidents, Directory: store,
+		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Audit: store,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)
 			}
-			return postgres.SchemaCurrent(ctx, db.SQL)
+			if err := postgres.SchemaCurrent(ctx, db.SQL); err != nil {
+				return fmt.Errorf("%w: %w", httpapi.ErrSchemaPending, err)
+			}
+			return nil
 		},
 		MetricsDB: db.SQL, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
 		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL,

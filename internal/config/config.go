@@ -45,6 +45,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// TrustProxy makes the client address come from X-Forwarded-For.
 	TrustProxy bool
+	// PGBinDir holds the PostgreSQL binaries for the embedded database;
+	// empty means: look in /usr/lib/postgresql/*/bin, then on PATH.
+	PGBinDir string
 }
 
 // Var describes one environment variable: its name, default and meaning.
@@ -70,6 +73,7 @@ var Vars = []Var{
 	{"CERTDESK_REQUEST_TIMEOUT", "30s", "time limit of one HTTP request"},
 	{"CERTDESK_SHUTDOWN_TIMEOUT", "30s", "time limit of a graceful shutdown"},
 	{"CERTDESK_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (only behind a proxy you run)"},
+	{"PG_BINDIR", "", "folder with initdb and postgres for the embedded database; empty: /usr/lib/postgresql/*/bin, then PATH"},
 }
 
 // Error reports a variable whose value is not acceptable.
@@ -120,6 +124,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	c.DataDir = get("CERTDESK_DATA_DIR")
+	c.PGBinDir = get("PG_BINDIR")
 	if c.LogLevel, err = parseLevel(get("CERTDESK_LOG_LEVEL")); err != nil {
 		return c, &Error{"CERTDESK_LOG_LEVEL", get("CERTDESK_LOG_LEVEL"), "must be debug, info, warn or error"}
 	}

@@ -1,16 +1,47 @@
 package httpapi
 
 import (
-	"github.com/certdesk/certdesk/internal/incident"
+	"strings"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/identity"
+	"github.com/certdesk/certdesk/internal/org"
 	"github.com/labstack/echo/v4"
 )
 
-// actorOf returns who makes the request, for the timeline.
-func actorOf(c echo.Context) incident.Actor {
-	return incident.Actor{Name: "api"}
+const principalKey = "certdesk.principal"
+
+// authenticate requires a valid bearer token and stores the principal it
+// belongs to. It is the one place where a request gets an identity.
+func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			return identity.ErrUnauthenticated
+		}
+		p, err := h.o.Identity.Authenticate(c.Request().Context(), strings.TrimSpace(token), c.RealIP())
+		if err != nil {
+			return err
+		}
+		c.Set(principalKey, p)
+		return next(c)
+	}
 }
 
-// callerKey scopes idempotency keys to one caller.
+// principal returns who makes the request. Routes without authenticate
+// never call it.
+func principal(c echo.Context) access.Principal {
+	p, _ := c.Get(principalKey).(access.Principal)
+	return p
+}
+
+// orgActor is the principal as the directory service sees it.
+func orgActor(p access.Principal) org.Actor {
+	return org.Actor{UserID: p.UserIDPtr(), Name: p.Name(), OrgID: p.OrgID, OrgKind: p.OrgKind,
+		Admin: p.Can(access.ManageOrgs), System: p.System, RemoteAddr: p.RemoteAddr}
+}
+
+// callerKey scopes idempotency keys to one user.
 func callerKey(c echo.Context) string {
-	return "anonymous"
+	return "user:" + principal(c).UserID.String()
 }

@@ -15,13 +15,12 @@ import (
 
 // createIncidentRequest is the body of POST /api/v1/incidents.
 type createIncidentRequest struct {
-	Title        string     `json:"title"`
-	Description  string     `json:"description"`
-	ReportingOrg string     `json:"reporting_org"`
-	Stage        string     `json:"stage"`
-	Severity     string     `json:"severity"`
-	TLP          string     `json:"tlp"`
-	DetectedAt   *time.Time `json:"detected_at"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	Stage       string     `json:"stage"`
+	Severity    string     `json:"severity"`
+	TLP         string     `json:"tlp"`
+	DetectedAt  *time.Time `json:"detected_at"`
 }
 
 // incidentResponse is an incident as the API shows it.
@@ -92,18 +91,7 @@ func (h *handlers) createIncident(c echo.Context) error {
 		Title: req.Title, Description: req.Description, Stage: incident.Stage(req.Stage),
 		Severity: incident.Severity(req.Severity), TLP: incident.TLP(req.TLP), DetectedAt: req.DetectedAt,
 	}
-	if req.ReportingOrg == "" {
-		return invalidBody("reporting_org", "required", "reporting_org is required")
-	}
-	o, err := h.o.Directory.OrganizationBySlug(ctx, req.ReportingOrg)
-	if err != nil {
-		if apperr.Is(err, apperr.NotFound) {
-			return invalidBody("reporting_org", "exists", "no organisation has this slug")
-		}
-		return err
-	}
-	in.ReportingOrgID = o.ID
-	inc, replayed, err := h.o.Incidents.Create(ctx, actorOf(c), in, idem)
+	inc, replayed, err := h.o.Incidents.Create(ctx, principal(c), in, idem)
 	if err != nil {
 		return err
 	}
@@ -116,7 +104,7 @@ func (h *handlers) createIncident(c echo.Context) error {
 }
 
 func (h *handlers) getIncident(c echo.Context) error {
-	inc, err := h.o.Incidents.Get(c.Request().Context(), c.Param("id"))
+	inc, err := h.o.Incidents.Get(c.Request().Context(), principal(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -146,7 +134,7 @@ func (h *handlers) timeline(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	inc, evs, next, err := h.o.Incidents.Timeline(c.Request().Context(), c.Param("id"), incident.Page{After: c.QueryParam("cursor"), Limit: limit})
+	inc, evs, next, err := h.o.Incidents.Timeline(c.Request().Context(), principal(c), c.Param("id"), incident.Page{After: c.QueryParam("cursor"), Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -171,4 +159,63 @@ func queryInt(c echo.Context, name string, def int) (int, error) {
 			Fields: []apperr.FieldError{{Field: name, Rule: "integer", Message: name + " must be a non-negative whole number"}}}
 	}
 	return n, nil
+}
+
+type shareRequest struct {
+	Org  string `json:"org"`
+	Note string `json:"note"`
+}
+
+func (h *handlers) shareIncident(c echo.Context) error {
+	var req shareRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	inc, err := h.o.Incidents.Share(c.Request().Context(), principal(c), c.Param("id"), req.Org, req.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"incident_id": inc.ID.String(), "org": req.Org, "note": req.Note})
+}
+
+type participantRequest struct {
+	Email string `json:"email"`
+}
+
+func (h *handlers) addParticipant(c echo.Context) error {
+	var req participantRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	inc, err := h.o.Incidents.AddParticipant(c.Request().Context(), principal(c), c.Param("id"), req.Email)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"incident_id": inc.ID.String(), "email": req.Email})
+}
+
+type incidentList struct {
+	Incidents  []incidentResponse `json:"incidents"`
+	NextCursor *string            `json:"next_cursor"`
+}
+
+func (h *handlers) listIncidents(c echo.Context) error {
+	limit, err := queryInt(c, "limit", 0)
+	if err != nil {
+		return err
+	}
+	f := incident.Filter{Status: incident.Status(c.QueryParam("status")), Stage: incident.Stage(c.QueryParam("stage")),
+		Severity: incident.Severity(c.QueryParam("severity")), TLP: incident.TLP(c.QueryParam("tlp"))}
+	incs, next, err := h.o.Incidents.List(c.Request().Context(), principal(c), f, incident.Page{After: c.QueryParam("cursor"), Limit: limit})
+	if err != nil {
+		return err
+	}
+	out := incidentList{Incidents: make([]incidentResponse, len(incs))}
+	for i := range incs {
+		out.Incidents[i] = toIncidentResponse(&incs[i])
+	}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	return c.JSON(http.StatusOK, out)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/certdesk/certdesk/internal/testdb"
@@ -17,17 +18,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// tree seeds national > region > city, and an operator under national.
-func tree(h *testapp.Harness) {
+// tree seeds national > region > city, and an operator under national,
+// each with a reporter; it returns each reporter's token by org slug.
+func tree(h *testapp.Harness) map[string]string {
 	h.Org("national", org.NationalCERT, "")
 	h.Org("region", org.RegionalCERT, "national")
 	h.Org("city", org.LocalAuthority, "region")
 	h.Org("grid", org.Operator, "national")
+	toks := map[string]string{}
+	for _, slug := range []string{"national", "region", "city", "grid"} {
+		_, toks[slug] = h.User(slug, access.Reporter)
+	}
+	return toks
 }
 
-func report(h *testapp.Harness, orgSlug, title string, header ...string) *testapp.Response {
-	return h.Request(http.MethodPost, "/api/v1/incidents", map[string]any{
-		"title": title, "reporting_org": orgSlug, "severity": "high", "tlp": "amber",
+// report files an incident as the reporter of orgSlug.
+func report(h *testapp.Harness, toks map[string]string, orgSlug, title string, header ...string) *testapp.Response {
+	return h.As(toks[orgSlug]).Request(http.MethodPost, "/api/v1/incidents", map[string]any{
+		"title": title, "severity": "high", "tlp": "amber",
 	}, header...)
 }
 
@@ -52,7 +60,8 @@ type timelineBody struct {
 func TestReportIsRoutedToNearestCERT(t *testing.T) {
 	t.Parallel()
 	h := testapp.New(t, testapp.Options{})
-	tree(h)
+	toks := tree(h)
+	h = h.As(toks["national"]) // reads as the national CERT, which sees every AMBER incident
 
 	for _, tc := range []struct{ reporter, coordinator string }{
 		{"city", "region"},   // a city's report goes to its regional CERT
@@ -60,7 +69,7 @@ func TestReportIsRoutedToNearestCERT(t *testing.T) {
 		{"region", "region"}, // a CERT's own incident stays with it
 	} {
 		t.Run(tc.reporter, func(t *testing.T) {
-			r := report(h, tc.reporter, "Ransomware at "+tc.reporter)
+			r := report(h, toks, tc.reporter, "Ransomware at "+tc.reporter)
 			require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 			var inc incidentBody
 			r.JSON(t, &inc)
@@ -95,9 +104,10 @@ func TestReportIsRoutedToNearestCERT(t *testing.T) {
 func TestRouteJobAppliesOnce(t *testing.T) {
 	t.Parallel()
 	h := testapp.New(t, testapp.Options{NoWorkers: true})
-	tree(h)
+	toks := tree(h)
+	h = h.As(toks["national"]) // reads as the national CERT, which sees every AMBER incident
 	var inc incidentBody
-	report(h, "city", "Phishing wave").JSON(t, &inc)
+	report(h, toks, "city", "Phishing wave").JSON(t, &inc)
 	ctx := context.Background()
 	id := mustUUID(t, inc.ID)
 	// The same job delivered twice (a crash after the effect, before River
@@ -116,7 +126,8 @@ func TestRouteJobAppliesOnce(t *testing.T) {
 func TestConcurrentReportsGetUniqueIncreasingReferences(t *testing.T) {
 	t.Parallel()
 	h := testapp.New(t, testapp.Options{NoWorkers: true})
-	tree(h)
+	toks := tree(h)
+	h = h.As(toks["national"]) // reads as the national CERT, which sees every AMBER incident
 	const writers, each = 8, 6
 	refs := make([][]string, writers)
 	var wg sync.WaitGroup
@@ -125,7 +136,7 @@ func TestConcurrentReportsGetUniqueIncreasingReferences(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				r := report(h, "city", fmt.Sprintf("report %d/%d", w, i))
+				r := report(h, toks, "city", fmt.Sprintf("report %d/%d", w, i))
 				if r.Status != http.StatusCreated {
 					t.Errorf("status %d: %s", r.Status, r.Body)
 					return
@@ -163,12 +174,13 @@ func TestConcurrentReportsGetUniqueIncreasingReferences(t *testing.T) {
 func TestIdempotencyKey(t *testing.T) {
 	t.Parallel()
 	h := testapp.New(t, testapp.Options{NoWorkers: true})
-	tree(h)
+	toks := tree(h)
+	h = h.As(toks["national"]) // reads as the national CERT, which sees every AMBER incident
 
 	t.Run("replay returns the first incident and creates nothing", func(t *testing.T) {
-		first := report(h, "city", "Defacement", "Idempotency-Key", "key-1")
+		first := report(h, toks, "city", "Defacement", "Idempotency-Key", "key-1")
 		require.Equal(t, http.StatusCreated, first.Status)
-		again := report(h, "city", "Defacement", "Idempotency-Key", "key-1")
+		again := report(h, toks, "city", "Defacement", "Idempotency-Key", "key-1")
 		require.Equal(t, http.StatusCreated, again.Status)
 		require.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
 		var a, b incidentBody
@@ -179,8 +191,8 @@ func TestIdempotencyKey(t *testing.T) {
 		require.Equal(t, 1, countIncidents(t, h, "Defacement"))
 	})
 	t.Run("same key with another body is a conflict", func(t *testing.T) {
-		require.Equal(t, http.StatusCreated, report(h, "city", "DDoS", "Idempotency-Key", "key-2").Status)
-		r := report(h, "city", "Something else", "Idempotency-Key", "key-2")
+		require.Equal(t, http.StatusCreated, report(h, toks, "city", "DDoS", "Idempotency-Key", "key-2").Status)
+		r := report(h, toks, "city", "Something else", "Idempotency-Key", "key-2")
 		require.Equal(t, http.StatusConflict, r.Status)
 		require.Equal(t, 0, countIncidents(t, h, "Something else"))
 	})
@@ -192,7 +204,7 @@ func TestIdempotencyKey(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				var inc incidentBody
-				report(h, "city", "Data leak", "Idempotency-Key", "key-3").JSON(t, &inc)
+				report(h, toks, "city", "Data leak", "Idempotency-Key", "key-3").JSON(t, &inc)
 				ids[i] = inc.ID
 			}()
 		}
@@ -203,7 +215,7 @@ func TestIdempotencyKey(t *testing.T) {
 		require.Equal(t, 1, countIncidents(t, h, "Data leak"))
 	})
 	t.Run("an overlong key is refused", func(t *testing.T) {
-		r := report(h, "city", "x", "Idempotency-Key", strings.Repeat("k", 256))
+		r := report(h, toks, "city", "x", "Idempotency-Key", strings.Repeat("k", 256))
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status)
 		require.Equal(t, "Idempotency-Key", fieldOf(t, r))
 	})
@@ -228,8 +240,9 @@ func fieldOf(t *testing.T, r *testapp.Response) string {
 func TestBadInputGetsProblems(t *testing.T) {
 	t.Parallel()
 	h := testapp.New(t, testapp.Options{NoWorkers: true})
-	tree(h)
-	big := `{"title":"` + strings.Repeat("a", 2<<20) + `","reporting_org":"city"}`
+	toks := tree(h)
+	h = h.As(toks["national"]) // reads as the national CERT, which sees every AMBER incident
+	big := `{"title":"` + strings.Repeat("a", 2<<20) + `"}`
 	for _, tc := range []struct {
 		name        string
 		body        string
@@ -239,17 +252,17 @@ func TestBadInputGetsProblems(t *testing.T) {
 	}{
 		{"malformed JSON", `{"title": "x",`, "", 422, "body", "json"},
 		{"not an object", `[1,2]`, "", 422, "body", "type"},
-		{"two values", `{"title":"a","reporting_org":"city"} {}`, "", 422, "body", "single_value"},
+		{"two values", `{"title":"a"} {}`, "", 422, "body", "single_value"},
 		{"empty body", ``, "", 422, "body", "required"},
-		{"unknown field", `{"title":"x","reporting_org":"city","owner":"me"}`, "", 422, "owner", "unknown_field"},
-		{"missing title", `{"reporting_org":"city"}`, "", 422, "title", "required"},
-		{"title too long", `{"title":"` + strings.Repeat("t", 201) + `","reporting_org":"city"}`, "", 422, "title", "max_length"},
-		{"wrong type", `{"title":42,"reporting_org":"city"}`, "", 422, "title", "type"},
-		{"unknown severity", `{"title":"x","reporting_org":"city","severity":"apocalyptic"}`, "", 422, "severity", "enum"},
-		{"unknown TLP", `{"title":"x","reporting_org":"city","tlp":"TLP:PURPLE"}`, "", 422, "tlp", "enum"},
-		{"unknown stage", `{"title":"x","reporting_org":"city","stage":"panic"}`, "", 422, "stage", "enum"},
-		{"future detection", `{"title":"x","reporting_org":"city","detected_at":"2999-01-01T00:00:00Z"}`, "", 422, "detected_at", "not_future"},
-		{"unknown organisation", `{"title":"x","reporting_org":"atlantis"}`, "", 422, "reporting_org", "exists"},
+		{"unknown field", `{"title":"x","owner":"me"}`, "", 422, "owner", "unknown_field"},
+		{"missing title", `{}`, "", 422, "title", "required"},
+		{"title too long", `{"title":"` + strings.Repeat("t", 201) + `"}`, "", 422, "title", "max_length"},
+		{"wrong type", `{"title":42}`, "", 422, "title", "type"},
+		{"unknown severity", `{"title":"x","severity":"apocalyptic"}`, "", 422, "severity", "enum"},
+		{"unknown TLP", `{"title":"x","tlp":"TLP:PURPLE"}`, "", 422, "tlp", "enum"},
+		{"unknown stage", `{"title":"x","stage":"panic"}`, "", 422, "stage", "enum"},
+		{"future detection", `{"title":"x","detected_at":"2999-01-01T00:00:00Z"}`, "", 422, "detected_at", "not_future"},
+		{"reporting organisation comes from the caller", `{"title":"x","reporting_org":"atlantis"}`, "", 422, "reporting_org", "unknown_field"},
 		{"oversize body", big, "", 413, "", ""},
 		{"not JSON", `title=x`, "application/x-www-form-urlencoded", 415, "", ""},
 	} {
@@ -258,7 +271,7 @@ func TestBadInputGetsProblems(t *testing.T) {
 			if tc.contentType != "" {
 				hdr = append(hdr, "Content-Type", tc.contentType)
 			}
-			r := h.Request(http.MethodPost, "/api/v1/incidents", tc.body, hdr...)
+			r := h.As(toks["city"]).Request(http.MethodPost, "/api/v1/incidents", tc.body, hdr...)
 			require.Equal(t, tc.status, r.Status, "%s", r.Body)
 			require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
 			p := r.Map(t)
@@ -273,11 +286,18 @@ func TestBadInputGetsProblems(t *testing.T) {
 		})
 	}
 	t.Run("severity error lists the valid values", func(t *testing.T) {
-		r := h.Request(http.MethodPost, "/api/v1/incidents", `{"title":"x","reporting_org":"city","severity":"huge"}`)
+		r := h.As(toks["city"]).Request(http.MethodPost, "/api/v1/incidents", `{"title":"x","severity":"huge"}`)
 		require.Contains(t, string(r.Body), "low, medium, high, critical")
 	})
 	t.Run("nothing was created by bad requests", func(t *testing.T) {
 		require.Equal(t, 0, countIncidents(t, h, "x"))
+	})
+	t.Run("no or bad token is 401", func(t *testing.T) {
+		for _, tok := range []string{"", "cdt_wrong"} {
+			r := h.As(tok).Request(http.MethodGet, "/api/v1/me", nil)
+			require.Equal(t, http.StatusUnauthorized, r.Status)
+			require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+		}
 	})
 	t.Run("unknown incident is 404", func(t *testing.T) {
 		for _, id := range []string{testapp.NewID(), "INC-2026-999999", "not-an-id"} {
@@ -288,7 +308,7 @@ func TestBadInputGetsProblems(t *testing.T) {
 	})
 	t.Run("bad cursor and limit", func(t *testing.T) {
 		var inc incidentBody
-		report(h, "city", "cursor test").JSON(t, &inc)
+		report(h, toks, "city", "cursor test").JSON(t, &inc)
 		r := h.Request(http.MethodGet, "/api/v1/incidents/"+inc.ID+"/timeline?cursor=bm90IGpzb24", nil)
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status)
 		require.Equal(t, "cursor", fieldOf(t, r))
@@ -301,9 +321,10 @@ func TestBadInputGetsProblems(t *testing.T) {
 func TestTimelinePages(t *testing.T) {
 	t.Parallel()
 	h := testapp.New(t, testapp.Options{})
-	tree(h)
+	toks := tree(h)
+	h = h.As(toks["national"]) // reads as the national CERT, which sees every AMBER incident
 	var inc incidentBody
-	report(h, "city", "paged").JSON(t, &inc)
+	report(h, toks, "city", "paged").JSON(t, &inc)
 	h.Eventually(func() bool {
 		var tl timelineBody
 		h.Request(http.MethodGet, "/api/v1/incidents/"+inc.ID+"/timeline", nil).JSON(t, &tl)
@@ -350,8 +371,9 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 func TestMetricsCountRequestsByRoute(t *testing.T) {
 	t.Parallel()
 	h := testapp.New(t, testapp.Options{})
-	tree(h)
-	report(h, "city", "metrics")
+	toks := tree(h)
+	h = h.As(toks["national"]) // reads as the national CERT, which sees every AMBER incident
+	report(h, toks, "city", "metrics")
 	h.Request(http.MethodGet, "/api/v1/incidents/"+testapp.NewID(), nil)
 	h.Eventually(func() bool {
 		body := string(h.Request(http.MethodGet, "/metrics", nil).Body)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/labstack/echo/v4"
@@ -64,7 +65,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			if he.Code == http.StatusRequestEntityTooLarge {
 				p.Detail = "the request body is larger than the server accepts"
 			}
-			p.Type = "urn:certdesk:problem:http-" + http.StatusText(he.Code)
+			p.Type = "urn:certdesk:problem:http-" + strconv.Itoa(he.Code)
 		case errors.Is(err, context.DeadlineExceeded):
 			p.Status, p.Title = http.StatusServiceUnavailable, "Service Unavailable"
 			p.Detail = "the request took too long; try again"

@@ -6,12 +6,15 @@ package httpapi
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"github.com/certdesk/certdesk/docs"
 	"github.com/certdesk/certdesk/web"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/audit"
+	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/labstack/echo/v4"
@@ -22,7 +25,9 @@ import (
 type Options struct {
 	Logger         *slog.Logger
 	Incidents      *incident.Service
-	Directory      Directory
+	Identity       *identity.Service
+	Orgs           *org.Service
+	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
 	MaxBodyBytes   int64
@@ -75,19 +80,40 @@ func New(o Options) *echo.Echo {
 		return c.Blob(http.StatusOK, "application/yaml", docs.OpenAPI)
 	})
 
-	api := e.Group("/api/v1")
+	// Every /api/v1 route but the API description needs a token.
+	api := e.Group("/api/v1", h.authenticate)
+	api.GET("/me", h.me)
+	api.GET("/incidents", h.listIncidents)
 	api.POST("/incidents", h.createIncident)
 	api.GET("/incidents/:id", h.getIncident)
 	api.GET("/incidents/:id/timeline", h.timeline)
+	api.POST("/incidents/:id/shares", h.shareIncident)
+	api.POST("/incidents/:id/participants", h.addParticipant)
+	api.GET("/organizations", h.listOrgs)
+	api.POST("/organizations", h.createOrg)
+	api.GET("/organizations/:slug", h.getOrg)
+	api.PATCH("/organizations/:slug", h.patchOrg)
+	api.GET("/organizations/:slug/constituency", h.constituency)
+	api.GET("/users", h.listUsers)
+	api.POST("/users", h.createUser)
+	api.PATCH("/users/:id", h.patchUser)
+	api.GET("/tokens", h.listTokens)
+	api.POST("/tokens", h.createToken)
+	api.DELETE("/tokens/:id", h.revokeToken)
+	api.GET("/audit", h.auditLog)
 	return e
 }
 
-// Directory finds organisations by slug.
-type Directory interface {
-	OrganizationBySlug(ctx context.Context, slug string) (*org.Organization, error)
+// AuditReader reads the audit log, newest first.
+type AuditReader interface {
+	AuditLog(ctx context.Context, after string, limit int) ([]audit.Entry, string, error)
 }
 
 type handlers struct{ o Options }
+
+// ErrSchemaPending is wrapped by a Ready error that means migrations are
+// pending (as opposed to the database being unreachable).
+var ErrSchemaPending = errors.New("schema pending")
 
 func (h *handlers) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
@@ -95,8 +121,13 @@ func (h *handlers) healthz(c echo.Context) error {
 
 func (h *handlers) readyz(c echo.Context) error {
 	if err := h.o.Ready(c.Request().Context()); err != nil {
+		// The detail (driver errors, host names) goes to the log only.
 		h.o.Logger.WarnContext(c.Request().Context(), "not ready", "err", err)
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		reason := "database unreachable"
+		if errors.Is(err, ErrSchemaPending) {
+			reason = "database migrations pending"
+		}
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -19,6 +19,8 @@ type Incident struct {
 	Description         string
 	ReportingOrgID      uuid.UUID
 	CoordinatingOrgID   *uuid.UUID
+	ReporterUserID      *uuid.UUID
+	AssigneeID          *uuid.UUID
 	Stage               Stage
 	Status              Status
 	Severity            Severity
@@ -39,8 +41,10 @@ type EventKind string
 
 // The timeline event kinds.
 const (
-	EventCreated EventKind = "created"
-	EventRouted  EventKind = "routed"
+	EventCreated          EventKind = "created"
+	EventRouted           EventKind = "routed"
+	EventShared           EventKind = "shared"
+	EventParticipantAdded EventKind = "participant_added"
 )
 
 // Event is one timeline entry. Events are never changed or deleted.
@@ -55,30 +59,21 @@ type Event struct {
 	RecordedAt  time.Time
 }
 
-// Actor is who causes a change.
-type Actor struct {
-	UserID *uuid.UUID
-	Name   string
-}
-
-// System is the actor of changes made by certdesk itself (jobs, policies).
-var System = Actor{Name: "certdesk"}
-
 // Limits on field sizes.
 const (
 	MaxTitle       = 200
 	MaxDescription = 100_000
 )
 
-// NewIncident is the input of Create.
+// NewIncident is the input of Create. The reporting organisation and user
+// are the caller's.
 type NewIncident struct {
-	Title          string
-	Description    string
-	ReportingOrgID uuid.UUID
-	Stage          Stage
-	Severity       Severity
-	TLP            TLP
-	DetectedAt     *time.Time
+	Title       string
+	Description string
+	Stage       Stage
+	Severity    Severity
+	TLP         TLP
+	DetectedAt  *time.Time
 }
 
 // Validate checks the input and names every field that breaks a rule.
@@ -91,8 +86,11 @@ func (n *NewIncident) Validate(now time.Time) error {
 	case l > MaxTitle:
 		fs.Add("title", "max_length", "title must be at most %d characters", MaxTitle)
 	}
-	if !utf8.ValidString(n.Title) || !utf8.ValidString(n.Description) {
-		fs.Add("title", "utf8", "text must be valid UTF-8")
+	if !utf8.ValidString(n.Title) {
+		fs.Add("title", "utf8", "title must be valid UTF-8")
+	}
+	if !utf8.ValidString(n.Description) {
+		fs.Add("description", "utf8", "description must be valid UTF-8")
 	}
 	if utf8.RuneCountInString(n.Description) > MaxDescription {
 		fs.Add("description", "max_length", "description must be at most %d characters", MaxDescription)
@@ -119,9 +117,6 @@ func (n *NewIncident) Validate(now time.Time) error {
 	}
 	if n.DetectedAt != nil && n.DetectedAt.After(now.Add(5*time.Minute)) {
 		fs.Add("detected_at", "not_future", "detected_at must not be in the future")
-	}
-	if n.ReportingOrgID == uuid.Nil {
-		fs.Add("reporting_org", "required", "reporting organisation is required")
 	}
 	return fs.Err()
 }

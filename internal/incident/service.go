@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/google/uuid"
 )
@@ -22,19 +26,23 @@ type JobOpts struct {
 	ScheduledAt time.Time
 }
 
-// Store is the persistence the incident use cases need. Reads that take a
-// viewer apply the visibility rule.
+// Store is the persistence the incident use cases need. Every read takes
+// the principal it reads for and returns only what the visibility rule lets
+// that principal see: an invisible incident is apperr.NotFound.
 type Store interface {
 	// InTx runs fn in one database transaction: everything fn writes,
 	// including queued jobs, commits together or not at all.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
-	// Incident returns one incident by ID. Not found: apperr.NotFound.
-	Incident(ctx context.Context, id uuid.UUID) (*Incident, error)
+	// Incident returns one incident by ID.
+	Incident(ctx context.Context, p access.Principal, id uuid.UUID) (*Incident, error)
 	// IncidentByReference returns one incident by reference.
-	IncidentByReference(ctx context.Context, ref string) (*Incident, error)
+	IncidentByReference(ctx context.Context, p access.Principal, ref string) (*Incident, error)
+	// List returns a page of the incidents p may see that match f, newest
+	// first, and the cursor of the next page ("" on the last page).
+	List(ctx context.Context, p access.Principal, f Filter, page Page) (incidents []Incident, next string, err error)
 	// Timeline returns a page of an incident's events in time order and the
 	// cursor of the next page ("" on the last page).
-	Timeline(ctx context.Context, incidentID uuid.UUID, page Page) (events []Event, next string, err error)
+	Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, page Page) (events []Event, next string, err error)
 }
 
 // Tx is what a use case may do inside a transaction.
@@ -47,8 +55,9 @@ type Tx interface {
 	NextIncidentNumber(ctx context.Context, year int) (int64, error)
 	// InsertIncident inserts a new incident.
 	InsertIncident(ctx context.Context, inc *Incident) error
-	// LockIncident reads an incident and locks it until the end of the transaction.
-	LockIncident(ctx context.Context, id uuid.UUID) (*Incident, error)
+	// LockIncident reads an incident p may see (by UUID or reference) and
+	// locks it until the end of the transaction.
+	LockIncident(ctx context.Context, p access.Principal, idOrRef string) (*Incident, error)
 	// SetCoordinatingOrg sets the coordinating organisation and bumps the version.
 	SetCoordinatingOrg(ctx context.Context, id, orgID uuid.UUID, now time.Time) error
 	// AppendEvent adds a timeline event; it fills ID and RecordedAt.
@@ -57,6 +66,16 @@ type Tx interface {
 	Enqueue(ctx context.Context, job Job, opts *JobOpts) error
 	// OrgChain returns the organisation and its ancestors, nearest first.
 	OrgChain(ctx context.Context, orgID uuid.UUID) ([]org.Organization, error)
+	// OrgBySlug finds an organisation.
+	OrgBySlug(ctx context.Context, slug string) (*org.Organization, error)
+	// UserIDByEmail finds a user.
+	UserIDByEmail(ctx context.Context, email string) (uuid.UUID, error)
+	// InsertParticipant names a user as a participant; false if already one.
+	InsertParticipant(ctx context.Context, incidentID, userID uuid.UUID, addedBy *uuid.UUID) (bool, error)
+	// InsertShare shares the incident with an organisation; false if already shared.
+	InsertShare(ctx context.Context, incidentID, orgID uuid.UUID, kind, note string, by *uuid.UUID) (bool, error)
+	// Audit writes an audit log entry.
+	Audit(ctx context.Context, e audit.Entry) error
 }
 
 // IdempotencyKey identifies a client's retry of the same POST.
@@ -94,30 +113,35 @@ func NewService(store Store, now func() time.Time) *Service {
 	return &Service{store: store, now: now}
 }
 
-// Create records a new incident, its "created" timeline event and its
-// routing job in one transaction. With an idempotency key that was used
-// before, it creates nothing and returns the first incident with
-// replayed=true; with the same key and another request it fails with
-// apperr.Conflict.
-func (s *Service) Create(ctx context.Context, actor Actor, in NewIncident, idem *IdempotencyKey) (inc *Incident, replayed bool, err error) {
+// Create records a new incident reported by p's organisation, its "created"
+// timeline event, p as its first participant, and its routing job, in one
+// transaction. With an idempotency key that was used before, it creates
+// nothing and returns the first incident with replayed=true; with the same
+// key and another request it fails with apperr.Conflict.
+func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident, idem *IdempotencyKey) (inc *Incident, replayed bool, err error) {
+	if err := p.Require(access.CreateIncident); err != nil {
+		return nil, false, err
+	}
 	now := s.now().UTC()
 	if err := in.Validate(now); err != nil {
 		return nil, false, err
 	}
 	inc = &Incident{
-		ID:             uuid.New(),
-		Title:          in.Title,
-		Description:    in.Description,
-		ReportingOrgID: in.ReportingOrgID,
-		Stage:          in.Stage,
-		Status:         Open,
-		Severity:       in.Severity,
-		TLP:            in.TLP,
-		DetectedAt:     in.DetectedAt,
-		ReportedAt:     now,
-		CreatedAt:      now,
-		UpdatedAt:      now,
-		Version:        1,
+		ID:               uuid.New(),
+		Title:            in.Title,
+		Description:      in.Description,
+		ReportingOrgID:   p.OrgID,
+		ReporterUserID:   p.UserIDPtr(),
+		Stage:            in.Stage,
+		Status:           Open,
+		Severity:         in.Severity,
+		TLP:              in.TLP,
+		DetectedAt:       in.DetectedAt,
+		ReportedAt:       now,
+		CreatedAt:        now,
+		UpdatedAt:        now,
+		Version:          1,
+		ReportingOrgSlug: p.OrgSlug,
 	}
 	var firstID uuid.UUID
 	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -143,14 +167,16 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewIncident, idem 
 		if err := tx.InsertIncident(ctx, inc); err != nil {
 			return err
 		}
+		if inc.ReporterUserID != nil {
+			if _, err := tx.InsertParticipant(ctx, inc.ID, *inc.ReporterUserID, inc.ReporterUserID); err != nil {
+				return err
+			}
+		}
 		if err := tx.AppendEvent(ctx, &Event{
-			IncidentID:  inc.ID,
-			ActorUserID: actor.UserID,
-			Actor:       actor.Name,
-			Kind:        EventCreated,
+			IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: EventCreated,
 			Data: mustJSON(map[string]any{
 				"reference": inc.Reference, "title": inc.Title, "stage": inc.Stage,
-				"severity": inc.Severity, "tlp": inc.TLP,
+				"severity": inc.Severity, "tlp": inc.TLP, "reporting_org": p.OrgSlug,
 			}),
 			OccurredAt: now,
 		}); err != nil {
@@ -162,11 +188,12 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewIncident, idem 
 		return nil, false, err
 	}
 	if firstID != uuid.Nil {
-		first, err := s.store.Incident(ctx, firstID)
+		first, err := s.store.Incident(ctx, p, firstID)
 		return first, true, err
 	}
-	inc, err = s.store.Incident(ctx, inc.ID)
-	return inc, false, err
+	// The incident is committed: answer from memory, so that a failing read
+	// now cannot turn an accepted report into an error the client retries.
+	return inc, false, nil
 }
 
 // Route sets a new incident's coordinating organisation to the nearest CERT
@@ -176,7 +203,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewIncident, idem 
 // complete itself atomically with its effect.
 func (s *Service) Route(ctx context.Context, id uuid.UUID, also func(ctx context.Context, tx Tx) error) error {
 	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		inc, err := tx.LockIncident(ctx, id)
+		inc, err := tx.LockIncident(ctx, access.System, id.String())
 		if err != nil {
 			return err
 		}
@@ -191,9 +218,7 @@ func (s *Service) Route(ctx context.Context, id uuid.UUID, also func(ctx context
 				return err
 			}
 			if err := tx.AppendEvent(ctx, &Event{
-				IncidentID: id,
-				Actor:      System.Name,
-				Kind:       EventRouted,
+				IncidentID: id, Actor: access.System.Name(), Kind: EventRouted,
 				Data: mustJSON(map[string]any{
 					"coordinating_org": target.Slug, "coordinating_org_name": target.Name, "reason": reason,
 				}),
@@ -223,27 +248,179 @@ func nearestCERT(chain []org.Organization) (org.Organization, string) {
 	return chain[0], "no CERT above the reporting organisation"
 }
 
-// Get returns an incident by ID or reference.
-func (s *Service) Get(ctx context.Context, idOrRef string) (*Incident, error) {
+// Get returns an incident p may see, by ID or reference.
+func (s *Service) Get(ctx context.Context, p access.Principal, idOrRef string) (*Incident, error) {
 	if IsReference(idOrRef) {
-		return s.store.IncidentByReference(ctx, idOrRef)
+		return s.store.IncidentByReference(ctx, p, idOrRef)
 	}
 	id, err := uuid.Parse(idOrRef)
 	if err != nil {
 		return nil, apperr.New(apperr.NotFound, "incident %q not found", idOrRef)
 	}
-	return s.store.Incident(ctx, id)
+	return s.store.Incident(ctx, p, id)
 }
 
 // Timeline returns a page of the incident's events, in the order they happened.
-func (s *Service) Timeline(ctx context.Context, idOrRef string, page Page) (*Incident, []Event, string, error) {
-	inc, err := s.Get(ctx, idOrRef)
+func (s *Service) Timeline(ctx context.Context, p access.Principal, idOrRef string, page Page) (*Incident, []Event, string, error) {
+	inc, err := s.Get(ctx, p, idOrRef)
 	if err != nil {
 		return nil, nil, "", err
 	}
-	page.Limit = clampLimit(page.Limit)
-	evs, next, err := s.store.Timeline(ctx, inc.ID, page)
+	page.Limit = ClampLimit(page.Limit)
+	evs, next, err := s.store.Timeline(ctx, p, inc.ID, page)
 	return inc, evs, next, err
+}
+
+// Filter narrows a list of incidents; empty fields match everything.
+type Filter struct {
+	Status   Status
+	Stage    Stage
+	Severity Severity
+	TLP      TLP
+}
+
+// Validate names every filter field with an unknown value.
+func (f *Filter) Validate() error {
+	var fs apperr.Fields
+	if f.Status != "" && f.Status != Open && f.Status != Closed {
+		fs.Add("status", "enum", "status must be open or closed")
+	}
+	if f.Stage != "" && !f.Stage.Valid() {
+		fs.Add("stage", "enum", "stage must be one of: %s", list(Stages))
+	}
+	if f.Severity != "" && !f.Severity.Valid() {
+		fs.Add("severity", "enum", "severity must be one of: %s", list(Severities))
+	}
+	if f.TLP != "" {
+		if t, ok := ParseTLP(string(f.TLP)); ok {
+			f.TLP = t
+		} else {
+			fs.Add("tlp", "enum", "tlp must be one of: %s", list(TLPs))
+		}
+	}
+	return fs.Err()
+}
+
+// List returns a page of the incidents p may see, newest first.
+func (s *Service) List(ctx context.Context, p access.Principal, f Filter, page Page) ([]Incident, string, error) {
+	if err := f.Validate(); err != nil {
+		return nil, "", err
+	}
+	page.Limit = ClampLimit(page.Limit)
+	return s.store.List(ctx, p, f, page)
+}
+
+// Share shares an incident with another organisation, which then sees it
+// as far as its TLP allows. TLP:RED and TLP:AMBER+STRICT incidents are not
+// shared with organisations: name participants instead (apperr.Conflict).
+func (s *Service) Share(ctx context.Context, p access.Principal, idOrRef, orgSlug, note string) (*Incident, error) {
+	var fs apperr.Fields
+	if strings.TrimSpace(orgSlug) == "" {
+		fs.Add("org", "required", "org is required")
+	}
+	if utf8.RuneCountInString(note) > 2000 {
+		fs.Add("note", "max_length", "note must be at most 2000 characters")
+	}
+	if err := fs.Err(); err != nil {
+		return nil, err
+	}
+	var inc *Incident
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		if inc, err = tx.LockIncident(ctx, p, idOrRef); err != nil {
+			return err
+		}
+		if err := p.Require(access.ShareIncident); err != nil {
+			return err
+		}
+		if inc.TLP == TLPRed || inc.TLP == TLPAmberStrict {
+			return apperr.New(apperr.Conflict, "a %s incident is not shared with organisations; add named participants instead", inc.TLP)
+		}
+		if err := s.requireOwner(ctx, tx, p, inc); err != nil {
+			return err
+		}
+		target, err := tx.OrgBySlug(ctx, orgSlug)
+		if apperr.Is(err, apperr.NotFound) {
+			return &apperr.Error{Code: apperr.Invalid, Message: "no such organisation",
+				Fields: []apperr.FieldError{{Field: "org", Rule: "exists", Message: "no organisation has this slug"}}}
+		} else if err != nil {
+			return err
+		}
+		added, err := tx.InsertShare(ctx, inc.ID, target.ID, "share", note, p.UserIDPtr())
+		if err != nil || !added {
+			return err
+		}
+		data := map[string]any{"org": target.Slug, "org_name": target.Name, "note": note}
+		if err := tx.AppendEvent(ctx, &Event{IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(),
+			Kind: EventShared, Data: mustJSON(data), OccurredAt: s.now().UTC()}); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, auditEntry(p, audit.IncidentShared, inc, data))
+	})
+	return inc, err
+}
+
+// requireOwner allows p only when p's organisation owns the incident: the
+// reporting or coordinating organisation, or a CERT above the reporter.
+// An organisation that only received it (a share, an escalation) may not
+// pass it on.
+func (s *Service) requireOwner(ctx context.Context, tx Tx, p access.Principal, inc *Incident) error {
+	if p.System || p.OrgID == inc.ReportingOrgID || (inc.CoordinatingOrgID != nil && p.OrgID == *inc.CoordinatingOrgID) {
+		return nil
+	}
+	chain, err := tx.OrgChain(ctx, inc.ReportingOrgID)
+	if err != nil {
+		return err
+	}
+	for _, o := range chain {
+		if o.ID == p.OrgID {
+			return nil
+		}
+	}
+	return apperr.New(apperr.Forbidden, "only the reporting and coordinating organisations and the CERTs above the reporter may share an incident or name participants")
+}
+
+// AddParticipant names a user as a participant of the incident: they see
+// it whatever its TLP and their organisation.
+func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRef, email string) (*Incident, error) {
+	if strings.TrimSpace(email) == "" {
+		return nil, apperr.Fields{{Field: "email", Rule: "required", Message: "email is required"}}.Err()
+	}
+	var inc *Incident
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		if inc, err = tx.LockIncident(ctx, p, idOrRef); err != nil {
+			return err
+		}
+		if err := p.Require(access.ShareIncident); err != nil {
+			return err
+		}
+		if err := s.requireOwner(ctx, tx, p, inc); err != nil {
+			return err
+		}
+		uid, err := tx.UserIDByEmail(ctx, email)
+		if apperr.Is(err, apperr.NotFound) {
+			return apperr.Fields{{Field: "email", Rule: "exists", Message: "no user has this e-mail"}}.Err()
+		} else if err != nil {
+			return err
+		}
+		added, err := tx.InsertParticipant(ctx, inc.ID, uid, p.UserIDPtr())
+		if err != nil || !added {
+			return err
+		}
+		data := map[string]any{"user": email}
+		if err := tx.AppendEvent(ctx, &Event{IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(),
+			Kind: EventParticipantAdded, Data: mustJSON(data), OccurredAt: s.now().UTC()}); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, auditEntry(p, audit.ParticipantAdd, inc, data))
+	})
+	return inc, err
+}
+
+func auditEntry(p access.Principal, a audit.Action, inc *Incident, data any) audit.Entry {
+	return audit.Entry{ActorUserID: p.UserIDPtr(), Actor: p.Name(), Action: a, TargetType: "incident",
+		TargetID: inc.Reference, RemoteAddr: p.RemoteAddr, Data: mustJSON(data)}
 }
 
 // DefaultLimit and MaxLimit bound list pages.
@@ -252,7 +429,8 @@ const (
 	MaxLimit     = 500
 )
 
-func clampLimit(n int) int {
+// ClampLimit returns the page size to use for a requested limit.
+func ClampLimit(n int) int {
 	switch {
 	case n <= 0:
 		return DefaultLimit

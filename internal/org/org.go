@@ -38,11 +38,31 @@ func (k Kind) IsCERT() bool { return k == NationalCERT || k == RegionalCERT }
 
 // Organization is one organisation of the directory.
 type Organization struct {
-	ID        uuid.UUID
-	Slug      string
-	Name      string
-	Kind      Kind
-	ParentID  *uuid.UUID
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID           uuid.UUID
+	Slug         string
+	Name         string
+	Kind         Kind
+	ParentID     *uuid.UUID
+	ParentSlug   string // filled on reads
+	Country      string // ISO 3166-1 alpha-2, e.g. "DE"
+	Region       string
+	Sector       string // one of Sectors, or ""
+	NIS2Class    string // Essential, Important or ""
+	ChatChannel  string // Slack channel ID
+	ContactEmail string
+	TimeZone     string // IANA name, e.g. "Europe/Berlin"
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
+
+// Sectors are the NIS2 sectors (as in the MISP nis2 taxonomy's
+// impact-sectors-impacted), for an organisation's sector.
+var Sectors = []string{"energy", "transport", "banking", "financial", "health", "drinking-water", "waste-water",
+	"digital-infrastructure", "ict-services", "public-administration", "space", "courier", "waste-management",
+	"chemical", "food", "manufacturing", "digital-providers", "research"}
+
+// NIS2 entity classes.
+const (
+	Essential = "essential"
+	Important = "important"
+)

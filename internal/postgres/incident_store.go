@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
@@ -38,6 +39,8 @@ type incidentRow struct {
 	Description       string
 	ReportingOrgID    uuid.UUID
 	CoordinatingOrgID *uuid.UUID
+	ReporterUserID    *uuid.UUID
+	AssigneeID        *uuid.UUID
 	Stage             string
 	Status            string
 	Severity          string
@@ -59,7 +62,7 @@ func (incidentRow) TableName() string { return "incidents" }
 func (r *incidentRow) domain() *incident.Incident {
 	inc := &incident.Incident{
 		ID: r.ID, Reference: r.Reference, Title: r.Title, Description: r.Description,
-		ReportingOrgID: r.ReportingOrgID, CoordinatingOrgID: r.CoordinatingOrgID,
+		ReportingOrgID: r.ReportingOrgID, CoordinatingOrgID: r.CoordinatingOrgID, ReporterUserID: r.ReporterUserID, AssigneeID: r.AssigneeID,
 		Stage: incident.Stage(r.Stage), Status: incident.Status(r.Status),
 		Severity: incident.Severity(r.Severity), TLP: incident.TLP(r.TLP),
 		DetectedAt: utcp(r.DetectedAt), ReportedAt: r.ReportedAt.UTC(), AcknowledgedAt: utcp(r.AcknowledgedAt),
@@ -101,24 +104,81 @@ JOIN organizations ro ON ro.id = i.reporting_org_id
 LEFT JOIN organizations co ON co.id = i.coordinating_org_id`
 
 // Incident implements incident.Store.
-func (s *Store) Incident(ctx context.Context, id uuid.UUID) (*incident.Incident, error) {
-	return s.oneIncident(ctx, s.db, "i.id = ?", id)
+func (s *Store) Incident(ctx context.Context, p access.Principal, id uuid.UUID) (*incident.Incident, error) {
+	return oneIncident(ctx, s.db, p, "i.id = ?", id, "")
 }
 
 // IncidentByReference implements incident.Store.
-func (s *Store) IncidentByReference(ctx context.Context, ref string) (*incident.Incident, error) {
-	return s.oneIncident(ctx, s.db, "i.reference = ?", ref)
+func (s *Store) IncidentByReference(ctx context.Context, p access.Principal, ref string) (*incident.Incident, error) {
+	return oneIncident(ctx, s.db, p, "i.reference = ?", ref, "")
 }
 
-func (s *Store) oneIncident(ctx context.Context, db *gorm.DB, where string, arg any) (*incident.Incident, error) {
+// oneIncident reads one incident that p may see; lock is "" or a locking
+// clause such as "FOR UPDATE OF i".
+func oneIncident(ctx context.Context, db *gorm.DB, p access.Principal, where string, arg any, lock string) (*incident.Incident, error) {
+	vis, args := visibleTo(p)
 	var rows []incidentRow
-	if err := db.WithContext(ctx).Raw(incidentSelect+" WHERE "+where, arg).Scan(&rows).Error; err != nil {
+	q := incidentSelect + " WHERE " + where + " AND " + vis + " " + lock
+	if err := db.WithContext(ctx).Raw(q, append([]any{arg}, args...)...).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load incident")
 	}
 	if len(rows) == 0 {
 		return nil, apperr.New(apperr.NotFound, "incident %v not found", arg)
 	}
 	return rows[0].domain(), nil
+}
+
+// listCursor is the keyset position after the last incident of a page.
+type listCursor struct {
+	At time.Time `json:"t"`
+	ID uuid.UUID `json:"i"`
+}
+
+// List implements incident.Store.
+func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter, page incident.Page) ([]incident.Incident, string, error) {
+	vis, args := visibleTo(p)
+	q := incidentSelect + " WHERE " + vis
+	add := func(cond string, v any) {
+		q += " AND " + cond
+		args = append(args, v)
+	}
+	if f.Status != "" {
+		add("i.status = ?", string(f.Status))
+	}
+	if f.Stage != "" {
+		add("i.stage = ?", string(f.Stage))
+	}
+	if f.Severity != "" {
+		add("i.severity = ?", string(f.Severity))
+	}
+	if f.TLP != "" {
+		add("i.tlp = ?", string(f.TLP))
+	}
+	if page.After != "" {
+		var c listCursor
+		if err := decodeCursor(page.After, &c); err != nil {
+			return nil, "", err
+		}
+		q += " AND (i.created_at, i.id) < (?, ?)"
+		args = append(args, c.At, c.ID)
+	}
+	q += " ORDER BY i.created_at DESC, i.id DESC LIMIT ?"
+	args = append(args, page.Limit+1)
+	var rows []incidentRow
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, "", translate(err, "list incidents")
+	}
+	next := ""
+	if len(rows) > page.Limit {
+		rows = rows[:page.Limit]
+		last := rows[len(rows)-1]
+		next = encodeCursor(listCursor{At: last.CreatedAt, ID: last.ID})
+	}
+	out := make([]incident.Incident, len(rows))
+	for i := range rows {
+		out[i] = *rows[i].domain()
+	}
+	return out, next, nil
 }
 
 // timelineCursor is the keyset position after the last event of a page.
@@ -128,8 +188,10 @@ type timelineCursor struct {
 }
 
 // Timeline implements incident.Store.
-func (s *Store) Timeline(ctx context.Context, incidentID uuid.UUID, page incident.Page) ([]incident.Event, string, error) {
-	q := s.db.WithContext(ctx).Where("incident_id = ?", incidentID)
+func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, page incident.Page) ([]incident.Event, string, error) {
+	vis, args := visibleTo(p)
+	q := s.db.WithContext(ctx).Where("incident_id = ?", incidentID).
+		Where("EXISTS (SELECT 1 FROM incidents i WHERE i.id = incident_events.incident_id AND "+vis+")", args...)
 	if page.After != "" {
 		var c timelineCursor
 		if err := decodeCursor(page.After, &c); err != nil {
@@ -229,7 +291,7 @@ func (t *txn) NextIncidentNumber(ctx context.Context, year int) (int64, error) {
 func (t *txn) InsertIncident(ctx context.Context, inc *incident.Incident) error {
 	row := incidentRow{
 		ID: inc.ID, Reference: inc.Reference, Title: inc.Title, Description: inc.Description,
-		ReportingOrgID: inc.ReportingOrgID, CoordinatingOrgID: inc.CoordinatingOrgID,
+		ReportingOrgID: inc.ReportingOrgID, CoordinatingOrgID: inc.CoordinatingOrgID, ReporterUserID: inc.ReporterUserID,
 		Stage: string(inc.Stage), Status: string(inc.Status), Severity: string(inc.Severity), TLP: string(inc.TLP),
 		DetectedAt: inc.DetectedAt, ReportedAt: inc.ReportedAt, AcknowledgedAt: inc.AcknowledgedAt, ClosedAt: inc.ClosedAt,
 		CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Version: inc.Version,
@@ -242,16 +304,44 @@ func (t *txn) InsertIncident(ctx context.Context, inc *incident.Incident) error 
 	return translate(err, "insert incident")
 }
 
-func (t *txn) LockIncident(ctx context.Context, id uuid.UUID) (*incident.Incident, error) {
-	var rows []incidentRow
-	err := t.db.WithContext(ctx).Raw(`SELECT i.* FROM incidents i WHERE i.id = ? FOR UPDATE`, id).Scan(&rows).Error
-	if err != nil {
-		return nil, translate(err, "lock incident")
+func (t *txn) LockIncident(ctx context.Context, p access.Principal, idOrRef string) (*incident.Incident, error) {
+	where, arg := incidentKey(idOrRef)
+	return oneIncident(ctx, t.db, p, where, arg, "FOR UPDATE OF i")
+}
+
+// incidentKey picks the column an API identifier names: a UUID or a reference.
+func incidentKey(idOrRef string) (string, any) {
+	if id, err := uuid.Parse(idOrRef); err == nil {
+		return "i.id = ?", id
 	}
-	if len(rows) == 0 {
-		return nil, apperr.New(apperr.NotFound, "incident %s not found", id)
+	return "i.reference = ?", idOrRef
+}
+
+func (t *txn) InsertParticipant(ctx context.Context, incidentID, userID uuid.UUID, addedBy *uuid.UUID) (bool, error) {
+	res := t.db.WithContext(ctx).Exec(`INSERT INTO incident_participants (incident_id, user_id, added_by) VALUES (?, ?, ?)
+		ON CONFLICT DO NOTHING`, incidentID, userID, addedBy)
+	if isConstraint(res.Error, "incident_participants_user_id_fkey") {
+		return false, &apperr.Error{Code: apperr.Invalid, Message: "no such user",
+			Fields: []apperr.FieldError{{Field: "user", Rule: "exists", Message: "no such user"}}, Err: res.Error}
 	}
-	return rows[0].domain(), nil
+	return res.RowsAffected == 1, translate(res.Error, "add participant")
+}
+
+func (t *txn) InsertShare(ctx context.Context, incidentID, orgID uuid.UUID, kind, note string, by *uuid.UUID) (bool, error) {
+	res := t.db.WithContext(ctx).Exec(`INSERT INTO incident_shares (incident_id, org_id, kind, note, created_by) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`, incidentID, orgID, kind, note, by)
+	return res.RowsAffected == 1, translate(res.Error, "share incident")
+}
+
+func (t *txn) UserIDByEmail(ctx context.Context, email string) (uuid.UUID, error) {
+	var ids []uuid.UUID
+	if err := t.db.WithContext(ctx).Raw("SELECT id FROM users WHERE lower(email) = lower(?)", email).Scan(&ids).Error; err != nil {
+		return uuid.Nil, translate(err, "find user")
+	}
+	if len(ids) == 0 {
+		return uuid.Nil, apperr.New(apperr.NotFound, "user %q not found", email)
+	}
+	return ids[0], nil
 }
 
 func (t *txn) SetCoordinatingOrg(ctx context.Context, id, orgID uuid.UUID, now time.Time) error {
@@ -293,27 +383,9 @@ func (t *txn) Enqueue(ctx context.Context, job incident.Job, opts *incident.JobO
 	return nil
 }
 
-// orgRow is the organizations table.
-type orgRow struct {
-	ID        uuid.UUID
-	Slug      string
-	Name      string
-	Kind      string
-	ParentID  *uuid.UUID
-	CreatedAt time.Time
-	UpdatedAt time.Time
-}
-
-func (orgRow) TableName() string { return "organizations" }
-
-func (r orgRow) domain() org.Organization {
-	return org.Organization{ID: r.ID, Slug: r.Slug, Name: r.Name, Kind: org.Kind(r.Kind), ParentID: r.ParentID,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
-}
-
 func (t *txn) OrgChain(ctx context.Context, orgID uuid.UUID) ([]org.Organization, error) {
 	var rows []orgRow
-	err := t.db.WithContext(ctx).Raw(`SELECT o.* FROM org_closure c JOIN organizations o ON o.id = c.ancestor_id
+	err := t.db.WithContext(ctx).Raw(`SELECT o.*, NULL AS parent_slug FROM org_closure c JOIN organizations o ON o.id = c.ancestor_id
 		WHERE c.descendant_id = ? ORDER BY c.depth`, orgID).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "load organisation chain")

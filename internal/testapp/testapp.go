@@ -8,17 +8,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/certdesk/certdesk/docs"
+	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/testdb"
@@ -37,7 +41,31 @@ type Harness struct {
 	URL    string // base URL of the HTTP server
 	DBURL  string // the test's own database
 	Config config.Config
+	// Token is sent as "Authorization: Bearer" when set; see As.
+	Token  string
 	client *http.Client
+}
+
+// As returns a harness whose requests carry token.
+func (h *Harness) As(token string) *Harness {
+	c := *h
+	c.Token = token
+	return &c
+}
+
+// User creates a user of role in the organisation slug and returns it with
+// a fresh API token.
+func (h *Harness) User(orgSlug string, role access.Role) (*identity.User, string) {
+	h.t.Helper()
+	ctx := context.Background()
+	o, err := h.App.Store.OrganizationBySlug(ctx, orgSlug)
+	require.NoError(h.t, err)
+	u, err := h.App.Identity.CreateUser(ctx, access.System, identity.NewUser{OrgID: o.ID,
+		Email: string(role) + "." + uuid.NewString()[:8] + "@" + orgSlug + ".example", Role: role})
+	require.NoError(h.t, err)
+	tok, _, err := h.App.Identity.CreateToken(ctx, access.System, u.ID, "test", nil)
+	require.NoError(h.t, err)
+	return u, tok
 }
 
 // Options adjust New.
@@ -143,6 +171,9 @@ func (h *Harness) Request(method, path string, body any, header ...string) *Resp
 	if raw != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if h.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+h.Token)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -157,8 +188,10 @@ func (h *Harness) Request(method, path string, body any, header ...string) *Resp
 }
 
 var (
-	spec   *openapi3.T
-	router routers.Router
+	specOnce sync.Once
+	spec     *openapi3.T
+	router   routers.Router
+	specErr  error
 )
 
 func init() {
@@ -171,15 +204,21 @@ func init() {
 // Spec returns the parsed, validated OpenAPI document.
 func Spec(t testing.TB) (*openapi3.T, routers.Router) {
 	t.Helper()
-	if spec == nil {
+	specOnce.Do(func() {
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(docs.OpenAPI)
-		require.NoError(t, err, "docs/openapi.yaml does not parse")
-		require.NoError(t, doc.Validate(loader.Context), "docs/openapi.yaml is not valid OpenAPI")
-		r, err := gorillamux.NewRouter(doc)
-		require.NoError(t, err)
-		spec, router = doc, r
-	}
+		if err != nil {
+			specErr = fmt.Errorf("docs/openapi.yaml does not parse: %w", err)
+			return
+		}
+		if err := doc.Validate(loader.Context); err != nil {
+			specErr = fmt.Errorf("docs/openapi.yaml is not valid OpenAPI: %w", err)
+			return
+		}
+		spec = doc
+		router, specErr = gorillamux.NewRouter(doc)
+	})
+	require.NoError(t, specErr)
 	return spec, router
 }
 

@@ -47,8 +47,13 @@ func New(opts Options, w *Workers) (*Client, error) {
 		Workers:           workers,
 		FetchPollInterval: opts.PollInterval,
 		FetchCooldown:     min(opts.PollInterval, 100*time.Millisecond),
-		JobTimeout:        5 * time.Minute,
-		MaxAttempts:       25,
+		// Our jobs are short (outbound calls are bounded well below this);
+		// a job still "running" after RescueStuckJobsAfter belonged to a
+		// process that died, and is retried that soon rather than River's
+		// default of an hour later.
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: 2 * time.Minute,
+		MaxAttempts:          25,
 	}
 	if opts.Work {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Concurrency}}

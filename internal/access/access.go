@@ -1,0 +1,134 @@
+// Package access decides who may do what: the role × action matrix, and the
+// principal every request acts as. Which incidents a principal may see is
+// the visibility rule of docs/security.md; it is applied as one query
+// condition by the store (postgres.visibleTo), so that every read of
+// incidents — single fetch, list, search, count, timeline, export,
+// notification — uses the same rule. A write first reads the incident
+// through that rule (an invisible incident is "not found"), then checks
+// the role matrix here (an allowed read but a refused action is
+// "forbidden").
+package access
+
+import (
+	"slices"
+
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/google/uuid"
+)
+
+// Role is a user's role in their organisation.
+type Role string
+
+// The roles.
+const (
+	Reporter    Role = "reporter"    // reports incidents and adds facts to their organisation's reports
+	Responder   Role = "responder"   // works incidents: triage, tasks, transitions, escalation
+	Coordinator Role = "coordinator" // a responder who also accepts or declines escalations
+	Viewer      Role = "viewer"      // leadership: reads, changes nothing
+	Admin       Role = "admin"       // everything a coordinator does, plus organisations, users and tokens
+)
+
+// Roles lists every role.
+var Roles = []Role{Reporter, Responder, Coordinator, Viewer, Admin}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Action is something a principal may try to do.
+type Action string
+
+// The actions of the matrix.
+const (
+	CreateIncident     Action = "incident.create"
+	ReadIncident       Action = "incident.read"
+	UpdateIncident     Action = "incident.update"
+	TransitionIncident Action = "incident.transition"
+	CommentIncident    Action = "incident.comment"
+	EscalateIncident   Action = "incident.escalate"
+	ShareIncident      Action = "incident.share"
+	DecideEscalation   Action = "escalation.decide"
+	ManageOrgs         Action = "org.manage"
+	ManageUsers        Action = "user.manage"
+	ReadAudit          Action = "audit.read"
+)
+
+// matrix is the role × action table (docs/security.md shows it).
+var matrix = map[Action][]Role{
+	CreateIncident:     {Reporter, Responder, Coordinator, Admin},
+	ReadIncident:       {Reporter, Responder, Coordinator, Viewer, Admin},
+	UpdateIncident:     {Reporter, Responder, Coordinator, Admin},
+	TransitionIncident: {Responder, Coordinator, Admin},
+	CommentIncident:    {Reporter, Responder, Coordinator, Admin},
+	EscalateIncident:   {Responder, Coordinator, Admin},
+	ShareIncident:      {Responder, Coordinator, Admin},
+	DecideEscalation:   {Coordinator, Admin},
+	ManageOrgs:         {Admin},
+	ManageUsers:        {Admin},
+	ReadAudit:          {Admin},
+}
+
+// Actions lists every action of the matrix.
+func Actions() []Action {
+	out := make([]Action, 0, len(matrix))
+	for a := range matrix {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Principal is who a request or a job acts as.
+type Principal struct {
+	UserID  uuid.UUID
+	Email   string
+	Role    Role
+	OrgID   uuid.UUID
+	OrgSlug string
+	OrgKind org.Kind
+	// System is certdesk itself (jobs, policies, the CLI run by an
+	// operator): it sees every incident. No HTTP request acts as System.
+	System bool
+	// RemoteAddr is the client's address, for the audit log.
+	RemoteAddr string
+}
+
+// System is the principal of background work.
+var System = Principal{System: true, Email: "certdesk"}
+
+// Name is how the principal appears on the timeline and in the audit log.
+func (p Principal) Name() string {
+	if p.System {
+		return "certdesk"
+	}
+	return p.Email
+}
+
+// UserIDPtr returns the user's ID, or nil for System.
+func (p Principal) UserIDPtr() *uuid.UUID {
+	if p.System || p.UserID == uuid.Nil {
+		return nil
+	}
+	id := p.UserID
+	return &id
+}
+
+// Can reports whether the principal's role allows the action. It does not
+// look at any incident: visibility is the store's job.
+func (p Principal) Can(a Action) bool {
+	if p.System {
+		return true
+	}
+	if a == ReadAudit && p.OrgKind != org.NationalCERT {
+		return false // the audit log is for the national CERT's administrators
+	}
+	return slices.Contains(matrix[a], p.Role)
+}
+
+// Require returns apperr.Forbidden unless the principal may do a.
+func (p Principal) Require(a Action) error {
+	if p.Can(a) {
+		return nil
+	}
+	return apperr.New(apperr.Forbidden, "your role (%s) may not do %s", p.Role, a)
+}

@@ -1,0 +1,41 @@
+// Package audit defines entries of the append-only audit log: who did what
+// to which target, when, and from which address. Entries are written in the
+// same transaction as the change they record (failed authentications, which
+// change nothing, in their own).
+package audit
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Action names what happened.
+type Action string
+
+// The audited actions.
+const (
+	AuthFailed     Action = "auth.failed"
+	TokenCreated   Action = "token.created"
+	TokenRevoked   Action = "token.revoked"
+	UserCreated    Action = "user.created"
+	UserChanged    Action = "user.changed" // role, name, disabled, password
+	OrgCreated     Action = "org.created"
+	OrgChanged     Action = "org.changed"
+	IncidentShared Action = "incident.shared"
+	ParticipantAdd Action = "incident.participant_added"
+)
+
+// Entry is one audit record.
+type Entry struct {
+	ID          int64
+	At          time.Time
+	ActorUserID *uuid.UUID
+	Actor       string // e-mail, "certdesk", or "anonymous" for failed authentication
+	Action      Action
+	TargetType  string
+	TargetID    string
+	RemoteAddr  string
+	Data        json.RawMessage
+}

@@ -1,0 +1,342 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/identity"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+// orgBody is an organisation in requests and responses.
+type orgBody struct {
+	Slug         string    `json:"slug"`
+	Name         string    `json:"name"`
+	Kind         string    `json:"kind"`
+	Parent       *string   `json:"parent"`
+	Country      string    `json:"country"`
+	Region       string    `json:"region"`
+	Sector       string    `json:"sector"`
+	NIS2Class    string    `json:"nis2_class"`
+	ChatChannel  string    `json:"chat_channel"`
+	ContactEmail string    `json:"contact_email"`
+	TimeZone     string    `json:"time_zone"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+type createOrgRequest struct {
+	Slug         string `json:"slug"`
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	Parent       string `json:"parent"`
+	Country      string `json:"country"`
+	Region       string `json:"region"`
+	Sector       string `json:"sector"`
+	NIS2Class    string `json:"nis2_class"`
+	ChatChannel  string `json:"chat_channel"`
+	ContactEmail string `json:"contact_email"`
+	TimeZone     string `json:"time_zone"`
+}
+
+type patchOrgRequest struct {
+	Name         *string `json:"name"`
+	Parent       *string `json:"parent"`
+	Country      *string `json:"country"`
+	Region       *string `json:"region"`
+	Sector       *string `json:"sector"`
+	NIS2Class    *string `json:"nis2_class"`
+	ChatChannel  *string `json:"chat_channel"`
+	ContactEmail *string `json:"contact_email"`
+	TimeZone     *string `json:"time_zone"`
+}
+
+func toOrgBody(o *org.Organization) orgBody {
+	b := orgBody{Slug: o.Slug, Name: o.Name, Kind: string(o.Kind), Country: o.Country, Region: o.Region,
+		Sector: o.Sector, NIS2Class: o.NIS2Class, ChatChannel: o.ChatChannel, ContactEmail: o.ContactEmail,
+		TimeZone: o.TimeZone, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+	if o.ParentSlug != "" {
+		p := o.ParentSlug
+		b.Parent = &p
+	}
+	return b
+}
+
+func orgList(os []org.Organization) map[string]any {
+	out := make([]orgBody, len(os))
+	for i := range os {
+		out[i] = toOrgBody(&os[i])
+	}
+	return map[string]any{"organizations": out}
+}
+
+func (h *handlers) listOrgs(c echo.Context) error {
+	os, err := h.o.Orgs.List(c.Request().Context(), orgActor(principal(c)))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, orgList(os))
+}
+
+func (h *handlers) createOrg(c echo.Context) error {
+	var req createOrgRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	o := &org.Organization{Slug: req.Slug, Name: req.Name, Kind: org.Kind(req.Kind), Country: req.Country, Region: req.Region,
+		Sector: req.Sector, NIS2Class: req.NIS2Class, ChatChannel: req.ChatChannel, ContactEmail: req.ContactEmail, TimeZone: req.TimeZone}
+	ctx := c.Request().Context()
+	if err := h.o.Orgs.Create(ctx, orgActor(principal(c)), o, req.Parent); err != nil {
+		return err
+	}
+	got, err := h.o.Orgs.Get(ctx, orgActor(principal(c)), o.Slug)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/organizations/"+o.Slug)
+	return c.JSON(http.StatusCreated, toOrgBody(got))
+}
+
+func (h *handlers) getOrg(c echo.Context) error {
+	o, err := h.o.Orgs.Get(c.Request().Context(), orgActor(principal(c)), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toOrgBody(o))
+}
+
+func (h *handlers) patchOrg(c echo.Context) error {
+	var req patchOrgRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	a := orgActor(principal(c))
+	ctx := c.Request().Context()
+	if _, err := h.o.Orgs.Get(ctx, a, c.Param("slug")); err != nil {
+		return err
+	}
+	o, err := h.o.Orgs.Update(ctx, a, c.Param("slug"), org.Patch{Name: req.Name, Parent: req.Parent, Country: req.Country,
+		Region: req.Region, Sector: req.Sector, NIS2Class: req.NIS2Class, ChatChannel: req.ChatChannel,
+		ContactEmail: req.ContactEmail, TimeZone: req.TimeZone})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toOrgBody(o))
+}
+
+func (h *handlers) constituency(c echo.Context) error {
+	os, err := h.o.Orgs.Constituency(c.Request().Context(), orgActor(principal(c)), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, orgList(os))
+}
+
+// userBody is a user in responses.
+type userBody struct {
+	ID         string     `json:"id"`
+	Email      string     `json:"email"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Org        string     `json:"org"`
+	Disabled   bool       `json:"disabled"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	DisabledAt *time.Time `json:"disabled_at"`
+}
+
+func toUserBody(u *identity.User) userBody {
+	return userBody{ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: string(u.Role), Org: u.OrgSlug,
+		Disabled: u.DisabledAt != nil, DisabledAt: u.DisabledAt, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+type createUserRequest struct {
+	Org      string `json:"org"`
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Password string `json:"password"`
+}
+
+type patchUserRequest struct {
+	Name     *string `json:"name"`
+	Role     *string `json:"role"`
+	Disabled *bool   `json:"disabled"`
+	Password *string `json:"password"`
+}
+
+func (h *handlers) listUsers(c echo.Context) error {
+	us, err := h.o.Identity.Users(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	out := make([]userBody, len(us))
+	for i := range us {
+		out[i] = toUserBody(&us[i])
+	}
+	return c.JSON(http.StatusOK, map[string]any{"users": out})
+}
+
+func (h *handlers) createUser(c echo.Context) error {
+	var req createUserRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	p := principal(c)
+	if err := p.Require(access.ManageUsers); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	slug := req.Org
+	if slug == "" {
+		slug = p.OrgSlug
+	}
+	o, err := h.o.Orgs.Get(ctx, orgActor(p), slug)
+	if apperr.Is(err, apperr.NotFound) {
+		return invalidBody("org", "exists", "no organisation has this slug")
+	} else if err != nil {
+		return err
+	}
+	u, err := h.o.Identity.CreateUser(ctx, p, identity.NewUser{OrgID: o.ID, Email: req.Email, Name: req.Name,
+		Role: access.Role(req.Role), Password: req.Password})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toUserBody(u))
+}
+
+func (h *handlers) patchUser(c echo.Context) error {
+	var req patchUserRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return apperr.New(apperr.NotFound, "user %q not found", c.Param("id"))
+	}
+	var role *access.Role
+	if req.Role != nil {
+		r := access.Role(*req.Role)
+		role = &r
+	}
+	u, err := h.o.Identity.UpdateUser(c.Request().Context(), principal(c), id,
+		identity.UserPatch{Name: req.Name, Role: role, Disabled: req.Disabled, Password: req.Password})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toUserBody(u))
+}
+
+func (h *handlers) me(c echo.Context) error {
+	u, err := h.o.Identity.Me(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toUserBody(u))
+}
+
+// tokenBody is an API token's metadata; Token is set once, on creation.
+type tokenBody struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Token      string     `json:"token,omitempty"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+func toTokenBody(t *identity.Token) tokenBody {
+	return tokenBody{ID: t.ID.String(), Name: t.Name, Prefix: t.Prefix, ExpiresAt: t.ExpiresAt,
+		LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, CreatedAt: t.CreatedAt}
+}
+
+// createTokenRequest creates a token for the caller. Tokens for other users
+// are issued by an operator (certdesk token create): an administrator who
+// could mint a token for a user could act as that user, including where
+// only that user is a named participant.
+type createTokenRequest struct {
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+func (h *handlers) createToken(c echo.Context) error {
+	var req createTokenRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	p := principal(c)
+	plain, t, err := h.o.Identity.CreateToken(c.Request().Context(), p, p.UserID, req.Name, req.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	b := toTokenBody(t)
+	b.Token = plain
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, b)
+}
+
+func (h *handlers) listTokens(c echo.Context) error {
+	ts, err := h.o.Identity.Tokens(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	out := make([]tokenBody, len(ts))
+	for i := range ts {
+		out[i] = toTokenBody(&ts[i])
+	}
+	return c.JSON(http.StatusOK, map[string]any{"tokens": out})
+}
+
+func (h *handlers) revokeToken(c echo.Context) error {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return apperr.New(apperr.NotFound, "token %q not found", c.Param("id"))
+	}
+	if err := h.o.Identity.RevokeToken(c.Request().Context(), principal(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type auditBody struct {
+	ID         int64     `json:"id"`
+	At         time.Time `json:"at"`
+	Actor      string    `json:"actor"`
+	Action     string    `json:"action"`
+	TargetType string    `json:"target_type"`
+	TargetID   string    `json:"target_id"`
+	RemoteAddr string    `json:"remote_addr"`
+	Data       any       `json:"data"`
+}
+
+func (h *handlers) auditLog(c echo.Context) error {
+	p := principal(c)
+	if err := p.Require(access.ReadAudit); err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit", 0)
+	if err != nil {
+		return err
+	}
+	es, next, err := h.o.Audit.AuditLog(c.Request().Context(), c.QueryParam("cursor"), incident.ClampLimit(limit))
+	if err != nil {
+		return err
+	}
+	out := make([]auditBody, len(es))
+	for i, e := range es {
+		out[i] = auditBody{ID: e.ID, At: e.At, Actor: e.Actor, Action: string(e.Action), TargetType: e.TargetType,
+			TargetID: e.TargetID, RemoteAddr: e.RemoteAddr, Data: e.Data}
+	}
+	var nc *string
+	if next != "" {
+		nc = &next
+	}
+	return c.JSON(http.StatusOK, map[string]any{"entries": out, "next_cursor": nc})
+}

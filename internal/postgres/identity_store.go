@@ -1,0 +1,264 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/audit"
+	"github.com/certdesk/certdesk/internal/identity"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+var _ identity.Store = (*Store)(nil)
+
+// userRow is a users row joined with its organisation.
+type userRow struct {
+	ID           uuid.UUID
+	OrgID        uuid.UUID
+	Email        string
+	Name         string
+	Role         string
+	PasswordHash *string
+	DisabledAt   *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	OrgSlug      string `gorm:"->"`
+	OrgKind      string `gorm:"->"`
+}
+
+func (userRow) TableName() string { return "users" }
+
+func (r userRow) domain() identity.User {
+	return identity.User{ID: r.ID, OrgID: r.OrgID, OrgSlug: r.OrgSlug, OrgKind: org.Kind(r.OrgKind), Email: r.Email,
+		Name: r.Name, Role: access.Role(r.Role), DisabledAt: utcp(r.DisabledAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+const userSelect = `SELECT u.*, o.slug AS org_slug, o.kind AS org_kind FROM users u JOIN organizations o ON o.id = u.org_id`
+
+type tokenRow struct {
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	Name       string
+	Prefix     string
+	Hash       []byte
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+	CreatedAt  time.Time
+}
+
+func (tokenRow) TableName() string { return "api_tokens" }
+
+func (r tokenRow) domain() identity.Token {
+	return identity.Token{ID: r.ID, UserID: r.UserID, Name: r.Name, Prefix: r.Prefix, ExpiresAt: utcp(r.ExpiresAt),
+		LastUsedAt: utcp(r.LastUsedAt), RevokedAt: utcp(r.RevokedAt), CreatedAt: r.CreatedAt.UTC()}
+}
+
+// InIdentityTx implements identity.Store.
+func (s *Store) InIdentityTx(ctx context.Context, fn func(ctx context.Context, tx identity.Tx) error) error {
+	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		stx, err := SQLTx(gtx)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, &txn{db: gtx, sql: stx, store: s})
+	})
+}
+
+// User implements identity.Store.
+func (s *Store) User(ctx context.Context, id uuid.UUID) (*identity.User, error) {
+	return s.oneUser(ctx, "u.id = ?", id)
+}
+
+// UserByEmail implements identity.Store.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*identity.User, error) {
+	return s.oneUser(ctx, "lower(u.email) = lower(?)", strings.TrimSpace(email))
+}
+
+func (s *Store) oneUser(ctx context.Context, where string, arg any) (*identity.User, error) {
+	var rows []userRow
+	if err := s.db.WithContext(ctx).Raw(userSelect+" WHERE "+where, arg).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "load user")
+	}
+	if len(rows) == 0 {
+		return nil, apperr.New(apperr.NotFound, "user %v not found", arg)
+	}
+	u := rows[0].domain()
+	return &u, nil
+}
+
+// Users implements identity.Store.
+func (s *Store) Users(ctx context.Context, orgIDs []uuid.UUID) ([]identity.User, error) {
+	var rows []userRow
+	if err := s.db.WithContext(ctx).Raw(userSelect+" WHERE u.org_id IN ? ORDER BY lower(u.email)", orgIDs).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "list users")
+	}
+	out := make([]identity.User, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// PasswordHash returns a user's password hash ("" when none is set).
+func (s *Store) PasswordHash(ctx context.Context, userID uuid.UUID) (string, error) {
+	var h *string
+	err := s.db.WithContext(ctx).Raw("SELECT password_hash FROM users WHERE id = ?", userID).Scan(&h).Error
+	if err != nil || h == nil {
+		return "", translate(err, "load password")
+	}
+	return *h, nil
+}
+
+// TokenByHash implements identity.Store.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*identity.Token, *identity.User, error) {
+	var rows []tokenRow
+	if err := s.db.WithContext(ctx).Where("hash = ?", hash).Limit(1).Find(&rows).Error; err != nil {
+		return nil, nil, translate(err, "load token")
+	}
+	if len(rows) == 0 {
+		return nil, nil, apperr.New(apperr.NotFound, "token not found")
+	}
+	t := rows[0].domain()
+	u, err := s.User(ctx, t.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &t, u, nil
+}
+
+// Tokens implements identity.Store.
+func (s *Store) Tokens(ctx context.Context, userID uuid.UUID) ([]identity.Token, error) {
+	var rows []tokenRow
+	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Order("created_at DESC").Find(&rows).Error; err != nil {
+		return nil, translate(err, "list tokens")
+	}
+	out := make([]identity.Token, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// TouchToken implements identity.Store.
+func (s *Store) TouchToken(ctx context.Context, id uuid.UUID, now time.Time) error {
+	err := s.db.WithContext(ctx).Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?
+		AND (last_used_at IS NULL OR last_used_at < ?)`, now, id, now.Add(-time.Minute)).Error
+	return translate(err, "touch token")
+}
+
+// AuditAlone implements identity.Store.
+func (s *Store) AuditAlone(ctx context.Context, e audit.Entry) error {
+	return insertAudit(ctx, s.db, e)
+}
+
+// Scope implements identity.Store.
+func (s *Store) Scope(ctx context.Context, orgID uuid.UUID) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.db.WithContext(ctx).Raw(`SELECT descendant_id FROM org_closure WHERE ancestor_id = ?
+		UNION SELECT id FROM organizations WHERE kind = 'partner'
+		  AND EXISTS (SELECT 1 FROM organizations n WHERE n.id = ? AND n.kind = 'national_cert')`, orgID, orgID).Scan(&ids).Error
+	return ids, translate(err, "load scope")
+}
+
+func (t *txn) InsertUser(ctx context.Context, u *identity.User, passwordHash string) error {
+	var ph *string
+	if passwordHash != "" {
+		ph = &passwordHash
+	}
+	row := userRow{ID: u.ID, OrgID: u.OrgID, Email: u.Email, Name: u.Name, Role: string(u.Role), PasswordHash: ph}
+	err := t.db.WithContext(ctx).Omit("OrgSlug", "OrgKind", "CreatedAt", "UpdatedAt", "DisabledAt").Create(&row).Error
+	if isConstraint(err, "users_email_key") {
+		return &apperr.Error{Code: apperr.Conflict, Message: "a user with this e-mail exists",
+			Fields: []apperr.FieldError{{Field: "email", Rule: "unique", Message: "a user with this e-mail exists"}}, Err: err}
+	}
+	if isConstraint(err, "users_org_id_fkey") {
+		return &apperr.Error{Code: apperr.Invalid, Message: "the organisation does not exist",
+			Fields: []apperr.FieldError{{Field: "org", Rule: "exists", Message: "no such organisation"}}, Err: err}
+	}
+	return translate(err, "insert user")
+}
+
+func (t *txn) UpdateUser(ctx context.Context, u *identity.User, passwordHash *string) error {
+	cols := map[string]any{"name": u.Name, "role": string(u.Role), "disabled_at": u.DisabledAt, "updated_at": gorm.Expr("now()")}
+	if passwordHash != nil {
+		cols["password_hash"] = *passwordHash
+	}
+	err := t.db.WithContext(ctx).Table("users").Where("id = ?", u.ID).Updates(cols).Error
+	return translate(err, "update user")
+}
+
+func (t *txn) InsertToken(ctx context.Context, tok *identity.Token, hash []byte) error {
+	row := tokenRow{ID: tok.ID, UserID: tok.UserID, Name: tok.Name, Prefix: tok.Prefix, Hash: hash, ExpiresAt: tok.ExpiresAt, CreatedAt: tok.CreatedAt}
+	return translate(t.db.WithContext(ctx).Omit("LastUsedAt", "RevokedAt").Create(&row).Error, "insert token")
+}
+
+func (t *txn) RevokeToken(ctx context.Context, id uuid.UUID, now time.Time) error {
+	err := t.db.WithContext(ctx).Exec("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id).Error
+	return translate(err, "revoke token")
+}
+
+func (t *txn) Audit(ctx context.Context, e audit.Entry) error { return insertAudit(ctx, t.db, e) }
+
+func insertAudit(ctx context.Context, db *gorm.DB, e audit.Entry) error {
+	data := e.Data
+	if len(data) == 0 {
+		data = []byte("{}")
+	}
+	err := db.WithContext(ctx).Exec(`INSERT INTO audit_log (actor_user_id, actor, action, target_type, target_id, remote_addr, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.ActorUserID, e.Actor, string(e.Action), e.TargetType, e.TargetID, e.RemoteAddr, string(data)).Error
+	return translate(err, "write audit log")
+}
+
+// auditRow is the audit_log table.
+type auditRow struct {
+	ID          int64
+	At          time.Time
+	ActorUserID *uuid.UUID
+	Actor       string
+	Action      string
+	TargetType  string
+	TargetID    string
+	RemoteAddr  string
+	Data        []byte
+}
+
+func (auditRow) TableName() string { return "audit_log" }
+
+// AuditLog returns a page of the audit log, newest first, after the
+// cursor after ("" for the first page), and the next page's cursor.
+func (s *Store) AuditLog(ctx context.Context, after string, limit int) ([]audit.Entry, string, error) {
+	page := struct {
+		After string
+		Limit int
+	}{after, limit}
+	q := s.db.WithContext(ctx)
+	if page.After != "" {
+		var c timelineCursor
+		if err := decodeCursor(page.After, &c); err != nil {
+			return nil, "", err
+		}
+		q = q.Where("(at, id) < (?, ?)", c.At, c.ID)
+	}
+	var rows []auditRow
+	if err := q.Order("at DESC, id DESC").Limit(page.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", translate(err, "read audit log")
+	}
+	next := ""
+	if len(rows) > page.Limit {
+		rows = rows[:page.Limit]
+		last := rows[len(rows)-1]
+		next = encodeCursor(timelineCursor{At: last.At, ID: last.ID})
+	}
+	out := make([]audit.Entry, len(rows))
+	for i, r := range rows {
+		out[i] = audit.Entry{ID: r.ID, At: r.At.UTC(), ActorUserID: r.ActorUserID, Actor: r.Actor, Action: audit.Action(r.Action),
+			TargetType: r.TargetType, TargetID: r.TargetID, RemoteAddr: r.RemoteAddr, Data: r.Data}
+	}
+	return out, next, nil
+}
