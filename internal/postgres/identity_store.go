@@ -61,13 +61,7 @@ func (r tokenRow) domain() identity.Token {
 
 // InIdentityTx implements identity.Store.
 func (s *Store) InIdentityTx(ctx context.Context, fn func(ctx context.Context, tx identity.Tx) error) error {
-	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		stx, err := SQLTx(gtx)
-		if err != nil {
-			return err
-		}
-		return fn(ctx, &txn{db: gtx, sql: stx, store: s})
-	})
+	return inTx(ctx, s, fn)
 }
 
 // User implements identity.Store.

@@ -238,13 +238,7 @@ func decodeCursor(s string, v any) error {
 
 // InTx implements incident.Store.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx incident.Tx) error) error {
-	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		stx, err := SQLTx(gtx)
-		if err != nil {
-			return err
-		}
-		return fn(ctx, &txn{db: gtx, sql: stx, store: s})
-	})
+	return inTx(ctx, s, fn)
 }
 
 // txn implements incident.Tx on a GORM transaction.
