@@ -54,7 +54,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 			return nil
 		},
 		MetricsDB: db.SQL, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
-		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL,
+		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Now: now,
 	})
 	return a, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/apperr"
@@ -15,40 +16,83 @@ import (
 
 // createIncidentRequest is the body of POST /api/v1/incidents.
 type createIncidentRequest struct {
-	Title       string     `json:"title"`
-	Description string     `json:"description"`
-	Stage       string     `json:"stage"`
-	Severity    string     `json:"severity"`
-	TLP         string     `json:"tlp"`
-	DetectedAt  *time.Time `json:"detected_at"`
+	Title              string      `json:"title"`
+	Description        string      `json:"description"`
+	Stage              string      `json:"stage"`
+	Severity           string      `json:"severity"`
+	TLP                string      `json:"tlp"`
+	DetectedAt         *time.Time  `json:"detected_at"`
+	Category           string      `json:"category"`
+	Type               string      `json:"type"`
+	Tags               []string    `json:"tags"`
+	AffectedAssets     []assetBody `json:"affected_assets"`
+	PersonalDataBreach bool        `json:"personal_data_breach"`
+	Significant        bool        `json:"significant"`
+}
+
+// assetBody is an affected asset.
+type assetBody struct {
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Criticality string `json:"criticality"`
+}
+
+func toAssets(bs []assetBody) []incident.Asset {
+	out := make([]incident.Asset, len(bs))
+	for i, b := range bs {
+		out[i] = incident.Asset{Name: b.Name, Kind: incident.AssetKind(b.Kind), Criticality: incident.Severity(b.Criticality)}
+	}
+	return out
+}
+
+// deadlineBody is a legal deadline with the time left.
+type deadlineBody struct {
+	Kind         string     `json:"kind"`
+	Basis        string     `json:"basis"`
+	DueAt        time.Time  `json:"due_at"`
+	State        string     `json:"state"`
+	SecondsLeft  int64      `json:"seconds_left"`
+	MetAt        *time.Time `json:"met_at"`
+	MetReference *string    `json:"met_reference"`
 }
 
 // incidentResponse is an incident as the API shows it.
 type incidentResponse struct {
-	ID              string     `json:"id"`
-	Reference       string     `json:"reference"`
-	Title           string     `json:"title"`
-	Description     string     `json:"description"`
-	ReportingOrg    string     `json:"reporting_org"`
-	CoordinatingOrg *string    `json:"coordinating_org"`
-	Stage           string     `json:"stage"`
-	Status          string     `json:"status"`
-	Severity        string     `json:"severity"`
-	TLP             string     `json:"tlp"`
-	DetectedAt      *time.Time `json:"detected_at"`
-	ReportedAt      time.Time  `json:"reported_at"`
-	AcknowledgedAt  *time.Time `json:"acknowledged_at"`
-	ClosedAt        *time.Time `json:"closed_at"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-	Version         int64      `json:"version"`
-	Links           links      `json:"links"`
+	ID                 string         `json:"id"`
+	Reference          string         `json:"reference"`
+	Title              string         `json:"title"`
+	Description        string         `json:"description"`
+	ReportingOrg       string         `json:"reporting_org"`
+	CoordinatingOrg    *string        `json:"coordinating_org"`
+	Stage              string         `json:"stage"`
+	Status             string         `json:"status"`
+	Severity           string         `json:"severity"`
+	TLP                string         `json:"tlp"`
+	DetectedAt         *time.Time     `json:"detected_at"`
+	ReportedAt         time.Time      `json:"reported_at"`
+	AcknowledgedAt     *time.Time     `json:"acknowledged_at"`
+	ClosedAt           *time.Time     `json:"closed_at"`
+	CreatedAt          time.Time      `json:"created_at"`
+	UpdatedAt          time.Time      `json:"updated_at"`
+	Version            int64          `json:"version"`
+	Category           string         `json:"category"`
+	Type               string         `json:"type"`
+	Tags               []string       `json:"tags"`
+	AffectedAssets     []assetBody    `json:"affected_assets"`
+	PersonalDataBreach bool           `json:"personal_data_breach"`
+	Significant        bool           `json:"significant"`
+	Assignee           *string        `json:"assignee"`
+	Resolution         string         `json:"resolution"`
+	Deadlines          []deadlineBody `json:"deadlines"`
+	Links              links          `json:"links"`
 }
 
 type links map[string]string
 
-func toIncidentResponse(inc *incident.Incident) incidentResponse {
+func toIncidentResponse(inc *incident.Incident, now time.Time) incidentResponse {
 	r := incidentResponse{
+		Category: inc.Category, Type: inc.Type, Tags: inc.Tags, PersonalDataBreach: inc.PersonalDataBreach,
+		Significant: inc.Significant, Resolution: inc.Resolution, AffectedAssets: []assetBody{}, Deadlines: []deadlineBody{},
 		ID: inc.ID.String(), Reference: inc.Reference, Title: inc.Title, Description: inc.Description,
 		ReportingOrg: inc.ReportingOrgSlug, Stage: string(inc.Stage), Status: string(inc.Status),
 		Severity: string(inc.Severity), TLP: string(inc.TLP), DetectedAt: inc.DetectedAt, ReportedAt: inc.ReportedAt,
@@ -62,6 +106,29 @@ func toIncidentResponse(inc *incident.Incident) incidentResponse {
 	if inc.CoordinatingOrgSlug != "" {
 		s := inc.CoordinatingOrgSlug
 		r.CoordinatingOrg = &s
+	}
+	if r.Tags == nil {
+		r.Tags = []string{}
+	}
+	if inc.AssigneeEmail != "" {
+		a := inc.AssigneeEmail
+		r.Assignee = &a
+	}
+	for _, a := range inc.Assets {
+		r.AffectedAssets = append(r.AffectedAssets, assetBody{Name: a.Name, Kind: string(a.Kind), Criticality: string(a.Criticality)})
+	}
+	loc, err := time.LoadLocation(inc.ReportingOrgTimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	for _, d := range inc.Deadlines(loc, now) {
+		b := deadlineBody{Kind: string(d.Kind), Basis: d.Basis, DueAt: d.DueAt, State: string(d.State),
+			SecondsLeft: int64(d.TimeLeft / time.Second)}
+		if d.Met != nil {
+			at, ref := d.Met.At, d.Met.Reference
+			b.MetAt, b.MetReference = &at, &ref
+		}
+		r.Deadlines = append(r.Deadlines, b)
 	}
 	return r
 }
@@ -90,6 +157,8 @@ func (h *handlers) createIncident(c echo.Context) error {
 	in := incident.NewIncident{
 		Title: req.Title, Description: req.Description, Stage: incident.Stage(req.Stage),
 		Severity: incident.Severity(req.Severity), TLP: incident.TLP(req.TLP), DetectedAt: req.DetectedAt,
+		Category: req.Category, Type: req.Type, Tags: req.Tags, Assets: toAssets(req.AffectedAssets),
+		PersonalDataBreach: req.PersonalDataBreach, Significant: req.Significant,
 	}
 	inc, replayed, err := h.o.Incidents.Create(ctx, principal(c), in, idem)
 	if err != nil {
@@ -100,7 +169,7 @@ func (h *handlers) createIncident(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/incidents/"+inc.ID.String())
 	c.Response().Header().Set("ETag", etag(inc.Version))
-	return c.JSON(http.StatusCreated, toIncidentResponse(inc))
+	return c.JSON(http.StatusCreated, toIncidentResponse(inc, h.now()))
 }
 
 func (h *handlers) getIncident(c echo.Context) error {
@@ -109,7 +178,7 @@ func (h *handlers) getIncident(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("ETag", etag(inc.Version))
-	return c.JSON(http.StatusOK, toIncidentResponse(inc))
+	return c.JSON(http.StatusOK, toIncidentResponse(inc, h.now()))
 }
 
 // eventResponse is one timeline event.
@@ -134,7 +203,14 @@ func (h *handlers) timeline(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	inc, evs, next, err := h.o.Incidents.Timeline(c.Request().Context(), principal(c), c.Param("id"), incident.Page{After: c.QueryParam("cursor"), Limit: limit})
+	var kinds []incident.EventKind
+	for _, k := range strings.Split(c.QueryParam("kind"), ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			kinds = append(kinds, incident.EventKind(k))
+		}
+	}
+	inc, evs, next, err := h.o.Incidents.Timeline(c.Request().Context(), principal(c), c.Param("id"), kinds,
+		incident.Page{After: c.QueryParam("cursor"), Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -211,8 +287,9 @@ func (h *handlers) listIncidents(c echo.Context) error {
 		return err
 	}
 	out := incidentList{Incidents: make([]incidentResponse, len(incs))}
+	now := h.now()
 	for i := range incs {
-		out.Incidents[i] = toIncidentResponse(&incs[i])
+		out.Incidents[i] = toIncidentResponse(&incs[i], now)
 	}
 	if next != "" {
 		out.NextCursor = &next

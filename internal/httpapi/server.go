@@ -34,6 +34,8 @@ type Options struct {
 	RequestTimeout time.Duration
 	TrustProxy     bool
 	BaseURL        string
+	// Now is the clock (deadlines' time left); nil means time.Now.
+	Now func() time.Time
 }
 
 // New returns the Echo server with every route and middleware.
@@ -86,7 +88,15 @@ func New(o Options) *echo.Echo {
 	api.GET("/incidents", h.listIncidents)
 	api.POST("/incidents", h.createIncident)
 	api.GET("/incidents/:id", h.getIncident)
+	api.PATCH("/incidents/:id", h.patchIncident)
 	api.GET("/incidents/:id/timeline", h.timeline)
+	api.POST("/incidents/:id/timeline", h.addEntry)
+	api.POST("/incidents/:id/transitions", h.transition)
+	api.POST("/incidents/:id/close", h.closeIncident)
+	api.POST("/incidents/:id/reopen", h.reopenIncident)
+	api.POST("/incidents/:id/acknowledge", h.acknowledge)
+	api.POST("/incidents/:id/deadlines/:kind/met", h.deadlineMet)
+	api.GET("/taxonomy", h.taxonomy)
 	api.POST("/incidents/:id/shares", h.shareIncident)
 	api.POST("/incidents/:id/participants", h.addParticipant)
 	api.GET("/organizations", h.listOrgs)
@@ -110,6 +120,13 @@ type AuditReader interface {
 }
 
 type handlers struct{ o Options }
+
+func (h *handlers) now() time.Time {
+	if h.o.Now != nil {
+		return h.o.Now()
+	}
+	return time.Now()
+}
 
 // ErrSchemaPending is wrapped by a Ready error that means migrations are
 // pending (as opposed to the database being unreachable).

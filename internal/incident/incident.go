@@ -5,7 +5,6 @@ package incident
 import (
 	"encoding/json"
 	"time"
-	"unicode/utf8"
 
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/google/uuid"
@@ -13,27 +12,37 @@ import (
 
 // Incident is one case.
 type Incident struct {
-	ID                  uuid.UUID
-	Reference           string
-	Title               string
-	Description         string
-	ReportingOrgID      uuid.UUID
-	CoordinatingOrgID   *uuid.UUID
-	ReporterUserID      *uuid.UUID
-	AssigneeID          *uuid.UUID
-	Stage               Stage
-	Status              Status
-	Severity            Severity
-	TLP                 TLP
-	DetectedAt          *time.Time
-	ReportedAt          time.Time
-	AcknowledgedAt      *time.Time
-	ClosedAt            *time.Time
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
-	Version             int64
-	ReportingOrgSlug    string // filled on reads
-	CoordinatingOrgSlug string // filled on reads; empty while unrouted
+	ID                   uuid.UUID
+	Reference            string
+	Title                string
+	Description          string
+	ReportingOrgID       uuid.UUID
+	CoordinatingOrgID    *uuid.UUID
+	ReporterUserID       *uuid.UUID
+	AssigneeID           *uuid.UUID
+	Stage                Stage
+	Status               Status
+	Severity             Severity
+	TLP                  TLP
+	DetectedAt           *time.Time
+	ReportedAt           time.Time
+	AcknowledgedAt       *time.Time
+	ClosedAt             *time.Time
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	Version              int64
+	Category             string // RSIT class, e.g. "malicious-code"
+	Type                 string // RSIT type within the category, e.g. "infected-system"
+	Tags                 []string
+	Assets               []Asset
+	PersonalDataBreach   bool
+	Significant          bool
+	Resolution           string
+	DeadlinesMet         map[DeadlineKind]DeadlineMet
+	ReportingOrgTimeZone string // filled on reads; legal calendar deadlines use it
+	AssigneeEmail        string // filled on reads
+	ReportingOrgSlug     string // filled on reads
+	CoordinatingOrgSlug  string // filled on reads; empty while unrouted
 }
 
 // EventKind names a kind of timeline event.
@@ -68,33 +77,27 @@ const (
 // NewIncident is the input of Create. The reporting organisation and user
 // are the caller's.
 type NewIncident struct {
-	Title       string
-	Description string
-	Stage       Stage
-	Severity    Severity
-	TLP         TLP
-	DetectedAt  *time.Time
+	Title              string
+	Description        string
+	Stage              Stage
+	Severity           Severity
+	TLP                TLP
+	DetectedAt         *time.Time
+	Category           string
+	Type               string
+	Tags               []string
+	Assets             []Asset
+	PersonalDataBreach bool
+	Significant        bool
 }
 
 // Validate checks the input and names every field that breaks a rule.
-// Empty stage, severity and TLP take defaults (response, medium, TLP:AMBER).
+// Empty stage, severity and TLP take defaults (response, medium, TLP:AMBER);
+// tags are normalised.
 func (n *NewIncident) Validate(now time.Time) error {
 	var fs apperr.Fields
-	switch l := utf8.RuneCountInString(n.Title); {
-	case l == 0:
-		fs.Add("title", "required", "title is required")
-	case l > MaxTitle:
-		fs.Add("title", "max_length", "title must be at most %d characters", MaxTitle)
-	}
-	if !utf8.ValidString(n.Title) {
-		fs.Add("title", "utf8", "title must be valid UTF-8")
-	}
-	if !utf8.ValidString(n.Description) {
-		fs.Add("description", "utf8", "description must be valid UTF-8")
-	}
-	if utf8.RuneCountInString(n.Description) > MaxDescription {
-		fs.Add("description", "max_length", "description must be at most %d characters", MaxDescription)
-	}
+	checkTitle(n.Title, &fs)
+	checkDescription(n.Description, &fs)
 	if n.Stage == "" {
 		n.Stage = Response
 	}
@@ -118,5 +121,8 @@ func (n *NewIncident) Validate(now time.Time) error {
 	if n.DetectedAt != nil && n.DetectedAt.After(now.Add(5*time.Minute)) {
 		fs.Add("detected_at", "not_future", "detected_at must not be in the future")
 	}
+	n.Category, n.Type = checkClassification(n.Category, n.Type, &fs)
+	n.Tags = normalizeTags(n.Tags, &fs)
+	n.Assets = checkAssets(n.Assets, &fs)
 	return fs.Err()
 }

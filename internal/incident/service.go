@@ -42,7 +42,8 @@ type Store interface {
 	List(ctx context.Context, p access.Principal, f Filter, page Page) (incidents []Incident, next string, err error)
 	// Timeline returns a page of an incident's events in time order and the
 	// cursor of the next page ("" on the last page).
-	Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, page Page) (events []Event, next string, err error)
+	// kinds, when not empty, keeps only events of those kinds.
+	Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, kinds []EventKind, page Page) (events []Event, next string, err error)
 }
 
 // Tx is what a use case may do inside a transaction.
@@ -76,6 +77,14 @@ type Tx interface {
 	InsertShare(ctx context.Context, incidentID, orgID uuid.UUID, kind, note string, by *uuid.UUID) (bool, error)
 	// Audit writes an audit log entry.
 	Audit(ctx context.Context, e audit.Entry) error
+	// UpdateIncident writes the incident's mutable fields and moves its
+	// version from inc.Version to inc.Version+1.
+	UpdateIncident(ctx context.Context, inc *Incident) error
+	// CanSee reports whether the user may see the incident (the visibility
+	// rule, for that user).
+	CanSee(ctx context.Context, userID, incidentID uuid.UUID) (bool, error)
+	// InsertDeadlineMet records that a deadline was met.
+	InsertDeadlineMet(ctx context.Context, incidentID uuid.UUID, kind DeadlineKind, at time.Time, reference string, by *uuid.UUID) error
 }
 
 // IdempotencyKey identifies a client's retry of the same POST.
@@ -113,6 +122,10 @@ func NewService(store Store, now func() time.Time) *Service {
 	return &Service{store: store, now: now}
 }
 
+// clock is the service's time, in UTC, at PostgreSQL's microsecond
+// precision (so that what a use case returns equals what it stored).
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
 // Create records a new incident reported by p's organisation, its "created"
 // timeline event, p as its first participant, and its routing job, in one
 // transaction. With an idempotency key that was used before, it creates
@@ -122,26 +135,32 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 	if err := p.Require(access.CreateIncident); err != nil {
 		return nil, false, err
 	}
-	now := s.now().UTC()
+	now := s.clock()
 	if err := in.Validate(now); err != nil {
 		return nil, false, err
 	}
 	inc = &Incident{
-		ID:               uuid.New(),
-		Title:            in.Title,
-		Description:      in.Description,
-		ReportingOrgID:   p.OrgID,
-		ReporterUserID:   p.UserIDPtr(),
-		Stage:            in.Stage,
-		Status:           Open,
-		Severity:         in.Severity,
-		TLP:              in.TLP,
-		DetectedAt:       in.DetectedAt,
-		ReportedAt:       now,
-		CreatedAt:        now,
-		UpdatedAt:        now,
-		Version:          1,
-		ReportingOrgSlug: p.OrgSlug,
+		ID:                 uuid.New(),
+		Title:              in.Title,
+		Description:        in.Description,
+		ReportingOrgID:     p.OrgID,
+		ReporterUserID:     p.UserIDPtr(),
+		Stage:              in.Stage,
+		Status:             Open,
+		Severity:           in.Severity,
+		TLP:                in.TLP,
+		DetectedAt:         utcPtr(in.DetectedAt),
+		Category:           in.Category,
+		Type:               in.Type,
+		Tags:               in.Tags,
+		Assets:             in.Assets,
+		PersonalDataBreach: in.PersonalDataBreach,
+		Significant:        in.Significant,
+		ReportedAt:         now,
+		CreatedAt:          now,
+		UpdatedAt:          now,
+		Version:            1,
+		ReportingOrgSlug:   p.OrgSlug,
 	}
 	var firstID uuid.UUID
 	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -177,6 +196,8 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 			Data: mustJSON(map[string]any{
 				"reference": inc.Reference, "title": inc.Title, "stage": inc.Stage,
 				"severity": inc.Severity, "tlp": inc.TLP, "reporting_org": p.OrgSlug,
+				"category": inc.Category, "type": inc.Type, "personal_data_breach": inc.PersonalDataBreach,
+				"significant": inc.Significant,
 			}),
 			OccurredAt: now,
 		}); err != nil {
@@ -213,7 +234,7 @@ func (s *Service) Route(ctx context.Context, id uuid.UUID, also func(ctx context
 				return err
 			}
 			target, reason := nearestCERT(chain)
-			now := s.now().UTC()
+			now := s.clock()
 			if err := tx.SetCoordinatingOrg(ctx, id, target.ID, now); err != nil {
 				return err
 			}
@@ -261,13 +282,16 @@ func (s *Service) Get(ctx context.Context, p access.Principal, idOrRef string) (
 }
 
 // Timeline returns a page of the incident's events, in the order they happened.
-func (s *Service) Timeline(ctx context.Context, p access.Principal, idOrRef string, page Page) (*Incident, []Event, string, error) {
+func (s *Service) Timeline(ctx context.Context, p access.Principal, idOrRef string, kinds []EventKind, page Page) (*Incident, []Event, string, error) {
 	inc, err := s.Get(ctx, p, idOrRef)
 	if err != nil {
 		return nil, nil, "", err
 	}
 	page.Limit = ClampLimit(page.Limit)
-	evs, next, err := s.store.Timeline(ctx, p, inc.ID, page)
+	if len(kinds) > 20 {
+		return nil, nil, "", apperr.Fields{{Field: "kind", Rule: "max_items", Message: "at most 20 kinds"}}.Err()
+	}
+	evs, next, err := s.store.Timeline(ctx, p, inc.ID, kinds, page)
 	return inc, evs, next, err
 }
 
@@ -352,7 +376,7 @@ func (s *Service) Share(ctx context.Context, p access.Principal, idOrRef, orgSlu
 		}
 		data := map[string]any{"org": target.Slug, "org_name": target.Name, "note": note}
 		if err := tx.AppendEvent(ctx, &Event{IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(),
-			Kind: EventShared, Data: mustJSON(data), OccurredAt: s.now().UTC()}); err != nil {
+			Kind: EventShared, Data: mustJSON(data), OccurredAt: s.clock()}); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, auditEntry(p, audit.IncidentShared, inc, data))
@@ -410,7 +434,7 @@ func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRe
 		}
 		data := map[string]any{"user": email}
 		if err := tx.AppendEvent(ctx, &Event{IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(),
-			Kind: EventParticipantAdded, Data: mustJSON(data), OccurredAt: s.now().UTC()}); err != nil {
+			Kind: EventParticipantAdded, Data: mustJSON(data), OccurredAt: s.clock()}); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, auditEntry(p, audit.ParticipantAdd, inc, data))

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"strings"
 
@@ -55,4 +56,25 @@ func translate(err error, what string) error {
 func isConstraint(err error, constraint string) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.ConstraintName == constraint
+}
+
+// textArray passes a []string as a PostgreSQL text[] (GORM would expand a
+// plain slice argument into a list of values).
+type textArray []string
+
+// Value implements driver.Valuer with an array literal: every element
+// double-quoted, backslashes and quotes escaped.
+func (a textArray) Value() (driver.Value, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, s := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String(), nil
 }

@@ -33,28 +33,38 @@ var _ incident.Store = (*Store)(nil)
 
 // incidentRow is the incidents table.
 type incidentRow struct {
-	ID                uuid.UUID
-	Reference         string
-	Title             string
-	Description       string
-	ReportingOrgID    uuid.UUID
-	CoordinatingOrgID *uuid.UUID
-	ReporterUserID    *uuid.UUID
-	AssigneeID        *uuid.UUID
-	Stage             string
-	Status            string
-	Severity          string
-	TLP               string `gorm:"column:tlp"`
-	DetectedAt        *time.Time
-	ReportedAt        time.Time
-	AcknowledgedAt    *time.Time
-	ClosedAt          *time.Time
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	Version           int64
-	// read-only, from joins
+	ID                 uuid.UUID
+	Reference          string
+	Title              string
+	Description        string
+	ReportingOrgID     uuid.UUID
+	CoordinatingOrgID  *uuid.UUID
+	ReporterUserID     *uuid.UUID
+	AssigneeID         *uuid.UUID
+	Stage              string
+	Status             string
+	Severity           string
+	TLP                string `gorm:"column:tlp"`
+	DetectedAt         *time.Time
+	ReportedAt         time.Time
+	AcknowledgedAt     *time.Time
+	ClosedAt           *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	Version            int64
+	Category           string
+	Type               string
+	PersonalDataBreach bool
+	Significant        bool
+	Resolution         string
+	// read-only, from incidentSelect
+	TagsJSON            []byte  `gorm:"->"`
+	AssetsJSON          []byte  `gorm:"->"`
+	DeadlinesJSON       []byte  `gorm:"->"`
 	ReportingOrgSlug    string  `gorm:"->"`
+	ReportingOrgTZ      string  `gorm:"->;column:reporting_org_tz"`
 	CoordinatingOrgSlug *string `gorm:"->"`
+	AssigneeEmail       *string `gorm:"->"`
 }
 
 func (incidentRow) TableName() string { return "incidents" }
@@ -67,7 +77,29 @@ func (r *incidentRow) domain() *incident.Incident {
 		Severity: incident.Severity(r.Severity), TLP: incident.TLP(r.TLP),
 		DetectedAt: utcp(r.DetectedAt), ReportedAt: r.ReportedAt.UTC(), AcknowledgedAt: utcp(r.AcknowledgedAt),
 		ClosedAt: utcp(r.ClosedAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version,
-		ReportingOrgSlug: r.ReportingOrgSlug,
+		ReportingOrgSlug: r.ReportingOrgSlug, ReportingOrgTimeZone: r.ReportingOrgTZ,
+		Category: r.Category, Type: r.Type, PersonalDataBreach: r.PersonalDataBreach, Significant: r.Significant,
+		Resolution: r.Resolution, Tags: []string{}, Assets: []incident.Asset{},
+	}
+	_ = json.Unmarshal(r.TagsJSON, &inc.Tags)
+	var assets []assetJSON
+	if json.Unmarshal(r.AssetsJSON, &assets) == nil {
+		for _, a := range assets {
+			inc.Assets = append(inc.Assets, incident.Asset{Name: a.Name, Kind: incident.AssetKind(a.Kind), Criticality: incident.Severity(a.Criticality)})
+		}
+	}
+	var met map[string]struct {
+		At        time.Time `json:"at"`
+		Reference string    `json:"reference"`
+	}
+	if json.Unmarshal(r.DeadlinesJSON, &met) == nil && len(met) > 0 {
+		inc.DeadlinesMet = map[incident.DeadlineKind]incident.DeadlineMet{}
+		for k, m := range met {
+			inc.DeadlinesMet[incident.DeadlineKind(k)] = incident.DeadlineMet{At: m.At.UTC(), Reference: m.Reference}
+		}
+	}
+	if r.AssigneeEmail != nil {
+		inc.AssigneeEmail = *r.AssigneeEmail
 	}
 	if r.CoordinatingOrgSlug != nil {
 		inc.CoordinatingOrgSlug = *r.CoordinatingOrgSlug
@@ -97,11 +129,24 @@ type eventRow struct {
 
 func (eventRow) TableName() string { return "incident_events" }
 
-// incidentSelect reads incidents with their organisations' slugs.
-const incidentSelect = `SELECT i.*, ro.slug AS reporting_org_slug, co.slug AS coordinating_org_slug
+// assetJSON is an affected asset as stored in incidents.affected_assets.
+type assetJSON struct {
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Criticality string `json:"criticality"`
+}
+
+// incidentSelect reads incidents with their organisations, assignee and
+// deadlines met.
+const incidentSelect = `SELECT i.*, array_to_json(i.tags) AS tags_json, i.affected_assets AS assets_json,
+	ro.slug AS reporting_org_slug, ro.time_zone AS reporting_org_tz, co.slug AS coordinating_org_slug,
+	au.email AS assignee_email,
+	(SELECT jsonb_object_agg(m.kind, jsonb_build_object('at', m.met_at, 'reference', m.reference))
+	   FROM incident_deadlines_met m WHERE m.incident_id = i.id) AS deadlines_json
 FROM incidents i
 JOIN organizations ro ON ro.id = i.reporting_org_id
-LEFT JOIN organizations co ON co.id = i.coordinating_org_id`
+LEFT JOIN organizations co ON co.id = i.coordinating_org_id
+LEFT JOIN users au ON au.id = i.assignee_id`
 
 // Incident implements incident.Store.
 func (s *Store) Incident(ctx context.Context, p access.Principal, id uuid.UUID) (*incident.Incident, error) {
@@ -188,10 +233,17 @@ type timelineCursor struct {
 }
 
 // Timeline implements incident.Store.
-func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, page incident.Page) ([]incident.Event, string, error) {
+func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, kinds []incident.EventKind, page incident.Page) ([]incident.Event, string, error) {
 	vis, args := visibleTo(p)
 	q := s.db.WithContext(ctx).Where("incident_id = ?", incidentID).
 		Where("EXISTS (SELECT 1 FROM incidents i WHERE i.id = incident_events.incident_id AND "+vis+")", args...)
+	if len(kinds) > 0 {
+		ks := make([]string, len(kinds))
+		for i, k := range kinds {
+			ks[i] = string(k)
+		}
+		q = q.Where("kind IN ?", ks)
+	}
 	if page.After != "" {
 		var c timelineCursor
 		if err := decodeCursor(page.After, &c); err != nil {
@@ -283,19 +335,76 @@ func (t *txn) NextIncidentNumber(ctx context.Context, year int) (int64, error) {
 }
 
 func (t *txn) InsertIncident(ctx context.Context, inc *incident.Incident) error {
-	row := incidentRow{
-		ID: inc.ID, Reference: inc.Reference, Title: inc.Title, Description: inc.Description,
-		ReportingOrgID: inc.ReportingOrgID, CoordinatingOrgID: inc.CoordinatingOrgID, ReporterUserID: inc.ReporterUserID,
-		Stage: string(inc.Stage), Status: string(inc.Status), Severity: string(inc.Severity), TLP: string(inc.TLP),
-		DetectedAt: inc.DetectedAt, ReportedAt: inc.ReportedAt, AcknowledgedAt: inc.AcknowledgedAt, ClosedAt: inc.ClosedAt,
-		CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Version: inc.Version,
-	}
-	err := t.db.WithContext(ctx).Omit("ReportingOrgSlug", "CoordinatingOrgSlug").Create(&row).Error
+	assets, tags := assetsJSON(inc.Assets), textArray(inc.Tags)
+	var tz string
+	err := t.db.WithContext(ctx).Raw(`INSERT INTO incidents (id, reference, title, description, reporting_org_id,
+		coordinating_org_id, reporter_user_id, stage, status, severity, tlp, detected_at, reported_at, created_at,
+		updated_at, version, category, type, tags, affected_assets, personal_data_breach, significant)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING (SELECT time_zone FROM organizations WHERE id = ?)`,
+		inc.ID, inc.Reference, inc.Title, inc.Description, inc.ReportingOrgID, inc.CoordinatingOrgID, inc.ReporterUserID,
+		string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP), inc.DetectedAt, inc.ReportedAt,
+		inc.CreatedAt, inc.UpdatedAt, inc.Version, inc.Category, inc.Type, tags, assets, inc.PersonalDataBreach,
+		inc.Significant, inc.ReportingOrgID).Scan(&tz).Error
 	if isConstraint(err, "incidents_reporting_org_id_fkey") {
 		return &apperr.Error{Code: apperr.Invalid, Message: "the reporting organisation does not exist",
 			Fields: []apperr.FieldError{{Field: "reporting_org", Rule: "exists", Message: "no such organisation"}}}
 	}
+	inc.ReportingOrgTimeZone = tz
 	return translate(err, "insert incident")
+}
+
+func assetsJSON(as []incident.Asset) string {
+	out := make([]assetJSON, len(as))
+	for i, a := range as {
+		out[i] = assetJSON{Name: a.Name, Kind: string(a.Kind), Criticality: string(a.Criticality)}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+// UpdateIncident writes every mutable column, guarded by the version read
+// under the row lock.
+func (t *txn) UpdateIncident(ctx context.Context, inc *incident.Incident) error {
+	tags := textArray(inc.Tags)
+	res := t.db.WithContext(ctx).Exec(`UPDATE incidents SET title = ?, description = ?, stage = ?, status = ?,
+		severity = ?, tlp = ?, detected_at = ?, acknowledged_at = ?, closed_at = ?, category = ?, type = ?, tags = ?,
+		affected_assets = ?, personal_data_breach = ?, significant = ?, resolution = ?, assignee_id = ?,
+		updated_at = ?, version = version + 1
+		WHERE id = ? AND version = ?`,
+		inc.Title, inc.Description, string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP),
+		inc.DetectedAt, inc.AcknowledgedAt, inc.ClosedAt, inc.Category, inc.Type, tags, assetsJSON(inc.Assets),
+		inc.PersonalDataBreach, inc.Significant, inc.Resolution, inc.AssigneeID, inc.UpdatedAt, inc.ID, inc.Version)
+	if res.Error != nil {
+		return translate(res.Error, "update incident")
+	}
+	if res.RowsAffected != 1 {
+		return &apperr.Error{Code: apperr.Precondition, Message: "the incident changed meanwhile"}
+	}
+	return nil
+}
+
+// CanSee implements incident.Tx: the visibility rule for another user.
+func (t *txn) CanSee(ctx context.Context, userID, incidentID uuid.UUID) (bool, error) {
+	u, err := t.store.User(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	if u.DisabledAt != nil {
+		return false, nil
+	}
+	vis, args := visibleTo(u.Principal())
+	var ok bool
+	err = t.db.WithContext(ctx).Raw("SELECT EXISTS (SELECT 1 FROM incidents i WHERE i.id = ? AND "+vis+")",
+		append([]any{incidentID}, args...)...).Scan(&ok).Error
+	return ok, translate(err, "check visibility")
+}
+
+// InsertDeadlineMet implements incident.Tx.
+func (t *txn) InsertDeadlineMet(ctx context.Context, incidentID uuid.UUID, kind incident.DeadlineKind, at time.Time, reference string, by *uuid.UUID) error {
+	err := t.db.WithContext(ctx).Exec(`INSERT INTO incident_deadlines_met (incident_id, kind, met_at, reference, met_by)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, incidentID, string(kind), at, reference, by).Error
+	return translate(err, "record deadline met")
 }
 
 func (t *txn) LockIncident(ctx context.Context, p access.Principal, idOrRef string) (*incident.Incident, error) {

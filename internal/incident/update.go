@@ -1,0 +1,399 @@
+package incident
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
+)
+
+// More timeline event kinds of the case record.
+const (
+	EventFieldChanged EventKind = "field_changed"
+	EventAssigned     EventKind = "assigned"
+	EventStageChanged EventKind = "stage_changed"
+	EventClosed       EventKind = "closed"
+	EventReopened     EventKind = "reopened"
+	EventAcknowledged EventKind = "acknowledged"
+	EventDeadlineMet  EventKind = "deadline_met"
+	EventManual       EventKind = "manual"
+)
+
+// Patch is a JSON merge patch of an incident: nil fields stay as they are.
+// Stage and status change through transitions, close and reopen.
+type Patch struct {
+	Title              *string
+	Description        *string
+	Severity           *Severity
+	TLP                *TLP
+	Category           *string
+	Type               *string
+	DetectedAt         *time.Time
+	ClearDetectedAt    bool
+	Tags               *[]string
+	Assets             *[]Asset
+	PersonalDataBreach *bool
+	Significant        *bool
+	Assignee           *string // an e-mail; "" removes the assignee
+}
+
+// change is one changed field, for the timeline.
+type change struct {
+	field    string
+	old, new any
+}
+
+// mutate runs fn on the incident locked for p, checks the If-Match version
+// (nil: none sent), writes the incident with a new version when fn changed
+// it, and appends fn's events; all in one transaction. It is the one path
+// every change of an incident's own fields takes.
+func (s *Service) mutate(ctx context.Context, p access.Principal, idOrRef string, ifMatch *int64, action access.Action,
+	fn func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error)) (*Incident, error) {
+	var out *Incident
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		inc, err := tx.LockIncident(ctx, p, idOrRef)
+		if err != nil {
+			return err
+		}
+		if err := mayChange(p, action, inc); err != nil {
+			return err
+		}
+		if ifMatch != nil && *ifMatch != inc.Version {
+			return &apperr.Error{Code: apperr.Precondition,
+				Message: "the incident changed since you read it: reload it and apply your change again",
+				Details: map[string]any{"current_version": inc.Version}}
+		}
+		now := s.clock()
+		events, err := fn(ctx, tx, inc, now)
+		if err != nil {
+			return err
+		}
+		if len(events) > 0 {
+			inc.UpdatedAt = now
+			if err := tx.UpdateIncident(ctx, inc); err != nil {
+				return err
+			}
+			inc.Version++
+		}
+		for i := range events {
+			ev := &events[i]
+			ev.IncidentID, ev.ActorUserID, ev.Actor = inc.ID, p.UserIDPtr(), p.Name()
+			if ev.OccurredAt.IsZero() {
+				ev.OccurredAt = now
+			}
+			if err := tx.AppendEvent(ctx, ev); err != nil {
+				return err
+			}
+		}
+		out = inc
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// mayChange checks the role matrix for action on a visible incident;
+// reporters update their own organisation's reports only.
+func mayChange(p access.Principal, action access.Action, inc *Incident) error {
+	if err := p.Require(action); err != nil {
+		return err
+	}
+	if action == access.UpdateIncident && p.Role == access.Reporter && p.OrgID != inc.ReportingOrgID {
+		return apperr.New(apperr.Forbidden, "reporters update their own organisation's reports only")
+	}
+	return nil
+}
+
+// Update applies a merge patch. Every changed field becomes one timeline
+// event with its old and new value. ifMatch is the version the client read
+// (If-Match); a stale one is apperr.Precondition with the current version.
+func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string, patch Patch, ifMatch *int64) (*Incident, error) {
+	return s.mutate(ctx, p, idOrRef, ifMatch, access.UpdateIncident, func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error) {
+		var fs apperr.Fields
+		var changes []change
+		set := func(field string, old, new any, apply func()) {
+			if !equal(old, new) {
+				changes = append(changes, change{field, old, new})
+				apply()
+			}
+		}
+		if v := patch.Title; v != nil {
+			checkTitle(*v, &fs)
+			set("title", inc.Title, *v, func() { inc.Title = *v })
+		}
+		if v := patch.Description; v != nil {
+			checkDescription(*v, &fs)
+			set("description", inc.Description, *v, func() { inc.Description = *v })
+		}
+		if v := patch.Severity; v != nil {
+			if !v.Valid() {
+				fs.Add("severity", "enum", "severity must be one of: %s", list(Severities))
+			}
+			set("severity", inc.Severity, *v, func() { inc.Severity = *v })
+		}
+		if v := patch.TLP; v != nil {
+			t, ok := ParseTLP(string(*v))
+			if !ok {
+				fs.Add("tlp", "enum", "tlp must be one of: %s", list(TLPs))
+			}
+			set("tlp", inc.TLP, t, func() { inc.TLP = t })
+		}
+		if patch.Category != nil || patch.Type != nil {
+			cat, typ := inc.Category, inc.Type
+			if patch.Category != nil {
+				cat = *patch.Category
+				if patch.Type == nil && cat != inc.Category {
+					typ = "" // a new category clears a type of the old one
+				}
+			}
+			if patch.Type != nil {
+				typ = *patch.Type
+			}
+			cat, typ = checkClassification(cat, typ, &fs)
+			set("category", inc.Category, cat, func() { inc.Category = cat })
+			set("type", inc.Type, typ, func() { inc.Type = typ })
+		}
+		if patch.DetectedAt != nil || patch.ClearDetectedAt {
+			if patch.DetectedAt != nil && patch.DetectedAt.After(now.Add(5*time.Minute)) {
+				fs.Add("detected_at", "not_future", "detected_at must not be in the future")
+			}
+			set("detected_at", inc.DetectedAt, patch.DetectedAt, func() { inc.DetectedAt = utcPtr(patch.DetectedAt) })
+		}
+		if v := patch.Tags; v != nil {
+			tags := normalizeTags(*v, &fs)
+			set("tags", inc.Tags, tags, func() { inc.Tags = tags })
+		}
+		if v := patch.Assets; v != nil {
+			as := checkAssets(*v, &fs)
+			set("affected_assets", assetsView(inc.Assets), assetsView(as), func() { inc.Assets = as })
+		}
+		if v := patch.PersonalDataBreach; v != nil {
+			set("personal_data_breach", inc.PersonalDataBreach, *v, func() { inc.PersonalDataBreach = *v })
+		}
+		if v := patch.Significant; v != nil {
+			set("significant", inc.Significant, *v, func() { inc.Significant = *v })
+		}
+		var assigned *Event
+		if v := patch.Assignee; v != nil {
+			ev, err := s.assign(ctx, tx, p, inc, strings.TrimSpace(*v), &fs)
+			if err != nil {
+				return nil, err
+			}
+			assigned = ev
+		}
+		if err := fs.Err(); err != nil {
+			return nil, err
+		}
+		var events []Event
+		for _, c := range changes {
+			events = append(events, Event{Kind: EventFieldChanged, Data: mustJSON(map[string]any{"field": c.field, "old": c.old, "new": c.new})})
+		}
+		if assigned != nil {
+			events = append(events, *assigned)
+		}
+		return events, nil
+	})
+}
+
+// assign sets the assignee: a user who can see the incident. The assignee
+// becomes a named participant.
+func (s *Service) assign(ctx context.Context, tx Tx, p access.Principal, inc *Incident, email string, fs *apperr.Fields) (*Event, error) {
+	if email == "" {
+		if inc.AssigneeID == nil {
+			return nil, nil
+		}
+		old := inc.AssigneeEmail
+		inc.AssigneeID, inc.AssigneeEmail = nil, ""
+		return &Event{Kind: EventAssigned, Data: mustJSON(map[string]any{"old": old, "new": nil})}, nil
+	}
+	uid, err := tx.UserIDByEmail(ctx, email)
+	if apperr.Is(err, apperr.NotFound) {
+		fs.Add("assignee", "exists", "no user has this e-mail")
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if inc.AssigneeID != nil && *inc.AssigneeID == uid {
+		return nil, nil
+	}
+	visible, err := tx.CanSee(ctx, uid, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !visible {
+		fs.Add("assignee", "visibility", "the assignee must be a user who can see the incident (for TLP:RED, a named participant)")
+		return nil, nil
+	}
+	if _, err := tx.InsertParticipant(ctx, inc.ID, uid, p.UserIDPtr()); err != nil {
+		return nil, err
+	}
+	old := inc.AssigneeEmail
+	inc.AssigneeID, inc.AssigneeEmail = &uid, email
+	return &Event{Kind: EventAssigned, Data: mustJSON(map[string]any{"old": nilIfEmpty(old), "new": email})}, nil
+}
+
+// Transition moves the incident to another stage.
+func (s *Service) Transition(ctx context.Context, p access.Principal, idOrRef string, to Stage, reason string, ifMatch *int64) (*Incident, error) {
+	return s.mutate(ctx, p, idOrRef, ifMatch, access.TransitionIncident, func(_ context.Context, _ Tx, inc *Incident, _ time.Time) ([]Event, error) {
+		if err := CheckTransition(inc.Stage, inc.Status, to, reason); err != nil {
+			return nil, err
+		}
+		from := inc.Stage
+		inc.Stage = to
+		return []Event{{Kind: EventStageChanged, Data: mustJSON(map[string]any{"from": from, "to": to, "reason": reason,
+			"direction": direction(from, to)})}}, nil
+	})
+}
+
+func direction(from, to Stage) string {
+	if to.Index() < from.Index() {
+		return "back"
+	}
+	return "forward"
+}
+
+// Close closes the incident with a resolution summary; its stage stays.
+func (s *Service) Close(ctx context.Context, p access.Principal, idOrRef, resolution string, ifMatch *int64) (*Incident, error) {
+	return s.mutate(ctx, p, idOrRef, ifMatch, access.TransitionIncident, func(_ context.Context, _ Tx, inc *Incident, now time.Time) ([]Event, error) {
+		resolution = strings.TrimSpace(resolution)
+		if resolution == "" {
+			return nil, apperr.Fields{{Field: "resolution", Rule: "required", Message: "closing needs a resolution summary"}}.Err()
+		}
+		if utf8.RuneCountInString(resolution) > 20000 {
+			return nil, apperr.Fields{{Field: "resolution", Rule: "max_length", Message: "resolution must be at most 20000 characters"}}.Err()
+		}
+		if inc.Status == Closed {
+			return nil, apperr.New(apperr.Conflict, "the incident is already closed")
+		}
+		inc.Status, inc.ClosedAt, inc.Resolution = Closed, &now, resolution
+		return []Event{{Kind: EventClosed, Data: mustJSON(map[string]any{"resolution": resolution, "stage": inc.Stage})}}, nil
+	})
+}
+
+// Reopen opens a closed incident again; the reason is recorded.
+func (s *Service) Reopen(ctx context.Context, p access.Principal, idOrRef, reason string, ifMatch *int64) (*Incident, error) {
+	return s.mutate(ctx, p, idOrRef, ifMatch, access.TransitionIncident, func(_ context.Context, _ Tx, inc *Incident, _ time.Time) ([]Event, error) {
+		if strings.TrimSpace(reason) == "" {
+			return nil, apperr.Fields{{Field: "reason", Rule: "required", Message: "reopening needs a reason"}}.Err()
+		}
+		if inc.Status == Open {
+			return nil, apperr.New(apperr.Conflict, "the incident is open")
+		}
+		closedAt := inc.ClosedAt
+		inc.Status, inc.ClosedAt = Open, nil
+		return []Event{{Kind: EventReopened, Data: mustJSON(map[string]any{"reason": reason, "closed_at": closedAt})}}, nil
+	})
+}
+
+// Acknowledge records that a responder has taken note of the incident. The
+// first acknowledgement time is kept (it is the time-to-acknowledge); later
+// ones change nothing.
+func (s *Service) Acknowledge(ctx context.Context, p access.Principal, idOrRef string) (*Incident, error) {
+	return s.mutate(ctx, p, idOrRef, nil, access.TransitionIncident, func(_ context.Context, _ Tx, inc *Incident, now time.Time) ([]Event, error) {
+		if inc.AcknowledgedAt != nil {
+			return nil, nil
+		}
+		inc.AcknowledgedAt = &now
+		return []Event{{Kind: EventAcknowledged, Data: mustJSON(map[string]any{
+			"org": p.OrgSlug, "seconds_since_report": int64(now.Sub(inc.ReportedAt).Seconds())})}}, nil
+	})
+}
+
+// MarkDeadlineMet records that a legal deadline was met with reference
+// (what was sent). Marking it again changes nothing.
+func (s *Service) MarkDeadlineMet(ctx context.Context, p access.Principal, idOrRef string, kind DeadlineKind, reference string) (*Incident, error) {
+	return s.mutate(ctx, p, idOrRef, nil, access.TransitionIncident, func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error) {
+		if !slices.Contains(DeadlineKinds, kind) {
+			return nil, apperr.Fields{{Field: "kind", Rule: "enum", Message: "kind must be one of: " + list(DeadlineKinds)}}.Err()
+		}
+		if strings.TrimSpace(reference) == "" || utf8.RuneCountInString(reference) > 500 {
+			return nil, apperr.Fields{{Field: "reference", Rule: "required", Message: "reference (what was sent, at most 500 characters) is required"}}.Err()
+		}
+		if !inc.Applies(kind) {
+			return nil, apperr.New(apperr.Conflict, "deadline %s does not apply: set the significant or personal_data_breach flag first", kind)
+		}
+		if _, ok := inc.DeadlinesMet[kind]; ok {
+			return nil, nil
+		}
+		if err := tx.InsertDeadlineMet(ctx, inc.ID, kind, now, reference, p.UserIDPtr()); err != nil {
+			return nil, err
+		}
+		if inc.DeadlinesMet == nil {
+			inc.DeadlinesMet = map[DeadlineKind]DeadlineMet{}
+		}
+		inc.DeadlinesMet[kind] = DeadlineMet{At: now, Reference: reference}
+		return []Event{{Kind: EventDeadlineMet, Data: mustJSON(map[string]any{"kind": kind, "reference": reference})}}, nil
+	})
+}
+
+// MaxEntry bounds a manual timeline entry.
+const MaxEntry = 2000
+
+// AddEntry adds a manual timeline entry ("attacker first seen 03:12") that
+// sorts by when it happened. It does not change the incident's version.
+func (s *Service) AddEntry(ctx context.Context, p access.Principal, idOrRef, summary string, occurredAt *time.Time) (*Event, error) {
+	var ev *Event
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		inc, err := tx.LockIncident(ctx, p, idOrRef)
+		if err != nil {
+			return err
+		}
+		if err := mayChange(p, access.UpdateIncident, inc); err != nil {
+			return err
+		}
+		now := s.clock()
+		var fs apperr.Fields
+		summary = strings.TrimSpace(summary)
+		if n := utf8.RuneCountInString(summary); n == 0 || n > MaxEntry {
+			fs.Add("summary", "length", "summary is required and at most %d characters", MaxEntry)
+		}
+		at := now
+		if occurredAt != nil {
+			at = occurredAt.UTC()
+			if at.After(now.Add(5 * time.Minute)) {
+				fs.Add("occurred_at", "not_future", "occurred_at must not be in the future")
+			}
+		}
+		if err := fs.Err(); err != nil {
+			return err
+		}
+		ev = &Event{IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: EventManual,
+			Data: mustJSON(map[string]any{"summary": summary}), OccurredAt: at}
+		return tx.AppendEvent(ctx, ev)
+	})
+	return ev, err
+}
+
+// assetsView renders assets for timeline events.
+func assetsView(as []Asset) []map[string]string {
+	out := []map[string]string{}
+	for _, a := range as {
+		out = append(out, map[string]string{"name": a.Name, "kind": string(a.Kind), "criticality": string(a.Criticality)})
+	}
+	return out
+}
+
+func equal(a, b any) bool {
+	return string(mustJSON(a)) == string(mustJSON(b))
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
