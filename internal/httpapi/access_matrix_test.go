@@ -718,6 +718,18 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 			build: changeIncident("/acknowledge", http.MethodPost, "incident.transition", nil, http.StatusOK)},
 		"POST /api/v1/incidents/:id/deadlines/:kind/met": {targets: incTargets,
 			build: changeIncident("/deadlines/gdpr_notification/met", http.MethodPost, "incident.transition", map[string]any{"reference": ""}, http.StatusUnprocessableEntity)},
+		"GET /api/v1/incidents.csv": {build: func(v secUser, _ string) []secProbe {
+			return []secProbe{{path: "/api/v1/incidents.csv", want: http.StatusOK, check: func(r *testapp.Response) string {
+				var wrong []string
+				for _, tlp := range secTLPs {
+					inc := w.incs[tlp]
+					if listed, want := bytes.Contains(r.Body, []byte(inc.Ref)), tr.sees(v.ID, v.OrgSlug, inc); listed != want {
+						wrong = append(wrong, fmt.Sprintf("%s in csv=%v want %v", tlp, listed, want))
+					}
+				}
+				return strings.Join(wrong, "; ")
+			}}}
+		}},
 		"GET /api/v1/taxonomy": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/taxonomy", want: http.StatusOK}}
 		}},

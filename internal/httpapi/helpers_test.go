@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"testing"
 
+	"github.com/certdesk/certdesk/internal/incident"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
@@ -12,4 +14,8 @@ func mustUUID(t *testing.T, s string) uuid.UUID {
 	id, err := uuid.Parse(s)
 	require.NoError(t, err)
 	return id
+}
+
+func incidentNamed(title string) incident.NewIncident {
+	return incident.NewIncident{Title: title}
 }

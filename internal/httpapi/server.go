@@ -86,6 +86,7 @@ func New(o Options) *echo.Echo {
 	api := e.Group("/api/v1", h.authenticate)
 	api.GET("/me", h.me)
 	api.GET("/incidents", h.listIncidents)
+	api.GET("/incidents.csv", h.exportCSV)
 	api.POST("/incidents", h.createIncident)
 	api.GET("/incidents/:id", h.getIncident)
 	api.PATCH("/incidents/:id", h.patchIncident)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -295,15 +296,47 @@ func (s *Service) Timeline(ctx context.Context, p access.Principal, idOrRef stri
 	return inc, evs, next, err
 }
 
-// Filter narrows a list of incidents; empty fields match everything.
+// Filter narrows a list of incidents; zero fields match everything.
 type Filter struct {
-	Status   Status
-	Stage    Stage
-	Severity Severity
-	TLP      TLP
+	Status                      Status
+	Stage                       Stage
+	Severity                    Severity
+	TLP                         TLP
+	Category                    string
+	Type                        string
+	ReportingOrg                string // slug
+	CoordinatingOrg             string // slug
+	Assignee                    string // an e-mail, or "me"
+	AssigneeID                  *uuid.UUID
+	Tag                         string
+	PersonalDataBreach          *bool
+	Significant                 *bool
+	Deadline                    string // "open": a legal deadline not met yet; "missed": one past due and not met
+	CreatedAfter, CreatedBefore *time.Time
+	UpdatedAfter, UpdatedBefore *time.Time
+	Query                       string // full text over title, description and comments
+	Sort                        Sort
 }
 
-// Validate names every filter field with an unknown value.
+// Sort orders a list: by creation or last update, "-" for newest first.
+type Sort string
+
+// The sort orders of lists (keyset-paginated, so each is a stable order).
+const (
+	SortCreatedDesc Sort = "-created" // default
+	SortCreatedAsc  Sort = "created"
+	SortUpdatedDesc Sort = "-updated"
+	SortUpdatedAsc  Sort = "updated"
+)
+
+// Sorts lists the sort orders.
+var Sorts = []Sort{SortCreatedDesc, SortCreatedAsc, SortUpdatedDesc, SortUpdatedAsc}
+
+// MaxQuery bounds a full-text query.
+const MaxQuery = 200
+
+// Validate names every filter field with an unknown value and normalises
+// the others.
 func (f *Filter) Validate() error {
 	var fs apperr.Fields
 	if f.Status != "" && f.Status != Open && f.Status != Closed {
@@ -322,6 +355,25 @@ func (f *Filter) Validate() error {
 			fs.Add("tlp", "enum", "tlp must be one of: %s", list(TLPs))
 		}
 	}
+	if f.Category != "" || f.Type != "" {
+		f.Category, f.Type = checkClassification(f.Category, f.Type, &fs)
+	}
+	if f.Tag != "" {
+		f.Tag = strings.ToLower(strings.TrimSpace(f.Tag))
+	}
+	if f.Deadline != "" && f.Deadline != "open" && f.Deadline != "missed" {
+		fs.Add("deadline", "enum", "deadline must be open or missed")
+	}
+	if f.Sort == "" {
+		f.Sort = SortCreatedDesc
+	}
+	if !slices.Contains(Sorts, f.Sort) {
+		fs.Add("sort", "enum", "sort must be one of: %s", list(Sorts))
+	}
+	f.Query = strings.TrimSpace(f.Query)
+	if utf8.RuneCountInString(f.Query) > MaxQuery {
+		fs.Add("q", "max_length", "q must be at most %d characters", MaxQuery)
+	}
 	return fs.Err()
 }
 
@@ -329,6 +381,26 @@ func (f *Filter) Validate() error {
 func (s *Service) List(ctx context.Context, p access.Principal, f Filter, page Page) ([]Incident, string, error) {
 	if err := f.Validate(); err != nil {
 		return nil, "", err
+	}
+	if f.Assignee != "" {
+		if f.Assignee == "me" {
+			id := p.UserID
+			f.AssigneeID = &id
+		} else {
+			var err error
+			id := uuid.Nil
+			err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+				var e error
+				id, e = tx.UserIDByEmail(ctx, f.Assignee)
+				return e
+			})
+			if apperr.Is(err, apperr.NotFound) {
+				return []Incident{}, "", nil // nobody by that address is assigned anything
+			} else if err != nil {
+				return nil, "", err
+			}
+			f.AssigneeID = &id
+		}
 	}
 	page.Limit = ClampLimit(page.Limit)
 	return s.store.List(ctx, p, f, page)

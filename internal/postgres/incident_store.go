@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
@@ -173,41 +174,106 @@ func oneIncident(ctx context.Context, db *gorm.DB, p access.Principal, where str
 	return rows[0].domain(), nil
 }
 
-// listCursor is the keyset position after the last incident of a page.
+// listCursor is the keyset position after the last incident of a page:
+// the sort key's value and the ID as tie-breaker.
 type listCursor struct {
 	At time.Time `json:"t"`
 	ID uuid.UUID `json:"i"`
+	S  string    `json:"s"` // the sort the cursor belongs to
 }
 
-// List implements incident.Store.
+// deadlineOpenSQL and deadlineMissedSQL decide the deadline filter over an
+// incidents row "i" (the same rules as incident.Incident.Deadlines).
+const (
+	awareSQL     = `coalesce(i.detected_at, i.reported_at)`
+	notMetSQL    = `NOT EXISTS (SELECT 1 FROM incident_deadlines_met m WHERE m.incident_id = i.id AND m.kind = '%s')`
+	finalFromSQL = `coalesce((SELECT m.met_at FROM incident_deadlines_met m WHERE m.incident_id = i.id AND m.kind = 'nis2_notification'), ` + awareSQL + ` + interval '72 hours')`
+)
+
+func deadlineFilter(state string) string {
+	type dl struct{ flag, kind, due string }
+	dls := []dl{
+		{"i.significant", "nis2_early_warning", awareSQL + " + interval '24 hours'"},
+		{"i.significant", "nis2_notification", awareSQL + " + interval '72 hours'"},
+		{"i.significant", "nis2_final_report", finalFromSQL + " + interval '1 month'"},
+		{"i.personal_data_breach", "gdpr_notification", awareSQL + " + interval '72 hours'"},
+	}
+	var ors []string
+	for _, d := range dls {
+		c := "(" + d.flag + " AND " + fmt.Sprintf(notMetSQL, d.kind)
+		if state == "missed" {
+			c += " AND " + d.due + " <= now()"
+		}
+		ors = append(ors, c+")")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+// List implements incident.Store. Every filter is a condition on the
+// incidents row beside the visibility rule; pages are keyset-paginated on
+// (sort key, id), which the (created_at, id) and (updated_at, id) indexes
+// serve in both directions. There is no total count: counting a million
+// rows per page is what the design rules out.
 func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter, page incident.Page) ([]incident.Incident, string, error) {
 	vis, args := visibleTo(p)
 	q := incidentSelect + " WHERE " + vis
-	add := func(cond string, v any) {
+	add := func(cond string, vs ...any) {
 		q += " AND " + cond
-		args = append(args, v)
+		args = append(args, vs...)
 	}
-	if f.Status != "" {
-		add("i.status = ?", string(f.Status))
+	eq := map[string]string{"i.status": string(f.Status), "i.stage": string(f.Stage), "i.severity": string(f.Severity),
+		"i.tlp": string(f.TLP), "i.category": f.Category, "i.type": f.Type, "ro.slug": f.ReportingOrg, "co.slug": f.CoordinatingOrg}
+	for _, col := range []string{"i.status", "i.stage", "i.severity", "i.tlp", "i.category", "i.type", "ro.slug", "co.slug"} {
+		if v := eq[col]; v != "" {
+			add(col+" = ?", v)
+		}
 	}
-	if f.Stage != "" {
-		add("i.stage = ?", string(f.Stage))
+	if f.AssigneeID != nil {
+		add("i.assignee_id = ?", *f.AssigneeID)
 	}
-	if f.Severity != "" {
-		add("i.severity = ?", string(f.Severity))
+	if f.Tag != "" {
+		add("i.tags @> ?", textArray{f.Tag})
 	}
-	if f.TLP != "" {
-		add("i.tlp = ?", string(f.TLP))
+	if f.PersonalDataBreach != nil {
+		add("i.personal_data_breach = ?", *f.PersonalDataBreach)
+	}
+	if f.Significant != nil {
+		add("i.significant = ?", *f.Significant)
+	}
+	if f.Deadline != "" {
+		add(deadlineFilter(f.Deadline))
+	}
+	for _, r := range []struct {
+		col, op string
+		t       *time.Time
+	}{{"i.created_at", ">=", f.CreatedAfter}, {"i.created_at", "<", f.CreatedBefore}, {"i.updated_at", ">=", f.UpdatedAfter}, {"i.updated_at", "<", f.UpdatedBefore}} {
+		if r.t != nil {
+			add(r.col+" "+r.op+" ?", *r.t)
+		}
+	}
+	if f.Query != "" {
+		add("i.search @@ websearch_to_tsquery('simple', ?)", f.Query)
+	}
+	col, dir, cmp := "i.created_at", "DESC", "<"
+	switch f.Sort {
+	case incident.SortCreatedAsc:
+		dir, cmp = "ASC", ">"
+	case incident.SortUpdatedDesc:
+		col = "i.updated_at"
+	case incident.SortUpdatedAsc:
+		col, dir, cmp = "i.updated_at", "ASC", ">"
 	}
 	if page.After != "" {
 		var c listCursor
 		if err := decodeCursor(page.After, &c); err != nil {
 			return nil, "", err
 		}
-		q += " AND (i.created_at, i.id) < (?, ?)"
-		args = append(args, c.At, c.ID)
+		if c.S != string(f.Sort) {
+			return nil, "", apperr.Fields{{Field: "cursor", Rule: "sort", Message: "the cursor belongs to another sort order"}}.Err()
+		}
+		add("("+col+", i.id) "+cmp+" (?, ?)", c.At, c.ID)
 	}
-	q += " ORDER BY i.created_at DESC, i.id DESC LIMIT ?"
+	q += " ORDER BY " + col + " " + dir + ", i.id " + dir + " LIMIT ?"
 	args = append(args, page.Limit+1)
 	var rows []incidentRow
 	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
@@ -217,7 +283,11 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 	if len(rows) > page.Limit {
 		rows = rows[:page.Limit]
 		last := rows[len(rows)-1]
-		next = encodeCursor(listCursor{At: last.CreatedAt, ID: last.ID})
+		at := last.CreatedAt
+		if col == "i.updated_at" {
+			at = last.UpdatedAt
+		}
+		next = encodeCursor(listCursor{At: at, ID: last.ID, S: string(f.Sort)})
 	}
 	out := make([]incident.Incident, len(rows))
 	for i := range rows {
