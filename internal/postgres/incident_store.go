@@ -252,7 +252,11 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 		}
 	}
 	if f.Query != "" {
-		add("i.search @@ websearch_to_tsquery('simple', ?)", f.Query)
+		cond, err := s.searchCondition(ctx, f.Query)
+		if err != nil {
+			return nil, "", err
+		}
+		add(cond, f.Query)
 	}
 	col, dir, cmp := "i.created_at", "DESC", "<"
 	switch f.Sort {
@@ -294,6 +298,31 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 		out[i] = *rows[i].domain()
 	}
 	return out, next, nil
+}
+
+// searchHitLimit decides the plan of a full-text search (docs/performance.md).
+const searchHitLimit = 2000
+
+// searchMatches is the full-text condition over an incidents row "x".
+const searchMatches = `x.search @@ websearch_to_tsquery('simple', ?)`
+
+// searchCondition returns the full-text condition over "i" (one argument:
+// the query). No single plan suits every term: a rare term is found
+// fastest from the GIN index, a common one by walking the list's ordered
+// index until a page is full. A bounded count of the hits, itself an index
+// lookup, picks: up to searchHitLimit hits, the list reads exactly those
+// rows; more, it filters while it walks.
+func (s *Store) searchCondition(ctx context.Context, query string) (string, error) {
+	var hits int
+	err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT 1 FROM incidents x WHERE `+searchMatches+` LIMIT ?) h`,
+		query, searchHitLimit+1).Scan(&hits).Error
+	if err != nil {
+		return "", translate(err, "search")
+	}
+	if hits <= searchHitLimit {
+		return `i.id = ANY (ARRAY (SELECT x.id FROM incidents x WHERE ` + searchMatches + `))`, nil
+	}
+	return `i.search @@ websearch_to_tsquery('simple', ?)`, nil
 }
 
 // timelineCursor is the keyset position after the last event of a page.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"github.com/certdesk/certdesk/internal/access"
-	"github.com/certdesk/certdesk/internal/org"
 )
 
 // visibleTo returns the SQL condition, over an incidents row aliased "i",
@@ -18,28 +17,37 @@ import (
 //     escalated to. A partner sees GREEN and CLEAR incidents shared or
 //     escalated to it, and AMBER ones only when shared explicitly.
 //  4. TLP:RED: named participants only.
+//
+// The rule has two shapes with the same meaning, chosen by what is fast
+// (docs/performance.md): a CERT sees a large share of all incidents, so its
+// condition is a filter applied while PostgreSQL walks an ordered index; an
+// organisation without a constituency sees few, so its condition is the
+// exact set of visible IDs, collected from indexed lookups, each branch
+// with its own TLP condition.
 func visibleTo(p access.Principal) (string, []any) {
 	if p.System {
 		return "TRUE", nil
 	}
-	participant := `EXISTS (SELECT 1 FROM incident_participants vp WHERE vp.incident_id = i.id AND vp.user_id = ?)`
-	ownOrg := `(i.reporting_org_id = ? OR i.coordinating_org_id = ?)`
-	var wide string
-	var wideArgs []any
-	if p.OrgKind == org.Partner {
-		wide = `(i.tlp IN ('TLP:AMBER', 'TLP:GREEN', 'TLP:CLEAR') AND (` + ownOrg + `
-			OR EXISTS (SELECT 1 FROM incident_shares vs WHERE vs.incident_id = i.id AND vs.org_id = ?
-				AND (vs.kind = 'share' OR i.tlp <> 'TLP:AMBER'))))`
-		wideArgs = []any{p.OrgID, p.OrgID, p.OrgID}
-	} else {
-		wide = `(i.tlp IN ('TLP:AMBER', 'TLP:GREEN', 'TLP:CLEAR') AND (` + ownOrg + `
+	if p.OrgKind.IsCERT() {
+		return `(EXISTS (SELECT 1 FROM incident_participants vp WHERE vp.incident_id = i.id AND vp.user_id = ?)
+		OR (i.tlp = 'TLP:AMBER+STRICT' AND (i.reporting_org_id = ? OR i.coordinating_org_id = ?))
+		OR (i.tlp IN ('TLP:AMBER', 'TLP:GREEN', 'TLP:CLEAR') AND (i.coordinating_org_id = ?
 			OR i.reporting_org_id IN (SELECT vc.descendant_id FROM org_closure vc WHERE vc.ancestor_id = ?)
-			OR EXISTS (SELECT 1 FROM incident_shares vs WHERE vs.incident_id = i.id AND vs.org_id = ?)))`
-		wideArgs = []any{p.OrgID, p.OrgID, p.OrgID, p.OrgID}
+			OR EXISTS (SELECT 1 FROM incident_shares vs WHERE vs.incident_id = i.id AND vs.org_id = ?))))`,
+			[]any{p.UserID, p.OrgID, p.OrgID, p.OrgID, p.OrgID, p.OrgID}
 	}
-	cond := "(" + participant + `
-		OR (i.tlp = 'TLP:AMBER+STRICT' AND ` + ownOrg + `)
-		OR ` + wide + ")"
-	args := append([]any{p.UserID, p.OrgID, p.OrgID}, wideArgs...)
-	return cond, args
+	// A local authority, an operator or a partner: no constituency. A
+	// partner's shares open GREEN and CLEAR, and AMBER only when shared
+	// explicitly (kind 'share'); anyone else's open AMBER, GREEN and CLEAR.
+	shared := `x.tlp IN ('TLP:AMBER', 'TLP:GREEN', 'TLP:CLEAR')`
+	if p.OrgKind == "partner" {
+		shared = `(x.tlp IN ('TLP:GREEN', 'TLP:CLEAR') OR (x.tlp = 'TLP:AMBER' AND vs.kind = 'share'))`
+	}
+	return `i.id IN (
+		SELECT vp.incident_id FROM incident_participants vp WHERE vp.user_id = ?
+		UNION ALL SELECT x.id FROM incidents x WHERE x.reporting_org_id = ? AND x.tlp <> 'TLP:RED'
+		UNION ALL SELECT x.id FROM incidents x WHERE x.coordinating_org_id = ? AND x.tlp <> 'TLP:RED'
+		UNION ALL SELECT vs.incident_id FROM incident_shares vs JOIN incidents x ON x.id = vs.incident_id
+			WHERE vs.org_id = ? AND ` + shared + `)`,
+		[]any{p.UserID, p.OrgID, p.OrgID, p.OrgID}
 }
