@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/blob"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/httpapi"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
@@ -26,6 +28,8 @@ type App struct {
 	Incidents *incident.Service
 	Identity  *identity.Service
 	Orgs      *org.Service
+	Evidence  *evidence.Service
+	Blobs     *blob.Store
 	HTTP      *echo.Echo
 }
 
@@ -42,8 +46,22 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	a := &App{DB: db, Store: store, River: rc, Incidents: incident.NewService(store, now),
 		Identity: identity.NewService(store, now), Orgs: org.NewService(store)}
 	ws.Incidents = a.Incidents
+	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
+		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
+	}
+	// Uploads cut short by a crash leave temporary files; an hour is far
+	// longer than any upload still running in another process.
+	if n, err := a.Blobs.CleanTemp(now(), time.Hour); err != nil {
+		log.Warn("could not clean temporary upload files", "dir", a.Blobs.Root(), "err", err)
+	} else if n > 0 {
+		log.Info("removed temporary upload files", "dir", a.Blobs.Root(), "count", n)
+	}
+	if a.Evidence, err = evidence.NewService(evidence.Options{Store: store, Incidents: a.Incidents, Blobs: a.Blobs,
+		MaxBytes: cfg.MaxUploadBytes, Now: now}); err != nil {
+		return nil, err
+	}
 	a.HTTP = httpapi.New(httpapi.Options{
-		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Audit: store,
+		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Audit: store,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)
@@ -53,7 +71,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 			}
 			return nil
 		},
-		MetricsDB: db.SQL, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
+		MetricsDB: db.SQL, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, UploadTimeout: cfg.UploadTimeout,
 		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Now: now,
 	})
 	return a, nil

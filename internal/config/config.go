@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,13 @@ type Config struct {
 	// PGBinDir holds the PostgreSQL binaries for the embedded database;
 	// empty means: look in /usr/lib/postgresql/*/bin, then on PATH.
 	PGBinDir string
+	// MaxUploadBytes limits the size of one evidence attachment.
+	MaxUploadBytes int64
+	// BlobDir is the content-addressed folder of attachment bytes.
+	BlobDir string
+	// UploadTimeout bounds the time of one attachment upload (it replaces
+	// RequestTimeout on that route).
+	UploadTimeout time.Duration
 }
 
 // Var describes one environment variable: its name, default and meaning.
@@ -74,6 +82,9 @@ var Vars = []Var{
 	{"CERTDESK_SHUTDOWN_TIMEOUT", "30s", "time limit of a graceful shutdown"},
 	{"CERTDESK_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (only behind a proxy you run)"},
 	{"PG_BINDIR", "", "folder with initdb and postgres for the embedded database; empty: /usr/lib/postgresql/*/bin, then PATH"},
+	{"CERTDESK_MAX_UPLOAD_BYTES", "104857600", "largest accepted evidence attachment in bytes (100 MiB)"},
+	{"CERTDESK_BLOB_DIR", "<CERTDESK_DATA_DIR>/blobs", "folder of the attachment files (content-addressed); back it up with the database"},
+	{"CERTDESK_UPLOAD_TIMEOUT", "30m", "time limit of one attachment upload (Go duration)"},
 }
 
 // Error reports a variable whose value is not acceptable.
@@ -125,6 +136,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	c.DataDir = get("CERTDESK_DATA_DIR")
 	c.PGBinDir = get("PG_BINDIR")
+	c.BlobDir = strings.TrimSpace(getenv("CERTDESK_BLOB_DIR"))
+	if c.BlobDir == "" {
+		c.BlobDir = filepath.Join(c.DataDir, "blobs")
+	}
 	if c.LogLevel, err = parseLevel(get("CERTDESK_LOG_LEVEL")); err != nil {
 		return c, &Error{"CERTDESK_LOG_LEVEL", get("CERTDESK_LOG_LEVEL"), "must be debug, info, warn or error"}
 	}
@@ -149,10 +164,17 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.MaxBodyBytes = int64(n)
+	if n, err = parseInt("CERTDESK_MAX_UPLOAD_BYTES", get("CERTDESK_MAX_UPLOAD_BYTES"), 1024, 1<<40); err != nil {
+		return c, err
+	}
+	c.MaxUploadBytes = int64(n)
 	if c.JobPollInterval, err = parseDuration("CERTDESK_JOB_POLL_INTERVAL", get("CERTDESK_JOB_POLL_INTERVAL"), 10*time.Millisecond, time.Minute); err != nil {
 		return c, err
 	}
 	if c.RequestTimeout, err = parseDuration("CERTDESK_REQUEST_TIMEOUT", get("CERTDESK_REQUEST_TIMEOUT"), time.Second, time.Hour); err != nil {
+		return c, err
+	}
+	if c.UploadTimeout, err = parseDuration("CERTDESK_UPLOAD_TIMEOUT", get("CERTDESK_UPLOAD_TIMEOUT"), time.Second, 24*time.Hour); err != nil {
 		return c, err
 	}
 	if c.ShutdownTimeout, err = parseDuration("CERTDESK_SHUTDOWN_TIMEOUT", get("CERTDESK_SHUTDOWN_TIMEOUT"), time.Second, time.Hour); err != nil {

@@ -53,3 +53,32 @@ func TestEveryVarHasHelp(t *testing.T) {
 		require.NotEmpty(t, v.Help, v.Name)
 	}
 }
+
+func TestLoadAttachmentSettings(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, int64(100<<20), c.MaxUploadBytes)
+	require.Equal(t, "data/blobs", c.BlobDir, "the default lives under CERTDESK_DATA_DIR")
+	require.Equal(t, 30*time.Minute, c.UploadTimeout)
+
+	c, err = Load(env(map[string]string{"CERTDESK_DATA_DIR": "/srv/certdesk", "CERTDESK_MAX_UPLOAD_BYTES": "2048", "CERTDESK_UPLOAD_TIMEOUT": "2h"}))
+	require.NoError(t, err)
+	require.Equal(t, "/srv/certdesk/blobs", c.BlobDir)
+	require.Equal(t, int64(2048), c.MaxUploadBytes)
+	require.Equal(t, 2*time.Hour, c.UploadTimeout)
+
+	c, err = Load(env(map[string]string{"CERTDESK_BLOB_DIR": "/mnt/shared/blobs"}))
+	require.NoError(t, err)
+	require.Equal(t, "/mnt/shared/blobs", c.BlobDir)
+
+	for _, bad := range []map[string]string{
+		{"CERTDESK_MAX_UPLOAD_BYTES": "0"},
+		{"CERTDESK_MAX_UPLOAD_BYTES": "lots"},
+		{"CERTDESK_UPLOAD_TIMEOUT": "forever"},
+		{"CERTDESK_UPLOAD_TIMEOUT": "100h"},
+	} {
+		_, err := Load(env(bad))
+		require.Error(t, err, "%v", bad)
+	}
+}

@@ -310,6 +310,7 @@ type secProbe struct {
 	want    int
 	check   func(r *testapp.Response) string // extra assertion on a right status; "" is fine
 	variant string
+	header  []string // extra request headers in pairs (e.g. a multipart Content-Type)
 }
 
 // secCase builds the probes of one route for one viewer and one target.
@@ -339,6 +340,7 @@ type matrixWorld struct {
 	delTokens   map[string]string
 	otherTokens []string
 	markers     map[uuid.UUID]string // user → a token only that user may list
+	atts        map[incident.TLP]*secAttachment
 	seq         atomic.Int64
 }
 
@@ -554,6 +556,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 		all = append(all, inc)
 	}
 	secWaitRouted(t, h, all...)
+	w.atts = secAttach(t, h, reporter, all)
 	for _, inc := range all {
 		require.Equal(t, "region-north", inc.Coordinating, "city-a's report is coordinated by its regional CERT")
 	}
@@ -808,6 +811,11 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 
 		"GET /api/v1/incidents/:id":          {targets: incTargets, build: readIncident("")},
 		"GET /api/v1/incidents/:id/timeline": {targets: incTargets, build: readIncident("/timeline")},
+
+		"GET /api/v1/incidents/:id/attachments":                     {targets: incTargets, build: w.attachmentCase("list", incidentFor)},
+		"POST /api/v1/incidents/:id/attachments":                    {targets: incTargets, build: w.attachmentCase("upload", incidentFor)},
+		"GET /api/v1/incidents/:id/attachments/:attachment":         {targets: incTargets, build: w.attachmentCase("metadata", incidentFor)},
+		"GET /api/v1/incidents/:id/attachments/:attachment/content": {targets: incTargets, build: w.attachmentCase("content", incidentFor)},
 
 		"POST /api/v1/incidents/:id/shares": {targets: incTargets, build: func(v secUser, target string) []secProbe {
 			inc, read := incidentFor(v, target)
@@ -1130,7 +1138,7 @@ func runProbes(h *testapp.Harness, probes []secProbe, parallel int) []secMismatc
 			// Request and ends this goroutine; the deferred release keeps the
 			// others going.
 			defer func() { <-sem; wg.Done() }()
-			r := h.As(p.token).Request(p.method, p.path, p.body)
+			r := h.As(p.token).Request(p.method, p.path, p.body, p.header...)
 			note := ""
 			if r.Status == p.want && p.check != nil {
 				note = p.check(r)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/audit"
+	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
@@ -27,11 +28,13 @@ type Options struct {
 	Incidents      *incident.Service
 	Identity       *identity.Service
 	Orgs           *org.Service
+	Evidence       *evidence.Service
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
+	UploadTimeout  time.Duration // the upload route's own time limit; 0: RequestTimeout
 	TrustProxy     bool
 	BaseURL        string
 	// Now is the clock (deadlines' time left); nil means time.Now.
@@ -63,8 +66,9 @@ func New(o Options) *echo.Echo {
 		ReferrerPolicy:        "same-origin",
 		ContentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 	}))
-	e.Use(limitBody(o.MaxBodyBytes))
-	e.Use(middleware.ContextTimeout(o.RequestTimeout))
+	// The upload route sets its own body and time limits (uploadLimits).
+	e.Use(unlessOwnLimits(limitBody(o.MaxBodyBytes)))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: o.RequestTimeout, Skipper: ownLimits}))
 
 	h := &handlers{o: o}
 	e.GET("/healthz", h.healthz)
@@ -100,6 +104,10 @@ func New(o Options) *echo.Echo {
 	api.GET("/taxonomy", h.taxonomy)
 	api.POST("/incidents/:id/shares", h.shareIncident)
 	api.POST("/incidents/:id/participants", h.addParticipant)
+	api.GET("/incidents/:id/attachments", h.listAttachments)
+	api.POST("/incidents/:id/attachments", h.uploadAttachment, h.uploadLimits()...)
+	api.GET("/incidents/:id/attachments/:attachment", h.getAttachment)
+	api.GET("/incidents/:id/attachments/:attachment/content", h.downloadAttachment)
 	api.GET("/organizations", h.listOrgs)
 	api.POST("/organizations", h.createOrg)
 	api.GET("/organizations/:slug", h.getOrg)

@@ -87,6 +87,7 @@ func New(t testing.TB, opts Options) *Harness {
 	cfg.JobPollInterval = 20 * time.Millisecond
 	cfg.DBMaxConns = 10
 	cfg.Workers = !opts.NoWorkers
+	cfg.BlobDir = t.TempDir() // attachment files: the test's own folder, never ./data
 	if opts.Config != nil {
 		opts.Config(&cfg)
 	}
