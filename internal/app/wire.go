@@ -10,6 +10,7 @@ import (
 	"github.com/certdesk/certdesk/internal/httpapi"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/worker"
@@ -26,7 +27,9 @@ type App struct {
 	Incidents *incident.Service
 	Identity  *identity.Service
 	Orgs      *org.Service
-	HTTP      *echo.Echo
+	// Observables holds the observable (IOC) use cases and exports.
+	Observables *observable.Service
+	HTTP        *echo.Echo
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -42,8 +45,10 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	a := &App{DB: db, Store: store, River: rc, Incidents: incident.NewService(store, now),
 		Identity: identity.NewService(store, now), Orgs: org.NewService(store)}
 	ws.Incidents = a.Incidents
+	a.Observables = observable.NewService(store, a.Incidents, now)
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Audit: store,
+		Observables: a.Observables,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

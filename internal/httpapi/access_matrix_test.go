@@ -212,6 +212,7 @@ var secRoleMatrix = map[string][]access.Role{
 	"incident.create": {access.Reporter, access.Responder, access.Coordinator, access.Admin},
 	"incident.read":   secAllRoles,
 	"incident.share":  {access.Responder, access.Coordinator, access.Admin}, // shares and participants
+	"incident.update": {access.Reporter, access.Responder, access.Coordinator, access.Admin},
 	"org.manage":      {access.Admin},
 	"user.manage":     {access.Admin},
 }
@@ -335,6 +336,9 @@ type matrixWorld struct {
 	otherTokens []string
 	markers     map[uuid.UUID]string // user → a token only that user may list
 	seq         atomic.Int64
+	// obs holds the correlated observable of each incident
+	// (observables_matrix_test.go).
+	obs map[incident.TLP]string
 }
 
 func (w *matrixWorld) next() int64 { return w.seq.Add(1) }
@@ -582,6 +586,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 		w.delTokens[v.ID.String()+"/elsewhere"] = id
 		w.otherTokens = append(w.otherTokens, plain)
 	}
+	w.obs = seedMatrixObservables(t, h, w.incs)
 	return w
 }
 
@@ -777,6 +782,13 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 					want: http.StatusUnprocessableEntity, check: fieldIs("email"), variant: "(no email)"},
 			}
 		}},
+
+		"GET /api/v1/incidents/:id/observables":                {targets: incTargets, build: readIncident("/observables")},
+		"POST /api/v1/incidents/:id/observables":               {targets: incTargets, build: w.matrixAddObservable(incidentFor, problemUnless)},
+		"PATCH /api/v1/incidents/:id/observables/:observable":  {targets: incTargets, build: w.matrixPatchObservable(incidentFor, problemUnless)},
+		"DELETE /api/v1/incidents/:id/observables/:observable": {targets: incTargets, build: w.matrixDeleteObservable(incidentFor, problemUnless)},
+		"GET /api/v1/incidents/:id/export":                     {targets: incTargets, build: w.matrixExport(incidentFor)},
+		"GET /api/v1/observables":                              {build: w.matrixCorrelate},
 
 		"GET /api/v1/organizations": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/organizations", want: http.StatusOK, check: func(r *testapp.Response) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -27,6 +28,7 @@ type Options struct {
 	Incidents      *incident.Service
 	Identity       *identity.Service
 	Orgs           *org.Service
+	Observables    *observable.Service
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -89,6 +91,12 @@ func New(o Options) *echo.Echo {
 	api.GET("/incidents/:id/timeline", h.timeline)
 	api.POST("/incidents/:id/shares", h.shareIncident)
 	api.POST("/incidents/:id/participants", h.addParticipant)
+	api.GET("/incidents/:id/observables", h.listObservables)
+	api.POST("/incidents/:id/observables", h.addObservable)
+	api.PATCH("/incidents/:id/observables/:observable", h.patchObservable)
+	api.DELETE("/incidents/:id/observables/:observable", h.deleteObservable)
+	api.GET("/incidents/:id/export", h.exportIncident)
+	api.GET("/observables", h.searchObservables)
 	api.GET("/organizations", h.listOrgs)
 	api.POST("/organizations", h.createOrg)
 	api.GET("/organizations/:slug", h.getOrg)
