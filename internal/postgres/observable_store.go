@@ -19,22 +19,21 @@ var _ observable.Store = (*Store)(nil)
 // e-mail and, for correlation searches, the incident's reference, title and
 // TLP. Tags are read as a JSON array.
 type observableRow struct {
-	ID          uuid.UUID
-	IncidentID  uuid.UUID
-	Type        string
-	Value       string
-	TLP         string `gorm:"column:tlp"`
-	Sighted     bool
-	Tags        string
-	Note        string
-	CreatedBy   *uuid.UUID
-	Creator     *string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	IncRef      string `gorm:"column:inc_ref"`
-	IncTitle    string `gorm:"column:inc_title"`
-	IncTLP      string `gorm:"column:inc_tlp"`
-	IncidentVis bool   `gorm:"-"`
+	ID         uuid.UUID
+	IncidentID uuid.UUID
+	Type       string
+	Value      string
+	TLP        string `gorm:"column:tlp"`
+	Sighted    bool
+	Tags       string
+	Note       string
+	CreatedBy  *uuid.UUID
+	Creator    *string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	IncRef     string `gorm:"column:inc_ref"`
+	IncTitle   string `gorm:"column:inc_title"`
+	IncTLP     string `gorm:"column:inc_tlp"`
 }
 
 func (r *observableRow) domain() (observable.Observable, error) {

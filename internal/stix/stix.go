@@ -113,13 +113,14 @@ type MarkingDefinition struct {
 	Extensions  map[string]map[string]string `json:"extensions"`
 }
 
-// Identity is an organisation.
+// Identity is an organisation: its name and kind only. Contact details
+// stay out, because a partner who may read an exported incident may not
+// read the reporting organisation's directory entry.
 type Identity struct {
 	common
-	Name               string `json:"name"`
-	Description        string `json:"description,omitempty"`
-	IdentityClass      string `json:"identity_class"`
-	ContactInformation string `json:"contact_information,omitempty"`
+	Name          string `json:"name"`
+	Description   string `json:"description,omitempty"`
+	IdentityClass string `json:"identity_class"`
 }
 
 // Incident is the STIX 2.1 incident SDO.
@@ -316,7 +317,7 @@ func MarkingDefinitionOf(t incident.TLP) MarkingDefinition {
 func identity(o org.Organization) Identity {
 	i := Identity{common: common{Type: "identity", SpecVersion: "2.1", ID: id("identity", o.ID.String()),
 		Created: Timestamp(o.CreatedAt), Modified: Timestamp(later(o.CreatedAt, o.UpdatedAt))},
-		Name: o.Name, IdentityClass: "organization", ContactInformation: o.ContactEmail}
+		Name: o.Name, IdentityClass: "organization"}
 	i.Description = orgKindDescription[o.Kind]
 	return i
 }

@@ -80,6 +80,7 @@ func TestBundleIsValidSTIX(t *testing.T) {
 	t.Parallel()
 	bundle := build(t, sample(t))
 	require.NoError(t, stixtest.Validate(bundle), "%s", bundle)
+	require.NotContains(t, string(bundle), "it@rivertown.example", "identities carry no contact details")
 
 	objs := objects(t, bundle)
 	byID := map[string]object{}
