@@ -12,6 +12,7 @@ import (
 	"github.com/certdesk/certdesk/internal/httpapi"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/worker"
@@ -30,7 +31,9 @@ type App struct {
 	Orgs      *org.Service
 	Evidence  *evidence.Service
 	Blobs     *blob.Store
-	HTTP      *echo.Echo
+	// Observables holds the observable (IOC) use cases and exports.
+	Observables *observable.Service
+	HTTP        *echo.Echo
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -60,8 +63,10 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 		MaxBytes: cfg.MaxUploadBytes, Now: now}); err != nil {
 		return nil, err
 	}
+	a.Observables = observable.NewService(store, a.Incidents, now)
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Audit: store,
+		Observables: a.Observables,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

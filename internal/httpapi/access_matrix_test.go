@@ -342,6 +342,9 @@ type matrixWorld struct {
 	markers     map[uuid.UUID]string // user → a token only that user may list
 	atts        map[incident.TLP]*secAttachment
 	seq         atomic.Int64
+	// obs holds the correlated observable of each incident
+	// (observables_matrix_test.go).
+	obs map[incident.TLP]string
 }
 
 func (w *matrixWorld) next() int64 { return w.seq.Add(1) }
@@ -590,6 +593,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 		w.delTokens[v.ID.String()+"/elsewhere"] = id
 		w.otherTokens = append(w.otherTokens, plain)
 	}
+	w.obs = seedMatrixObservables(t, h, w.incs)
 	return w
 }
 
@@ -849,6 +853,13 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 					want: http.StatusUnprocessableEntity, check: fieldIs("email"), variant: "(no email)"},
 			}
 		}},
+
+		"GET /api/v1/incidents/:id/observables":                {targets: incTargets, build: readIncident("/observables")},
+		"POST /api/v1/incidents/:id/observables":               {targets: incTargets, build: w.matrixAddObservable(incidentFor, problemUnless)},
+		"PATCH /api/v1/incidents/:id/observables/:observable":  {targets: incTargets, build: w.matrixPatchObservable(incidentFor, problemUnless)},
+		"DELETE /api/v1/incidents/:id/observables/:observable": {targets: incTargets, build: w.matrixDeleteObservable(incidentFor, problemUnless)},
+		"GET /api/v1/incidents/:id/export":                     {targets: incTargets, build: w.matrixExport(incidentFor)},
+		"GET /api/v1/observables":                              {build: w.matrixCorrelate},
 
 		"GET /api/v1/organizations": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/organizations", want: http.StatusOK, check: func(r *testapp.Response) string {

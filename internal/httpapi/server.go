@@ -17,6 +17,7 @@ import (
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -29,6 +30,7 @@ type Options struct {
 	Identity       *identity.Service
 	Orgs           *org.Service
 	Evidence       *evidence.Service
+	Observables    *observable.Service
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -108,6 +110,12 @@ func New(o Options) *echo.Echo {
 	api.POST("/incidents/:id/attachments", h.uploadAttachment, h.uploadLimits()...)
 	api.GET("/incidents/:id/attachments/:attachment", h.getAttachment)
 	api.GET("/incidents/:id/attachments/:attachment/content", h.downloadAttachment)
+	api.GET("/incidents/:id/observables", h.listObservables)
+	api.POST("/incidents/:id/observables", h.addObservable)
+	api.PATCH("/incidents/:id/observables/:observable", h.patchObservable)
+	api.DELETE("/incidents/:id/observables/:observable", h.deleteObservable)
+	api.GET("/incidents/:id/export", h.exportIncident)
+	api.GET("/observables", h.searchObservables)
 	api.GET("/organizations", h.listOrgs)
 	api.POST("/organizations", h.createOrg)
 	api.GET("/organizations/:slug", h.getOrg)

@@ -1,0 +1,285 @@
+package observable
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/google/uuid"
+)
+
+// Service holds the observable use cases.
+type Service struct {
+	store     Store
+	incidents IncidentReader
+	now       func() time.Time
+}
+
+// NewService returns a Service. incidents reads incidents through the
+// visibility rule; now is the clock (nil: time.Now).
+func NewService(store Store, incidents IncidentReader, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, incidents: incidents, now: now}
+}
+
+// Add records an observable of an incident p may see, with an
+// "observable_added" timeline event, in one transaction. Observables are
+// unique per incident by type and normalised value: adding one that exists
+// merges its tags and sighted flag into the existing one (with an
+// "observable_updated" event if that changed anything) and returns it with
+// created=false; its TLP and note stay as they are. An invalid input is
+// apperr.Invalid whatever the incident; an invisible incident is
+// apperr.NotFound; a role that may not update incidents is apperr.Forbidden.
+func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, in NewObservable) (o *Observable, created bool, err error) {
+	if err := in.Validate(); err != nil {
+		return nil, false, err
+	}
+	err = s.store.InObservableTx(ctx, func(ctx context.Context, tx Tx) error {
+		inc, err := tx.LockIncident(ctx, p, idOrRef)
+		if err != nil {
+			return err
+		}
+		if err := p.Require(access.UpdateIncident); err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		existing, err := tx.ObservableByKey(ctx, inc.ID, in.Type, in.Value)
+		switch {
+		case apperr.Is(err, apperr.NotFound):
+			tlp := in.TLP
+			if tlp == "" {
+				tlp = inc.TLP
+			}
+			o = &Observable{ID: uuid.New(), IncidentID: inc.ID, Type: in.Type, Value: in.Value, TLP: tlp,
+				Sighted: in.Sighted, Tags: in.Tags, Note: in.Note, CreatedBy: p.UserIDPtr(), Creator: creator(p),
+				CreatedAt: now, UpdatedAt: now}
+			if err := tx.InsertObservable(ctx, o); err != nil {
+				return err
+			}
+			created = true
+			return tx.AppendEvent(ctx, event(p, EventAdded, o, now, nil))
+		case err != nil:
+			return err
+		}
+		o = existing
+		tags, sighted := mergeTags(o.Tags, in.Tags), o.Sighted || in.Sighted
+		if slices.Equal(tags, o.Tags) && sighted == o.Sighted {
+			return nil
+		}
+		changes := map[string]any{}
+		if !slices.Equal(tags, o.Tags) {
+			changes["tags"] = tags
+		}
+		if sighted != o.Sighted {
+			changes["sighted"] = sighted
+		}
+		o.Tags, o.Sighted, o.UpdatedAt = tags, sighted, now
+		if err := tx.UpdateObservable(ctx, o); err != nil {
+			return err
+		}
+		return tx.AppendEvent(ctx, event(p, EventUpdated, o, now, changes))
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return o, created, nil
+}
+
+// Update changes an observable's TLP, sighted flag, tags or note, with an
+// "observable_updated" timeline event when anything changed. Errors as for
+// Add; an observable the incident does not have is apperr.NotFound.
+func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string, id uuid.UUID, pt Patch) (*Observable, error) {
+	if err := pt.Validate(); err != nil {
+		return nil, err
+	}
+	var o *Observable
+	err := s.store.InObservableTx(ctx, func(ctx context.Context, tx Tx) error {
+		inc, err := tx.LockIncident(ctx, p, idOrRef)
+		if err != nil {
+			return err
+		}
+		if err := p.Require(access.UpdateIncident); err != nil {
+			return err
+		}
+		if o, err = tx.ObservableByID(ctx, inc.ID, id); err != nil {
+			return err
+		}
+		changes := map[string]any{}
+		if pt.TLP != nil && *pt.TLP != o.TLP {
+			o.TLP = *pt.TLP
+			changes["tlp"] = o.TLP
+		}
+		if pt.Sighted != nil && *pt.Sighted != o.Sighted {
+			o.Sighted = *pt.Sighted
+			changes["sighted"] = o.Sighted
+		}
+		if pt.Tags != nil && !slices.Equal(*pt.Tags, o.Tags) {
+			o.Tags = *pt.Tags
+			changes["tags"] = o.Tags
+		}
+		if pt.Note != nil && *pt.Note != o.Note {
+			o.Note = *pt.Note
+			changes["note"] = o.Note
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		now := s.now().UTC()
+		o.UpdatedAt = now
+		if err := tx.UpdateObservable(ctx, o); err != nil {
+			return err
+		}
+		return tx.AppendEvent(ctx, event(p, EventUpdated, o, now, changes))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Remove deletes an observable entered by mistake, with an
+// "observable_removed" timeline event that keeps its type and value.
+// Errors as for Update.
+func (s *Service) Remove(ctx context.Context, p access.Principal, idOrRef string, id uuid.UUID) error {
+	return s.store.InObservableTx(ctx, func(ctx context.Context, tx Tx) error {
+		inc, err := tx.LockIncident(ctx, p, idOrRef)
+		if err != nil {
+			return err
+		}
+		if err := p.Require(access.UpdateIncident); err != nil {
+			return err
+		}
+		o, err := tx.ObservableByID(ctx, inc.ID, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteObservable(ctx, o.ID); err != nil {
+			return err
+		}
+		return tx.AppendEvent(ctx, event(p, EventRemoved, o, s.now().UTC(), nil))
+	})
+}
+
+// List returns a page of the observables of an incident p may see, oldest
+// first.
+func (s *Service) List(ctx context.Context, p access.Principal, idOrRef string, page Page) (*incident.Incident, []Observable, string, error) {
+	inc, err := s.incidents.Get(ctx, p, idOrRef)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	page.Limit = incident.ClampLimit(page.Limit)
+	obs, next, err := s.store.IncidentObservables(ctx, p, inc.ID, page)
+	return inc, obs, next, err
+}
+
+// Search finds the observables with this value in every incident p may
+// see (correlation). With a type, the value is normalised for that type;
+// without one, for every type that accepts it. A value no type accepts is
+// apperr.Invalid naming "value"; an unknown type names "type".
+//
+// It returns the (type, value) pairs it searched for, the matches, newest
+// first, and the cursor of the next page.
+func (s *Service) Search(ctx context.Context, p access.Principal, value string, t Type, page Page) ([]Candidate, []Match, string, error) {
+	var cs []Candidate
+	switch {
+	case strings.TrimSpace(value) == "":
+		return nil, nil, "", apperr.Fields{{Field: "value", Rule: "required", Message: "value is required"}}.Err()
+	case t == "":
+		if cs = Candidates(value); len(cs) == 0 {
+			return nil, nil, "", apperr.Fields{{Field: "value", Rule: "format", Message: "no observable type accepts this value"}}.Err()
+		}
+	case !t.Valid():
+		return nil, nil, "", apperr.Fields{{Field: "type", Rule: "enum", Message: "type must be one of: " + typeList()}}.Err()
+	default:
+		v, err := Normalize(t, value)
+		if err != nil {
+			ve := err.(*ValueError)
+			return nil, nil, "", apperr.Fields{{Field: "value", Rule: ve.Rule, Message: ve.Message}}.Err()
+		}
+		cs = []Candidate{{Type: t, Value: v}}
+	}
+	if err := p.Require(access.ReadIncident); err != nil {
+		return nil, nil, "", err
+	}
+	page.Limit = incident.ClampLimit(page.Limit)
+	ms, next, err := s.store.FindObservables(ctx, p, cs, page)
+	return cs, ms, next, err
+}
+
+// Export returns an incident p may see with all its observables and its
+// organisations, for an export.
+func (s *Service) Export(ctx context.Context, p access.Principal, idOrRef string) (*Export, error) {
+	inc, err := s.incidents.Get(ctx, p, idOrRef)
+	if err != nil {
+		return nil, err
+	}
+	exp := &Export{Incident: inc}
+	page := Page{Limit: incident.MaxLimit}
+	for {
+		obs, next, err := s.store.IncidentObservables(ctx, p, inc.ID, page)
+		if err != nil {
+			return nil, err
+		}
+		exp.Observables = append(exp.Observables, obs...)
+		if next == "" {
+			break
+		}
+		page.After = next
+	}
+	ids := []uuid.UUID{inc.ReportingOrgID}
+	if inc.CoordinatingOrgID != nil {
+		ids = append(ids, *inc.CoordinatingOrgID)
+	}
+	orgs, err := s.store.Orgs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range orgs {
+		if orgs[i].ID == inc.ReportingOrgID {
+			exp.Reporting = orgs[i]
+		}
+		if inc.CoordinatingOrgID != nil && orgs[i].ID == *inc.CoordinatingOrgID {
+			o := orgs[i]
+			exp.Coordinating = &o
+		}
+	}
+	if exp.Reporting.ID == uuid.Nil {
+		return nil, apperr.Wrap(fmt.Errorf("organisation %s not found", inc.ReportingOrgID), "load reporting organisation")
+	}
+	return exp, nil
+}
+
+func creator(p access.Principal) string {
+	if p.UserIDPtr() == nil {
+		return ""
+	}
+	return p.Email
+}
+
+// event builds a timeline event about o; changes lists what an update
+// changed.
+func event(p access.Principal, kind incident.EventKind, o *Observable, now time.Time, changes map[string]any) *incident.Event {
+	tags := o.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	data := map[string]any{"observable_id": o.ID.String(), "type": o.Type, "value": o.Value, "tlp": o.TLP,
+		"sighted": o.Sighted, "tags": tags}
+	if changes != nil {
+		data["changes"] = changes
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		panic(fmt.Sprintf("observable: marshal event data: %v", err)) // only strings, bools and string slices reach here
+	}
+	return &incident.Event{IncidentID: o.IncidentID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: kind,
+		Data: b, OccurredAt: now}
+}

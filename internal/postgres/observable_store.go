@@ -1,0 +1,213 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/observable"
+	"github.com/google/uuid"
+)
+
+var _ observable.Store = (*Store)(nil)
+
+// observableRow is a row of incident_observables, with the creator's
+// e-mail and, for correlation searches, the incident's reference, title and
+// TLP. Tags are read as a JSON array.
+type observableRow struct {
+	ID         uuid.UUID
+	IncidentID uuid.UUID
+	Type       string
+	Value      string
+	TLP        string `gorm:"column:tlp"`
+	Sighted    bool
+	Tags       string
+	Note       string
+	CreatedBy  *uuid.UUID
+	Creator    *string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	IncRef     string `gorm:"column:inc_ref"`
+	IncTitle   string `gorm:"column:inc_title"`
+	IncTLP     string `gorm:"column:inc_tlp"`
+}
+
+func (r *observableRow) domain() (observable.Observable, error) {
+	o := observable.Observable{ID: r.ID, IncidentID: r.IncidentID, Type: observable.Type(r.Type), Value: r.Value,
+		TLP: incident.TLP(r.TLP), Sighted: r.Sighted, Note: r.Note, CreatedBy: r.CreatedBy,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Tags: []string{}}
+	if r.Creator != nil {
+		o.Creator = *r.Creator
+	}
+	if err := json.Unmarshal([]byte(r.Tags), &o.Tags); err != nil {
+		return o, apperr.Wrap(err, "read observable tags")
+	}
+	return o, nil
+}
+
+// observableColumns selects an observable with its creator; the query
+// joins users u.
+const observableColumns = `o.id, o.incident_id, o.type, o.value, o.tlp, o.sighted, to_jsonb(o.tags)::text AS tags,
+	o.note, o.created_by, u.email AS creator, o.created_at, o.updated_at`
+
+// tagsArray turns a JSON array parameter into a text[].
+const tagsArray = `ARRAY(SELECT jsonb_array_elements_text(?::jsonb))`
+
+func tagsJSON(tags []string) string {
+	if tags == nil {
+		tags = []string{}
+	}
+	b, _ := json.Marshal(tags)
+	return string(b)
+}
+
+// observableCursor is the keyset position after the last observable of a page.
+type observableCursor struct {
+	At time.Time `json:"t"`
+	ID uuid.UUID `json:"i"`
+}
+
+// InObservableTx implements observable.Store.
+func (s *Store) InObservableTx(ctx context.Context, fn func(ctx context.Context, tx observable.Tx) error) error {
+	return inTx(ctx, s, fn)
+}
+
+// IncidentObservables implements observable.Store: oldest first, only for
+// an incident p may see.
+func (s *Store) IncidentObservables(ctx context.Context, p access.Principal, incidentID uuid.UUID, page observable.Page) ([]observable.Observable, string, error) {
+	vis, args := visibleTo(p)
+	q := `SELECT ` + observableColumns + `
+		FROM incident_observables o JOIN incidents i ON i.id = o.incident_id LEFT JOIN users u ON u.id = o.created_by
+		WHERE o.incident_id = ? AND ` + vis
+	args = append([]any{incidentID}, args...)
+	if page.After != "" {
+		var c observableCursor
+		if err := decodeCursor(page.After, &c); err != nil {
+			return nil, "", err
+		}
+		q += " AND (o.created_at, o.id) > (?, ?)"
+		args = append(args, c.At, c.ID)
+	}
+	q += " ORDER BY o.created_at, o.id LIMIT ?"
+	args = append(args, page.Limit+1)
+	var rows []observableRow
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, "", translate(err, "list observables")
+	}
+	next := ""
+	if len(rows) > page.Limit {
+		rows = rows[:page.Limit]
+		last := rows[len(rows)-1]
+		next = encodeCursor(observableCursor{At: last.CreatedAt, ID: last.ID})
+	}
+	out := make([]observable.Observable, len(rows))
+	for i := range rows {
+		o, err := rows[i].domain()
+		if err != nil {
+			return nil, "", err
+		}
+		out[i] = o
+	}
+	return out, next, nil
+}
+
+// FindObservables implements observable.Store: newest first, only in
+// incidents p may see. The visibility condition is part of the query, so
+// an incident p may not see adds nothing, not even to the page size.
+func (s *Store) FindObservables(ctx context.Context, p access.Principal, cs []observable.Candidate, page observable.Page) ([]observable.Match, string, error) {
+	if len(cs) == 0 {
+		return nil, "", nil
+	}
+	vis, visArgs := visibleTo(p)
+	keys := make([]string, len(cs))
+	args := make([]any, 0, 2*len(cs)+len(visArgs)+3)
+	for i, c := range cs {
+		keys[i] = "(?, ?)"
+		args = append(args, string(c.Type), c.Value)
+	}
+	q := `SELECT ` + observableColumns + `, i.reference AS inc_ref, i.title AS inc_title, i.tlp AS inc_tlp
+		FROM incident_observables o JOIN incidents i ON i.id = o.incident_id LEFT JOIN users u ON u.id = o.created_by
+		WHERE (o.type, o.value) IN (` + strings.Join(keys, ", ") + `) AND ` + vis
+	args = append(args, visArgs...)
+	if page.After != "" {
+		var c observableCursor
+		if err := decodeCursor(page.After, &c); err != nil {
+			return nil, "", err
+		}
+		q += " AND (o.created_at, o.id) < (?, ?)"
+		args = append(args, c.At, c.ID)
+	}
+	q += " ORDER BY o.created_at DESC, o.id DESC LIMIT ?"
+	args = append(args, page.Limit+1)
+	var rows []observableRow
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, "", translate(err, "find observables")
+	}
+	next := ""
+	if len(rows) > page.Limit {
+		rows = rows[:page.Limit]
+		last := rows[len(rows)-1]
+		next = encodeCursor(observableCursor{At: last.CreatedAt, ID: last.ID})
+	}
+	out := make([]observable.Match, len(rows))
+	for i := range rows {
+		o, err := rows[i].domain()
+		if err != nil {
+			return nil, "", err
+		}
+		out[i] = observable.Match{Observable: o, Incident: observable.IncidentRef{ID: rows[i].IncidentID,
+			Reference: rows[i].IncRef, Title: rows[i].IncTitle, TLP: incident.TLP(rows[i].IncTLP)}}
+	}
+	return out, next, nil
+}
+
+// oneObservable reads one observable of an incident and locks it.
+func (t *txn) oneObservable(ctx context.Context, where string, args ...any) (*observable.Observable, error) {
+	var rows []observableRow
+	q := `SELECT ` + observableColumns + `
+		FROM incident_observables o LEFT JOIN users u ON u.id = o.created_by
+		WHERE ` + where + ` FOR UPDATE OF o`
+	if err := t.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "load observable")
+	}
+	if len(rows) == 0 {
+		return nil, apperr.New(apperr.NotFound, "the incident has no such observable")
+	}
+	o, err := rows[0].domain()
+	return &o, err
+}
+
+func (t *txn) ObservableByKey(ctx context.Context, incidentID uuid.UUID, typ observable.Type, value string) (*observable.Observable, error) {
+	return t.oneObservable(ctx, "o.incident_id = ? AND o.type = ? AND o.value = ?", incidentID, string(typ), value)
+}
+
+func (t *txn) ObservableByID(ctx context.Context, incidentID, id uuid.UUID) (*observable.Observable, error) {
+	return t.oneObservable(ctx, "o.incident_id = ? AND o.id = ?", incidentID, id)
+}
+
+func (t *txn) InsertObservable(ctx context.Context, o *observable.Observable) error {
+	err := t.db.WithContext(ctx).Exec(`INSERT INTO incident_observables
+		(id, incident_id, type, value, tlp, sighted, tags, note, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, `+tagsArray+`, ?, ?, ?, ?)`,
+		o.ID, o.IncidentID, string(o.Type), o.Value, string(o.TLP), o.Sighted, tagsJSON(o.Tags), o.Note, o.CreatedBy,
+		o.CreatedAt, o.UpdatedAt).Error
+	if isConstraint(err, "incident_observables_key") {
+		return &apperr.Error{Code: apperr.Conflict, Message: "the incident already has this observable", Err: err}
+	}
+	return translate(err, "insert observable")
+}
+
+func (t *txn) UpdateObservable(ctx context.Context, o *observable.Observable) error {
+	err := t.db.WithContext(ctx).Exec(`UPDATE incident_observables SET tlp = ?, sighted = ?, tags = `+tagsArray+`,
+		note = ?, updated_at = ? WHERE id = ?`,
+		string(o.TLP), o.Sighted, tagsJSON(o.Tags), o.Note, o.UpdatedAt, o.ID).Error
+	return translate(err, "update observable")
+}
+
+func (t *txn) DeleteObservable(ctx context.Context, id uuid.UUID) error {
+	return translate(t.db.WithContext(ctx).Exec(`DELETE FROM incident_observables WHERE id = ?`, id).Error, "delete observable")
+}
