@@ -12,6 +12,7 @@ import (
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/worker"
 	"github.com/labstack/echo/v4"
 )
@@ -26,6 +27,7 @@ type App struct {
 	Incidents *incident.Service
 	Identity  *identity.Service
 	Orgs      *org.Service
+	Tasks     *task.Service
 	HTTP      *echo.Echo
 }
 
@@ -41,6 +43,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	store := postgres.NewStore(db, rc)
 	a := &App{DB: db, Store: store, River: rc, Incidents: incident.NewService(store, now),
 		Identity: identity.NewService(store, now), Orgs: org.NewService(store)}
+	a.Tasks = task.NewService(store, a.Incidents, now)
 	ws.Incidents = a.Incidents
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Audit: store,
