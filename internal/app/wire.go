@@ -46,7 +46,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	a.Tasks = task.NewService(store, a.Incidents, now)
 	ws.Incidents = a.Incidents
 	a.HTTP = httpapi.New(httpapi.Options{
-		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Audit: store,
+		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Tasks: a.Tasks, Audit: store,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

@@ -212,6 +212,7 @@ var secRoleMatrix = map[string][]access.Role{
 	"incident.create": {access.Reporter, access.Responder, access.Coordinator, access.Admin},
 	"incident.read":   secAllRoles,
 	"incident.share":  {access.Responder, access.Coordinator, access.Admin}, // shares and participants
+	"incident.update": {access.Reporter, access.Responder, access.Coordinator, access.Admin},
 	"org.manage":      {access.Admin},
 	"user.manage":     {access.Admin},
 }
@@ -334,6 +335,7 @@ type matrixWorld struct {
 	delTokens   map[string]string
 	otherTokens []string
 	markers     map[uuid.UUID]string // user → a token only that user may list
+	tasks       *matrixTasks         // the task routes' seed (tasks_test.go)
 	seq         atomic.Int64
 }
 
@@ -582,6 +584,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 		w.delTokens[v.ID.String()+"/elsewhere"] = id
 		w.otherTokens = append(w.otherTokens, plain)
 	}
+	w.tasks = seedMatrixTasks(t, w)
 	return w
 }
 
@@ -777,6 +780,12 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 					want: http.StatusUnprocessableEntity, check: fieldIs("email"), variant: "(no email)"},
 			}
 		}},
+
+		"GET /api/v1/incidents/:id/tasks":           {targets: incTargets, build: readIncident("/tasks")},
+		"POST /api/v1/incidents/:id/tasks":          {targets: incTargets, build: w.createTaskProbes(incidentFor)},
+		"GET /api/v1/incidents/:id/tasks/:taskId":   {targets: incTargets, build: w.getTaskProbes(incidentFor)},
+		"PATCH /api/v1/incidents/:id/tasks/:taskId": {targets: incTargets, build: w.patchTaskProbes(incidentFor)},
+		"GET /api/v1/tasks":                         {targets: append([]string{"all"}, incTargets...), build: w.taskQueueProbes(incidentFor)},
 
 		"GET /api/v1/organizations": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/organizations", want: http.StatusOK, check: func(r *testapp.Response) string {

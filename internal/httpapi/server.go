@@ -17,6 +17,7 @@ import (
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/task"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -27,6 +28,7 @@ type Options struct {
 	Incidents      *incident.Service
 	Identity       *identity.Service
 	Orgs           *org.Service
+	Tasks          *task.Service
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -89,6 +91,11 @@ func New(o Options) *echo.Echo {
 	api.GET("/incidents/:id/timeline", h.timeline)
 	api.POST("/incidents/:id/shares", h.shareIncident)
 	api.POST("/incidents/:id/participants", h.addParticipant)
+	api.GET("/incidents/:id/tasks", h.listTasks)
+	api.POST("/incidents/:id/tasks", h.createTask)
+	api.GET("/incidents/:id/tasks/:taskId", h.getTask)
+	api.PATCH("/incidents/:id/tasks/:taskId", h.patchTask)
+	api.GET("/tasks", h.taskQueue)
 	api.GET("/organizations", h.listOrgs)
 	api.POST("/organizations", h.createOrg)
 	api.GET("/organizations/:slug", h.getOrg)

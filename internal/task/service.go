@@ -126,7 +126,7 @@ func (s *Service) CreateInTx(ctx context.Context, tx Tx, p access.Principal, inc
 }
 
 func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, idOrRef string, in NewTask) (*Task, error) {
-	inc, err := tx.LockIncident(ctx, p, idOrRef)
+	inc, err := lockIncident(ctx, tx, p, idOrRef)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +278,7 @@ func (s *Service) Update(ctx context.Context, p access.Principal, incidentIDOrRe
 	}
 	var t *Task
 	err := s.store.InTaskTx(ctx, func(ctx context.Context, tx Tx) error {
-		inc, err := tx.LockIncident(ctx, p, incidentIDOrRef)
+		inc, err := lockIncident(ctx, tx, p, incidentIDOrRef)
 		if err != nil {
 			return err
 		}
@@ -400,6 +400,16 @@ func (s *Service) apply(ctx context.Context, tx Tx, p access.Principal, inc *inc
 	}
 	return tx.AppendEvent(ctx, &incident.Event{IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: kind,
 		Data: mustJSON(map[string]any{"task_id": t.ID, "title": t.Title, "changes": changes}), OccurredAt: now})
+}
+
+// lockIncident locks an incident p sees. Anything that is neither a UUID
+// nor a reference is not found without asking the database, which would
+// refuse some strings (a NUL character) with an error of its own.
+func lockIncident(ctx context.Context, tx Tx, p access.Principal, idOrRef string) (*incident.Incident, error) {
+	if _, err := uuid.Parse(idOrRef); err != nil && !incident.IsReference(idOrRef) {
+		return nil, apperr.New(apperr.NotFound, "incident %q not found", idOrRef)
+	}
+	return tx.LockIncident(ctx, p, idOrRef)
 }
 
 // parseTaskID reads a task ID from a path: anything but a UUID is an
