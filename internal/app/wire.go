@@ -15,6 +15,7 @@ import (
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/worker"
 	"github.com/labstack/echo/v4"
 )
@@ -33,6 +34,7 @@ type App struct {
 	Blobs     *blob.Store
 	// Observables holds the observable (IOC) use cases and exports.
 	Observables *observable.Service
+	Tasks       *task.Service
 	HTTP        *echo.Echo
 }
 
@@ -48,6 +50,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	store := postgres.NewStore(db, rc)
 	a := &App{DB: db, Store: store, River: rc, Incidents: incident.NewService(store, now),
 		Identity: identity.NewService(store, now), Orgs: org.NewService(store)}
+	a.Tasks = task.NewService(store, a.Incidents, now)
 	ws.Incidents = a.Incidents
 	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
 		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
@@ -65,7 +68,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	}
 	a.Observables = observable.NewService(store, a.Incidents, now)
 	a.HTTP = httpapi.New(httpapi.Options{
-		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Audit: store,
+		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
 		Observables: a.Observables,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {

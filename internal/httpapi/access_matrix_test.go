@@ -313,6 +313,10 @@ type secProbe struct {
 	header  []string // extra request headers in pairs (e.g. a multipart Content-Type)
 }
 
+// incidentForFunc returns a matrix target's incident (nil: unknown) and
+// the status of reading it as the viewer.
+type incidentForFunc func(v secUser, target string) (*secIncident, int)
+
 // secCase builds the probes of one route for one viewer and one target.
 type secCase struct {
 	targets []string
@@ -341,6 +345,7 @@ type matrixWorld struct {
 	otherTokens []string
 	markers     map[uuid.UUID]string // user → a token only that user may list
 	atts        map[incident.TLP]*secAttachment
+	tasks       *matrixTasks // the task routes' seed (tasks_test.go)
 	seq         atomic.Int64
 	// obs holds the correlated observable of each incident
 	// (observables_matrix_test.go).
@@ -594,6 +599,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 		w.otherTokens = append(w.otherTokens, plain)
 	}
 	w.obs = seedMatrixObservables(t, h, w.incs)
+	w.tasks = seedMatrixTasks(t, w)
 	return w
 }
 
@@ -860,6 +866,11 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"DELETE /api/v1/incidents/:id/observables/:observable": {targets: incTargets, build: w.matrixDeleteObservable(incidentFor, problemUnless)},
 		"GET /api/v1/incidents/:id/export":                     {targets: incTargets, build: w.matrixExport(incidentFor)},
 		"GET /api/v1/observables":                              {build: w.matrixCorrelate},
+		"GET /api/v1/incidents/:id/tasks":                      {targets: incTargets, build: readIncident("/tasks")},
+		"POST /api/v1/incidents/:id/tasks":                     {targets: incTargets, build: w.createTaskProbes(incidentFor)},
+		"GET /api/v1/incidents/:id/tasks/:taskId":              {targets: incTargets, build: w.getTaskProbes(incidentFor)},
+		"PATCH /api/v1/incidents/:id/tasks/:taskId":            {targets: incTargets, build: w.patchTaskProbes(incidentFor)},
+		"GET /api/v1/tasks":                                    {targets: append([]string{"all"}, incTargets...), build: w.taskQueueProbes(incidentFor)},
 
 		"GET /api/v1/organizations": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/organizations", want: http.StatusOK, check: func(r *testapp.Response) string {

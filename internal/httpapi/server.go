@@ -19,6 +19,7 @@ import (
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/task"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -31,6 +32,7 @@ type Options struct {
 	Orgs           *org.Service
 	Evidence       *evidence.Service
 	Observables    *observable.Service
+	Tasks          *task.Service
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -116,6 +118,11 @@ func New(o Options) *echo.Echo {
 	api.DELETE("/incidents/:id/observables/:observable", h.deleteObservable)
 	api.GET("/incidents/:id/export", h.exportIncident)
 	api.GET("/observables", h.searchObservables)
+	api.GET("/incidents/:id/tasks", h.listTasks)
+	api.POST("/incidents/:id/tasks", h.createTask)
+	api.GET("/incidents/:id/tasks/:taskId", h.getTask)
+	api.PATCH("/incidents/:id/tasks/:taskId", h.patchTask)
+	api.GET("/tasks", h.taskQueue)
 	api.GET("/organizations", h.listOrgs)
 	api.POST("/organizations", h.createOrg)
 	api.GET("/organizations/:slug", h.getOrg)
