@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/httpapi"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/markdown"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/worker"
@@ -24,6 +26,7 @@ type App struct {
 	Store     *postgres.Store
 	River     *worker.Client
 	Incidents *incident.Service
+	Comments  *comment.Service
 	Identity  *identity.Service
 	Orgs      *org.Service
 	HTTP      *echo.Echo
@@ -42,8 +45,12 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	a := &App{DB: db, Store: store, River: rc, Incidents: incident.NewService(store, now),
 		Identity: identity.NewService(store, now), Orgs: org.NewService(store)}
 	ws.Incidents = a.Incidents
+	if a.Comments, err = comment.NewService(comment.Options{Store: store, Incidents: a.Incidents,
+		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
+		return nil, err
+	}
 	a.HTTP = httpapi.New(httpapi.Options{
-		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Audit: store,
+		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Audit: store,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

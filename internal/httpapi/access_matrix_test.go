@@ -214,6 +214,8 @@ var secRoleMatrix = map[string][]access.Role{
 	"incident.share":  {access.Responder, access.Coordinator, access.Admin}, // shares and participants
 	"org.manage":      {access.Admin},
 	"user.manage":     {access.Admin},
+
+	"incident.comment": {access.Reporter, access.Responder, access.Coordinator, access.Admin}, // comments_matrix_test.go
 }
 
 func secMay(action string, r access.Role) bool { return slices.Contains(secRoleMatrix[action], r) }
@@ -334,6 +336,7 @@ type matrixWorld struct {
 	delTokens   map[string]string
 	otherTokens []string
 	markers     map[uuid.UUID]string // user → a token only that user may list
+	comments    *matrixComments      // comments_matrix_test.go
 	seq         atomic.Int64
 }
 
@@ -582,6 +585,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 		w.delTokens[v.ID.String()+"/elsewhere"] = id
 		w.otherTokens = append(w.otherTokens, plain)
 	}
+	w.comments = seedMatrixComments(t, w)
 	return w
 }
 
@@ -744,6 +748,12 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 
 		"GET /api/v1/incidents/:id":          {targets: incTargets, build: readIncident("")},
 		"GET /api/v1/incidents/:id/timeline": {targets: incTargets, build: readIncident("/timeline")},
+
+		// Comments (comments_matrix_test.go).
+		"GET /api/v1/incidents/:id/comments":                      {targets: incTargets, build: readIncident("/comments")},
+		"POST /api/v1/incidents/:id/comments":                     {targets: incTargets, build: w.postCommentProbes(incidentFor)},
+		"PATCH /api/v1/incidents/:id/comments/:commentId":         {targets: incTargets, build: w.editCommentProbes(incidentFor)},
+		"GET /api/v1/incidents/:id/comments/:commentId/revisions": {targets: incTargets, build: w.commentRevisionProbes(incidentFor)},
 
 		"POST /api/v1/incidents/:id/shares": {targets: incTargets, build: func(v secUser, target string) []secProbe {
 			inc, read := incidentFor(v, target)

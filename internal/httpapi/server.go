@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/audit"
+	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
@@ -25,6 +26,7 @@ import (
 type Options struct {
 	Logger         *slog.Logger
 	Incidents      *incident.Service
+	Comments       *comment.Service
 	Identity       *identity.Service
 	Orgs           *org.Service
 	Audit          AuditReader
@@ -89,6 +91,10 @@ func New(o Options) *echo.Echo {
 	api.GET("/incidents/:id/timeline", h.timeline)
 	api.POST("/incidents/:id/shares", h.shareIncident)
 	api.POST("/incidents/:id/participants", h.addParticipant)
+	api.GET("/incidents/:id/comments", h.listComments)
+	api.POST("/incidents/:id/comments", h.createComment)
+	api.PATCH("/incidents/:id/comments/:commentId", h.patchComment)
+	api.GET("/incidents/:id/comments/:commentId/revisions", h.listCommentRevisions)
 	api.GET("/organizations", h.listOrgs)
 	api.POST("/organizations", h.createOrg)
 	api.GET("/organizations/:slug", h.getOrg)
