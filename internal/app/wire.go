@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/blob"
+	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/httpapi"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/markdown"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/postgres"
@@ -28,6 +30,7 @@ type App struct {
 	Store     *postgres.Store
 	River     *worker.Client
 	Incidents *incident.Service
+	Comments  *comment.Service
 	Identity  *identity.Service
 	Orgs      *org.Service
 	Evidence  *evidence.Service
@@ -67,8 +70,12 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 		return nil, err
 	}
 	a.Observables = observable.NewService(store, a.Incidents, now)
+	if a.Comments, err = comment.NewService(comment.Options{Store: store, Incidents: a.Incidents,
+		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
+		return nil, err
+	}
 	a.HTTP = httpapi.New(httpapi.Options{
-		Logger: log, Incidents: a.Incidents, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
+		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
 		Observables: a.Observables,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {

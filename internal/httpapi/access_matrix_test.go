@@ -219,6 +219,8 @@ var secRoleMatrix = map[string][]access.Role{
 	"incident.transition": {access.Responder, access.Coordinator, access.Admin},
 	"org.manage":          {access.Admin},
 	"user.manage":         {access.Admin},
+
+	"incident.comment": {access.Reporter, access.Responder, access.Coordinator, access.Admin}, // comments_matrix_test.go
 }
 
 func secMay(action string, r access.Role) bool { return slices.Contains(secRoleMatrix[action], r) }
@@ -345,7 +347,8 @@ type matrixWorld struct {
 	otherTokens []string
 	markers     map[uuid.UUID]string // user → a token only that user may list
 	atts        map[incident.TLP]*secAttachment
-	tasks       *matrixTasks // the task routes' seed (tasks_test.go)
+	tasks       *matrixTasks    // the task routes' seed (tasks_test.go)
+	comments    *matrixComments // comments_matrix_test.go
 	seq         atomic.Int64
 	// obs holds the correlated observable of each incident
 	// (observables_matrix_test.go).
@@ -600,6 +603,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 	}
 	w.obs = seedMatrixObservables(t, h, w.incs)
 	w.tasks = seedMatrixTasks(t, w)
+	w.comments = seedMatrixComments(t, w)
 	return w
 }
 
@@ -826,6 +830,11 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"POST /api/v1/incidents/:id/attachments":                    {targets: incTargets, build: w.attachmentCase("upload", incidentFor)},
 		"GET /api/v1/incidents/:id/attachments/:attachment":         {targets: incTargets, build: w.attachmentCase("metadata", incidentFor)},
 		"GET /api/v1/incidents/:id/attachments/:attachment/content": {targets: incTargets, build: w.attachmentCase("content", incidentFor)},
+		// Comments (comments_matrix_test.go).
+		"GET /api/v1/incidents/:id/comments":                      {targets: incTargets, build: readIncident("/comments")},
+		"POST /api/v1/incidents/:id/comments":                     {targets: incTargets, build: w.postCommentProbes(incidentFor)},
+		"PATCH /api/v1/incidents/:id/comments/:commentId":         {targets: incTargets, build: w.editCommentProbes(incidentFor)},
+		"GET /api/v1/incidents/:id/comments/:commentId/revisions": {targets: incTargets, build: w.commentRevisionProbes(incidentFor)},
 
 		"POST /api/v1/incidents/:id/shares": {targets: incTargets, build: func(v secUser, target string) []secProbe {
 			inc, read := incidentFor(v, target)

@@ -57,7 +57,6 @@ func matrixObservableExpect(v secUser, read, ok int) int {
 	return ok
 }
 
-
 func (w *matrixWorld) matrixAddObservable(incidentFor incidentForFunc, problemUnless func(int) func(*testapp.Response) string) func(secUser, string) []secProbe {
 	return func(v secUser, target string) []secProbe {
 		inc, read := incidentFor(v, target)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/audit"
+	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
@@ -28,6 +29,7 @@ import (
 type Options struct {
 	Logger         *slog.Logger
 	Incidents      *incident.Service
+	Comments       *comment.Service
 	Identity       *identity.Service
 	Orgs           *org.Service
 	Evidence       *evidence.Service
@@ -123,6 +125,10 @@ func New(o Options) *echo.Echo {
 	api.GET("/incidents/:id/tasks/:taskId", h.getTask)
 	api.PATCH("/incidents/:id/tasks/:taskId", h.patchTask)
 	api.GET("/tasks", h.taskQueue)
+	api.GET("/incidents/:id/comments", h.listComments)
+	api.POST("/incidents/:id/comments", h.createComment)
+	api.PATCH("/incidents/:id/comments/:commentId", h.patchComment)
+	api.GET("/incidents/:id/comments/:commentId/revisions", h.listCommentRevisions)
 	api.GET("/organizations", h.listOrgs)
 	api.POST("/organizations", h.createOrg)
 	api.GET("/organizations/:slug", h.getOrg)

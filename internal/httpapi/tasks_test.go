@@ -767,7 +767,6 @@ func seedMatrixTasks(t *testing.T, w *matrixWorld) *matrixTasks {
 	return mt
 }
 
-
 // writeTaskStatus is the expectation of a task write: invisible 404 (never
 // 403), then the role.
 func writeTaskStatus(v secUser, read, ok int) int {
