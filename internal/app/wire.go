@@ -51,7 +51,9 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 		return nil, err
 	}
 	store := postgres.NewStore(db, rc)
-	a := &App{DB: db, Store: store, River: rc, Incidents: incident.NewService(store, now),
+	incidents := incident.NewService(store, now)
+	incidents.Renderer, incidents.RenderVersion = markdown.Render, markdown.Version
+	a := &App{DB: db, Store: store, River: rc, Incidents: incidents,
 		Identity: identity.NewService(store, now), Orgs: org.NewService(store)}
 	a.Tasks = task.NewService(store, a.Incidents, now)
 	ws.Incidents = a.Incidents

@@ -262,3 +262,32 @@ func TestTaxonomyIsServed(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
 	require.Contains(t, string(r.Body), "abusive-content, malicious-code", "unknown values are refused with the valid ones")
 }
+
+// TestDescriptionIsRenderedInert: a description's Markdown comes back as
+// sanitised HTML; script, event handlers and javascript: links do not.
+func TestDescriptionIsRenderedInert(t *testing.T) {
+	t.Parallel()
+	w := caseSetup(t)
+	inc := w.report(t, map[string]any{"title": "XSS probe",
+		"description": "**Encrypted** shares.\n\n<script>alert(1)</script><img src=x onerror=alert(2)>\n\n[click](javascript:alert(3))"})
+	get := func() map[string]any {
+		return w.h.As(w.responder).Request(http.MethodGet, "/api/v1/incidents/"+inc.ID, nil).Map(t)
+	}
+	html := get()["description_html"].(string)
+	require.Contains(t, html, "<strong>Encrypted</strong>")
+	for _, bad := range []string{"<script", "onerror", "javascript:", "<img"} {
+		require.NotContains(t, html, bad)
+	}
+	r := w.h.As(w.responder).Request(http.MethodPatch, "/api/v1/incidents/"+inc.ID, `{"description":"Now _updated_ <iframe src=//evil>"}`,
+		"Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	html = get()["description_html"].(string)
+	require.Contains(t, html, "<em>updated</em>")
+	require.NotContains(t, html, "<iframe")
+	r = w.h.As(w.reporter).Request(http.MethodPost, "/api/v1/incidents", map[string]any{"title": "a\u0000b"})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "NUL in text is the client's error, not a 500")
+	require.Equal(t, "title", fieldOf(t, r))
+	for _, path := range []string{"/api/v1/incidents/a%00b", "/api/v1/incidents/%ff%fe/timeline"} {
+		require.Equal(t, http.StatusNotFound, w.h.As(w.responder).Request(http.MethodGet, path, nil).Status, path)
+	}
+}

@@ -56,7 +56,6 @@ func seedMatrixComments(t *testing.T, w *matrixWorld) *matrixComments {
 	return mc
 }
 
-
 // otherTLP is an incident other than tlp's, whose comments must not be
 // reachable under tlp's incident.
 func otherTLP(tlp incident.TLP) incident.TLP {

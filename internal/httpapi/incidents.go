@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/certdesk/certdesk/internal/markdown"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 type createIncidentRequest struct {
 	Title              string      `json:"title"`
 	Description        string      `json:"description"`
+	DescriptionHTML    string      `json:"description_html"`
 	Stage              string      `json:"stage"`
 	Severity           string      `json:"severity"`
 	TLP                string      `json:"tlp"`
@@ -63,6 +65,7 @@ type incidentResponse struct {
 	Reference          string         `json:"reference"`
 	Title              string         `json:"title"`
 	Description        string         `json:"description"`
+	DescriptionHTML    string         `json:"description_html"`
 	ReportingOrg       string         `json:"reporting_org"`
 	CoordinatingOrg    *string        `json:"coordinating_org"`
 	Stage              string         `json:"stage"`
@@ -110,6 +113,10 @@ func toIncidentResponse(inc *incident.Incident, now time.Time) incidentResponse 
 	}
 	if r.Tags == nil {
 		r.Tags = []string{}
+	}
+	r.DescriptionHTML = inc.DescriptionHTML
+	if inc.DescriptionHTMLVersion != markdown.Version && inc.Description != "" {
+		r.DescriptionHTML = markdown.Render(inc.Description) // stored by an older renderer (or before there was one)
 	}
 	if inc.AssigneeEmail != "" {
 		a := inc.AssigneeEmail

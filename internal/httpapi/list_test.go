@@ -197,3 +197,14 @@ func TestPaginationWhileInserting(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+func TestSearchFindsComments(t *testing.T) {
+	t.Parallel()
+	w := caseSetup(t)
+	inc := w.report(t, map[string]any{"title": "Suspicious logins"})
+	w.report(t, map[string]any{"title": "Unrelated outage"})
+	r := w.h.As(w.responder).Request(http.MethodPost, "/api/v1/incidents/"+inc.ID+"/comments",
+		map[string]any{"body": "The source address belongs to the Quasarbotnet infrastructure."})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	require.Equal(t, []string{"Suspicious logins"}, w.titles(t, "q=quasarbotnet"), "comments are searched too")
+}

@@ -107,14 +107,14 @@ func checkTitle(title string, fs *apperr.Fields) {
 	case l > MaxTitle:
 		fs.Add("title", "max_length", "title must be at most %d characters", MaxTitle)
 	}
-	if !utf8.ValidString(title) {
-		fs.Add("title", "utf8", "title must be valid UTF-8")
+	if !utf8.ValidString(title) || strings.ContainsRune(title, 0) {
+		fs.Add("title", "characters", "title must be valid UTF-8 without NUL characters")
 	}
 }
 
 func checkDescription(d string, fs *apperr.Fields) {
-	if !utf8.ValidString(d) {
-		fs.Add("description", "utf8", "description must be valid UTF-8")
+	if !utf8.ValidString(d) || strings.ContainsRune(d, 0) {
+		fs.Add("description", "characters", "description must be valid UTF-8 without NUL characters")
 	}
 	if utf8.RuneCountInString(d) > MaxDescription {
 		fs.Add("description", "max_length", "description must be at most %d characters", MaxDescription)

@@ -12,37 +12,39 @@ import (
 
 // Incident is one case.
 type Incident struct {
-	ID                   uuid.UUID
-	Reference            string
-	Title                string
-	Description          string
-	ReportingOrgID       uuid.UUID
-	CoordinatingOrgID    *uuid.UUID
-	ReporterUserID       *uuid.UUID
-	AssigneeID           *uuid.UUID
-	Stage                Stage
-	Status               Status
-	Severity             Severity
-	TLP                  TLP
-	DetectedAt           *time.Time
-	ReportedAt           time.Time
-	AcknowledgedAt       *time.Time
-	ClosedAt             *time.Time
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
-	Version              int64
-	Category             string // RSIT class, e.g. "malicious-code"
-	Type                 string // RSIT type within the category, e.g. "infected-system"
-	Tags                 []string
-	Assets               []Asset
-	PersonalDataBreach   bool
-	Significant          bool
-	Resolution           string
-	DeadlinesMet         map[DeadlineKind]DeadlineMet
-	ReportingOrgTimeZone string // filled on reads; legal calendar deadlines use it
-	AssigneeEmail        string // filled on reads
-	ReportingOrgSlug     string // filled on reads
-	CoordinatingOrgSlug  string // filled on reads; empty while unrouted
+	ID                     uuid.UUID
+	Reference              string
+	Title                  string
+	Description            string
+	DescriptionHTML        string // sanitised HTML of Description, from the service's Renderer
+	DescriptionHTMLVersion int
+	ReportingOrgID         uuid.UUID
+	CoordinatingOrgID      *uuid.UUID
+	ReporterUserID         *uuid.UUID
+	AssigneeID             *uuid.UUID
+	Stage                  Stage
+	Status                 Status
+	Severity               Severity
+	TLP                    TLP
+	DetectedAt             *time.Time
+	ReportedAt             time.Time
+	AcknowledgedAt         *time.Time
+	ClosedAt               *time.Time
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+	Version                int64
+	Category               string // RSIT class, e.g. "malicious-code"
+	Type                   string // RSIT type within the category, e.g. "infected-system"
+	Tags                   []string
+	Assets                 []Asset
+	PersonalDataBreach     bool
+	Significant            bool
+	Resolution             string
+	DeadlinesMet           map[DeadlineKind]DeadlineMet
+	ReportingOrgTimeZone   string // filled on reads; legal calendar deadlines use it
+	AssigneeEmail          string // filled on reads
+	ReportingOrgSlug       string // filled on reads
+	CoordinatingOrgSlug    string // filled on reads; empty while unrouted
 }
 
 // EventKind names a kind of timeline event.

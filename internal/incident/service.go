@@ -113,6 +113,18 @@ func (RouteJob) Kind() string { return "incident.route" }
 type Service struct {
 	store Store
 	now   func() time.Time
+	// Renderer turns a Markdown description into sanitised HTML; Render
+	// version identifies its output. Without one, descriptions have no HTML.
+	Renderer      func(src string) string
+	RenderVersion int
+}
+
+// render fills the incident's description HTML.
+func (s *Service) render(inc *Incident) {
+	if s.Renderer == nil {
+		return
+	}
+	inc.DescriptionHTML, inc.DescriptionHTMLVersion = s.Renderer(inc.Description), s.RenderVersion
 }
 
 // NewService returns a Service. now is the clock; nil means time.Now.
@@ -184,6 +196,7 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 			return err
 		}
 		inc.Reference = Reference(year, n)
+		s.render(inc)
 		if err := tx.InsertIncident(ctx, inc); err != nil {
 			return err
 		}

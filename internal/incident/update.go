@@ -129,7 +129,7 @@ func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string
 		}
 		if v := patch.Description; v != nil {
 			checkDescription(*v, &fs)
-			set("description", inc.Description, *v, func() { inc.Description = *v })
+			set("description", inc.Description, *v, func() { inc.Description = *v; s.render(inc) })
 		}
 		if v := patch.Severity; v != nil {
 			if !v.Valid() {

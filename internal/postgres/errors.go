@@ -40,6 +40,10 @@ func translate(err error, what string) error {
 			return &apperr.Error{Code: code, Message: fe.Message, Fields: []apperr.FieldError{fe}, Err: err}
 		}
 		switch {
+		case pe.Code == "22021" || pe.Code == "22P05":
+			// NUL characters or invalid UTF-8 in text: the client's input.
+			return &apperr.Error{Code: apperr.Invalid, Message: "text must be valid UTF-8 without NUL characters",
+				Fields: []apperr.FieldError{{Field: "body", Rule: "characters", Message: "text must be valid UTF-8 without NUL characters"}}, Err: err}
 		case pe.Code == "57014" && strings.Contains(pe.Message, "statement timeout"):
 			return &apperr.Error{Code: apperr.Unavailable, Message: "the database took too long", Err: err}
 		case strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P03":

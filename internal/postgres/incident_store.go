@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
@@ -34,30 +35,32 @@ var _ incident.Store = (*Store)(nil)
 
 // incidentRow is the incidents table.
 type incidentRow struct {
-	ID                 uuid.UUID
-	Reference          string
-	Title              string
-	Description        string
-	ReportingOrgID     uuid.UUID
-	CoordinatingOrgID  *uuid.UUID
-	ReporterUserID     *uuid.UUID
-	AssigneeID         *uuid.UUID
-	Stage              string
-	Status             string
-	Severity           string
-	TLP                string `gorm:"column:tlp"`
-	DetectedAt         *time.Time
-	ReportedAt         time.Time
-	AcknowledgedAt     *time.Time
-	ClosedAt           *time.Time
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	Version            int64
-	Category           string
-	Type               string
-	PersonalDataBreach bool
-	Significant        bool
-	Resolution         string
+	ID                     uuid.UUID
+	Reference              string
+	Title                  string
+	Description            string
+	DescriptionHTML        string
+	DescriptionHTMLVersion int
+	ReportingOrgID         uuid.UUID
+	CoordinatingOrgID      *uuid.UUID
+	ReporterUserID         *uuid.UUID
+	AssigneeID             *uuid.UUID
+	Stage                  string
+	Status                 string
+	Severity               string
+	TLP                    string `gorm:"column:tlp"`
+	DetectedAt             *time.Time
+	ReportedAt             time.Time
+	AcknowledgedAt         *time.Time
+	ClosedAt               *time.Time
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+	Version                int64
+	Category               string
+	Type                   string
+	PersonalDataBreach     bool
+	Significant            bool
+	Resolution             string
 	// read-only, from incidentSelect
 	TagsJSON            []byte  `gorm:"->"`
 	AssetsJSON          []byte  `gorm:"->"`
@@ -79,6 +82,7 @@ func (r *incidentRow) domain() *incident.Incident {
 		DetectedAt: utcp(r.DetectedAt), ReportedAt: r.ReportedAt.UTC(), AcknowledgedAt: utcp(r.AcknowledgedAt),
 		ClosedAt: utcp(r.ClosedAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version,
 		ReportingOrgSlug: r.ReportingOrgSlug, ReportingOrgTimeZone: r.ReportingOrgTZ,
+		DescriptionHTML: r.DescriptionHTML, DescriptionHTMLVersion: r.DescriptionHTMLVersion,
 		Category: r.Category, Type: r.Type, PersonalDataBreach: r.PersonalDataBreach, Significant: r.Significant,
 		Resolution: r.Resolution, Tags: []string{}, Assets: []incident.Asset{},
 	}
@@ -252,11 +256,11 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 		}
 	}
 	if f.Query != "" {
-		cond, err := s.searchCondition(ctx, f.Query)
+		cond, qargs, err := s.searchCondition(ctx, f.Query)
 		if err != nil {
 			return nil, "", err
 		}
-		add(cond, f.Query)
+		add(cond, qargs...)
 	}
 	col, dir, cmp := "i.created_at", "DESC", "<"
 	switch f.Sort {
@@ -303,26 +307,29 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 // searchHitLimit decides the plan of a full-text search (docs/performance.md).
 const searchHitLimit = 2000
 
-// searchMatches is the full-text condition over an incidents row "x".
-const searchMatches = `x.search @@ websearch_to_tsquery('simple', ?)`
+// searchHits is the set of incidents whose title, description or comments
+// match a full-text query (two arguments: the query twice).
+const searchHits = `SELECT x.id FROM incidents x WHERE x.search @@ websearch_to_tsquery('simple', ?)
+	UNION SELECT c.incident_id FROM incident_comments c WHERE c.search @@ websearch_to_tsquery('simple', ?)`
 
-// searchCondition returns the full-text condition over "i" (one argument:
-// the query). No single plan suits every term: a rare term is found
-// fastest from the GIN index, a common one by walking the list's ordered
-// index until a page is full. A bounded count of the hits, itself an index
+// searchCondition returns the full-text condition over "i" with its
+// arguments. No single plan suits every term: a rare term is found fastest
+// from the GIN indexes, a common one by walking the list's ordered index
+// until a page is full. A bounded count of the hits, itself an index
 // lookup, picks: up to searchHitLimit hits, the list reads exactly those
 // rows; more, it filters while it walks.
-func (s *Store) searchCondition(ctx context.Context, query string) (string, error) {
+func (s *Store) searchCondition(ctx context.Context, query string) (string, []any, error) {
 	var hits int
-	err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT 1 FROM incidents x WHERE `+searchMatches+` LIMIT ?) h`,
-		query, searchHitLimit+1).Scan(&hits).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (`+searchHits+` LIMIT ?) h`,
+		query, query, searchHitLimit+1).Scan(&hits).Error
 	if err != nil {
-		return "", translate(err, "search")
+		return "", nil, translate(err, "search")
 	}
 	if hits <= searchHitLimit {
-		return `i.id = ANY (ARRAY (SELECT x.id FROM incidents x WHERE ` + searchMatches + `))`, nil
+		return `i.id = ANY (ARRAY (` + searchHits + `))`, []any{query, query}, nil
 	}
-	return `i.search @@ websearch_to_tsquery('simple', ?)`, nil
+	return `(i.search @@ websearch_to_tsquery('simple', ?) OR EXISTS (SELECT 1 FROM incident_comments c
+		WHERE c.incident_id = i.id AND c.search @@ websearch_to_tsquery('simple', ?)))`, []any{query, query}, nil
 }
 
 // timelineCursor is the keyset position after the last event of a page.
@@ -438,13 +445,14 @@ func (t *txn) InsertIncident(ctx context.Context, inc *incident.Incident) error 
 	var tz string
 	err := t.db.WithContext(ctx).Raw(`INSERT INTO incidents (id, reference, title, description, reporting_org_id,
 		coordinating_org_id, reporter_user_id, stage, status, severity, tlp, detected_at, reported_at, created_at,
-		updated_at, version, category, type, tags, affected_assets, personal_data_breach, significant)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		updated_at, version, category, type, tags, affected_assets, personal_data_breach, significant,
+		description_html, description_html_version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING (SELECT time_zone FROM organizations WHERE id = ?)`,
 		inc.ID, inc.Reference, inc.Title, inc.Description, inc.ReportingOrgID, inc.CoordinatingOrgID, inc.ReporterUserID,
 		string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP), inc.DetectedAt, inc.ReportedAt,
 		inc.CreatedAt, inc.UpdatedAt, inc.Version, inc.Category, inc.Type, tags, assets, inc.PersonalDataBreach,
-		inc.Significant, inc.ReportingOrgID).Scan(&tz).Error
+		inc.Significant, inc.DescriptionHTML, inc.DescriptionHTMLVersion, inc.ReportingOrgID).Scan(&tz).Error
 	if isConstraint(err, "incidents_reporting_org_id_fkey") {
 		return &apperr.Error{Code: apperr.Invalid, Message: "the reporting organisation does not exist",
 			Fields: []apperr.FieldError{{Field: "reporting_org", Rule: "exists", Message: "no such organisation"}}}
@@ -469,11 +477,12 @@ func (t *txn) UpdateIncident(ctx context.Context, inc *incident.Incident) error 
 	res := t.db.WithContext(ctx).Exec(`UPDATE incidents SET title = ?, description = ?, stage = ?, status = ?,
 		severity = ?, tlp = ?, detected_at = ?, acknowledged_at = ?, closed_at = ?, category = ?, type = ?, tags = ?,
 		affected_assets = ?, personal_data_breach = ?, significant = ?, resolution = ?, assignee_id = ?,
-		updated_at = ?, version = version + 1
+		description_html = ?, description_html_version = ?, updated_at = ?, version = version + 1
 		WHERE id = ? AND version = ?`,
 		inc.Title, inc.Description, string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP),
 		inc.DetectedAt, inc.AcknowledgedAt, inc.ClosedAt, inc.Category, inc.Type, tags, assetsJSON(inc.Assets),
-		inc.PersonalDataBreach, inc.Significant, inc.Resolution, inc.AssigneeID, inc.UpdatedAt, inc.ID, inc.Version)
+		inc.PersonalDataBreach, inc.Significant, inc.Resolution, inc.AssigneeID, inc.DescriptionHTML,
+		inc.DescriptionHTMLVersion, inc.UpdatedAt, inc.ID, inc.Version)
 	if res.Error != nil {
 		return translate(res.Error, "update incident")
 	}
@@ -515,6 +524,9 @@ func (t *txn) LockIncident(ctx context.Context, p access.Principal, idOrRef stri
 func incidentKey(idOrRef string) (string, any) {
 	if id, err := uuid.Parse(idOrRef); err == nil {
 		return "i.id = ?", id
+	}
+	if !utf8.ValidString(idOrRef) || strings.ContainsRune(idOrRef, 0) || len(idOrRef) > 64 {
+		return "FALSE AND i.reference = ?", "" // no reference looks like this: not found, not a database error
 	}
 	return "i.reference = ?", idOrRef
 }
