@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Code classifies an application error.
@@ -117,4 +118,19 @@ func (fs Fields) Err() error {
 		return nil
 	}
 	return &Error{Code: Invalid, Message: "the request has invalid fields", Fields: fs}
+}
+
+// Text checks a free-text field: valid UTF-8, no NUL characters (which
+// PostgreSQL refuses), and at most max characters (0: no limit). It records
+// what is wrong and reports whether the value is acceptable.
+func (fs *Fields) Text(field, value string, max int) bool {
+	if !utf8.ValidString(value) || strings.ContainsRune(value, 0) {
+		fs.Add(field, "characters", "%s must be valid UTF-8 without NUL characters", field)
+		return false
+	}
+	if max > 0 && utf8.RuneCountInString(value) > max {
+		fs.Add(field, "max_length", "%s must be at most %d characters", field, max)
+		return false
+	}
+	return true
 }

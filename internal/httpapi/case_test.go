@@ -149,7 +149,7 @@ func TestFromReportToClosed(t *testing.T) {
 	for _, e := range tl.Events {
 		story = append(story, e.Kind)
 	}
-	require.Equal(t, []string{"manual", "created", "routed", "acknowledged", "field_changed", "field_changed", "assigned",
+	require.Equal(t, []string{"manual", "created", "routed", "acknowledged", "field_changed", "field_changed", "assigned", "participant_added",
 		"deadline_met", "stage_changed", "closed", "reopened", "closed"}, story,
 		"the timeline reads as a story, the manual entry first because it happened first")
 

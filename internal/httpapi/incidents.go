@@ -154,9 +154,9 @@ func (h *handlers) createIncident(c echo.Context) error {
 	}
 	var idem *incident.IdempotencyKey
 	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey {
+		if len(key) > maxIdempotencyKey || strings.IndexFunc(key, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
 			return &apperr.Error{Code: apperr.Invalid, Message: "the Idempotency-Key header is too long",
-				Fields: []apperr.FieldError{{Field: "Idempotency-Key", Rule: "max_length", Message: "at most 255 characters"}}}
+				Fields: []apperr.FieldError{{Field: "Idempotency-Key", Rule: "format", Message: "at most 255 printable ASCII characters"}}}
 		}
 		canonical, _ := json.Marshal(req) // the decoded request: formatting differences don't matter
 		sum := sha256.Sum256(canonical)

@@ -66,8 +66,10 @@ func checkAssets(as []Asset, fs *apperr.Fields) []Asset {
 	for i, a := range as {
 		a.Name = strings.TrimSpace(a.Name)
 		field := fmt.Sprintf("affected_assets[%d]", i)
-		if n := utf8.RuneCountInString(a.Name); n == 0 || n > MaxAssetLen {
+		if a.Name == "" {
 			fs.Add(field+".name", "length", "name is required and at most %d characters", MaxAssetLen)
+		} else {
+			fs.Text(field+".name", a.Name, MaxAssetLen)
 		}
 		if a.Kind == "" {
 			a.Kind = "other"

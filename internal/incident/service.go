@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
@@ -302,8 +301,15 @@ func (s *Service) Timeline(ctx context.Context, p access.Principal, idOrRef stri
 		return nil, nil, "", err
 	}
 	page.Limit = ClampLimit(page.Limit)
+	var fs apperr.Fields
 	if len(kinds) > 20 {
-		return nil, nil, "", apperr.Fields{{Field: "kind", Rule: "max_items", Message: "at most 20 kinds"}}.Err()
+		fs.Add("kind", "max_items", "at most 20 kinds")
+	}
+	for _, k := range kinds {
+		fs.Text("kind", string(k), 64)
+	}
+	if err := fs.Err(); err != nil {
+		return nil, nil, "", err
 	}
 	evs, next, err := s.store.Timeline(ctx, p, inc.ID, kinds, page)
 	return inc, evs, next, err
@@ -384,8 +390,9 @@ func (f *Filter) Validate() error {
 		fs.Add("sort", "enum", "sort must be one of: %s", list(Sorts))
 	}
 	f.Query = strings.TrimSpace(f.Query)
-	if utf8.RuneCountInString(f.Query) > MaxQuery {
-		fs.Add("q", "max_length", "q must be at most %d characters", MaxQuery)
+	fs.Text("q", f.Query, MaxQuery)
+	for name, v := range map[string]string{"tag": f.Tag, "reporting_org": f.ReportingOrg, "coordinating_org": f.CoordinatingOrg, "assignee": f.Assignee} {
+		fs.Text(name, v, 254)
 	}
 	return fs.Err()
 }
@@ -427,9 +434,8 @@ func (s *Service) Share(ctx context.Context, p access.Principal, idOrRef, orgSlu
 	if strings.TrimSpace(orgSlug) == "" {
 		fs.Add("org", "required", "org is required")
 	}
-	if utf8.RuneCountInString(note) > 2000 {
-		fs.Add("note", "max_length", "note must be at most 2000 characters")
-	}
+	fs.Text("org", orgSlug, 64)
+	fs.Text("note", note, 2000)
 	if err := fs.Err(); err != nil {
 		return nil, err
 	}
@@ -492,8 +498,14 @@ func (s *Service) requireOwner(ctx context.Context, tx Tx, p access.Principal, i
 // AddParticipant names a user as a participant of the incident: they see
 // it whatever its TLP and their organisation.
 func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRef, email string) (*Incident, error) {
+	var fs apperr.Fields
 	if strings.TrimSpace(email) == "" {
-		return nil, apperr.Fields{{Field: "email", Rule: "required", Message: "email is required"}}.Err()
+		fs.Add("email", "required", "email is required")
+	} else {
+		fs.Text("email", email, 254)
+	}
+	if err := fs.Err(); err != nil {
+		return nil, err
 	}
 	var inc *Incident
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {

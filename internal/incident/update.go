@@ -5,10 +5,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/audit"
 )
 
 // More timeline event kinds of the case record.
@@ -212,6 +212,9 @@ func (s *Service) assign(ctx context.Context, tx Tx, p access.Principal, inc *In
 		inc.AssigneeID, inc.AssigneeEmail = nil, ""
 		return &Event{Kind: EventAssigned, Data: mustJSON(map[string]any{"old": old, "new": nil})}, nil
 	}
+	if !fs.Text("assignee", email, 254) {
+		return nil, nil
+	}
 	uid, err := tx.UserIDByEmail(ctx, email)
 	if apperr.Is(err, apperr.NotFound) {
 		fs.Add("assignee", "exists", "no user has this e-mail")
@@ -230,8 +233,19 @@ func (s *Service) assign(ctx context.Context, tx Tx, p access.Principal, inc *In
 		fs.Add("assignee", "visibility", "the assignee must be a user who can see the incident (for TLP:RED, a named participant)")
 		return nil, nil
 	}
-	if _, err := tx.InsertParticipant(ctx, inc.ID, uid, p.UserIDPtr()); err != nil {
+	added, err := tx.InsertParticipant(ctx, inc.ID, uid, p.UserIDPtr())
+	if err != nil {
 		return nil, err
+	}
+	if added { // being assigned makes the user a named participant: recorded like any other grant
+		data := map[string]any{"user": email, "reason": "assigned"}
+		if err := tx.AppendEvent(ctx, &Event{IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(),
+			Kind: EventParticipantAdded, Data: mustJSON(data), OccurredAt: s.clock()}); err != nil {
+			return nil, err
+		}
+		if err := tx.Audit(ctx, auditEntry(p, audit.ParticipantAdd, inc, data)); err != nil {
+			return nil, err
+		}
 	}
 	old := inc.AssigneeEmail
 	inc.AssigneeID, inc.AssigneeEmail = &uid, email
@@ -241,6 +255,10 @@ func (s *Service) assign(ctx context.Context, tx Tx, p access.Principal, inc *In
 // Transition moves the incident to another stage.
 func (s *Service) Transition(ctx context.Context, p access.Principal, idOrRef string, to Stage, reason string, ifMatch *int64) (*Incident, error) {
 	return s.mutate(ctx, p, idOrRef, ifMatch, access.TransitionIncident, func(_ context.Context, _ Tx, inc *Incident, _ time.Time) ([]Event, error) {
+		var fs apperr.Fields
+		if !fs.Text("reason", reason, 2000) {
+			return nil, fs.Err()
+		}
 		if err := CheckTransition(inc.Stage, inc.Status, to, reason); err != nil {
 			return nil, err
 		}
@@ -262,11 +280,14 @@ func direction(from, to Stage) string {
 func (s *Service) Close(ctx context.Context, p access.Principal, idOrRef, resolution string, ifMatch *int64) (*Incident, error) {
 	return s.mutate(ctx, p, idOrRef, ifMatch, access.TransitionIncident, func(_ context.Context, _ Tx, inc *Incident, now time.Time) ([]Event, error) {
 		resolution = strings.TrimSpace(resolution)
+		var fs apperr.Fields
 		if resolution == "" {
-			return nil, apperr.Fields{{Field: "resolution", Rule: "required", Message: "closing needs a resolution summary"}}.Err()
+			fs.Add("resolution", "required", "closing needs a resolution summary")
+		} else {
+			fs.Text("resolution", resolution, 20000)
 		}
-		if utf8.RuneCountInString(resolution) > 20000 {
-			return nil, apperr.Fields{{Field: "resolution", Rule: "max_length", Message: "resolution must be at most 20000 characters"}}.Err()
+		if err := fs.Err(); err != nil {
+			return nil, err
 		}
 		if inc.Status == Closed {
 			return nil, apperr.New(apperr.Conflict, "the incident is already closed")
@@ -279,8 +300,14 @@ func (s *Service) Close(ctx context.Context, p access.Principal, idOrRef, resolu
 // Reopen opens a closed incident again; the reason is recorded.
 func (s *Service) Reopen(ctx context.Context, p access.Principal, idOrRef, reason string, ifMatch *int64) (*Incident, error) {
 	return s.mutate(ctx, p, idOrRef, ifMatch, access.TransitionIncident, func(_ context.Context, _ Tx, inc *Incident, _ time.Time) ([]Event, error) {
+		var fs apperr.Fields
 		if strings.TrimSpace(reason) == "" {
-			return nil, apperr.Fields{{Field: "reason", Rule: "required", Message: "reopening needs a reason"}}.Err()
+			fs.Add("reason", "required", "reopening needs a reason")
+		} else {
+			fs.Text("reason", reason, 2000)
+		}
+		if err := fs.Err(); err != nil {
+			return nil, err
 		}
 		if inc.Status == Open {
 			return nil, apperr.New(apperr.Conflict, "the incident is open")
@@ -312,8 +339,14 @@ func (s *Service) MarkDeadlineMet(ctx context.Context, p access.Principal, idOrR
 		if !slices.Contains(DeadlineKinds, kind) {
 			return nil, apperr.Fields{{Field: "kind", Rule: "enum", Message: "kind must be one of: " + list(DeadlineKinds)}}.Err()
 		}
-		if strings.TrimSpace(reference) == "" || utf8.RuneCountInString(reference) > 500 {
-			return nil, apperr.Fields{{Field: "reference", Rule: "required", Message: "reference (what was sent, at most 500 characters) is required"}}.Err()
+		var fs apperr.Fields
+		if strings.TrimSpace(reference) == "" {
+			fs.Add("reference", "required", "reference (what was sent) is required")
+		} else {
+			fs.Text("reference", reference, 500)
+		}
+		if err := fs.Err(); err != nil {
+			return nil, err
 		}
 		if !inc.Applies(kind) {
 			return nil, apperr.New(apperr.Conflict, "deadline %s does not apply: set the significant or personal_data_breach flag first", kind)
@@ -350,8 +383,10 @@ func (s *Service) AddEntry(ctx context.Context, p access.Principal, idOrRef, sum
 		now := s.clock()
 		var fs apperr.Fields
 		summary = strings.TrimSpace(summary)
-		if n := utf8.RuneCountInString(summary); n == 0 || n > MaxEntry {
-			fs.Add("summary", "length", "summary is required and at most %d characters", MaxEntry)
+		if summary == "" {
+			fs.Add("summary", "required", "summary is required")
+		} else {
+			fs.Text("summary", summary, MaxEntry)
 		}
 		at := now
 		if occurredAt != nil {

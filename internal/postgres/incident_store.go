@@ -494,16 +494,19 @@ func (t *txn) UpdateIncident(ctx context.Context, inc *incident.Incident) error 
 
 // CanSee implements incident.Tx: the visibility rule for another user.
 func (t *txn) CanSee(ctx context.Context, userID, incidentID uuid.UUID) (bool, error) {
-	u, err := t.store.User(ctx, userID)
-	if err != nil {
-		return false, err
+	// Read on the transaction's own connection: a second pool connection
+	// while the incident row is locked could starve the pool.
+	var rows []userRow
+	if err := t.db.WithContext(ctx).Raw(userSelect+" WHERE u.id = ?", userID).Scan(&rows).Error; err != nil {
+		return false, translate(err, "load user")
 	}
-	if u.DisabledAt != nil {
+	if len(rows) == 0 || rows[0].DisabledAt != nil {
 		return false, nil
 	}
+	u := rows[0].domain()
 	vis, args := visibleTo(u.Principal())
 	var ok bool
-	err = t.db.WithContext(ctx).Raw("SELECT EXISTS (SELECT 1 FROM incidents i WHERE i.id = ? AND "+vis+")",
+	err := t.db.WithContext(ctx).Raw("SELECT EXISTS (SELECT 1 FROM incidents i WHERE i.id = ? AND "+vis+")",
 		append([]any{incidentID}, args...)...).Scan(&ok).Error
 	return ok, translate(err, "check visibility")
 }

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/apperr"
@@ -13,6 +15,9 @@ import (
 )
 
 var _ org.Store = (*Store)(nil)
+
+// validSlug is organizations_slug_check.
+var validSlug = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // orgRow is the organizations table.
 type orgRow struct {
@@ -130,6 +135,9 @@ func (s *Store) Org(ctx context.Context, slug string) (*org.Organization, error)
 }
 
 func orgBySlug(ctx context.Context, db *gorm.DB, slug string) (*org.Organization, error) {
+	if !validSlug.MatchString(slug) { // cannot exist (the column has the same check)
+		return nil, apperr.New(apperr.NotFound, "organisation %q not found", strings.ToValidUTF8(slug, "?"))
+	}
 	var rows []orgRow
 	if err := db.WithContext(ctx).Raw(orgSelect+" WHERE o.slug = ?", slug).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load organisation")
