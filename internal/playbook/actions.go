@@ -296,12 +296,12 @@ func (p *parser) schema(v *yaml.Node, what string) {
 	}
 	c := jsonschema.NewCompiler()
 	c.UseLoader(noLoader{})
-	if err := c.AddResource("input.json", doc); err != nil {
+	if err := c.AddResource("urn:certdesk:input", doc); err != nil {
 		p.errorf(v, "%s: %v", what, err)
 		return
 	}
-	if _, err := c.Compile("input.json"); err != nil {
-		msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	if _, err := c.Compile("urn:certdesk:input"); err != nil {
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), `"urn:certdesk:input#" is not valid against metaschema: `, "")), " ")
 		p.errorf(v, "%s is not a valid JSON Schema: %s", what, msg)
 	}
 }
