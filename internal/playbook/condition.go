@@ -40,7 +40,8 @@ type ConditionError struct {
 func (e *ConditionError) Error() string { return e.Msg }
 
 // CompileCondition compiles src in the condition language. stepIDs are the
-// steps whose outputs it may read (steps.<id>.output); nil allows none.
+// steps whose outputs it may read (steps.<id>.output): in a playbook, the
+// steps the condition's step transitively needs; nil allows none.
 func CompileCondition(src string, stepIDs []string) (*Condition, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, &ConditionError{Msg: "condition is empty"}
@@ -162,7 +163,7 @@ func (g *guard) Visit(node *ast.Node) {
 				return
 			}
 			if !slices.Contains(g.steps, p.Value) {
-				g.fail(n, "unknown step %q in steps", p.Value)
+				g.fail(n, "steps.%s: not a step this one needs (directly or through needs), so it has no output here", p.Value)
 			}
 		}
 	}

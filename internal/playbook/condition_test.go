@@ -94,7 +94,7 @@ func TestConditionRejects(t *testing.T) {
 		{"ordering with a number", `severity > 2`, "cannot use int"},
 		{"syntax", `severity >=`, "unexpected token"},
 		{"empty", ` `, "empty"},
-		{"unknown step", `steps.x.output.y == 1`, `unknown step "x"`},
+		{"unknown step", `steps.x.output.y == 1`, `steps.x: not a step this one needs`},
 		{"dynamic step", `steps[type].output == nil`, "indexed by a step id"},
 	}
 	for _, tt := range tests {
@@ -130,7 +130,7 @@ func TestParseDuration(t *testing.T) {
 		require.NoError(t, err, in)
 		require.Equal(t, want, d.String(), in)
 	}
-	for _, in := range []string{"", "0s", "-1h", "soon", "1x", "d", "99999d", "1d-2d", "3"} {
+	for _, in := range []string{"", "0s", "-1h", "soon", "1x", "d", "99999d", "1d-2d", "1d-1h", "+1h", "3"} {
 		_, err := playbook.ParseDuration(in)
 		require.Error(t, err, in)
 	}

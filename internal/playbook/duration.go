@@ -10,6 +10,9 @@ import (
 // ParseDuration parses a positive duration: Go's syntax (90s, 30m, 2h30m)
 // plus whole days (3d, 1d12h). Playbook durations are strings in this form.
 func ParseDuration(s string) (time.Duration, error) {
+	if strings.ContainsAny(s, "-+") {
+		return 0, fmt.Errorf("invalid duration %q: must be positive", s)
+	}
 	var d time.Duration
 	rest := s
 	if i := strings.IndexByte(s, 'd'); i > 0 {

@@ -416,7 +416,7 @@ func (p *parser) checkSteps(pb *Playbook, raws []rawStep) {
 			}
 		}
 		if r.when != nil {
-			s.When = p.condition(r.when, "when", stepIDs)
+			s.When = p.condition(r.when, "when", ancestors(pb, ids, i))
 		}
 		if s.Action != "" {
 			s.With = p.params(pb, s, r.with, r.node)
@@ -495,4 +495,25 @@ func value(n *yaml.Node) any {
 		return v
 	}
 	return nil
+}
+
+// ancestors lists the steps step i transitively needs: the only steps whose
+// outputs exist when its condition is evaluated.
+func ancestors(pb *Playbook, ids map[string]int, i int) []string {
+	seen := map[int]bool{}
+	var out []string
+	var walk func(j int)
+	walk = func(j int) {
+		for _, n := range pb.Steps[j].Needs {
+			k, ok := ids[n]
+			if !ok || seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, n)
+			walk(k)
+		}
+	}
+	walk(i)
+	return out
 }

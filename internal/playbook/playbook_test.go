@@ -44,7 +44,7 @@ func TestLoadReportsEveryErrorWithPosition(t *testing.T) {
 		"must be a string", "is not one of", "cycle in needs", "unknown step", "there is no step",
 		"when: unknown severity", "when: unknown name os", "when: unexpected token",
 		"invalid duration", "must be a duration", "invalid YAML", "anchors and aliases",
-		"is already used by", "is not a valid JSON Schema", "ranges are not allowed",
+		"is already used by", "is not a valid JSON Schema", "ranges are not allowed", "not a step this one needs",
 	} {
 		require.Contains(t, errs.Error(), want)
 	}
@@ -92,6 +92,8 @@ func TestParseTable(t *testing.T) {
 		{"step condition reads a step", "  - { id: a, action: input, with: { prompt: P, schema: { type: object } } }\n  - { id: b, needs: [a], when: 'steps.a.output.ok == true', action: notify, with: { to: parent, template: t } }\n", ""},
 		{"schema with external ref", "  - { id: a, action: input, with: { prompt: P, schema: { $ref: \"https://example.org/s.json\" } } }\n", "is not a valid JSON Schema"},
 		{"webhook", "  - { id: a, action: webhook, with: { url: \"https://hooks.example.org/x\", body: { a: 1 } } }\n", ""},
+		{"condition reads a step it does not need", "  - { id: a, action: input, with: { prompt: P, schema: { type: object } } }\n  - { id: b, when: 'steps.a.output.ok == true', action: notify, with: { to: parent, template: t } }\n", "steps.a: not a step this one needs"},
+		{"condition reads a transitive need", "  - { id: a, action: input, with: { prompt: P, schema: { type: object } } }\n  - { id: b, needs: [a], action: notify, with: { to: parent, template: t } }\n  - { id: c, needs: [b], when: 'steps.a.output.ok == true', action: notify, with: { to: parent, template: t } }\n", ""},
 		{"retry", "  - { id: a, action: notify, with: { to: parent, template: t }, retry: { attempts: 3, backoff: 30s }, timeout: 5m }\n", ""},
 	}
 	for _, tt := range tests {
