@@ -61,6 +61,8 @@ func TestConditionOrdering(t *testing.T) {
 		{`type == "infected-system" && reporting_org == "city-a" && coordinating_org == "cert-region"`, nil, true},
 		{`len(tags) == 1 && any(tags, # startsWith "ransom")`, nil, true},
 		{`lower(category) matches "^malicious"`, nil, true},
+		{`category endsWith "code" && category contains "cious" && not ("x" in tags)`, nil, true},
+		{`(coordinating_org ?? "none") == "cert-region" && count(tags, # == "ransomware") == 1`, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
