@@ -40,6 +40,7 @@ func commands() []command {
 		{"org", "manage organisations (create)", orgCmd},
 		{"user", "manage users (create)", userCmd},
 		{"token", "manage API tokens (create)", tokenCmd},
+		{"playbook", "check playbooks (validate)", playbookCmd},
 		{"demo", "seed demo organisations, users and incidents; print demo tokens", demoCmd},
 		{"version", "print the version", func(_ context.Context, env Env, _ []string) error {
 			_, err := fmt.Fprintln(env.Stdout, "certdesk", Version)
