@@ -14,9 +14,11 @@ import (
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/markdown"
+	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/worker"
 	"github.com/labstack/echo/v4"
@@ -38,7 +40,9 @@ type App struct {
 	// Observables holds the observable (IOC) use cases and exports.
 	Observables *observable.Service
 	Tasks       *task.Service
-	HTTP        *echo.Echo
+	// Notify is the notification outbox; Slack when SLACK_BOT_TOKEN is set.
+	Notify *notify.Service
+	HTTP   *echo.Echo
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -57,6 +61,16 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 		Identity: identity.NewService(store, now), Orgs: org.NewService(store)}
 	a.Tasks = task.NewService(store, a.Incidents, now)
 	ws.Incidents = a.Incidents
+	var notifier notify.Notifier
+	if cfg.SlackBotToken != "" {
+		notifier = slack.New(cfg.SlackBotToken, cfg.SlackAPIURL, 15*time.Second)
+	}
+	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier,
+		Logger: log.With("component", "notify"), BaseURL: cfg.BaseURL, Now: now}); err != nil {
+		return nil, err
+	}
+	a.Incidents.OnRouted = a.Notify.OnRouted
+	ws.Notify = a.Notify
 	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
 		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
 	}
@@ -78,7 +92,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
-		Observables: a.Observables,
+		Observables: a.Observables, Notify: a.Notify,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

@@ -56,6 +56,14 @@ type Config struct {
 	// UploadTimeout bounds the time of one attachment upload (it replaces
 	// RequestTimeout on that route).
 	UploadTimeout time.Duration
+	// SlackBotToken is the Slack bot token (xoxb-...); empty: notifications
+	// are recorded and logged, never sent to Slack. Never logged.
+	SlackBotToken string
+	// SlackSigningSecret verifies Slack's inbound requests (interactivity).
+	// Never logged.
+	SlackSigningSecret string
+	// SlackAPIURL is the base URL of Slack's Web API, ending in "/".
+	SlackAPIURL string
 }
 
 // Var describes one environment variable: its name, default and meaning.
@@ -85,6 +93,9 @@ var Vars = []Var{
 	{"CERTDESK_MAX_UPLOAD_BYTES", "104857600", "largest accepted evidence attachment in bytes (100 MiB)"},
 	{"CERTDESK_BLOB_DIR", "<CERTDESK_DATA_DIR>/blobs", "folder of the attachment files (content-addressed); back it up with the database"},
 	{"CERTDESK_UPLOAD_TIMEOUT", "30m", "time limit of one attachment upload (Go duration)"},
+	{"SLACK_BOT_TOKEN", "", "Slack bot token (xoxb-...) for chat notifications; empty: notifications are recorded and logged only"},
+	{"SLACK_SIGNING_SECRET", "", "Slack app signing secret, verifies Slack's inbound requests (interactivity)"},
+	{"SLACK_API_URL", "https://slack.com/api/", "base URL of Slack's Web API (a local fake in tests or air-gapped sites)"},
 }
 
 // Error reports a variable whose value is not acceptable.
@@ -176,6 +187,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.UploadTimeout, err = parseDuration("CERTDESK_UPLOAD_TIMEOUT", get("CERTDESK_UPLOAD_TIMEOUT"), time.Second, 24*time.Hour); err != nil {
 		return c, err
+	}
+	c.SlackBotToken = get("SLACK_BOT_TOKEN")
+	c.SlackSigningSecret = get("SLACK_SIGNING_SECRET")
+	c.SlackAPIURL = get("SLACK_API_URL")
+	if u, perr := url.Parse(c.SlackAPIURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, &Error{"SLACK_API_URL", c.SlackAPIURL, "must be an absolute http(s) URL"}
+	}
+	if !strings.HasSuffix(c.SlackAPIURL, "/") {
+		c.SlackAPIURL += "/"
 	}
 	if c.ShutdownTimeout, err = parseDuration("CERTDESK_SHUTDOWN_TIMEOUT", get("CERTDESK_SHUTDOWN_TIMEOUT"), time.Second, time.Hour); err != nil {
 		return c, err

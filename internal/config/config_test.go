@@ -36,6 +36,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"CERTDESK_JOB_POLL_INTERVAL", "soon"},
 		{"CERTDESK_BASE_URL", "ftp://x"},
 		{"DATABASE_URL", "mysql://u:secret@h/db"},
+		{"SLACK_API_URL", "slack.example"},
 	} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			t.Parallel()
@@ -81,4 +82,18 @@ func TestLoadAttachmentSettings(t *testing.T) {
 		_, err := Load(env(bad))
 		require.Error(t, err, "%v", bad)
 	}
+}
+
+func TestLoadSlackSettings(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Empty(t, c.SlackBotToken, "without a token Slack is off")
+	require.Equal(t, "https://slack.com/api/", c.SlackAPIURL)
+
+	c, err = Load(env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3", "SLACK_API_URL": "http://127.0.0.1:9/api"}))
+	require.NoError(t, err)
+	require.Equal(t, "xoxb-1", c.SlackBotToken)
+	require.Equal(t, "s3", c.SlackSigningSecret)
+	require.Equal(t, "http://127.0.0.1:9/api/", c.SlackAPIURL, "a trailing / is added")
 }

@@ -880,6 +880,8 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"GET /api/v1/incidents/:id/tasks/:taskId":              {targets: incTargets, build: w.getTaskProbes(incidentFor)},
 		"PATCH /api/v1/incidents/:id/tasks/:taskId":            {targets: incTargets, build: w.patchTaskProbes(incidentFor)},
 		"GET /api/v1/tasks":                                    {targets: append([]string{"all"}, incTargets...), build: w.taskQueueProbes(incidentFor)},
+		// The notification outbox (notifications_matrix_test.go).
+		"GET /api/v1/notifications": {targets: append([]string{"all"}, incTargets...), build: w.notificationProbes(incidentFor)},
 
 		"GET /api/v1/organizations": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/organizations", want: http.StatusOK, check: func(r *testapp.Response) string {

@@ -18,6 +18,7 @@ import (
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/task"
@@ -35,6 +36,7 @@ type Options struct {
 	Evidence       *evidence.Service
 	Observables    *observable.Service
 	Tasks          *task.Service
+	Notify         *notify.Service
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -141,6 +143,7 @@ func New(o Options) *echo.Echo {
 	api.POST("/tokens", h.createToken)
 	api.DELETE("/tokens/:id", h.revokeToken)
 	api.GET("/audit", h.auditLog)
+	api.GET("/notifications", h.listNotifications)
 	return e
 }
 

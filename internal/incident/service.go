@@ -116,6 +116,9 @@ type Service struct {
 	// version identifies its output. Without one, descriptions have no HTML.
 	Renderer      func(src string) string
 	RenderVersion int
+	// OnRouted, when set, runs inside Route's transaction after a new
+	// incident got its coordinating organisation (the notification outbox).
+	OnRouted func(ctx context.Context, tx Tx, inc *Incident, target org.Organization) error
 }
 
 // render fills the incident's description HTML.
@@ -259,6 +262,12 @@ func (s *Service) Route(ctx context.Context, id uuid.UUID, also func(ctx context
 				OccurredAt: now,
 			}); err != nil {
 				return err
+			}
+			if s.OnRouted != nil {
+				inc.CoordinatingOrgID, inc.CoordinatingOrgSlug = &target.ID, target.Slug
+				if err := s.OnRouted(ctx, tx, inc, target); err != nil {
+					return err
+				}
 			}
 		}
 		if also != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -33,6 +34,7 @@ type Options struct {
 // exists, because the services queue jobs through the client.
 type Workers struct {
 	Incidents *incident.Service
+	Notify    *notify.Service
 }
 
 // New returns a River client with every worker registered. The workers read
@@ -41,6 +43,9 @@ func New(opts Options, w *Workers) (*Client, error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &routeWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register route worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &notifyWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register notify worker: %w", err)
 	}
 	cfg := &river.Config{
 		Logger:            opts.Logger.With("component", "river"),

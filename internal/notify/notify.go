@@ -1,0 +1,171 @@
+// Package notify is the notification outbox: every message certdesk sends
+// to an organisation's chat channel is first a row (written in the same
+// transaction as the change it reports) and a job that delivers it, retried
+// on errors, delayed on rate limits, and never sent twice for one event.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/google/uuid"
+)
+
+// Provider is how a notification is delivered.
+type Provider string
+
+// The providers.
+const (
+	// Slack posts into the recipient organisation's Slack channel.
+	Slack Provider = "slack"
+	// Log records the notification and writes it to the log: used when
+	// Slack is not configured or the organisation has no channel.
+	Log Provider = "log"
+)
+
+// State is where a notification is in its delivery.
+type State string
+
+// The states.
+const (
+	Pending State = "pending"
+	Sent    State = "sent"
+	Failed  State = "failed"
+)
+
+// Timeline event kinds written by deliveries.
+const (
+	EventNotified           incident.EventKind = "notified"
+	EventNotificationFailed incident.EventKind = "notification_failed"
+)
+
+// Event kinds a notification can report.
+const (
+	KindRouted = "incident.routed"
+)
+
+// Notification is one message to one organisation about one event.
+type Notification struct {
+	ID         uuid.UUID
+	IncidentID uuid.UUID
+	// EventKey identifies the event notified: with RecipientOrgID it is
+	// unique, so that one event is notified once per recipient.
+	EventKey       string
+	EventID        *int64 // the timeline event, when there is one
+	EventKind      string
+	RecipientOrgID uuid.UUID
+	Channel        string // the recipient's chat channel; empty with provider log
+	Provider       Provider
+	Message        Message
+	State          State
+	Attempts       int
+	LastError      string
+	ProviderMsgID  string // Slack: the message's ts
+	ThreadTS       string // Slack: the thread the message went into ("" for the first)
+	CreatedAt      time.Time
+	SentAt         *time.Time
+
+	// filled on reads
+	IncidentReference string
+	RecipientOrgSlug  string
+}
+
+// Field is one labelled value of a message.
+type Field struct {
+	Label string
+	Value string
+}
+
+// Message is a rendered notification, independent of the provider.
+type Message struct {
+	Header string
+	Fields []Field
+	Text   string // the body; also the plain-text fallback
+	Link   string // the incident's page
+}
+
+// Restricted reports whether an incident of this TLP may show only its
+// reference, severity and link outside certdesk (design.md §4).
+func Restricted(tlp incident.TLP) bool {
+	return tlp == incident.TLPRed || tlp == incident.TLPAmberStrict
+}
+
+// Render builds the message of an event about inc for a chat channel.
+// headline says what happened ("New incident to coordinate"). For TLP:RED
+// and TLP:AMBER+STRICT only the reference, severity and link leave the
+// system: no title, no description, no stage, no TLP-neutral detail.
+func Render(inc *incident.Incident, headline, baseURL string) Message {
+	link := baseURL + "/incidents/" + inc.Reference
+	if Restricted(inc.TLP) {
+		return Message{
+			Header: headline + ": " + inc.Reference,
+			Fields: []Field{{"Reference", inc.Reference}, {"Severity", string(inc.Severity)}},
+			Text:   fmt.Sprintf("%s: %s (severity %s). Details in certdesk only.", headline, inc.Reference, inc.Severity),
+			Link:   link,
+		}
+	}
+	text := inc.Title
+	if d := firstLine(inc.Description, 300); d != "" {
+		text += "\n" + d
+	}
+	return Message{
+		Header: headline + ": " + inc.Reference,
+		Fields: []Field{
+			{"Reference", inc.Reference}, {"Severity", string(inc.Severity)},
+			{"Stage", string(inc.Stage)}, {"TLP", string(inc.TLP)},
+		},
+		Text: text,
+		Link: link,
+	}
+}
+
+// firstLine returns the first non-empty line of s, cut to at most n runes.
+func firstLine(s string, n int) string {
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if r := []rune(line); len(r) > n {
+			return string(r[:n]) + "…"
+		}
+		return line
+	}
+	return ""
+}
+
+// Notifier sends a message to a channel, into the thread threadTS when it
+// is not empty, and returns the provider's message ID (Slack's ts).
+type Notifier interface {
+	Send(ctx context.Context, channel, threadTS string, m Message) (ts string, err error)
+}
+
+// RateLimitError says: try again after RetryAfter. It uses no attempt.
+type RateLimitError struct {
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limited, retry after %s: %v", e.RetryAfter, e.Err)
+}
+
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+// PermanentError is a failure another attempt cannot fix (the channel does
+// not exist, the token is invalid).
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err is a PermanentError.
+func IsPermanent(err error) bool {
+	var pe *PermanentError
+	return errors.As(err, &pe)
+}

@@ -1,0 +1,210 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/notify"
+	"github.com/google/uuid"
+)
+
+var (
+	_ notify.Store = (*Store)(nil)
+	_ notify.Tx    = (*txn)(nil)
+)
+
+// notificationRow is the notifications table, with what reads join to it.
+type notificationRow struct {
+	ID                uuid.UUID
+	IncidentID        uuid.UUID
+	EventKey          string
+	EventID           *int64
+	EventKind         string
+	RecipientOrgID    uuid.UUID
+	Channel           string
+	Provider          string
+	Message           []byte
+	State             string
+	Attempts          int
+	LastError         string
+	ProviderMessageID string
+	ThreadTS          string `gorm:"column:thread_ts"`
+	CreatedAt         time.Time
+	SentAt            *time.Time
+	// read-only, from joins
+	IncidentReference string `gorm:"->"`
+	RecipientOrgSlug  string `gorm:"->"`
+}
+
+// messageJSON is how a rendered message is stored.
+type messageJSON struct {
+	Header string      `json:"header"`
+	Fields [][2]string `json:"fields"`
+	Text   string      `json:"text"`
+	Link   string      `json:"link"`
+}
+
+func encodeMessage(m notify.Message) string {
+	mj := messageJSON{Header: m.Header, Text: m.Text, Link: m.Link, Fields: make([][2]string, len(m.Fields))}
+	for i, f := range m.Fields {
+		mj.Fields[i] = [2]string{f.Label, f.Value}
+	}
+	b, _ := json.Marshal(mj)
+	return string(b)
+}
+
+func (r *notificationRow) domain() (notify.Notification, error) {
+	var mj messageJSON
+	if err := json.Unmarshal(r.Message, &mj); err != nil {
+		return notify.Notification{}, fmt.Errorf("notification %s: message: %w", r.ID, err)
+	}
+	m := notify.Message{Header: mj.Header, Text: mj.Text, Link: mj.Link}
+	for _, f := range mj.Fields {
+		m.Fields = append(m.Fields, notify.Field{Label: f[0], Value: f[1]})
+	}
+	return notify.Notification{
+		ID: r.ID, IncidentID: r.IncidentID, EventKey: r.EventKey, EventID: r.EventID, EventKind: r.EventKind,
+		RecipientOrgID: r.RecipientOrgID, Channel: r.Channel, Provider: notify.Provider(r.Provider), Message: m,
+		State: notify.State(r.State), Attempts: r.Attempts, LastError: r.LastError, ProviderMsgID: r.ProviderMessageID,
+		ThreadTS: r.ThreadTS, CreatedAt: r.CreatedAt.UTC(), SentAt: utcp(r.SentAt),
+		IncidentReference: r.IncidentReference, RecipientOrgSlug: r.RecipientOrgSlug,
+	}, nil
+}
+
+// notificationSelect reads notifications with their incident's reference
+// and the recipient's slug. Reads for a principal add visibleTo over "i".
+const notificationSelect = `SELECT n.*, i.reference AS incident_reference, o.slug AS recipient_org_slug
+FROM notifications n
+JOIN incidents i ON i.id = n.incident_id
+JOIN organizations o ON o.id = n.recipient_org_id`
+
+// InNotifyTx implements notify.Store.
+func (s *Store) InNotifyTx(ctx context.Context, fn func(ctx context.Context, tx notify.Tx) error) error {
+	return inTx(ctx, s, fn)
+}
+
+// notificationCursor is the keyset position after the last notification
+// of a page.
+type notificationCursor struct {
+	Created time.Time `json:"c"`
+	ID      uuid.UUID `json:"i"`
+}
+
+// Notifications implements notify.Store.
+func (s *Store) Notifications(ctx context.Context, p access.Principal, incidentID *uuid.UUID, page incident.Page) ([]notify.Notification, string, error) {
+	vis, args := visibleTo(p)
+	q := notificationSelect + " WHERE " + vis
+	if incidentID != nil {
+		q += " AND n.incident_id = ?"
+		args = append(args, *incidentID)
+	}
+	if page.After != "" {
+		var c notificationCursor
+		if err := decodeCursor(page.After, &c); err != nil {
+			return nil, "", err
+		}
+		q += " AND (n.created_at, n.id) < (?, ?)"
+		args = append(args, c.Created, c.ID)
+	}
+	q += " ORDER BY n.created_at DESC, n.id DESC LIMIT ?"
+	args = append(args, page.Limit+1)
+	var rows []notificationRow
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, "", translate(err, "list notifications")
+	}
+	next := ""
+	if len(rows) > page.Limit {
+		rows = rows[:page.Limit]
+		last := rows[len(rows)-1]
+		next = encodeCursor(notificationCursor{Created: last.CreatedAt, ID: last.ID})
+	}
+	out := make([]notify.Notification, len(rows))
+	for i := range rows {
+		n, err := rows[i].domain()
+		if err != nil {
+			return nil, "", err
+		}
+		out[i] = n
+	}
+	return out, next, nil
+}
+
+// InsertNotification implements notify.Tx.
+func (t *txn) InsertNotification(ctx context.Context, n *notify.Notification) (bool, error) {
+	res := t.db.WithContext(ctx).Exec(`INSERT INTO notifications (id, incident_id, event_key, event_id, event_kind,
+		recipient_org_id, channel, provider, message, state, attempts, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+		ON CONFLICT ON CONSTRAINT notifications_event_recipient_key DO NOTHING`,
+		n.ID, n.IncidentID, n.EventKey, n.EventID, n.EventKind, n.RecipientOrgID, n.Channel, string(n.Provider),
+		encodeMessage(n.Message), string(n.State), n.CreatedAt)
+	if res.Error != nil {
+		return false, translate(res.Error, "insert notification")
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// LockNotification implements notify.Tx.
+func (t *txn) LockNotification(ctx context.Context, id uuid.UUID) (*notify.Notification, error) {
+	var rows []notificationRow
+	if err := t.db.WithContext(ctx).Raw(notificationSelect+" WHERE n.id = ? FOR UPDATE OF n", id).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "load notification")
+	}
+	if len(rows) == 0 {
+		return nil, apperr.New(apperr.NotFound, "notification %s not found", id)
+	}
+	n, err := rows[0].domain()
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// UpdateNotification implements notify.Tx.
+func (t *txn) UpdateNotification(ctx context.Context, n *notify.Notification) error {
+	err := t.db.WithContext(ctx).Exec(`UPDATE notifications SET provider = ?, state = ?, attempts = ?, last_error = ?,
+		provider_message_id = ?, thread_ts = ?, sent_at = ? WHERE id = ?`,
+		string(n.Provider), string(n.State), n.Attempts, n.LastError, n.ProviderMsgID, n.ThreadTS, n.SentAt, n.ID).Error
+	return translate(err, "update notification")
+}
+
+// LockThread implements notify.Tx with a transaction-scoped advisory lock
+// on (incident, channel): the first message of a thread is posted by one
+// delivery at a time, and the later ones find its ts.
+func (t *txn) LockThread(ctx context.Context, incidentID uuid.UUID, channel string) (string, error) {
+	if err := t.db.WithContext(ctx).Exec(`SELECT pg_advisory_xact_lock(hashtextextended('slack_thread:' || ? || ':' || ?, 0))`,
+		incidentID.String(), channel).Error; err != nil {
+		return "", translate(err, "lock thread")
+	}
+	var ts []string
+	if err := t.db.WithContext(ctx).Raw(`SELECT ts FROM slack_threads WHERE incident_id = ? AND channel = ?`,
+		incidentID, channel).Scan(&ts).Error; err != nil {
+		return "", translate(err, "load thread")
+	}
+	if len(ts) == 0 {
+		return "", nil
+	}
+	return ts[0], nil
+}
+
+// InsertThread implements notify.Tx.
+func (t *txn) InsertThread(ctx context.Context, incidentID uuid.UUID, channel, ts string) error {
+	err := t.db.WithContext(ctx).Exec(`INSERT INTO slack_threads (incident_id, channel, ts) VALUES (?, ?, ?)
+		ON CONFLICT DO NOTHING`, incidentID, channel, ts).Error
+	return translate(err, "record thread")
+}
+
+// SQLTxOfAny returns the *sql.Tx of any domain transaction handed out by
+// this package.
+func SQLTxOfAny(tx any) (*sql.Tx, error) {
+	t, ok := tx.(*txn)
+	if !ok {
+		return nil, fmt.Errorf("postgres: %T is not a postgres transaction", tx)
+	}
+	return t.sql, nil
+}
