@@ -27,7 +27,7 @@ test: deps-postgres
 ## bench: measure against same-run baselines (raw PostgreSQL, River) and print a
 ## table; pass flags with ARGS, e.g. make bench ARGS="-duration 30s -json bench.json"
 bench: deps-postgres
-	$(GO) build -trimpath -o bin/certdesk-bench ./cmd/certdesk-bench
+	$(GO) build -o bin/certdesk-bench ./cmd/certdesk-bench
 	./bin/certdesk-bench $(ARGS)
 
 vet:
