@@ -38,6 +38,9 @@ type Options struct {
 	LargeCount int
 	// LargeRequests is the number of requests per viewer in the large phase.
 	LargeRequests int
+	// CPUProfile, when set, receives a CPU profile of the intake phase
+	// (server and load generator together).
+	CPUProfile io.Writer
 	// Progress receives one line per step; nil discards them.
 	Progress io.Writer
 }

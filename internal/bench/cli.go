@@ -33,6 +33,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.LargeCount, "large-count", d.LargeCount, "incidents seeded by -large")
 	fs.IntVar(&o.LargeRequests, "large-requests", d.LargeRequests, "requests per viewer and query with -large")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the intake phase (server and clients) to this file")
 	strict := fs.Bool("strict", false, "exit with status 1 when a target is missed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -57,6 +58,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.Progress = stderr
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "certdesk-bench:", err)
+			return 2
+		}
+		defer f.Close()
+		o.CPUProfile = f
+	}
 	r, err := Run(ctx, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "certdesk-bench:", err)

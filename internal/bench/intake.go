@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -174,7 +175,15 @@ func (e *env) intake(ctx context.Context, raw rawResult) error {
 
 	e.progress("intake over REST: %d clients, %s", e.opts.Clients, e.opts.Duration)
 	loadStart := time.Now()
+	if e.opts.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(e.opts.CPUProfile); err != nil {
+			return err
+		}
+	}
 	lat, took, err := load(ctx, e.opts.Clients, e.opts.Duration, post)
+	if e.opts.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
 	}
