@@ -89,10 +89,11 @@ type env struct {
 	dir     string
 	log     *slog.Logger
 	report  *Report
+	began   time.Time
 }
 
 func (e *env) progress(format string, args ...any) {
-	fmt.Fprintf(e.opts.Progress, "bench: "+format+"\n", args...)
+	fmt.Fprintf(e.opts.Progress, "bench: %5.1fs "+format+"\n", append([]any{time.Since(e.began).Seconds()}, args...)...)
 }
 
 // Run starts a throwaway PostgreSQL, measures every phase against its
@@ -112,7 +113,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
-	e := &env{opts: opts, dir: dir, log: slog.New(slog.DiscardHandler), report: r}
+	e := &env{opts: opts, dir: dir, log: slog.New(slog.DiscardHandler), report: r, began: began}
 	e.progress("starting PostgreSQL in %s (durable: fsync on, synchronous_commit on)", dir)
 	if err := e.startCluster(ctx); err != nil {
 		return nil, err
@@ -159,6 +160,7 @@ func (e *env) startCluster(ctx context.Context) error {
 		_ = c.Stop()
 		return err
 	}
+	e.progress("restarting PostgreSQL for track_commit_timestamp")
 	if err := c.Stop(); err != nil {
 		return err
 	}
@@ -184,6 +186,7 @@ func (e *env) database(ctx context.Context, name string, maxConns int) (*postgre
 	if err := execSQL(ctx, e.cluster.URL("postgres"), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return nil, "", err
 	}
+	e.progress("migrating database %s", name)
 	url := e.cluster.URL(name)
 	db, err := postgres.Open(ctx, url, maxConns, e.log)
 	if err != nil {
@@ -252,11 +255,14 @@ func splitLines(s string) []string {
 	return out
 }
 
-// load runs clients goroutines calling op until d has passed (or ctx
-// ends) and returns the latencies of the successful calls and the first
-// error. Each client stops at its first error.
+// load runs clients goroutines calling op until d has passed and returns
+// the latencies of the successful calls, the time taken and the first
+// error. A call in flight when d ends is finished and counted (so every
+// client completes at least one call, however slow); calls are cancelled
+// only by ctx or when they run past d + loadGrace. Each client stops at its
+// first error.
 func load(ctx context.Context, clients int, d time.Duration, op func(ctx context.Context, client int) error) ([]time.Duration, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, d)
+	ctx, cancel := context.WithTimeout(ctx, d+loadGrace)
 	defer cancel()
 	type result struct {
 		lat []time.Duration
@@ -267,12 +273,10 @@ func load(ctx context.Context, clients int, d time.Duration, op func(ctx context
 	for c := range clients {
 		go func() {
 			var res result
-			for ctx.Err() == nil {
+			for time.Since(began) < d && ctx.Err() == nil {
 				t := time.Now()
 				if err := op(ctx, c); err != nil {
-					if ctx.Err() == nil {
-						res.err = err
-					}
+					res.err = err
 					break
 				}
 				res.lat = append(res.lat, time.Since(t))
@@ -291,3 +295,7 @@ func load(ctx context.Context, clients int, d time.Duration, op func(ctx context
 	}
 	return all, time.Since(began), firstErr
 }
+
+// loadGrace bounds how long a load phase may run past its duration to
+// finish the calls in flight.
+const loadGrace = 30 * time.Second
