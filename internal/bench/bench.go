@@ -31,7 +31,9 @@ type Options struct {
 	IdleProbes int
 	// RiverJobs is the number of no-op jobs of River's own baseline.
 	RiverJobs int
-	// RiverWorkers is River's MaxWorkers for that baseline.
+	// RiverWorkers is River's MaxWorkers for that baseline; the default is
+	// certdesk's own (CERTDESK_WORKER_CONCURRENCY), so that playbook steps
+	// are compared with River under the same settings.
 	RiverWorkers int
 	// Large seeds LargeCount incidents and times list and search pages.
 	Large      bool
@@ -48,7 +50,7 @@ type Options struct {
 // DefaultOptions are the figures `make bench` runs with.
 func DefaultOptions() Options {
 	return Options{Duration: 10 * time.Second, Clients: 32, PollInterval: 100 * time.Millisecond, IdleProbes: 40,
-		RiverJobs: 10000, RiverWorkers: 100, LargeCount: 1_000_000, LargeRequests: 20}
+		RiverJobs: 2000, RiverWorkers: 20, LargeCount: 1_000_000, LargeRequests: 20}
 }
 
 func (o *Options) fill() {

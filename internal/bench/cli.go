@@ -28,7 +28,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.PollInterval, "poll-interval", d.PollInterval, "River's job poll interval (CERTDESK_JOB_POLL_INTERVAL)")
 	fs.IntVar(&o.IdleProbes, "idle-probes", d.IdleProbes, "paced single reports for job pickup on an idle app")
 	fs.IntVar(&o.RiverJobs, "river-jobs", d.RiverJobs, "no-op jobs of River's own baseline")
-	fs.IntVar(&o.RiverWorkers, "river-workers", d.RiverWorkers, "River MaxWorkers of that baseline")
+	fs.IntVar(&o.RiverWorkers, "river-workers", d.RiverWorkers, "River MaxWorkers of that baseline (default: CERTDESK_WORKER_CONCURRENCY's default)")
 	fs.BoolVar(&o.Large, "large", false, "also seed -large-count incidents and time list and search pages (takes minutes)")
 	fs.IntVar(&o.LargeCount, "large-count", d.LargeCount, "incidents seeded by -large")
 	fs.IntVar(&o.LargeRequests, "large-requests", d.LargeRequests, "requests per viewer and query with -large")

@@ -32,6 +32,7 @@ func (e *env) riverBaseline(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
+	cooldown := min(e.opts.PollInterval, 100*time.Millisecond) // as worker.New
 	workers := river.NewWorkers()
 	river.AddWorker(workers, noopWorker{})
 	rc, err := river.NewClient(riverdatabasesql.New(db.SQL), &river.Config{
@@ -39,7 +40,7 @@ func (e *env) riverBaseline(ctx context.Context) error {
 		Workers:           workers,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: e.opts.RiverWorkers}},
 		FetchPollInterval: e.opts.PollInterval,
-		FetchCooldown:     min(e.opts.PollInterval, 100*time.Millisecond),
+		FetchCooldown:     cooldown,
 	})
 	if err != nil {
 		return err
@@ -84,7 +85,9 @@ func (e *env) riverBaseline(ctx context.Context) error {
 	rate := float64(n) / took.Seconds()
 	e.progress("River: %.0f no-op jobs/s", rate)
 	e.report.Rows = append(e.report.Rows, NewRow("River no-op jobs (baseline for playbook steps)", "/s", rate, 0, Target{},
-		fmt.Sprintf("%d jobs inserted with InsertMany, then worked by MaxWorkers %d, riverdatabasesql, poll %s, in %s",
-			n, e.opts.RiverWorkers, e.opts.PollInterval, took.Round(time.Millisecond))))
+		fmt.Sprintf("%d jobs inserted with InsertMany, then worked in %s with certdesk's River settings: riverdatabasesql, MaxWorkers %d, poll %s, FetchCooldown %s; "+
+			"River fetches at most MaxWorkers jobs per FetchCooldown, so these settings cap any job rate near %.0f/s",
+			n, took.Round(time.Millisecond), e.opts.RiverWorkers, e.opts.PollInterval, cooldown,
+			float64(e.opts.RiverWorkers)/cooldown.Seconds())))
 	return nil
 }
