@@ -139,8 +139,8 @@ func (r *Report) Failed() int {
 // notes.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "what\tfigure\tbaseline\tratio\ttarget\tok?\t")
-	fmt.Fprintln(tw, "----\t------\t--------\t-----\t------\t---\t")
+	fmt.Fprintln(tw, "what\tfigure\tbaseline\tratio\ttarget\tok?")
+	fmt.Fprintln(tw, "----\t------\t--------\t-----\t------\t---")
 	for _, row := range r.Rows {
 		base, ratio := "", ""
 		if row.Baseline > 0 {
@@ -158,7 +158,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		default:
 			ok = "NO"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", row.What, formatValue(row.Figure, row.Unit), base, ratio,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", row.What, formatValue(row.Figure, row.Unit), base, ratio,
 			row.Target.String(row.Unit), ok)
 	}
 	if err := tw.Flush(); err != nil {
