@@ -244,7 +244,7 @@ func (e *env) intake(ctx context.Context, raw rawResult) error {
 		NewRow("job pickup after commit, idle app, p99", "ms", Ms(Percentile(idle, 99)), 0, Target{AtMost, 50},
 			fmt.Sprintf("%d single reports paced %s–%s apart", len(idle), e.opts.PollInterval/2, e.opts.PollInterval*3/2)),
 		NewRow("resident memory after the intake load (VmRSS)", "MB", rss, 0, Target{Below, 150},
-			fmt.Sprintf("peak VmHWM %.1f MB; the process also hosts the load generator, River and the raw baseline's pool", hwm)),
+			fmt.Sprintf("peak VmHWM %.1f MB; the process also hosts the load generator (and River, as serve does)", hwm)),
 	)
 	return nil
 }
