@@ -8,7 +8,7 @@ LDFLAGS := -X github.com/certdesk/certdesk/internal/app.Version=$(VERSION)
 # apt-get needs root; use sudo when we are not root and it exists.
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: build run test vet fmt deps-postgres clean
+.PHONY: build run test vet fmt deps-postgres clean bench
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/certdesk
@@ -23,6 +23,12 @@ test: deps-postgres
 	@test -z "$$(gofmt -l cmd internal migrations docs web playbooks 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal migrations docs web playbooks; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+## bench: measure against same-run baselines (raw PostgreSQL, River) and print a
+## table; pass flags with ARGS, e.g. make bench ARGS="-duration 30s -json bench.json"
+bench: deps-postgres
+	$(GO) build -o bin/certdesk-bench ./cmd/certdesk-bench
+	./bin/certdesk-bench $(ARGS)
 
 vet:
 	$(GO) vet ./...

@@ -1,0 +1,81 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestSmoke runs the whole harness with tiny figures, -large included, and
+// checks that every figure is positive and that the JSON parses. It asserts
+// nothing about speed.
+func TestSmoke(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	code := Main(ctx, []string{"-duration", "300ms", "-clients", "2", "-poll-interval", "20ms", "-idle-probes", "3",
+		"-river-jobs", "100", "-large", "-large-count", "3000", "-large-requests", "2", "-json", out}, &stdout, &stderr)
+	require.Equal(t, 0, code, "stderr: %s", stderr.String())
+
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var r Report
+	require.NoError(t, json.Unmarshal(b, &r))
+	require.Positive(t, r.Took)
+	whats := map[string]bool{}
+	for _, row := range r.Rows {
+		whats[row.What] = true
+		require.Positive(t, row.Figure, row.What)
+		if row.Baseline > 0 {
+			require.Positive(t, row.Ratio, row.What)
+		}
+		if row.Target.Op != "" {
+			require.NotNil(t, row.OK, row.What)
+		}
+	}
+	for _, want := range []string{
+		"raw PostgreSQL: incident + event + job, one transaction",
+		"intake over REST, authenticated",
+		"intake latency p99",
+		"job pickup after commit, under the intake load, p99",
+		"job pickup after commit, idle app, p99",
+		"resident memory after the intake load (VmRSS)",
+		"River no-op jobs (baseline for playbook steps)",
+		"list first page at 3000 incidents, national CERT, p99",
+		"search 'ransomware' at 3000 incidents, city, p99",
+	} {
+		require.True(t, whats[want], "missing row %q in %v", want, whats)
+	}
+	intake := r.Rows[1]
+	require.Equal(t, r.Rows[0].Figure, intake.Baseline, "intake is compared with the raw rate of the same run")
+
+	table := stdout.String()
+	require.True(t, strings.HasPrefix(table, "what "), table)
+	require.Contains(t, table, "job poll interval (CERTDESK_JOB_POLL_INTERVAL): 20ms")
+	require.Contains(t, table, "intake over REST, authenticated")
+}
+
+func TestMainRefusesBadFlags(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"-duration", "1ms"},
+		{"-clients", "0"},
+		{"-poll-interval", "1ms"},
+		{"extra"},
+		{"-nosuchflag"},
+	} {
+		var stdout, stderr bytes.Buffer
+		require.Equal(t, 2, Main(context.Background(), args, &stdout, &stderr), "%v", args)
+		require.Empty(t, stdout.String())
+		require.NotEmpty(t, stderr.String())
+	}
+}

@@ -1,0 +1,331 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"runtime/pprof"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/app"
+	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/identity"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// description is the ~1 KB description of every report, raw or over REST.
+var description = strings.Repeat("Ransomware on the payroll server of the city hall; files encrypted, ransom note found. ", 12)
+
+// rawResult is the raw PostgreSQL baseline.
+type rawResult struct {
+	rate float64
+	p50  time.Duration
+	p99  time.Duration
+}
+
+// rawBaseline commits, with pgx directly and the same number of clients,
+// what an intake commits at its heart: an incident row of ~1 KB, its
+// "created" event and a river_job row, in one transaction with
+// synchronous commit, in a database of the same schema.
+func (e *env) rawBaseline(ctx context.Context) (rawResult, error) {
+	db, url, err := e.database(ctx, "raw", e.opts.Clients+4)
+	if err != nil {
+		return rawResult{}, err
+	}
+	db.Close()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return rawResult{}, err
+	}
+	cfg.MaxConns = int32(e.opts.Clients)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return rawResult{}, err
+	}
+	defer pool.Close()
+	orgID := uuid.New()
+	if _, err := pool.Exec(ctx, `INSERT INTO organizations (id, slug, name, kind) VALUES ($1, 'raw-city', 'Raw city', 'local_authority')`, orgID); err != nil {
+		return rawResult{}, err
+	}
+	var seq atomic.Int64
+	e.progress("raw PostgreSQL baseline: %d clients, %s", e.opts.Clients, e.opts.Duration)
+	lat, took, err := load(ctx, e.opts.Clients, e.opts.Duration, func(ctx context.Context, _ int) error {
+		n := seq.Add(1)
+		id, now := uuid.New(), time.Now().UTC()
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
+		title := fmt.Sprintf("Ransomware at the city hall %d", n)
+		if _, err := tx.Exec(ctx, `INSERT INTO incidents (id, reference, title, description, reporting_org_id, stage, status,
+			severity, tlp, reported_at, created_at, updated_at, version, category, type, tags)
+			VALUES ($1, $2, $3, $4, $5, 'response', 'open', 'high', 'TLP:AMBER', $6, $6, $6, 1, 'malicious-code', 'infected-system', '{ransomware}')`,
+			id, fmt.Sprintf("RAW-%d", n), title, description, orgID, now); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(map[string]any{"reference": fmt.Sprintf("RAW-%d", n), "title": title, "stage": "response",
+			"severity": "high", "tlp": "TLP:AMBER", "reporting_org": "raw-city"})
+		if _, err := tx.Exec(ctx, `INSERT INTO incident_events (incident_id, actor, kind, data, occurred_at)
+			VALUES ($1, 'bench', 'created', $2, $3)`, id, data, now); err != nil {
+			return err
+		}
+		args, _ := json.Marshal(map[string]any{"incident_id": id})
+		key := sha256.Sum256(append([]byte("kind=incident.route&args="), args...))
+		if _, err := tx.Exec(ctx, `INSERT INTO river_job (args, kind, max_attempts, queue, state, priority, unique_key, unique_states)
+			VALUES ($1, 'incident.route', 25, 'default', 'available', 1, $2, B'11110101')`, args, key[:]); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+	if err != nil {
+		return rawResult{}, err
+	}
+	if len(lat) == 0 {
+		return rawResult{}, fmt.Errorf("no transaction committed in %s", took)
+	}
+	res := rawResult{rate: float64(len(lat)) / took.Seconds(), p50: Percentile(lat, 50), p99: Percentile(lat, 99)}
+	e.progress("raw PostgreSQL: %.0f transactions/s", res.rate)
+	return res, nil
+}
+
+// intake runs the real app on its own database and reports incidents over
+// REST with a bearer token, then measures job pickup under that load and on
+// an idle app, and the process's memory.
+func (e *env) intake(ctx context.Context, raw rawResult) error {
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		return err
+	}
+	cfg.DataDir = e.dir
+	cfg.BlobDir = e.dir + "/blobs"
+	cfg.JobPollInterval = e.opts.PollInterval
+	db, url, err := e.database(ctx, "certdesk", cfg.DBMaxConns)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := app.New(cfg, db, e.log, time.Now)
+	if err != nil {
+		return err
+	}
+	if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	defer func() {
+		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = a.River.Stop(stop)
+	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	token, err := e.reporter(ctx, a)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: e.opts.Clients * 2, MaxIdleConnsPerHost: e.opts.Clients * 2, IdleConnTimeout: time.Minute}}
+	defer client.CloseIdleConnections()
+	body, _ := json.Marshal(map[string]any{
+		"title": "Ransomware at the city hall", "description": description, "stage": "response",
+		"severity": "high", "tlp": "TLP:AMBER", "category": "malicious-code", "type": "infected-system", "tags": []string{"ransomware"},
+	})
+	post := func(ctx context.Context, _ int) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/incidents", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("POST /api/v1/incidents: %d %s", resp.StatusCode, b)
+		}
+		return nil
+	}
+	// Warm up: connections, token cache, first plans.
+	for range 3 {
+		if err := post(ctx, 0); err != nil {
+			return err
+		}
+	}
+
+	e.progress("intake over REST: %d clients, %s", e.opts.Clients, e.opts.Duration)
+	loadStart := time.Now()
+	if e.opts.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(e.opts.CPUProfile); err != nil {
+			return err
+		}
+	}
+	lat, took, err := load(ctx, e.opts.Clients, e.opts.Duration, post)
+	if e.opts.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return err
+	}
+	if len(lat) == 0 {
+		return fmt.Errorf("no incident reported in %s", took)
+	}
+	rss, err := rssMB("VmRSS")
+	if err != nil {
+		return err
+	}
+	hwm, _ := rssMB("VmHWM")
+	rate := float64(len(lat)) / took.Seconds()
+	e.progress("intake: %.0f incidents/s", rate)
+	r := e.report
+	r.Rows = append(r.Rows,
+		NewRow("raw PostgreSQL: incident + event + job, one transaction", "/s", raw.rate, 0, Target{},
+			fmt.Sprintf("the baseline; p50 %.1f ms, p99 %.1f ms; pgx, %d clients", Ms(raw.p50), Ms(raw.p99), e.opts.Clients)),
+		NewRow("intake over REST, authenticated", "/s", rate, raw.rate, Target{AtLeastRatio, 0.75}, ""),
+		NewRow("intake latency p50", "ms", Ms(Percentile(lat, 50)), Ms(raw.p50), Target{}, ""),
+		NewRow("intake latency p99", "ms", Ms(Percentile(lat, 99)), Ms(raw.p99), Target{AtMost, 100}, ""),
+	)
+
+	// Job pickup under the load: wait (bounded) for the backlog to drain.
+	drained, err := waitJobs(ctx, url, 60*time.Second)
+	if err != nil {
+		return err
+	}
+	under, err := pickups(ctx, url, loadStart)
+	if err != nil {
+		return err
+	}
+
+	// Job pickup on an idle app: single reports, paced at random phases
+	// of the poll interval.
+	e.progress("job pickup on an idle app: %d paced reports", e.opts.IdleProbes)
+	idleStart := time.Now()
+	for range e.opts.IdleProbes {
+		if err := post(ctx, 0); err != nil {
+			return err
+		}
+		time.Sleep(e.opts.PollInterval/2 + rand.N(e.opts.PollInterval))
+	}
+	if _, err := waitJobs(ctx, url, 30*time.Second); err != nil {
+		return err
+	}
+	idle, err := pickups(ctx, url, idleStart)
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("poll interval %s; %d jobs; commit (track_commit_timestamp) to River's attempted_at", e.opts.PollInterval, len(under))
+	if !drained {
+		note += "; the backlog had NOT drained after 60 s"
+	}
+	r.Rows = append(r.Rows,
+		NewRow("job pickup after commit, under the intake load, p50", "ms", Ms(Percentile(under, 50)), 0, Target{}, ""),
+		NewRow("job pickup after commit, under the intake load, p99", "ms", Ms(Percentile(under, 99)), 0, Target{AtMost, 50}, note),
+		NewRow("job pickup after commit, idle app, p50", "ms", Ms(Percentile(idle, 50)), 0, Target{}, ""),
+		NewRow("job pickup after commit, idle app, p99", "ms", Ms(Percentile(idle, 99)), 0, Target{AtMost, 50},
+			fmt.Sprintf("%d single reports paced %s–%s apart", len(idle), e.opts.PollInterval/2, e.opts.PollInterval*3/2)),
+		NewRow("resident memory after the intake load (VmRSS)", "MB", rss, 0, Target{Below, 150},
+			fmt.Sprintf("peak VmHWM %.1f MB; the process also hosts the load generator (and River, as serve does)", hwm)),
+	)
+	return nil
+}
+
+// reporter creates a national CERT, a regional CERT and a city, and a
+// reporter of the city with an API token.
+func (e *env) reporter(ctx context.Context, a *app.App) (string, error) {
+	nat := &org.Organization{Slug: "bench-national", Name: "National CERT", Kind: org.NationalCERT}
+	if err := a.Store.CreateOrganization(ctx, nat); err != nil {
+		return "", err
+	}
+	reg := &org.Organization{Slug: "bench-region", Name: "Regional CERT", Kind: org.RegionalCERT, ParentID: &nat.ID}
+	if err := a.Store.CreateOrganization(ctx, reg); err != nil {
+		return "", err
+	}
+	city := &org.Organization{Slug: "bench-city", Name: "City", Kind: org.LocalAuthority, ParentID: &reg.ID}
+	if err := a.Store.CreateOrganization(ctx, city); err != nil {
+		return "", err
+	}
+	u, err := a.Identity.CreateUser(ctx, access.System, identity.NewUser{OrgID: city.ID, Email: "reporter@bench-city.example",
+		Name: "Bench reporter", Role: access.Reporter})
+	if err != nil {
+		return "", err
+	}
+	tok, _, err := a.Identity.CreateToken(ctx, access.System, u.ID, "bench", nil)
+	return tok, err
+}
+
+// waitJobs waits until no incident.route job is left unfinished, at most
+// limit; it reports whether they all finished.
+func waitJobs(ctx context.Context, url string, limit time.Duration) (bool, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		var n int64
+		if err := querySQL(ctx, url, `SELECT count(*) FROM river_job WHERE kind = 'incident.route' AND state NOT IN ('completed', 'discarded', 'cancelled')`, &n); err != nil {
+			return false, err
+		}
+		if n == 0 {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// pickups returns, for every incident created since since, the time from
+// the commit of its report (the commit timestamp of its "created" event,
+// an append-only row) to the moment River fetched its route job.
+func pickups(ctx context.Context, url string, since time.Time) ([]time.Duration, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	rows, err := pool.Query(ctx, `SELECT EXTRACT(epoch FROM j.attempted_at - pg_xact_commit_timestamp(e.xmin))
+		FROM incident_events e
+		JOIN river_job j ON j.kind = 'incident.route' AND j.args->>'incident_id' = e.incident_id::text
+		WHERE e.kind = 'created' AND e.occurred_at >= $1 AND j.attempted_at IS NOT NULL`, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []time.Duration
+	for rows.Next() {
+		var s float64
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Duration(s*float64(time.Second)))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no job pickup found since %s", since.Format(time.RFC3339Nano))
+	}
+	return out, nil
+}
