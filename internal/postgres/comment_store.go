@@ -86,12 +86,7 @@ func (s *Store) Comments(ctx context.Context, p access.Principal, incidentID uui
 	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, "", translate(err, "list comments")
 	}
-	next := ""
-	if len(rows) > page.Limit {
-		rows = rows[:page.Limit]
-		last := rows[len(rows)-1]
-		next = encodeCursor(commentCursor{At: last.CreatedAt, ID: last.ID})
-	}
+	rows, next := trimPage(rows, page.Limit, func(last commentRow) any { return commentCursor{At: last.CreatedAt, ID: last.ID} })
 	out := make([]comment.Comment, len(rows))
 	for i := range rows {
 		out[i] = rows[i].domain()

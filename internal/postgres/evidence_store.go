@@ -75,12 +75,7 @@ func (s *Store) Attachments(ctx context.Context, p access.Principal, incidentID 
 	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, "", translate(err, "list attachments")
 	}
-	next := ""
-	if len(rows) > page.Limit {
-		rows = rows[:page.Limit]
-		last := rows[len(rows)-1]
-		next = encodeCursor(attachmentCursor{At: last.CreatedAt, ID: last.ID})
-	}
+	rows, next := trimPage(rows, page.Limit, func(last attachmentRow) any { return attachmentCursor{At: last.CreatedAt, ID: last.ID} })
 	out := make([]evidence.Attachment, len(rows))
 	for i := range rows {
 		out[i] = rows[i].domain()

@@ -243,12 +243,7 @@ func (s *Store) AuditLog(ctx context.Context, after string, limit int) ([]audit.
 	if err := q.Order("at DESC, id DESC").Limit(page.Limit + 1).Find(&rows).Error; err != nil {
 		return nil, "", translate(err, "read audit log")
 	}
-	next := ""
-	if len(rows) > page.Limit {
-		rows = rows[:page.Limit]
-		last := rows[len(rows)-1]
-		next = encodeCursor(timelineCursor{At: last.At, ID: last.ID})
-	}
+	rows, next := trimPage(rows, page.Limit, func(last auditRow) any { return timelineCursor{At: last.At, ID: last.ID} })
 	out := make([]audit.Entry, len(rows))
 	for i, r := range rows {
 		out[i] = audit.Entry{ID: r.ID, At: r.At.UTC(), ActorUserID: r.ActorUserID, Actor: r.Actor, Action: audit.Action(r.Action),

@@ -361,12 +361,7 @@ func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uui
 	if err := q.Order("occurred_at, id").Limit(page.Limit + 1).Find(&rows).Error; err != nil {
 		return nil, "", translate(err, "load timeline")
 	}
-	next := ""
-	if len(rows) > page.Limit {
-		rows = rows[:page.Limit]
-		last := rows[len(rows)-1]
-		next = encodeCursor(timelineCursor{At: last.OccurredAt, ID: last.ID})
-	}
+	rows, next := trimPage(rows, page.Limit, func(last eventRow) any { return timelineCursor{At: last.OccurredAt, ID: last.ID} })
 	evs := make([]incident.Event, len(rows))
 	for i, r := range rows {
 		evs[i] = incident.Event{

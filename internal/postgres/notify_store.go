@@ -118,12 +118,7 @@ func (s *Store) Notifications(ctx context.Context, p access.Principal, incidentI
 	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, "", translate(err, "list notifications")
 	}
-	next := ""
-	if len(rows) > page.Limit {
-		rows = rows[:page.Limit]
-		last := rows[len(rows)-1]
-		next = encodeCursor(notificationCursor{Created: last.CreatedAt, ID: last.ID})
-	}
+	rows, next := trimPage(rows, page.Limit, func(last notificationRow) any { return notificationCursor{Created: last.CreatedAt, ID: last.ID} })
 	out := make([]notify.Notification, len(rows))
 	for i := range rows {
 		n, err := rows[i].domain()

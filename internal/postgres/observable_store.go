@@ -98,12 +98,7 @@ func (s *Store) IncidentObservables(ctx context.Context, p access.Principal, inc
 	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, "", translate(err, "list observables")
 	}
-	next := ""
-	if len(rows) > page.Limit {
-		rows = rows[:page.Limit]
-		last := rows[len(rows)-1]
-		next = encodeCursor(observableCursor{At: last.CreatedAt, ID: last.ID})
-	}
+	rows, next := trimPage(rows, page.Limit, func(last observableRow) any { return observableCursor{At: last.CreatedAt, ID: last.ID} })
 	out := make([]observable.Observable, len(rows))
 	for i := range rows {
 		o, err := rows[i].domain()
@@ -147,12 +142,7 @@ func (s *Store) FindObservables(ctx context.Context, p access.Principal, cs []ob
 	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, "", translate(err, "find observables")
 	}
-	next := ""
-	if len(rows) > page.Limit {
-		rows = rows[:page.Limit]
-		last := rows[len(rows)-1]
-		next = encodeCursor(observableCursor{At: last.CreatedAt, ID: last.ID})
-	}
+	rows, next := trimPage(rows, page.Limit, func(last observableRow) any { return observableCursor{At: last.CreatedAt, ID: last.ID} })
 	out := make([]observable.Match, len(rows))
 	for i := range rows {
 		o, err := rows[i].domain()

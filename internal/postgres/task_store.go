@@ -125,12 +125,7 @@ func (s *Store) Tasks(ctx context.Context, p access.Principal, incidentID uuid.U
 	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, "", translate(err, "list tasks")
 	}
-	next := ""
-	if len(rows) > page.Limit {
-		rows = rows[:page.Limit]
-		last := rows[len(rows)-1]
-		next = encodeCursor(taskPositionCursor{Position: last.Position, ID: last.ID})
-	}
+	rows, next := trimPage(rows, page.Limit, func(last taskRow) any { return taskPositionCursor{Position: last.Position, ID: last.ID} })
 	return taskRows(rows), next, nil
 }
 
@@ -172,12 +167,7 @@ func (s *Store) TaskQueue(ctx context.Context, p access.Principal, statuses []ta
 	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, "", translate(err, "list task queue")
 	}
-	next := ""
-	if len(rows) > page.Limit {
-		rows = rows[:page.Limit]
-		last := rows[len(rows)-1]
-		next = encodeCursor(taskQueueCursor{Due: last.DueAt, Created: last.CreatedAt, ID: last.ID})
-	}
+	rows, next := trimPage(rows, page.Limit, func(last taskRow) any { return taskQueueCursor{Due: last.DueAt, Created: last.CreatedAt, ID: last.ID} })
 	return taskRows(rows), next, nil
 }
 

@@ -26,3 +26,13 @@ func inTx[T any](ctx context.Context, s *Store, fn func(ctx context.Context, tx 
 		return fn(ctx, t)
 	})
 }
+
+// trimPage cuts rows fetched with LIMIT limit+1 to one page and returns the
+// next page's cursor, made from the last row kept ("" on the last page).
+func trimPage[R any](rows []R, limit int, cursorOf func(last R) any) ([]R, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, encodeCursor(cursorOf(rows[len(rows)-1]))
+}
