@@ -42,6 +42,9 @@ type App struct {
 	Tasks       *task.Service
 	// Notify is the notification outbox; Slack when SLACK_BOT_TOKEN is set.
 	Notify *notify.Service
+	// Events hands every timeline event to the services that react to it,
+	// inside the transaction that appended it.
+	Events *incident.Bus
 	HTTP   *echo.Echo
 }
 
@@ -55,9 +58,11 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 		return nil, err
 	}
 	store := postgres.NewStore(db, rc)
+	bus := &incident.Bus{}
+	store.OnEvents(bus.Dispatch)
 	incidents := incident.NewService(store, now)
 	incidents.Renderer, incidents.RenderVersion = markdown.Render, markdown.Version
-	a := &App{DB: db, Store: store, River: rc, Incidents: incidents,
+	a := &App{DB: db, Store: store, River: rc, Incidents: incidents, Events: bus,
 		Identity: identity.NewService(store, now), Orgs: org.NewService(store)}
 	a.Tasks = task.NewService(store, a.Incidents, now)
 	ws.Incidents = a.Incidents

@@ -65,6 +65,13 @@ type Tx interface {
 	AppendEvent(ctx context.Context, ev *Event) error
 	// Enqueue queues a job that commits with the transaction.
 	Enqueue(ctx context.Context, job Job, opts *JobOpts) error
+	// EnqueueJob queues a job like Enqueue and returns its River job ID
+	// (that of the existing job when a unique job was already queued), so
+	// that a timer can be cancelled later.
+	EnqueueJob(ctx context.Context, job Job, opts *JobOpts) (int64, error)
+	// CancelJob cancels a queued or scheduled job with the transaction. A
+	// job already finished or unknown is left as it is.
+	CancelJob(ctx context.Context, jobID int64) error
 	// OrgChain returns the organisation and its ancestors, nearest first.
 	OrgChain(ctx context.Context, orgID uuid.UUID) ([]org.Organization, error)
 	// OrgBySlug finds an organisation.

@@ -68,10 +68,11 @@ func (db *DB) Close() {
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
 
-// JobInserter queues River jobs inside a *sql.Tx. *river.Client[*sql.Tx]
+// JobInserter queues and cancels River jobs inside a *sql.Tx. *river.Client[*sql.Tx]
 // implements it.
 type JobInserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobCancelTx(ctx context.Context, tx *sql.Tx, jobID int64) (*rivertype.JobRow, error)
 }
 
 // SQLTx returns the *sql.Tx under a GORM transaction handle.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,12 +24,21 @@ import (
 type Store struct {
 	db   *gorm.DB
 	jobs JobInserter
+	// events gets the timeline events of a transaction before it commits.
+	events func(ctx context.Context, tx incident.Tx, evs []incident.Event) error
 }
 
 // NewStore returns a Store on db that queues jobs with jobs. jobs may be nil
 // for a read-only store; queuing then fails.
 func NewStore(db *DB, jobs JobInserter) *Store {
 	return &Store{db: db.Gorm, jobs: jobs}
+}
+
+// OnEvents makes every transaction hand the timeline events it appended to
+// dispatch (an incident.Bus's Dispatch) before it commits. Set it once,
+// when the application is wired.
+func (s *Store) OnEvents(dispatch func(ctx context.Context, tx incident.Tx, evs []incident.Event) error) {
+	s.events = dispatch
 }
 
 var _ incident.Store = (*Store)(nil)
@@ -399,6 +409,8 @@ type txn struct {
 	db    *gorm.DB
 	sql   *sql.Tx
 	store *Store
+	// appended are the events appended since they were last dispatched.
+	appended []incident.Event
 }
 
 // SQLTxOf returns the *sql.Tx of a domain transaction handed out by this
@@ -578,19 +590,41 @@ func (t *txn) AppendEvent(ctx context.Context, ev *incident.Event) error {
 		return translate(err, "append event")
 	}
 	ev.ID, ev.RecordedAt = out.ID, out.RecordedAt.UTC()
+	if t.store.events != nil {
+		t.appended = append(t.appended, *ev)
+	}
 	return nil
 }
 
 func (t *txn) Enqueue(ctx context.Context, job incident.Job, opts *incident.JobOpts) error {
+	_, err := t.EnqueueJob(ctx, job, opts)
+	return err
+}
+
+// EnqueueJob implements incident.Tx.
+func (t *txn) EnqueueJob(ctx context.Context, job incident.Job, opts *incident.JobOpts) (int64, error) {
 	if t.store.jobs == nil {
-		return apperr.New(apperr.Internal, "no job queue configured")
+		return 0, apperr.New(apperr.Internal, "no job queue configured")
 	}
 	ro := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 	if opts != nil && !opts.ScheduledAt.IsZero() {
 		ro.ScheduledAt = opts.ScheduledAt
 	}
-	if _, err := t.store.jobs.InsertTx(ctx, t.sql, job, ro); err != nil {
-		return translate(err, "queue "+job.Kind())
+	res, err := t.store.jobs.InsertTx(ctx, t.sql, job, ro)
+	if err != nil {
+		return 0, translate(err, "queue "+job.Kind())
+	}
+	return res.Job.ID, nil
+}
+
+// CancelJob implements incident.Tx.
+func (t *txn) CancelJob(ctx context.Context, jobID int64) error {
+	if t.store.jobs == nil {
+		return apperr.New(apperr.Internal, "no job queue configured")
+	}
+	_, err := t.store.jobs.JobCancelTx(ctx, t.sql, jobID)
+	if err != nil && !errors.Is(err, river.ErrNotFound) {
+		return translate(err, "cancel job")
 	}
 	return nil
 }

@@ -18,13 +18,37 @@ func inTx[T any](ctx context.Context, s *Store, fn func(ctx context.Context, tx 
 		if err != nil {
 			return err
 		}
-		t, ok := any(&txn{db: gtx, sql: stx, store: s}).(T)
+		tn := &txn{db: gtx, sql: stx, store: s}
+		t, ok := any(tn).(T)
 		if !ok {
 			var zero T
 			return fmt.Errorf("postgres: the transaction does not implement %T", zero)
 		}
-		return fn(ctx, t)
+		if err := fn(ctx, t); err != nil {
+			return err
+		}
+		return tn.dispatch(ctx)
 	})
+}
+
+// maxDispatchRounds bounds how often handlers may react to events that
+// handlers appended: a loop between two handlers is a bug, not a workload.
+const maxDispatchRounds = 8
+
+// dispatch hands the events appended in the transaction to the store's
+// handlers, then the events they appended, until there are none.
+func (t *txn) dispatch(ctx context.Context) error {
+	for round := 0; len(t.appended) > 0; round++ {
+		if round == maxDispatchRounds {
+			return fmt.Errorf("postgres: event handlers still appending events after %d rounds", maxDispatchRounds)
+		}
+		evs := t.appended
+		t.appended = nil
+		if err := t.store.events(ctx, t, evs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // trimPage cuts rows fetched with LIMIT limit+1 to one page and returns the

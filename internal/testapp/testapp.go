@@ -42,8 +42,39 @@ type Harness struct {
 	DBURL  string // the test's own database
 	Config config.Config
 	// Token is sent as "Authorization: Bearer" when set; see As.
-	Token  string
+	Token string
+	// Clock is the application's clock; Advance moves it and the jobs
+	// scheduled by it.
+	Clock  *Clock
 	client *http.Client
+}
+
+// Clock is a controllable clock: the real time plus an offset that only
+// grows.
+type Clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the application's clock forward by d, and makes every
+// River job scheduled for up to the new time due now, as River's scheduler
+// would when that time came: a timer set for "in 30 minutes" runs after
+// Advance(30*time.Minute).
+func (h *Harness) Advance(d time.Duration) {
+	h.t.Helper()
+	h.Clock.mu.Lock()
+	h.Clock.offset += d
+	h.Clock.mu.Unlock()
+	_, err := h.App.DB.SQL.ExecContext(context.Background(), `UPDATE river_job SET state = 'available', scheduled_at = now()
+		WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= $1`, h.Clock.Now())
+	require.NoError(h.t, err)
 }
 
 // As returns a harness whose requests carry token.
@@ -94,10 +125,11 @@ func New(t testing.TB, opts Options) *Harness {
 	log := slog.New(slog.DiscardHandler)
 	db, err := postgres.Open(ctx, dbURL, cfg.DBMaxConns, log)
 	require.NoError(t, err)
-	a, err := app.New(cfg, db, log, time.Now)
+	clock := &Clock{}
+	a, err := app.New(cfg, db, log, clock.Now)
 	require.NoError(t, err)
 	srv := httptest.NewServer(a.HTTP)
-	h := &Harness{t: t, App: a, URL: srv.URL, DBURL: dbURL, Config: cfg, client: srv.Client()}
+	h := &Harness{t: t, App: a, URL: srv.URL, DBURL: dbURL, Config: cfg, Clock: clock, client: srv.Client()}
 	if cfg.Workers {
 		require.NoError(t, a.River.Start(ctx))
 	}
