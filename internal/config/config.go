@@ -64,6 +64,12 @@ type Config struct {
 	SlackSigningSecret string
 	// SlackAPIURL is the base URL of Slack's Web API, ending in "/".
 	SlackAPIURL string
+	// PlaybookDir is a folder of local playbooks loaded besides the shipped
+	// ones (one with a shipped playbook's id replaces it); empty: none.
+	PlaybookDir string
+	// SkipInvalidPlaybooks starts serve and worker without the playbooks
+	// that do not validate (each logged) instead of refusing to start.
+	SkipInvalidPlaybooks bool
 }
 
 // Var describes one environment variable: its name, default and meaning.
@@ -96,6 +102,8 @@ var Vars = []Var{
 	{"SLACK_BOT_TOKEN", "", "Slack bot token (xoxb-...) for chat notifications; empty: notifications are recorded and logged only"},
 	{"SLACK_SIGNING_SECRET", "", "Slack app signing secret, verifies Slack's inbound requests (interactivity)"},
 	{"SLACK_API_URL", "https://slack.com/api/", "base URL of Slack's Web API (a local fake in tests or air-gapped sites)"},
+	{"CERTDESK_PLAYBOOK_DIR", "", "folder of local playbooks (*.yaml, *.yml) loaded besides the shipped ones; one with a shipped playbook's id replaces it"},
+	{"CERTDESK_SKIP_INVALID_PLAYBOOKS", "false", "start without the playbooks that do not validate (each is logged) instead of refusing to start"},
 }
 
 // Error reports a variable whose value is not acceptable.
@@ -196,6 +204,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/"
+	}
+	c.PlaybookDir = get("CERTDESK_PLAYBOOK_DIR")
+	if c.SkipInvalidPlaybooks, err = parseBool("CERTDESK_SKIP_INVALID_PLAYBOOKS", get("CERTDESK_SKIP_INVALID_PLAYBOOKS")); err != nil {
+		return c, err
 	}
 	if c.ShutdownTimeout, err = parseDuration("CERTDESK_SHUTDOWN_TIMEOUT", get("CERTDESK_SHUTDOWN_TIMEOUT"), time.Second, time.Hour); err != nil {
 		return c, err

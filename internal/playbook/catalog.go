@@ -193,8 +193,10 @@ func newEntry(origin Origin, src Source, templates []string) *Entry {
 	sum := sha256.Sum256(src.Data)
 	e := &Entry{File: src.Name, Origin: origin, Source: src.Data, SHA256: hex.EncodeToString(sum[:])}
 	pb, errs := Parse(src.Name, src.Data)
-	if len(errs) == 0 && templates != nil {
-		errs = checkTemplates(pb, src.Data, templates)
+	if pb != nil && templates != nil {
+		// Also when the file has other problems: all problems in one pass.
+		errs = append(errs, checkTemplates(pb, src.Data, templates)...)
+		errs.sort()
 	}
 	e.Playbook, e.Errors, e.Valid = pb, errs, len(errs) == 0
 	if pb != nil {
