@@ -883,6 +883,10 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		// The notification outbox (notifications_matrix_test.go).
 		"GET /api/v1/notifications": {targets: append([]string{"all"}, incTargets...), build: w.notificationProbes(incidentFor)},
 
+		"GET /api/v1/playbooks":              {build: w.playbookListProbes},
+		"GET /api/v1/playbooks/:id":          {targets: []string{"ransomware", "phishing-campaign", "unknown"}, build: w.playbookGetProbes},
+		"POST /api/v1/playbooks/:id/dry-run": {targets: incTargets, build: w.playbookDryRunProbes(incidentFor)},
+
 		"GET /api/v1/organizations": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/organizations", want: http.StatusOK, check: func(r *testapp.Response) string {
 				got := orgSlugs(r)
