@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certdesk/certdesk/internal/deadline"
 )
 
 // Config is the whole runtime configuration.
@@ -64,6 +66,9 @@ type Config struct {
 	SlackSigningSecret string
 	// SlackAPIURL is the base URL of Slack's Web API, ending in "/".
 	SlackAPIURL string
+	// DeadlineReminders are the points, in percent of the time allowed,
+	// at which legal deadlines are reminded; empty: none.
+	DeadlineReminders []int
 }
 
 // Var describes one environment variable: its name, default and meaning.
@@ -96,6 +101,7 @@ var Vars = []Var{
 	{"SLACK_BOT_TOKEN", "", "Slack bot token (xoxb-...) for chat notifications; empty: notifications are recorded and logged only"},
 	{"SLACK_SIGNING_SECRET", "", "Slack app signing secret, verifies Slack's inbound requests (interactivity)"},
 	{"SLACK_API_URL", "https://slack.com/api/", "base URL of Slack's Web API (a local fake in tests or air-gapped sites)"},
+	{"CERTDESK_DEADLINE_REMINDERS", "50%,90%", "when to remind legal deadlines (NIS2, GDPR), in percent of the time allowed, ascending; off: no reminders (misses are still recorded)"},
 }
 
 // Error reports a variable whose value is not acceptable.
@@ -196,6 +202,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/"
+	}
+	if c.DeadlineReminders, err = deadline.ParseReminders(get("CERTDESK_DEADLINE_REMINDERS")); err != nil {
+		return c, &Error{"CERTDESK_DEADLINE_REMINDERS", get("CERTDESK_DEADLINE_REMINDERS"), err.Error()}
 	}
 	if c.ShutdownTimeout, err = parseDuration("CERTDESK_SHUTDOWN_TIMEOUT", get("CERTDESK_SHUTDOWN_TIMEOUT"), time.Second, time.Hour); err != nil {
 		return c, err

@@ -112,22 +112,7 @@ func (s *Service) OnRouted(ctx context.Context, tx incident.Tx, inc *incident.In
 // Slack is configured and the recipient has a chat channel; otherwise log.
 func (s *Service) Queue(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
 	eventKey, kind string, eventID *int64, headline string) (*Notification, error) {
-	n := &Notification{
-		ID: uuid.New(), IncidentID: inc.ID, EventKey: eventKey, EventID: eventID, EventKind: kind,
-		RecipientOrgID: recipient.ID, Channel: recipient.ChatChannel, Provider: Log,
-		Message: Render(inc, headline, s.baseURL), State: Pending, CreatedAt: s.clock(),
-	}
-	if s.notifier != nil && recipient.ChatChannel != "" {
-		n.Provider = Slack
-	}
-	inserted, err := tx.InsertNotification(ctx, n)
-	if err != nil || !inserted {
-		return nil, err
-	}
-	if err := tx.Enqueue(ctx, DeliverJob{NotificationID: n.ID}, nil); err != nil {
-		return nil, err
-	}
-	return n, nil
+	return s.QueueMessage(ctx, tx, inc, recipient, eventKey, kind, eventID, Render(inc, headline, s.baseURL))
 }
 
 // Notify records and queues a notification of an event about the incident
