@@ -163,14 +163,14 @@ func Name(k incident.DeadlineKind) string {
 	return string(k)
 }
 
-// TimeLeft says how long remains in a human form: "3 days 4 h left",
+// TimeLeft says how long remains, to the nearest minute, in a human form: "3 days 4 h left",
 // "12 h left", "12 h 30 min left", "45 min left", "less than a minute
 // left"; "overdue" when d is not positive.
 func TimeLeft(d time.Duration) string {
 	if d <= 0 {
 		return "overdue"
 	}
-	d = d.Truncate(time.Minute)
+	d = d.Round(time.Minute) // a reminder a moment late still says "12 h left"
 	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
 	var parts []string
 	switch {

@@ -12,15 +12,16 @@ import (
 func TestTimeLeft(t *testing.T) {
 	t.Parallel()
 	for d, want := range map[time.Duration]string{
-		12 * time.Hour:                     "12 h left",
-		12*time.Hour + 30*time.Minute + 59: "12 h 30 min left",
-		45*time.Minute + 30*time.Second:    "45 min left",
-		30 * time.Second:                   "less than a minute left",
-		47*time.Hour + 59*time.Minute:      "47 h 59 min left",
-		48 * time.Hour:                     "2 days left",
-		3*24*time.Hour + 4*time.Hour + 5:   "3 days 4 h left",
-		0:                                  "overdue",
-		-time.Hour:                         "overdue",
+		12 * time.Hour: "12 h left",
+		12*time.Hour + 30*time.Minute + 29*time.Second: "12 h 30 min left",
+		12*time.Hour - 2*time.Second:                   "12 h left",
+		45*time.Minute + 20*time.Second:                "45 min left",
+		29 * time.Second:                               "less than a minute left",
+		47*time.Hour + 59*time.Minute:                  "47 h 59 min left",
+		48 * time.Hour:                                 "2 days left",
+		3*24*time.Hour + 4*time.Hour + 5:               "3 days 4 h left",
+		0:                                              "overdue",
+		-time.Hour:                                     "overdue",
 	} {
 		require.Equal(t, want, TimeLeft(d), d.String())
 	}
