@@ -234,20 +234,26 @@ func (s *Service) recordFailure(ctx context.Context, id uuid.UUID, sendErr error
 		if !IsPermanent(sendErr) {
 			return tx.UpdateNotification(ctx, n)
 		}
-		now := s.clock()
-		n.State = Failed
-		if err := tx.UpdateNotification(ctx, n); err != nil {
-			return err
-		}
-		data := map[string]any{}
-		_ = json.Unmarshal(eventData(n), &data)
-		data["error"] = n.LastError
-		b, _ := json.Marshal(data)
-		s.log.Warn("notification failed for good", "notification", n.ID, "incident", n.IncidentReference,
-			"recipient", n.RecipientOrgSlug, "err", n.LastError)
-		return tx.AppendEvent(ctx, &incident.Event{IncidentID: n.IncidentID, Actor: access.System.Name(),
-			Kind: EventNotificationFailed, Data: b, OccurredAt: now})
+		return s.markFailed(ctx, tx, n)
 	})
+}
+
+// markFailed records that n will not be delivered: state failed and a
+// notification_failed timeline event with its last error.
+func (s *Service) markFailed(ctx context.Context, tx Tx, n *Notification) error {
+	now := s.clock()
+	n.State = Failed
+	if err := tx.UpdateNotification(ctx, n); err != nil {
+		return err
+	}
+	data := map[string]any{}
+	_ = json.Unmarshal(eventData(n), &data)
+	data["error"] = n.LastError
+	b, _ := json.Marshal(data)
+	s.log.Warn("notification failed for good", "notification", n.ID, "incident", n.IncidentReference,
+		"recipient", n.RecipientOrgSlug, "err", n.LastError)
+	return tx.AppendEvent(ctx, &incident.Event{IncidentID: n.IncidentID, Actor: access.System.Name(),
+		Kind: EventNotificationFailed, Data: b, OccurredAt: now})
 }
 
 func eventData(n *Notification) json.RawMessage {
