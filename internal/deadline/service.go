@@ -87,10 +87,8 @@ func (s *Service) Handler() incident.Handler {
 	return incident.Handler{
 		Name:  "deadline timers",
 		Kinds: []incident.EventKind{incident.EventCreated, incident.EventFieldChanged, incident.EventDeadlineMet},
+		Match: affectsDeadlines,
 		Handle: func(ctx context.Context, tx incident.Tx, inc *incident.Incident, evs []incident.Event) error {
-			if !slices.ContainsFunc(evs, func(ev incident.Event) bool { return affectsDeadlines(inc, ev) }) {
-				return nil
-			}
 			dtx, ok := tx.(Tx)
 			if !ok {
 				return fmt.Errorf("deadline: %T does not implement deadline.Tx", tx)
@@ -100,20 +98,24 @@ func (s *Service) Handler() incident.Handler {
 	}
 }
 
-// affectsDeadlines reports whether ev changes what inc's deadlines are
-// computed from. A new incident without a flag has no timers to plan, so
-// intake pays nothing for them.
-func affectsDeadlines(inc *incident.Incident, ev incident.Event) bool {
+// affectsDeadlines reports whether ev changes what an incident's deadlines
+// are computed from. A new incident without a flag has no timers to plan,
+// so intake pays nothing for them, not even a read of the incident.
+func affectsDeadlines(ev incident.Event) bool {
+	var d struct {
+		Field              string
+		Significant        bool
+		PersonalDataBreach bool `json:"personal_data_breach"`
+	}
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		return true // unreadable: planning again is always safe
+	}
 	switch ev.Kind {
 	case incident.EventCreated:
-		return inc.Significant || inc.PersonalDataBreach
+		return d.Significant || d.PersonalDataBreach
 	case incident.EventDeadlineMet:
 		return true
 	case incident.EventFieldChanged:
-		var d struct{ Field string }
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
-			return true // unreadable: planning again is always safe
-		}
 		switch d.Field {
 		case "detected_at", "significant", "personal_data_breach":
 			return true

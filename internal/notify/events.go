@@ -73,6 +73,7 @@ func (s *Service) EventHandler() incident.Handler {
 		Kinds: []incident.EventKind{incident.EventRouted, incident.EventStageChanged, incident.EventFieldChanged,
 			incident.EventAcknowledged, incident.EventClosed, incident.EventReopened, incident.EventDeadlineMet,
 			deadline.EventReminder, deadline.EventMissed},
+		Match: notified,
 		Handle: func(ctx context.Context, tx incident.Tx, inc *incident.Incident, evs []incident.Event) error {
 			etx, ok := tx.(EventsTx)
 			if !ok {
@@ -90,6 +91,23 @@ func (s *Service) EventHandler() incident.Handler {
 			return nil
 		},
 	}
+}
+
+// notified keeps, of the field changes, those describeField may notify, so
+// that an edit of a title or tags does not even read the incident.
+func notified(ev incident.Event) bool {
+	if ev.Kind != incident.EventFieldChanged {
+		return true
+	}
+	var d struct{ Field string }
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		return true
+	}
+	switch d.Field {
+	case "severity", "significant", "personal_data_breach":
+		return true
+	}
+	return false
 }
 
 // notifyEvent addresses n and queues one notification per recipient.

@@ -97,6 +97,9 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 
 // OnRouted is the incident Service's routing hook: inside the routing
 // transaction it queues the notification of the coordinating organisation.
+// The application no longer sets the hook: EventHandler notifies the
+// "routed" event from the event bus, with the same event key, so wiring
+// both still notifies once.
 func (s *Service) OnRouted(ctx context.Context, tx incident.Tx, inc *incident.Incident, target org.Organization) error {
 	ntx, ok := tx.(Tx)
 	if !ok {
