@@ -396,6 +396,33 @@ func TestGiveUpMarksFailed(t *testing.T) {
 	require.Empty(t, e.slack.all())
 }
 
+// The worker's last attempt gives up: the notification is marked failed
+// and the job cancelled, instead of River discarding it with the
+// notification still pending.
+func TestLastAttemptGivesUp(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.slack.setDown(func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) })
+	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Out of attempts", "severity": "high", "tlp": "green"})["id"].(string)
+	var ns []sent
+	e.h.Eventually(func() bool { ns = e.notifications(t, e.cert, id); return len(ns) == 1 && ns[0].Attempts >= 1 }, "tried")
+	// The next attempt is the job's last.
+	_, err := e.h.App.DB.SQL.ExecContext(context.Background(), `UPDATE river_job SET max_attempts = attempt + 1
+		WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, ns[0].ID)
+	require.NoError(t, err)
+	e.h.Advance(time.Hour)
+	e.h.Eventually(func() bool { ns = e.notifications(t, e.cert, id); return ns[0].State == "failed" }, "given up")
+	require.Regexp(t, `^gave up after \d+ attempts: slack: .*502`, ns[0].LastError)
+	e.h.Eventually(func() bool {
+		var state string
+		require.NoError(t, e.h.App.DB.SQL.QueryRowContext(context.Background(),
+			`SELECT state FROM river_job WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, ns[0].ID).Scan(&state))
+		return state == "cancelled"
+	}, "the job is cancelled, not discarded")
+	r := e.h.As(e.cert).Request(http.MethodGet, "/api/v1/incidents/"+id+"/timeline?kind=notification_failed", nil)
+	require.Contains(t, string(r.Body), "gave up after")
+}
+
 func TestRetryDelay(t *testing.T) {
 	t.Parallel()
 	for attempt, want := range map[int]time.Duration{0: 2 * time.Second, 1: 2 * time.Second, 2: 4 * time.Second,
