@@ -9,6 +9,7 @@ import (
 	"github.com/certdesk/certdesk/internal/blob"
 	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/deadline"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/httpapi"
 	"github.com/certdesk/certdesk/internal/identity"
@@ -44,6 +45,8 @@ type App struct {
 	Tasks       *task.Service
 	// Notify is the notification outbox; Slack when SLACK_BOT_TOKEN is set.
 	Notify *notify.Service
+	// Deadlines keeps the timers of legal deadlines (reminders, misses).
+	Deadlines *deadline.Service
 	// Events hands every timeline event to the services that react to it,
 	// inside the transaction that appended it.
 	Events *incident.Bus
@@ -96,11 +99,17 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Logger: log.With("component", "notify"), BaseURL: cfg.BaseURL, Now: now}); err != nil {
 		return nil, err
 	}
-	a.Incidents.OnRouted = a.Notify.OnRouted
+	bus.Subscribe(a.Notify.EventHandler())
 	ws.Notify = a.Notify
 	if a.Outbound, err = outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Now: now}); err != nil {
 		return nil, fmt.Errorf("CERTDESK_OUTBOUND_ALLOW: %w", err)
 	}
+	if a.Deadlines, err = deadline.NewService(deadline.Options{Store: store, Reminders: cfg.DeadlineReminders,
+		Logger: log.With("component", "deadline"), Now: now}); err != nil {
+		return nil, err
+	}
+	bus.Subscribe(a.Deadlines.Handler())
+	ws.Deadlines = a.Deadlines
 	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
 		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certdesk/certdesk/internal/deadline"
 )
 
 // Config is the whole runtime configuration.
@@ -74,6 +76,9 @@ type Config struct {
 	// SkipInvalidPlaybooks starts serve and worker without the playbooks
 	// that do not validate (each logged) instead of refusing to start.
 	SkipInvalidPlaybooks bool
+	// DeadlineReminders are the points, in percent of the time allowed,
+	// at which legal deadlines are reminded; empty: none.
+	DeadlineReminders []int
 }
 
 // Var describes one environment variable: its name, default and meaning.
@@ -109,6 +114,7 @@ var Vars = []Var{
 	{"CERTDESK_OUTBOUND_ALLOW", "", "comma-separated CIDRs or addresses that webhooks may reach although private or loopback (e.g. 10.20.0.0/16)"},
 	{"CERTDESK_PLAYBOOK_DIR", "", "folder of local playbooks (*.yaml, *.yml) loaded besides the shipped ones; one with a shipped playbook's id replaces it"},
 	{"CERTDESK_SKIP_INVALID_PLAYBOOKS", "false", "start without the playbooks that do not validate (each is logged) instead of refusing to start"},
+	{"CERTDESK_DEADLINE_REMINDERS", "50%,90%", "when to remind legal deadlines (NIS2, GDPR), in percent of the time allowed, ascending; off: no reminders (misses are still recorded)"},
 }
 
 // Error reports a variable whose value is not acceptable.
@@ -216,6 +222,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.PlaybookDir = get("CERTDESK_PLAYBOOK_DIR")
 	if c.SkipInvalidPlaybooks, err = parseBool("CERTDESK_SKIP_INVALID_PLAYBOOKS", get("CERTDESK_SKIP_INVALID_PLAYBOOKS")); err != nil {
 		return c, err
+	}
+	if c.DeadlineReminders, err = deadline.ParseReminders(get("CERTDESK_DEADLINE_REMINDERS")); err != nil {
+		return c, &Error{"CERTDESK_DEADLINE_REMINDERS", get("CERTDESK_DEADLINE_REMINDERS"), err.Error()}
 	}
 	if c.ShutdownTimeout, err = parseDuration("CERTDESK_SHUTDOWN_TIMEOUT", get("CERTDESK_SHUTDOWN_TIMEOUT"), time.Second, time.Hour); err != nil {
 		return c, err

@@ -23,6 +23,18 @@ func TestLoadDefaults(t *testing.T) {
 	require.True(t, c.Workers)
 	require.Equal(t, 100*time.Millisecond, c.JobPollInterval)
 	require.Empty(t, c.DatabaseURL)
+	require.Equal(t, []int{50, 90}, c.DeadlineReminders)
+}
+
+func TestLoadDeadlineReminders(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string][]int{"25%, 75%, 95%": {25, 75, 95}, "off": {}, "OFF": {}, "10%": {10}} {
+		c, err := Load(env(map[string]string{"CERTDESK_DEADLINE_REMINDERS": in}))
+		require.NoError(t, err, in)
+		require.Equal(t, want, c.DeadlineReminders, in)
+	}
+	_, err := Load(env(map[string]string{"CERTDESK_DEADLINE_REMINDERS": "90%,50%"}))
+	require.EqualError(t, err, `config: CERTDESK_DEADLINE_REMINDERS="90%,50%": points must be ascending without repeats (50% after 90%)`)
 }
 
 func TestLoadRejectsBadValues(t *testing.T) {
@@ -38,6 +50,12 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"CERTDESK_BASE_URL", "ftp://x"},
 		{"DATABASE_URL", "mysql://u:secret@h/db"},
 		{"SLACK_API_URL", "slack.example"},
+		{"CERTDESK_DEADLINE_REMINDERS", "50"},
+		{"CERTDESK_DEADLINE_REMINDERS", "90%,50%"},
+		{"CERTDESK_DEADLINE_REMINDERS", "0%"},
+		{"CERTDESK_DEADLINE_REMINDERS", "100%"},
+		{"CERTDESK_DEADLINE_REMINDERS", "50%,50%"},
+		{"CERTDESK_DEADLINE_REMINDERS", "half"},
 	} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			t.Parallel()

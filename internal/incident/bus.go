@@ -18,6 +18,10 @@ type Handler struct {
 	Name string
 	// Kinds are the event kinds it wants; empty means every kind.
 	Kinds []EventKind
+	// Match, when set, narrows Kinds by the event's data: only the events
+	// it accepts are handed over, and an incident none of whose events a
+	// handler wants is not even read for it (the intake path stays cheap).
+	Match func(ev Event) bool
 	// Handle gets the incident (read for the system, locked by the
 	// transaction) and its new events of the wanted kinds, in order.
 	Handle func(ctx context.Context, tx Tx, inc *Incident, evs []Event) error
@@ -53,8 +57,10 @@ func (b *Bus) Dispatch(ctx context.Context, tx Tx, evs []Event) error {
 		var inc *Incident
 		for _, h := range b.handlers {
 			wanted := byIncident[id]
-			if len(h.Kinds) > 0 {
-				wanted = slices.DeleteFunc(slices.Clone(wanted), func(ev Event) bool { return !slices.Contains(h.Kinds, ev.Kind) })
+			if len(h.Kinds) > 0 || h.Match != nil {
+				wanted = slices.DeleteFunc(slices.Clone(wanted), func(ev Event) bool {
+					return (len(h.Kinds) > 0 && !slices.Contains(h.Kinds, ev.Kind)) || (h.Match != nil && !h.Match(ev))
+				})
 			}
 			if len(wanted) == 0 {
 				continue

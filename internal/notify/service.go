@@ -97,6 +97,9 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 
 // OnRouted is the incident Service's routing hook: inside the routing
 // transaction it queues the notification of the coordinating organisation.
+// The application no longer sets the hook: EventHandler notifies the
+// "routed" event from the event bus, with the same event key, so wiring
+// both still notifies once.
 func (s *Service) OnRouted(ctx context.Context, tx incident.Tx, inc *incident.Incident, target org.Organization) error {
 	ntx, ok := tx.(Tx)
 	if !ok {
@@ -112,22 +115,7 @@ func (s *Service) OnRouted(ctx context.Context, tx incident.Tx, inc *incident.In
 // Slack is configured and the recipient has a chat channel; otherwise log.
 func (s *Service) Queue(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
 	eventKey, kind string, eventID *int64, headline string) (*Notification, error) {
-	n := &Notification{
-		ID: uuid.New(), IncidentID: inc.ID, EventKey: eventKey, EventID: eventID, EventKind: kind,
-		RecipientOrgID: recipient.ID, Channel: recipient.ChatChannel, Provider: Log,
-		Message: Render(inc, headline, s.baseURL), State: Pending, CreatedAt: s.clock(),
-	}
-	if s.notifier != nil && recipient.ChatChannel != "" {
-		n.Provider = Slack
-	}
-	inserted, err := tx.InsertNotification(ctx, n)
-	if err != nil || !inserted {
-		return nil, err
-	}
-	if err := tx.Enqueue(ctx, DeliverJob{NotificationID: n.ID}, nil); err != nil {
-		return nil, err
-	}
-	return n, nil
+	return s.QueueMessage(ctx, tx, inc, recipient, eventKey, kind, eventID, Render(inc, headline, s.baseURL))
 }
 
 // Notify records and queues a notification of an event about the incident
@@ -249,20 +237,26 @@ func (s *Service) recordFailure(ctx context.Context, id uuid.UUID, sendErr error
 		if !IsPermanent(sendErr) {
 			return tx.UpdateNotification(ctx, n)
 		}
-		now := s.clock()
-		n.State = Failed
-		if err := tx.UpdateNotification(ctx, n); err != nil {
-			return err
-		}
-		data := map[string]any{}
-		_ = json.Unmarshal(eventData(n), &data)
-		data["error"] = n.LastError
-		b, _ := json.Marshal(data)
-		s.log.Warn("notification failed for good", "notification", n.ID, "incident", n.IncidentReference,
-			"recipient", n.RecipientOrgSlug, "err", n.LastError)
-		return tx.AppendEvent(ctx, &incident.Event{IncidentID: n.IncidentID, Actor: access.System.Name(),
-			Kind: EventNotificationFailed, Data: b, OccurredAt: now})
+		return s.markFailed(ctx, tx, n)
 	})
+}
+
+// markFailed records that n will not be delivered: state failed and a
+// notification_failed timeline event with its last error.
+func (s *Service) markFailed(ctx context.Context, tx Tx, n *Notification) error {
+	now := s.clock()
+	n.State = Failed
+	if err := tx.UpdateNotification(ctx, n); err != nil {
+		return err
+	}
+	data := map[string]any{}
+	_ = json.Unmarshal(eventData(n), &data)
+	data["error"] = n.LastError
+	b, _ := json.Marshal(data)
+	s.log.Warn("notification failed for good", "notification", n.ID, "incident", n.IncidentReference,
+		"recipient", n.RecipientOrgSlug, "err", n.LastError)
+	return tx.AppendEvent(ctx, &incident.Event{IncidentID: n.IncidentID, Actor: access.System.Name(),
+		Kind: EventNotificationFailed, Data: b, OccurredAt: now})
 }
 
 func eventData(n *Notification) json.RawMessage {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/notify"
@@ -39,5 +40,24 @@ func (nw *notifyWorker) Work(ctx context.Context, job *river.Job[notify.DeliverJ
 	if notify.IsPermanent(err) {
 		return river.JobCancel(fmt.Errorf("notification %s: %w", job.Args.NotificationID, err))
 	}
-	return cancelPermanent(err)
+	err = cancelPermanent(err)
+	if job.Attempt >= job.MaxAttempts && !errors.Is(err, river.JobCancel(nil)) {
+		// River discards a job after its last attempt: say so on the
+		// notification and the timeline instead of leaving it pending.
+		if gerr := nw.w.Notify.GiveUp(ctx, job.Args.NotificationID, job.Attempt, err); gerr != nil {
+			return errors.Join(err, gerr)
+		}
+		return river.JobCancel(fmt.Errorf("notification %s: %w", job.Args.NotificationID, err))
+	}
+	return err
+}
+
+// NextRetry spaces the retries of a failed delivery by notify.RetryDelay
+// (2 s doubling, at most 10 minutes) instead of River's attempt⁴ seconds,
+// so that a Slack outage delays messages by minutes, not hours, once it is
+// over; up to a tenth is added at random, so that what failed together
+// does not retry together.
+func (nw *notifyWorker) NextRetry(job *river.Job[notify.DeliverJob]) time.Time {
+	d := notify.RetryDelay(job.Attempt)
+	return time.Now().Add(d + rand.N(d/10+1))
 }

@@ -1,0 +1,293 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/deadline"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/google/uuid"
+)
+
+// More event kinds a notification can report (docs/notifications.md has
+// the table of who hears about what).
+const (
+	KindStageChanged   = "incident.stage_changed"
+	KindSeverityRaised = "incident.severity_raised"
+	KindAcknowledged   = "incident.acknowledged"
+	KindClosed         = "incident.closed"
+	KindReopened       = "incident.reopened"
+	KindFlagged        = "incident.flag_changed"
+	KindDeadlineMet    = "deadline.met"
+	KindReminder       = "deadline.reminder"
+	KindMissed         = "deadline.missed"
+)
+
+// EventsTx is what the event handler needs in a transaction: the incident
+// transaction (organisations), the outbox, and who acted.
+type EventsTx interface {
+	incident.Tx
+	Tx
+	// UserOrgID returns the organisation of a user; apperr.NotFound when
+	// there is no such user.
+	UserOrgID(ctx context.Context, userID uuid.UUID) (uuid.UUID, error)
+}
+
+// audience names who hears about an event.
+type audience int
+
+const (
+	toCoordinating audience = 1 << iota
+	toReporting
+	toBoth = toCoordinating | toReporting
+)
+
+// note is what an event tells people, before it is addressed and rendered.
+type note struct {
+	kind     string   // the notification's event kind
+	key      string   // its event key (unique per recipient)
+	to       audience // who hears about it
+	headline string   // what happened, with the event's values
+	// restricted is the headline for TLP:RED and TLP:AMBER+STRICT
+	// incidents: it names the kind of event only, no value of it.
+	restricted string
+	detail     string // a line of what changed; never sent for restricted incidents
+}
+
+// EventHandler is the incident.Bus handler that turns the timeline events
+// people must hear about into notifications, in the transaction of the
+// event: routed (to the coordinating organisation), stage changed,
+// severity raised to high or critical, acknowledged (to the reporting
+// organisation), closed, reopened, the significant and personal data
+// breach flags set or cleared, deadlines met, reminded and missed. The
+// organisation of the person who acted is not told when it would be the
+// only recipient: whoever acted knows, and nobody else needs telling.
+func (s *Service) EventHandler() incident.Handler {
+	return incident.Handler{
+		Name: "notifications",
+		Kinds: []incident.EventKind{incident.EventRouted, incident.EventStageChanged, incident.EventFieldChanged,
+			incident.EventAcknowledged, incident.EventClosed, incident.EventReopened, incident.EventDeadlineMet,
+			deadline.EventReminder, deadline.EventMissed},
+		Match: notified,
+		Handle: func(ctx context.Context, tx incident.Tx, inc *incident.Incident, evs []incident.Event) error {
+			etx, ok := tx.(EventsTx)
+			if !ok {
+				return fmt.Errorf("notify: %T does not implement notify.EventsTx", tx)
+			}
+			for _, ev := range evs {
+				n := describe(inc, ev, s.clock())
+				if n == nil {
+					continue
+				}
+				if err := s.notifyEvent(ctx, etx, inc, ev, n); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// notified keeps, of the field changes, those describeField may notify, so
+// that an edit of a title or tags does not even read the incident.
+func notified(ev incident.Event) bool {
+	if ev.Kind != incident.EventFieldChanged {
+		return true
+	}
+	var d struct{ Field string }
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		return true
+	}
+	switch d.Field {
+	case "severity", "significant", "personal_data_breach":
+		return true
+	}
+	return false
+}
+
+// notifyEvent addresses n and queues one notification per recipient.
+func (s *Service) notifyEvent(ctx context.Context, tx EventsTx, inc *incident.Incident, ev incident.Event, n *note) error {
+	var ids []uuid.UUID
+	if n.to&toCoordinating != 0 && inc.CoordinatingOrgID != nil {
+		ids = append(ids, *inc.CoordinatingOrgID)
+	}
+	if n.to&toReporting != 0 && (len(ids) == 0 || ids[0] != inc.ReportingOrgID) {
+		ids = append(ids, inc.ReportingOrgID)
+	}
+	if len(ids) == 1 && ev.ActorUserID != nil {
+		actorOrg, err := tx.UserOrgID(ctx, *ev.ActorUserID)
+		if err != nil {
+			return err
+		}
+		if actorOrg == ids[0] {
+			return nil
+		}
+	}
+	if ev.Kind == incident.EventAcknowledged {
+		n.detail = s.acknowledgedBy(ctx, tx, ev)
+	}
+	m := RenderEvent(inc, n.headline, n.restricted, n.detail, s.baseURL)
+	evID := ev.ID
+	for _, id := range ids {
+		chain, err := tx.OrgChain(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := s.QueueMessage(ctx, tx, inc, chain[0], n.key, n.kind, &evID, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// acknowledgedBy says which organisation acknowledged: "Region North CERT
+// has your report."
+func (s *Service) acknowledgedBy(ctx context.Context, tx EventsTx, ev incident.Event) string {
+	if ev.ActorUserID == nil {
+		return "The CERT has your report."
+	}
+	id, err := tx.UserOrgID(ctx, *ev.ActorUserID)
+	if err != nil {
+		return "The CERT has your report."
+	}
+	chain, err := tx.OrgChain(ctx, id)
+	if err != nil {
+		return "The CERT has your report."
+	}
+	return chain[0].Name + " has your report."
+}
+
+// describe says what ev tells people, or nil when it is not notified.
+func describe(inc *incident.Incident, ev incident.Event, now time.Time) *note {
+	key := func(kind string) string { return kind + ":" + strconv.FormatInt(ev.ID, 10) }
+	var d map[string]any
+	_ = json.Unmarshal(ev.Data, &d)
+	str := func(k string) string { v, _ := d[k].(string); return v }
+	switch ev.Kind {
+	case incident.EventRouted:
+		// The key of the routing notification is the incident's: it is
+		// routed once, and this key predates the event bus.
+		return &note{kind: KindRouted, key: KindRouted + ":" + inc.ID.String(), to: toCoordinating,
+			headline: "New incident to coordinate", restricted: "New incident to coordinate"}
+	case incident.EventStageChanged:
+		detail := "Stage: " + str("from") + " → " + str("to")
+		if r := oneLine(str("reason")); r != "" {
+			detail += ". Reason: " + r
+		}
+		return &note{kind: KindStageChanged, key: key(KindStageChanged), to: toBoth,
+			headline: "Stage changed to " + str("to"), restricted: "Stage changed", detail: detail}
+	case incident.EventAcknowledged:
+		return &note{kind: KindAcknowledged, key: key(KindAcknowledged), to: toReporting,
+			headline: "Your report was acknowledged", restricted: "Your report was acknowledged"}
+	case incident.EventClosed:
+		return &note{kind: KindClosed, key: key(KindClosed), to: toBoth,
+			headline: "Incident closed", restricted: "Incident closed", detail: "Resolution: " + oneLine(str("resolution"))}
+	case incident.EventReopened:
+		return &note{kind: KindReopened, key: key(KindReopened), to: toBoth,
+			headline: "Incident reopened", restricted: "Incident reopened", detail: "Reason: " + oneLine(str("reason"))}
+	case incident.EventFieldChanged:
+		return describeField(inc, d, key, now)
+	case incident.EventDeadlineMet:
+		kind := incident.DeadlineKind(str("kind"))
+		return &note{kind: KindDeadlineMet, key: key(KindDeadlineMet), to: toBoth,
+			headline: "Deadline met: " + deadline.Name(kind), restricted: "Deadline met",
+			detail: "Sent: " + oneLine(str("reference"))}
+	case deadline.EventReminder:
+		kind := incident.DeadlineKind(str("kind"))
+		due, _ := time.Parse(time.RFC3339Nano, str("due_at"))
+		return &note{kind: KindReminder, key: key(KindReminder), to: toBoth,
+			headline: deadline.Name(kind) + " due soon", restricted: "Deadline reminder",
+			detail: str("time_left") + ", due " + deadline.DueText(due) + " (" + str("basis") + ")"}
+	case deadline.EventMissed:
+		kind := incident.DeadlineKind(str("kind"))
+		due, _ := time.Parse(time.RFC3339Nano, str("due_at"))
+		return &note{kind: KindMissed, key: key(KindMissed), to: toBoth,
+			headline: "Deadline missed: " + deadline.Name(kind), restricted: "Deadline missed",
+			detail: "It was due " + deadline.DueText(due) + " (" + str("basis") + ") and is not marked met."}
+	}
+	return nil
+}
+
+// describeField picks the field changes people must hear about: severity
+// raised to high or critical, and the flags that start or stop legal
+// deadlines.
+func describeField(inc *incident.Incident, d map[string]any, key func(string) string, now time.Time) *note {
+	field, _ := d["field"].(string)
+	switch field {
+	case "severity":
+		from, _ := d["old"].(string)
+		to, _ := d["new"].(string)
+		if incident.Severity(to).Rank() <= incident.Severity(from).Rank() || incident.Severity(to).Rank() < incident.High.Rank() {
+			return nil
+		}
+		return &note{kind: KindSeverityRaised, key: key(KindSeverityRaised), to: toBoth,
+			headline: "Severity raised to " + to, restricted: "Severity raised", detail: "Severity: " + from + " → " + to}
+	case "significant", "personal_data_breach":
+		on, _ := d["new"].(bool)
+		name := "significant (NIS2)"
+		if field == "personal_data_breach" {
+			name = "personal data breach (GDPR)"
+		}
+		n := &note{kind: KindFlagged, key: key(KindFlagged), to: toBoth, restricted: "Incident updated"}
+		if !on {
+			n.headline, n.detail = "No longer flagged "+name, "Its legal deadlines are no longer tracked."
+			return n
+		}
+		n.headline = "Flagged " + name
+		var dues []string
+		for _, dl := range inc.Deadlines(deadline.Location(inc), now) {
+			if inc.Applies(dl.Kind) && ((field == "significant") == (dl.Kind != incident.GDPRNotification)) {
+				dues = append(dues, deadline.Name(dl.Kind)+" due "+deadline.DueText(dl.DueAt))
+			}
+		}
+		n.detail = strings.Join(dues, "; ")
+		return n
+	}
+	return nil
+}
+
+// oneLine returns the first line of s, cut to 300 characters.
+func oneLine(s string) string { return firstLine(s, 300) }
+
+// RenderEvent builds the message of an event about inc: headline and a
+// detail line of what changed above the incident's summary. For TLP:RED
+// and TLP:AMBER+STRICT incidents it is Render with restrictedHeadline: no
+// detail, no title, only the reference, severity and link.
+func RenderEvent(inc *incident.Incident, headline, restrictedHeadline, detail, baseURL string) Message {
+	if Restricted(inc.TLP) {
+		return Render(inc, restrictedHeadline, baseURL)
+	}
+	m := Render(inc, headline, baseURL)
+	if detail != "" {
+		m.Text = detail + "\n" + m.Text
+	}
+	return m
+}
+
+// QueueMessage records a notification with an already rendered message,
+// like Queue, and queues its delivery, in tx. A second call for the same
+// event key and recipient changes nothing and returns nil.
+func (s *Service) QueueMessage(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
+	eventKey, kind string, eventID *int64, m Message) (*Notification, error) {
+	n := &Notification{
+		ID: uuid.New(), IncidentID: inc.ID, EventKey: eventKey, EventID: eventID, EventKind: kind,
+		RecipientOrgID: recipient.ID, Channel: recipient.ChatChannel, Provider: Log,
+		Message: m, State: Pending, CreatedAt: s.clock(),
+	}
+	if s.notifier != nil && recipient.ChatChannel != "" {
+		n.Provider = Slack
+	}
+	inserted, err := tx.InsertNotification(ctx, n)
+	if err != nil || !inserted {
+		return nil, err
+	}
+	if err := tx.Enqueue(ctx, DeliverJob{NotificationID: n.ID}, nil); err != nil {
+		return nil, err
+	}
+	return n, nil
+}

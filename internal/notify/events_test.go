@@ -1,0 +1,437 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/notify"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/testapp"
+	"github.com/certdesk/certdesk/internal/testdb"
+	"github.com/google/uuid"
+	"github.com/slack-go/slack/slacktest"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// post is one message Slack accepted.
+type post struct{ form url.Values }
+
+func (p post) channel() string { return p.form.Get("channel") }
+func (p post) thread() string  { return p.form.Get("thread_ts") }
+func (p post) ts() string      { return p.form.Get("ts") }
+
+// fakeSlack is chat.postMessage of a Slack workspace: it answers each
+// accepted post with a unique ts, and while down it refuses every call.
+type fakeSlack struct {
+	mu      sync.Mutex
+	posts   []post
+	refused int
+	down    func(call int, w http.ResponseWriter) // nil: up
+}
+
+func (f *fakeSlack) postMessage(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down != nil {
+		f.refused++
+		f.down(f.refused, w)
+		return
+	}
+	form := r.PostForm
+	form.Set("ts", fmt.Sprintf("1700000100.%06d", len(f.posts)+1))
+	f.posts = append(f.posts, post{form})
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": form.Get("channel"), "ts": form.Get("ts")})
+}
+
+func (f *fakeSlack) all() []post {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]post(nil), f.posts...)
+}
+
+func (f *fakeSlack) setDown(down func(call int, w http.ResponseWriter)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+func (f *fakeSlack) refusals() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refused
+}
+
+// env is certdesk with Slack: a regional CERT and a city below it, each
+// with its own channel, a reporter and a responder of the city, and a
+// responder of the CERT.
+type env struct {
+	h                             *testapp.Harness
+	slack                         *fakeSlack
+	reporter, cityResponder, cert string
+	certEmail                     string
+}
+
+const (
+	regionChannel = "C0REGION001"
+	cityChannel   = "C0CITY00001"
+)
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	f := &fakeSlack{}
+	srv := slacktest.NewTestServer(func(c slacktest.Customize) { c.Handle("/chat.postMessage", f.postMessage) })
+	srv.Start()
+	t.Cleanup(srv.Stop)
+	h := testapp.New(t, testapp.Options{Config: func(c *config.Config) {
+		c.BaseURL = "https://certdesk.example"
+		c.SlackAPIURL = srv.GetAPIURL()
+		c.SlackBotToken = "xoxb-test"
+	}})
+	ctx := context.Background()
+	region := &org.Organization{Slug: "region", Name: "Region North CERT", Kind: org.RegionalCERT, ChatChannel: regionChannel}
+	require.NoError(t, h.App.Store.CreateOrganization(ctx, region))
+	city := &org.Organization{Slug: "city", Name: "City of Adorf", Kind: org.LocalAuthority, ChatChannel: cityChannel, ParentID: &region.ID}
+	require.NoError(t, h.App.Store.CreateOrganization(ctx, city))
+	_, reporter := h.User("city", access.Reporter)
+	_, cityResponder := h.User("city", access.Responder)
+	certUser, cert := h.User("region", access.Responder)
+	return &env{h: h, slack: f, reporter: reporter, cityResponder: cityResponder, cert: cert, certEmail: certUser.Email}
+}
+
+func (e *env) do(t *testing.T, token, method, path string, body any) map[string]any {
+	t.Helper()
+	r := e.h.As(token).Request(method, path, body)
+	require.Less(t, r.Status, 300, "%s %s: %s", method, path, r.Body)
+	return r.Map(t)
+}
+
+type sent struct {
+	ID           string
+	EventKind    string `json:"event_kind"`
+	RecipientOrg string `json:"recipient_org"`
+	State        string
+	Attempts     int
+	LastError    string `json:"last_error"`
+	Message      struct{ Header, Text string }
+}
+
+func (e *env) notifications(t *testing.T, token, id string) []sent {
+	t.Helper()
+	r := e.h.As(token).Request(http.MethodGet, "/api/v1/notifications?limit=500&incident="+id, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var l struct{ Notifications []sent }
+	r.JSON(t, &l)
+	return l.Notifications
+}
+
+// delivered waits until the incident has n notifications, all sent.
+func (e *env) delivered(t *testing.T, token, id string, n int) []sent {
+	t.Helper()
+	var ns []sent
+	require.Eventually(t, func() bool {
+		ns = e.notifications(t, token, id)
+		for _, x := range ns {
+			if x.State != "sent" {
+				return false
+			}
+		}
+		return len(ns) >= n
+	}, 60*time.Second, 50*time.Millisecond, "%d notifications of %s sent", n, id)
+	require.Len(t, ns, n)
+	return ns
+}
+
+// deliveriesDone waits until every delivery job has finished, so that
+// nothing can still be posted.
+func (e *env) deliveriesDone(t *testing.T) {
+	t.Helper()
+	e.h.Eventually(func() bool {
+		var n int
+		require.NoError(t, e.h.App.DB.SQL.QueryRowContext(context.Background(), `SELECT count(*) FROM river_job
+			WHERE kind = 'notify.deliver' AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&n))
+		return n == 0
+	}, "every delivery job finished")
+}
+
+func kinds(ns []sent, recipient string) []string {
+	var out []string
+	for _, n := range ns {
+		if n.RecipientOrg == recipient {
+			out = append(out, n.EventKind)
+		}
+	}
+	return out
+}
+
+// requireThreads checks that each channel has one first message and that
+// every other message is a reply in its thread.
+func requireThreads(t *testing.T, posts []post) map[string]string {
+	t.Helper()
+	roots := map[string]string{}
+	for _, p := range posts {
+		if p.thread() == "" {
+			require.Empty(t, roots[p.channel()], "a second thread in %s", p.channel())
+			roots[p.channel()] = p.ts()
+		}
+	}
+	for _, p := range posts {
+		if p.thread() != "" {
+			require.Equal(t, roots[p.channel()], p.thread(), "a reply in %s outside the incident's thread", p.channel())
+		}
+	}
+	return roots
+}
+
+// A city's report posts into the regional CERT's channel; what follows
+// goes to both organisations, each into the incident's thread in its own
+// channel; changes nobody must hear about post nothing.
+func TestEventsReachBothOrganisationsInTheIncidentsThread(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{
+		"title": "Phishing wave at city hall", "description": "Mails to all staff", "severity": "medium", "tlp": "amber"})["id"].(string)
+	e.delivered(t, e.cert, id, 1)
+	posts := e.slack.all()
+	require.Len(t, posts, 1)
+	require.Equal(t, regionChannel, posts[0].channel())
+	require.Empty(t, posts[0].thread())
+	require.Contains(t, posts[0].form.Get("text"), "New incident to coordinate")
+
+	base := "/api/v1/incidents/" + id
+	e.do(t, e.cert, http.MethodPost, base+"/acknowledge", nil)
+	e.delivered(t, e.cert, id, 2)
+	e.do(t, e.cert, http.MethodPost, base+"/transitions", map[string]any{"to": "recovery"})
+	e.delivered(t, e.cert, id, 4)
+	e.do(t, e.cert, http.MethodPatch, base, map[string]any{"severity": "critical", "title": "Phishing wave, round two"})
+	e.delivered(t, e.cert, id, 6)
+	e.do(t, e.cert, http.MethodPatch, base, map[string]any{"severity": "low", "tags": []string{"phishing"}})
+	e.do(t, e.cert, http.MethodPost, base+"/close", map[string]any{"resolution": "Mails purged"})
+	ns := e.delivered(t, e.cert, id, 8)
+	require.Equal(t, []string{"incident.closed", "incident.severity_raised", "incident.stage_changed", "incident.routed"}, kinds(ns, "region"))
+	require.Equal(t, []string{"incident.closed", "incident.severity_raised", "incident.stage_changed", "incident.acknowledged"}, kinds(ns, "city"))
+
+	posts = e.slack.all()
+	require.Len(t, posts, 8, "one post per notification, nothing for a lowered severity, a title or tags")
+	roots := requireThreads(t, posts)
+	require.Equal(t, posts[0].ts(), roots[regionChannel], "the routing message starts the CERT's thread")
+	ack := posts[1]
+	require.Equal(t, cityChannel, ack.channel())
+	require.Empty(t, ack.thread(), "the acknowledgement starts the city's thread")
+	require.Contains(t, ack.form.Get("text"), "Your report was acknowledged")
+	require.Contains(t, ack.form.Get("text"), "Region North CERT has your report.")
+	var stage []post
+	for _, p := range posts {
+		if strings.Contains(p.form.Get("text"), "Stage changed to recovery") {
+			stage = append(stage, p)
+			require.Contains(t, p.form.Get("text"), "Stage: response → recovery")
+		}
+	}
+	require.Len(t, stage, 2)
+	require.ElementsMatch(t, []string{regionChannel, cityChannel}, []string{stage[0].channel(), stage[1].channel()})
+	for _, p := range stage {
+		require.Equal(t, roots[p.channel()], p.thread(), "a later stage change goes into the same thread")
+	}
+}
+
+// The organisation that acted is not told when it would be the only
+// recipient: a CERT that reports and coordinates its own incident hears
+// of its routing and nothing it did itself.
+func TestActorsOwnOrganisationAloneIsNotNotified(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	id := e.do(t, e.cert, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Own incident", "severity": "low", "tlp": "amber"})["id"].(string)
+	e.delivered(t, e.cert, id, 1)
+	base := "/api/v1/incidents/" + id
+	e.do(t, e.cert, http.MethodPost, base+"/acknowledge", nil)
+	e.do(t, e.cert, http.MethodPost, base+"/transitions", map[string]any{"to": "recovery"})
+	e.do(t, e.cert, http.MethodPatch, base, map[string]any{"severity": "critical"})
+	e.do(t, e.cert, http.MethodPost, base+"/close", map[string]any{"resolution": "Done"})
+	// Notifications are written in the transaction of their event: what
+	// is not there now never will be.
+	ns := e.notifications(t, e.cert, id)
+	require.Len(t, ns, 1)
+	require.Equal(t, "incident.routed", ns[0].EventKind)
+}
+
+// No message about a TLP:RED incident carries its title, description or
+// any text people typed, whatever the event.
+func TestRedIncidentTextNeverPostedForAnyEvent(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	id := e.do(t, e.cityResponder, http.MethodPost, "/api/v1/incidents", map[string]any{
+		"title": "SECRET-TITLE minister", "description": "SECRET-DESCRIPTION", "severity": "medium", "tlp": "TLP:RED",
+		"significant": true, "personal_data_breach": true})["id"].(string)
+	base := "/api/v1/incidents/" + id
+	e.do(t, e.cityResponder, http.MethodPost, base+"/participants", map[string]any{"email": e.certEmail})
+	e.do(t, e.cert, http.MethodPost, base+"/acknowledge", nil)
+	e.do(t, e.cityResponder, http.MethodPost, base+"/transitions", map[string]any{"to": "recovery", "reason": "SECRET-REASON"})
+	e.do(t, e.cityResponder, http.MethodPost, base+"/transitions", map[string]any{"to": "response", "reason": "SECRET-BACK"})
+	e.do(t, e.cityResponder, http.MethodPatch, base, map[string]any{"severity": "critical", "title": "SECRET-TITLE-2"})
+	e.do(t, e.cityResponder, http.MethodPost, base+"/deadlines/nis2_early_warning/met", map[string]any{"reference": "SECRET-REFERENCE"})
+	e.h.Advance(36*time.Hour + time.Minute) // GDPR and NIS2 notification: 50 %
+	e.h.Advance(37 * time.Hour)             // both missed
+	e.do(t, e.cityResponder, http.MethodPatch, base, map[string]any{"personal_data_breach": false})
+	e.do(t, e.cityResponder, http.MethodPost, base+"/close", map[string]any{"resolution": "SECRET-RESOLUTION"})
+	e.do(t, e.cityResponder, http.MethodPost, base+"/reopen", map[string]any{"reason": "SECRET-REOPEN"})
+
+	want := []string{notify.KindRouted, notify.KindAcknowledged, notify.KindStageChanged, notify.KindSeverityRaised,
+		notify.KindDeadlineMet, notify.KindReminder, notify.KindMissed, notify.KindFlagged, notify.KindClosed, notify.KindReopened}
+	var ns []sent
+	require.Eventually(t, func() bool {
+		ns = e.notifications(t, e.cityResponder, id)
+		seen := map[string]bool{}
+		for _, n := range ns {
+			if n.State != "sent" {
+				return false
+			}
+			seen[n.EventKind] = true
+		}
+		return len(seen) == len(want)
+	}, 60*time.Second, 50*time.Millisecond, "every kind of event notified")
+	for _, k := range want {
+		require.Contains(t, append(kinds(ns, "city"), kinds(ns, "region")...), k)
+	}
+	posts := e.slack.all()
+	require.Len(t, posts, len(ns), "every notification went to a channel")
+	for _, p := range posts {
+		for field, values := range p.form {
+			for _, v := range values {
+				for _, secret := range []string{"SECRET", "minister", "recovery", "Stage:", "NIS2", "GDPR", "left, due"} {
+					require.NotContains(t, v, secret, "form field %s of a post to %s", field, p.channel())
+				}
+			}
+		}
+		require.Contains(t, p.form.Get("text"), "https://certdesk.example/incidents/")
+		require.Contains(t, p.form.Get("text"), "Details in certdesk only")
+	}
+	requireThreads(t, posts)
+}
+
+// During a Slack outage (server errors, then connections cut) every event
+// is kept; once Slack is back, everything arrives once, in its threads.
+func TestSlackOutageDeliversEveryEventOnceWhenBack(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.slack.setDown(func(call int, w http.ResponseWriter) {
+		if call%2 == 0 {
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close() // a network error
+					return
+				}
+			}
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "During the outage", "severity": "high", "tlp": "green"})["id"].(string)
+	base := "/api/v1/incidents/" + id
+	e.do(t, e.cert, http.MethodPost, base+"/acknowledge", nil)
+	e.do(t, e.cert, http.MethodPost, base+"/transitions", map[string]any{"to": "recovery"})
+	e.do(t, e.cert, http.MethodPost, base+"/close", map[string]any{"resolution": "Restored"})
+	require.Eventually(t, func() bool {
+		ns := e.notifications(t, e.cert, id)
+		tried := 0
+		for _, n := range ns {
+			require.Equal(t, "pending", n.State)
+			if n.Attempts >= 1 {
+				tried++
+			}
+		}
+		return len(ns) == 6 && tried == 6 && e.slack.refusals() >= 8
+	}, 30*time.Second, 50*time.Millisecond, "every delivery tried during the outage, some twice")
+	require.Empty(t, e.slack.all())
+
+	e.slack.setDown(nil)
+	ns := e.delivered(t, e.cert, id, 6)
+	e.deliveriesDone(t)
+	posts := e.slack.all()
+	require.Len(t, posts, 6, "nothing twice")
+	requireThreads(t, posts)
+	seen := map[string]bool{}
+	for _, n := range ns {
+		require.GreaterOrEqual(t, n.Attempts, 2)
+		require.Empty(t, n.LastError, "a sent notification has no error left")
+		seen[n.EventKind] = true
+	}
+	require.Len(t, seen, 4, "routed, acknowledged, stage changed and closed, each delivered")
+}
+
+// A delivery that fails on its last attempt is marked failed, on the
+// timeline, and never sent afterwards.
+func TestGiveUpMarksFailed(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.slack.setDown(func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
+	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Never arrives", "severity": "high", "tlp": "green"})["id"].(string)
+	var ns []sent
+	e.h.Eventually(func() bool { ns = e.notifications(t, e.cert, id); return len(ns) == 1 && ns[0].Attempts >= 1 }, "tried")
+	require.NoError(t, e.h.App.Notify.GiveUp(context.Background(), uuid.MustParse(ns[0].ID), 25, errors.New("slack: 500")))
+	ns = e.notifications(t, e.cert, id)
+	require.Equal(t, "failed", ns[0].State)
+	require.Equal(t, "gave up after 25 attempts: slack: 500", ns[0].LastError)
+	r := e.h.As(e.cert).Request(http.MethodGet, "/api/v1/incidents/"+id+"/timeline?kind=notification_failed", nil)
+	require.Contains(t, string(r.Body), "gave up after 25 attempts")
+	e.slack.setDown(nil)
+	e.h.Advance(time.Hour) // the retry is due: it finds the notification failed
+	e.h.Eventually(func() bool {
+		var state string
+		require.NoError(t, e.h.App.DB.SQL.QueryRowContext(context.Background(),
+			`SELECT state FROM river_job WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, ns[0].ID).Scan(&state))
+		return state == "completed"
+	}, "the retry completed without sending")
+	require.Empty(t, e.slack.all())
+}
+
+// The worker's last attempt gives up: the notification is marked failed
+// and the job cancelled, instead of River discarding it with the
+// notification still pending.
+func TestLastAttemptGivesUp(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.slack.setDown(func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) })
+	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Out of attempts", "severity": "high", "tlp": "green"})["id"].(string)
+	var ns []sent
+	e.h.Eventually(func() bool { ns = e.notifications(t, e.cert, id); return len(ns) == 1 && ns[0].Attempts >= 1 }, "tried")
+	// The next attempt is the job's last.
+	_, err := e.h.App.DB.SQL.ExecContext(context.Background(), `UPDATE river_job SET max_attempts = attempt + 1
+		WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, ns[0].ID)
+	require.NoError(t, err)
+	e.h.Advance(time.Hour)
+	e.h.Eventually(func() bool { ns = e.notifications(t, e.cert, id); return ns[0].State == "failed" }, "given up")
+	require.Regexp(t, `^gave up after \d+ attempts: slack: .*502`, ns[0].LastError)
+	e.h.Eventually(func() bool {
+		var state string
+		require.NoError(t, e.h.App.DB.SQL.QueryRowContext(context.Background(),
+			`SELECT state FROM river_job WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, ns[0].ID).Scan(&state))
+		return state == "cancelled"
+	}, "the job is cancelled, not discarded")
+	r := e.h.As(e.cert).Request(http.MethodGet, "/api/v1/incidents/"+id+"/timeline?kind=notification_failed", nil)
+	require.Contains(t, string(r.Body), "gave up after")
+}
+
+func TestRetryDelay(t *testing.T) {
+	t.Parallel()
+	for attempt, want := range map[int]time.Duration{0: 2 * time.Second, 1: 2 * time.Second, 2: 4 * time.Second,
+		9: 512 * time.Second, 10: 10 * time.Minute, 25: 10 * time.Minute, 1000: 10 * time.Minute} {
+		require.Equal(t, want, notify.RetryDelay(attempt), "attempt %d", attempt)
+	}
+	var total time.Duration
+	for attempt := 1; attempt < 25; attempt++ {
+		total += notify.RetryDelay(attempt)
+	}
+	require.Equal(t, 2*time.Hour+47*time.Minute+2*time.Second, total, "the give-up time docs/notifications.md states")
+}
