@@ -57,7 +57,7 @@ type App struct {
 // (call River.Start) or only inserts them. now is the clock.
 func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.Time) (*App, error) {
 	ws := &worker.Workers{}
-	rc, err := worker.New(worker.Options{DB: db.SQL, Logger: log, Work: cfg.Workers,
+	rc, err := worker.New(worker.Options{DB: db.SQL, Pool: db.Pool, Logger: log, Work: cfg.Workers,
 		Concurrency: cfg.WorkerConcurrency, PollInterval: cfg.JobPollInterval}, ws)
 	if err != nil {
 		return nil, err
