@@ -77,7 +77,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		}
 	}
 	ws := &worker.Workers{}
-	rc, err := worker.New(worker.Options{DB: db.SQL, Logger: log, Work: cfg.Workers,
+	rc, err := worker.New(worker.Options{DB: db.SQL, Pool: db.Pool, Logger: log, Work: cfg.Workers,
 		Concurrency: cfg.WorkerConcurrency, PollInterval: cfg.JobPollInterval}, ws)
 	if err != nil {
 		return nil, err

@@ -11,8 +11,10 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/pgembed"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/worker"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -23,8 +25,8 @@ type Options struct {
 	// Clients is the number of concurrent clients of both load phases.
 	Clients int
 	// PollInterval is River's fetch poll interval for the app
-	// (CERTDESK_JOB_POLL_INTERVAL); the riverdatabasesql driver cannot
-	// LISTEN, so this bounds job pickup.
+	// (CERTDESK_JOB_POLL_INTERVAL). Workers LISTEN for new jobs, so this is
+	// only the fallback for notifications River leaves out.
 	PollInterval time.Duration
 	// IdleProbes is the number of paced single reports whose job pickup is
 	// measured on an otherwise idle app.
@@ -47,10 +49,16 @@ type Options struct {
 	Progress io.Writer
 }
 
-// DefaultOptions are the figures `make bench` runs with.
+// DefaultOptions are the figures `make bench` runs with. The poll interval
+// and River's workers are certdesk's defaults (CERTDESK_JOB_POLL_INTERVAL,
+// CERTDESK_WORKER_CONCURRENCY).
 func DefaultOptions() Options {
-	return Options{Duration: 10 * time.Second, Clients: 32, PollInterval: 100 * time.Millisecond, IdleProbes: 40,
-		RiverJobs: 2000, RiverWorkers: 20, LargeCount: 1_000_000, LargeRequests: 20}
+	o := Options{Duration: 10 * time.Second, Clients: 32, PollInterval: 100 * time.Millisecond, IdleProbes: 40,
+		RiverJobs: 2000, RiverWorkers: 50, LargeCount: 1_000_000, LargeRequests: 20}
+	if c, err := config.Load(func(string) string { return "" }); err == nil {
+		o.PollInterval, o.RiverWorkers = c.JobPollInterval, c.WorkerConcurrency
+	}
+	return o
 }
 
 func (o *Options) fill() {
@@ -125,7 +133,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	r.Settings = append(r.Settings,
 		fmt.Sprintf("PostgreSQL: pgembed, durable settings (fsync on, synchronous_commit on, full_page_writes on), track_commit_timestamp on; port %d on 127.0.0.1", e.cluster.Port()),
 		fmt.Sprintf("load: %d concurrent clients for %s per phase", opts.Clients, opts.Duration),
-		fmt.Sprintf("job poll interval (CERTDESK_JOB_POLL_INTERVAL): %s — the riverdatabasesql driver cannot LISTEN, so River finds new jobs by polling", opts.PollInterval),
+		fmt.Sprintf("job poll interval (CERTDESK_JOB_POLL_INTERVAL): %s, a fallback: workers LISTEN for new jobs (riverpgxv5's listener on the pgx pool), FetchCooldown %s", opts.PollInterval, worker.FetchCooldown),
 	)
 
 	raw, err := e.rawBaseline(ctx)

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/worker"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 )
 
 // noopArgs is the job of River's own baseline.
@@ -23,19 +23,20 @@ type noopWorker struct {
 func (noopWorker) Work(context.Context, *river.Job[noopArgs]) error { return nil }
 
 // riverBaseline inserts RiverJobs no-op jobs with InsertMany, then works
-// them with a River client on the same driver as certdesk's
-// (riverdatabasesql) and reports jobs per second: the baseline that
-// playbook steps will be compared with.
+// them with a River client on the same driver and settings as certdesk's
+// (worker.Driver: riverdatabasesql, listening through the pgx pool) and
+// reports jobs per second: the baseline that playbook steps will be
+// compared with.
 func (e *env) riverBaseline(ctx context.Context) error {
 	db, _, err := e.database(ctx, "river", 40)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	cooldown := min(e.opts.PollInterval, 100*time.Millisecond) // as worker.New
+	cooldown := min(e.opts.PollInterval, worker.FetchCooldown) // as worker.New
 	workers := river.NewWorkers()
 	river.AddWorker(workers, noopWorker{})
-	rc, err := river.NewClient(riverdatabasesql.New(db.SQL), &river.Config{
+	rc, err := river.NewClient(worker.Driver(db.SQL, db.Pool), &river.Config{
 		Logger:            e.log,
 		Workers:           workers,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: e.opts.RiverWorkers}},
@@ -85,7 +86,7 @@ func (e *env) riverBaseline(ctx context.Context) error {
 	rate := float64(n) / took.Seconds()
 	e.progress("River: %.0f no-op jobs/s", rate)
 	e.report.Rows = append(e.report.Rows, NewRow("River no-op jobs (baseline for playbook steps)", "/s", rate, 0, Target{},
-		fmt.Sprintf("%d jobs inserted with InsertMany, then worked in %s with certdesk's River settings: riverdatabasesql, MaxWorkers %d, poll %s, FetchCooldown %s; "+
+		fmt.Sprintf("%d jobs inserted with InsertMany, then worked in %s with certdesk's River settings: riverdatabasesql listening through pgx, MaxWorkers %d, poll %s, FetchCooldown %s; "+
 			"River fetches at most MaxWorkers jobs per FetchCooldown, so these settings cap any job rate near %.0f/s",
 			n, took.Round(time.Millisecond), e.opts.RiverWorkers, e.opts.PollInterval, cooldown,
 			float64(e.opts.RiverWorkers)/cooldown.Seconds())))

@@ -15,8 +15,11 @@ import (
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
 
 // Client is the River client type used everywhere in certdesk.
@@ -24,11 +27,51 @@ type Client = river.Client[*sql.Tx]
 
 // Options configures New.
 type Options struct {
-	DB           *sql.DB
+	DB *sql.DB
+	// Pool is the pgx pool under DB. When set, a working client LISTENs for
+	// River's insert notifications on one of its connections and picks new
+	// jobs up within milliseconds of their commit; nil: it only polls.
+	Pool         *pgxpool.Pool
 	Logger       *slog.Logger
 	Work         bool          // false: an insert-only client (API-only processes)
 	Concurrency  int           // jobs worked at once
-	PollInterval time.Duration // how often to look for jobs
+	PollInterval time.Duration // how often to look for jobs (a fallback when Pool is set)
+}
+
+// FetchCooldown is the shortest time between two fetches of a queue, and
+// between two insert notifications per queue of one client. River's
+// default (100 ms) caps a queue at MaxWorkers jobs per 100 ms and delays
+// a job that arrives just after a fetch by up to 100 ms.
+const FetchCooldown = 5 * time.Millisecond
+
+// listeningDriver is riverdatabasesql's driver (jobs are inserted, worked
+// and completed on *sql.Tx, the transaction under GORM) with riverpgxv5's
+// listener on the same pgx pool, so that the client LISTENs instead of
+// only polling. riverdatabasesql v0.41 has no listener of its own (River
+// v0.46 added riverdatabasesql.NewWithPgxListener for exactly this, but
+// that version cannot be fetched here). The two drivers share the pool and
+// River's schema; only the listener comes from riverpgxv5.
+type listeningDriver struct {
+	*riverdatabasesql.Driver
+	listener *riverpgxv5.Driver
+}
+
+// SupportsListener reports that the client can LISTEN.
+func (d *listeningDriver) SupportsListener() bool { return true }
+
+// GetListener returns riverpgxv5's listener on the pool.
+func (d *listeningDriver) GetListener(params *riverdriver.GetListenenerParams) riverdriver.Listener {
+	return d.listener.GetListener(params)
+}
+
+// Driver returns certdesk's River driver: riverdatabasesql on db, which
+// listens through pool (the pgx pool under db) when pool is not nil.
+func Driver(db *sql.DB, pool *pgxpool.Pool) riverdriver.Driver[*sql.Tx] {
+	d := riverdatabasesql.New(db)
+	if pool == nil {
+		return d
+	}
+	return &listeningDriver{Driver: d, listener: riverpgxv5.New(pool)}
 }
 
 // Workers are the job handlers. Their services are set after the client
@@ -56,7 +99,7 @@ func New(opts Options, w *Workers) (*Client, error) {
 		Logger:            opts.Logger.With("component", "river"),
 		Workers:           workers,
 		FetchPollInterval: opts.PollInterval,
-		FetchCooldown:     min(opts.PollInterval, 100*time.Millisecond),
+		FetchCooldown:     min(opts.PollInterval, FetchCooldown),
 		// Our jobs are short (outbound calls are bounded well below this);
 		// a job still "running" after RescueStuckJobsAfter belonged to a
 		// process that died, and is retried that soon rather than River's
@@ -68,7 +111,7 @@ func New(opts Options, w *Workers) (*Client, error) {
 	if opts.Work {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Concurrency}}
 	}
-	c, err := river.NewClient(riverdatabasesql.New(opts.DB), cfg)
+	c, err := river.NewClient(Driver(opts.DB, opts.Pool), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
