@@ -9,6 +9,7 @@ import (
 	"github.com/certdesk/certdesk/internal/blob"
 	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/httpapi"
 	"github.com/certdesk/certdesk/internal/identity"
@@ -42,6 +43,8 @@ type App struct {
 	Tasks       *task.Service
 	// Notify is the notification outbox; Slack when SLACK_BOT_TOKEN is set.
 	Notify *notify.Service
+	// Escalations holds escalations between organisations and their policies.
+	Escalations *escalation.Service
 	// Events hands every timeline event to the services that react to it,
 	// inside the transaction that appended it.
 	Events *incident.Bus
@@ -76,6 +79,14 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	}
 	a.Incidents.OnRouted = a.Notify.OnRouted
 	ws.Notify = a.Notify
+	if a.Escalations, err = escalation.NewService(escalation.Options{Store: store, Incidents: a.Incidents, Notify: a.Notify,
+		Logger: log.With("component", "escalation"), Now: now}); err != nil {
+		return nil, err
+	}
+	for _, h := range a.Escalations.Handlers() {
+		bus.Subscribe(h)
+	}
+	ws.Escalations = a.Escalations
 	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
 		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
 	}
@@ -97,7 +108,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
-		Observables: a.Observables, Notify: a.Notify,
+		Observables: a.Observables, Notify: a.Notify, Escalations: a.Escalations,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

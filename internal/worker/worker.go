@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/postgres"
@@ -35,6 +36,8 @@ type Options struct {
 type Workers struct {
 	Incidents *incident.Service
 	Notify    *notify.Service
+	// Escalations runs escalation policy timers.
+	Escalations *escalation.Service
 }
 
 // New returns a River client with every worker registered. The workers read
@@ -46,6 +49,9 @@ func New(opts Options, w *Workers) (*Client, error) {
 	}
 	if err := river.AddWorkerSafely(workers, &notifyWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register notify worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &policyWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register escalation policy worker: %w", err)
 	}
 	cfg := &river.Config{
 		Logger:            opts.Logger.With("component", "river"),
