@@ -276,3 +276,44 @@ func TestEscalationTLPAndPartners(t *testing.T) {
 	}
 	require.NotContains(t, string(w.as("national-cert", access.Viewer).Request(http.MethodGet, "/api/v1/escalations", nil).Body), "Later restricted")
 }
+
+func TestEscalateForPlaybook(t *testing.T) {
+	t.Parallel()
+	w := newEscWorld(t)
+	h := w.h
+	id, _ := w.report(t, "city-a", "Playbook escalates", "high", incident.TLPGreen)
+	ctx := context.Background()
+	var escID string
+	require.NoError(t, h.App.Store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error {
+		inc, err := tx.LockIncident(ctx, access.System, id)
+		if err != nil {
+			return err
+		}
+		escID, err = h.App.Escalations.EscalateForPlaybook(ctx, tx, inc, "parent", "", "no acknowledgement in 30 minutes")
+		return err
+	}))
+	e, err := h.App.Escalations.Get(ctx, access.System, escID)
+	require.NoError(t, err)
+	require.Equal(t, "region-north", e.FromOrgSlug, "from the coordinating organisation")
+	require.Equal(t, "national-cert", e.ToOrgSlug)
+	require.Equal(t, "assist", string(e.Kind))
+	require.Equal(t, "playbook", e.RequestedBy)
+	// A slug that is no CERT above: a field error, and nothing is written.
+	err = h.App.Store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error {
+		inc, err := tx.LockIncident(ctx, access.System, id)
+		if err != nil {
+			return err
+		}
+		_, err = h.App.Escalations.EscalateForPlaybook(ctx, tx, inc, "region-south", "coordinate", "")
+		return err
+	})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "invalid")
+	require.Len(t, escalationsOf(t, h, id), 1)
+	// The national CERT accepts through the service (the Slack buttons' path).
+	p, err := h.App.Identity.Authenticate(ctx, w.users["national-cert"][access.Coordinator], "127.0.0.1")
+	require.NoError(t, err)
+	acc, err := h.App.Escalations.Accept(ctx, p, escID, "")
+	require.NoError(t, err)
+	require.Equal(t, "accepted", string(acc.State))
+}
