@@ -162,6 +162,11 @@ type Tx interface {
 	// IsBelow reports whether id is ancestor or in its constituency.
 	IsBelow(ctx context.Context, ancestor, id uuid.UUID) (bool, error)
 
+	// GoverningPolicy returns the policy that applies to incidents reported
+	// by orgID: the first one with rules of orgID and then of the
+	// organisations above it, nearest first, with its organisation; nil,
+	// nil when none has rules.
+	GoverningPolicy(ctx context.Context, orgID uuid.UUID) (*org.Organization, *Policy, error)
 	// Policy returns the organisation's policy; an empty one when it has none.
 	Policy(ctx context.Context, orgID uuid.UUID) (*Policy, error)
 	// PutPolicy stores the organisation's policy.

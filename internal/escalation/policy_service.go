@@ -70,11 +70,7 @@ func (s *Service) orgPolicy(ctx context.Context, tx Tx, o *org.Organization) (*O
 	if err != nil {
 		return nil, err
 	}
-	chain, err := tx.OrgChain(ctx, o.ID)
-	if err != nil {
-		return nil, err
-	}
-	gov, _, err := governing(ctx, tx, chain)
+	gov, _, err := tx.GoverningPolicy(ctx, o.ID)
 	if err != nil {
 		return nil, err
 	}

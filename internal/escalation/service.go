@@ -268,7 +268,7 @@ func (s *Service) request(ctx context.Context, tx Tx, a actor, inc *incident.Inc
 		return nil, err
 	}
 	data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": k, "reason": reason}
-	headline := fmt.Sprintf("Escalated by %s to %s (%s)", from.Slug, to.Slug, k)
+	headline := fmt.Sprintf("Escalated from %s to %s (%s)", from.Slug, to.Slug, k)
 	if err := s.record(ctx, tx, a, inc, e, EventEscalated, AuditRequested, data, from, to, headline); err != nil {
 		return nil, err
 	}

@@ -69,22 +69,6 @@ func (s *Service) Handlers() []incident.Handler {
 // matching.
 var policyFields = map[string]bool{"severity": true, "significant": true, "personal_data_breach": true}
 
-// governing returns the policy that applies to incidents of the reporting
-// organisation: the first non-empty policy of the reporting organisation
-// and then of each CERT above it, nearest first; nil when none has rules.
-func governing(ctx context.Context, tx Tx, chain []org.Organization) (*org.Organization, *Policy, error) {
-	for i := range chain {
-		p, err := tx.Policy(ctx, chain[i].ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(p.Rules) > 0 {
-			return &chain[i], p, nil
-		}
-	}
-	return nil, nil, nil
-}
-
 // rungs are the CERTs above the reporting organisation, nearest first: the
 // ladder a policy climbs.
 func rungs(chain []org.Organization) []org.Organization {
@@ -168,13 +152,12 @@ func (s *Service) evaluate(ctx context.Context, itx incident.Tx, inc *incident.I
 	if inc.AcknowledgedAt != nil || inc.Status == incident.Closed {
 		return s.cancelTimers(ctx, tx, inc.ID, "")
 	}
-	chain, err := tx.OrgChain(ctx, inc.ReportingOrgID)
+	gov, pol, err := tx.GoverningPolicy(ctx, inc.ReportingOrgID)
 	if err != nil {
 		return err
 	}
-	gov, pol, err := governing(ctx, tx, chain)
-	if err != nil {
-		return err
+	if gov == nil && evs[0].Kind == incident.EventCreated {
+		return nil // a new incident has no timers to cancel: intake stays one query cheaper
 	}
 	timers, err := tx.Timers(ctx, inc.ID)
 	if err != nil {
@@ -195,6 +178,10 @@ func (s *Service) evaluate(ctx context.Context, itx incident.Tx, inc *incident.I
 	}
 	if gov == nil {
 		return nil
+	}
+	chain, err := tx.OrgChain(ctx, inc.ReportingOrgID)
+	if err != nil {
+		return err
 	}
 	ladder := rungs(chain)
 	now := s.clock()

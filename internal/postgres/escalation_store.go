@@ -263,6 +263,32 @@ func (t *txn) Policy(ctx context.Context, orgID uuid.UUID) (*escalation.Policy, 
 	return p, nil
 }
 
+// GoverningPolicy implements escalation.Tx with one indexed walk up
+// org_closure: most incidents are created where no policy applies, and
+// this runs in every intake transaction.
+func (t *txn) GoverningPolicy(ctx context.Context, orgID uuid.UUID) (*org.Organization, *escalation.Policy, error) {
+	var rows []struct {
+		OrgID uuid.UUID
+	}
+	err := t.db.WithContext(ctx).Raw(`SELECT p.org_id FROM org_closure c JOIN escalation_policies p ON p.org_id = c.ancestor_id
+		WHERE c.descendant_id = ? AND jsonb_array_length(p.rules -> 'rules') > 0 ORDER BY c.depth LIMIT 1`, orgID).Scan(&rows).Error
+	if err != nil {
+		return nil, nil, translate(err, "find the governing escalation policy")
+	}
+	if len(rows) == 0 {
+		return nil, nil, nil
+	}
+	o, err := t.OrgByID(ctx, rows[0].OrgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := t.Policy(ctx, o.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, p, nil
+}
+
 // PutPolicy implements escalation.Tx.
 func (t *txn) PutPolicy(ctx context.Context, orgID uuid.UUID, p *escalation.Policy) error {
 	b, err := json.Marshal(p.Document())
