@@ -140,3 +140,33 @@ func printPolicy(env Env, op *escalation.OrgPolicy) error {
 	_, err = fmt.Fprintln(env.Stdout, string(b))
 	return err
 }
+
+// demoPolicy is the national CERT's escalation policy in the demo: it
+// covers every organisation below, none of which has its own.
+var demoPolicy = escalation.PolicyDocument{Rules: []escalation.RuleDocument{
+	{Name: "high-unacknowledged", When: escalation.ConditionDocument{MinSeverity: "high"}, UnacknowledgedFor: "15m",
+		Action: "escalate", To: escalation.ToParent, Kind: string(escalation.Assist), RepeatUp: true},
+	{Name: "significant-to-national", When: escalation.ConditionDocument{Significant: ptr(true)}, UnacknowledgedFor: escalation.Immediately,
+		Action: "notify", To: escalation.ToNational},
+}}
+
+func ptr[T any](v T) *T { return &v }
+
+// seedDemoPolicy sets the demo policy unless the national CERT has one.
+func (a *App) seedDemoPolicy(ctx context.Context) error {
+	cur, err := a.Escalations.GetPolicy(ctx, access.System, "national-cert")
+	if err != nil {
+		return fmt.Errorf("demo: escalation policy: %w", err)
+	}
+	if len(cur.Policy.Rules) > 0 {
+		return nil
+	}
+	pol, err := demoPolicy.Policy()
+	if err != nil {
+		return fmt.Errorf("demo: escalation policy: %w", err)
+	}
+	if _, err := a.Escalations.SetPolicy(ctx, access.System, "national-cert", pol); err != nil {
+		return fmt.Errorf("demo: escalation policy: %w", err)
+	}
+	return nil
+}

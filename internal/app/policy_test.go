@@ -78,3 +78,28 @@ func TestOrgPolicySetAndShow(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out, "Usage: certdesk org policy")
 }
+
+func TestDemoSeedsAnEscalationPolicy(t *testing.T) {
+	t.Parallel()
+	c := cli{t: t, url: testdb.New(t)}
+	_, errOut, err := c.run("", "demo")
+	require.NoError(t, err, errOut)
+	out, errOut, err := c.run("", "org", "policy", "show", "city-northbridge")
+	require.NoError(t, err, errOut)
+	require.Contains(t, errOut, "follow the policy of national-cert")
+	require.JSONEq(t, `{"rules": []}`, out)
+	out, _, err = c.run("", "org", "policy", "show", "national-cert")
+	require.NoError(t, err)
+	require.Contains(t, out, `"high-unacknowledged"`)
+	// A second run leaves a changed policy alone.
+	file := filepath.Join(t.TempDir(), "p.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"rules": [{"name": "own", "unacknowledged_for": "1h"}]}`), 0o600))
+	_, _, err = c.run("", "org", "policy", "set", "national-cert", "--file", file)
+	require.NoError(t, err)
+	_, _, err = c.run("", "demo")
+	require.NoError(t, err)
+	out, _, err = c.run("", "org", "policy", "show", "national-cert")
+	require.NoError(t, err)
+	require.Contains(t, out, `"own"`)
+	require.NotContains(t, out, `"high-unacknowledged"`)
+}
