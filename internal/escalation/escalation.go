@@ -140,8 +140,9 @@ type Tx interface {
 	// InsertEscalation inserts e; apperr.Conflict when an open request to
 	// the same organisation exists for the incident.
 	InsertEscalation(ctx context.Context, e *Escalation) error
-	// LockEscalation reads an escalation and locks it; apperr.NotFound
-	// when there is none.
+	// LockEscalation reads an escalation and locks it, after its incident
+	// (the lock order of every incident change); apperr.NotFound when
+	// there is none.
 	LockEscalation(ctx context.Context, id uuid.UUID) (*Escalation, error)
 	// UpdateEscalation writes the state and decision columns of e.
 	UpdateEscalation(ctx context.Context, e *Escalation) error
@@ -174,7 +175,8 @@ type Tx interface {
 
 	// InsertTimer inserts a policy timer.
 	InsertTimer(ctx context.Context, t *Timer) error
-	// LockTimer reads a timer and locks it; apperr.NotFound when there is none.
+	// LockTimer reads a timer and locks it, after its incident;
+	// apperr.NotFound when there is none.
 	LockTimer(ctx context.Context, id uuid.UUID) (*Timer, error)
 	// SetTimerState writes a timer's state and note.
 	SetTimerState(ctx context.Context, id uuid.UUID, state TimerState, note string) error

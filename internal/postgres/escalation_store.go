@@ -158,8 +158,23 @@ func (t *txn) InsertEscalation(ctx context.Context, e *escalation.Escalation) er
 	return translate(err, "insert escalation")
 }
 
-// LockEscalation implements escalation.Tx.
+// lockIncidentOf locks the incident a row of table (escalations or
+// escalation_timers) belongs to. Locking the incident before the row keeps
+// the order every change of an incident takes (the incident first, then
+// what hangs off it: an acknowledgement cancels timers with the incident
+// locked), so that two such transactions never wait on each other in a
+// cycle.
+func (t *txn) lockIncidentOf(ctx context.Context, table string, id uuid.UUID) error {
+	err := t.db.WithContext(ctx).Exec(`SELECT 1 FROM incidents WHERE id = (SELECT incident_id FROM `+table+` WHERE id = ?) FOR UPDATE`, id).Error
+	return translate(err, "lock incident")
+}
+
+// LockEscalation implements escalation.Tx; it locks the escalation's
+// incident first (lockIncidentOf).
 func (t *txn) LockEscalation(ctx context.Context, id uuid.UUID) (*escalation.Escalation, error) {
+	if err := t.lockIncidentOf(ctx, "escalations", id); err != nil {
+		return nil, err
+	}
 	var rows []escalationRow
 	if err := t.db.WithContext(ctx).Raw(escalationSelect("TRUE")+" WHERE e.id = ? FOR UPDATE OF e", id).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load escalation")
@@ -332,8 +347,12 @@ func (t *txn) InsertTimer(ctx context.Context, tm *escalation.Timer) error {
 	return translate(err, "insert escalation timer")
 }
 
-// LockTimer implements escalation.Tx.
+// LockTimer implements escalation.Tx; it locks the timer's incident first
+// (lockIncidentOf).
 func (t *txn) LockTimer(ctx context.Context, id uuid.UUID) (*escalation.Timer, error) {
+	if err := t.lockIncidentOf(ctx, "escalation_timers", id); err != nil {
+		return nil, err
+	}
 	var rows []timerRow
 	if err := t.db.WithContext(ctx).Raw(`SELECT * FROM escalation_timers WHERE id = ? FOR UPDATE`, id).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load escalation timer")
