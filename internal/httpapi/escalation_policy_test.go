@@ -152,6 +152,16 @@ func TestEscalationPolicyStopsWhenNoLongerMatching(t *testing.T) {
 	h.Eventually(func() bool { return len(escalationsOf(t, h, id)) == 1 }, "escalated after 30 minutes")
 	require.Equal(t, []string{"city-c→national-cert"}, escalationsOf(t, h, id))
 	require.Contains(t, timelineKinds(t, h, id), "escalation_policy_notified")
+
+	// Closing cancels the timers as well.
+	closed, cref := w.report(t, "city-c", "Closed quickly", "critical", incident.TLPGreen)
+	require.Equal(t, map[int]string{1: "scheduled"}, policyJobs(t, h, closed))
+	r = w.as("region-south", access.Responder).Request(http.MethodPost, "/api/v1/incidents/"+cref+"/close", map[string]any{"resolution": "false positive"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, map[int]string{1: "cancelled"}, policyJobs(t, h, closed))
+	h.Advance(time.Hour)
+	waitJobsIdle(t, h, closed)
+	require.Empty(t, escalationsOf(t, h, closed))
 }
 
 func TestEscalationPolicyValidationAndAccess(t *testing.T) {
