@@ -243,6 +243,9 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer, baseURL string) error
 			created.users += n
 		}
 	}
+	if err := a.seedDemoPolicy(ctx); err != nil {
+		return err
+	}
 	for _, d := range demoIncidents {
 		n, err := a.seedIncident(ctx, d, users)
 		if err != nil {

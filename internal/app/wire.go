@@ -10,6 +10,7 @@ import (
 	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/deadline"
+	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/httpapi"
 	"github.com/certdesk/certdesk/internal/identity"
@@ -47,6 +48,8 @@ type App struct {
 	Notify *notify.Service
 	// Deadlines keeps the timers of legal deadlines (reminders, misses).
 	Deadlines *deadline.Service
+	// Escalations holds escalations between organisations and their policies.
+	Escalations *escalation.Service
 	// Events hands every timeline event to the services that react to it,
 	// inside the transaction that appended it.
 	Events *incident.Bus
@@ -110,6 +113,14 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	}
 	bus.Subscribe(a.Deadlines.Handler())
 	ws.Deadlines = a.Deadlines
+	if a.Escalations, err = escalation.NewService(escalation.Options{Store: store, Incidents: a.Incidents, Notify: a.Notify,
+		Logger: log.With("component", "escalation"), Now: now}); err != nil {
+		return nil, err
+	}
+	for _, h := range a.Escalations.Handlers() {
+		bus.Subscribe(h)
+	}
+	ws.Escalations = a.Escalations
 	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
 		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
 	}
@@ -131,7 +142,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
-		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks,
+		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

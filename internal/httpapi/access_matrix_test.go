@@ -220,7 +220,8 @@ var secRoleMatrix = map[string][]access.Role{
 	"org.manage":          {access.Admin},
 	"user.manage":         {access.Admin},
 
-	"incident.comment": {access.Reporter, access.Responder, access.Coordinator, access.Admin}, // comments_matrix_test.go
+	"incident.comment":  {access.Reporter, access.Responder, access.Coordinator, access.Admin}, // comments_matrix_test.go
+	"incident.escalate": {access.Responder, access.Coordinator, access.Admin},                  // escalations_matrix_test.go
 }
 
 func secMay(action string, r access.Role) bool { return slices.Contains(secRoleMatrix[action], r) }
@@ -353,6 +354,7 @@ type matrixWorld struct {
 	// obs holds the correlated observable of each incident
 	// (observables_matrix_test.go).
 	obs map[incident.TLP]string
+	esc *matrixEscalations // escalations_matrix_test.go
 }
 
 func (w *matrixWorld) next() int64 { return w.seq.Add(1) }
@@ -604,6 +606,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 	w.obs = seedMatrixObservables(t, h, w.incs)
 	w.tasks = seedMatrixTasks(t, w)
 	w.comments = seedMatrixComments(t, w)
+	w.esc = seedMatrixEscalations(t, w)
 	return w
 }
 
@@ -882,6 +885,15 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"GET /api/v1/tasks":                                    {targets: append([]string{"all"}, incTargets...), build: w.taskQueueProbes(incidentFor)},
 		// The notification outbox (notifications_matrix_test.go).
 		"GET /api/v1/notifications": {targets: append([]string{"all"}, incTargets...), build: w.notificationProbes(incidentFor)},
+		// Escalations and policies (escalations_matrix_test.go).
+		"POST /api/v1/incidents/:id/escalations":            {targets: incTargets, build: w.requestEscalationProbes(incidentFor)},
+		"GET /api/v1/escalations":                           {targets: []string{"all", "inbox", "outbox"}, build: w.listEscalationProbes},
+		"GET /api/v1/escalations/:id":                       {targets: []string{"declined", "unknown", "not-a-uuid"}, build: w.getEscalationProbes},
+		"POST /api/v1/escalations/:id/accept":               {targets: []string{"declined", "unknown"}, build: w.decideEscalationProbes("accept")},
+		"POST /api/v1/escalations/:id/decline":              {targets: []string{"declined", "unknown"}, build: w.decideEscalationProbes("decline")},
+		"POST /api/v1/escalations/:id/return":               {targets: []string{"declined", "unknown"}, build: w.decideEscalationProbes("return")},
+		"GET /api/v1/organizations/:slug/escalation-policy": {targets: orgTargets, build: w.policyProbes(http.MethodGet)},
+		"PUT /api/v1/organizations/:slug/escalation-policy": {targets: orgTargets, build: w.policyProbes(http.MethodPut)},
 
 		"GET /api/v1/playbooks":              {build: w.playbookListProbes},
 		"GET /api/v1/playbooks/:id":          {targets: []string{"ransomware", "phishing-campaign", "unknown"}, build: w.playbookGetProbes},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/comment"
+	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
@@ -39,6 +40,7 @@ type Options struct {
 	Tasks          *task.Service
 	Notify         *notify.Service
 	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
+	Escalations    *escalation.Service
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -149,6 +151,14 @@ func New(o Options) *echo.Echo {
 	api.GET("/playbooks", h.listPlaybooks)
 	api.GET("/playbooks/:id", h.getPlaybook)
 	api.POST("/playbooks/:id/dry-run", h.dryRunPlaybook)
+	api.POST("/incidents/:id/escalations", h.requestEscalation)
+	api.GET("/escalations", h.listEscalations)
+	api.GET("/escalations/:id", h.getEscalation)
+	api.POST("/escalations/:id/accept", h.acceptEscalation)
+	api.POST("/escalations/:id/decline", h.declineEscalation)
+	api.POST("/escalations/:id/return", h.returnEscalation)
+	api.GET("/organizations/:slug/escalation-policy", h.getEscalationPolicy)
+	api.PUT("/organizations/:slug/escalation-policy", h.putEscalationPolicy)
 	return e
 }
 

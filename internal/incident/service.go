@@ -584,3 +584,11 @@ func mustJSON(v any) json.RawMessage {
 	}
 	return b
 }
+
+// RequireOwner allows p only when p's organisation owns the incident (the
+// reporting or coordinating organisation, or a CERT above the reporter),
+// as Share and AddParticipant require; apperr.Forbidden otherwise. Other
+// domains (escalation) use it for the same rule.
+func (s *Service) RequireOwner(ctx context.Context, tx Tx, p access.Principal, inc *Incident) error {
+	return s.requireOwner(ctx, tx, p, inc)
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/deadline"
+	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/postgres"
@@ -80,6 +81,8 @@ type Workers struct {
 	Incidents *incident.Service
 	Notify    *notify.Service
 	Deadlines *deadline.Service
+	// Escalations runs escalation policy timers.
+	Escalations *escalation.Service
 }
 
 // New returns a River client with every worker registered. The workers read
@@ -94,6 +97,9 @@ func New(opts Options, w *Workers) (*Client, error) {
 	}
 	if err := river.AddWorkerSafely(workers, &deadlineWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register deadline worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &policyWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register escalation policy worker: %w", err)
 	}
 	cfg := &river.Config{
 		Logger:            opts.Logger.With("component", "river"),

@@ -1,0 +1,508 @@
+package escalation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/audit"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/notify"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/google/uuid"
+)
+
+// Options configures NewService.
+type Options struct {
+	Store     Store
+	Incidents *incident.Service
+	Notify    *notify.Service
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Service holds the escalation and policy use cases.
+type Service struct {
+	store     Store
+	incidents *incident.Service
+	notify    *notify.Service
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// NewService returns a Service; Store, Incidents and Notify are required.
+func NewService(o Options) (*Service, error) {
+	if o.Store == nil || o.Incidents == nil || o.Notify == nil {
+		return nil, errors.New("escalation: Store, Incidents and Notify are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Service{store: o.Store, incidents: o.Incidents, notify: o.Notify, log: o.Logger, now: o.Now}, nil
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// actor is who changes an escalation: a user, or certdesk itself under a
+// name that says why ("playbook", "escalation policy region-north: high").
+type actor struct {
+	userID *uuid.UUID
+	name   string
+	remote string
+}
+
+func actorOf(p access.Principal) actor {
+	return actor{userID: p.UserIDPtr(), name: p.Name(), remote: p.RemoteAddr}
+}
+
+func etxOf(tx incident.Tx) (Tx, error) {
+	etx, ok := tx.(Tx)
+	if !ok {
+		return nil, fmt.Errorf("escalation: %T does not implement escalation.Tx", tx)
+	}
+	return etx, nil
+}
+
+// checkRequest validates the shape of a request: the kind ("" is assist),
+// the reason and the target's spelling.
+func checkRequest(to, kind, reason string) (Kind, error) {
+	var fs apperr.Fields
+	k := Kind(kind)
+	if k == "" {
+		k = Assist
+	}
+	if !slices.Contains(Kinds, k) {
+		fs.Add("kind", "enum", "kind must be coordinate or assist")
+	}
+	fs.Text("reason", reason, MaxReason)
+	fs.Text("to", to, 64)
+	return k, fs.Err()
+}
+
+// Request asks the organisation to (a slug, "parent" or "" for the parent
+// CERT of the coordinating organisation, or of the reporter while the
+// incident is unrouted) to coordinate or assist with the incident.
+//
+// Errors: apperr.NotFound when p may not see the incident; Forbidden when
+// p's role may not escalate or p's organisation does not own the incident;
+// Invalid naming "to" for a target that is not a CERT above the reporting
+// or coordinating organisation or a partner; Conflict for a closed
+// incident, a TLP:RED or TLP:AMBER+STRICT incident, a TLP:AMBER incident
+// to a partner it was not shared with explicitly, and when a request to
+// the same organisation is still open.
+func (s *Service) Request(ctx context.Context, p access.Principal, idOrRef, to, kind, reason string) (*Escalation, error) {
+	k, err := checkRequest(to, kind, reason)
+	if err != nil {
+		return nil, err
+	}
+	var e *Escalation
+	err = s.store.InEscalationTx(ctx, func(ctx context.Context, tx Tx) error {
+		inc, err := tx.LockIncident(ctx, p, idOrRef)
+		if err != nil {
+			return err
+		}
+		if err := p.Require(access.EscalateIncident); err != nil {
+			return err
+		}
+		if err := s.incidents.RequireOwner(ctx, tx, p, inc); err != nil {
+			if apperr.Is(err, apperr.Forbidden) {
+				return apperr.New(apperr.Forbidden, "only the reporting and coordinating organisations and the CERTs above the reporter may escalate an incident")
+			}
+			return err
+		}
+		from, err := tx.OrgByID(ctx, p.OrgID)
+		if err != nil {
+			return err
+		}
+		target, err := s.resolveTarget(ctx, tx, inc, from, to)
+		if err != nil {
+			return err
+		}
+		e, err = s.request(ctx, tx, actorOf(p), inc, from, target, k, reason)
+		return err
+	})
+	return e, err
+}
+
+// EscalateForPlaybook is the playbook engine's escalate action: inside the
+// given transaction, as certdesk with the actor "playbook", it escalates
+// inc from its coordinating organisation (the reporter while unrouted) to
+// to ("parent", "" or an organisation's slug). kind "" is assist. It
+// returns the escalation's ID, with the errors of Request.
+func (s *Service) EscalateForPlaybook(ctx context.Context, tx incident.Tx, inc *incident.Incident, to, kind, reason string) (escalationID string, err error) {
+	etx, err := etxOf(tx)
+	if err != nil {
+		return "", err
+	}
+	k, err := checkRequest(to, kind, reason)
+	if err != nil {
+		return "", err
+	}
+	fromID := inc.ReportingOrgID
+	if inc.CoordinatingOrgID != nil {
+		fromID = *inc.CoordinatingOrgID
+	}
+	from, err := etx.OrgByID(ctx, fromID)
+	if err != nil {
+		return "", err
+	}
+	target, err := s.resolveTarget(ctx, etx, inc, from, to)
+	if err != nil {
+		return "", err
+	}
+	e, err := s.request(ctx, etx, actor{name: "playbook"}, inc, from, target, k, reason)
+	if err != nil {
+		return "", err
+	}
+	return e.ID.String(), nil
+}
+
+func toField(format string, args ...any) error {
+	return apperr.Fields{{Field: "to", Rule: "target", Message: fmt.Sprintf(format, args...)}}.Err()
+}
+
+// resolveTarget finds the organisation a request names and checks that it
+// may receive the incident from `from`.
+func (s *Service) resolveTarget(ctx context.Context, tx Tx, inc *incident.Incident, from *org.Organization, to string) (*org.Organization, error) {
+	base := inc.ReportingOrgID
+	if inc.CoordinatingOrgID != nil {
+		base = *inc.CoordinatingOrgID
+	}
+	baseChain, err := tx.OrgChain(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	to = strings.TrimSpace(to)
+	var target *org.Organization
+	switch to {
+	case "", ToParent:
+		for _, o := range baseChain[1:] {
+			if o.Kind.IsCERT() {
+				target = &o
+				break
+			}
+		}
+		if target == nil {
+			return nil, toField("%s has no CERT above it: name the organisation to escalate to", baseChain[0].Slug)
+		}
+	default:
+		o, err := tx.OrgBySlug(ctx, to)
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, toField("no organisation has the slug %q", to)
+		} else if err != nil {
+			return nil, err
+		}
+		target = o
+		if o.Kind != org.Partner {
+			repChain, err := tx.OrgChain(ctx, inc.ReportingOrgID)
+			if err != nil {
+				return nil, err
+			}
+			above := false
+			for _, c := range append(repChain[1:], baseChain[1:]...) {
+				if c.ID == o.ID && c.Kind.IsCERT() {
+					above = true
+				}
+			}
+			if !above {
+				return nil, toField("an incident is escalated to a CERT above the reporting or coordinating organisation, or to a partner; %s is neither", o.Slug)
+			}
+		}
+	}
+	switch {
+	case target.ID == from.ID:
+		return nil, toField("%s cannot escalate to itself", from.Slug)
+	case inc.CoordinatingOrgID != nil && target.ID == *inc.CoordinatingOrgID:
+		return nil, toField("%s already coordinates the incident", target.Slug)
+	}
+	return target, nil
+}
+
+// restricted returns a Conflict when the incident's TLP keeps the target
+// from seeing it (docs/security.md, "Escalations and TLP").
+func restricted(ctx context.Context, tx Tx, inc *incident.Incident, target *org.Organization) error {
+	if inc.TLP == incident.TLPRed || inc.TLP == incident.TLPAmberStrict {
+		return apperr.New(apperr.Conflict, "a %s incident is not escalated to organisations: name participants of %s instead, or lower the TLP", inc.TLP, target.Slug)
+	}
+	if inc.TLP == incident.TLPAmber && target.Kind == org.Partner {
+		kind, err := tx.ShareKind(ctx, inc.ID, target.ID)
+		if err != nil {
+			return err
+		}
+		if kind != "share" {
+			return apperr.New(apperr.Conflict, "a partner sees a TLP:AMBER incident only when it is shared with it explicitly: share it with %s first", target.Slug)
+		}
+	}
+	return nil
+}
+
+// request records a requested escalation with its share, timeline event,
+// audit entry and the notifications of both sides.
+func (s *Service) request(ctx context.Context, tx Tx, a actor, inc *incident.Incident, from, to *org.Organization, k Kind, reason string) (*Escalation, error) {
+	if inc.Status == incident.Closed {
+		return nil, apperr.New(apperr.Conflict, "the incident is closed: reopen it before escalating")
+	}
+	if err := restricted(ctx, tx, inc, to); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	e := &Escalation{ID: uuid.New(), IncidentID: inc.ID, FromOrgID: from.ID, ToOrgID: to.ID, Kind: k, State: Requested,
+		Reason: reason, RequestedByUserID: a.userID, RequestedBy: a.name, RequestedAt: now,
+		IncidentReference: inc.Reference, FromOrgSlug: from.Slug, ToOrgSlug: to.Slug}
+	title := inc.Title
+	e.IncidentTitle = &title
+	if err := tx.InsertEscalation(ctx, e); err != nil {
+		return nil, err
+	}
+	if _, err := tx.InsertShare(ctx, inc.ID, to.ID, "escalation", "escalated: "+string(k), a.userID); err != nil {
+		return nil, err
+	}
+	data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": k, "reason": reason}
+	headline := fmt.Sprintf("Escalated from %s to %s (%s)", from.Slug, to.Slug, k)
+	if err := s.record(ctx, tx, a, inc, e, EventEscalated, AuditRequested, data, from, to, headline); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// record appends the event of a state change, audits it and notifies both
+// organisations (one notification per escalation, state and side).
+func (s *Service) record(ctx context.Context, tx Tx, a actor, inc *incident.Incident, e *Escalation, kind incident.EventKind,
+	action audit.Action, data map[string]any, from, to *org.Organization, headline string) error {
+	b, _ := json.Marshal(data)
+	ev := &incident.Event{IncidentID: inc.ID, ActorUserID: a.userID, Actor: a.name, Kind: kind, Data: b, OccurredAt: s.clock()}
+	if err := tx.AppendEvent(ctx, ev); err != nil {
+		return err
+	}
+	if err := tx.Audit(ctx, audit.Entry{ActorUserID: a.userID, Actor: a.name, Action: action, TargetType: "escalation",
+		TargetID: e.ID.String(), RemoteAddr: a.remote, Data: b}); err != nil {
+		return err
+	}
+	for _, side := range []struct {
+		name string
+		o    *org.Organization
+	}{{"to", to}, {"from", from}} {
+		key := fmt.Sprintf("escalation:%s:%s:%s", e.ID, e.State, side.name)
+		if _, err := s.notify.Queue(ctx, tx, inc, *side.o, key, "escalation."+string(e.State), &ev.ID, headline); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// transitions lists what may follow each state (for 409 answers).
+var transitions = map[State][]string{Requested: {"accept", "decline"}, Accepted: {"return"}, Declined: {}, Returned: {}}
+
+// decide loads an escalation for a decision by p: invisible (p's
+// organisation is neither side) is NotFound; a role without
+// escalation.decide, or the requesting side, is Forbidden; a state other
+// than want is Conflict naming the allowed actions.
+func (s *Service) decide(ctx context.Context, tx Tx, p access.Principal, id string, want State, verb string) (*Escalation, *incident.Incident, *org.Organization, *org.Organization, error) {
+	eid, err := uuid.Parse(id)
+	if err != nil {
+		return nil, nil, nil, nil, apperr.New(apperr.NotFound, "escalation %q not found", id)
+	}
+	e, err := tx.LockEscalation(ctx, eid)
+	if apperr.Is(err, apperr.NotFound) || (err == nil && !p.System && p.OrgID != e.ToOrgID && p.OrgID != e.FromOrgID) {
+		return nil, nil, nil, nil, apperr.New(apperr.NotFound, "escalation %q not found", id)
+	} else if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if err := p.Require(access.DecideEscalation); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if !p.System && p.OrgID != e.ToOrgID {
+		return nil, nil, nil, nil, apperr.New(apperr.Forbidden, "only the coordinators and administrators of the receiving organisation (%s) may %s this escalation", e.ToOrgSlug, verb)
+	}
+	if e.State != want {
+		return nil, nil, nil, nil, &apperr.Error{Code: apperr.Conflict,
+			Message: fmt.Sprintf("the escalation is %s: it cannot be %s", e.State, verb+"ed"),
+			Details: map[string]any{"state": e.State, "allowed": transitions[e.State]}}
+	}
+	inc, err := tx.LockIncident(ctx, access.System, e.IncidentID.String())
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	from, err := tx.OrgByID(ctx, e.FromOrgID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	to, err := tx.OrgByID(ctx, e.ToOrgID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return e, inc, from, to, nil
+}
+
+func checkReason(reason string, required bool, what string) error {
+	var fs apperr.Fields
+	if required && strings.TrimSpace(reason) == "" {
+		fs.Add("reason", "required", "%s needs a reason", what)
+	} else {
+		fs.Text("reason", reason, MaxReason)
+	}
+	return fs.Err()
+}
+
+// Accept accepts a requested escalation for p's organisation, the
+// receiving one. Accepting coordinate makes it the coordinating
+// organisation; accepting assist makes it a participant organisation (the
+// escalation's share stays). Errors: see decide.
+func (s *Service) Accept(ctx context.Context, p access.Principal, id string, reason string) (*Escalation, error) {
+	if err := checkReason(reason, false, "accepting"); err != nil {
+		return nil, err
+	}
+	var e *Escalation
+	err := s.store.InEscalationTx(ctx, func(ctx context.Context, tx Tx) error {
+		var inc *incident.Incident
+		var from, to *org.Organization
+		var err error
+		if e, inc, from, to, err = s.decide(ctx, tx, p, id, Requested, "accept"); err != nil {
+			return err
+		}
+		now := s.clock()
+		role := "participant"
+		data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": e.Kind, "reason": reason}
+		if e.Kind == Coordinate {
+			role = "coordinator"
+			if inc.CoordinatingOrgID == nil || *inc.CoordinatingOrgID != to.ID {
+				e.PreviousCoordOrgID = inc.CoordinatingOrgID
+				data["previous_coordinating_org"] = inc.CoordinatingOrgSlug
+				if err := tx.SetCoordinatingOrg(ctx, inc.ID, to.ID, now); err != nil {
+					return err
+				}
+				inc.CoordinatingOrgID, inc.CoordinatingOrgSlug = &to.ID, to.Slug
+			}
+			data["coordinating_org"] = to.Slug
+		}
+		data["role"] = role
+		e.State, e.DecidedByUserID, e.DecidedBy, e.DecidedAt, e.DecisionReason = Accepted, p.UserIDPtr(), p.Name(), &now, reason
+		if err := tx.UpdateEscalation(ctx, e); err != nil {
+			return err
+		}
+		headline := fmt.Sprintf("Escalation accepted by %s (%s)", to.Slug, role)
+		return s.record(ctx, tx, actorOf(p), inc, e, EventEscalationAccepted, AuditAccepted, data, from, to, headline)
+	})
+	return e, err
+}
+
+// Decline declines a requested escalation for p's organisation, with a
+// reason (required). The receiving organisation loses the visibility the
+// request gave it. Errors: see decide; Invalid without a reason.
+func (s *Service) Decline(ctx context.Context, p access.Principal, id string, reason string) (*Escalation, error) {
+	if err := checkReason(reason, true, "declining"); err != nil {
+		return nil, err
+	}
+	var e *Escalation
+	err := s.store.InEscalationTx(ctx, func(ctx context.Context, tx Tx) error {
+		var inc *incident.Incident
+		var from, to *org.Organization
+		var err error
+		if e, inc, from, to, err = s.decide(ctx, tx, p, id, Requested, "decline"); err != nil {
+			return err
+		}
+		now := s.clock()
+		e.State, e.DecidedByUserID, e.DecidedBy, e.DecidedAt, e.DecisionReason = Declined, p.UserIDPtr(), p.Name(), &now, reason
+		if err := tx.UpdateEscalation(ctx, e); err != nil {
+			return err
+		}
+		if err := tx.DropEscalationShare(ctx, inc.ID, to.ID); err != nil {
+			return err
+		}
+		data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": e.Kind, "reason": reason}
+		return s.record(ctx, tx, actorOf(p), inc, e, EventEscalationDeclined, AuditDeclined, data, from, to,
+			fmt.Sprintf("Escalation declined by %s", to.Slug))
+	})
+	return e, err
+}
+
+// Return hands an accepted escalation back, with a reason (required): for
+// coordinate, coordination goes back to the organisation that coordinated
+// before the acceptance (Conflict when another organisation has taken it
+// over since); for assist, the assistance ends. Errors: see decide.
+func (s *Service) Return(ctx context.Context, p access.Principal, id string, reason string) (*Escalation, error) {
+	if err := checkReason(reason, true, "returning"); err != nil {
+		return nil, err
+	}
+	var e *Escalation
+	err := s.store.InEscalationTx(ctx, func(ctx context.Context, tx Tx) error {
+		var inc *incident.Incident
+		var from, to *org.Organization
+		var err error
+		if e, inc, from, to, err = s.decide(ctx, tx, p, id, Accepted, "return"); err != nil {
+			return err
+		}
+		now := s.clock()
+		data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": e.Kind, "reason": reason}
+		if e.Kind == Coordinate {
+			if inc.CoordinatingOrgID == nil || *inc.CoordinatingOrgID != to.ID {
+				return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("%s no longer coordinates the incident (%s does): there is nothing to return", to.Slug, inc.CoordinatingOrgSlug),
+					Details: map[string]any{"state": e.State, "allowed": []string{}}}
+			}
+			back := from
+			if e.PreviousCoordOrgID != nil {
+				if back, err = tx.OrgByID(ctx, *e.PreviousCoordOrgID); err != nil {
+					return err
+				}
+			}
+			if back.ID != to.ID {
+				if err := tx.SetCoordinatingOrg(ctx, inc.ID, back.ID, now); err != nil {
+					return err
+				}
+			}
+			data["coordinating_org"] = back.Slug
+		}
+		e.State, e.ReturnedByUserID, e.ReturnedBy, e.ReturnedAt, e.ReturnReason = Returned, p.UserIDPtr(), p.Name(), &now, reason
+		if err := tx.UpdateEscalation(ctx, e); err != nil {
+			return err
+		}
+		headline := fmt.Sprintf("Coordination returned by %s", to.Slug)
+		if e.Kind == Assist {
+			headline = fmt.Sprintf("Assistance ended by %s", to.Slug)
+		}
+		return s.record(ctx, tx, actorOf(p), inc, e, EventEscalationReturned, AuditReturned, data, from, to, headline)
+	})
+	return e, err
+}
+
+// List returns a page of the escalations to or from p's organisation.
+// Titles are filled only for incidents p may see.
+func (s *Service) List(ctx context.Context, p access.Principal, f Filter, page incident.Page) ([]Escalation, string, error) {
+	if err := p.Require(access.ReadIncident); err != nil {
+		return nil, "", err
+	}
+	var fs apperr.Fields
+	if f.Direction != "" && f.Direction != "inbox" && f.Direction != "outbox" {
+		fs.Add("direction", "enum", "direction must be inbox or outbox")
+	}
+	if f.State != "" && !slices.Contains(States, f.State) {
+		fs.Add("state", "enum", "state must be one of: requested, accepted, declined, returned")
+	}
+	if err := fs.Err(); err != nil {
+		return nil, "", err
+	}
+	page.Limit = incident.ClampLimit(page.Limit)
+	return s.store.Escalations(ctx, p, f, page)
+}
+
+// Get returns one escalation to or from p's organisation.
+func (s *Service) Get(ctx context.Context, p access.Principal, id string) (*Escalation, error) {
+	if err := p.Require(access.ReadIncident); err != nil {
+		return nil, err
+	}
+	eid, err := uuid.Parse(id)
+	if err != nil {
+		return nil, apperr.New(apperr.NotFound, "escalation %q not found", id)
+	}
+	return s.store.Escalation(ctx, p, eid)
+}
