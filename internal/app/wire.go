@@ -17,10 +17,13 @@ import (
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/worker"
+	"github.com/certdesk/certdesk/playbooks"
 	"github.com/labstack/echo/v4"
 )
 
@@ -42,6 +45,8 @@ type App struct {
 	Tasks       *task.Service
 	// Notify is the notification outbox; Slack when SLACK_BOT_TOKEN is set.
 	Notify *notify.Service
+	// Runs runs playbooks (triggers, steps, the run API).
+	Runs *runbook.Service
 	// Events hands every timeline event to the services that react to it,
 	// inside the transaction that appended it.
 	Events *incident.Bus
@@ -91,13 +96,23 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 		return nil, err
 	}
 	a.Observables = observable.NewService(store, a.Incidents, now)
+	pbs, err := playbook.Load(playbooks.FS())
+	if err != nil {
+		return nil, fmt.Errorf("shipped playbooks: %w", err)
+	}
+	if a.Runs, err = runbook.NewService(runbook.Options{Store: store, Incidents: a.Incidents, Tasks: a.Tasks, Notify: a.Notify,
+		Playbooks: pbs, Logger: log.With("component", "playbooks"), Now: now}); err != nil {
+		return nil, err
+	}
+	ws.Runs = a.Runs
+	bus.Subscribe(a.Runs.Handler())
 	if a.Comments, err = comment.NewService(comment.Options{Store: store, Incidents: a.Incidents,
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
-		Observables: a.Observables, Notify: a.Notify,
+		Observables: a.Observables, Notify: a.Notify, Runs: a.Runs,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

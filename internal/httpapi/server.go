@@ -21,6 +21,7 @@ import (
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -37,6 +38,7 @@ type Options struct {
 	Observables    *observable.Service
 	Tasks          *task.Service
 	Notify         *notify.Service
+	Runs           *runbook.Service
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -144,6 +146,12 @@ func New(o Options) *echo.Echo {
 	api.DELETE("/tokens/:id", h.revokeToken)
 	api.GET("/audit", h.auditLog)
 	api.GET("/notifications", h.listNotifications)
+	api.GET("/incidents/:id/playbook-runs", h.listRuns)
+	api.POST("/incidents/:id/playbook-runs", h.startRun)
+	api.GET("/incidents/:id/playbook-runs/:runId", h.getRun)
+	api.POST("/incidents/:id/playbook-runs/:runId/cancel", h.cancelRun)
+	api.POST("/incidents/:id/playbook-runs/:runId/approvals/:stepId", h.decideStep)
+	api.POST("/incidents/:id/playbook-runs/:runId/inputs/:stepId", h.answerStep)
 	return e
 }
 
