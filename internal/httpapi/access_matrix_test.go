@@ -221,6 +221,9 @@ var secRoleMatrix = map[string][]access.Role{
 	"user.manage":         {access.Admin},
 
 	"incident.comment": {access.Reporter, access.Responder, access.Coordinator, access.Admin}, // comments_matrix_test.go
+	// The matrix playbook's approval names the coordinator role; admins
+	// decide every approval (playbook_runs_matrix_test.go).
+	"playbook.approve": {access.Coordinator, access.Admin},
 }
 
 func secMay(action string, r access.Role) bool { return slices.Contains(secRoleMatrix[action], r) }
@@ -353,6 +356,9 @@ type matrixWorld struct {
 	// obs holds the correlated observable of each incident
 	// (observables_matrix_test.go).
 	obs map[incident.TLP]string
+	// runs holds the finished matrix playbook run of each incident
+	// (playbook_runs_matrix_test.go).
+	runs map[incident.TLP]string
 }
 
 func (w *matrixWorld) next() int64 { return w.seq.Add(1) }
@@ -382,7 +388,7 @@ func TestAccessMatrix(t *testing.T) {
 	secWarmSpec(t)
 	t.Parallel()
 	start := time.Now()
-	h := testapp.New(t, testapp.Options{})
+	h := testapp.New(t, testapp.Options{Playbooks: matrixPlaybooks(t)})
 	w := seedMatrix(t, h)
 	table := w.routeTable()
 
@@ -604,6 +610,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 	w.obs = seedMatrixObservables(t, h, w.incs)
 	w.tasks = seedMatrixTasks(t, w)
 	w.comments = seedMatrixComments(t, w)
+	w.runs = seedMatrixRuns(t, w)
 	return w
 }
 
@@ -882,6 +889,16 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"GET /api/v1/tasks":                                    {targets: append([]string{"all"}, incTargets...), build: w.taskQueueProbes(incidentFor)},
 		// The notification outbox (notifications_matrix_test.go).
 		"GET /api/v1/notifications": {targets: append([]string{"all"}, incTargets...), build: w.notificationProbes(incidentFor)},
+		// Playbook runs (playbook_runs_matrix_test.go).
+		"GET /api/v1/incidents/:id/playbook-runs":        {targets: incTargets, build: readIncident("/playbook-runs")},
+		"POST /api/v1/incidents/:id/playbook-runs":       {targets: incTargets, build: w.startRunProbes(incidentFor)},
+		"GET /api/v1/incidents/:id/playbook-runs/:runId": {targets: incTargets, build: w.runProbes(incidentFor, "", "incident.read", nil, http.StatusOK)},
+		"POST /api/v1/incidents/:id/playbook-runs/:runId/cancel": {targets: incTargets,
+			build: w.runProbes(incidentFor, "/cancel", "incident.transition", nil, http.StatusConflict)},
+		"POST /api/v1/incidents/:id/playbook-runs/:runId/approvals/:stepId": {targets: incTargets,
+			build: w.runProbes(incidentFor, "/approvals/approve", "playbook.approve", map[string]any{"decision": "approve"}, http.StatusConflict)},
+		"POST /api/v1/incidents/:id/playbook-runs/:runId/inputs/:stepId": {targets: incTargets,
+			build: w.runProbes(incidentFor, "/inputs/fill", "incident.update", map[string]any{"answers": map[string]any{}}, http.StatusConflict)},
 
 		"GET /api/v1/organizations": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/organizations", want: http.StatusOK, check: func(r *testapp.Response) string {

@@ -281,6 +281,9 @@ func (e *exec) fail(ctx context.Context, st *Step, msg string, timedOut bool) er
 	}
 	st.Handled = then != playbook.Fail
 	extra := map[string]any{what: then}
+	if len(st.Output) > 0 {
+		extra["output"] = st.Output
+	}
 	if timedOut {
 		extra["timed_out"] = true
 	}
