@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
@@ -159,12 +160,18 @@ func (t *txn) InsertRun(ctx context.Context, r *runbook.Run) (bool, error) {
 	if res.Error != nil || res.RowsAffected == 0 {
 		return false, translate(res.Error, "insert playbook run")
 	}
-	for _, st := range r.Steps {
-		out, _ := json.Marshal(st.Output)
-		if err := t.db.WithContext(ctx).Exec(`INSERT INTO playbook_steps (run_id, step_id, position, action, status, output)
-			VALUES (?, ?, ?, ?, ?, ?)`, r.ID, st.ID, st.Position, st.Action, string(st.Status), string(out)).Error; err != nil {
-			return false, translate(err, "insert playbook step")
-		}
+	if len(r.Steps) == 0 {
+		return true, nil
+	}
+	values := make([]string, len(r.Steps))
+	args := make([]any, 0, 5*len(r.Steps))
+	for i, st := range r.Steps {
+		values[i] = "(?, ?, ?, ?, ?)"
+		args = append(args, r.ID, st.ID, st.Position, st.Action, string(st.Status))
+	}
+	if err := t.db.WithContext(ctx).Exec(`INSERT INTO playbook_steps (run_id, step_id, position, action, status) VALUES `+
+		strings.Join(values, ", "), args...).Error; err != nil {
+		return false, translate(err, "insert playbook steps")
 	}
 	return true, nil
 }
