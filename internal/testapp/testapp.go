@@ -106,8 +106,8 @@ type Options struct {
 	NoWorkers bool
 	// Config changes the default configuration before the app is built.
 	Config func(*config.Config)
-	// Playbooks, when set, replace the shipped playbooks that triggers and
-	// manual starts choose from.
+	// Playbooks, when not nil, replace the shipped playbooks that triggers
+	// and manual starts choose from; an empty slice means none.
 	Playbooks []*playbook.Playbook
 }
 
