@@ -91,8 +91,14 @@ type demoIncident struct {
 	severity    incident.Severity
 	tlp         incident.TLP
 	detectedAgo time.Duration
-	shareWith   string   // shared with this organisation by the coordinator of the CERT above the reporter
-	participate []string // e-mails of named participants besides the reporter (for TLP:RED)
+	// category and typ are the RSIT classification; with tags and the
+	// flags they decide which playbook triggers (docs/playbooks.md).
+	category, typ string
+	tags          []string
+	personalData  bool
+	significant   bool
+	shareWith     string   // shared with this organisation by the coordinator of the CERT above the reporter
+	participate   []string // e-mails of named participants besides the reporter (for TLP:RED)
 }
 
 // demoIncidents are the demo's incidents. The title of each is unique in
@@ -105,36 +111,44 @@ var demoIncidents = []demoIncident{
 			"- affected hosts isolated from the network at 07:15\n" +
 			"- backups of last night are on offline tape, not yet verified\n" +
 			"- no ransom contact made",
-		stage: incident.Response, severity: incident.Critical, tlp: incident.TLPAmber, detectedAgo: 5 * time.Hour},
+		stage: incident.Response, severity: incident.Critical, tlp: incident.TLPAmber, detectedAgo: 5 * time.Hour,
+		category: "malicious-code", typ: "infected-system", tags: []string{"ransomware", "lockbit"},
+		significant: true}, // playbook ransomware
 	{org: "city-harbourton", title: "Phishing campaign against council staff",
 		description: "Since Monday about 60 council staff received e-mails imitating the payroll provider " +
 			"(\"Your salary statement is ready\") linking to a credential-harvesting page. Three people entered " +
 			"their passwords; their accounts were reset and MFA re-enrolled.\n\n" +
 			"Indicators: sender domain `payroll-portal-secure.example`, landing page on a compromised WordPress site.",
 		stage: incident.Response, severity: incident.Medium, tlp: incident.TLPGreen, detectedAgo: 2 * 24 * time.Hour,
+		category: "fraud", typ: "phishing", tags: []string{"phishing", "credential-harvesting"}, // playbook phishing-campaign
 		shareWith: "partner-cert"},
 	{org: "city-southvale", title: "DDoS on the citizen services portal",
 		description: "The citizen services portal (appointments, forms, payments) is unreachable since 09:10: " +
 			"about 40 Gbit/s of UDP reflection traffic against its public address. The hosting provider's scrubbing " +
 			"is being switched on.",
-		stage: incident.Response, severity: incident.High, tlp: incident.TLPGreen, detectedAgo: 3 * time.Hour},
+		stage: incident.Response, severity: incident.High, tlp: incident.TLPGreen, detectedAgo: 3 * time.Hour,
+		category: "availability", typ: "ddos", tags: []string{"ddos", "udp-reflection"}}, // playbook ddos
 	{org: "city-harbourton", title: "Defaced town website",
 		description: "The town's public website showed a political message instead of the home page for about " +
 			"two hours. Cause: an outdated CMS plugin with a known file-upload vulnerability. The site was restored " +
 			"from backup and the plugin removed; monitoring continues.",
-		stage: incident.Recovery, severity: incident.Medium, tlp: incident.TLPClear, detectedAgo: 6 * 24 * time.Hour},
+		stage: incident.Recovery, severity: incident.Medium, tlp: incident.TLPClear, detectedAgo: 6 * 24 * time.Hour,
+		category: "intrusions", typ: "application-compromise", tags: []string{"defacement", "cms"}}, // playbook defacement
 	{org: "city-southvale", title: "Data leak of resident registration records",
 		description: "An export of the resident registry (names, addresses, dates of birth of about 12,000 residents) " +
 			"was found on a publicly readable storage bucket used by a contractor for a data migration. The bucket " +
 			"was closed; access logs are requested from the provider. A personal data breach report to the " +
 			"supervisory authority is being prepared (GDPR Art. 33, 72 hours).",
-		stage: incident.Response, severity: incident.High, tlp: incident.TLPAmberStrict, detectedAgo: 20 * time.Hour},
+		stage: incident.Response, severity: incident.High, tlp: incident.TLPAmberStrict, detectedAgo: 20 * time.Hour,
+		category: "information-content-security", typ: "data-leak", tags: []string{"gdpr", "cloud-storage"},
+		personalData: true}, // playbook personal-data-breach
 	{org: "north-water", title: "Vulnerable VPN appliance advisory (remote access gateway)",
 		description: "The vendor of our remote-access VPN appliance published a critical pre-authentication " +
 			"vulnerability that is being exploited in the wild. Our gateway runs an affected version. No sign of " +
 			"compromise so far; the patch is scheduled for tonight's maintenance window, and the mitigation from " +
 			"the advisory is applied.",
-		stage: incident.Prevention, severity: incident.High, tlp: incident.TLPAmber, detectedAgo: 26 * time.Hour},
+		stage: incident.Prevention, severity: incident.High, tlp: incident.TLPAmber, detectedAgo: 26 * time.Hour,
+		category: "vulnerable", typ: "vulnerable-system", tags: []string{"vpn", "exploited"}}, // playbook vulnerability-advisory
 	{org: "north-water", title: "Unexpected remote session on an OT engineering workstation",
 		description: "The OT monitoring flagged an interactive remote session on an engineering workstation of the " +
 			"treatment plant outside working hours. No process changes were observed. The workstation is kept " +
@@ -328,7 +342,8 @@ func (a *App) seedIncident(ctx context.Context, d demoIncident, users map[string
 		}
 		detected := time.Now().Add(-d.detectedAgo).UTC().Truncate(time.Minute)
 		inc, _, err := a.Incidents.Create(ctx, reporter.Principal(), incident.NewIncident{Title: d.title, Description: d.description,
-			Stage: d.stage, Severity: d.severity, TLP: d.tlp, DetectedAt: &detected}, nil)
+			Stage: d.stage, Severity: d.severity, TLP: d.tlp, DetectedAt: &detected, Category: d.category, Type: d.typ,
+			Tags: d.tags, PersonalDataBreach: d.personalData, Significant: d.significant}, nil)
 		if err != nil {
 			return 0, fmt.Errorf("demo: report %q: %w", d.title, err)
 		}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/playbooks"
 )
@@ -39,51 +41,89 @@ func playbookCmd(_ context.Context, env Env, args []string) error {
 func playbookValidate(env Env, args []string) error {
 	fs := newFlags(env, "playbook validate", "[files or folders...]",
 		"Check playbooks: print file:line:col: message for every problem, or \"N playbooks valid\".\n"+
-			"Without arguments, check the playbooks shipped with certdesk. A folder means its *.yaml files.")
+			"Without arguments, check what serve loads: the playbooks shipped with certdesk and those\n"+
+			"of CERTDESK_PLAYBOOK_DIR when it is set. A folder means its *.yaml and *.yml files.")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
-	var srcs []playbook.Source
-	var err error
+	var cat *playbook.Catalog
 	if fs.NArg() == 0 {
-		srcs, err = embeddedSources()
+		cfg, err := config.Load(env.Getenv)
+		if err != nil {
+			return err
+		}
+		if cat, err = loadPlaybooks(cfg); err != nil {
+			return err
+		}
 	} else {
-		srcs, err = fileSources(fs.Args())
+		srcs, err := fileSources(fs.Args())
+		if err != nil {
+			return err
+		}
+		cat = playbook.BuildCatalog(nil, srcs, notify.Templates())
 	}
-	if err != nil {
-		return err
-	}
-	pbs, err := playbook.LoadSources(srcs)
-	var perrs playbook.Errors
-	if errors.As(err, &perrs) {
-		for _, e := range perrs {
+	if errs := cat.Errors(); len(errs) > 0 {
+		for _, e := range errs {
 			fmt.Fprintln(env.Stdout, e.Error())
 		}
-		fmt.Fprintf(env.Stderr, "%d problem(s) in %d file(s)\n", len(perrs), len(srcs))
+		fmt.Fprintf(env.Stderr, "%d problem(s) in %d file(s)\n", len(errs), len(cat.Invalid()))
 		return errInvalidPlaybooks
 	}
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(env.Stdout, "%d playbooks valid\n", len(pbs))
+	_, err := fmt.Fprintf(env.Stdout, "%d playbooks valid\n", len(cat.Valid()))
 	return err
 }
 
-func embeddedSources() ([]playbook.Source, error) {
-	fsys := playbooks.FS()
-	names, err := fs.Glob(fsys, "*.yaml")
+// loadPlaybooks loads the catalogue serve and worker run with: the shipped
+// playbooks and CERTDESK_PLAYBOOK_DIR, with the notification templates
+// checked. Invalid playbooks are entries of the catalogue, not errors; the
+// error is a folder that cannot be read.
+func loadPlaybooks(cfg config.Config) (*playbook.Catalog, error) {
+	cat, err := playbook.LoadCatalog(playbook.CatalogOptions{Shipped: playbooks.FS(), Dir: cfg.PlaybookDir, Templates: notify.Templates()})
+	if err != nil {
+		return nil, fmt.Errorf("CERTDESK_PLAYBOOK_DIR: %w", err)
+	}
+	return cat, nil
+}
+
+// InvalidPlaybooksError is why serve and worker refuse to start: playbooks
+// that do not validate, without CERTDESK_SKIP_INVALID_PLAYBOOKS.
+type InvalidPlaybooksError struct {
+	Files  []string        // the invalid files
+	Errors playbook.Errors // every problem
+}
+
+func (e *InvalidPlaybooksError) Error() string {
+	return fmt.Sprintf("%d invalid playbook file(s) (%s); fix them, or start with --skip-invalid-playbooks "+
+		"(CERTDESK_SKIP_INVALID_PLAYBOOKS=true) to run without them:\n%s",
+		len(e.Files), strings.Join(e.Files, ", "), e.Errors.Error())
+}
+
+// startPlaybooks loads the catalogue for serve and worker and refuses
+// invalid playbooks unless cfg.SkipInvalidPlaybooks: then it logs a warning for each skipped
+// file, with its problems, and goes on without it.
+func startPlaybooks(cfg config.Config, log *slog.Logger) (*playbook.Catalog, error) {
+	cat, err := loadPlaybooks(cfg)
 	if err != nil {
 		return nil, err
 	}
-	srcs := make([]playbook.Source, 0, len(names))
-	for _, n := range names {
-		data, err := fs.ReadFile(fsys, n)
-		if err != nil {
-			return nil, err
+	invalid := cat.Invalid()
+	if len(invalid) > 0 && !cfg.SkipInvalidPlaybooks {
+		e := &InvalidPlaybooksError{Errors: cat.Errors()}
+		for _, en := range invalid {
+			e.Files = append(e.Files, en.File)
 		}
-		srcs = append(srcs, playbook.Source{Name: "playbooks/" + n, Data: data})
+		return nil, e
 	}
-	return srcs, nil
+	for _, en := range invalid {
+		log.Warn("skipping an invalid playbook", "file", en.File, "id", en.ID, "problems", len(en.Errors), "errors", en.Errors.Error())
+	}
+	for _, en := range cat.Entries() {
+		if en.Replaces != "" && en.Valid {
+			log.Info("a local playbook replaces a shipped one", "id", en.ID, "file", en.File, "replaces", en.Replaces)
+		}
+	}
+	log.Info("playbooks loaded", "valid", len(cat.Valid()), "skipped", len(invalid), "dir", cfg.PlaybookDir)
+	return cat, nil
 }
 
 func fileSources(paths []string) ([]playbook.Source, error) {

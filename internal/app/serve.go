@@ -17,6 +17,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "serve", "[flags]", "Runs the HTTP API and, unless CERTDESK_WORKERS=false, the background workers.\nWithout DATABASE_URL it runs an embedded PostgreSQL in $CERTDESK_DATA_DIR/postgres.")
 	addr := fs.String("addr", "", "listen address (overrides CERTDESK_ADDR)")
 	demo := fs.Bool("demo", false, "seed the demo data (certdesk demo) before serving; idempotent")
+	skip := fs.Bool("skip-invalid-playbooks", false, "start without the playbooks that do not validate (overrides CERTDESK_SKIP_INVALID_PLAYBOOKS)")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
@@ -26,6 +27,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	if *addr != "" {
 		cfg.Addr = *addr
+	}
+	if *skip {
+		cfg.SkipInvalidPlaybooks = true
 	}
 	return runServer(ctx, cfg, env, nil, *demo)
 }
@@ -42,12 +46,17 @@ func Serve(ctx context.Context, cfg config.Config, env Env, ready chan<- string)
 // runServer is Serve; with demo it seeds the demo (App.SeedDemo) after
 // migrating and before serving.
 func runServer(ctx context.Context, cfg config.Config, env Env, ready chan<- string, demo bool) error {
+	// Playbooks first: an invalid one stops start-up before the database opens.
+	pbs, err := startPlaybooks(cfg, newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat))
+	if err != nil {
+		return err
+	}
 	log, db, closeDB, err := openDatabase(ctx, cfg, env, true)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	a, err := New(cfg, db, log, time.Now)
+	a, err := newApp(cfg, db, log, time.Now, pbs)
 	if err != nil {
 		return err
 	}
@@ -113,10 +122,18 @@ func stopWorkers(ctx context.Context, a *App, started bool, log *slog.Logger) {
 
 func workerCmd(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "worker", "", "Runs background workers only, against DATABASE_URL (or the embedded database).\nRun as many as needed: they share the job queue in PostgreSQL.")
+	skip := fs.Bool("skip-invalid-playbooks", false, "start without the playbooks that do not validate (overrides CERTDESK_SKIP_INVALID_PLAYBOOKS)")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
 	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if *skip {
+		cfg.SkipInvalidPlaybooks = true
+	}
+	pbs, err := startPlaybooks(cfg, newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat))
 	if err != nil {
 		return err
 	}
@@ -129,7 +146,7 @@ func workerCmd(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("schema: %w", err)
 	}
 	cfg.Workers = true
-	a, err := New(cfg, db, log, time.Now)
+	a, err := newApp(cfg, db, log, time.Now, pbs)
 	if err != nil {
 		return err
 	}

@@ -17,13 +17,13 @@ import (
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/outbound"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/worker"
-	"github.com/certdesk/certdesk/playbooks"
 	"github.com/labstack/echo/v4"
 )
 
@@ -51,11 +51,31 @@ type App struct {
 	// inside the transaction that appended it.
 	Events *incident.Bus
 	HTTP   *echo.Echo
+
+	// Outbound sends signed webhook requests, refusing private addresses
+	// unless CERTDESK_OUTBOUND_ALLOW lists them. Its timestamps use now.
+	Outbound *outbound.Client
+	// Playbooks is the playbook catalogue (shipped and CERTDESK_PLAYBOOK_DIR);
+	// Playbooks.Valid() are the playbooks that run.
+	Playbooks *playbook.Catalog
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
 // (call River.Start) or only inserts them. now is the clock.
 func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.Time) (*App, error) {
+	return newApp(cfg, db, log, now, nil)
+}
+
+// newApp is New with the playbook catalogue serve and worker have loaded
+// and checked before opening the database; nil loads it (invalid playbooks
+// are then simply not among Playbooks.Valid()).
+func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.Time, playbooks *playbook.Catalog) (*App, error) {
+	if playbooks == nil {
+		var err error
+		if playbooks, err = loadPlaybooks(cfg); err != nil {
+			return nil, err
+		}
+	}
 	ws := &worker.Workers{}
 	rc, err := worker.New(worker.Options{DB: db.SQL, Logger: log, Work: cfg.Workers,
 		Concurrency: cfg.WorkerConcurrency, PollInterval: cfg.JobPollInterval}, ws)
@@ -68,7 +88,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	incidents := incident.NewService(store, now)
 	incidents.Renderer, incidents.RenderVersion = markdown.Render, markdown.Version
 	a := &App{DB: db, Store: store, River: rc, Incidents: incidents, Events: bus,
-		Identity: identity.NewService(store, now), Orgs: org.NewService(store)}
+		Identity: identity.NewService(store, now), Orgs: org.NewService(store), Playbooks: playbooks}
 	a.Tasks = task.NewService(store, a.Incidents, now)
 	ws.Incidents = a.Incidents
 	var notifier notify.Notifier
@@ -81,6 +101,9 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	}
 	a.Incidents.OnRouted = a.Notify.OnRouted
 	ws.Notify = a.Notify
+	if a.Outbound, err = outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Now: now}); err != nil {
+		return nil, fmt.Errorf("CERTDESK_OUTBOUND_ALLOW: %w", err)
+	}
 	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
 		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
 	}
@@ -96,12 +119,9 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 		return nil, err
 	}
 	a.Observables = observable.NewService(store, a.Incidents, now)
-	pbs, err := playbook.Load(playbooks.FS())
-	if err != nil {
-		return nil, fmt.Errorf("shipped playbooks: %w", err)
-	}
 	if a.Runs, err = runbook.NewService(runbook.Options{Store: store, Incidents: a.Incidents, Tasks: a.Tasks, Notify: a.Notify,
-		Playbooks: pbs, Logger: log.With("component", "playbooks"), Now: now}); err != nil {
+		Playbooks: a.Playbooks.Valid(),
+		Logger:    log.With("component", "playbooks"), Now: now}); err != nil {
 		return nil, err
 	}
 	ws.Runs = a.Runs
@@ -112,7 +132,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
-		Observables: a.Observables, Notify: a.Notify, Runs: a.Runs,
+		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Runs: a.Runs,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

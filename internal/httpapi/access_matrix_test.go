@@ -900,6 +900,10 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"POST /api/v1/incidents/:id/playbook-runs/:runId/inputs/:stepId": {targets: incTargets,
 			build: w.runProbes(incidentFor, "/inputs/fill", "incident.update", map[string]any{"answers": map[string]any{}}, http.StatusConflict)},
 
+		"GET /api/v1/playbooks":              {build: w.playbookListProbes},
+		"GET /api/v1/playbooks/:id":          {targets: []string{"ransomware", "phishing-campaign", "unknown"}, build: w.playbookGetProbes},
+		"POST /api/v1/playbooks/:id/dry-run": {targets: incTargets, build: w.playbookDryRunProbes(incidentFor)},
+
 		"GET /api/v1/organizations": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/organizations", want: http.StatusOK, check: func(r *testapp.Response) string {
 				got := orgSlugs(r)

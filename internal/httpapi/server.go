@@ -21,6 +21,7 @@ import (
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/labstack/echo/v4"
@@ -39,6 +40,7 @@ type Options struct {
 	Tasks          *task.Service
 	Notify         *notify.Service
 	Runs           *runbook.Service
+	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -152,6 +154,9 @@ func New(o Options) *echo.Echo {
 	api.POST("/incidents/:id/playbook-runs/:runId/cancel", h.cancelRun)
 	api.POST("/incidents/:id/playbook-runs/:runId/approvals/:stepId", h.decideStep)
 	api.POST("/incidents/:id/playbook-runs/:runId/inputs/:stepId", h.answerStep)
+	api.GET("/playbooks", h.listPlaybooks)
+	api.GET("/playbooks/:id", h.getPlaybook)
+	api.POST("/playbooks/:id/dry-run", h.dryRunPlaybook)
 	return e
 }
 
