@@ -120,8 +120,8 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	}
 	a.Observables = observable.NewService(store, a.Incidents, now)
 	if a.Runs, err = runbook.NewService(runbook.Options{Store: store, Incidents: a.Incidents, Tasks: a.Tasks, Notify: a.Notify,
-		Playbooks: a.Playbooks.Valid(),
-		Logger:    log.With("component", "playbooks"), Now: now}); err != nil {
+		Playbooks: a.Playbooks.Valid(), Outbound: a.Outbound, WebhookSecret: cfg.WebhookSecret,
+		Logger: log.With("component", "playbooks"), Now: now}); err != nil {
 		return nil, err
 	}
 	ws.Runs = a.Runs

@@ -2,22 +2,25 @@ package runbook
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/outbound"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/google/uuid"
 )
 
-// ErrWebhookNotConfigured is the error of a webhook step while certdesk
-// has no outbound HTTP client for playbooks.
+// ErrWebhookNotConfigured is the error of a webhook step when certdesk has
+// no outbound client or no signing secret (CERTDESK_WEBHOOK_SECRET).
 var ErrWebhookNotConfigured = errors.New("webhook delivery is not configured")
 
 // act runs one attempt of a step's action. Effects happen in the
@@ -44,12 +47,12 @@ func (e *exec) act(ctx context.Context, st *Step) error {
 		prompt, _ := d.With["prompt"].(string)
 		return e.wait(ctx, st, "input", d.Timeout, map[string]any{"prompt": prompt})
 	case playbook.ActionWebhook:
-		err = ErrWebhookNotConfigured
+		return e.sendWebhook(ctx, st)
 	default:
 		err = fmt.Errorf("unknown action %q", d.Action)
 	}
 	if err != nil {
-		return &actionError{err}
+		return &actionError{err: err}
 	}
 	return nil
 }
@@ -260,4 +263,76 @@ func (e *exec) taskOf(stepID string) (uuid.UUID, bool) {
 	s, _ := st.Output["task_id"].(string)
 	id, err := uuid.Parse(s)
 	return id, err == nil
+}
+
+// hookResult is what a webhook step's request got.
+type hookResult struct {
+	status int
+	err    error
+}
+
+// errPeek rolls back the transaction that only looked at a step.
+var errPeek = errors.New("runbook: peek")
+
+// webhook sends the request of a webhook attempt before the attempt's
+// transaction, so that no lock is held while a receiver answers: it checks
+// in a read-only transaction that the job may act, then posts. A crash
+// between the request and the attempt's commit sends the request again
+// (webhooks are delivered at least once; the body names the run, step and
+// attempt so receivers can drop repeats). nil for other jobs.
+func (s *Service) webhook(ctx context.Context, jobID int64, job StepJob) (*hookResult, error) {
+	if job.Purpose != PurposeRun || job.Action != playbook.ActionWebhook {
+		return nil, nil
+	}
+	var url string
+	var body []byte
+	var timeout time.Duration
+	err := s.store.InRunTx(ctx, func(ctx context.Context, tx Tx) error {
+		e, st, ok, err := s.claim(ctx, tx, jobID, job)
+		if err != nil || !ok {
+			return err
+		}
+		d := e.def(st)
+		url, timeout = str(d.With, "url"), d.Timeout
+		payload := map[string]any{"delivery": fmt.Sprintf("%s:%s:%d", e.run.ID, st.ID, job.Attempt), "playbook": e.run.PlaybookID,
+			"version": e.run.Version, "run_id": e.run.ID, "step": st.ID, "incident": e.inc.Reference}
+		if b, ok := d.With["body"]; ok {
+			payload["body"] = b
+		}
+		if body, err = json.Marshal(payload); err != nil {
+			return fmt.Errorf("step %s: webhook body: %w", st.ID, err)
+		}
+		return errPeek
+	})
+	if err != nil && !errors.Is(err, errPeek) {
+		return nil, err
+	}
+	if url == "" {
+		return nil, nil // the job may not act: the attempt's transaction says so
+	}
+	if s.outbound == nil || s.secret == "" {
+		return &hookResult{err: fmt.Errorf("%w: set CERTDESK_WEBHOOK_SECRET", ErrWebhookNotConfigured)}, nil
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	resp, err := s.outbound.PostJSON(ctx, url, body, s.secret)
+	if err != nil {
+		return &hookResult{err: err}, nil
+	}
+	return &hookResult{status: resp.StatusCode}, nil
+}
+
+// sendWebhook turns the request's result into the step's outcome.
+func (e *exec) sendWebhook(ctx context.Context, st *Step) error {
+	h := e.hook
+	if h == nil {
+		return &actionError{err: errors.New("the webhook request was not sent"), permanent: false}
+	}
+	if h.err != nil {
+		return &actionError{err: h.err, permanent: errors.Is(h.err, ErrWebhookNotConfigured) || outbound.IsPermanent(h.err)}
+	}
+	return e.succeed(ctx, st, map[string]any{"status": h.status}, nil)
 }

@@ -145,6 +145,7 @@ func TestRetriesNotifyAndWebhook(t *testing.T) {
 	require.Equal(t, "national", r.step("tell-parent").Output["recipient"], "parent: the CERT above the coordinating organisation")
 	require.Equal(t, "failed", r.step("hook").Status)
 	require.Contains(t, r.step("hook").LastError, "webhook delivery is not configured")
+	require.Equal(t, 1, r.step("hook").Attempts, "not retried: another attempt cannot fix it")
 	require.Equal(t, "failed", r.State)
 
 	require.Equal(t, 3, w.count(t, `SELECT count(*) FROM notifications WHERE incident_id = $1 AND event_key LIKE 'playbook:%'`, id))

@@ -30,6 +30,9 @@ type exec struct {
 	// itself unless a user acts (an approval, an answer, a cancel).
 	actor   string
 	actorID *uuid.UUID
+	// hook is what the webhook request of this attempt got, sent before
+	// the transaction.
+	hook *hookResult
 }
 
 // load locks the run (the caller has locked the incident inc) and parses
@@ -126,7 +129,7 @@ func (e *exec) queue(ctx context.Context, st *Step, purpose string, attempt int,
 	if at.After(e.now) {
 		opts.ScheduledAt = at
 	}
-	id, err := e.tx.EnqueueJob(ctx, StepJob{RunID: e.run.ID, StepID: st.ID, Attempt: attempt, Purpose: purpose}, opts)
+	id, err := e.tx.EnqueueJob(ctx, StepJob{RunID: e.run.ID, StepID: st.ID, Attempt: attempt, Purpose: purpose, Action: st.Action}, opts)
 	if err != nil {
 		return err
 	}

@@ -141,6 +141,9 @@ type StepJob struct {
 	StepID  string    `json:"step_id" river:"unique"`
 	Attempt int       `json:"attempt" river:"unique"`
 	Purpose string    `json:"purpose" river:"unique"`
+	// Action is the step's action, so that a webhook attempt can send its
+	// request before it locks anything.
+	Action string `json:"action,omitempty"`
 }
 
 // Kind implements incident.Job.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
+	"github.com/certdesk/certdesk/internal/outbound"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/task"
 )
@@ -25,8 +26,13 @@ type Options struct {
 	// Playbooks are the valid playbooks that triggers and manual starts
 	// choose from. Runs do not use them: a run re-parses its pinned source.
 	Playbooks []*playbook.Playbook
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Outbound sends the requests of webhook steps, signed with
+	// WebhookSecret; without both, webhook steps fail with
+	// ErrWebhookNotConfigured.
+	Outbound      *outbound.Client
+	WebhookSecret string
+	Logger        *slog.Logger
+	Now           func() time.Time
 }
 
 // Service runs playbooks.
@@ -36,6 +42,8 @@ type Service struct {
 	tasks     *task.Service
 	notify    *notify.Service
 	escalator Escalator
+	outbound  *outbound.Client
+	secret    string
 	log       *slog.Logger
 	now       func() time.Time
 
@@ -56,7 +64,7 @@ func NewService(o Options) (*Service, error) {
 		o.Now = time.Now
 	}
 	s := &Service{store: o.Store, incidents: o.Incidents, tasks: o.Tasks, notify: o.Notify, escalator: o.Escalator,
-		log: o.Logger, now: o.Now, parsed: map[string]*playbook.Playbook{}}
+		outbound: o.Outbound, secret: o.WebhookSecret, log: o.Logger, now: o.Now, parsed: map[string]*playbook.Playbook{}}
 	s.SetPlaybooks(o.Playbooks)
 	return s, nil
 }

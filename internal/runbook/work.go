@@ -12,8 +12,11 @@ import (
 
 // actionError is a step's action failing: its attempt is recorded (in a
 // transaction of its own, the effect's one having rolled back) and retried
-// or settled by on_failure.
-type actionError struct{ err error }
+// or settled by on_failure. A permanent one is not retried.
+type actionError struct {
+	err       error
+	permanent bool
+}
 
 func (e *actionError) Error() string { return e.err.Error() }
 func (e *actionError) Unwrap() error { return e.err }
@@ -24,7 +27,11 @@ func (e *actionError) Unwrap() error { return e.err }
 // current job, or finds the step in another state than it expects,
 // completes doing nothing.
 func (s *Service) Work(ctx context.Context, jobID int64, job StepJob, complete func(ctx context.Context, tx incident.Tx) error) error {
-	err := s.store.InRunTx(ctx, func(ctx context.Context, tx Tx) error {
+	hook, err := s.webhook(ctx, jobID, job)
+	if err != nil {
+		return err
+	}
+	err = s.store.InRunTx(ctx, func(ctx context.Context, tx Tx) error {
 		e, st, ok, err := s.claim(ctx, tx, jobID, job)
 		if err != nil || !ok {
 			if err == nil {
@@ -32,6 +39,7 @@ func (s *Service) Work(ctx context.Context, jobID int64, job StepJob, complete f
 			}
 			return err
 		}
+		e.hook = hook
 		switch job.Purpose {
 		case PurposeRun:
 			st.Attempts++
@@ -68,7 +76,7 @@ func (s *Service) Work(ctx context.Context, jobID int64, job StepJob, complete f
 		st.Attempts++
 		st.LastError = truncate(ae.err.Error(), 2000)
 		d := e.def(st)
-		if st.Attempts < d.Retry.Attempts {
+		if st.Attempts < d.Retry.Attempts && !ae.permanent {
 			backoff := d.Retry.Backoff
 			for i := 1; i < st.Attempts; i++ {
 				backoff *= 2
