@@ -51,11 +51,19 @@ func (e *exec) act(ctx context.Context, st *Step) error {
 	default:
 		err = fmt.Errorf("unknown action %q", d.Action)
 	}
+	if errors.Is(err, errNotRouted) {
+		// Routing is a job of its own that runs right after the report: the
+		// step's job is retried by River without using a step attempt.
+		return err
+	}
 	if err != nil {
 		return &actionError{err: err}
 	}
 	return nil
 }
+
+// errNotRouted: the incident has no coordinating organisation yet.
+var errNotRouted = errors.New("no coordinating organisation yet (routing pending)")
 
 func str(with map[string]any, key string) string {
 	v, _ := with[key].(string)
@@ -146,7 +154,7 @@ func (e *exec) recipient(ctx context.Context, to string) (*org.Organization, err
 		return &chain[0], nil
 	case playbook.ToCoordinatingOrg, playbook.ToParent:
 		if e.inc.CoordinatingOrgID == nil {
-			return nil, fmt.Errorf("incident %s has no coordinating organisation yet", e.inc.Reference)
+			return nil, fmt.Errorf("incident %s: %w", e.inc.Reference, errNotRouted)
 		}
 		chain, err := e.tx.OrgChain(ctx, *e.inc.CoordinatingOrgID)
 		if err != nil {
