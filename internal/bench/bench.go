@@ -143,8 +143,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := e.intake(ctx, raw); err != nil {
 		return nil, fmt.Errorf("intake: %w", err)
 	}
-	if err := e.riverBaseline(ctx); err != nil {
+	riverRate, err := e.riverBaseline(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("river baseline: %w", err)
+	}
+	if err := e.playbookSteps(ctx, riverRate); err != nil {
+		return nil, fmt.Errorf("playbook steps: %w", err)
 	}
 	if opts.Large {
 		if err := e.large(ctx); err != nil {

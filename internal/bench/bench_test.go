@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,10 +51,18 @@ func TestSmoke(t *testing.T) {
 		"job pickup after commit, idle app, p99",
 		"resident memory after the intake load (VmRSS)",
 		"River no-op jobs (baseline for playbook steps)",
+		"playbook steps",
 		"list first page at 3000 incidents, national CERT, p99",
 		"search 'ransomware' at 3000 incidents, city, p99",
 	} {
 		require.True(t, whats[want], "missing row %q in %v", want, whats)
+	}
+	for _, row := range r.Rows {
+		if row.What == "playbook steps" {
+			require.Equal(t, "River no-op jobs (baseline for playbook steps)", r.Rows[slices.IndexFunc(r.Rows, func(x Row) bool {
+				return x.Figure == row.Baseline
+			})].What, "playbook steps are compared with River's no-op rate of the same run")
+		}
 	}
 	intake := r.Rows[1]
 	require.Equal(t, r.Rows[0].Figure, intake.Baseline, "intake is compared with the raw rate of the same run")

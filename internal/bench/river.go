@@ -27,10 +27,10 @@ func (noopWorker) Work(context.Context, *river.Job[noopArgs]) error { return nil
 // (worker.Driver: riverdatabasesql, listening through the pgx pool) and
 // reports jobs per second: the baseline that playbook steps will be
 // compared with.
-func (e *env) riverBaseline(ctx context.Context) error {
+func (e *env) riverBaseline(ctx context.Context) (float64, error) {
 	db, _, err := e.database(ctx, "river", 40)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer db.Close()
 	cooldown := min(e.opts.PollInterval, worker.FetchCooldown) // as worker.New
@@ -44,7 +44,7 @@ func (e *env) riverBaseline(ctx context.Context) error {
 		FetchCooldown:     cooldown,
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	n := e.opts.RiverJobs
 	e.progress("River no-op baseline: inserting %d jobs", n)
@@ -55,14 +55,14 @@ func (e *env) riverBaseline(ctx context.Context) error {
 			params = append(params, river.InsertManyParams{Args: noopArgs{N: j}})
 		}
 		if _, err := rc.InsertMany(ctx, params); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	done, cancelSub := rc.Subscribe(river.EventKindJobCompleted)
 	defer cancelSub()
 	began := time.Now()
 	if err := rc.Start(context.WithoutCancel(ctx)); err != nil {
-		return err
+		return 0, err
 	}
 	defer func() {
 		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -77,9 +77,9 @@ func (e *env) riverBaseline(ctx context.Context) error {
 		case <-done:
 			worked++
 		case <-timeout.C:
-			return fmt.Errorf("only %d of %d no-op jobs worked in 60 s", worked, n)
+			return 0, fmt.Errorf("only %d of %d no-op jobs worked in 60 s", worked, n)
 		case <-ctx.Done():
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
 	}
 	took := time.Since(began)
@@ -90,5 +90,5 @@ func (e *env) riverBaseline(ctx context.Context) error {
 			"River fetches at most MaxWorkers jobs per FetchCooldown, so these settings cap any job rate near %.0f/s",
 			n, took.Round(time.Millisecond), e.opts.RiverWorkers, e.opts.PollInterval, cooldown,
 			float64(e.opts.RiverWorkers)/cooldown.Seconds())))
-	return nil
+	return rate, nil
 }

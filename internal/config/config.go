@@ -70,6 +70,9 @@ type Config struct {
 	// OutboundAllow lists address ranges that webhooks may reach although
 	// they are loopback, private or otherwise refused by internal/outbound.
 	OutboundAllow []netip.Prefix
+	// WebhookSecret signs the requests of playbook webhook steps
+	// (X-Certdesk-Signature); empty: webhook steps fail. Never logged.
+	WebhookSecret string
 	// PlaybookDir is a folder of local playbooks loaded besides the shipped
 	// ones (one with a shipped playbook's id replaces it); empty: none.
 	PlaybookDir string
@@ -112,6 +115,7 @@ var Vars = []Var{
 	{"SLACK_SIGNING_SECRET", "", "Slack app signing secret, verifies Slack's inbound requests (interactivity)"},
 	{"SLACK_API_URL", "https://slack.com/api/", "base URL of Slack's Web API (a local fake in tests or air-gapped sites)"},
 	{"CERTDESK_OUTBOUND_ALLOW", "", "comma-separated CIDRs or addresses that webhooks may reach although private or loopback (e.g. 10.20.0.0/16)"},
+	{"CERTDESK_WEBHOOK_SECRET", "", "secret that signs playbook webhook requests (HMAC-SHA256); empty: webhook steps fail"},
 	{"CERTDESK_PLAYBOOK_DIR", "", "folder of local playbooks (*.yaml, *.yml) loaded besides the shipped ones; one with a shipped playbook's id replaces it"},
 	{"CERTDESK_SKIP_INVALID_PLAYBOOKS", "false", "start without the playbooks that do not validate (each is logged) instead of refusing to start"},
 	{"CERTDESK_DEADLINE_REMINDERS", "50%,90%", "when to remind legal deadlines (NIS2, GDPR), in percent of the time allowed, ascending; off: no reminders (misses are still recorded)"},
@@ -219,6 +223,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.OutboundAllow, err = parsePrefixes("CERTDESK_OUTBOUND_ALLOW", get("CERTDESK_OUTBOUND_ALLOW")); err != nil {
 		return c, err
 	}
+	c.WebhookSecret = get("CERTDESK_WEBHOOK_SECRET")
 	c.PlaybookDir = get("CERTDESK_PLAYBOOK_DIR")
 	if c.SkipInvalidPlaybooks, err = parseBool("CERTDESK_SKIP_INVALID_PLAYBOOKS", get("CERTDESK_SKIP_INVALID_PLAYBOOKS")); err != nil {
 		return c, err

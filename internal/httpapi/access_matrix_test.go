@@ -222,6 +222,9 @@ var secRoleMatrix = map[string][]access.Role{
 
 	"incident.comment":  {access.Reporter, access.Responder, access.Coordinator, access.Admin}, // comments_matrix_test.go
 	"incident.escalate": {access.Responder, access.Coordinator, access.Admin},                  // escalations_matrix_test.go
+	// The matrix playbook's approval names the coordinator role; admins
+	// decide every approval (playbook_runs_matrix_test.go).
+	"playbook.approve": {access.Coordinator, access.Admin},
 }
 
 func secMay(action string, r access.Role) bool { return slices.Contains(secRoleMatrix[action], r) }
@@ -355,6 +358,9 @@ type matrixWorld struct {
 	// (observables_matrix_test.go).
 	obs map[incident.TLP]string
 	esc *matrixEscalations // escalations_matrix_test.go
+	// runs holds the finished matrix playbook run of each incident
+	// (playbook_runs_matrix_test.go).
+	runs map[incident.TLP]string
 }
 
 func (w *matrixWorld) next() int64 { return w.seq.Add(1) }
@@ -384,7 +390,7 @@ func TestAccessMatrix(t *testing.T) {
 	secWarmSpec(t)
 	t.Parallel()
 	start := time.Now()
-	h := testapp.New(t, testapp.Options{})
+	h := testapp.New(t, testapp.Options{Playbooks: matrixPlaybooks(t)})
 	w := seedMatrix(t, h)
 	table := w.routeTable()
 
@@ -607,6 +613,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 	w.tasks = seedMatrixTasks(t, w)
 	w.comments = seedMatrixComments(t, w)
 	w.esc = seedMatrixEscalations(t, w)
+	w.runs = seedMatrixRuns(t, w)
 	return w
 }
 
@@ -894,6 +901,16 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"POST /api/v1/escalations/:id/return":               {targets: []string{"declined", "unknown"}, build: w.decideEscalationProbes("return")},
 		"GET /api/v1/organizations/:slug/escalation-policy": {targets: orgTargets, build: w.policyProbes(http.MethodGet)},
 		"PUT /api/v1/organizations/:slug/escalation-policy": {targets: orgTargets, build: w.policyProbes(http.MethodPut)},
+		// Playbook runs (playbook_runs_matrix_test.go).
+		"GET /api/v1/incidents/:id/playbook-runs":        {targets: incTargets, build: readIncident("/playbook-runs")},
+		"POST /api/v1/incidents/:id/playbook-runs":       {targets: incTargets, build: w.startRunProbes(incidentFor)},
+		"GET /api/v1/incidents/:id/playbook-runs/:runId": {targets: incTargets, build: w.runProbes(incidentFor, "", "incident.read", nil, http.StatusOK)},
+		"POST /api/v1/incidents/:id/playbook-runs/:runId/cancel": {targets: incTargets,
+			build: w.runProbes(incidentFor, "/cancel", "incident.transition", nil, http.StatusConflict)},
+		"POST /api/v1/incidents/:id/playbook-runs/:runId/approvals/:stepId": {targets: incTargets,
+			build: w.runProbes(incidentFor, "/approvals/approve", "playbook.approve", map[string]any{"decision": "approve"}, http.StatusConflict)},
+		"POST /api/v1/incidents/:id/playbook-runs/:runId/inputs/:stepId": {targets: incTargets,
+			build: w.runProbes(incidentFor, "/inputs/fill", "incident.update", map[string]any{"answers": map[string]any{}}, http.StatusConflict)},
 
 		"GET /api/v1/playbooks":              {build: w.playbookListProbes},
 		"GET /api/v1/playbooks/:id":          {targets: []string{"ransomware", "phishing-campaign", "unknown"}, build: w.playbookGetProbes},

@@ -258,11 +258,12 @@ func TestPlaybookDryRun(t *testing.T) {
 			require.Equal(t, 3, d.Playbook.Version)
 			require.Equal(t, map[string]bool{"incident.created": true, "incident.updated": true, "manual": true}, d.Triggered)
 			// Skipped: no domain controller, no exfiltration answer in a dry
-			// run, not significant. (escalate, only the target of an
-			// on_timeout, has no when: a dry run plans it.)
-			require.Equal(t, []string{"isolate", "preserve-evidence", "tell-cert", "wait-ack", "escalate", "-raise-severity",
+			// run, not significant; escalate is a handler step (the target
+			// of wait-ack's on_timeout): it runs only when jumped to.
+			require.Equal(t, []string{"isolate", "preserve-evidence", "tell-cert", "wait-ack", "-escalate", "-raise-severity",
 				"exfiltration-check", "-mark-breach", "-nis2-early-warning", "restore", "lessons"}, d.plan())
-			require.Equal(t, 8, d.StepsToRun)
+			require.Equal(t, 7, d.StepsToRun)
+			require.Equal(t, "runs only on timeout/failure of wait-ack", *d.Steps[4].Reason)
 			require.Equal(t, `when is false: severity < "critical" && "domain-controller" in tags`, *d.Steps[5].Reason)
 			require.Nil(t, d.Steps[0].Reason)
 		}
@@ -308,7 +309,7 @@ func TestPlaybookDryRun(t *testing.T) {
 		"flags": map[string]any{"significant": true}}}, http.StatusOK)
 	require.Nil(t, d.Incident)
 	require.True(t, d.Triggered["incident.created"])
-	require.Equal(t, 10, d.StepsToRun, "raise-severity runs for a domain controller below critical, the NIS2 warning when significant")
+	require.Equal(t, 9, d.StepsToRun, "raise-severity runs for a domain controller below critical, the NIS2 warning when significant (escalate only on a timeout)")
 	d, _ = dry(w.townTok, "vulnerability-advisory", map[string]any{"incident_fields": map[string]any{"stage": "prevention", "category": "vulnerable", "tlp": "green"}}, http.StatusOK)
 	require.True(t, d.Triggered["incident.created"])
 	d, _ = dry(w.townTok, "vulnerability-advisory", map[string]any{"incident_fields": map[string]any{"category": "vulnerable"}}, http.StatusOK)

@@ -23,6 +23,7 @@ import (
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/playbook"
+	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -39,6 +40,7 @@ type Options struct {
 	Observables    *observable.Service
 	Tasks          *task.Service
 	Notify         *notify.Service
+	Runs           *runbook.Service
 	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
 	Escalations    *escalation.Service
 	Audit          AuditReader
@@ -148,6 +150,12 @@ func New(o Options) *echo.Echo {
 	api.DELETE("/tokens/:id", h.revokeToken)
 	api.GET("/audit", h.auditLog)
 	api.GET("/notifications", h.listNotifications)
+	api.GET("/incidents/:id/playbook-runs", h.listRuns)
+	api.POST("/incidents/:id/playbook-runs", h.startRun)
+	api.GET("/incidents/:id/playbook-runs/:runId", h.getRun)
+	api.POST("/incidents/:id/playbook-runs/:runId/cancel", h.cancelRun)
+	api.POST("/incidents/:id/playbook-runs/:runId/approvals/:stepId", h.decideStep)
+	api.POST("/incidents/:id/playbook-runs/:runId/inputs/:stepId", h.answerStep)
 	api.GET("/playbooks", h.listPlaybooks)
 	api.GET("/playbooks/:id", h.getPlaybook)
 	api.POST("/playbooks/:id/dry-run", h.dryRunPlaybook)

@@ -50,52 +50,79 @@ type change struct {
 // mutate runs fn on the incident locked for p, checks the If-Match version
 // (nil: none sent), writes the incident with a new version when fn changed
 // it, and appends fn's events; all in one transaction. It is the one path
-// every change of an incident's own fields takes.
+// every change of an incident's own fields takes (mutateIn is the same
+// inside a transaction the caller already holds).
 func (s *Service) mutate(ctx context.Context, p access.Principal, idOrRef string, ifMatch *int64, action access.Action,
 	fn func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error)) (*Incident, error) {
 	var out *Incident
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		inc, err := tx.LockIncident(ctx, p, idOrRef)
-		if err != nil {
-			return err
-		}
-		if err := mayChange(p, action, inc); err != nil {
-			return err
-		}
-		if ifMatch != nil && *ifMatch != inc.Version {
-			return &apperr.Error{Code: apperr.Precondition,
-				Message: "the incident changed since you read it: reload it and apply your change again",
-				Details: map[string]any{"current_version": inc.Version}}
-		}
-		now := s.clock()
-		events, err := fn(ctx, tx, inc, now)
-		if err != nil {
-			return err
-		}
-		if len(events) > 0 {
-			inc.UpdatedAt = now
-			if err := tx.UpdateIncident(ctx, inc); err != nil {
-				return err
-			}
-			inc.Version++
-		}
-		for i := range events {
-			ev := &events[i]
-			ev.IncidentID, ev.ActorUserID, ev.Actor = inc.ID, p.UserIDPtr(), p.Name()
-			if ev.OccurredAt.IsZero() {
-				ev.OccurredAt = now
-			}
-			if err := tx.AppendEvent(ctx, ev); err != nil {
-				return err
-			}
-		}
-		out = inc
-		return nil
+		var err error
+		out, err = s.mutateIn(ctx, tx, p, "", idOrRef, ifMatch, action, fn)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// mutateIn is mutate inside tx. actor, when not empty, is who the events
+// name instead of p (a playbook acting as the system).
+func (s *Service) mutateIn(ctx context.Context, tx Tx, p access.Principal, actor, idOrRef string, ifMatch *int64, action access.Action,
+	fn func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error)) (*Incident, error) {
+	inc, err := tx.LockIncident(ctx, p, idOrRef)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayChange(p, action, inc); err != nil {
+		return nil, err
+	}
+	if ifMatch != nil && *ifMatch != inc.Version {
+		return nil, &apperr.Error{Code: apperr.Precondition,
+			Message: "the incident changed since you read it: reload it and apply your change again",
+			Details: map[string]any{"current_version": inc.Version}}
+	}
+	if actor == "" {
+		actor = p.Name()
+	}
+	now := s.clock()
+	events, err := fn(ctx, tx, inc, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) > 0 {
+		inc.UpdatedAt = now
+		if err := tx.UpdateIncident(ctx, inc); err != nil {
+			return nil, err
+		}
+		inc.Version++
+	}
+	for i := range events {
+		ev := &events[i]
+		ev.IncidentID, ev.ActorUserID, ev.Actor = inc.ID, p.UserIDPtr(), actor
+		if ev.OccurredAt.IsZero() {
+			ev.OccurredAt = now
+		}
+		if err := tx.AppendEvent(ctx, ev); err != nil {
+			return nil, err
+		}
+	}
+	return inc, nil
+}
+
+// UpdateInTx is Update inside the caller's transaction, without a version
+// check: the change and its timeline events commit or roll back with
+// whatever else the caller writes there. actor names who acts on the
+// timeline ("playbook ransomware"); p decides what is allowed (a playbook
+// acts as access.System).
+func (s *Service) UpdateInTx(ctx context.Context, tx Tx, p access.Principal, actor, idOrRef string, patch Patch) (*Incident, error) {
+	return s.mutateIn(ctx, tx, p, actor, idOrRef, nil, access.UpdateIncident, s.update(p, patch))
+}
+
+// TransitionInTx is Transition inside the caller's transaction, like
+// UpdateInTx.
+func (s *Service) TransitionInTx(ctx context.Context, tx Tx, p access.Principal, actor, idOrRef string, to Stage, reason string) (*Incident, error) {
+	return s.mutateIn(ctx, tx, p, actor, idOrRef, nil, access.TransitionIncident, transition(to, reason))
 }
 
 // mayChange checks the role matrix for action on a visible incident;
@@ -114,7 +141,12 @@ func mayChange(p access.Principal, action access.Action, inc *Incident) error {
 // event with its old and new value. ifMatch is the version the client read
 // (If-Match); a stale one is apperr.Precondition with the current version.
 func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string, patch Patch, ifMatch *int64) (*Incident, error) {
-	return s.mutate(ctx, p, idOrRef, ifMatch, access.UpdateIncident, func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error) {
+	return s.mutate(ctx, p, idOrRef, ifMatch, access.UpdateIncident, s.update(p, patch))
+}
+
+// update is the change of Update.
+func (s *Service) update(p access.Principal, patch Patch) func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error) {
+	return func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error) {
 		var fs apperr.Fields
 		var changes []change
 		set := func(field string, old, new any, apply func()) {
@@ -198,7 +230,7 @@ func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string
 			events = append(events, *assigned)
 		}
 		return events, nil
-	})
+	}
 }
 
 // assign sets the assignee: a user who can see the incident. The assignee
@@ -254,7 +286,12 @@ func (s *Service) assign(ctx context.Context, tx Tx, p access.Principal, inc *In
 
 // Transition moves the incident to another stage.
 func (s *Service) Transition(ctx context.Context, p access.Principal, idOrRef string, to Stage, reason string, ifMatch *int64) (*Incident, error) {
-	return s.mutate(ctx, p, idOrRef, ifMatch, access.TransitionIncident, func(_ context.Context, _ Tx, inc *Incident, _ time.Time) ([]Event, error) {
+	return s.mutate(ctx, p, idOrRef, ifMatch, access.TransitionIncident, transition(to, reason))
+}
+
+// transition is the change of Transition.
+func transition(to Stage, reason string) func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error) {
+	return func(_ context.Context, _ Tx, inc *Incident, _ time.Time) ([]Event, error) {
 		var fs apperr.Fields
 		if !fs.Text("reason", reason, 2000) {
 			return nil, fs.Err()
@@ -266,7 +303,7 @@ func (s *Service) Transition(ctx context.Context, p access.Principal, idOrRef st
 		inc.Stage = to
 		return []Event{{Kind: EventStageChanged, Data: mustJSON(map[string]any{"from": from, "to": to, "reason": reason,
 			"direction": direction(from, to)})}}, nil
-	})
+	}
 }
 
 func direction(from, to Stage) string {

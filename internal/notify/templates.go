@@ -1,10 +1,12 @@
 package notify
 
 import (
+	"context"
 	"slices"
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/org"
 )
 
 // template is one named message a playbook's notify step sends.
@@ -128,4 +130,11 @@ func orOr(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+// QueueTemplate records, like Queue, a notification whose message is the
+// template name rendered for inc (a playbook's notify step).
+func (s *Service) QueueTemplate(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
+	eventKey, kind string, eventID *int64, name string) (*Notification, error) {
+	return s.QueueMessage(ctx, tx, inc, recipient, eventKey, kind, eventID, RenderTemplate(name, inc, s.baseURL))
 }

@@ -349,3 +349,18 @@ func jsonValue(v any) (any, error) {
 		return nil, fmt.Errorf("value %v cannot be represented in JSON", x)
 	}
 }
+
+// InputSchema compiles the JSON Schema of an input step (its with.schema),
+// which the validator has already checked.
+func InputSchema(s *Step) (*jsonschema.Schema, error) {
+	doc, err := jsonValue(s.With["schema"])
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.UseLoader(noLoader{})
+	if err := c.AddResource("urn:certdesk:input", doc); err != nil {
+		return nil, err
+	}
+	return c.Compile("urn:certdesk:input")
+}

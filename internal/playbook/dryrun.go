@@ -1,5 +1,7 @@
 package playbook
 
+import "strings"
+
 // Triggered reports whether event starts the playbook for an incident with
 // the environment env: one of its triggers names the event and its
 // condition, if any, holds. A condition that fails to evaluate does not
@@ -71,14 +73,23 @@ type PlannedStep struct {
 // whether each would run, evaluating the steps' when conditions against env
 // (with empty step outputs unless env carries some). A skipped step counts
 // as finished for the steps that need it; on_failure and on_timeout are not
-// followed (a dry run assumes every step succeeds). DryRun is pure.
+// followed (a dry run assumes every step succeeds), so a handler step (the
+// target of another step's on_failure or on_timeout, see Handlers) is shown
+// as not run, with the reason "runs only on timeout/failure of <steps>".
+// DryRun is pure.
 func DryRun(pb *Playbook, env Env) []PlannedStep {
 	env = env.withSteps(pb)
 	order := pb.Order()
+	handlers := pb.Handlers()
 	plan := make([]PlannedStep, 0, len(order))
 	for _, i := range order {
 		s := pb.Steps[i]
 		ps := PlannedStep{ID: s.ID, Action: s.Action, Stage: s.Stage, Needs: s.Needs, Run: true}
+		if from, ok := handlers[s.ID]; ok {
+			ps.Run, ps.Reason = false, "runs only on timeout/failure of "+strings.Join(from, ", ")
+			plan = append(plan, ps)
+			continue
+		}
 		ok, err := s.When.Eval(env)
 		switch {
 		case err != nil:

@@ -113,7 +113,7 @@ var demoIncidents = []struct {
 		Title: "Files encrypted on the town hall file server", Severity: incident.Critical, Stage: incident.Response,
 		Status: incident.Open, TLP: incident.TLPAmber, Category: "malicious-code", Type: "infected-system",
 		Tags: []string{"ransomware", "lockbit"}, Significant: true, ReportingOrgSlug: "city-of-north", CoordinatingOrgSlug: "cert-north",
-	}, []string{"raise-severity", "mark-breach"}},
+	}, []string{"raise-severity", "mark-breach", "escalate"}},
 	{"phishing-campaign", incident.Incident{
 		Title: "Fake webmail login sent to municipalities", Severity: incident.Medium, Stage: incident.Response,
 		Status: incident.Open, TLP: incident.TLPGreen, Category: "fraud", Type: "phishing",
@@ -123,12 +123,12 @@ var demoIncidents = []struct {
 		Title: "Appointment portal unreachable", Severity: incident.High, Stage: incident.Response,
 		Status: incident.Open, TLP: incident.TLPClear, Category: "availability", Type: "ddos",
 		ReportingOrgSlug: "city-of-north", CoordinatingOrgSlug: "cert-north",
-	}, []string{"significant"}},
+	}, []string{"significant", "escalate"}},
 	{"personal-data-breach", incident.Incident{
 		Title: "Citizen register export mailed to the wrong recipient", Severity: incident.High, Stage: incident.Response,
 		Status: incident.Open, TLP: incident.TLPAmberStrict, Category: "information-content-security", Type: "data-leak",
 		PersonalDataBreach: true, ReportingOrgSlug: "city-of-north", CoordinatingOrgSlug: "cert-north",
-	}, []string{"approve-data-subjects", "inform-data-subjects", "nis2-early-warning", "nis2-notification", "nis2-final-report"}},
+	}, []string{"approve-data-subjects", "inform-data-subjects", "nis2-early-warning", "nis2-notification", "nis2-final-report", "escalate"}},
 	{"defacement", incident.Incident{
 		Title: "Political slogans on the school board website", Severity: incident.Medium, Stage: incident.Response,
 		Status: incident.Open, TLP: incident.TLPClear, Category: "intrusions", Type: "defacement",
@@ -138,7 +138,7 @@ var demoIncidents = []struct {
 		Title: "Critical VPN appliance vulnerability", Severity: incident.High, Stage: incident.Prevention,
 		Status: incident.Open, TLP: incident.TLPGreen, Category: "vulnerable", Type: "vulnerable-system",
 		ReportingOrgSlug: "cert-north", CoordinatingOrgSlug: "cert-north",
-	}, []string{"urgent-patch"}},
+	}, []string{"urgent-patch", "chase"}},
 }
 
 func TestShippedPlaybooks(t *testing.T) {
@@ -171,6 +171,9 @@ func TestShippedPlaybooks(t *testing.T) {
 				pos[p.ID] = i
 				if !p.Run {
 					require.NotContains(t, p.Reason, "condition failed", p.ID)
+					if _, handler := pb.Handlers()[p.ID]; handler {
+						require.Contains(t, p.Reason, "runs only on timeout/failure of", p.ID)
+					}
 					skipped = append(skipped, p.ID)
 				}
 			}
@@ -241,4 +244,28 @@ func TestSchemaMatchesFormat(t *testing.T) {
 			require.Error(t, schema.Validate(toJSON([]byte(head+bad))), "the schema rejects it")
 		})
 	}
+}
+
+// A handler step (the target of an on_timeout or on_failure) runs only when
+// jumped to: the dry run says so and which steps jump to it.
+func TestDryRunHandlerSteps(t *testing.T) {
+	t.Parallel()
+	pbs, err := playbook.Load(playbooks.FS())
+	require.NoError(t, err)
+	for _, pb := range pbs {
+		if pb.ID != "ransomware" {
+			continue
+		}
+		require.Equal(t, map[string][]string{"escalate": {"wait-ack"}}, pb.Handlers())
+		require.Len(t, pb.Hash, 64)
+		require.Equal(t, playbook.HashSource(pb.Source), pb.Hash)
+		for _, p := range playbook.DryRun(pb, playbook.NewEnv(demoIncidents[0].inc)) {
+			if p.ID == "escalate" {
+				require.False(t, p.Run)
+				require.Equal(t, "runs only on timeout/failure of wait-ack", p.Reason)
+				return
+			}
+		}
+	}
+	t.Fatal("the ransomware playbook has no escalate step")
 }

@@ -124,7 +124,7 @@ func (p *parser) parse(data []byte) *Playbook {
 		return nil
 	}
 	root := doc.Content[0]
-	pb := &Playbook{File: p.file}
+	pb := &Playbook{File: p.file, Source: data, Hash: HashSource(data)}
 	var steps, triggers *yaml.Node
 	p.mapping(root, "playbook", map[string]func(k, v *yaml.Node){
 		"id": func(_, v *yaml.Node) {

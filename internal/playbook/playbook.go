@@ -1,7 +1,10 @@
 package playbook
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +19,11 @@ type Playbook struct {
 	Version     int
 	Triggers    []Trigger
 	Steps       []Step // in file order
+	// Source is the exact file content the playbook was parsed from, and
+	// Hash its SHA-256 (hex). A run pins both: it re-parses Source, so
+	// editing the file never changes a run in flight.
+	Source []byte
+	Hash   string
 
 	idPos Pos
 }
@@ -110,4 +118,29 @@ func (pb *Playbook) Step(id string) *Step {
 		}
 	}
 	return nil
+}
+
+// Handlers maps each handler step — a step named by another step's
+// on_failure or on_timeout — to the steps whose failure or timeout jumps
+// to it. A handler step runs only when jumped to; a run that ends without
+// jumping to it skips it.
+func (pb *Playbook) Handlers() map[string][]string {
+	out := map[string][]string{}
+	for _, s := range pb.Steps {
+		for _, target := range []string{s.OnFailure, s.OnTimeout} {
+			if target == "" || target == Fail || target == Continue || pb.Step(target) == nil {
+				continue
+			}
+			if !slices.Contains(out[target], s.ID) {
+				out[target] = append(out[target], s.ID)
+			}
+		}
+	}
+	return out
+}
+
+// HashSource returns the content hash Parse records in Playbook.Hash.
+func HashSource(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }

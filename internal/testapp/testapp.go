@@ -24,6 +24,7 @@ import (
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/testdb"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -105,6 +106,9 @@ type Options struct {
 	NoWorkers bool
 	// Config changes the default configuration before the app is built.
 	Config func(*config.Config)
+	// Playbooks, when not nil, replace the shipped playbooks that triggers
+	// and manual starts choose from; an empty slice means none.
+	Playbooks []*playbook.Playbook
 }
 
 // New starts certdesk on a fresh database; everything stops when t ends.
@@ -128,6 +132,9 @@ func New(t testing.TB, opts Options) *Harness {
 	clock := &Clock{}
 	a, err := app.New(cfg, db, log, clock.Now)
 	require.NoError(t, err)
+	if opts.Playbooks != nil {
+		a.Runs.SetPlaybooks(opts.Playbooks)
+	}
 	srv := httptest.NewServer(a.HTTP)
 	h := &Harness{t: t, App: a, URL: srv.URL, DBURL: dbURL, Config: cfg, Clock: clock, client: srv.Client()}
 	if cfg.Workers {

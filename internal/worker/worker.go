@@ -16,6 +16,7 @@ import (
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
@@ -83,6 +84,7 @@ type Workers struct {
 	Deadlines *deadline.Service
 	// Escalations runs escalation policy timers.
 	Escalations *escalation.Service
+	Runs        *runbook.Service
 }
 
 // New returns a River client with every worker registered. The workers read
@@ -100,6 +102,9 @@ func New(opts Options, w *Workers) (*Client, error) {
 	}
 	if err := river.AddWorkerSafely(workers, &policyWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register escalation policy worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &playbookWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register playbook worker: %w", err)
 	}
 	cfg := &river.Config{
 		Logger:            opts.Logger.With("component", "river"),

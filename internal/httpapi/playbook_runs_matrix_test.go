@@ -1,0 +1,126 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/playbook"
+	"github.com/certdesk/certdesk/internal/testapp"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+)
+
+// matrixPlaybook is the only playbook of the access matrix: started by
+// hand on every matrix incident, it ends at once (both steps are skipped),
+// so that no probe changes what another sees. Its finished run answers
+// cancel, approval and input probes with 409 once access is granted.
+const matrixPlaybook = `
+id: matrix
+name: Matrix
+version: 1
+triggers:
+  - on: manual
+steps:
+  - id: approve
+    when: severity == "critical" && severity == "low"
+    action: approval
+    with: { role: coordinator, prompt: "Approve?" }
+  - id: fill
+    when: severity == "critical" && severity == "low"
+    action: input
+    with: { prompt: "Fill", schema: { type: object } }
+`
+
+func matrixPlaybooks(t *testing.T) []*playbook.Playbook {
+	pbs, err := playbook.LoadSources([]playbook.Source{{Name: "matrix.yaml", Data: []byte(matrixPlaybook)}})
+	require.NoError(t, err)
+	return pbs
+}
+
+// seedMatrixRuns runs the matrix playbook on every matrix incident and
+// returns the runs' IDs.
+func seedMatrixRuns(t *testing.T, w *matrixWorld) map[incident.TLP]string {
+	t.Helper()
+	out := map[incident.TLP]string{}
+	for _, tlp := range secTLPs {
+		r, err := w.h.App.Runs.Start(context.Background(), access.System, w.incs[tlp].ID, "matrix")
+		require.NoError(t, err)
+		out[tlp] = r.ID.String()
+	}
+	return out
+}
+
+// runProbes are the access-matrix probes of the playbook-run routes under
+// /api/v1/incidents/{id}/playbook-runs/{runId}: suffix is "", "/cancel",
+// "/approvals/approve" or "/inputs/fill". Invisible is 404, then the role
+// the route needs, then the answer of a finished run.
+func (w *matrixWorld) runProbes(incidentFor func(v secUser, target string) (*secIncident, int), suffix, action string, body any, ok int) func(v secUser, target string) []secProbe {
+	return func(v secUser, target string) []secProbe {
+		inc, want := incidentFor(v, target)
+		id, runID, title := uuid.NewString(), uuid.NewString(), "no such incident"
+		if inc != nil {
+			id, runID, title = inc.ID, w.runs[inc.TLP], inc.Title
+		}
+		method := http.MethodPost
+		if suffix == "" {
+			method = http.MethodGet
+		}
+		switch {
+		case want == http.StatusNotFound:
+		case !secMay(action, v.Role):
+			want = http.StatusForbidden
+		default:
+			want = ok
+		}
+		check := func(r *testapp.Response) string {
+			if r.Status == http.StatusNotFound && bytes.Contains(r.Body, []byte(title)) {
+				return "the 404 shows the incident's title"
+			}
+			if r.Status == http.StatusOK && !bytes.Contains(r.Body, []byte(runID)) {
+				return "the answer is not about the run asked for"
+			}
+			if r.Status != http.StatusOK {
+				return isProblem(r)
+			}
+			return ""
+		}
+		probes := []secProbe{{method: method, path: "/api/v1/incidents/" + id + "/playbook-runs/" + runID + suffix, body: body,
+			want: want, check: check, variant: "(uuid)"}}
+		if inc != nil && want != http.StatusNotFound && want != http.StatusForbidden {
+			// Another run ID on a visible incident is unknown.
+			probes = append(probes, secProbe{method: method, path: "/api/v1/incidents/" + inc.Ref + "/playbook-runs/" + uuid.NewString() + suffix,
+				body: body, want: http.StatusNotFound, check: check, variant: "(unknown run)"})
+		}
+		return probes
+	}
+}
+
+// startRunProbes: starting an unknown playbook is 404 on an invisible
+// incident, 403 for a role that may not transition, else 422.
+func (w *matrixWorld) startRunProbes(incidentFor func(v secUser, target string) (*secIncident, int)) func(v secUser, target string) []secProbe {
+	return func(v secUser, target string) []secProbe {
+		inc, want := incidentFor(v, target)
+		id := uuid.NewString()
+		if inc != nil {
+			id = inc.ID
+		}
+		switch {
+		case want == http.StatusNotFound:
+		case !secMay("incident.transition", v.Role):
+			want = http.StatusForbidden
+		default:
+			want = http.StatusUnprocessableEntity
+		}
+		return []secProbe{{path: "/api/v1/incidents/" + id + "/playbook-runs", body: map[string]any{"playbook": "no-such-playbook"},
+			want: want, check: func(r *testapp.Response) string {
+				if r.Status == http.StatusUnprocessableEntity {
+					return fieldIs("playbook")(r)
+				}
+				return isProblem(r)
+			}}}
+	}
+}
