@@ -42,6 +42,9 @@ type App struct {
 	Tasks       *task.Service
 	// Notify is the notification outbox; Slack when SLACK_BOT_TOKEN is set.
 	Notify *notify.Service
+	// SlackInbound handles Slack's button presses and /incident commands;
+	// nil unless SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are both set.
+	SlackInbound *slack.Inbound
 	// Events hands every timeline event to the services that react to it,
 	// inside the transaction that appended it.
 	Events *incident.Bus
@@ -67,15 +70,31 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	a.Tasks = task.NewService(store, a.Incidents, now)
 	ws.Incidents = a.Incidents
 	var notifier notify.Notifier
+	var slackClient *slack.Client
 	if cfg.SlackBotToken != "" {
-		notifier = slack.New(cfg.SlackBotToken, cfg.SlackAPIURL, 15*time.Second)
+		slackClient = slack.New(cfg.SlackBotToken, cfg.SlackAPIURL, 15*time.Second)
+		notifier = slackClient
 	}
 	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier,
 		Logger: log.With("component", "notify"), BaseURL: cfg.BaseURL, Now: now}); err != nil {
 		return nil, err
 	}
 	a.Incidents.OnRouted = a.Notify.OnRouted
-	ws.Notify = a.Notify
+	ws.Notify, ws.Slack = a.Notify, slackClient
+	a.Events.Subscribe(a.Notify.RootHandler())
+	var slackInbound httpapi.SlackInbound
+	if slackClient != nil && cfg.SlackSigningSecret != "" {
+		// Decide (the Accept / Decline buttons) is the escalation service's.
+		if a.SlackInbound, err = slack.NewInbound(slack.InboundOptions{SigningSecret: cfg.SlackSigningSecret,
+			Client: slackClient, Users: store, Incidents: a.Incidents, Audit: store.AuditAlone,
+			Enqueue: func(ctx context.Context, job incident.Job) error {
+				return store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error { return tx.Enqueue(ctx, job, nil) })
+			},
+			BaseURL: cfg.BaseURL, Now: now, Logger: log.With("component", "slack")}); err != nil {
+			return nil, err
+		}
+		slackInbound = a.SlackInbound
+	}
 	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
 		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
 	}
@@ -97,7 +116,7 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
-		Observables: a.Observables, Notify: a.Notify,
+		Observables: a.Observables, Notify: a.Notify, Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

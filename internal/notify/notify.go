@@ -86,6 +86,8 @@ type Message struct {
 	Fields []Field
 	Text   string // the body; also the plain-text fallback
 	Link   string // the incident's page
+	// Actions are buttons, for providers that have them (Slack).
+	Actions []Action
 }
 
 // Restricted reports whether an incident of this TLP may show only its

@@ -110,24 +110,11 @@ func (s *Service) OnRouted(ctx context.Context, tx incident.Tx, inc *incident.In
 // queues its delivery, in tx. A second call for the same event key and
 // recipient changes nothing and returns nil. The provider is Slack when
 // Slack is configured and the recipient has a chat channel; otherwise log.
+// Messages to a CERT about an unacknowledged incident carry the
+// Acknowledge button.
 func (s *Service) Queue(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
 	eventKey, kind string, eventID *int64, headline string) (*Notification, error) {
-	n := &Notification{
-		ID: uuid.New(), IncidentID: inc.ID, EventKey: eventKey, EventID: eventID, EventKind: kind,
-		RecipientOrgID: recipient.ID, Channel: recipient.ChatChannel, Provider: Log,
-		Message: Render(inc, headline, s.baseURL), State: Pending, CreatedAt: s.clock(),
-	}
-	if s.notifier != nil && recipient.ChatChannel != "" {
-		n.Provider = Slack
-	}
-	inserted, err := tx.InsertNotification(ctx, n)
-	if err != nil || !inserted {
-		return nil, err
-	}
-	if err := tx.Enqueue(ctx, DeliverJob{NotificationID: n.ID}, nil); err != nil {
-		return nil, err
-	}
-	return n, nil
+	return s.QueueMessage(ctx, tx, inc, recipient, eventKey, kind, eventID, s.message(inc, recipient, headline))
 }
 
 // Notify records and queues a notification of an event about the incident

@@ -14,6 +14,7 @@ import (
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 )
@@ -35,6 +36,8 @@ type Options struct {
 type Workers struct {
 	Incidents *incident.Service
 	Notify    *notify.Service
+	// Slack posts replies to Slack's response_urls; nil without Slack.
+	Slack *slack.Client
 }
 
 // New returns a River client with every worker registered. The workers read
@@ -46,6 +49,12 @@ func New(opts Options, w *Workers) (*Client, error) {
 	}
 	if err := river.AddWorkerSafely(workers, &notifyWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register notify worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &updateRootWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register thread root worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &respondWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register slack reply worker: %w", err)
 	}
 	cfg := &river.Config{
 		Logger:            opts.Logger.With("component", "river"),
