@@ -42,6 +42,7 @@ func commands() []command {
 		{"token", "manage API tokens (create)", tokenCmd},
 		{"playbook", "check playbooks (validate)", playbookCmd},
 		{"demo", "seed demo organisations, users and incidents; print demo tokens", demoCmd},
+		{"slack-fake", "serve a stand-in for Slack's Web API that prints what certdesk posts", slackFakeCmd},
 		{"version", "print the version", func(_ context.Context, env Env, _ []string) error {
 			_, err := fmt.Fprintln(env.Stdout, "certdesk", Version)
 			return err

@@ -17,6 +17,7 @@ import (
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/outbound"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/task"
@@ -49,6 +50,10 @@ type App struct {
 	// inside the transaction that appended it.
 	Events *incident.Bus
 	HTTP   *echo.Echo
+
+	// Outbound sends signed webhook requests, refusing private addresses
+	// unless CERTDESK_OUTBOUND_ALLOW lists them. Its timestamps use now.
+	Outbound *outbound.Client
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -94,6 +99,9 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 			return nil, err
 		}
 		slackInbound = a.SlackInbound
+	}
+	if a.Outbound, err = outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Now: now}); err != nil {
+		return nil, fmt.Errorf("CERTDESK_OUTBOUND_ALLOW: %w", err)
 	}
 	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
 		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -64,6 +65,9 @@ type Config struct {
 	SlackSigningSecret string
 	// SlackAPIURL is the base URL of Slack's Web API, ending in "/".
 	SlackAPIURL string
+	// OutboundAllow lists address ranges that webhooks may reach although
+	// they are loopback, private or otherwise refused by internal/outbound.
+	OutboundAllow []netip.Prefix
 }
 
 // Var describes one environment variable: its name, default and meaning.
@@ -96,6 +100,7 @@ var Vars = []Var{
 	{"SLACK_BOT_TOKEN", "", "Slack bot token (xoxb-...) for chat notifications; empty: notifications are recorded and logged only"},
 	{"SLACK_SIGNING_SECRET", "", "Slack app signing secret, verifies Slack's inbound requests (interactivity)"},
 	{"SLACK_API_URL", "https://slack.com/api/", "base URL of Slack's Web API (a local fake in tests or air-gapped sites)"},
+	{"CERTDESK_OUTBOUND_ALLOW", "", "comma-separated CIDRs or addresses that webhooks may reach although private or loopback (e.g. 10.20.0.0/16)"},
 }
 
 // Error reports a variable whose value is not acceptable.
@@ -197,6 +202,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/"
 	}
+	if c.OutboundAllow, err = parsePrefixes("CERTDESK_OUTBOUND_ALLOW", get("CERTDESK_OUTBOUND_ALLOW")); err != nil {
+		return c, err
+	}
 	if c.ShutdownTimeout, err = parseDuration("CERTDESK_SHUTDOWN_TIMEOUT", get("CERTDESK_SHUTDOWN_TIMEOUT"), time.Second, time.Hour); err != nil {
 		return c, err
 	}
@@ -231,6 +239,28 @@ func parseDuration(name, s string, lo, hi time.Duration) (time.Duration, error) 
 		return 0, &Error{name, s, fmt.Sprintf("must be a duration from %s to %s, e.g. 30s", lo, hi)}
 	}
 	return d, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDR prefixes; a bare
+// address stands for itself (/32 or /128).
+func parsePrefixes(name, s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil || a.Zone() != "" {
+				return nil, &Error{name, s, fmt.Sprintf("%q is not a CIDR prefix or an IP address (e.g. 10.20.0.0/16, 192.0.2.7, fd00::/8)", f)}
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // redact hides a password in a URL for error messages.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -96,4 +97,26 @@ func TestLoadSlackSettings(t *testing.T) {
 	require.Equal(t, "xoxb-1", c.SlackBotToken)
 	require.Equal(t, "s3", c.SlackSigningSecret)
 	require.Equal(t, "http://127.0.0.1:9/api/", c.SlackAPIURL, "a trailing / is added")
+}
+
+func TestLoadOutboundAllow(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Empty(t, c.OutboundAllow, "by default webhooks reach public addresses only")
+
+	c, err = Load(env(map[string]string{"CERTDESK_OUTBOUND_ALLOW": " 10.20.0.0/16, 192.0.2.7 ,fd00::/8,,10.1.2.3/8"}))
+	require.NoError(t, err)
+	require.Equal(t, []netip.Prefix{
+		netip.MustParsePrefix("10.20.0.0/16"),
+		netip.MustParsePrefix("192.0.2.7/32"),
+		netip.MustParsePrefix("fd00::/8"),
+		netip.MustParsePrefix("10.0.0.0/8"),
+	}, c.OutboundAllow)
+
+	for _, bad := range []string{"10.0.0.0/33", "intranet", "10.0.0.0/8;127.0.0.1", "fe80::1%eth0", "10.0.0/8"} {
+		_, err := Load(env(map[string]string{"CERTDESK_OUTBOUND_ALLOW": bad}))
+		require.ErrorContains(t, err, "CERTDESK_OUTBOUND_ALLOW", bad)
+		require.ErrorContains(t, err, "CIDR", bad)
+	}
 }

@@ -1,0 +1,272 @@
+package outbound
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Defaults of Options.
+const (
+	DefaultTimeout          = 10 * time.Second
+	DefaultMaxResponseBytes = 64 << 10
+	DefaultUserAgent        = "certdesk-webhook/1"
+)
+
+// Resolver looks up the addresses of a host name. *net.Resolver implements
+// it; tests pass a fixed table.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// Options configure a Client. The zero value is usable: nothing private
+// allowed, the defaults above, the system resolver and clock.
+type Options struct {
+	// Allow lists address ranges the client may reach even though Classify
+	// refuses them (an internal webhook receiver, a test server on
+	// 127.0.0.1). Empty: only public addresses.
+	Allow []netip.Prefix
+	// Timeout bounds one request from connecting to the last byte of the
+	// answer read. 0 means DefaultTimeout.
+	Timeout time.Duration
+	// MaxResponseBytes is how much of an answer's body is kept; the rest is
+	// not read. 0 means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// UserAgent is sent as User-Agent. Empty means DefaultUserAgent.
+	UserAgent string
+	// Resolver resolves host names; nil means net.DefaultResolver.
+	Resolver Resolver
+	// Now is the clock used for X-Certdesk-Timestamp; nil means time.Now.
+	Now func() time.Time
+}
+
+// Client sends signed JSON requests to user-configured URLs, refusing
+// non-public destinations at connect time. It is safe for concurrent use.
+type Client struct {
+	allow    []netip.Prefix
+	resolver Resolver
+	now      func() time.Time
+	agent    string
+	max      int64
+	http     *http.Client
+}
+
+// New builds a Client. It fails when an option is out of range; the error
+// names the option.
+func New(o Options) (*Client, error) {
+	if o.Timeout < 0 {
+		return nil, fmt.Errorf("outbound: Options.Timeout must not be negative, got %s", o.Timeout)
+	}
+	if o.MaxResponseBytes < 0 {
+		return nil, fmt.Errorf("outbound: Options.MaxResponseBytes must not be negative, got %d", o.MaxResponseBytes)
+	}
+	c := &Client{resolver: o.Resolver, now: o.Now, agent: o.UserAgent, max: o.MaxResponseBytes}
+	for _, p := range o.Allow {
+		if !p.IsValid() {
+			return nil, errors.New("outbound: Options.Allow holds an invalid prefix")
+		}
+		c.allow = append(c.allow, normalisePrefix(p))
+	}
+	if c.resolver == nil {
+		c.resolver = net.DefaultResolver
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.agent == "" {
+		c.agent = DefaultUserAgent
+	}
+	if c.max == 0 {
+		c.max = DefaultMaxResponseBytes
+	}
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	transport := &http.Transport{
+		// No Proxy: a proxy from the environment would make the proxy,
+		// not this client, choose the address, and bypass the guard.
+		Proxy:                  nil,
+		DialContext:            c.dial,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           20,
+		MaxIdleConnsPerHost:    2,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    timeout,
+		ResponseHeaderTimeout:  timeout,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+	c.http = &http.Client{
+		Transport: transport,
+		Timeout:   timeout,
+		// Redirects are not followed: a receiver that moved must be
+		// reconfigured, and a redirect cannot lead to a refused address.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c, nil
+}
+
+// dial resolves address itself, refuses the host when any of its
+// addresses is refused, and connects to the permitted addresses in turn
+// through a dialer whose Control hook checks the address once more, on
+// the socket about to connect.
+func (c *Client) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, err
+	}
+	var addrs []netip.Addr
+	if a, perr := netip.ParseAddr(host); perr == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		ipnet := "ip"
+		switch network {
+		case "tcp4":
+			ipnet = "ip4"
+		case "tcp6":
+			ipnet = "ip6"
+		}
+		if addrs, err = c.resolver.LookupNetIP(ctx, ipnet, host); err != nil {
+			return nil, err
+		}
+		if len(addrs) == 0 {
+			return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
+		}
+	}
+	for _, a := range addrs {
+		if err := c.permitted(host, a); err != nil {
+			return nil, err
+		}
+	}
+	d := &net.Dialer{
+		Control: func(_, hostport string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(hostport)
+			if err != nil {
+				return fmt.Errorf("outbound: unexpected dial address %q", hostport)
+			}
+			return c.permitted(host, ap.Addr())
+		},
+	}
+	var first error
+	for _, a := range addrs {
+		conn, err := d.DialContext(ctx, network, net.JoinHostPort(a.WithZone("").String(), port))
+		if err == nil {
+			return conn, nil
+		}
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, first
+}
+
+// Response is what a receiver answered.
+type Response struct {
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Header holds the answer's headers.
+	Header http.Header
+	// Body is at most MaxResponseBytes of the answer's body.
+	Body []byte
+	// Truncated is true when the body was longer than Body.
+	Truncated bool
+}
+
+// PostJSON sends body (JSON) to rawURL with a POST, signed with secret as
+// described in the package documentation, and returns the answer.
+//
+// A 2xx answer returns a nil error. Any other answer returns the Response
+// and a *StatusError. A URL that is not absolute http(s), an empty
+// secret, or a refused destination fails before anything is sent. Errors
+// never contain the URL's path or query, which often hold a secret; use
+// IsPermanent and RetryAfter to decide what to do next.
+func (c *Client) PostJSON(ctx context.Context, rawURL string, body []byte, secret string) (*Response, error) {
+	u, err := checkURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if secret == "" {
+		return nil, &InvalidError{Reason: "the signing secret is empty"}
+	}
+	ts := strconv.FormatInt(c.now().Unix(), 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, &InvalidError{Reason: "cannot build request: " + err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", c.agent)
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderSignature, Sign(secret, ts, body))
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message carries the full URL
+		}
+		return nil, &RequestError{Host: u.Host, Err: err}
+	}
+	defer resp.Body.Close()
+	buf, err := io.ReadAll(io.LimitReader(resp.Body, c.max+1))
+	if err != nil {
+		return nil, &RequestError{Host: u.Host, Err: fmt.Errorf("read answer: %w", err)}
+	}
+	out := &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: buf}
+	if int64(len(buf)) > c.max {
+		out.Body, out.Truncated = buf[:c.max], true
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return out, nil
+	}
+	se := &StatusError{Host: u.Host, StatusCode: resp.StatusCode}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	}
+	return out, se
+}
+
+// checkURL accepts absolute http and https URLs with a host.
+func checkURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, &InvalidError{Reason: "the URL does not parse"}
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, &InvalidError{Reason: "the URL scheme must be http or https"}
+	}
+	if u.Hostname() == "" {
+		return nil, &InvalidError{Reason: "the URL has no host"}
+	}
+	return u, nil
+}
+
+// parseRetryAfter reads delta-seconds or an HTTP date; 0 when absent or
+// unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
