@@ -80,7 +80,10 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 		slackClient = slack.New(cfg.SlackBotToken, cfg.SlackAPIURL, 15*time.Second)
 		notifier = slackClient
 	}
-	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier,
+	if a.Outbound, err = outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Now: now}); err != nil {
+		return nil, fmt.Errorf("CERTDESK_OUTBOUND_ALLOW: %w", err)
+	}
+	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier, Webhooks: a.Outbound,
 		Logger: log.With("component", "notify"), BaseURL: cfg.BaseURL, Now: now}); err != nil {
 		return nil, err
 	}
@@ -99,9 +102,6 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 			return nil, err
 		}
 		slackInbound = a.SlackInbound
-	}
-	if a.Outbound, err = outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Now: now}); err != nil {
-		return nil, fmt.Errorf("CERTDESK_OUTBOUND_ALLOW: %w", err)
 	}
 	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
 		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)

@@ -95,22 +95,49 @@ func (s *Service) message(inc *incident.Incident, recipient org.Organization, he
 // Accept and Decline buttons of an escalation request. Like Queue, a
 // second call for the same event key and recipient changes nothing and
 // returns nil.
+//
+// A recipient gets one notification per provider: Slack when Slack is
+// configured and it has a chat channel, webhook when it has a webhook
+// (and webhooks are configured), log when it has neither. The first one
+// queued is returned.
 func (s *Service) QueueMessage(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
 	eventKey, kind string, eventID *int64, m Message) (*Notification, error) {
-	n := &Notification{
-		ID: uuid.New(), IncidentID: inc.ID, EventKey: eventKey, EventID: eventID, EventKind: kind,
-		RecipientOrgID: recipient.ID, Channel: recipient.ChatChannel, Provider: Log,
-		Message: m, State: Pending, CreatedAt: s.clock(),
-	}
+	var providers []Provider
 	if s.notifier != nil && recipient.ChatChannel != "" {
-		n.Provider = Slack
+		providers = append(providers, Slack)
 	}
-	inserted, err := tx.InsertNotification(ctx, n)
-	if err != nil || !inserted {
+	hook, err := s.hasWebhook(ctx, tx, recipient.ID)
+	if err != nil {
 		return nil, err
 	}
-	if err := tx.Enqueue(ctx, DeliverJob{NotificationID: n.ID}, nil); err != nil {
-		return nil, err
+	if hook {
+		providers = append(providers, Webhook)
 	}
-	return n, nil
+	if len(providers) == 0 {
+		providers = append(providers, Log)
+	}
+	var first *Notification
+	for _, p := range providers {
+		n := &Notification{
+			ID: uuid.New(), IncidentID: inc.ID, EventKey: eventKey, EventID: eventID, EventKind: kind,
+			RecipientOrgID: recipient.ID, Provider: p, Message: m, State: Pending, CreatedAt: s.clock(),
+		}
+		if p != Webhook {
+			n.Channel = recipient.ChatChannel
+		}
+		inserted, err := tx.InsertNotification(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if !inserted {
+			continue
+		}
+		if err := tx.Enqueue(ctx, DeliverJob{NotificationID: n.ID}, nil); err != nil {
+			return nil, err
+		}
+		if first == nil {
+			first = n
+		}
+	}
+	return first, nil
 }

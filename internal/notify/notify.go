@@ -25,6 +25,8 @@ const (
 	// Log records the notification and writes it to the log: used when
 	// Slack is not configured or the organisation has no channel.
 	Log Provider = "log"
+	// Webhook POSTs a signed JSON document to the recipient's webhook URL.
+	Webhook Provider = "webhook"
 )
 
 // State is where a notification is in its delivery.

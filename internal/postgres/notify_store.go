@@ -143,7 +143,7 @@ func (t *txn) InsertNotification(ctx context.Context, n *notify.Notification) (b
 	res := t.db.WithContext(ctx).Exec(`INSERT INTO notifications (id, incident_id, event_key, event_id, event_kind,
 		recipient_org_id, channel, provider, message, state, attempts, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
-		ON CONFLICT ON CONSTRAINT notifications_event_recipient_key DO NOTHING`,
+		ON CONFLICT ON CONSTRAINT notifications_event_recipient_provider_key DO NOTHING`,
 		n.ID, n.IncidentID, n.EventKey, n.EventID, n.EventKind, n.RecipientOrgID, n.Channel, string(n.Provider),
 		encodeMessage(n.Message), string(n.State), n.CreatedAt)
 	if res.Error != nil {
