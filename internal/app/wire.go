@@ -92,7 +92,8 @@ func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.T
 	a.Events.Subscribe(a.Notify.RootHandler())
 	var slackInbound httpapi.SlackInbound
 	if slackClient != nil && cfg.SlackSigningSecret != "" {
-		// Decide (the Accept / Decline buttons) is the escalation service's.
+		// Decide (the Accept / Decline buttons) is the escalation service's:
+		// a.SlackInbound.SetDecide once it exists.
 		if a.SlackInbound, err = slack.NewInbound(slack.InboundOptions{SigningSecret: cfg.SlackSigningSecret,
 			Client: slackClient, Users: store, Incidents: a.Incidents, Audit: store.AuditAlone,
 			Enqueue: func(ctx context.Context, job incident.Job) error {

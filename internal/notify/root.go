@@ -53,9 +53,9 @@ func (UpdateRootJob) Kind() string { return "notify.update_root" }
 // UpdateRootJob for each of the incident's threads whose root is behind.
 // Without Slack it does nothing.
 func (s *Service) RootHandler() incident.Handler {
-	return incident.Handler{Name: "notify.roots", Handle: func(ctx context.Context, tx incident.Tx, inc *incident.Incident, _ []incident.Event) error {
-		if _, ok := s.notifier.(Updater); !ok {
-			return nil
+	return incident.Handler{Name: "notify.roots", Handle: func(ctx context.Context, tx incident.Tx, inc *incident.Incident, evs []incident.Event) error {
+		if _, ok := s.notifier.(Updater); !ok || onlyCreated(evs) {
+			return nil // a new incident has no thread yet: spare intake the query
 		}
 		rtx, ok := tx.(RootTx)
 		if !ok {
@@ -72,6 +72,16 @@ func (s *Service) RootHandler() incident.Handler {
 		}
 		return nil
 	}}
+}
+
+// onlyCreated reports whether evs are all creations.
+func onlyCreated(evs []incident.Event) bool {
+	for _, ev := range evs {
+		if ev.Kind != incident.EventCreated {
+			return false
+		}
+	}
+	return true
 }
 
 // UpdateRoot brings the root of the incident's thread in channel up to

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
@@ -170,7 +171,8 @@ type InboundOptions struct {
 // user with the same e-mail address, with that user's role and the
 // visibility rule.
 type Inbound struct {
-	o InboundOptions
+	o      InboundOptions
+	decide atomic.Pointer[Decider] // nil: escalations are not available
 }
 
 // NewInbound returns an Inbound; every option but Decide is required.
@@ -187,8 +189,17 @@ func NewInbound(o InboundOptions) (*Inbound, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Inbound{o: o}, nil
+	in := &Inbound{o: o}
+	if o.Decide != nil {
+		in.SetDecide(o.Decide)
+	}
+	return in, nil
 }
+
+// SetDecide sets how Accept and Decline buttons decide escalations, for
+// wiring done after NewInbound (the escalation service may be built
+// later). It is safe to call while requests are served.
+func (in *Inbound) SetDecide(d Decider) { in.decide.Store(&d) }
 
 // verify checks a request's signature and audits a refusal like a failed
 // token check.
@@ -304,11 +315,12 @@ func (in *Inbound) act(ctx context.Context, slackUserID, remoteAddr string, kind
 		}
 		return fmt.Sprintf("You acknowledged %s.", inc.Reference), nil
 	default:
-		if in.o.Decide == nil {
+		decide := in.decide.Load()
+		if decide == nil || *decide == nil {
 			return "Escalations are not available in this certdesk yet: accept or decline it in certdesk.", nil
 		}
 		accept := kind == notify.ActionAcceptEscalation
-		if err := in.o.Decide(ctx, p, value, accept, "via Slack"); err != nil {
+		if err := (*decide)(ctx, p, value, accept, "via Slack"); err != nil {
 			return refusal(err)
 		}
 		if accept {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/slack"
@@ -272,6 +273,32 @@ func TestAcknowledgeButton(t *testing.T) {
 	r = w.signed("/slack/interactions", w.press("U0CERT", "accept_escalation", "esc-1", "esc"), testSecret, now)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Contains(t, w.replyTo(t, "esc"), "Escalations are not available")
+
+	// Wired to the escalation service, they decide as the pressing user.
+	type decision struct {
+		p      access.Principal
+		id     string
+		accept bool
+	}
+	decided := make(chan decision, 2)
+	w.h.App.SlackInbound.SetDecide(func(_ context.Context, p access.Principal, id string, accept bool, _ string) error {
+		if id == "esc-hidden" {
+			return apperr.New(apperr.NotFound, "escalation %s not found", id)
+		}
+		decided <- decision{p, id, accept}
+		return nil
+	})
+	r = w.signed("/slack/interactions", w.press("U0CERT", "decline_escalation", "esc-2", "decline"), testSecret, now)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Equal(t, "You declined the escalation.", w.replyTo(t, "decline"))
+	d := <-decided
+	require.Equal(t, certUser.Email, d.p.Email)
+	require.Equal(t, "slack", d.p.Via)
+	require.Equal(t, "esc-2", d.id)
+	require.False(t, d.accept)
+	r = w.signed("/slack/interactions", w.press("U0CERT", "accept_escalation", "esc-hidden", "hidden"), testSecret, now)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Contains(t, w.replyTo(t, "hidden"), "Not found")
 }
 
 func TestIncidentCommand(t *testing.T) {
