@@ -3,7 +3,6 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,8 +18,8 @@ import (
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/outbound"
+	"github.com/certdesk/certdesk/internal/slackfake"
 	"github.com/certdesk/certdesk/internal/testapp"
-	"github.com/slack-go/slack/slacktest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -77,27 +76,13 @@ func TestWebhookNotifications(t *testing.T) {
 		got: map[string][]received{}, hits: map[string]int{}}
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
-	posts := 0
-	var postsMu sync.Mutex
-	slackSrv := slacktest.NewTestServer(func(c slacktest.Customize) {
-		ok := func(w http.ResponseWriter, r *http.Request) {
-			_ = r.ParseForm()
-			postsMu.Lock()
-			posts++
-			n := posts
-			postsMu.Unlock()
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": r.PostForm.Get("channel"), "ts": fmt.Sprintf("1700000000.%06d", n)})
-		}
-		c.Handle("/chat.postMessage", ok)
-		c.Handle("/chat.update", ok)
-	})
-	slackSrv.Start()
-	t.Cleanup(slackSrv.Stop)
+	// The Slack peer: certdesk's own stand-in for Slack's Web API.
+	slackSrv := httptest.NewServer(slackfake.New(io.Discard, nil).Handler())
+	t.Cleanup(slackSrv.Close)
 	h := testapp.New(t, testapp.Options{Config: func(c *config.Config) {
 		c.BaseURL = "https://certdesk.example"
 		c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-		c.SlackAPIURL, c.SlackBotToken = slackSrv.GetAPIURL(), "xoxb-test"
+		c.SlackAPIURL, c.SlackBotToken = slackSrv.URL+"/api/", "xoxb-test"
 	}})
 	ctx := context.Background()
 	h.Org("national-cert", org.NationalCERT, "")
