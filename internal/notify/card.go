@@ -7,7 +7,7 @@ import (
 // Card renders an incident's current state: the first message of its
 // thread in a channel is kept showing it (chat.update), and the /incident
 // command answers with it. ackBy is who acknowledged it ("" when nobody
-// has). The TLP rule of Render applies: for TLP:RED and TLP:AMBER+STRICT
+// has). Its text is the description's first line. The TLP rule of Render applies: for TLP:RED and TLP:AMBER+STRICT
 // only the reference, the severity and the link.
 func Card(inc *incident.Incident, ackBy, baseURL string) Message {
 	link := baseURL + "/incidents/" + inc.Reference
@@ -39,7 +39,7 @@ func Card(inc *incident.Incident, ackBy, baseURL string) Message {
 			{"Status", string(inc.Status)}, {"Severity", string(inc.Severity)}, {"Stage", string(inc.Stage)},
 			{"TLP", string(inc.TLP)}, {"Coordinating", coordinating}, {"Acknowledged", acknowledged},
 		},
-		Text: inc.Title,
+		Text: firstLine(inc.Description, 300),
 		Link: link,
 	}
 }

@@ -43,6 +43,7 @@ func TestRenderTLP(t *testing.T) {
 			require.Equal(t, "INC-2026-000042", fields["Reference"])
 			if tc.restricted {
 				require.NotContains(t, all, "Ransomware")
+				require.NotContains(t, all, "Encrypted")
 				require.NotContains(t, all, "finance")
 				require.NotContains(t, all, "response", "not even the stage")
 				require.NotContains(t, all, "TLP", "only reference, severity and link")
@@ -69,7 +70,8 @@ func TestCardTLPAndAcknowledge(t *testing.T) {
 		t.Run(string(tc.tlp), func(t *testing.T) {
 			t.Parallel()
 			inc := &incident.Incident{ID: uuid.New(), Reference: "INC-2026-000042", Title: "Ransomware at city hall", TLP: tc.tlp,
-				Severity: incident.Critical, Stage: incident.Recovery, Status: incident.Open, CoordinatingOrgSlug: "region-north",
+				Description: "\nEncrypted file servers.\nSecond line",
+				Severity:    incident.Critical, Stage: incident.Recovery, Status: incident.Open, CoordinatingOrgSlug: "region-north",
 				AcknowledgedAt: &acked}
 			m := notify.Card(inc, "responder@region-north.example", "https://certdesk.example")
 			fields := map[string]string{}
@@ -88,6 +90,7 @@ func TestCardTLPAndAcknowledge(t *testing.T) {
 				return
 			}
 			require.Equal(t, "INC-2026-000042: Ransomware at city hall", m.Header)
+			require.Equal(t, "Encrypted file servers.", m.Text)
 			require.Equal(t, "recovery", fields["Stage"])
 			require.Equal(t, "region-north", fields["Coordinating"])
 			require.Equal(t, "by responder@region-north.example at 2026-11-22 09:30 UTC", fields["Acknowledged"])

@@ -91,6 +91,9 @@ func classify(err error) error {
 
 // Fallback is the plain text of a message (notifications, screen readers).
 func Fallback(m notify.Message) string {
+	if m.Text == "" {
+		return m.Header + "\n" + m.Link
+	}
 	return m.Header + "\n" + m.Text + "\n" + m.Link
 }
 
