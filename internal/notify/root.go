@@ -47,15 +47,25 @@ type UpdateRootJob struct {
 // Kind implements incident.Job.
 func (UpdateRootJob) Kind() string { return "notify.update_root" }
 
+// RootKinds are the timeline events that change what a thread root shows
+// (Card): the incident's fields, stage, status, acknowledgement and
+// coordinator. All of them are appended by transactions that lock the
+// incident first, as the bus does before calling a handler; a kind
+// appended without that lock (a delivery's "notified") must not be added,
+// or two such transactions deadlock on the upgrade.
+var RootKinds = []incident.EventKind{incident.EventFieldChanged, incident.EventStageChanged, incident.EventClosed,
+	incident.EventReopened, incident.EventAcknowledged, incident.EventRouted}
+
 // RootHandler is the event bus handler that keeps thread roots current:
-// after any change of an incident (any timeline event, including the
-// delivery of a notification that started a thread) it queues an
+// after a change of an incident (RootKinds, and the extra kinds, such as
+// an accepted escalation that moves the coordinator) it queues an
 // UpdateRootJob for each of the incident's threads whose root is behind.
 // Without Slack it does nothing.
-func (s *Service) RootHandler() incident.Handler {
-	return incident.Handler{Name: "notify.roots", Handle: func(ctx context.Context, tx incident.Tx, inc *incident.Incident, evs []incident.Event) error {
-		if _, ok := s.notifier.(Updater); !ok || onlyCreated(evs) {
-			return nil // a new incident has no thread yet: spare intake the query
+func (s *Service) RootHandler(extra ...incident.EventKind) incident.Handler {
+	kinds := append(append([]incident.EventKind(nil), RootKinds...), extra...)
+	return incident.Handler{Name: "notify.roots", Kinds: kinds, Handle: func(ctx context.Context, tx incident.Tx, inc *incident.Incident, _ []incident.Event) error {
+		if _, ok := s.notifier.(Updater); !ok {
+			return nil
 		}
 		rtx, ok := tx.(RootTx)
 		if !ok {
@@ -72,16 +82,6 @@ func (s *Service) RootHandler() incident.Handler {
 		}
 		return nil
 	}}
-}
-
-// onlyCreated reports whether evs are all creations.
-func onlyCreated(evs []incident.Event) bool {
-	for _, ev := range evs {
-		if ev.Kind != incident.EventCreated {
-			return false
-		}
-	}
-	return true
 }
 
 // UpdateRoot brings the root of the incident's thread in channel up to
