@@ -91,6 +91,9 @@ type Principal struct {
 	System bool
 	// RemoteAddr is the client's address, for the audit log.
 	RemoteAddr string
+	// Via names the channel a person acts through when it is not the API
+	// or the web UI ("slack"); the timeline events they cause record it.
+	Via string
 }
 
 // System is the principal of background work.

@@ -59,7 +59,8 @@ func dispatch(ctx context.Context, env Env, name string, subs []subcommand, args
 
 func orgCmd(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "org", []subcommand{{"create", "create an organisation", orgCreate},
-		{"policy", "show or set an organisation's escalation policy", orgPolicyCmd}}, args)
+		{"policy", "show or set an organisation's escalation policy", orgPolicyCmd},
+		{"set-webhook", "give an organisation a signed webhook (prints its secret once) or remove it", orgSetWebhook}}, args)
 }
 
 func userCmd(ctx context.Context, env Env, args []string) error {

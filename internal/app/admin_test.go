@@ -53,7 +53,7 @@ func TestAdminCommandsHaveHelp(t *testing.T) {
 	t.Parallel()
 	c := cli{t: t}
 	for _, args := range [][]string{
-		{"org", "create", "--help"}, {"user", "create", "--help"}, {"token", "create", "--help"}, {"demo", "--help"},
+		{"org", "create", "--help"}, {"org", "set-webhook", "--help"}, {"user", "create", "--help"}, {"token", "create", "--help"}, {"demo", "--help"},
 		{"org", "--help"}, {"user", "--help"}, {"token", "--help"},
 	} {
 		out, _, err := c.run("", args...)
@@ -229,4 +229,29 @@ func TestDemoIsIdempotentAndVisibilityHolds(t *testing.T) {
 	require.NoError(t, err, "a named participant sees the TLP:RED incident")
 	_, err = a.Incidents.Get(ctx, viewer, red)
 	require.True(t, apperr.Is(err, apperr.NotFound), "TLP:RED is for named participants only: %v", err)
+}
+
+func TestOrgSetWebhook(t *testing.T) {
+	t.Parallel()
+	c := cli{t: t, url: testdb.New(t)}
+	_, _, err := c.run("", "org", "create", "--slug", "national-cert", "--name", "National CERT", "--kind", "national_cert")
+	require.NoError(t, err)
+
+	out, _, err := c.run("", "org", "set-webhook", "--org", "national-cert", "--url", "https://soc.example.org/certdesk")
+	require.NoError(t, err)
+	require.Regexp(t, `^whsec_[0-9a-f]{64}\n$`, out, "the secret is printed once")
+	again, _, err := c.run("", "org", "set-webhook", "--org", "national-cert", "--url", "https://soc.example.org/certdesk")
+	require.NoError(t, err)
+	require.NotEqual(t, out, again, "setting it again makes a new secret")
+
+	_, _, err = c.run("", "org", "set-webhook", "--org", "national-cert", "--url", "ftp://soc.example.org/")
+	require.ErrorContains(t, err, "url must be an absolute http or https URL")
+	_, _, err = c.run("", "org", "set-webhook", "--org", "no-such-org", "--url", "https://soc.example.org/")
+	require.ErrorContains(t, err, "no-such-org")
+	_, errOut, err := c.run("", "org", "set-webhook", "--org", "national-cert")
+	require.ErrorIs(t, err, app.ErrUsage)
+	require.Contains(t, errOut, "either --url or --clear")
+	out, _, err = c.run("", "org", "set-webhook", "--org", "national-cert", "--clear")
+	require.NoError(t, err)
+	require.Empty(t, out)
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/blob"
 	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/config"
@@ -53,6 +54,9 @@ type App struct {
 	Escalations *escalation.Service
 	// Runs runs playbooks (triggers, steps, the run API).
 	Runs *runbook.Service
+	// SlackInbound handles Slack's button presses and /incident commands;
+	// nil unless SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are both set.
+	SlackInbound *slack.Inbound
 	// Events hands every timeline event to the services that react to it,
 	// inside the transaction that appended it.
 	Events *incident.Bus
@@ -98,17 +102,31 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	a.Tasks = task.NewService(store, a.Incidents, now)
 	ws.Incidents = a.Incidents
 	var notifier notify.Notifier
+	var slackClient *slack.Client
 	if cfg.SlackBotToken != "" {
-		notifier = slack.New(cfg.SlackBotToken, cfg.SlackAPIURL, 15*time.Second)
+		slackClient = slack.New(cfg.SlackBotToken, cfg.SlackAPIURL, 15*time.Second)
+		notifier = slackClient
 	}
-	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier,
+	if a.Outbound, err = outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Now: now}); err != nil {
+		return nil, fmt.Errorf("CERTDESK_OUTBOUND_ALLOW: %w", err)
+	}
+	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier, Webhooks: a.Outbound,
 		Logger: log.With("component", "notify"), BaseURL: cfg.BaseURL, Now: now}); err != nil {
 		return nil, err
 	}
 	bus.Subscribe(a.Notify.EventHandler())
-	ws.Notify = a.Notify
-	if a.Outbound, err = outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Now: now}); err != nil {
-		return nil, fmt.Errorf("CERTDESK_OUTBOUND_ALLOW: %w", err)
+	ws.Notify, ws.Slack = a.Notify, slackClient
+	var slackInbound httpapi.SlackInbound
+	if slackClient != nil && cfg.SlackSigningSecret != "" {
+		if a.SlackInbound, err = slack.NewInbound(slack.InboundOptions{SigningSecret: cfg.SlackSigningSecret,
+			Client: slackClient, Users: store, Incidents: a.Incidents, Audit: store.AuditAlone,
+			Enqueue: func(ctx context.Context, job incident.Job) error {
+				return store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error { return tx.Enqueue(ctx, job, nil) })
+			},
+			BaseURL: cfg.BaseURL, Now: now, Logger: log.With("component", "slack")}); err != nil {
+			return nil, err
+		}
+		slackInbound = a.SlackInbound
 	}
 	if a.Deadlines, err = deadline.NewService(deadline.Options{Store: store, Reminders: cfg.DeadlineReminders,
 		Logger: log.With("component", "deadline"), Now: now}); err != nil {
@@ -124,6 +142,20 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		bus.Subscribe(h)
 	}
 	ws.Escalations = a.Escalations
+	// The thread's first message follows a change of coordinator, and
+	// Slack's Accept and Decline buttons decide escalations as the user
+	// who pressed them.
+	bus.Subscribe(a.Notify.RootHandler(escalation.EventEscalationAccepted, escalation.EventEscalationReturned))
+	if a.SlackInbound != nil {
+		a.SlackInbound.SetDecide(func(ctx context.Context, p access.Principal, id string, accept bool, reason string) error {
+			if accept {
+				_, err := a.Escalations.Accept(ctx, p, id, reason)
+				return err
+			}
+			_, err := a.Escalations.Decline(ctx, p, id, reason)
+			return err
+		})
+	}
 	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
 		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
 	}
@@ -153,6 +185,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations, Runs: a.Runs,
+		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

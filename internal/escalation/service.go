@@ -293,7 +293,12 @@ func (s *Service) record(ctx context.Context, tx Tx, a actor, inc *incident.Inci
 		o    *org.Organization
 	}{{"to", to}, {"from", from}} {
 		key := fmt.Sprintf("escalation:%s:%s:%s", e.ID, e.State, side.name)
-		if _, err := s.notify.Queue(ctx, tx, inc, *side.o, key, "escalation."+string(e.State), &ev.ID, headline); err != nil {
+		// The organisation asked gets Accept and Decline on the request.
+		var actions []notify.Action
+		if e.State == Requested && side.name == "to" {
+			actions = notify.EscalationActions(e.ID.String())
+		}
+		if _, err := s.notify.QueueWithActions(ctx, tx, inc, *side.o, key, "escalation."+string(e.State), &ev.ID, headline, actions); err != nil {
 			return err
 		}
 	}

@@ -43,6 +43,7 @@ type Options struct {
 	Runs           *runbook.Service
 	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
 	Escalations    *escalation.Service
+	Slack          SlackInbound // nil: the /slack routes answer 404
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -99,6 +100,10 @@ func New(o Options) *echo.Echo {
 	e.GET("/api/v1/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", docs.OpenAPI)
 	})
+
+	// Slack's requests carry Slack's signature, not a token.
+	e.POST("/slack/interactions", h.slackInteraction)
+	e.POST("/slack/commands", h.slackCommand)
 
 	// Every /api/v1 route but the API description needs a token.
 	api := e.Group("/api/v1", h.authenticate)

@@ -216,12 +216,12 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 		}
 		if err := tx.AppendEvent(ctx, &Event{
 			IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: EventCreated,
-			Data: mustJSON(map[string]any{
+			Data: withVia(mustJSON(map[string]any{
 				"reference": inc.Reference, "title": inc.Title, "stage": inc.Stage,
 				"severity": inc.Severity, "tlp": inc.TLP, "reporting_org": p.OrgSlug,
 				"category": inc.Category, "type": inc.Type, "personal_data_breach": inc.PersonalDataBreach,
 				"significant": inc.Significant,
-			}),
+			}), p.Via),
 			OccurredAt: now,
 		}); err != nil {
 			return err

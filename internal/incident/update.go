@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -100,6 +101,7 @@ func (s *Service) mutateIn(ctx context.Context, tx Tx, p access.Principal, actor
 	for i := range events {
 		ev := &events[i]
 		ev.IncidentID, ev.ActorUserID, ev.Actor = inc.ID, p.UserIDPtr(), actor
+		ev.Data = withVia(ev.Data, p.Via)
 		if ev.OccurredAt.IsZero() {
 			ev.OccurredAt = now
 		}
@@ -468,4 +470,21 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// withVia adds "via" to an event's data object when the principal acted
+// through another channel than the API (a Slack button, a slash command),
+// so that the timeline shows how a change was made.
+func withVia(data json.RawMessage, via string) json.RawMessage {
+	if via == "" {
+		return data
+	}
+	m := map[string]any{}
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &m); err != nil {
+			return data // not an object: leave it as it is
+		}
+	}
+	m["via"] = via
+	return mustJSON(m)
 }

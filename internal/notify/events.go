@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/deadline"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/org"
 	"github.com/google/uuid"
 )
 
@@ -138,7 +138,11 @@ func (s *Service) notifyEvent(ctx context.Context, tx EventsTx, inc *incident.In
 		if err != nil {
 			return err
 		}
-		if _, err := s.QueueMessage(ctx, tx, inc, chain[0], n.key, n.kind, &evID, m); err != nil {
+		rm := m
+		if WantsAcknowledge(inc, chain[0].Kind) {
+			rm.Actions = append(slices.Clone(m.Actions), AcknowledgeAction(inc.ID))
+		}
+		if _, err := s.QueueMessage(ctx, tx, inc, chain[0], n.key, n.kind, &evID, rm); err != nil {
 			return err
 		}
 	}
@@ -267,27 +271,4 @@ func RenderEvent(inc *incident.Incident, headline, restrictedHeadline, detail, b
 		m.Text = detail + "\n" + m.Text
 	}
 	return m
-}
-
-// QueueMessage records a notification with an already rendered message,
-// like Queue, and queues its delivery, in tx. A second call for the same
-// event key and recipient changes nothing and returns nil.
-func (s *Service) QueueMessage(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
-	eventKey, kind string, eventID *int64, m Message) (*Notification, error) {
-	n := &Notification{
-		ID: uuid.New(), IncidentID: inc.ID, EventKey: eventKey, EventID: eventID, EventKind: kind,
-		RecipientOrgID: recipient.ID, Channel: recipient.ChatChannel, Provider: Log,
-		Message: m, State: Pending, CreatedAt: s.clock(),
-	}
-	if s.notifier != nil && recipient.ChatChannel != "" {
-		n.Provider = Slack
-	}
-	inserted, err := tx.InsertNotification(ctx, n)
-	if err != nil || !inserted {
-		return nil, err
-	}
-	if err := tx.Enqueue(ctx, DeliverJob{NotificationID: n.ID}, nil); err != nil {
-		return nil, err
-	}
-	return n, nil
 }

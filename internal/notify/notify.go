@@ -25,6 +25,8 @@ const (
 	// Log records the notification and writes it to the log: used when
 	// Slack is not configured or the organisation has no channel.
 	Log Provider = "log"
+	// Webhook POSTs a signed JSON document to the recipient's webhook URL.
+	Webhook Provider = "webhook"
 )
 
 // State is where a notification is in its delivery.
@@ -86,6 +88,8 @@ type Message struct {
 	Fields []Field
 	Text   string // the body; also the plain-text fallback
 	Link   string // the incident's page
+	// Actions are buttons, for providers that have them (Slack).
+	Actions []Action
 }
 
 // Restricted reports whether an incident of this TLP may show only its

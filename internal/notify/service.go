@@ -27,7 +27,7 @@ type Store interface {
 // Tx is what the outbox does inside a transaction.
 type Tx interface {
 	// InsertNotification inserts n unless a notification of the same event
-	// key for the same recipient exists; false then.
+	// key for the same recipient and provider exists; false then.
 	InsertNotification(ctx context.Context, n *Notification) (bool, error)
 	// LockNotification reads a notification and locks it until the end of
 	// the transaction; apperr.NotFound when there is none.
@@ -63,6 +63,9 @@ type Options struct {
 	// Notifier sends to Slack; nil: every notification is delivered by
 	// the log provider (recorded and logged).
 	Notifier Notifier
+	// Webhooks posts to organisations' signed webhooks; nil: no webhook
+	// notifications.
+	Webhooks Poster
 	Logger   *slog.Logger
 	BaseURL  string // certdesk's public URL, for links
 	Now      func() time.Time
@@ -73,6 +76,7 @@ type Service struct {
 	store     Store
 	incidents *incident.Service
 	notifier  Notifier
+	webhooks  Poster
 	log       *slog.Logger
 	baseURL   string
 	now       func() time.Time
@@ -89,7 +93,7 @@ func NewService(o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{store: o.Store, incidents: o.Incidents, notifier: o.Notifier, log: o.Logger,
+	return &Service{store: o.Store, incidents: o.Incidents, notifier: o.Notifier, webhooks: o.Webhooks, log: o.Logger,
 		baseURL: o.BaseURL, now: o.Now}, nil
 }
 
@@ -113,9 +117,11 @@ func (s *Service) OnRouted(ctx context.Context, tx incident.Tx, inc *incident.In
 // queues its delivery, in tx. A second call for the same event key and
 // recipient changes nothing and returns nil. The provider is Slack when
 // Slack is configured and the recipient has a chat channel; otherwise log.
+// Messages to a CERT about an unacknowledged incident carry the
+// Acknowledge button.
 func (s *Service) Queue(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
 	eventKey, kind string, eventID *int64, headline string) (*Notification, error) {
-	return s.QueueMessage(ctx, tx, inc, recipient, eventKey, kind, eventID, Render(inc, headline, s.baseURL))
+	return s.QueueMessage(ctx, tx, inc, recipient, eventKey, kind, eventID, s.message(inc, recipient, headline))
 }
 
 // Notify records and queues a notification of an event about the incident
@@ -176,7 +182,12 @@ func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx c
 		}
 		now := s.clock()
 		n.Attempts++
-		if n.Provider == Slack && s.notifier != nil {
+		if n.Provider == Webhook {
+			if err := s.sendWebhook(ctx, tx, n); err != nil {
+				sendErr = err
+				return err
+			}
+		} else if n.Provider == Slack && s.notifier != nil {
 			thread, err := tx.LockThread(ctx, n.IncidentID, n.Channel)
 			if err != nil {
 				return err

@@ -48,12 +48,17 @@ type messageJSON struct {
 	Fields [][2]string `json:"fields"`
 	Text   string      `json:"text"`
 	Link   string      `json:"link"`
+	// Actions are [kind, value] pairs (buttons).
+	Actions [][2]string `json:"actions,omitempty"`
 }
 
 func encodeMessage(m notify.Message) string {
 	mj := messageJSON{Header: m.Header, Text: m.Text, Link: m.Link, Fields: make([][2]string, len(m.Fields))}
 	for i, f := range m.Fields {
 		mj.Fields[i] = [2]string{f.Label, f.Value}
+	}
+	for _, a := range m.Actions {
+		mj.Actions = append(mj.Actions, [2]string{string(a.Kind), a.Value})
 	}
 	b, _ := json.Marshal(mj)
 	return string(b)
@@ -67,6 +72,9 @@ func (r *notificationRow) domain() (notify.Notification, error) {
 	m := notify.Message{Header: mj.Header, Text: mj.Text, Link: mj.Link}
 	for _, f := range mj.Fields {
 		m.Fields = append(m.Fields, notify.Field{Label: f[0], Value: f[1]})
+	}
+	for _, a := range mj.Actions {
+		m.Actions = append(m.Actions, notify.Action{Kind: notify.ActionKind(a[0]), Value: a[1]})
 	}
 	return notify.Notification{
 		ID: r.ID, IncidentID: r.IncidentID, EventKey: r.EventKey, EventID: r.EventID, EventKind: r.EventKind,
@@ -135,7 +143,7 @@ func (t *txn) InsertNotification(ctx context.Context, n *notify.Notification) (b
 	res := t.db.WithContext(ctx).Exec(`INSERT INTO notifications (id, incident_id, event_key, event_id, event_kind,
 		recipient_org_id, channel, provider, message, state, attempts, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
-		ON CONFLICT ON CONSTRAINT notifications_event_recipient_key DO NOTHING`,
+		ON CONFLICT ON CONSTRAINT notifications_event_recipient_provider_key DO NOTHING`,
 		n.ID, n.IncidentID, n.EventKey, n.EventID, n.EventKind, n.RecipientOrgID, n.Channel, string(n.Provider),
 		encodeMessage(n.Message), string(n.State), n.CreatedAt)
 	if res.Error != nil {

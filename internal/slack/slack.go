@@ -17,17 +17,22 @@ import (
 
 // Client posts messages to Slack channels.
 type Client struct {
-	api *slackapi.Client
+	api    *slackapi.Client
+	hc     *http.Client
+	apiURL string
 }
 
-var _ notify.Notifier = (*Client)(nil)
+var (
+	_ notify.Notifier = (*Client)(nil)
+	_ notify.Updater  = (*Client)(nil)
+)
 
 // New returns a Client with the bot token, talking to the Web API at
 // apiURL (Slack's own is https://slack.com/api/). Each call is bounded by
 // timeout.
 func New(token, apiURL string, timeout time.Duration) *Client {
 	hc := &http.Client{Timeout: timeout}
-	return &Client{api: slackapi.New(token, slackapi.OptionAPIURL(apiURL), slackapi.OptionHTTPClient(hc))}
+	return &Client{api: slackapi.New(token, slackapi.OptionAPIURL(apiURL), slackapi.OptionHTTPClient(hc)), hc: hc, apiURL: apiURL}
 }
 
 // permanentErrors are Slack error codes another attempt cannot fix.
@@ -38,6 +43,7 @@ var permanentErrors = map[string]bool{
 	"restricted_action": true, "team_access_not_granted": true, "ekm_access_denied": true,
 	"msg_too_long": true, "invalid_blocks": true, "invalid_blocks_format": true, "invalid_arguments": true,
 	"too_many_attachments": true, "no_text": true, "invalid_thread_ts": true,
+	"message_not_found": true, "cant_update_message": true, "edit_window_closed": true,
 }
 
 // Send implements notify.Notifier: chat.postMessage with a header, the
@@ -53,6 +59,17 @@ func (c *Client) Send(ctx context.Context, channel, threadTS string, m notify.Me
 		return "", classify(err)
 	}
 	return ts, nil
+}
+
+// Update implements notify.Updater: chat.update of the message ts in
+// channel with m, rendered as Send renders it.
+func (c *Client) Update(ctx context.Context, channel, ts string, m notify.Message) error {
+	_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts,
+		slackapi.MsgOptionText(Fallback(m), false), slackapi.MsgOptionBlocks(Blocks(m)...))
+	if err != nil {
+		return classify(err)
+	}
+	return nil
 }
 
 // classify maps a slack-go error to the outbox's error kinds.
@@ -74,6 +91,9 @@ func classify(err error) error {
 
 // Fallback is the plain text of a message (notifications, screen readers).
 func Fallback(m notify.Message) string {
+	if m.Text == "" {
+		return m.Header + "\n" + m.Link
+	}
 	return m.Header + "\n" + m.Text + "\n" + m.Link
 }
 
@@ -95,7 +115,32 @@ func Blocks(m notify.Message) []slackapi.Block {
 		blocks = append(blocks, slackapi.NewContextBlock("link",
 			slackapi.NewTextBlockObject(slackapi.MarkdownType, "<"+m.Link+"|Open in certdesk>", false, false)))
 	}
+	if len(m.Actions) > 0 {
+		blocks = append(blocks, actionBlock(m.Actions))
+	}
 	return blocks
+}
+
+// ActionsBlockID is the block_id of a message's buttons. Slack reports a
+// button press as a block action only when its block has an ID.
+const ActionsBlockID = "certdesk_actions"
+
+// actionBlock renders a message's actions as buttons: the action_id is the
+// action's kind, the value its object's ID.
+func actionBlock(actions []notify.Action) *slackapi.ActionBlock {
+	var els []slackapi.BlockElement
+	for _, a := range actions {
+		b := slackapi.NewButtonBlockElement(string(a.Kind), a.Value,
+			slackapi.NewTextBlockObject(slackapi.PlainTextType, a.Kind.Label(), false, false))
+		switch a.Kind {
+		case notify.ActionAcknowledge, notify.ActionAcceptEscalation:
+			b = b.WithStyle(slackapi.StylePrimary)
+		case notify.ActionDeclineEscalation:
+			b = b.WithStyle(slackapi.StyleDanger)
+		}
+		els = append(els, b)
+	}
+	return slackapi.NewActionBlock(ActionsBlockID, els...)
 }
 
 // escape makes text literal in Slack's mrkdwn (&, < and > only, per

@@ -31,6 +31,7 @@ type recorder struct {
 	posts   []url.Values
 	at      []time.Time
 	refused []time.Time
+	updates []url.Values
 	respond func(call int, w http.ResponseWriter) bool
 }
 
@@ -48,6 +49,24 @@ func (rec *recorder) handler(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": r.PostForm.Get("channel"),
 		"ts": fmt.Sprintf("1700000000.%06d", len(rec.posts))})
+}
+
+// updateHandler is the Slack peer's chat.update: it keeps every update's
+// form.
+func (rec *recorder) updateHandler(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.updates = append(rec.updates, r.PostForm)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": r.PostForm.Get("channel"),
+		"ts": r.PostForm.Get("ts"), "text": r.PostForm.Get("text")})
+}
+
+func (rec *recorder) updateSnapshot() []url.Values {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]url.Values(nil), rec.updates...)
 }
 
 func (rec *recorder) setRespond(f func(call int, w http.ResponseWriter) bool) {
@@ -77,13 +96,29 @@ type world struct {
 	region   *org.Organization
 	reporter string // token of a reporter of city-a
 	cert     string // token of a responder of the regional CERT
+
+	slackUsers *directory     // the Slack peer's users.info
+	replies    *replyRecorder // the Slack peer's response_urls
+	secret     string         // Slack's signing secret
 }
 
 func newWorld(t *testing.T, slackOn bool) *world {
 	t.Helper()
+	return newWorldWith(t, slackOn, "")
+}
+
+// newWorldWith is newWorld with Slack's signing secret set (interactivity
+// on when Slack is).
+func newWorldWith(t *testing.T, slackOn bool, signingSecret string) *world {
+	t.Helper()
 	rec := &recorder{}
+	slackUsers := &directory{emails: map[string]string{}}
+	replies := &replyRecorder{}
 	srv := slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", rec.handler)
+		c.Handle("/chat.update", rec.updateHandler)
+		c.Handle("/users.info", slackUsers.handler)
+		c.Handle("/respond/", replies.handler)
 	})
 	srv.Start()
 	t.Cleanup(srv.Stop)
@@ -93,6 +128,7 @@ func newWorld(t *testing.T, slackOn bool) *world {
 		if slackOn {
 			c.SlackBotToken = "xoxb-test-token"
 		}
+		c.SlackSigningSecret = signingSecret
 	}})
 	ctx := context.Background()
 	h.Org("national-cert", org.NationalCERT, "")
@@ -105,7 +141,8 @@ func newWorld(t *testing.T, slackOn bool) *world {
 	h.Org("city-b", org.LocalAuthority, "region-north")
 	_, reporter := h.User("city-a", access.Reporter)
 	_, cert := h.User("region-north", access.Responder)
-	return &world{h: h, rec: rec, srv: srv, region: region, reporter: reporter, cert: cert}
+	return &world{h: h, rec: rec, srv: srv, region: region, reporter: reporter, cert: cert,
+		slackUsers: slackUsers, replies: replies, secret: signingSecret}
 }
 
 type created struct{ ID, Reference string }

@@ -17,6 +17,7 @@ import (
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/runbook"
+	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
@@ -85,6 +86,8 @@ type Workers struct {
 	// Escalations runs escalation policy timers.
 	Escalations *escalation.Service
 	Runs        *runbook.Service
+	// Slack posts replies to Slack's response_urls; nil without Slack.
+	Slack *slack.Client
 }
 
 // New returns a River client with every worker registered. The workers read
@@ -105,6 +108,12 @@ func New(opts Options, w *Workers) (*Client, error) {
 	}
 	if err := river.AddWorkerSafely(workers, &playbookWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register playbook worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &updateRootWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register thread root worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &respondWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register slack reply worker: %w", err)
 	}
 	cfg := &river.Config{
 		Logger:            opts.Logger.With("component", "river"),

@@ -1,0 +1,152 @@
+package notify
+
+import (
+	"context"
+
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/google/uuid"
+)
+
+// ActionKind names what a button on a message does. Chat providers send it
+// back when someone presses the button (Slack: the action_id).
+type ActionKind string
+
+// The actions a message can offer.
+const (
+	// ActionAcknowledge acknowledges the incident; Value is its ID.
+	ActionAcknowledge ActionKind = "acknowledge"
+	// ActionAcceptEscalation accepts an escalation; Value is its ID.
+	ActionAcceptEscalation ActionKind = "accept_escalation"
+	// ActionDeclineEscalation declines an escalation; Value is its ID.
+	ActionDeclineEscalation ActionKind = "decline_escalation"
+)
+
+// ActionKinds lists every action kind.
+var ActionKinds = []ActionKind{ActionAcknowledge, ActionAcceptEscalation, ActionDeclineEscalation}
+
+// Valid reports whether k is a known action kind.
+func (k ActionKind) Valid() bool {
+	for _, x := range ActionKinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Label is the text of the action's button.
+func (k ActionKind) Label() string {
+	switch k {
+	case ActionAcknowledge:
+		return "Acknowledge"
+	case ActionAcceptEscalation:
+		return "Accept escalation"
+	case ActionDeclineEscalation:
+		return "Decline escalation"
+	}
+	return string(k)
+}
+
+// Action is a button on a message: pressing it does Kind to the object
+// Value names (an incident or an escalation ID). A button carries no
+// right: whoever presses it acts as their own certdesk user, with their
+// role and the visibility rule.
+type Action struct {
+	Kind  ActionKind
+	Value string
+}
+
+// AcknowledgeAction is the Acknowledge button of an incident.
+func AcknowledgeAction(id uuid.UUID) Action {
+	return Action{Kind: ActionAcknowledge, Value: id.String()}
+}
+
+// EscalationActions are the Accept and Decline buttons of an escalation
+// request.
+func EscalationActions(escalationID string) []Action {
+	return []Action{{Kind: ActionAcceptEscalation, Value: escalationID}, {Kind: ActionDeclineEscalation, Value: escalationID}}
+}
+
+// WantsAcknowledge reports whether a message about inc to recipient offers
+// the Acknowledge button: messages to a CERT about an open incident that
+// nobody has acknowledged yet.
+func WantsAcknowledge(inc *incident.Incident, recipient org.Kind) bool {
+	return recipient.IsCERT() && unacknowledged(inc)
+}
+
+// unacknowledged reports whether inc is open and nobody acknowledged it.
+func unacknowledged(inc *incident.Incident) bool {
+	return inc.AcknowledgedAt == nil && inc.Status == incident.Open
+}
+
+// message renders the notification of an event about inc for recipient:
+// Render, plus the Acknowledge button where WantsAcknowledge says so.
+func (s *Service) message(inc *incident.Incident, recipient org.Organization, headline string) Message {
+	m := Render(inc, headline, s.baseURL)
+	if WantsAcknowledge(inc, recipient.Kind) {
+		m.Actions = append(m.Actions, AcknowledgeAction(inc.ID))
+	}
+	return m
+}
+
+// QueueMessage is Queue with a message the caller rendered (with Render,
+// so that the TLP rule applies) and may have given actions, such as the
+// Accept and Decline buttons of an escalation request. Like Queue, a
+// second call for the same event key and recipient changes nothing and
+// returns nil.
+//
+// A recipient gets one notification per provider: Slack when Slack is
+// configured and it has a chat channel, webhook when it has a webhook
+// (and webhooks are configured), log when it has neither. The first one
+// queued is returned.
+func (s *Service) QueueMessage(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
+	eventKey, kind string, eventID *int64, m Message) (*Notification, error) {
+	var providers []Provider
+	if s.notifier != nil && recipient.ChatChannel != "" {
+		providers = append(providers, Slack)
+	}
+	hook, err := s.hasWebhook(ctx, tx, recipient.ID)
+	if err != nil {
+		return nil, err
+	}
+	if hook {
+		providers = append(providers, Webhook)
+	}
+	if len(providers) == 0 {
+		providers = append(providers, Log)
+	}
+	var first *Notification
+	for _, p := range providers {
+		n := &Notification{
+			ID: uuid.New(), IncidentID: inc.ID, EventKey: eventKey, EventID: eventID, EventKind: kind,
+			RecipientOrgID: recipient.ID, Provider: p, Message: m, State: Pending, CreatedAt: s.clock(),
+		}
+		if p != Webhook {
+			n.Channel = recipient.ChatChannel
+		}
+		inserted, err := tx.InsertNotification(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if !inserted {
+			continue
+		}
+		if err := tx.Enqueue(ctx, DeliverJob{NotificationID: n.ID}, nil); err != nil {
+			return nil, err
+		}
+		if first == nil {
+			first = n
+		}
+	}
+	return first, nil
+}
+
+// QueueWithActions is Queue with buttons added to the message, such as the
+// Accept and Decline of an escalation request to the organisation asked.
+func (s *Service) QueueWithActions(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
+	eventKey, kind string, eventID *int64, headline string, actions []Action) (*Notification, error) {
+	m := s.message(inc, recipient, headline)
+	m.Actions = append(m.Actions, actions...)
+	return s.QueueMessage(ctx, tx, inc, recipient, eventKey, kind, eventID, m)
+}

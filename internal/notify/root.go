@@ -1,0 +1,164 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/google/uuid"
+)
+
+// Updater changes a message already posted (Slack: chat.update). The Slack
+// notifier is one; its errors are those of Notifier.Send.
+type Updater interface {
+	Update(ctx context.Context, channel, ts string, m Message) error
+}
+
+// RootTx is what keeping thread roots current needs inside a transaction,
+// besides Tx.
+type RootTx interface {
+	Tx
+	// ThreadsBehind returns the channels of the incident's threads whose
+	// root shows a version older than version.
+	ThreadsBehind(ctx context.Context, incidentID uuid.UUID, version int64) ([]string, error)
+	// LockRoot locks the thread of the incident in channel until the end of
+	// the transaction and returns its root's ts and the incident version
+	// the root shows (0: the message as first posted). found is false
+	// when there is no thread.
+	LockRoot(ctx context.Context, incidentID uuid.UUID, channel string) (ts string, shown int64, found bool, err error)
+	// SetRootShown records the incident version the root now shows.
+	SetRootShown(ctx context.Context, incidentID uuid.UUID, channel string, version int64) error
+	// ChannelHasCERT reports whether a CERT's chat channel is channel.
+	ChannelHasCERT(ctx context.Context, channel string) (bool, error)
+}
+
+// UpdateRootJob brings the first message of an incident's thread in a
+// channel up to the incident's version (or later). One job is queued per
+// (incident, channel, version); a job that finds the root already showing
+// the current version does nothing, so a burst of changes costs one update.
+type UpdateRootJob struct {
+	IncidentID uuid.UUID `json:"incident_id" river:"unique"`
+	Channel    string    `json:"channel" river:"unique"`
+	Version    int64     `json:"version" river:"unique"`
+}
+
+// Kind implements incident.Job.
+func (UpdateRootJob) Kind() string { return "notify.update_root" }
+
+// RootKinds are the timeline events that change what a thread root shows
+// (Card): the incident's fields, stage, status, acknowledgement and
+// coordinator. All of them are appended by transactions that lock the
+// incident first, as the bus does before calling a handler; a kind
+// appended without that lock (a delivery's "notified") must not be added,
+// or two such transactions deadlock on the upgrade.
+var RootKinds = []incident.EventKind{incident.EventFieldChanged, incident.EventStageChanged, incident.EventClosed,
+	incident.EventReopened, incident.EventAcknowledged, incident.EventRouted}
+
+// RootHandler is the event bus handler that keeps thread roots current:
+// after a change of an incident (RootKinds, and the extra kinds, such as
+// an accepted escalation that moves the coordinator) it queues an
+// UpdateRootJob for each of the incident's threads whose root is behind.
+// Without Slack it does nothing.
+func (s *Service) RootHandler(extra ...incident.EventKind) incident.Handler {
+	kinds := append(append([]incident.EventKind(nil), RootKinds...), extra...)
+	return incident.Handler{Name: "notify.roots", Kinds: kinds, Handle: func(ctx context.Context, tx incident.Tx, inc *incident.Incident, _ []incident.Event) error {
+		if _, ok := s.notifier.(Updater); !ok {
+			return nil
+		}
+		rtx, ok := tx.(RootTx)
+		if !ok {
+			return fmt.Errorf("notify: %T does not implement notify.RootTx", tx)
+		}
+		channels, err := rtx.ThreadsBehind(ctx, inc.ID, inc.Version)
+		if err != nil {
+			return err
+		}
+		for _, ch := range channels {
+			if err := rtx.Enqueue(ctx, UpdateRootJob{IncidentID: inc.ID, Channel: ch, Version: inc.Version}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+// UpdateRoot brings the root of the incident's thread in channel up to
+// the incident's current state: Card, with the Acknowledge button while a
+// CERT's channel may still acknowledge it. complete is called in the
+// transaction that records the shown version. A root already current is
+// left alone. The thread stays locked during the call to Slack, so two
+// updates of one root never overlap.
+//
+// Errors: a *RateLimitError comes back as it is; a *PermanentError (the
+// message is gone or can no longer be edited) is logged, the version is
+// recorded as shown and the job completes; other errors are worth
+// retrying.
+func (s *Service) UpdateRoot(ctx context.Context, incidentID uuid.UUID, channel string, complete func(ctx context.Context, tx Tx) error) error {
+	up, ok := s.notifier.(Updater)
+	if !ok {
+		return complete0(ctx, s, complete)
+	}
+	return s.store.InNotifyTx(ctx, func(ctx context.Context, tx Tx) error {
+		rtx, ok := tx.(RootTx)
+		if !ok {
+			return fmt.Errorf("notify: %T does not implement notify.RootTx", tx)
+		}
+		ts, shown, found, err := rtx.LockRoot(ctx, incidentID, channel)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return complete(ctx, tx)
+		}
+		inc, err := s.incidents.Get(ctx, access.System, incidentID.String())
+		if err != nil {
+			return err
+		}
+		if inc.Version <= shown {
+			return complete(ctx, tx)
+		}
+		ackBy, err := AcknowledgedBy(ctx, s.incidents, access.System, inc)
+		if err != nil {
+			return err
+		}
+		m := Card(inc, ackBy, s.baseURL)
+		cert, err := rtx.ChannelHasCERT(ctx, channel)
+		if err != nil {
+			return err
+		}
+		if cert && unacknowledged(inc) {
+			m.Actions = append(m.Actions, AcknowledgeAction(inc.ID))
+		}
+		if err := up.Update(ctx, channel, ts, m); err != nil {
+			var rl *RateLimitError
+			if errors.As(err, &rl) || !IsPermanent(err) {
+				return err
+			}
+			s.log.Warn("thread root can no longer be updated", "incident", inc.Reference, "channel", channel, "err", err)
+		}
+		if err := rtx.SetRootShown(ctx, incidentID, channel, inc.Version); err != nil {
+			return err
+		}
+		return complete(ctx, tx)
+	})
+}
+
+// complete0 completes a job in a transaction of its own.
+func complete0(ctx context.Context, s *Service, complete func(ctx context.Context, tx Tx) error) error {
+	return s.store.InNotifyTx(ctx, complete)
+}
+
+// AcknowledgedBy returns who first acknowledged inc ("" when nobody has),
+// read from its timeline as p.
+func AcknowledgedBy(ctx context.Context, incidents *incident.Service, p access.Principal, inc *incident.Incident) (string, error) {
+	if inc.AcknowledgedAt == nil {
+		return "", nil
+	}
+	_, evs, _, err := incidents.Timeline(ctx, p, inc.ID.String(), []incident.EventKind{incident.EventAcknowledged}, incident.Page{Limit: 1})
+	if err != nil || len(evs) == 0 {
+		return "", err
+	}
+	return evs[0].Actor, nil
+}
