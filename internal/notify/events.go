@@ -195,19 +195,19 @@ func describe(inc *incident.Incident, ev incident.Event, now time.Time) *note {
 	case incident.EventDeadlineMet:
 		kind := incident.DeadlineKind(str("kind"))
 		return &note{kind: KindDeadlineMet, key: key(KindDeadlineMet), to: toBoth,
-			headline: "Deadline met: " + deadline.Name(kind), restricted: "Deadline met",
+			headline: "Deadline met: " + deadline.Name(kind), restricted: RestrictedHeadline,
 			detail: "Sent: " + oneLine(str("reference"))}
 	case deadline.EventReminder:
 		kind := incident.DeadlineKind(str("kind"))
 		due, _ := time.Parse(time.RFC3339Nano, str("due_at"))
 		return &note{kind: KindReminder, key: key(KindReminder), to: toBoth,
-			headline: deadline.Name(kind) + " due soon", restricted: "Deadline reminder",
+			headline: deadline.Name(kind) + " due soon", restricted: RestrictedHeadline,
 			detail: str("time_left") + ", due " + deadline.DueText(due) + " (" + str("basis") + ")"}
 	case deadline.EventMissed:
 		kind := incident.DeadlineKind(str("kind"))
 		due, _ := time.Parse(time.RFC3339Nano, str("due_at"))
 		return &note{kind: KindMissed, key: key(KindMissed), to: toBoth,
-			headline: "Deadline missed: " + deadline.Name(kind), restricted: "Deadline missed",
+			headline: "Deadline missed: " + deadline.Name(kind), restricted: RestrictedHeadline,
 			detail: "It was due " + deadline.DueText(due) + " (" + str("basis") + ") and is not marked met."}
 	}
 	return nil
@@ -233,7 +233,7 @@ func describeField(inc *incident.Incident, d map[string]any, key func(string) st
 		if field == "personal_data_breach" {
 			name = "personal data breach (GDPR)"
 		}
-		n := &note{kind: KindFlagged, key: key(KindFlagged), to: toBoth, restricted: "Incident updated"}
+		n := &note{kind: KindFlagged, key: key(KindFlagged), to: toBoth, restricted: RestrictedHeadline}
 		if !on {
 			n.headline, n.detail = "No longer flagged "+name, "Its legal deadlines are no longer tracked."
 			return n

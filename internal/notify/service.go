@@ -32,7 +32,7 @@ type Tx interface {
 	// LockNotification reads a notification and locks it until the end of
 	// the transaction; apperr.NotFound when there is none.
 	LockNotification(ctx context.Context, id uuid.UUID) (*Notification, error)
-	// UpdateNotification writes the delivery columns of n.
+	// UpdateNotification writes the delivery columns and the message of n.
 	UpdateNotification(ctx context.Context, n *Notification) error
 	// LockThread serialises the deliveries into one incident's thread in
 	// one channel until the end of the transaction, and returns the thread's
@@ -174,6 +174,14 @@ func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx c
 		if n.State != Pending {
 			return complete(ctx, tx)
 		}
+		// The message was rendered when it was queued; the incident may
+		// have become TLP:RED or TLP:AMBER+STRICT since (a delivery can
+		// wait hours for Slack). Its TLP now decides what may leave.
+		inc, err := tx.LockIncident(ctx, access.System, n.IncidentID.String())
+		if err != nil {
+			return err
+		}
+		n.Message = RestrictNow(inc, n.Message, s.baseURL)
 		now := s.clock()
 		n.Attempts++
 		if n.Provider == Slack && s.notifier != nil {
