@@ -368,7 +368,7 @@ func TestBecameRedWhilePendingIsDeliveredRestricted(t *testing.T) {
 
 	e.do(t, e.cityResponder, http.MethodPatch, "/api/v1/incidents/"+id, map[string]any{"tlp": "TLP:RED"})
 	e.slack.setDown(nil)
-	e.h.Advance(time.Hour) // the retry is due
+	e.h.Advance(time.Hour)                      // the retry is due
 	ns = e.delivered(t, e.cityResponder, id, 1) // the CERT no longer sees a TLP:RED incident
 	posts := e.slack.all()
 	require.Len(t, posts, 1)
