@@ -170,3 +170,36 @@ func TestFlagClearedAndSetAgainDoesNotFireTwice(t *testing.T) {
 		require.NotEqual(t, "scheduled", j.State, "nothing left to fire: %s %s", j.Args.Deadline, j.Args.Point)
 	}
 }
+
+// A timer job that fails on its last attempt is given up on the timeline
+// (deadline_timer_failed) and cancelled, instead of River discarding it
+// and the reminder or miss going missing without a trace.
+func TestLastAttemptOfATimerGivesUpOnTheTimeline(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testapp.Options{})
+	id := b.report(t, map[string]any{"personal_data_breach": true})
+	half := find(b.jobs(t, id), incident.GDPRNotification, "50%")
+	require.Len(t, half, 1)
+	// The reminder cannot be written (a failure retrying cannot fix in
+	// time), and its first attempt is its last.
+	b.exec(t, `CREATE FUNCTION refuse_reminders() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'reminders refused by the test'; END $$`)
+	b.exec(t, `CREATE TRIGGER refuse_reminders BEFORE INSERT ON incident_events FOR EACH ROW
+		WHEN (NEW.kind = 'deadline_reminder') EXECUTE FUNCTION refuse_reminders()`)
+	b.exec(t, `UPDATE river_job SET max_attempts = 1 WHERE id = $1`, half[0].ID)
+
+	b.h.Advance(36*time.Hour + time.Minute)
+	failed := b.waitEvents(t, id, deadline.EventTimerFailed, 1)
+	require.Equal(t, "gdpr_notification", failed[0].Data["kind"])
+	require.Equal(t, "50%", failed[0].Data["point"])
+	require.Contains(t, failed[0].Data["error"], "gave up after 1 attempts")
+	require.Contains(t, failed[0].Data["error"], "reminders refused by the test")
+	b.h.Eventually(func() bool { return find(b.jobs(t, id), incident.GDPRNotification, "50%")[0].State == "cancelled" },
+		"the job is cancelled, not discarded")
+	require.Empty(t, b.events(t, id, deadline.EventReminder))
+
+	// Given up once: running the job again records nothing more.
+	noop := func(context.Context, deadline.Tx) error { return nil }
+	require.NoError(t, b.h.App.Deadlines.Fire(context.Background(), half[0].Args, half[0].ID, noop))
+	require.Len(t, b.events(t, id, deadline.EventTimerFailed), 1)
+}

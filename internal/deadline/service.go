@@ -263,6 +263,43 @@ func (s *Service) Fire(ctx context.Context, job TimerJob, jobID int64, complete 
 	})
 }
 
+// GiveUp records that the timer of job (River job jobID) failed on its
+// last attempt, so that a reminder or a miss is never lost silently: a
+// deadline_timer_failed timeline event with cause, and the timer marked
+// fired (nothing fires it again). A timer no longer standing for this job
+// (re-planned, fired, gone) records nothing.
+func (s *Service) GiveUp(ctx context.Context, job TimerJob, jobID int64, attempts int, cause error) error {
+	return s.store.InDeadlineTx(ctx, func(ctx context.Context, tx Tx) error {
+		inc, err := tx.LockIncident(ctx, access.System, job.IncidentID.String())
+		if apperr.Is(err, apperr.NotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		t, err := tx.LockDeadlineTimer(ctx, inc.ID, job.Deadline, job.Point)
+		if apperr.Is(err, apperr.NotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if t.JobID != jobID || t.FiredAt != nil {
+			return nil
+		}
+		now := s.clock()
+		msg := fmt.Sprintf("gave up after %d attempts: %v", attempts, cause)
+		if r := []rune(msg); len(r) > 1000 {
+			msg = string(r[:1000])
+		}
+		s.log.Error("deadline timer given up", "incident", inc.Reference, "kind", job.Deadline, "point", job.Point, "err", msg)
+		if err := tx.AppendEvent(ctx, &incident.Event{IncidentID: inc.ID, Actor: access.System.Name(), Kind: EventTimerFailed,
+			Data:       incident.MustJSON(map[string]any{"kind": job.Deadline, "point": job.Point, "due_at": job.DueAt, "error": msg}),
+			OccurredAt: now}); err != nil {
+			return err
+		}
+		return tx.MarkDeadlineTimerFired(ctx, inc.ID, job.Deadline, job.Point, now)
+	})
+}
+
 // fire decides what the timer does: the event to append, or nil when the
 // job is stale.
 func (s *Service) fire(ctx context.Context, tx Tx, inc *incident.Incident, job TimerJob, jobID int64) (*incident.Event, error) {
@@ -300,20 +337,12 @@ func (s *Service) fire(ctx context.Context, tx Tx, inc *incident.Incident, job T
 		}
 		s.log.Info("deadline missed", "incident", inc.Reference, "kind", d.Kind, "due_at", d.DueAt)
 		return &incident.Event{IncidentID: inc.ID, Actor: access.System.Name(), Kind: EventMissed,
-			Data: mustJSON(basis), OccurredAt: now}, nil
+			Data: incident.MustJSON(basis), OccurredAt: now}, nil
 	}
 	left := d.DueAt.Sub(now)
 	basis["point"] = job.Point
 	basis["seconds_left"] = int64(left / time.Second)
 	basis["time_left"] = TimeLeft(left)
 	return &incident.Event{IncidentID: inc.ID, Actor: access.System.Name(), Kind: EventReminder,
-		Data: mustJSON(basis), OccurredAt: now}, nil
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("deadline: marshal event data: %v", err)) // plain maps of strings, numbers and times only
-	}
-	return b
+		Data: incident.MustJSON(basis), OccurredAt: now}, nil
 }

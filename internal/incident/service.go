@@ -583,6 +583,11 @@ func ClampLimit(n int) int {
 	return n
 }
 
+// MustJSON encodes the data of a timeline event: plain maps of strings,
+// numbers, booleans and times, which always encode; anything else is a
+// programming error and panics. Other domains' event data use it too.
+func MustJSON(v any) json.RawMessage { return mustJSON(v) }
+
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/testapp"
@@ -511,4 +512,30 @@ func TestRetryDelay(t *testing.T) {
 		total += notify.RetryDelay(attempt)
 	}
 	require.Equal(t, 2*time.Hour+47*time.Minute+2*time.Second, total, "the give-up time docs/notifications.md states")
+}
+
+// An event whose actor has no user row (or no organisation) is not the
+// actor's own organisation's doing: the recipient is told, and the change
+// goes through, instead of the lookup's NotFound aborting it.
+func TestActorNotFoundStillNotifies(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Actor gone", "severity": "low", "tlp": "green"})["id"].(string)
+	e.delivered(t, e.cert, id, 1)
+	ctx := context.Background()
+	var evID int64
+	require.NoError(t, e.h.App.DB.SQL.QueryRowContext(ctx, `SELECT id FROM incident_events WHERE incident_id = $1 AND kind = 'created'`, id).Scan(&evID))
+	ghost := uuid.New()
+	handler := e.h.App.Notify.EventHandler()
+	err := e.h.App.Store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error {
+		inc, err := tx.LockIncident(ctx, access.System, id)
+		if err != nil {
+			return err
+		}
+		return handler.Handle(ctx, tx, inc, []incident.Event{{ID: evID, IncidentID: inc.ID, Kind: incident.EventAcknowledged,
+			ActorUserID: &ghost, Data: json.RawMessage(`{}`)}})
+	})
+	require.NoError(t, err)
+	ns := e.delivered(t, e.cert, id, 2)
+	require.Equal(t, []string{"incident.acknowledged"}, kinds(ns, "city"))
 }

@@ -223,30 +223,10 @@ func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx c
 	if sendErr == nil {
 		return err
 	}
-	if rerr := s.recordFailure(ctx, id, sendErr); rerr != nil {
+	if rerr := s.fail(ctx, id, sendErr.Error(), true, IsPermanent(sendErr)); rerr != nil {
 		return errors.Join(sendErr, rerr)
 	}
 	return sendErr
-}
-
-// recordFailure counts a failed attempt; a permanent error also marks the
-// notification failed and puts that on the timeline.
-func (s *Service) recordFailure(ctx context.Context, id uuid.UUID, sendErr error) error {
-	return s.store.InNotifyTx(ctx, func(ctx context.Context, tx Tx) error {
-		n, err := tx.LockNotification(ctx, id)
-		if err != nil {
-			return err
-		}
-		if n.State != Pending {
-			return nil
-		}
-		n.Attempts++
-		n.LastError = truncate(sendErr.Error(), 1000)
-		if !IsPermanent(sendErr) {
-			return tx.UpdateNotification(ctx, n)
-		}
-		return s.markFailed(ctx, tx, n)
-	})
 }
 
 // markFailed records that n will not be delivered: state failed and a
