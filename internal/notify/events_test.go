@@ -402,6 +402,11 @@ func TestSlackOutageDeliversEveryEventOnceWhenBack(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
 	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "During the outage", "severity": "high", "tlp": "green"})["id"].(string)
+	// Routed first: the CERT sees its constituency's incident before the
+	// route job ran, and a stage change before routing has one recipient.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, []string{"incident.routed"}, kinds(e.notificationsC(c, e.cert, id), "region"))
+	}, 30*time.Second, 20*time.Millisecond, "routed")
 	base := "/api/v1/incidents/" + id
 	e.do(t, e.cert, http.MethodPost, base+"/acknowledge", nil)
 	e.do(t, e.cert, http.MethodPost, base+"/transitions", map[string]any{"to": "recovery"})
