@@ -75,6 +75,10 @@ func runServer(ctx context.Context, cfg config.Config, env Env, ready chan<- str
 			ln.Close()
 			return fmt.Errorf("start workers: %w", err)
 		}
+		if _, err := a.Deadlines.Backfill(ctx); err != nil {
+			ln.Close()
+			return fmt.Errorf("start workers: %w", err)
+		}
 	}
 	srv := &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -151,6 +155,9 @@ func workerCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	if _, err := a.Deadlines.Backfill(ctx); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	log.Info("certdesk worker running", "concurrency", cfg.WorkerConcurrency)

@@ -100,7 +100,7 @@ var Vars = []Var{
 	{"CERTDESK_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"CERTDESK_LOG_FORMAT", "text", "text or json"},
 	{"CERTDESK_WORKERS", "true", "run background job workers in the serve process (false: API only)"},
-	{"CERTDESK_WORKER_CONCURRENCY", "50", "jobs worked at once per process"},
+	{"CERTDESK_WORKER_CONCURRENCY", "30", "jobs worked at once per process; at most CERTDESK_DB_MAX_CONNS minus 10"},
 	{"CERTDESK_JOB_POLL_INTERVAL", "100ms", "how often workers look for new jobs without a notification (Go duration; they LISTEN too)"},
 	{"CERTDESK_DB_MAX_CONNS", "40", "maximum database connections per process"},
 	{"CERTDESK_MAX_BODY_BYTES", "1048576", "largest accepted JSON request body in bytes"},
@@ -120,6 +120,12 @@ var Vars = []Var{
 	{"CERTDESK_SKIP_INVALID_PLAYBOOKS", "false", "start without the playbooks that do not validate (each is logged) instead of refusing to start"},
 	{"CERTDESK_DEADLINE_REMINDERS", "50%,90%", "when to remind legal deadlines (NIS2, GDPR), in percent of the time allowed, ascending; off: no reminders (misses are still recorded)"},
 }
+
+// ConnReserve is how many connections of CERTDESK_DB_MAX_CONNS the
+// workers leave to everything else (API requests, River's listener and
+// fetches): each running job holds a connection for its transaction, and a
+// pool the workers fill stalls the whole process.
+const ConnReserve = 10
 
 // Error reports a variable whose value is not acceptable.
 type Error struct {
@@ -190,8 +196,13 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.WorkerConcurrency, err = parseInt("CERTDESK_WORKER_CONCURRENCY", get("CERTDESK_WORKER_CONCURRENCY"), 1, 10000); err != nil {
 		return c, err
 	}
-	if c.DBMaxConns, err = parseInt("CERTDESK_DB_MAX_CONNS", get("CERTDESK_DB_MAX_CONNS"), 4, 10000); err != nil {
+	if c.DBMaxConns, err = parseInt("CERTDESK_DB_MAX_CONNS", get("CERTDESK_DB_MAX_CONNS"), ConnReserve+1, 10000); err != nil {
 		return c, err
+	}
+	if c.WorkerConcurrency > c.DBMaxConns-ConnReserve {
+		return c, &Error{"CERTDESK_WORKER_CONCURRENCY", get("CERTDESK_WORKER_CONCURRENCY"), fmt.Sprintf(
+			"must leave %d of the CERTDESK_DB_MAX_CONNS=%d connections to API requests and River's listener and fetches: at most %d",
+			ConnReserve, c.DBMaxConns, c.DBMaxConns-ConnReserve)}
 	}
 	n, err := parseInt("CERTDESK_MAX_BODY_BYTES", get("CERTDESK_MAX_BODY_BYTES"), 1024, 1<<30)
 	if err != nil {

@@ -46,6 +46,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"CERTDESK_LOG_FORMAT", "xml"},
 		{"CERTDESK_WORKERS", "maybe"},
 		{"CERTDESK_DB_MAX_CONNS", "1"},
+		{"CERTDESK_DB_MAX_CONNS", "10"},
 		{"CERTDESK_JOB_POLL_INTERVAL", "soon"},
 		{"CERTDESK_BASE_URL", "ftp://x"},
 		{"DATABASE_URL", "mysql://u:secret@h/db"},
@@ -136,5 +137,28 @@ func TestLoadOutboundAllow(t *testing.T) {
 		_, err := Load(env(map[string]string{"CERTDESK_OUTBOUND_ALLOW": bad}))
 		require.ErrorContains(t, err, "CERTDESK_OUTBOUND_ALLOW", bad)
 		require.ErrorContains(t, err, "CIDR", bad)
+	}
+}
+
+// The workers may not take the pool: each running job holds a connection,
+// so the default fits the default pool with 10 to spare, and a
+// concurrency that leaves fewer is refused naming both variables.
+func TestLoadWorkerConcurrencyFitsThePool(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.LessOrEqual(t, c.WorkerConcurrency, c.DBMaxConns-ConnReserve)
+	c, err = Load(env(map[string]string{"CERTDESK_WORKER_CONCURRENCY": "50", "CERTDESK_DB_MAX_CONNS": "60"}))
+	require.NoError(t, err)
+	require.Equal(t, 50, c.WorkerConcurrency)
+	for _, tc := range []map[string]string{
+		{"CERTDESK_WORKER_CONCURRENCY": "50"},
+		{"CERTDESK_WORKER_CONCURRENCY": "31"},
+		{"CERTDESK_WORKER_CONCURRENCY": "51", "CERTDESK_DB_MAX_CONNS": "60"},
+	} {
+		_, err := Load(env(tc))
+		require.Error(t, err, "%v", tc)
+		require.ErrorContains(t, err, "CERTDESK_WORKER_CONCURRENCY")
+		require.ErrorContains(t, err, "CERTDESK_DB_MAX_CONNS")
 	}
 }

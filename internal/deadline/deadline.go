@@ -30,6 +30,10 @@ const (
 	// EventMissed: a deadline fell due and was not met (data: kind, basis,
 	// due_at).
 	EventMissed incident.EventKind = "deadline_missed"
+	// EventTimerFailed: a timer's job failed on every attempt and was
+	// given up, so its reminder or miss may be missing (data: kind, point,
+	// due_at, error).
+	EventTimerFailed incident.EventKind = "deadline_timer_failed"
 )
 
 // PointDue is the point of the timer that fires when a deadline falls due.

@@ -69,15 +69,15 @@ func TestPlan(t *testing.T) {
 	}
 	plan := Plan(inc, []int{50, 90}, now)
 	require.Len(t, plan, 4*3, "four deadlines, two reminders and the due time each")
-	require.Equal(t, aware.Add(12*time.Hour), at(plan, incident.NIS2EarlyWarning, "50%").FireAt)
-	require.Equal(t, aware.Add(24*time.Hour*9/10), at(plan, incident.NIS2EarlyWarning, "90%").FireAt)
-	require.Equal(t, aware.Add(24*time.Hour), at(plan, incident.NIS2EarlyWarning, PointDue).FireAt)
-	require.Equal(t, aware.Add(36*time.Hour), at(plan, incident.GDPRNotification, "50%").FireAt)
+	require.Equal(t, time.Date(2026, 11, 23, 21, 0, 0, 0, time.UTC), at(plan, incident.NIS2EarlyWarning, "50%").FireAt)
+	require.Equal(t, time.Date(2026, 11, 24, 6, 36, 0, 0, time.UTC), at(plan, incident.NIS2EarlyWarning, "90%").FireAt)
+	require.Equal(t, time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC), at(plan, incident.NIS2EarlyWarning, PointDue).FireAt)
+	require.Equal(t, time.Date(2026, 11, 24, 21, 0, 0, 0, time.UTC), at(plan, incident.GDPRNotification, "50%").FireAt)
 	// The final report's window runs from the notification's due time
 	// to one calendar month later in the reporter's zone.
 	final := at(plan, incident.NIS2FinalReport, PointDue)
 	require.Equal(t, time.Date(2026, 12, 26, 9, 0, 0, 0, time.UTC), final.DueAt)
-	require.Equal(t, aware.Add(72*time.Hour).Add(final.DueAt.Sub(aware.Add(72*time.Hour))/2), at(plan, incident.NIS2FinalReport, "50%").FireAt)
+	require.Equal(t, time.Date(2026, 12, 11, 9, 0, 0, 0, time.UTC), at(plan, incident.NIS2FinalReport, "50%").FireAt, "half of 26 Nov 09:00 to 26 Dec 09:00")
 
 	// A met deadline has no timers; the final report's window then starts
 	// when the notification was sent.
@@ -89,7 +89,7 @@ func TestPlan(t *testing.T) {
 	}
 	final = at(plan, incident.NIS2FinalReport, PointDue)
 	require.Equal(t, time.Date(2026, 12, 24, 15, 0, 0, 0, time.UTC), final.DueAt)
-	require.Equal(t, sent.Add(final.DueAt.Sub(sent)/2), at(plan, incident.NIS2FinalReport, "50%").FireAt)
+	require.Equal(t, time.Date(2026, 12, 9, 15, 0, 0, 0, time.UTC), at(plan, incident.NIS2FinalReport, "50%").FireAt, "half of 24 Nov 15:00 to 24 Dec 15:00")
 
 	// No flags, no timers; no reminder points, only the due times.
 	require.Empty(t, Plan(&incident.Incident{ID: uuid.New(), ReportedAt: now}, []int{50}, now))

@@ -34,6 +34,9 @@ type Tx interface {
 	PutDeadlineTimer(ctx context.Context, t Timer) error
 	// DeleteDeadlineTimer removes the timer of (incident, kind, point).
 	DeleteDeadlineTimer(ctx context.Context, incidentID uuid.UUID, kind incident.DeadlineKind, point string) error
+	// FlaggedIncidentsWithoutTimers returns the IDs of the incidents
+	// flagged significant or personal data breach that have no timer row.
+	FlaggedIncidentsWithoutTimers(ctx context.Context) ([]uuid.UUID, error)
 	// MarkDeadlineTimerFired records when the timer took effect.
 	MarkDeadlineTimerFired(ctx context.Context, incidentID uuid.UUID, kind incident.DeadlineKind, point string, at time.Time) error
 }
@@ -138,7 +141,10 @@ func (s *Service) Reschedule(ctx context.Context, tx Tx, inc *incident.Incident)
 	}
 	plan := Plan(inc, s.reminders, now)
 	for _, e := range existing {
-		if slices.ContainsFunc(plan, e.same) {
+		// A fired timer stays as a tombstone (its job is done): a flag
+		// cleared and set again plans the same timer, which must not fire
+		// twice. A timer of another due time replaces the row.
+		if e.FiredAt != nil || slices.ContainsFunc(plan, e.same) {
 			continue
 		}
 		if err := tx.CancelJob(ctx, e.JobID); err != nil {
@@ -152,9 +158,12 @@ func (s *Service) Reschedule(ctx context.Context, tx Tx, inc *incident.Incident)
 		if slices.ContainsFunc(existing, t.same) {
 			continue
 		}
-		var opts *incident.JobOpts
+		// Not unique by arguments: the row and its job ID are the record
+		// of the timer, and a re-planned timer with the arguments of an
+		// earlier job (completed, or stale) needs a job of its own.
+		opts := &incident.JobOpts{NotUnique: true}
 		if t.FireAt.After(now) {
-			opts = &incident.JobOpts{ScheduledAt: t.FireAt}
+			opts.ScheduledAt = t.FireAt
 		} else if t.Point != PointDue {
 			continue
 		}
@@ -168,6 +177,51 @@ func (s *Service) Reschedule(ctx context.Context, tx Tx, inc *incident.Incident)
 		}
 	}
 	return nil
+}
+
+// Backfill plans the timers of every flagged incident that has none: the
+// incidents flagged before timers existed (migration 0012), whose
+// deadlines would otherwise never be reminded nor their misses recorded.
+// An incident whose deadlines are all met plans nothing and is looked at
+// again next time, at the cost of one read. Backfilling twice plans once:
+// the second run finds the rows the first one wrote. Workers call it when
+// they start; it returns how many incidents it planned.
+func (s *Service) Backfill(ctx context.Context) (int, error) {
+	var ids []uuid.UUID
+	if err := s.store.InDeadlineTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		ids, err = tx.FlaggedIncidentsWithoutTimers(ctx)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	planned := 0
+	for _, id := range ids {
+		err := s.store.InDeadlineTx(ctx, func(ctx context.Context, tx Tx) error {
+			inc, err := tx.LockIncident(ctx, access.System, id.String())
+			if err != nil {
+				return err
+			}
+			// Planned meanwhile (a change of the incident): nothing to do.
+			if existing, err := tx.DeadlineTimers(ctx, id); err != nil || len(existing) > 0 {
+				return err
+			}
+			if len(Plan(inc, s.reminders, s.clock())) > 0 {
+				planned++
+			}
+			return s.Reschedule(ctx, tx, inc)
+		})
+		if apperr.Is(err, apperr.NotFound) {
+			continue
+		}
+		if err != nil {
+			return planned, fmt.Errorf("deadline: plan the timers of incident %s: %w", id, err)
+		}
+	}
+	if planned > 0 {
+		s.log.Info("deadline timers planned for incidents flagged before they existed", "incidents", planned)
+	}
+	return planned, nil
 }
 
 // EarlyError says the timer's job ran before the deadline fell due (clocks
@@ -209,6 +263,43 @@ func (s *Service) Fire(ctx context.Context, job TimerJob, jobID int64, complete 
 	})
 }
 
+// GiveUp records that the timer of job (River job jobID) failed on its
+// last attempt, so that a reminder or a miss is never lost silently: a
+// deadline_timer_failed timeline event with cause, and the timer marked
+// fired (nothing fires it again). A timer no longer standing for this job
+// (re-planned, fired, gone) records nothing.
+func (s *Service) GiveUp(ctx context.Context, job TimerJob, jobID int64, attempts int, cause error) error {
+	return s.store.InDeadlineTx(ctx, func(ctx context.Context, tx Tx) error {
+		inc, err := tx.LockIncident(ctx, access.System, job.IncidentID.String())
+		if apperr.Is(err, apperr.NotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		t, err := tx.LockDeadlineTimer(ctx, inc.ID, job.Deadline, job.Point)
+		if apperr.Is(err, apperr.NotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if t.JobID != jobID || t.FiredAt != nil {
+			return nil
+		}
+		now := s.clock()
+		msg := fmt.Sprintf("gave up after %d attempts: %v", attempts, cause)
+		if r := []rune(msg); len(r) > 1000 {
+			msg = string(r[:1000])
+		}
+		s.log.Error("deadline timer given up", "incident", inc.Reference, "kind", job.Deadline, "point", job.Point, "err", msg)
+		if err := tx.AppendEvent(ctx, &incident.Event{IncidentID: inc.ID, Actor: access.System.Name(), Kind: EventTimerFailed,
+			Data:       incident.MustJSON(map[string]any{"kind": job.Deadline, "point": job.Point, "due_at": job.DueAt, "error": msg}),
+			OccurredAt: now}); err != nil {
+			return err
+		}
+		return tx.MarkDeadlineTimerFired(ctx, inc.ID, job.Deadline, job.Point, now)
+	})
+}
+
 // fire decides what the timer does: the event to append, or nil when the
 // job is stale.
 func (s *Service) fire(ctx context.Context, tx Tx, inc *incident.Incident, job TimerJob, jobID int64) (*incident.Event, error) {
@@ -229,7 +320,15 @@ func (s *Service) fire(ctx context.Context, tx Tx, inc *incident.Incident, job T
 		}
 	}
 	if d == nil || d.Met != nil || !d.DueAt.Equal(job.DueAt) {
-		return nil, nil
+		// The timer still names this job, but the deadline moved without
+		// an incident event (the reporting organisation's time zone
+		// changed, moving a calendar deadline): nothing else re-plans, so
+		// do it here. The row goes first so that re-planning does not
+		// cancel the job that is running.
+		if err := tx.DeleteDeadlineTimer(ctx, inc.ID, t.Kind, t.Point); err != nil {
+			return nil, err
+		}
+		return nil, s.Reschedule(ctx, tx, inc)
 	}
 	basis := map[string]any{"kind": d.Kind, "basis": d.Basis, "due_at": d.DueAt}
 	if job.Point == PointDue {
@@ -238,20 +337,12 @@ func (s *Service) fire(ctx context.Context, tx Tx, inc *incident.Incident, job T
 		}
 		s.log.Info("deadline missed", "incident", inc.Reference, "kind", d.Kind, "due_at", d.DueAt)
 		return &incident.Event{IncidentID: inc.ID, Actor: access.System.Name(), Kind: EventMissed,
-			Data: mustJSON(basis), OccurredAt: now}, nil
+			Data: incident.MustJSON(basis), OccurredAt: now}, nil
 	}
 	left := d.DueAt.Sub(now)
 	basis["point"] = job.Point
 	basis["seconds_left"] = int64(left / time.Second)
 	basis["time_left"] = TimeLeft(left)
 	return &incident.Event{IncidentID: inc.ID, Actor: access.System.Name(), Kind: EventReminder,
-		Data: mustJSON(basis), OccurredAt: now}, nil
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("deadline: marshal event data: %v", err)) // plain maps of strings, numbers and times only
-	}
-	return b
+		Data: incident.MustJSON(basis), OccurredAt: now}, nil
 }

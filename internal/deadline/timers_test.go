@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/deadline"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
@@ -174,7 +175,8 @@ func TestRemindersFireAtConfiguredPointsAndMissIsRecordedOnce(t *testing.T) {
 	require.ElementsMatch(t, []string{"region", "city"}, recipients(ns))
 	due, err := time.Parse(time.RFC3339Nano, evs[0].Data["due_at"].(string))
 	require.NoError(t, err)
-	require.Equal(t, "NIS2 early warning due soon: "+ns[0].Message.Header[len("NIS2 early warning due soon: "):], ns[0].Message.Header)
+	ref := b.h.As(b.cert).Request(http.MethodGet, "/api/v1/incidents/"+id, nil).Map(t)["reference"].(string)
+	require.Equal(t, "NIS2 early warning due soon: "+ref, ns[0].Message.Header)
 	require.Contains(t, ns[0].Message.Text, "11 h 59 min left, due "+deadline.DueText(due)+" (NIS2 Art. 23(4)(a))")
 
 	b.h.Advance(9*time.Hour + 36*time.Minute) // 21 h 37 min: past 90 % of 24 h
@@ -314,25 +316,32 @@ func TestJobDeliveredTwiceRemindsOnce(t *testing.T) {
 	require.Len(t, b.events(t, id, deadline.EventReminder), 1, "one reminder for four deliveries")
 	require.Len(t, b.notifications(t, id, "deadline.reminder"), 1, "unrouted: the reporting organisation only")
 
-	// A job for another due time, or another job ID, is stale.
-	stale := half[0].Args
-	stale.DueAt = stale.DueAt.Add(time.Hour)
-	require.NoError(t, b.h.App.Deadlines.Fire(context.Background(), stale, half[0].ID, noop))
+	// A job for another due time, or another job ID, is stale: probed on
+	// the 90 % timer, which has not fired (the 50 % one would be stale
+	// anyway).
 	ninety := find(b.jobs(t, id), incident.GDPRNotification, "90%")
 	require.Len(t, ninety, 1)
+	b.h.Advance(29 * time.Hour) // 65 h 1 min: the 90 % point has passed
+	stale := ninety[0].Args
+	stale.DueAt = stale.DueAt.Add(time.Hour)
+	require.NoError(t, b.h.App.Deadlines.Fire(context.Background(), stale, ninety[0].ID, noop))
 	require.NoError(t, b.h.App.Deadlines.Fire(context.Background(), ninety[0].Args, ninety[0].ID+1000, noop))
 	// The miss job run before the due time asks to wait.
 	due := find(b.jobs(t, id), incident.GDPRNotification, deadline.PointDue)
 	require.Len(t, due, 1)
 	var early *deadline.EarlyError
 	require.ErrorAs(t, b.h.App.Deadlines.Fire(context.Background(), due[0].Args, due[0].ID, noop), &early)
-	require.Len(t, b.events(t, id, deadline.EventReminder), 1)
+	require.Len(t, b.events(t, id, deadline.EventReminder), 1, "the stale 90 % probes reminded nothing")
 	require.Empty(t, b.events(t, id, deadline.EventMissed))
+	// The 90 % job itself still reminds: the probes left its timer alone.
+	require.NoError(t, b.h.App.Deadlines.Fire(context.Background(), ninety[0].Args, ninety[0].ID, noop))
+	require.Len(t, b.events(t, id, deadline.EventReminder), 2)
 
 	// An incident that does not exist cancels the job for good.
 	gone := half[0].Args
 	gone.IncidentID = uuid.New()
-	require.Error(t, b.h.App.Deadlines.Fire(context.Background(), gone, half[0].ID, noop))
+	err := b.h.App.Deadlines.Fire(context.Background(), gone, half[0].ID, noop)
+	require.True(t, apperr.Is(err, apperr.NotFound), "want not found, got %v", err)
 }
 
 // Closing an incident does not stop its legal deadlines: the NIS2 final

@@ -24,6 +24,12 @@ type Job interface{ Kind() string }
 type JobOpts struct {
 	// ScheduledAt delays the job until then.
 	ScheduledAt time.Time
+	// NotUnique inserts the job even when one with the same arguments
+	// exists. By default a job is unique by its arguments (a second insert
+	// returns the existing job's ID, even a completed one); a caller that
+	// keeps its own record of its jobs (deadline timers) sets NotUnique so
+	// that the ID it stores is always a new job.
+	NotUnique bool
 }
 
 // Store is the persistence the incident use cases need. Every read takes
@@ -576,6 +582,11 @@ func ClampLimit(n int) int {
 	}
 	return n
 }
+
+// MustJSON encodes the data of a timeline event: plain maps of strings,
+// numbers, booleans and times, which always encode; anything else is a
+// programming error and panics. Other domains' event data use it too.
+func MustJSON(v any) json.RawMessage { return mustJSON(v) }
 
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)

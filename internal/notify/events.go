@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/deadline"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/google/uuid"
@@ -103,11 +104,8 @@ func notified(ev incident.Event) bool {
 	if err := json.Unmarshal(ev.Data, &d); err != nil {
 		return true
 	}
-	switch d.Field {
-	case "severity", "significant", "personal_data_breach":
-		return true
-	}
-	return false
+	_, ok := fieldNotes[d.Field]
+	return ok
 }
 
 // notifyEvent addresses n and queues one notification per recipient.
@@ -119,12 +117,18 @@ func (s *Service) notifyEvent(ctx context.Context, tx EventsTx, inc *incident.In
 	if n.to&toReporting != 0 && (len(ids) == 0 || ids[0] != inc.ReportingOrgID) {
 		ids = append(ids, inc.ReportingOrgID)
 	}
+	// A lookup that fails aborts the change the event belongs to: the
+	// handler runs in its transaction, and a CERT would rather see a change
+	// refused than lose its notification silently. NotFound is not a
+	// failure, though: an actor without a user row (or organisation) is
+	// nobody's colleague, so the recipient is told; a recipient
+	// organisation that is gone is nobody to tell.
 	if len(ids) == 1 && ev.ActorUserID != nil {
 		actorOrg, err := tx.UserOrgID(ctx, *ev.ActorUserID)
-		if err != nil {
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
 			return err
 		}
-		if actorOrg == ids[0] {
+		if err == nil && actorOrg == ids[0] {
 			return nil
 		}
 	}
@@ -135,7 +139,10 @@ func (s *Service) notifyEvent(ctx context.Context, tx EventsTx, inc *incident.In
 	evID := ev.ID
 	for _, id := range ids {
 		chain, err := tx.OrgChain(ctx, id)
-		if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			s.log.Warn("notification recipient not found", "incident", inc.Reference, "org", id, "event", ev.ID)
+			continue
+		} else if err != nil {
 			return err
 		}
 		rm := m
@@ -199,60 +206,77 @@ func describe(inc *incident.Incident, ev incident.Event, now time.Time) *note {
 	case incident.EventDeadlineMet:
 		kind := incident.DeadlineKind(str("kind"))
 		return &note{kind: KindDeadlineMet, key: key(KindDeadlineMet), to: toBoth,
-			headline: "Deadline met: " + deadline.Name(kind), restricted: "Deadline met",
+			headline: "Deadline met: " + deadline.Name(kind), restricted: RestrictedHeadline,
 			detail: "Sent: " + oneLine(str("reference"))}
 	case deadline.EventReminder:
 		kind := incident.DeadlineKind(str("kind"))
 		due, _ := time.Parse(time.RFC3339Nano, str("due_at"))
 		return &note{kind: KindReminder, key: key(KindReminder), to: toBoth,
-			headline: deadline.Name(kind) + " due soon", restricted: "Deadline reminder",
+			headline: deadline.Name(kind) + " due soon", restricted: RestrictedHeadline,
 			detail: str("time_left") + ", due " + deadline.DueText(due) + " (" + str("basis") + ")"}
 	case deadline.EventMissed:
 		kind := incident.DeadlineKind(str("kind"))
 		due, _ := time.Parse(time.RFC3339Nano, str("due_at"))
 		return &note{kind: KindMissed, key: key(KindMissed), to: toBoth,
-			headline: "Deadline missed: " + deadline.Name(kind), restricted: "Deadline missed",
+			headline: "Deadline missed: " + deadline.Name(kind), restricted: RestrictedHeadline,
 			detail: "It was due " + deadline.DueText(due) + " (" + str("basis") + ") and is not marked met."}
 	}
 	return nil
 }
 
-// describeField picks the field changes people must hear about: severity
-// raised to high or critical, and the flags that start or stop legal
-// deadlines.
+// fieldNotes are the fields whose changes people may hear about, each
+// with what its change tells (nil: not this change): severity raised to
+// high or critical, and the flags that start or stop legal deadlines. The
+// event bus filter (notified) and describeField both read it.
+var fieldNotes = map[string]func(inc *incident.Incident, d map[string]any, key func(string) string, now time.Time) *note{
+	"severity":             severityNote,
+	"significant":          flagNote,
+	"personal_data_breach": flagNote,
+}
+
+// describeField picks the field changes people must hear about (fieldNotes).
 func describeField(inc *incident.Incident, d map[string]any, key func(string) string, now time.Time) *note {
 	field, _ := d["field"].(string)
-	switch field {
-	case "severity":
-		from, _ := d["old"].(string)
-		to, _ := d["new"].(string)
-		if incident.Severity(to).Rank() <= incident.Severity(from).Rank() || incident.Severity(to).Rank() < incident.High.Rank() {
-			return nil
-		}
-		return &note{kind: KindSeverityRaised, key: key(KindSeverityRaised), to: toBoth,
-			headline: "Severity raised to " + to, restricted: "Severity raised", detail: "Severity: " + from + " → " + to}
-	case "significant", "personal_data_breach":
-		on, _ := d["new"].(bool)
-		name := "significant (NIS2)"
-		if field == "personal_data_breach" {
-			name = "personal data breach (GDPR)"
-		}
-		n := &note{kind: KindFlagged, key: key(KindFlagged), to: toBoth, restricted: "Incident updated"}
-		if !on {
-			n.headline, n.detail = "No longer flagged "+name, "Its legal deadlines are no longer tracked."
-			return n
-		}
-		n.headline = "Flagged " + name
-		var dues []string
-		for _, dl := range inc.Deadlines(deadline.Location(inc), now) {
-			if inc.Applies(dl.Kind) && ((field == "significant") == (dl.Kind != incident.GDPRNotification)) {
-				dues = append(dues, deadline.Name(dl.Kind)+" due "+deadline.DueText(dl.DueAt))
-			}
-		}
-		n.detail = strings.Join(dues, "; ")
-		return n
+	if f, ok := fieldNotes[field]; ok {
+		return f(inc, d, key, now)
 	}
 	return nil
+}
+
+// severityNote tells of a severity raised to high or critical.
+func severityNote(_ *incident.Incident, d map[string]any, key func(string) string, _ time.Time) *note {
+	from, _ := d["old"].(string)
+	to, _ := d["new"].(string)
+	if incident.Severity(to).Rank() <= incident.Severity(from).Rank() || incident.Severity(to).Rank() < incident.High.Rank() {
+		return nil
+	}
+	return &note{kind: KindSeverityRaised, key: key(KindSeverityRaised), to: toBoth,
+		headline: "Severity raised to " + to, restricted: "Severity raised", detail: "Severity: " + from + " → " + to}
+}
+
+// flagNote tells of the significant or personal data breach flag set,
+// with the due times it starts, or cleared.
+func flagNote(inc *incident.Incident, d map[string]any, key func(string) string, now time.Time) *note {
+	field, _ := d["field"].(string)
+	on, _ := d["new"].(bool)
+	name := "significant (NIS2)"
+	if field == "personal_data_breach" {
+		name = "personal data breach (GDPR)"
+	}
+	n := &note{kind: KindFlagged, key: key(KindFlagged), to: toBoth, restricted: RestrictedHeadline}
+	if !on {
+		n.headline, n.detail = "No longer flagged "+name, "Its legal deadlines are no longer tracked."
+		return n
+	}
+	n.headline = "Flagged " + name
+	var dues []string
+	for _, dl := range inc.Deadlines(deadline.Location(inc), now) {
+		if inc.Applies(dl.Kind) && ((field == "significant") == (dl.Kind != incident.GDPRNotification)) {
+			dues = append(dues, deadline.Name(dl.Kind)+" due "+deadline.DueText(dl.DueAt))
+		}
+	}
+	n.detail = strings.Join(dues, "; ")
+	return n
 }
 
 // oneLine returns the first line of s, cut to 300 characters.

@@ -14,12 +14,14 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/certdesk/certdesk/internal/testdb"
 	"github.com/google/uuid"
 	"github.com/slack-go/slack/slacktest"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -138,18 +140,41 @@ func (e *env) notifications(t *testing.T, token, id string) []sent {
 	return l.Notifications
 }
 
+// notificationsC is notifications for the condition of an
+// EventuallyWithT: it reports to c, not to t, because the condition runs
+// on another goroutine.
+func (e *env) notificationsC(c *assert.CollectT, token, id string) []sent {
+	r := e.h.As(token).Request(http.MethodGet, "/api/v1/notifications?limit=500&incident="+id, nil)
+	if !assert.Equal(c, http.StatusOK, r.Status, "%s", r.Body) {
+		return nil
+	}
+	var l struct{ Notifications []sent }
+	if !assert.NoError(c, json.Unmarshal(r.Body, &l)) {
+		return nil
+	}
+	return l.Notifications
+}
+
+// jobState is the state of the delivery job of a notification, for the
+// condition of an EventuallyWithT.
+func (e *env) jobState(c *assert.CollectT, notificationID string) string {
+	var state string
+	assert.NoError(c, e.h.App.DB.SQL.QueryRowContext(context.Background(),
+		`SELECT state FROM river_job WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, notificationID).Scan(&state))
+	return state
+}
+
 // delivered waits until the incident has n notifications, all sent.
 func (e *env) delivered(t *testing.T, token, id string, n int) []sent {
 	t.Helper()
 	var ns []sent
-	require.Eventually(t, func() bool {
-		ns = e.notifications(t, token, id)
-		for _, x := range ns {
-			if x.State != "sent" {
-				return false
-			}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := e.notificationsC(c, token, id)
+		for _, x := range got {
+			assert.Equal(c, "sent", x.State, "%s to %s", x.EventKind, x.RecipientOrg)
 		}
-		return len(ns) >= n
+		assert.GreaterOrEqual(c, len(got), n)
+		ns = got
 	}, 60*time.Second, 50*time.Millisecond, "%d notifications of %s sent", n, id)
 	require.Len(t, ns, n)
 	return ns
@@ -159,12 +184,12 @@ func (e *env) delivered(t *testing.T, token, id string, n int) []sent {
 // nothing can still be posted.
 func (e *env) deliveriesDone(t *testing.T) {
 	t.Helper()
-	e.h.Eventually(func() bool {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		var n int
-		require.NoError(t, e.h.App.DB.SQL.QueryRowContext(context.Background(), `SELECT count(*) FROM river_job
+		assert.NoError(c, e.h.App.DB.SQL.QueryRowContext(context.Background(), `SELECT count(*) FROM river_job
 			WHERE kind = 'notify.deliver' AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&n))
-		return n == 0
-	}, "every delivery job finished")
+		assert.Zero(c, n)
+	}, 10*time.Second, 20*time.Millisecond, "every delivery job finished")
 }
 
 func kinds(ns []sent, recipient string) []string {
@@ -291,16 +316,15 @@ func TestRedIncidentTextNeverPostedForAnyEvent(t *testing.T) {
 	want := []string{notify.KindRouted, notify.KindAcknowledged, notify.KindStageChanged, notify.KindSeverityRaised,
 		notify.KindDeadlineMet, notify.KindReminder, notify.KindMissed, notify.KindFlagged, notify.KindClosed, notify.KindReopened}
 	var ns []sent
-	require.Eventually(t, func() bool {
-		ns = e.notifications(t, e.cityResponder, id)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := e.notificationsC(c, e.cityResponder, id)
 		seen := map[string]bool{}
-		for _, n := range ns {
-			if n.State != "sent" {
-				return false
-			}
+		for _, n := range got {
+			assert.Equal(c, "sent", n.State, n.EventKind)
 			seen[n.EventKind] = true
 		}
-		return len(seen) == len(want)
+		assert.Len(c, seen, len(want))
+		ns = got
 	}, 60*time.Second, 50*time.Millisecond, "every kind of event notified")
 	for _, k := range want {
 		require.Contains(t, append(kinds(ns, "city"), kinds(ns, "region")...), k)
@@ -310,7 +334,8 @@ func TestRedIncidentTextNeverPostedForAnyEvent(t *testing.T) {
 	for _, p := range posts {
 		for field, values := range p.form {
 			for _, v := range values {
-				for _, secret := range []string{"SECRET", "minister", "recovery", "Stage:", "NIS2", "GDPR", "left, due"} {
+				for _, secret := range []string{"SECRET", "minister", "recovery", "Stage:", "NIS2", "GDPR", "left, due",
+					"legal", "eadline", "dvisory"} {
 					require.NotContains(t, v, secret, "form field %s of a post to %s", field, p.channel())
 				}
 			}
@@ -319,6 +344,45 @@ func TestRedIncidentTextNeverPostedForAnyEvent(t *testing.T) {
 		require.Contains(t, p.form.Get("text"), "Details in certdesk only")
 	}
 	requireThreads(t, posts)
+}
+
+// A notification queued while an incident was TLP:AMBER and delivered
+// after it became TLP:RED (Slack down meanwhile) is sent restricted: the
+// TLP at delivery decides, not the text rendered at queue time.
+func TestBecameRedWhilePendingIsDeliveredRestricted(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.slack.setDown(func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	id := e.do(t, e.cityResponder, http.MethodPost, "/api/v1/incidents", map[string]any{
+		"title": "ZEBRA-7 exfiltration at the mayor's office", "description": "ZEBRA-DESCRIPTION",
+		"severity": "high", "tlp": "amber"})["id"].(string)
+	var ns []sent
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := e.notificationsC(c, e.cert, id)
+		if assert.Len(c, got, 1) {
+			assert.Equal(c, "pending", got[0].State)
+			assert.GreaterOrEqual(c, got[0].Attempts, 1)
+		}
+		ns = got
+	}, 30*time.Second, 20*time.Millisecond, "the routing notification tried while Slack is down")
+	require.Contains(t, ns[0].Message.Text, "ZEBRA-7", "rendered in full while the incident was TLP:AMBER")
+
+	e.do(t, e.cityResponder, http.MethodPatch, "/api/v1/incidents/"+id, map[string]any{"tlp": "TLP:RED"})
+	e.slack.setDown(nil)
+	e.h.Advance(time.Hour)                      // the retry is due
+	ns = e.delivered(t, e.cityResponder, id, 1) // the CERT no longer sees a TLP:RED incident
+	posts := e.slack.all()
+	require.Len(t, posts, 1)
+	for field, values := range posts[0].form {
+		for _, v := range values {
+			require.NotContains(t, v, "ZEBRA", "form field %s", field)
+			require.NotContains(t, v, "coordinate", "form field %s: the queue-time headline", field)
+		}
+	}
+	require.Contains(t, posts[0].form.Get("text"), notify.RestrictedHeadline+": INC-")
+	require.Contains(t, posts[0].form.Get("text"), "Details in certdesk only")
+	require.NotContains(t, ns[0].Message.Text, "ZEBRA", "the stored message is what was sent")
+	require.Equal(t, notify.RestrictedHeadline, strings.SplitN(ns[0].Message.Header, ":", 2)[0])
 }
 
 // During a Slack outage (server errors, then connections cut) every event
@@ -338,20 +402,27 @@ func TestSlackOutageDeliversEveryEventOnceWhenBack(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
 	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "During the outage", "severity": "high", "tlp": "green"})["id"].(string)
+	// Routed first: the CERT sees its constituency's incident before the
+	// route job ran, and a stage change before routing has one recipient.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, []string{"incident.routed"}, kinds(e.notificationsC(c, e.cert, id), "region"))
+	}, 30*time.Second, 20*time.Millisecond, "routed")
 	base := "/api/v1/incidents/" + id
 	e.do(t, e.cert, http.MethodPost, base+"/acknowledge", nil)
 	e.do(t, e.cert, http.MethodPost, base+"/transitions", map[string]any{"to": "recovery"})
 	e.do(t, e.cert, http.MethodPost, base+"/close", map[string]any{"resolution": "Restored"})
-	require.Eventually(t, func() bool {
-		ns := e.notifications(t, e.cert, id)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		ns := e.notificationsC(c, e.cert, id)
 		tried := 0
 		for _, n := range ns {
-			require.Equal(t, "pending", n.State)
+			assert.Equal(c, "pending", n.State)
 			if n.Attempts >= 1 {
 				tried++
 			}
 		}
-		return len(ns) == 6 && tried == 6 && e.slack.refusals() >= 8
+		assert.Len(c, ns, 6)
+		assert.Equal(c, 6, tried)
+		assert.GreaterOrEqual(c, e.slack.refusals(), 8)
 	}, 30*time.Second, 50*time.Millisecond, "every delivery tried during the outage, some twice")
 	require.Empty(t, e.slack.all())
 
@@ -378,7 +449,13 @@ func TestGiveUpMarksFailed(t *testing.T) {
 	e.slack.setDown(func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
 	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Never arrives", "severity": "high", "tlp": "green"})["id"].(string)
 	var ns []sent
-	e.h.Eventually(func() bool { ns = e.notifications(t, e.cert, id); return len(ns) == 1 && ns[0].Attempts >= 1 }, "tried")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := e.notificationsC(c, e.cert, id)
+		if assert.Len(c, got, 1) {
+			assert.GreaterOrEqual(c, got[0].Attempts, 1)
+		}
+		ns = got
+	}, 10*time.Second, 20*time.Millisecond, "tried")
 	require.NoError(t, e.h.App.Notify.GiveUp(context.Background(), uuid.MustParse(ns[0].ID), 25, errors.New("slack: 500")))
 	ns = e.notifications(t, e.cert, id)
 	require.Equal(t, "failed", ns[0].State)
@@ -387,12 +464,9 @@ func TestGiveUpMarksFailed(t *testing.T) {
 	require.Contains(t, string(r.Body), "gave up after 25 attempts")
 	e.slack.setDown(nil)
 	e.h.Advance(time.Hour) // the retry is due: it finds the notification failed
-	e.h.Eventually(func() bool {
-		var state string
-		require.NoError(t, e.h.App.DB.SQL.QueryRowContext(context.Background(),
-			`SELECT state FROM river_job WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, ns[0].ID).Scan(&state))
-		return state == "completed"
-	}, "the retry completed without sending")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, "completed", e.jobState(c, ns[0].ID))
+	}, 10*time.Second, 20*time.Millisecond, "the retry completed without sending")
 	require.Empty(t, e.slack.all())
 }
 
@@ -405,20 +479,29 @@ func TestLastAttemptGivesUp(t *testing.T) {
 	e.slack.setDown(func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) })
 	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Out of attempts", "severity": "high", "tlp": "green"})["id"].(string)
 	var ns []sent
-	e.h.Eventually(func() bool { ns = e.notifications(t, e.cert, id); return len(ns) == 1 && ns[0].Attempts >= 1 }, "tried")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := e.notificationsC(c, e.cert, id)
+		if assert.Len(c, got, 1) {
+			assert.GreaterOrEqual(c, got[0].Attempts, 1)
+		}
+		ns = got
+	}, 10*time.Second, 20*time.Millisecond, "tried")
 	// The next attempt is the job's last.
 	_, err := e.h.App.DB.SQL.ExecContext(context.Background(), `UPDATE river_job SET max_attempts = attempt + 1
 		WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, ns[0].ID)
 	require.NoError(t, err)
 	e.h.Advance(time.Hour)
-	e.h.Eventually(func() bool { ns = e.notifications(t, e.cert, id); return ns[0].State == "failed" }, "given up")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := e.notificationsC(c, e.cert, id)
+		if assert.Len(c, got, 1) {
+			assert.Equal(c, "failed", got[0].State)
+		}
+		ns = got
+	}, 10*time.Second, 20*time.Millisecond, "given up")
 	require.Regexp(t, `^gave up after \d+ attempts: slack: .*502`, ns[0].LastError)
-	e.h.Eventually(func() bool {
-		var state string
-		require.NoError(t, e.h.App.DB.SQL.QueryRowContext(context.Background(),
-			`SELECT state FROM river_job WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, ns[0].ID).Scan(&state))
-		return state == "cancelled"
-	}, "the job is cancelled, not discarded")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, "cancelled", e.jobState(c, ns[0].ID))
+	}, 10*time.Second, 20*time.Millisecond, "the job is cancelled, not discarded")
 	r := e.h.As(e.cert).Request(http.MethodGet, "/api/v1/incidents/"+id+"/timeline?kind=notification_failed", nil)
 	require.Contains(t, string(r.Body), "gave up after")
 }
@@ -434,4 +517,30 @@ func TestRetryDelay(t *testing.T) {
 		total += notify.RetryDelay(attempt)
 	}
 	require.Equal(t, 2*time.Hour+47*time.Minute+2*time.Second, total, "the give-up time docs/notifications.md states")
+}
+
+// An event whose actor has no user row (or no organisation) is not the
+// actor's own organisation's doing: the recipient is told, and the change
+// goes through, instead of the lookup's NotFound aborting it.
+func TestActorNotFoundStillNotifies(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Actor gone", "severity": "low", "tlp": "green"})["id"].(string)
+	e.delivered(t, e.cert, id, 1)
+	ctx := context.Background()
+	var evID int64
+	require.NoError(t, e.h.App.DB.SQL.QueryRowContext(ctx, `SELECT id FROM incident_events WHERE incident_id = $1 AND kind = 'created'`, id).Scan(&evID))
+	ghost := uuid.New()
+	handler := e.h.App.Notify.EventHandler()
+	err := e.h.App.Store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error {
+		inc, err := tx.LockIncident(ctx, access.System, id)
+		if err != nil {
+			return err
+		}
+		return handler.Handle(ctx, tx, inc, []incident.Event{{ID: evID, IncidentID: inc.ID, Kind: incident.EventAcknowledged,
+			ActorUserID: &ghost, Data: json.RawMessage(`{}`)}})
+	})
+	require.NoError(t, err)
+	ns := e.delivered(t, e.cert, id, 2)
+	require.Equal(t, []string{"incident.acknowledged"}, kinds(ns, "city"))
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,12 +99,32 @@ func Restricted(tlp incident.TLP) bool {
 	return tlp == incident.TLPRed || tlp == incident.TLPAmberStrict
 }
 
+// RestrictedHeadline is the headline of a message about a TLP:RED or
+// TLP:AMBER+STRICT incident whose event or template would tell what kind
+// of incident it is (a legal deadline, an advisory), and of a message
+// that was rendered in full but is delivered after the incident became
+// restricted.
+const RestrictedHeadline = "Incident update"
+
+// RestrictNow returns m as it may leave certdesk for inc as inc is now: m
+// itself when inc is not restricted or m was rendered restricted already
+// (Render gives only a restricted message no TLP field), else the
+// restricted rendering under RestrictedHeadline, so that a message
+// queued before the incident became TLP:RED or TLP:AMBER+STRICT does not
+// carry its title.
+func RestrictNow(inc *incident.Incident, m Message, baseURL string) Message {
+	if !Restricted(inc.TLP) || !slices.ContainsFunc(m.Fields, func(f Field) bool { return f.Label == "TLP" }) {
+		return m
+	}
+	return Render(inc, RestrictedHeadline, baseURL)
+}
+
 // Render builds the message of an event about inc for a chat channel.
 // headline says what happened ("New incident to coordinate"). For TLP:RED
 // and TLP:AMBER+STRICT only the reference, severity and link leave the
 // system: no title, no description, no stage, no TLP-neutral detail.
 func Render(inc *incident.Incident, headline, baseURL string) Message {
-	link := baseURL + "/incidents/" + inc.Reference
+	link := strings.TrimRight(baseURL, "/") + "/incidents/" + inc.Reference
 	if Restricted(inc.TLP) {
 		return Message{
 			Header: headline + ": " + inc.Reference,

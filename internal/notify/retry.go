@@ -37,6 +37,16 @@ func RetryDelay(attempt int) time.Duration {
 // last attempt, with cause as its last error and a notification_failed
 // timeline event, so that a notification is never dropped silently.
 func (s *Service) GiveUp(ctx context.Context, id uuid.UUID, attempts int, cause error) error {
+	return s.fail(ctx, id, fmt.Sprintf("gave up after %d attempts: %v", attempts, cause), false, true)
+}
+
+// fail records a failure of a notification that is still pending, in a
+// transaction of its own: lastError, one more attempt when attempted (a
+// send that failed; not a give-up, whose attempts are counted already),
+// and when final the state failed with a notification_failed timeline
+// event (markFailed). Deliver calls it after a failed send (final when
+// the error is permanent), GiveUp after the last attempt.
+func (s *Service) fail(ctx context.Context, id uuid.UUID, lastError string, attempted, final bool) error {
 	return s.store.InNotifyTx(ctx, func(ctx context.Context, tx Tx) error {
 		n, err := tx.LockNotification(ctx, id)
 		if err != nil {
@@ -45,7 +55,13 @@ func (s *Service) GiveUp(ctx context.Context, id uuid.UUID, attempts int, cause 
 		if n.State != Pending {
 			return nil
 		}
-		n.LastError = truncate(fmt.Sprintf("gave up after %d attempts: %v", attempts, cause), 1000)
+		if attempted {
+			n.Attempts++
+		}
+		n.LastError = truncate(lastError, 1000)
+		if !final {
+			return tx.UpdateNotification(ctx, n)
+		}
 		return s.markFailed(ctx, tx, n)
 	})
 }

@@ -32,7 +32,7 @@ type Tx interface {
 	// LockNotification reads a notification and locks it until the end of
 	// the transaction; apperr.NotFound when there is none.
 	LockNotification(ctx context.Context, id uuid.UUID) (*Notification, error)
-	// UpdateNotification writes the delivery columns of n.
+	// UpdateNotification writes the delivery columns and the message of n.
 	UpdateNotification(ctx context.Context, n *Notification) error
 	// LockThread serialises the deliveries into one incident's thread in
 	// one channel until the end of the transaction, and returns the thread's
@@ -180,6 +180,14 @@ func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx c
 		if n.State != Pending {
 			return complete(ctx, tx)
 		}
+		// The message was rendered when it was queued; the incident may
+		// have become TLP:RED or TLP:AMBER+STRICT since (a delivery can
+		// wait hours for Slack). Its TLP now decides what may leave.
+		inc, err := tx.LockIncident(ctx, access.System, n.IncidentID.String())
+		if err != nil {
+			return err
+		}
+		n.Message = RestrictNow(inc, n.Message, s.baseURL)
 		now := s.clock()
 		n.Attempts++
 		if n.Provider == Webhook {
@@ -226,30 +234,10 @@ func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx c
 	if sendErr == nil {
 		return err
 	}
-	if rerr := s.recordFailure(ctx, id, sendErr); rerr != nil {
+	if rerr := s.fail(ctx, id, sendErr.Error(), true, IsPermanent(sendErr)); rerr != nil {
 		return errors.Join(sendErr, rerr)
 	}
 	return sendErr
-}
-
-// recordFailure counts a failed attempt; a permanent error also marks the
-// notification failed and puts that on the timeline.
-func (s *Service) recordFailure(ctx context.Context, id uuid.UUID, sendErr error) error {
-	return s.store.InNotifyTx(ctx, func(ctx context.Context, tx Tx) error {
-		n, err := tx.LockNotification(ctx, id)
-		if err != nil {
-			return err
-		}
-		if n.State != Pending {
-			return nil
-		}
-		n.Attempts++
-		n.LastError = truncate(sendErr.Error(), 1000)
-		if !IsPermanent(sendErr) {
-			return tx.UpdateNotification(ctx, n)
-		}
-		return s.markFailed(ctx, tx, n)
-	})
 }
 
 // markFailed records that n will not be delivered: state failed and a

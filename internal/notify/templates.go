@@ -52,7 +52,7 @@ var templates = map[string]template{
 	},
 	"data_breach_reported": {
 		headline:   "Personal-data breach: GDPR clock running",
-		restricted: "Incident with legal deadlines",
+		restricted: RestrictedHeadline,
 		action: "{reporting} reports a personal-data breach (severity {severity}).\n" +
 			"GDPR Art. 33: the supervisory authority must be notified within 72 hours of awareness. If the " +
 			"incident is significant under NIS2, the early warning is due within 24 hours. Check the deadlines " +
@@ -67,7 +67,7 @@ var templates = map[string]template{
 	},
 	"vulnerability_advisory": {
 		headline:   "Vulnerability advisory",
-		restricted: "Advisory to review",
+		restricted: RestrictedHeadline,
 		action: "Advisory coordinated by {coordinating} for its constituency (severity {severity}, stage {stage}).\n" +
 			"Check whether you run the affected product and version; patch, or apply the vendor's mitigation " +
 			"now. Record in certdesk when you are done, or if you see signs of exploitation.",

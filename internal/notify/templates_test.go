@@ -70,12 +70,13 @@ func TestTemplatesNamesAndTLP(t *testing.T) {
 				all := render("message", m)
 				require.Contains(t, all, "INC-2026-000007")
 				require.Contains(t, all, "high")
-				require.Equal(t, "https://certdesk.example//incidents/INC-2026-000007", m.Link)
+				require.Equal(t, "https://certdesk.example/incidents/INC-2026-000007", m.Link, "the base URL's trailing slash is trimmed")
 				if notify.Restricted(tlp) {
 					// Only the reference, the severity and the link; nothing
 					// that tells who or what.
 					for _, secret := range []string{"Secret", "north-water", "cert-north", "recovery", string(tlp),
-						"ansomware", "hishing", "DoS", "breach", "eface", "atch"} {
+						"ansomware", "hishing", "DoS", "breach", "eface", "atch",
+						"legal", "eadline", "dvisory", "NIS2", "GDPR"} {
 						require.NotContains(t, all, secret)
 					}
 					require.Len(t, m.Fields, 2)

@@ -204,7 +204,9 @@ func (c *Client) PostJSON(ctx context.Context, rawURL string, body []byte, secre
 	ts := strconv.FormatInt(c.now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return nil, &InvalidError{Reason: "cannot build request: " + err.Error()}
+		// err's text can carry the whole URL, secrets in its path or
+		// query included: name the host only.
+		return nil, &InvalidError{Reason: "cannot build the request to " + u.Host}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", c.agent)
@@ -252,21 +254,31 @@ func checkURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// parseRetryAfter reads delta-seconds or an HTTP date; 0 when absent or
-// unreadable.
+// MaxRetryAfter is the longest Retry-After the client reports: a larger
+// one (or one so large that it overflows a Duration) is cut to it.
+const MaxRetryAfter = time.Hour
+
+// parseRetryAfter reads delta-seconds or an HTTP date, at most
+// MaxRetryAfter; 0 when absent or unreadable.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.Atoi(v); err == nil {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if n < 0 {
 			return 0
 		}
+		// Compare in seconds: n * time.Second overflows for huge n.
+		if n >= int64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter
+		}
 		return time.Duration(n) * time.Second
+	} else if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-") {
+		return MaxRetryAfter
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), MaxRetryAfter)
 	}
 	return 0
 }

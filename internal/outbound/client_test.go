@@ -328,6 +328,19 @@ func TestRetryAfterDate(t *testing.T) {
 	require.Zero(t, parseRetryAfter(now.Add(-time.Minute).Format(http.TimeFormat), now))
 	require.Zero(t, parseRetryAfter("soon", now))
 	require.Zero(t, parseRetryAfter("-5", now))
+	require.Zero(t, parseRetryAfter("-99999999999999999999", now))
+}
+
+// A huge Retry-After is cut to an hour instead of overflowing into a
+// negative or tiny wait.
+func TestRetryAfterIsCapped(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	require.Equal(t, 59*time.Minute+59*time.Second, parseRetryAfter("3599", now))
+	for _, v := range []string{"3600", "3601", "86400", "9223372036", "9223372037", "18446744073709551", "9223372036854775807", "99999999999999999999999"} {
+		require.Equal(t, MaxRetryAfter, parseRetryAfter(v, now), v)
+	}
+	require.Equal(t, MaxRetryAfter, parseRetryAfter(now.AddDate(5, 0, 0).Format(http.TimeFormat), now))
 }
 
 func TestNetworkErrorsAreRetryable(t *testing.T) {
@@ -364,6 +377,19 @@ func TestInvalidRequests(t *testing.T) {
 	_, err := c.PostJSON(context.Background(), "https://example.org/hook", []byte(`{}`), "")
 	require.ErrorContains(t, err, "secret")
 	require.True(t, IsPermanent(err))
+}
+
+// A request that cannot be built says so with the host only: the error of
+// net/http can carry the whole URL, and the URL of a webhook often holds a
+// secret.
+func TestRequestThatCannotBeBuiltNamesTheHostOnly(t *testing.T) {
+	t.Parallel()
+	c := mustNew(t, Options{Allow: loopback})
+	var noCtx context.Context // net/http refuses a nil context
+	_, err := c.PostJSON(noCtx, "https://hooks.example.org/services/T0/B0/SECRET-PATH?token=SECRET-QUERY", []byte(`{}`), secret)
+	var ie *InvalidError
+	require.ErrorAs(t, err, &ie)
+	require.Equal(t, "outbound: cannot build the request to hooks.example.org", err.Error())
 }
 
 func TestOptions(t *testing.T) {

@@ -37,7 +37,8 @@ func (e *RequestError) Unwrap() error { return e.Err }
 type StatusError struct {
 	Host       string
 	StatusCode int
-	// RetryAfter is the Retry-After of a 429 or 503 answer (0 if none).
+	// RetryAfter is the Retry-After of a 429 or 503 answer (0 if none), at
+	// most MaxRetryAfter (an hour).
 	RetryAfter time.Duration
 }
 

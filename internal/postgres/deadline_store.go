@@ -88,3 +88,11 @@ func (t *txn) MarkDeadlineTimerFired(ctx context.Context, incidentID uuid.UUID, 
 		at, incidentID, string(kind), point).Error
 	return translate(err, "mark deadline timer fired")
 }
+
+// FlaggedIncidentsWithoutTimers implements deadline.Tx.
+func (t *txn) FlaggedIncidentsWithoutTimers(ctx context.Context) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := t.db.WithContext(ctx).Raw(`SELECT i.id FROM incidents i WHERE (i.significant OR i.personal_data_breach)
+		AND NOT EXISTS (SELECT 1 FROM deadline_timers d WHERE d.incident_id = i.id) ORDER BY i.id`).Scan(&ids).Error
+	return ids, translate(err, "load flagged incidents without deadline timers")
+}

@@ -610,6 +610,9 @@ func (t *txn) EnqueueJob(ctx context.Context, job incident.Job, opts *incident.J
 	if opts != nil && !opts.ScheduledAt.IsZero() {
 		ro.ScheduledAt = opts.ScheduledAt
 	}
+	if opts != nil && opts.NotUnique {
+		ro.UniqueOpts = river.UniqueOpts{}
+	}
 	res, err := t.store.jobs.InsertTx(ctx, t.sql, job, ro)
 	if err != nil {
 		return 0, translate(err, "queue "+job.Kind())

@@ -171,8 +171,9 @@ func (t *txn) LockNotification(ctx context.Context, id uuid.UUID) (*notify.Notif
 // UpdateNotification implements notify.Tx.
 func (t *txn) UpdateNotification(ctx context.Context, n *notify.Notification) error {
 	err := t.db.WithContext(ctx).Exec(`UPDATE notifications SET provider = ?, state = ?, attempts = ?, last_error = ?,
-		provider_message_id = ?, thread_ts = ?, sent_at = ? WHERE id = ?`,
-		string(n.Provider), string(n.State), n.Attempts, n.LastError, n.ProviderMsgID, n.ThreadTS, n.SentAt, n.ID).Error
+		provider_message_id = ?, thread_ts = ?, sent_at = ?, message = ? WHERE id = ?`,
+		string(n.Provider), string(n.State), n.Attempts, n.LastError, n.ProviderMsgID, n.ThreadTS, n.SentAt,
+		encodeMessage(n.Message), n.ID).Error
 	return translate(err, "update notification")
 }
 

@@ -3,11 +3,10 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/certdesk/certdesk/internal/deadline"
-	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 )
 
 // deadlineWorker fires one deadline timer: a reminder, or the record of a
@@ -19,18 +18,20 @@ type deadlineWorker struct {
 }
 
 func (dw *deadlineWorker) Work(ctx context.Context, job *river.Job[deadline.TimerJob]) error {
-	complete := func(ctx context.Context, tx deadline.Tx) error {
-		stx, err := postgres.SQLTxOfAny(tx)
-		if err != nil {
-			return err
-		}
-		_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, stx, job)
-		return err
-	}
+	complete := completeTx[deadline.Tx](job)
 	err := dw.w.Deadlines.Fire(ctx, job.Args, job.ID, complete)
 	var early *deadline.EarlyError
 	if errors.As(err, &early) {
 		return river.JobSnooze(early.Wait)
 	}
-	return cancelPermanent(err)
+	err = cancelPermanent(err)
+	if err != nil && job.Attempt >= job.MaxAttempts && !errors.Is(err, river.JobCancel(nil)) {
+		// River discards a job after its last attempt: say so on the
+		// timeline instead of losing the reminder or the miss silently.
+		if gerr := dw.w.Deadlines.GiveUp(ctx, job.Args, job.ID, job.Attempt, err); gerr != nil {
+			return errors.Join(err, gerr)
+		}
+		return river.JobCancel(fmt.Errorf("deadline timer %s %s: %w", job.Args.Deadline, job.Args.Point, err))
+	}
+	return err
 }

@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/notify"
-	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 )
 
 // notifyWorker delivers one notification of the outbox.
@@ -20,14 +18,7 @@ type notifyWorker struct {
 }
 
 func (nw *notifyWorker) Work(ctx context.Context, job *river.Job[notify.DeliverJob]) error {
-	complete := func(ctx context.Context, tx notify.Tx) error {
-		stx, err := postgres.SQLTxOfAny(tx)
-		if err != nil {
-			return err
-		}
-		_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, stx, job)
-		return err
-	}
+	complete := completeTx[notify.Tx](job)
 	err := nw.w.Notify.Deliver(ctx, job.Args.NotificationID, complete)
 	if err == nil {
 		return nil

@@ -138,11 +138,20 @@ func New(opts Options, w *Workers) (*Client, error) {
 	return c, nil
 }
 
-// completeWith returns a function that completes job inside the domain
+// completeWith returns a function that completes job inside the incident
 // transaction it is given: the job is done exactly when its effect commits.
 func completeWith[T river.JobArgs](job *river.Job[T]) func(ctx context.Context, tx incident.Tx) error {
-	return func(ctx context.Context, tx incident.Tx) error {
-		stx, err := postgres.SQLTxOf(tx)
+	return completeTx[incident.Tx](job)
+}
+
+// completeTx returns a function that completes job inside the domain
+// transaction it is given, of any domain's Tx type (notify.Tx,
+// deadline.Tx, ...: the postgres transaction implements them all), so
+// that the job is done exactly when its effect commits:
+// completeTx[notify.Tx](job).
+func completeTx[Tx any, T river.JobArgs](job *river.Job[T]) func(ctx context.Context, tx Tx) error {
+	return func(ctx context.Context, tx Tx) error {
+		stx, err := postgres.SQLTxOfAny(tx)
 		if err != nil {
 			return err
 		}
