@@ -15,13 +15,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// chain returns a playbook of n task.create steps, each needing the one
-// before.
-func chain(n int) string {
+// chain returns a playbook of n steps, each needing the one before: all
+// task.create but step pause, which waits an hour (0: none).
+func chain(n, pause int) string {
 	var b strings.Builder
 	b.WriteString("id: chain\nname: Chain\nversion: 1\ntriggers:\n  - on: incident.created\n    when: category == \"intrusions\"\nsteps:\n")
 	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "  - id: s%d\n    action: task.create\n    with: { title: \"Step %d\" }\n", i, i)
+		if i == pause {
+			fmt.Fprintf(&b, "  - id: s%d\n    action: wait\n    with: { for: 1h }\n", i)
+		} else {
+			fmt.Fprintf(&b, "  - id: s%d\n    action: task.create\n    with: { title: \"Step %d\" }\n", i, i)
+		}
 		if i > 1 {
 			fmt.Fprintf(&b, "    needs: [s%d]\n", i-1)
 		}
@@ -34,10 +38,12 @@ func chain(n int) string {
 // once. Delivering finished jobs again changes nothing.
 func TestRunSurvivesANewRiverClient(t *testing.T) {
 	t.Parallel()
-	const n = 12
-	w := setup(t, testapp.Options{}, chain(n))
+	// Step 6 waits an hour, so the run is certainly mid-way when the
+	// client stops (workers pick jobs up within milliseconds).
+	const n, pause = 12, 6
+	w := setup(t, testapp.Options{}, chain(n, pause))
 	id := w.report(t, map[string]any{"severity": "medium", "category": "intrusions", "type": "system-compromise"})
-	w.until(t, id, "chain", func(r runView) bool { return r.step("s2").Status == "succeeded" }, "the run is under way")
+	w.until(t, id, "chain", func(r runView) bool { return r.step("s5").Status == "succeeded" }, "the run is under way")
 
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -58,12 +64,13 @@ func TestRunSurvivesANewRiverClient(t *testing.T) {
 		defer cancel()
 		_ = rc.Stop(ctx)
 	})
+	w.h.Advance(time.Hour)
 	r = w.until(t, id, "chain", func(r runView) bool { return r.State == "succeeded" }, "the new client finishes the run")
 
 	check := func() {
-		require.Equal(t, n, w.count(t, `SELECT count(*) FROM incident_tasks WHERE incident_id = $1`, id), "one task per step")
-		require.Equal(t, n, w.count(t, `SELECT count(DISTINCT title) FROM incident_tasks WHERE incident_id = $1`, id))
-		require.Equal(t, n, w.count(t, `SELECT count(*) FROM incident_events WHERE incident_id = $1 AND kind = 'task_created'`, id))
+		require.Equal(t, n-1, w.count(t, `SELECT count(*) FROM incident_tasks WHERE incident_id = $1`, id), "one task per task step")
+		require.Equal(t, n-1, w.count(t, `SELECT count(DISTINCT title) FROM incident_tasks WHERE incident_id = $1`, id))
+		require.Equal(t, n-1, w.count(t, `SELECT count(*) FROM incident_events WHERE incident_id = $1 AND kind = 'task_created'`, id))
 		require.Equal(t, n, w.count(t, `SELECT count(*) FROM incident_events WHERE incident_id = $1 AND kind = 'playbook_step'
 			AND data->>'status' = 'succeeded'`, id), "one succeeded event per step")
 		require.Equal(t, 1, w.count(t, `SELECT count(*) FROM incident_events WHERE incident_id = $1 AND kind = 'playbook_finished'`, id))
@@ -79,7 +86,7 @@ func TestRunSurvivesANewRiverClient(t *testing.T) {
 		WHERE kind = 'playbook.step' AND state = 'completed'`)
 	require.NoError(t, err)
 	again, _ := res.RowsAffected()
-	require.EqualValues(t, n, again)
+	require.GreaterOrEqual(t, again, int64(n), "every step's job, and the wait's wake-up")
 	w.h.Eventually(func() bool {
 		return w.count(t, `SELECT count(*) FROM river_job WHERE kind = 'playbook.step' AND state <> 'completed'`) == 0
 	}, "the redelivered jobs complete")
