@@ -31,6 +31,9 @@ type bundle struct {
 
 func setup(t *testing.T, opts testapp.Options) *bundle {
 	t.Helper()
+	if opts.Playbooks == nil {
+		opts.Playbooks = noPlaybooks
+	}
 	h := testapp.New(t, opts)
 	h.Org("region", org.RegionalCERT, "")
 	h.Org("city", org.LocalAuthority, "region")

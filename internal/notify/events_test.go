@@ -98,7 +98,7 @@ func setup(t *testing.T) *env {
 	srv := slacktest.NewTestServer(func(c slacktest.Customize) { c.Handle("/chat.postMessage", f.postMessage) })
 	srv.Start()
 	t.Cleanup(srv.Stop)
-	h := testapp.New(t, testapp.Options{Config: func(c *config.Config) {
+	h := testapp.New(t, testapp.Options{Playbooks: noPlaybooks, Config: func(c *config.Config) {
 		c.BaseURL = "https://certdesk.example"
 		c.SlackAPIURL = srv.GetAPIURL()
 		c.SlackBotToken = "xoxb-test"
@@ -301,6 +301,10 @@ func TestRedIncidentTextNeverPostedForAnyEvent(t *testing.T) {
 		"title": "SECRET-TITLE minister", "description": "SECRET-DESCRIPTION", "severity": "medium", "tlp": "TLP:RED",
 		"significant": true, "personal_data_breach": true})["id"].(string)
 	base := "/api/v1/incidents/" + id
+	// Routed first: an event before routing has fewer recipients.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Contains(c, kinds(e.notificationsC(c, e.cityResponder, id), "region"), notify.KindRouted)
+	}, 30*time.Second, 20*time.Millisecond, "routed")
 	e.do(t, e.cityResponder, http.MethodPost, base+"/participants", map[string]any{"email": e.certEmail})
 	e.do(t, e.cert, http.MethodPost, base+"/acknowledge", nil)
 	e.do(t, e.cityResponder, http.MethodPost, base+"/transitions", map[string]any{"to": "recovery", "reason": "SECRET-REASON"})
