@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,24 +26,16 @@ func orgPolicyCmd(ctx context.Context, env Env, args []string) error {
 	}, args)
 }
 
-// slugFirst takes the organisation's slug from before or after the flags.
-func slugFirst(args []string) (string, []string) {
+// parseSlug parses cmd's flags and takes the organisation's slug, which
+// is required, from before or after them. help is true when the usage was
+// printed (err is then nil).
+func parseSlug(env Env, cmd string, fs *flag.FlagSet, args []string) (slug string, help bool, err error) {
+	rest := args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return args[0], args[1:]
+		slug, rest = args[0], args[1:]
 	}
-	return "", args
-}
-
-func orgPolicySet(ctx context.Context, env Env, args []string) error {
-	const cmd = "org policy set"
-	slug, rest := slugFirst(args)
-	fs := newFlags(env, cmd, "<slug> --file policy.json|policy.yaml",
-		"Replaces the organisation's escalation policy with the rules in the file (JSON, or\n"+
-			"YAML with the same members; docs/escalation.md describes them) and prints it.\n"+
-			`A file with "rules: []" removes every rule.`)
-	f := map[string]*string{"file": fs.String("file", "", "the policy document, JSON or YAML (required)")}
 	if help, err := parse(fs, rest); help || err != nil {
-		return err
+		return "", help, err
 	}
 	if slug == "" && fs.NArg() > 0 {
 		slug, rest = fs.Arg(0), fs.Args()[1:]
@@ -50,11 +43,25 @@ func orgPolicySet(ctx context.Context, env Env, args []string) error {
 		rest = fs.Args()
 	}
 	if err := noArgs(env, cmd, rest); err != nil {
-		return err
+		return "", false, err
 	}
 	if slug == "" {
 		fmt.Fprintf(env.Stderr, "certdesk %s: the organisation's slug is required\n", cmd)
-		return fmt.Errorf("certdesk %s: slug required: %w", cmd, ErrUsage)
+		return "", false, fmt.Errorf("certdesk %s: slug required: %w", cmd, ErrUsage)
+	}
+	return slug, false, nil
+}
+
+func orgPolicySet(ctx context.Context, env Env, args []string) error {
+	const cmd = "org policy set"
+	fs := newFlags(env, cmd, "<slug> --file policy.json|policy.yaml",
+		"Replaces the organisation's escalation policy with the rules in the file (JSON, or\n"+
+			"YAML with the same members; docs/escalation.md describes them) and prints it.\n"+
+			`A file with "rules: []" removes every rule.`)
+	f := map[string]*string{"file": fs.String("file", "", "the policy document, JSON or YAML (required)")}
+	slug, help, err := parseSlug(env, cmd, fs, args)
+	if help || err != nil {
+		return err
 	}
 	if err := required(env, cmd, f, "file"); err != nil {
 		return err
@@ -101,22 +108,10 @@ func policyJSON(name string, raw []byte) ([]byte, error) {
 
 func orgPolicyShow(ctx context.Context, env Env, args []string) error {
 	const cmd = "org policy show"
-	slug, rest := slugFirst(args)
 	fs := newFlags(env, cmd, "<slug>", "Prints the organisation's escalation policy as JSON, and which organisation's\npolicy applies to its incidents.")
-	if help, err := parse(fs, rest); help || err != nil {
+	slug, help, err := parseSlug(env, cmd, fs, args)
+	if help || err != nil {
 		return err
-	}
-	if slug == "" && fs.NArg() > 0 {
-		slug, rest = fs.Arg(0), fs.Args()[1:]
-	} else {
-		rest = fs.Args()
-	}
-	if err := noArgs(env, cmd, rest); err != nil {
-		return err
-	}
-	if slug == "" {
-		fmt.Fprintf(env.Stderr, "certdesk %s: the organisation's slug is required\n", cmd)
-		return fmt.Errorf("certdesk %s: slug required: %w", cmd, ErrUsage)
 	}
 	return withOperatorApp(ctx, env, func(ctx context.Context, _ config.Config, a *App) error {
 		op, err := a.Escalations.GetPolicy(ctx, access.System, slug)

@@ -2,7 +2,6 @@ package comment
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -141,7 +140,7 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef, body str
 		}
 		return tx.AppendEvent(ctx, &incident.Event{
 			IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: EventCommentAdded,
-			Data: mustJSON(map[string]any{
+			Data: incident.MustJSON(map[string]any{
 				"comment_id": c.ID, "author": p.Name(), "excerpt": text,
 			}),
 			OccurredAt: now,
@@ -222,7 +221,7 @@ func (s *Service) Edit(ctx context.Context, p access.Principal, idOrRef, comment
 		}
 		return tx.AppendEvent(ctx, &incident.Event{
 			IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: EventCommentEdited,
-			Data: mustJSON(map[string]any{
+			Data: incident.MustJSON(map[string]any{
 				"comment_id": c.ID, "author": p.Name(), "version": c.Version, "excerpt": text,
 			}),
 			OccurredAt: now,
@@ -319,12 +318,4 @@ func sameUser(a, b *uuid.UUID) bool {
 		return a == nil && b == nil
 	}
 	return *a == *b
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("comment: marshal event data: %v", err)) // only maps of strings, numbers and UUIDs reach here
-	}
-	return b
 }

@@ -359,76 +359,107 @@ func checkReason(reason string, required bool, what string) error {
 	return fs.Err()
 }
 
+// decision is one decision on an escalation, loaded and locked by decide:
+// what the step of each decision changes and records.
+type decision struct {
+	e        *Escalation
+	inc      *incident.Incident
+	from, to *org.Organization
+	now      time.Time
+	data     map[string]any // the event's and audit entry's data
+}
+
+// decisionStep is the part of a decision that differs between accept,
+// decline and return: it changes the incident, settles the escalation
+// (settle) and returns the timeline headline.
+type decisionStep func(ctx context.Context, tx Tx, d *decision) (headline string, err error)
+
+// runDecision runs one decision by p on escalation id in a transaction:
+// it checks the reason (required or not, what names the decision), loads
+// and locks the escalation in state want (decide, with verb), runs step,
+// and records the event kind and audit action. The escalation returned is
+// the one step settled.
+func (s *Service) runDecision(ctx context.Context, p access.Principal, id, reason string, required bool, what string,
+	want State, verb string, kind incident.EventKind, action audit.Action, step decisionStep) (*Escalation, error) {
+	if err := checkReason(reason, required, what); err != nil {
+		return nil, err
+	}
+	var e *Escalation
+	err := s.store.InEscalationTx(ctx, func(ctx context.Context, tx Tx) error {
+		d := &decision{}
+		var err error
+		if d.e, d.inc, d.from, d.to, err = s.decide(ctx, tx, p, id, want, verb); err != nil {
+			return err
+		}
+		e = d.e
+		d.now = s.clock()
+		d.data = map[string]any{"escalation_id": d.e.ID, "from_org": d.from.Slug, "to_org": d.to.Slug, "kind": d.e.Kind, "reason": reason}
+		headline, err := step(ctx, tx, d)
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, actorOf(p), d.inc, d.e, kind, action, d.data, d.from, d.to, headline)
+	})
+	return e, err
+}
+
+// settle moves the escalation to state, decided (accepted, declined) or
+// returned by p with reason, and stores it.
+func (d *decision) settle(ctx context.Context, tx Tx, p access.Principal, state State, reason string) error {
+	e := d.e
+	if state == Returned {
+		e.State, e.ReturnedByUserID, e.ReturnedBy, e.ReturnedAt, e.ReturnReason = state, p.UserIDPtr(), p.Name(), &d.now, reason
+	} else {
+		e.State, e.DecidedByUserID, e.DecidedBy, e.DecidedAt, e.DecisionReason = state, p.UserIDPtr(), p.Name(), &d.now, reason
+	}
+	return tx.UpdateEscalation(ctx, e)
+}
+
 // Accept accepts a requested escalation for p's organisation, the
 // receiving one. Accepting coordinate makes it the coordinating
 // organisation; accepting assist makes it a participant organisation (the
 // escalation's share stays). Errors: see decide.
 func (s *Service) Accept(ctx context.Context, p access.Principal, id string, reason string) (*Escalation, error) {
-	if err := checkReason(reason, false, "accepting"); err != nil {
-		return nil, err
-	}
-	var e *Escalation
-	err := s.store.InEscalationTx(ctx, func(ctx context.Context, tx Tx) error {
-		var inc *incident.Incident
-		var from, to *org.Organization
-		var err error
-		if e, inc, from, to, err = s.decide(ctx, tx, p, id, Requested, "accept"); err != nil {
-			return err
-		}
-		now := s.clock()
-		role := "participant"
-		data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": e.Kind, "reason": reason}
-		if e.Kind == Coordinate {
-			role = "coordinator"
-			if inc.CoordinatingOrgID == nil || *inc.CoordinatingOrgID != to.ID {
-				e.PreviousCoordOrgID = inc.CoordinatingOrgID
-				data["previous_coordinating_org"] = inc.CoordinatingOrgSlug
-				if err := tx.SetCoordinatingOrg(ctx, inc.ID, to.ID, now); err != nil {
-					return err
+	return s.runDecision(ctx, p, id, reason, false, "accepting", Requested, "accept", EventEscalationAccepted, AuditAccepted,
+		func(ctx context.Context, tx Tx, d *decision) (string, error) {
+			e, inc, to := d.e, d.inc, d.to
+			role := "participant"
+			if e.Kind == Coordinate {
+				role = "coordinator"
+				if inc.CoordinatingOrgID == nil || *inc.CoordinatingOrgID != to.ID {
+					e.PreviousCoordOrgID = inc.CoordinatingOrgID
+					d.data["previous_coordinating_org"] = inc.CoordinatingOrgSlug
+					if err := tx.SetCoordinatingOrg(ctx, inc.ID, to.ID, d.now); err != nil {
+						return "", err
+					}
+					inc.CoordinatingOrgID, inc.CoordinatingOrgSlug = &to.ID, to.Slug
 				}
-				inc.CoordinatingOrgID, inc.CoordinatingOrgSlug = &to.ID, to.Slug
+				d.data["coordinating_org"] = to.Slug
 			}
-			data["coordinating_org"] = to.Slug
-		}
-		data["role"] = role
-		e.State, e.DecidedByUserID, e.DecidedBy, e.DecidedAt, e.DecisionReason = Accepted, p.UserIDPtr(), p.Name(), &now, reason
-		if err := tx.UpdateEscalation(ctx, e); err != nil {
-			return err
-		}
-		headline := fmt.Sprintf("Escalation accepted by %s (%s)", to.Slug, role)
-		return s.record(ctx, tx, actorOf(p), inc, e, EventEscalationAccepted, AuditAccepted, data, from, to, headline)
-	})
-	return e, err
+			d.data["role"] = role
+			if err := d.settle(ctx, tx, p, Accepted, reason); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Escalation accepted by %s (%s)", to.Slug, role), nil
+		})
 }
 
 // Decline declines a requested escalation for p's organisation, with a
 // reason (required). The receiving organisation loses the visibility the
 // request gave it. Errors: see decide; Invalid without a reason.
 func (s *Service) Decline(ctx context.Context, p access.Principal, id string, reason string) (*Escalation, error) {
-	if err := checkReason(reason, true, "declining"); err != nil {
-		return nil, err
-	}
-	var e *Escalation
-	err := s.store.InEscalationTx(ctx, func(ctx context.Context, tx Tx) error {
-		var inc *incident.Incident
-		var from, to *org.Organization
-		var err error
-		if e, inc, from, to, err = s.decide(ctx, tx, p, id, Requested, "decline"); err != nil {
-			return err
-		}
-		now := s.clock()
-		e.State, e.DecidedByUserID, e.DecidedBy, e.DecidedAt, e.DecisionReason = Declined, p.UserIDPtr(), p.Name(), &now, reason
-		if err := tx.UpdateEscalation(ctx, e); err != nil {
-			return err
-		}
-		if err := tx.DropEscalationShare(ctx, inc.ID, to.ID); err != nil {
-			return err
-		}
-		data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": e.Kind, "reason": reason}
-		return s.record(ctx, tx, actorOf(p), inc, e, EventEscalationDeclined, AuditDeclined, data, from, to,
-			fmt.Sprintf("Escalation declined by %s", to.Slug))
-	})
-	return e, err
+	return s.runDecision(ctx, p, id, reason, true, "declining", Requested, "decline", EventEscalationDeclined, AuditDeclined,
+		func(ctx context.Context, tx Tx, d *decision) (string, error) {
+			// Settle first: the share goes only when no requested or
+			// accepted escalation to the organisation is left.
+			if err := d.settle(ctx, tx, p, Declined, reason); err != nil {
+				return "", err
+			}
+			if err := tx.DropEscalationShare(ctx, d.inc.ID, d.to.ID); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Escalation declined by %s", d.to.Slug), nil
+		})
 }
 
 // Return hands an accepted escalation back, with a reason (required): for
@@ -436,48 +467,36 @@ func (s *Service) Decline(ctx context.Context, p access.Principal, id string, re
 // before the acceptance (Conflict when another organisation has taken it
 // over since); for assist, the assistance ends. Errors: see decide.
 func (s *Service) Return(ctx context.Context, p access.Principal, id string, reason string) (*Escalation, error) {
-	if err := checkReason(reason, true, "returning"); err != nil {
-		return nil, err
-	}
-	var e *Escalation
-	err := s.store.InEscalationTx(ctx, func(ctx context.Context, tx Tx) error {
-		var inc *incident.Incident
-		var from, to *org.Organization
-		var err error
-		if e, inc, from, to, err = s.decide(ctx, tx, p, id, Accepted, "return"); err != nil {
-			return err
-		}
-		now := s.clock()
-		data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": e.Kind, "reason": reason}
-		if e.Kind == Coordinate {
-			if inc.CoordinatingOrgID == nil || *inc.CoordinatingOrgID != to.ID {
-				return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("%s no longer coordinates the incident (%s does): there is nothing to return", to.Slug, inc.CoordinatingOrgSlug),
-					Details: map[string]any{"state": e.State, "allowed": []string{}}}
-			}
-			back := from
-			if e.PreviousCoordOrgID != nil {
-				if back, err = tx.OrgByID(ctx, *e.PreviousCoordOrgID); err != nil {
-					return err
+	return s.runDecision(ctx, p, id, reason, true, "returning", Accepted, "return", EventEscalationReturned, AuditReturned,
+		func(ctx context.Context, tx Tx, d *decision) (string, error) {
+			e, inc, to := d.e, d.inc, d.to
+			if e.Kind == Coordinate {
+				if inc.CoordinatingOrgID == nil || *inc.CoordinatingOrgID != to.ID {
+					return "", &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("%s no longer coordinates the incident (%s does): there is nothing to return", to.Slug, inc.CoordinatingOrgSlug),
+						Details: map[string]any{"state": e.State, "allowed": []string{}}}
 				}
-			}
-			if back.ID != to.ID {
-				if err := tx.SetCoordinatingOrg(ctx, inc.ID, back.ID, now); err != nil {
-					return err
+				back := d.from
+				if e.PreviousCoordOrgID != nil {
+					var err error
+					if back, err = tx.OrgByID(ctx, *e.PreviousCoordOrgID); err != nil {
+						return "", err
+					}
 				}
+				if back.ID != to.ID {
+					if err := tx.SetCoordinatingOrg(ctx, inc.ID, back.ID, d.now); err != nil {
+						return "", err
+					}
+				}
+				d.data["coordinating_org"] = back.Slug
 			}
-			data["coordinating_org"] = back.Slug
-		}
-		e.State, e.ReturnedByUserID, e.ReturnedBy, e.ReturnedAt, e.ReturnReason = Returned, p.UserIDPtr(), p.Name(), &now, reason
-		if err := tx.UpdateEscalation(ctx, e); err != nil {
-			return err
-		}
-		headline := fmt.Sprintf("Coordination returned by %s", to.Slug)
-		if e.Kind == Assist {
-			headline = fmt.Sprintf("Assistance ended by %s", to.Slug)
-		}
-		return s.record(ctx, tx, actorOf(p), inc, e, EventEscalationReturned, AuditReturned, data, from, to, headline)
-	})
-	return e, err
+			if err := d.settle(ctx, tx, p, Returned, reason); err != nil {
+				return "", err
+			}
+			if e.Kind == Assist {
+				return fmt.Sprintf("Assistance ended by %s", to.Slug), nil
+			}
+			return fmt.Sprintf("Coordination returned by %s", to.Slug), nil
+		})
 }
 
 // List returns a page of the escalations to or from p's organisation.

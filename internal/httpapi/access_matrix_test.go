@@ -319,6 +319,33 @@ type secProbe struct {
 	header  []string // extra request headers in pairs (e.g. a multipart Content-Type)
 }
 
+// incidentKeys returns the UUID, reference and title a probe asks for inc
+// with: an unknown incident's when inc is nil.
+func incidentKeys(inc *secIncident) (id, ref, title string) {
+	if inc == nil {
+		return uuid.NewString(), "INC-1999-999999", "no such incident"
+	}
+	return inc.ID, inc.Ref, inc.Title
+}
+
+// incidentCheck is the check of a probe of an incident route: a 404 must
+// not show the incident's title, and a 200 must contain about (else it
+// answers notAbout); more, when not nil, checks further.
+func incidentCheck(title, about, notAbout string, more func(r *testapp.Response) string) func(r *testapp.Response) string {
+	return func(r *testapp.Response) string {
+		if r.Status == http.StatusNotFound && bytes.Contains(r.Body, []byte(title)) {
+			return "the 404 shows the incident's title"
+		}
+		if r.Status == http.StatusOK && !bytes.Contains(r.Body, []byte(about)) {
+			return notAbout
+		}
+		if more != nil {
+			return more(r)
+		}
+		return ""
+	}
+}
+
 // incidentForFunc returns a matrix target's incident (nil: unknown) and
 // the status of reading it as the viewer.
 type incidentForFunc func(v secUser, target string) (*secIncident, int)
@@ -658,19 +685,8 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 	readIncident := func(suffix string) func(v secUser, target string) []secProbe {
 		return func(v secUser, target string) []secProbe {
 			inc, want := incidentFor(v, target)
-			id, ref, title := uuid.NewString(), "INC-1999-999999", "no such incident"
-			if inc != nil {
-				id, ref, title = inc.ID, inc.Ref, inc.Title
-			}
-			check := func(r *testapp.Response) string {
-				if r.Status == http.StatusNotFound && bytes.Contains(r.Body, []byte(title)) {
-					return "the 404 shows the incident's title"
-				}
-				if r.Status == http.StatusOK && !bytes.Contains(r.Body, []byte(id)) {
-					return "the answer is not about the incident asked for"
-				}
-				return ""
-			}
+			id, ref, title := incidentKeys(inc)
+			check := incidentCheck(title, id, "the answer is not about the incident asked for", nil)
 			return []secProbe{
 				{path: "/api/v1/incidents/" + id + suffix, want: want, check: check, variant: "(uuid)"},
 				{path: "/api/v1/incidents/" + ref + suffix, want: want, check: check, variant: "(reference)"},

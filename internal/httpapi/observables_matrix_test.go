@@ -115,22 +115,13 @@ func (w *matrixWorld) matrixDeleteObservable(incidentFor incidentForFunc, proble
 func (w *matrixWorld) matrixExport(incidentFor incidentForFunc) func(secUser, string) []secProbe {
 	return func(v secUser, target string) []secProbe {
 		inc, want := incidentFor(v, target)
-		id, ref, title := uuid.NewString(), "INC-1999-999999", "no such incident"
-		if inc != nil {
-			id, ref, title = inc.ID, inc.Ref, inc.Title
-		}
-		check := func(r *testapp.Response) string {
-			if r.Status == http.StatusNotFound && bytes.Contains(r.Body, []byte(title)) {
-				return "the 404 shows the incident's title"
-			}
-			if r.Status == http.StatusOK && !bytes.Contains(r.Body, []byte(ref)) {
-				return "the export is not of the incident asked for"
-			}
+		id, ref, title := incidentKeys(inc)
+		check := incidentCheck(title, ref, "the export is not of the incident asked for", func(r *testapp.Response) string {
 			if r.Status == http.StatusOK && !bytes.Contains(r.Body, []byte(matrixCorrelated)) {
 				return "the export misses the incident's observable"
 			}
 			return ""
-		}
+		})
 		return []secProbe{
 			{path: "/api/v1/incidents/" + id + "/export?format=json", want: want, check: check, variant: "(json)"},
 			{path: "/api/v1/incidents/" + ref + "/export?format=stix", want: want, check: check, variant: "(stix)"},

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"testing"
@@ -61,9 +60,10 @@ func seedMatrixRuns(t *testing.T, w *matrixWorld) map[incident.TLP]string {
 func (w *matrixWorld) runProbes(incidentFor func(v secUser, target string) (*secIncident, int), suffix, action string, body any, ok int) func(v secUser, target string) []secProbe {
 	return func(v secUser, target string) []secProbe {
 		inc, want := incidentFor(v, target)
-		id, runID, title := uuid.NewString(), uuid.NewString(), "no such incident"
+		id, _, title := incidentKeys(inc)
+		runID := uuid.NewString()
 		if inc != nil {
-			id, runID, title = inc.ID, w.runs[inc.TLP], inc.Title
+			runID = w.runs[inc.TLP]
 		}
 		method := http.MethodPost
 		if suffix == "" {
@@ -76,18 +76,12 @@ func (w *matrixWorld) runProbes(incidentFor func(v secUser, target string) (*sec
 		default:
 			want = ok
 		}
-		check := func(r *testapp.Response) string {
-			if r.Status == http.StatusNotFound && bytes.Contains(r.Body, []byte(title)) {
-				return "the 404 shows the incident's title"
-			}
-			if r.Status == http.StatusOK && !bytes.Contains(r.Body, []byte(runID)) {
-				return "the answer is not about the run asked for"
-			}
+		check := incidentCheck(title, runID, "the answer is not about the run asked for", func(r *testapp.Response) string {
 			if r.Status != http.StatusOK {
 				return isProblem(r)
 			}
 			return ""
-		}
+		})
 		probes := []secProbe{{method: method, path: "/api/v1/incidents/" + id + "/playbook-runs/" + runID + suffix, body: body,
 			want: want, check: check, variant: "(uuid)"}}
 		if inc != nil && want != http.StatusNotFound && want != http.StatusForbidden {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/certdesk/certdesk/internal/testapp"
-	"github.com/google/uuid"
 )
 
 // The playbook routes in the access matrix. The catalogue is readable by
@@ -32,19 +31,8 @@ func (w *matrixWorld) playbookGetProbes(v secUser, target string) []secProbe {
 func (w *matrixWorld) playbookDryRunProbes(incidentFor incidentForFunc) func(v secUser, target string) []secProbe {
 	return func(v secUser, target string) []secProbe {
 		inc, want := incidentFor(v, target)
-		id, ref, title := uuid.NewString(), "INC-1999-999999", "no such incident"
-		if inc != nil {
-			id, ref, title = inc.ID, inc.Ref, inc.Title
-		}
-		check := func(r *testapp.Response) string {
-			if r.Status == http.StatusNotFound && bytes.Contains(r.Body, []byte(title)) {
-				return "the 404 shows the incident's title"
-			}
-			if r.Status == http.StatusOK && !bytes.Contains(r.Body, []byte(id)) {
-				return "the plan is not about the incident asked for"
-			}
-			return ""
-		}
+		id, ref, title := incidentKeys(inc)
+		check := incidentCheck(title, id, "the plan is not about the incident asked for", nil)
 		var probes []secProbe
 		for _, key := range []struct{ variant, value string }{{"(uuid)", id}, {"(reference)", ref}} {
 			probes = append(probes, secProbe{path: "/api/v1/playbooks/ransomware/dry-run", method: http.MethodPost,

@@ -2,7 +2,6 @@ package observable
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -276,10 +275,6 @@ func event(p access.Principal, kind incident.EventKind, o *Observable, now time.
 	if changes != nil {
 		data["changes"] = changes
 	}
-	b, err := json.Marshal(data)
-	if err != nil {
-		panic(fmt.Sprintf("observable: marshal event data: %v", err)) // only strings, bools and string slices reach here
-	}
 	return &incident.Event{IncidentID: o.IncidentID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: kind,
-		Data: b, OccurredAt: now}
+		Data: incident.MustJSON(data), OccurredAt: now}
 }

@@ -2,7 +2,6 @@ package task
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -163,7 +162,7 @@ func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, idOrRef
 	data := map[string]any{"task_id": t.ID, "title": t.Title, "status": t.Status, "position": t.Position,
 		"assignee": nullable(t.AssigneeEmail), "due_at": t.DueAt}
 	if err := tx.AppendEvent(ctx, &incident.Event{IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(),
-		Kind: EventCreated, Data: mustJSON(data), OccurredAt: now}); err != nil {
+		Kind: EventCreated, Data: incident.MustJSON(data), OccurredAt: now}); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -399,7 +398,7 @@ func (s *Service) apply(ctx context.Context, tx Tx, p access.Principal, inc *inc
 		}
 	}
 	return tx.AppendEvent(ctx, &incident.Event{IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: kind,
-		Data: mustJSON(map[string]any{"task_id": t.ID, "title": t.Title, "changes": changes}), OccurredAt: now})
+		Data: incident.MustJSON(map[string]any{"task_id": t.ID, "title": t.Title, "changes": changes}), OccurredAt: now})
 }
 
 // lockIncident locks an incident p sees. Anything that is neither a UUID
@@ -435,12 +434,4 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("task: marshal event data: %v", err)) // only maps of strings, numbers and times reach here
-	}
-	return b
 }
