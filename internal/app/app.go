@@ -37,7 +37,7 @@ func commands() []command {
 		{"serve", "run the HTTP API, the web UI and the background workers", serve},
 		{"worker", "run background workers only (scale out job processing)", workerCmd},
 		{"migrate", "apply database migrations (up) or list them (status)", migrate},
-		{"org", "manage organisations (create, set-webhook)", orgCmd},
+		{"org", "manage organisations (create, policy, set-webhook)", orgCmd},
 		{"user", "manage users (create)", userCmd},
 		{"token", "manage API tokens (create)", tokenCmd},
 		{"playbook", "check playbooks (validate)", playbookCmd},

@@ -323,7 +323,10 @@ func (s *Service) fire(ctx context.Context, tx Tx, t *Timer, inc *incident.Incid
 		return "", "", err
 	}
 	a := actor{name: fmt.Sprintf("escalation policy %s: %s", policyOrg.Slug, r.Name)}
-	reason := fmt.Sprintf("not acknowledged within %s (level %d)", afterText(r.After), t.Level)
+	reason := fmt.Sprintf("not acknowledged within %s (level %d)", shortDuration(r.After), t.Level)
+	if r.After == 0 {
+		reason = fmt.Sprintf("matches escalation policy rule %s (level %d)", r.Name, t.Level)
+	}
 	state, note := TimerFired, ""
 	action := r.Action
 	if action == ActionEscalate {
@@ -367,7 +370,7 @@ func (s *Service) fire(ctx context.Context, tx Tx, t *Timer, inc *incident.Incid
 			return "", "", err
 		}
 		if _, err := s.notify.Queue(ctx, tx, inc, *target, "escalation-policy:"+t.ID.String(), "escalation.policy", &ev.ID,
-			fmt.Sprintf("Not acknowledged within %s", afterText(r.After))); err != nil {
+			policyHeadline(r)); err != nil {
 			return "", "", err
 		}
 	}
@@ -386,9 +389,12 @@ func (s *Service) fire(ctx context.Context, tx Tx, t *Timer, inc *incident.Incid
 	return state, note, nil
 }
 
-func afterText(d time.Duration) string {
-	if d == 0 {
-		return "no time (immediately)"
+// policyHeadline says why a notify rule told an organisation: at once
+// because the incident matches the rule ("For your information (rule
+// significant-to-national)"), or because nobody acknowledged it in time.
+func policyHeadline(r *Rule) string {
+	if r.After == 0 {
+		return fmt.Sprintf("For your information (escalation policy rule %s)", r.Name)
 	}
-	return shortDuration(d)
+	return "Not acknowledged within " + shortDuration(r.After)
 }
