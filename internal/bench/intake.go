@@ -314,37 +314,23 @@ func waitJobs(ctx context.Context, url string, limit time.Duration) (bool, error
 // the commit of its report (the commit timestamp of its "created" event,
 // an append-only row) to the moment River fetched its route job.
 func pickups(ctx context.Context, url string, since time.Time) ([]time.Duration, error) {
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	defer pool.Close()
-	rows, err := pool.Query(ctx, `SELECT EXTRACT(epoch FROM j.attempted_at - pg_xact_commit_timestamp(e.xmin))
+	out, err := durations(ctx, url, `SELECT EXTRACT(epoch FROM j.attempted_at - pg_xact_commit_timestamp(e.xmin))
 		FROM incident_events e
 		JOIN river_job j ON j.kind = 'incident.route' AND j.args->>'incident_id' = e.incident_id::text
 		WHERE e.kind = 'created' AND e.occurred_at >= $1 AND j.attempted_at IS NOT NULL`, since)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []time.Duration
-	for rows.Next() {
-		var s float64
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no job pickup found since %s", since.Format(time.RFC3339Nano))
+	}
+	for i, d := range out {
 		// A job cannot be fetched before its commit, but once (a smoke run
 		// on the loaded 2-core VM, with workers that LISTEN and fetch
 		// within milliseconds) attempted_at came out 21 ms before the
 		// commit timestamp; the cause was not found. Count such a pickup
 		// as 0 rather than let it pull the percentiles below zero.
-		out = append(out, max(0, time.Duration(s*float64(time.Second))))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no job pickup found since %s", since.Format(time.RFC3339Nano))
+		out[i] = max(0, d)
 	}
 	return out, nil
 }
@@ -353,14 +339,27 @@ func pickups(ctx context.Context, url string, since time.Time) ([]time.Duration,
 // since, how long it ran: from River's fetch (attempted_at) to its
 // completion (finalized_at, set in the transaction of its effect).
 func workTimes(ctx context.Context, url string, since time.Time) ([]time.Duration, error) {
+	out, err := durations(ctx, url, `SELECT EXTRACT(epoch FROM j.finalized_at - j.attempted_at)
+		FROM river_job j JOIN incidents i ON j.args->>'incident_id' = i.id::text
+		WHERE j.kind = 'incident.route' AND j.finalized_at IS NOT NULL AND i.created_at >= $1`, since)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no finished route job since %s", since.Format(time.RFC3339Nano))
+	}
+	return out, nil
+}
+
+// durations runs query (one column of seconds, one argument: since) on a
+// pool of its own and returns the rows as durations.
+func durations(ctx context.Context, url, query string, since time.Time) ([]time.Duration, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	defer pool.Close()
-	rows, err := pool.Query(ctx, `SELECT EXTRACT(epoch FROM j.finalized_at - j.attempted_at)
-		FROM river_job j JOIN incidents i ON j.args->>'incident_id' = i.id::text
-		WHERE j.kind = 'incident.route' AND j.finalized_at IS NOT NULL AND i.created_at >= $1`, since)
+	rows, err := pool.Query(ctx, query, since)
 	if err != nil {
 		return nil, err
 	}
@@ -373,11 +372,5 @@ func workTimes(ctx context.Context, url string, since time.Time) ([]time.Duratio
 		}
 		out = append(out, time.Duration(s*float64(time.Second)))
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no finished route job since %s", since.Format(time.RFC3339Nano))
-	}
-	return out, nil
+	return out, rows.Err()
 }

@@ -32,7 +32,7 @@ type bundle struct {
 func setup(t *testing.T, opts testapp.Options) *bundle {
 	t.Helper()
 	if opts.Playbooks == nil {
-		opts.Playbooks = noPlaybooks
+		opts.Playbooks = testapp.NoPlaybooks
 	}
 	h := testapp.New(t, opts)
 	h.Org("region", org.RegionalCERT, "")

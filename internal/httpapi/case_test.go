@@ -9,7 +9,6 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/org"
-	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/stretchr/testify/require"
 )
@@ -24,7 +23,7 @@ type caseWorld struct {
 func caseSetup(t *testing.T) *caseWorld {
 	t.Helper()
 	// The case record's own story: no playbook runs on its timeline.
-	h := testapp.New(t, testapp.Options{Playbooks: []*playbook.Playbook{}})
+	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks})
 	h.Org("national", org.NationalCERT, "")
 	h.Org("region", org.RegionalCERT, "national")
 	h.Org("city", org.LocalAuthority, "region")

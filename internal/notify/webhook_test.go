@@ -79,7 +79,7 @@ func TestWebhookNotifications(t *testing.T) {
 	// The Slack peer: certdesk's own stand-in for Slack's Web API.
 	slackSrv := httptest.NewServer(slackfake.New(io.Discard, nil).Handler())
 	t.Cleanup(slackSrv.Close)
-	h := testapp.New(t, testapp.Options{Playbooks: noPlaybooks, Config: func(c *config.Config) {
+	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks, Config: func(c *config.Config) {
 		c.BaseURL = "https://certdesk.example"
 		c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 		c.SlackAPIURL, c.SlackBotToken = slackSrv.URL+"/api/", "xoxb-test"

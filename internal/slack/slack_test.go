@@ -122,7 +122,7 @@ func newWorldWith(t *testing.T, slackOn bool, signingSecret string) *world {
 	})
 	srv.Start()
 	t.Cleanup(srv.Stop)
-	h := testapp.New(t, testapp.Options{Playbooks: noPlaybooks, Config: func(c *config.Config) {
+	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks, Config: func(c *config.Config) {
 		c.BaseURL = "https://certdesk.example"
 		c.SlackAPIURL = srv.GetAPIURL()
 		if slackOn {

@@ -107,9 +107,15 @@ type Options struct {
 	// Config changes the default configuration before the app is built.
 	Config func(*config.Config)
 	// Playbooks, when not nil, replace the shipped playbooks that triggers
-	// and manual starts choose from; an empty slice means none.
+	// and manual starts choose from; an empty slice (NoPlaybooks) means none.
 	Playbooks []*playbook.Playbook
 }
+
+// NoPlaybooks runs an app without any playbook, for tests that count their
+// own notifications, timers or timeline events: a playbook triggered by the
+// same incident would add its own (playbook runs are tested in
+// internal/runbook).
+var NoPlaybooks = []*playbook.Playbook{}
 
 // New starts certdesk on a fresh database; everything stops when t ends.
 func New(t testing.TB, opts Options) *Harness {
