@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -43,6 +44,9 @@ type Error struct {
 	Details map[string]any
 	// Err is the underlying cause; never shown to the caller.
 	Err error
+	// RetryAfter, on a RateLimited error, is how long the caller should
+	// wait before trying again (the HTTP Retry-After header).
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.

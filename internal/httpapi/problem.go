@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -81,6 +82,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 					p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Rule: f.Rule, Message: f.Message})
 				}
 				p.Extra = ae.Details
+				if ae.RetryAfter > 0 {
+					c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+				}
 			}
 		}
 		if p.Status >= 500 {
