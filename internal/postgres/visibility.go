@@ -86,7 +86,7 @@ func stricterTLP(a, b string) string {
 	for _, t := range incident.TLPs[:len(incident.TLPs)-1] {
 		sb.WriteString(" WHEN '" + string(t) + "' IN (" + a + ", " + b + ") THEN '" + string(t) + "'")
 	}
-	clear := string(incident.TLPClear)
-	sb.WriteString(" WHEN " + a + " = '" + clear + "' AND " + b + " = '" + clear + "' THEN '" + clear + "' ELSE 'TLP:RED' END)")
+	loosest := string(incident.TLPClear)
+	sb.WriteString(" WHEN " + a + " = '" + loosest + "' AND " + b + " = '" + loosest + "' THEN '" + loosest + "' ELSE 'TLP:RED' END)")
 	return sb.String()
 }
