@@ -289,6 +289,23 @@ func secWaitRouted(t *testing.T, h *testapp.Harness, incs ...*secIncident) {
 		}
 		return true
 	}, "every incident is routed")
+	// Routing a TLP:RED incident names the coordinating CERT's TLP:RED
+	// recipients (or its coordinators) as participants, in the routing
+	// transaction (red_routing_test.go tests whom): record them.
+	for _, inc := range incs {
+		if inc.TLP != incident.TLPRed {
+			continue
+		}
+		rows, err := h.App.DB.SQL.QueryContext(ctx, `SELECT user_id FROM incident_participants WHERE incident_id = $1`, inc.ID)
+		require.NoError(t, err)
+		for rows.Next() {
+			var id uuid.UUID
+			require.NoError(t, rows.Scan(&id))
+			inc.participants[id] = true
+		}
+		require.NoError(t, rows.Err())
+		require.NoError(t, rows.Close())
+	}
 }
 
 // secShare shares inc with orgSlug through the API and requires want; a
@@ -888,6 +905,11 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 			want := http.StatusNotFound
 			if inc != nil {
 				id, want = inc.ID, writeIncident(v, inc, read, false)
+				// Reporters of the reporting organisation name participants
+				// on its TLP:RED reports (docs/security.md, "TLP:RED routing").
+				if read != http.StatusNotFound && inc.TLP == incident.TLPRed && v.Role == access.Reporter && v.OrgSlug == inc.Reporting {
+					want = http.StatusCreated
+				}
 			}
 			return []secProbe{
 				{path: "/api/v1/incidents/" + id + "/participants", body: map[string]any{"email": w.sink.Email},
@@ -919,6 +941,9 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"POST /api/v1/escalations/:id/return":               {targets: []string{"declined", "unknown"}, build: w.decideEscalationProbes("return")},
 		"GET /api/v1/organizations/:slug/escalation-policy": {targets: orgTargets, build: w.policyProbes(http.MethodGet)},
 		"PUT /api/v1/organizations/:slug/escalation-policy": {targets: orgTargets, build: w.policyProbes(http.MethodPut)},
+		"GET /api/v1/organizations/:slug/red-recipients":    {targets: orgTargets, build: w.redRecipientsProbes(http.MethodGet)},
+		"PUT /api/v1/organizations/:slug/red-recipients":    {targets: orgTargets, build: w.redRecipientsProbes(http.MethodPut)},
+		"GET /api/v1/me/red-recipients":                     {build: w.myRedRecipientsProbes},
 		// Playbook runs (playbook_runs_matrix_test.go).
 		"GET /api/v1/incidents/:id/playbook-runs":        {targets: incTargets, build: readIncident("/playbook-runs")},
 		"POST /api/v1/incidents/:id/playbook-runs":       {targets: incTargets, build: w.startRunProbes(incidentFor)},

@@ -176,6 +176,9 @@ func New(o Options) *echo.Echo {
 	api.POST("/escalations/:id/return", h.returnEscalation)
 	api.GET("/organizations/:slug/escalation-policy", h.getEscalationPolicy)
 	api.PUT("/organizations/:slug/escalation-policy", h.putEscalationPolicy)
+	api.GET("/organizations/:slug/red-recipients", h.getRedRecipients)
+	api.PUT("/organizations/:slug/red-recipients", h.putRedRecipients)
+	api.GET("/me/red-recipients", h.myRedRecipients)
 	return e
 }
 

@@ -98,6 +98,8 @@ type Tx interface {
 	CanSee(ctx context.Context, userID, incidentID uuid.UUID) (bool, error)
 	// InsertDeadlineMet records that a deadline was met.
 	InsertDeadlineMet(ctx context.Context, incidentID uuid.UUID, kind DeadlineKind, at time.Time, reference string, by *uuid.UUID) error
+	// RedTx holds the TLP:RED recipients of organisations (red.go).
+	RedTx
 }
 
 // IdempotencyKey identifies a client's retry of the same POST.
@@ -248,9 +250,15 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 
 // Route sets a new incident's coordinating organisation to the nearest CERT
 // above the reporting organisation (a CERT that reports coordinates its own
-// incident) and records a "routed" event. It does nothing for an incident
-// that already has one. also runs in the same transaction, so that a job can
-// complete itself atomically with its effect.
+// incident) and records a "routed" event. A TLP:RED incident, which no
+// organisation sees as a whole, also gets the coordinating organisation's
+// TLP:RED recipients as named participants (or its coordinators when it
+// has none; RedRouting), each with a participant_added event, and the
+// routed event says whom (red_recipients, red_source, and a warning when
+// they are not designated ones). It does nothing for an incident that
+// already has a coordinating organisation. also runs in the same
+// transaction, so that a job can complete itself atomically with its
+// effect.
 func (s *Service) Route(ctx context.Context, id uuid.UUID, also func(ctx context.Context, tx Tx) error) error {
 	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		inc, err := tx.LockIncident(ctx, access.System, id.String())
@@ -267,14 +275,29 @@ func (s *Service) Route(ctx context.Context, id uuid.UUID, also func(ctx context
 			if err := tx.SetCoordinatingOrg(ctx, id, target.ID, now); err != nil {
 				return err
 			}
+			data := map[string]any{"coordinating_org": target.Slug, "coordinating_org_name": target.Name, "reason": reason}
+			var named []Event
+			if inc.TLP == TLPRed {
+				r, evs, err := s.nameRedRecipients(ctx, tx, access.System, inc, target, "")
+				if err != nil {
+					return err
+				}
+				data["red_source"], data["red_recipients"], named = r.Source, r.Emails(), evs
+				if w := r.fallbackWarning(); w != "" {
+					data["warning"] = w
+				}
+			}
 			if err := tx.AppendEvent(ctx, &Event{
-				IncidentID: id, Actor: access.System.Name(), Kind: EventRouted,
-				Data: mustJSON(map[string]any{
-					"coordinating_org": target.Slug, "coordinating_org_name": target.Name, "reason": reason,
-				}),
-				OccurredAt: now,
+				IncidentID: id, Actor: access.System.Name(), Kind: EventRouted, Data: mustJSON(data), OccurredAt: now,
 			}); err != nil {
 				return err
+			}
+			for i := range named {
+				ev := &named[i]
+				ev.IncidentID, ev.Actor, ev.OccurredAt = id, access.System.Name(), now
+				if err := tx.AppendEvent(ctx, ev); err != nil {
+					return err
+				}
 			}
 			if s.OnRouted != nil {
 				inc.CoordinatingOrgID, inc.CoordinatingOrgSlug = &target.ID, target.Slug
@@ -518,7 +541,10 @@ func (s *Service) requireOwner(ctx context.Context, tx Tx, p access.Principal, i
 }
 
 // AddParticipant names a user as a participant of the incident: they see
-// it whatever its TLP and their organisation.
+// it whatever its TLP and their organisation. It needs incident.share,
+// except that reporters of the reporting organisation name participants
+// on its TLP:RED reports: TLP:RED is shared person by person, and the
+// originator decides with whom.
 func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRef, email string) (*Incident, error) {
 	var fs apperr.Fields
 	if strings.TrimSpace(email) == "" {
@@ -535,8 +561,10 @@ func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRe
 		if inc, err = tx.LockIncident(ctx, p, idOrRef); err != nil {
 			return err
 		}
-		if err := p.Require(access.ShareIncident); err != nil {
-			return err
+		if !originatorOfRed(p, inc) {
+			if err := p.Require(access.ShareIncident); err != nil {
+				return err
+			}
 		}
 		if err := s.requireOwner(ctx, tx, p, inc); err != nil {
 			return err
@@ -559,6 +587,12 @@ func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRe
 		return tx.Audit(ctx, auditEntry(p, audit.ParticipantAdd, inc, data))
 	})
 	return inc, err
+}
+
+// originatorOfRed reports whether p is a reporter of the organisation
+// that reported the TLP:RED incident inc (and, seeing it, a participant).
+func originatorOfRed(p access.Principal, inc *Incident) bool {
+	return !p.System && inc.TLP == TLPRed && p.Role == access.Reporter && p.OrgID == inc.ReportingOrgID
 }
 
 func auditEntry(p access.Principal, a audit.Action, inc *Incident, data any) audit.Entry {

@@ -171,11 +171,13 @@ func (s *Service) update(p access.Principal, patch Patch) func(ctx context.Conte
 			}
 			set("severity", inc.Severity, *v, func() { inc.Severity = *v })
 		}
+		raisedToRed := false
 		if v := patch.TLP; v != nil {
 			t, ok := ParseTLP(string(*v))
 			if !ok {
 				fs.Add("tlp", "enum", "tlp must be one of: %s", list(TLPs))
 			}
+			raisedToRed = ok && t == TLPRed && inc.TLP != TLPRed
 			set("tlp", inc.TLP, t, func() { inc.TLP = t })
 		}
 		if patch.Category != nil || patch.Type != nil {
@@ -231,8 +233,49 @@ func (s *Service) update(p access.Principal, patch Patch) func(ctx context.Conte
 		if assigned != nil {
 			events = append(events, *assigned)
 		}
+		if raisedToRed {
+			evs, err := s.reachRed(ctx, tx, p, inc)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, evs...)
+		}
 		return events, nil
 	}
+}
+
+// reachRed keeps an incident just raised to TLP:RED as reachable as one
+// reported TLP:RED: the coordinating organisation's TLP:RED recipients
+// (nameRedRecipients) and the user who raised it become named
+// participants. Before routing there is no coordinating organisation yet;
+// Route names its recipients then.
+func (s *Service) reachRed(ctx context.Context, tx Tx, p access.Principal, inc *Incident) ([]Event, error) {
+	var events []Event
+	if inc.CoordinatingOrgID != nil {
+		chain, err := tx.OrgChain(ctx, *inc.CoordinatingOrgID)
+		if err != nil {
+			return nil, err
+		}
+		_, evs, err := s.nameRedRecipients(ctx, tx, p, inc, chain[0], "raised to TLP:RED")
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, evs...)
+	}
+	if uid := p.UserIDPtr(); uid != nil {
+		added, err := tx.InsertParticipant(ctx, inc.ID, *uid, uid)
+		if err != nil {
+			return nil, err
+		}
+		if added {
+			data := map[string]any{"user": p.Email, "reason": "raised the incident to TLP:RED"}
+			if err := tx.Audit(ctx, auditEntry(p, audit.ParticipantAdd, inc, data)); err != nil {
+				return nil, err
+			}
+			events = append(events, Event{Kind: EventParticipantAdded, Data: mustJSON(data)})
+		}
+	}
+	return events, nil
 }
 
 // assign sets the assignee: a user who can see the incident. The assignee

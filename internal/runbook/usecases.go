@@ -57,7 +57,7 @@ func (s *Service) Start(ctx context.Context, p access.Principal, idOrRef, playbo
 		if !slices.ContainsFunc(pb.Triggers, func(t playbook.Trigger) bool { return t.On == "manual" }) {
 			return apperr.Fields{{Field: "playbook", Rule: "manual", Message: fmt.Sprintf("playbook %q has no manual trigger", playbookID)}}.Err()
 		}
-		if !pb.Triggered("manual", playbook.NewEnv(*inc)) {
+		if !pb.Triggered(ctx, "manual", playbook.NewEnv(*inc)) {
 			return apperr.New(apperr.Conflict, "the manual trigger's condition of playbook %q does not hold for this incident", playbookID)
 		}
 		run, err = s.start(ctx, tx, inc, pb, "manual", p)
