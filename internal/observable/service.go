@@ -36,7 +36,8 @@ func NewService(store Store, incidents IncidentReader, now func() time.Time) *Se
 // "observable_updated" event if that changed anything) and returns it with
 // created=false; its TLP and note stay as they are. An invalid input is
 // apperr.Invalid whatever the incident; an invisible incident is
-// apperr.NotFound; a role that may not update incidents is apperr.Forbidden.
+// apperr.NotFound; what the write table does not allow (observable.add for
+// p's role in its relations to the incident) is apperr.Forbidden.
 func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, in NewObservable) (o *Observable, created bool, err error) {
 	if err := in.Validate(); err != nil {
 		return nil, false, err
@@ -46,7 +47,7 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, i
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.UpdateIncident); err != nil {
+		if err := p.RequireWrite(access.AddObservable, inc.Relations); err != nil {
 			return err
 		}
 		now := s.now().UTC()
@@ -94,7 +95,8 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, i
 
 // Update changes an observable's TLP, sighted flag, tags or note, with an
 // "observable_updated" timeline event when anything changed. Errors as for
-// Add; an observable the incident does not have is apperr.NotFound.
+// Add (the write is observable.change); an observable the incident does
+// not have is apperr.NotFound.
 func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string, id uuid.UUID, pt Patch) (*Observable, error) {
 	if err := pt.Validate(); err != nil {
 		return nil, err
@@ -105,7 +107,7 @@ func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.UpdateIncident); err != nil {
+		if err := p.RequireWrite(access.ChangeObservable, inc.Relations); err != nil {
 			return err
 		}
 		if o, err = tx.ObservableByID(ctx, inc.ID, id); err != nil {
@@ -153,7 +155,7 @@ func (s *Service) Remove(ctx context.Context, p access.Principal, idOrRef string
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.UpdateIncident); err != nil {
+		if err := p.RequireWrite(access.ChangeObservable, inc.Relations); err != nil {
 			return err
 		}
 		o, err := tx.ObservableByID(ctx, inc.ID, id)
