@@ -27,14 +27,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// This file and visibility_test.go are the security suite. They derive
-// who sees what, and how each user relates to each incident, from the
-// rules of design.md §2 and the role × action matrix, written out again
-// below on purpose: those expectations must not come from the code under
-// test (postgres.visibleTo, postgres.relationsOf, access.Can). What a role
-// in a relation may write comes from the one write table
-// (access.Principal.MayWrite), which docs/security.md shows and access's
-// own test keeps equal to the document.
+// This file, visibility_test.go and write_matrix_test.go are the security
+// suite. They derive who sees what, and how each user relates to each
+// incident, from the rules of design.md §2 and the role × action matrix,
+// written out again below on purpose: those expectations must not come
+// from the code under test (postgres.visibleTo, postgres.relationsOf,
+// access.Can). What a role in a relation may write comes from the one
+// write table (access.Principal.MayWrite; see write_matrix_test.go), which
+// docs/security.md shows and access's own test keeps equal to the
+// document.
 
 // ---------------------------------------------------------------------------
 // The organisation tree of the security tests.
