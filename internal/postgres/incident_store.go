@@ -14,6 +14,7 @@ import (
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
@@ -356,8 +357,10 @@ type timelineCursor struct {
 // Timeline implements incident.Store.
 func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, kinds []incident.EventKind, page incident.Page) ([]incident.Event, string, error) {
 	vis, args := visibleTo(p)
+	obsVis, obsArgs := observableVisibleTo(p)
 	q := s.db.WithContext(ctx).Where("incident_id = ?", incidentID).
-		Where("EXISTS (SELECT 1 FROM incidents i WHERE i.id = incident_events.incident_id AND "+vis+")", args...)
+		Where("EXISTS (SELECT 1 FROM incidents i WHERE i.id = incident_events.incident_id AND "+vis+")", args...).
+		Where(observableEventVisible(obsVis), append([]any{observableEventKinds}, obsArgs...)...)
 	if len(kinds) > 0 {
 		ks := make([]string, len(kinds))
 		for i, k := range kinds {
@@ -385,6 +388,26 @@ func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uui
 		}
 	}
 	return evs, next, nil
+}
+
+// observableEventKinds are the timeline events that carry an
+// observable's value.
+var observableEventKinds = []string{string(observable.EventAdded), string(observable.EventUpdated), string(observable.EventRemoved)}
+
+// observableEventVisible is the condition, over incident_events, under
+// which a principal sees an event: any event but an observable's, and an
+// observable's event only where the principal may see the observable
+// (obsVis, observableVisibleTo). The label it is judged with is the
+// stricter of the one the event recorded and the observable's current
+// label, while it still exists, so an observable whose label was raised
+// takes its earlier events along.
+func observableEventVisible(obsVis string) string {
+	return `(incident_events.kind NOT IN ? OR EXISTS (SELECT 1 FROM incidents i
+		CROSS JOIN LATERAL (SELECT COALESCE(incident_events.data->>'tlp', 'TLP:RED') AS recorded,
+			COALESCE((SELECT eo.tlp FROM incident_observables eo WHERE eo.incident_id = incident_events.incident_id
+				AND eo.id::text = incident_events.data->>'observable_id'), 'TLP:CLEAR') AS current) ev
+		CROSS JOIN LATERAL (SELECT ` + stricterTLP("ev.recorded", "ev.current") + ` AS tlp) o
+		WHERE i.id = incident_events.incident_id AND ` + obsVis + `))`
 }
 
 func encodeCursor(v any) string {
