@@ -490,14 +490,13 @@ func (s *Service) Share(ctx context.Context, p access.Principal, idOrRef, orgSlu
 		if inc, err = tx.LockIncident(ctx, p, idOrRef); err != nil {
 			return err
 		}
-		if err := p.Require(access.ShareIncident); err != nil {
+		// Only the organisations that own the incident pass it on (the
+		// write table: reporting, coordinating, CERT above).
+		if err := p.RequireWrite(access.ShareIncident, inc.Relations); err != nil {
 			return err
 		}
 		if inc.TLP == TLPRed || inc.TLP == TLPAmberStrict {
 			return apperr.New(apperr.Conflict, "a %s incident is not shared with organisations; add named participants instead", inc.TLP)
-		}
-		if err := s.requireOwner(ctx, tx, p, inc); err != nil {
-			return err
 		}
 		target, err := tx.OrgBySlug(ctx, orgSlug)
 		if apperr.Is(err, apperr.NotFound) {
@@ -518,26 +517,6 @@ func (s *Service) Share(ctx context.Context, p access.Principal, idOrRef, orgSlu
 		return tx.Audit(ctx, auditEntry(p, audit.IncidentShared, inc, data))
 	})
 	return inc, err
-}
-
-// requireOwner allows p only when p's organisation owns the incident: the
-// reporting or coordinating organisation, or a CERT above the reporter.
-// An organisation that only received it (a share, an escalation) may not
-// pass it on.
-func (s *Service) requireOwner(ctx context.Context, tx Tx, p access.Principal, inc *Incident) error {
-	if p.System || p.OrgID == inc.ReportingOrgID || (inc.CoordinatingOrgID != nil && p.OrgID == *inc.CoordinatingOrgID) {
-		return nil
-	}
-	chain, err := tx.OrgChain(ctx, inc.ReportingOrgID)
-	if err != nil {
-		return err
-	}
-	for _, o := range chain {
-		if o.ID == p.OrgID {
-			return nil
-		}
-	}
-	return apperr.New(apperr.Forbidden, "only the reporting and coordinating organisations and the CERTs above the reporter may share an incident or name participants")
 }
 
 // AddParticipant names a user as a participant of the incident: they see
@@ -561,12 +540,7 @@ func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRe
 		if inc, err = tx.LockIncident(ctx, p, idOrRef); err != nil {
 			return err
 		}
-		if !originatorOfRed(p, inc) {
-			if err := p.Require(access.ShareIncident); err != nil {
-				return err
-			}
-		}
-		if err := s.requireOwner(ctx, tx, p, inc); err != nil {
+		if err := p.RequireWrite(participantWrite(inc), inc.Relations); err != nil {
 			return err
 		}
 		uid, err := tx.UserIDByEmail(ctx, email)
@@ -589,10 +563,15 @@ func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRe
 	return inc, err
 }
 
-// originatorOfRed reports whether p is a reporter of the organisation
-// that reported the TLP:RED incident inc (and, seeing it, a participant).
-func originatorOfRed(p access.Principal, inc *Incident) bool {
-	return !p.System && inc.TLP == TLPRed && p.Role == access.Reporter && p.OrgID == inc.ReportingOrgID
+// participantWrite is the write that naming a participant of inc is: on
+// TLP:RED, where named people are the only audience, the originator
+// decides who receives it (access.NameRedParticipant); otherwise it is
+// passing the incident on (access.ShareIncident).
+func participantWrite(inc *Incident) access.Action {
+	if inc.TLP == TLPRed {
+		return access.NameRedParticipant
+	}
+	return access.ShareIncident
 }
 
 func auditEntry(p access.Principal, a audit.Action, inc *Incident, data any) audit.Entry {
@@ -628,12 +607,4 @@ func mustJSON(v any) json.RawMessage {
 		panic(fmt.Sprintf("incident: marshal event data: %v", err)) // only plain maps of strings reach here
 	}
 	return b
-}
-
-// RequireOwner allows p only when p's organisation owns the incident (the
-// reporting or coordinating organisation, or a CERT above the reporter),
-// as Share and AddParticipant require; apperr.Forbidden otherwise. Other
-// domains (escalation) use it for the same rule.
-func (s *Service) RequireOwner(ctx context.Context, tx Tx, p access.Principal, inc *Incident) error {
-	return s.requireOwner(ctx, tx, p, inc)
 }

@@ -48,7 +48,8 @@ type change struct {
 	old, new any
 }
 
-// mutate runs fn on the incident locked for p, checks the If-Match version
+// mutate runs fn on the incident locked for p, asks the write table whether
+// p may do action in its relations to the incident, checks the If-Match version
 // (nil: none sent), writes the incident with a new version when fn changed
 // it, and appends fn's events; all in one transaction. It is the one path
 // every change of an incident's own fields takes (mutateIn is the same
@@ -75,7 +76,7 @@ func (s *Service) mutateIn(ctx context.Context, tx Tx, p access.Principal, actor
 	if err != nil {
 		return nil, err
 	}
-	if err := mayChange(p, action, inc); err != nil {
+	if err := p.RequireWrite(action, inc.Relations); err != nil {
 		return nil, err
 	}
 	if ifMatch != nil && *ifMatch != inc.Version {
@@ -125,18 +126,6 @@ func (s *Service) UpdateInTx(ctx context.Context, tx Tx, p access.Principal, act
 // UpdateInTx.
 func (s *Service) TransitionInTx(ctx context.Context, tx Tx, p access.Principal, actor, idOrRef string, to Stage, reason string) (*Incident, error) {
 	return s.mutateIn(ctx, tx, p, actor, idOrRef, nil, access.TransitionIncident, transition(to, reason))
-}
-
-// mayChange checks the role matrix for action on a visible incident;
-// reporters update their own organisation's reports only.
-func mayChange(p access.Principal, action access.Action, inc *Incident) error {
-	if err := p.Require(action); err != nil {
-		return err
-	}
-	if action == access.UpdateIncident && p.Role == access.Reporter && p.OrgID != inc.ReportingOrgID {
-		return apperr.New(apperr.Forbidden, "reporters update their own organisation's reports only")
-	}
-	return nil
 }
 
 // Update applies a merge patch. Every changed field becomes one timeline
@@ -459,7 +448,7 @@ func (s *Service) AddEntry(ctx context.Context, p access.Principal, idOrRef, sum
 		if err != nil {
 			return err
 		}
-		if err := mayChange(p, access.UpdateIncident, inc); err != nil {
+		if err := p.RequireWrite(access.AddTimelineEntry, inc.Relations); err != nil {
 			return err
 		}
 		now := s.clock()

@@ -36,10 +36,11 @@ func NewService(store Store, incidents IncidentReader, now func() time.Time) *Se
 // "observable_updated" event if that changed anything) and returns it with
 // created=false; its TLP and note stay as they are. An invalid input is
 // apperr.Invalid whatever the incident; an invisible incident is
-// apperr.NotFound; a role that may not update incidents is apperr.Forbidden;
-// a label looser than the incident's is apperr.Invalid naming "tlp"; an
-// existing observable of this value that p may not see (a stricter label)
-// is apperr.Conflict, which tells nothing of it.
+// apperr.NotFound; what the write table does not allow (observable.add for
+// p's role in its relations to the incident) is apperr.Forbidden; a label
+// looser than the incident's is apperr.Invalid naming "tlp"; an existing
+// observable of this value that p may not see (a stricter label) is
+// apperr.Conflict, which tells nothing of it.
 func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, in NewObservable) (o *Observable, created bool, err error) {
 	if err := in.Validate(); err != nil {
 		return nil, false, err
@@ -49,7 +50,7 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, i
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.UpdateIncident); err != nil {
+		if err := p.RequireWrite(access.AddObservable, inc.Relations); err != nil {
 			return err
 		}
 		if err := notLooser(in.TLP, inc); err != nil {
@@ -102,9 +103,9 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, i
 
 // Update changes an observable's TLP, sighted flag, tags or note, with an
 // "observable_updated" timeline event when anything changed. It returns
-// the observable with its effective label. Errors as for Add; an
-// observable the incident does not have, or one p may not see, is
-// apperr.NotFound.
+// the observable with its effective label. Errors as for Add (the write is
+// observable.change); an observable the incident does not have, or one p
+// may not see, is apperr.NotFound.
 func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string, id uuid.UUID, pt Patch) (*Observable, error) {
 	if err := pt.Validate(); err != nil {
 		return nil, err
@@ -115,7 +116,7 @@ func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.UpdateIncident); err != nil {
+		if err := p.RequireWrite(access.ChangeObservable, inc.Relations); err != nil {
 			return err
 		}
 		if pt.TLP != nil {
@@ -170,7 +171,7 @@ func (s *Service) Remove(ctx context.Context, p access.Principal, idOrRef string
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.UpdateIncident); err != nil {
+		if err := p.RequireWrite(access.ChangeObservable, inc.Relations); err != nil {
 			return err
 		}
 		o, err := tx.ObservableByID(ctx, p, inc.ID, id)

@@ -80,6 +80,7 @@ type incidentRow struct {
 	ReportingOrgTZ      string  `gorm:"->;column:reporting_org_tz"`
 	CoordinatingOrgSlug *string `gorm:"->"`
 	AssigneeEmail       *string `gorm:"->"`
+	Relations           int     `gorm:"->"` // the reader's relations (relationsOf); 0 where not selected
 }
 
 func (incidentRow) TableName() string { return "incidents" }
@@ -96,6 +97,7 @@ func (r *incidentRow) domain() *incident.Incident {
 		DescriptionHTML: r.DescriptionHTML, DescriptionHTMLVersion: r.DescriptionHTMLVersion,
 		Category: r.Category, Type: r.Type, PersonalDataBreach: r.PersonalDataBreach, Significant: r.Significant,
 		Resolution: r.Resolution, Tags: []string{}, Assets: []incident.Asset{},
+		Relations: access.Relations(r.Relations),
 	}
 	_ = json.Unmarshal(r.TagsJSON, &inc.Tags)
 	var assets []assetJSON
@@ -174,13 +176,16 @@ func (s *Store) IncidentByReference(ctx context.Context, p access.Principal, ref
 	return oneIncident(ctx, s.db, p, "i.reference = ?", ref, "")
 }
 
-// oneIncident reads one incident that p may see; lock is "" or a locking
-// clause such as "FOR UPDATE OF i".
+// oneIncident reads one incident that p may see, with p's relations to it
+// (Incident.Relations); lock is "" or a locking clause such as
+// "FOR UPDATE OF i".
 func oneIncident(ctx context.Context, db *gorm.DB, p access.Principal, where string, arg any, lock string) (*incident.Incident, error) {
-	vis, args := visibleTo(p)
+	vis, visArgs := visibleTo(p)
+	rel, args := relationsOf(p)
 	var rows []incidentRow
-	q := incidentSelect + " WHERE " + where + " AND " + vis + " " + lock
-	if err := db.WithContext(ctx).Raw(q, append([]any{arg}, args...)...).Scan(&rows).Error; err != nil {
+	q := "SELECT " + rel + " AS relations, " + strings.TrimPrefix(incidentSelect, "SELECT ") + " WHERE " + where + " AND " + vis + " " + lock
+	args = append(append(args, arg), visArgs...)
+	if err := db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load incident")
 	}
 	if len(rows) == 0 {

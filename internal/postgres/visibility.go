@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/access"
@@ -75,6 +76,54 @@ func visibleUnder(p access.Principal, label labelOf) (string, []any) {
 		UNION ALL SELECT vs.incident_id FROM incident_shares vs JOIN incidents x ON x.id = vs.incident_id
 			WHERE vs.org_id = ? AND ` + shared + `)`,
 		[]any{p.UserID, p.OrgID, p.OrgID, p.OrgID}
+}
+
+// relationsOf returns an SQL expression, over an incidents row aliased
+// "i", whose value is the set of p's relations to the incident
+// (access.Relations as an integer), and its arguments. The relations are
+// the rows of the visibility rule that visibleTo decides, computed the same
+// way but without the TLP:
+//
+//   - the reporting and the coordinating organisation;
+//   - a CERT whose constituency holds the reporting organisation (org_closure,
+//     as in visibleTo's CERT branch);
+//   - escalated to: an escalation to the organisation that is requested or
+//     accepted (also when the organisation had been shared the incident
+//     explicitly before, as a TLP:AMBER partner must);
+//   - shared with: any other incident_shares row of the organisation — a
+//     share of kind "share", or the share an escalation left after it was
+//     returned — so that every share that opens the incident is one
+//     relation;
+//   - named participant: the user.
+//
+// It is read together with the incident by the single reads and the locked
+// read every write begins with (oneIncident), so the write table
+// (access.MayWrite) is asked about exactly the incident that was locked.
+func relationsOf(p access.Principal) (string, []any) {
+	if p.System {
+		return "0", nil
+	}
+	bit := func(r access.Relation) string { return fmt.Sprint(uint8(r)) }
+	certAbove := "0"
+	var certArgs []any
+	if p.OrgKind.IsCERT() {
+		certAbove = `CASE WHEN i.reporting_org_id <> ? AND EXISTS (SELECT 1 FROM org_closure rc
+			WHERE rc.ancestor_id = ? AND rc.descendant_id = i.reporting_org_id) THEN ` + bit(access.CERTAbove) + ` ELSE 0 END`
+		certArgs = []any{p.OrgID, p.OrgID}
+	}
+	sql := `(CASE WHEN i.reporting_org_id = ? THEN ` + bit(access.Reporting) + ` ELSE 0 END
+		| CASE WHEN i.coordinating_org_id IS NOT NULL AND i.coordinating_org_id = ? THEN ` + bit(access.Coordinating) + ` ELSE 0 END
+		| ` + certAbove + `
+		| CASE WHEN EXISTS (SELECT 1 FROM escalations re WHERE re.incident_id = i.id AND re.to_org_id = ? AND re.state IN ('requested', 'accepted'))
+			THEN ` + bit(access.EscalatedTo) + `
+			WHEN EXISTS (SELECT 1 FROM incident_shares rs WHERE rs.incident_id = i.id AND rs.org_id = ?)
+			THEN ` + bit(access.SharedWith) + ` ELSE 0 END
+		| CASE WHEN EXISTS (SELECT 1 FROM incident_participants rp WHERE rp.incident_id = i.id AND rp.user_id = ?)
+			THEN ` + bit(access.Participant) + ` ELSE 0 END)`
+	args := []any{p.OrgID, p.OrgID}
+	args = append(args, certArgs...)
+	args = append(args, p.OrgID, p.OrgID, p.UserID)
+	return sql, args
 }
 
 // stricterTLP returns the SQL expression of the more restrictive of two
