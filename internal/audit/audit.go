@@ -25,6 +25,12 @@ const (
 	OrgChanged     Action = "org.changed"
 	IncidentShared Action = "incident.shared"
 	ParticipantAdd Action = "incident.participant_added"
+	// ShareEnded, ParticipantRemoved and StrictCircleJoined record changes
+	// of an incident's circle (docs/security.md, "When the TLP tightens or
+	// a share ends").
+	ShareEnded         Action = "incident.share_ended"
+	ParticipantRemoved Action = "incident.participant_removed"
+	StrictCircleJoined Action = "incident.strict_circle_joined"
 )
 
 // Entry is one audit record.

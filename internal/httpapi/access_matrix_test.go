@@ -888,6 +888,10 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 			want := http.StatusNotFound
 			if inc != nil {
 				id, want = inc.ID, writeIncident(v, inc, read, false)
+				// sink is outside every TLP:AMBER+STRICT incident's circle.
+				if want == http.StatusCreated && inc.TLP == incident.TLPAmberStrict {
+					want = http.StatusConflict
+				}
 			}
 			return []secProbe{
 				{path: "/api/v1/incidents/" + id + "/participants", body: map[string]any{"email": w.sink.Email},

@@ -84,6 +84,13 @@ func ParseTLP(s string) (TLP, bool) {
 // Valid reports whether t is a known label in canonical form.
 func (t TLP) Valid() bool { return slices.Contains(TLPs, t) }
 
+// Stricter reports whether t restricts sharing more than u (TLP:RED is the
+// strictest, TLP:CLEAR the least strict).
+func (t TLP) Stricter(u TLP) bool {
+	i, j := slices.Index(TLPs, t), slices.Index(TLPs, u)
+	return i >= 0 && j >= 0 && i < j
+}
+
 func list[T ~string](xs []T) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {
