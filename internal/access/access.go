@@ -141,3 +141,13 @@ func (p Principal) Require(a Action) error {
 	}
 	return apperr.New(apperr.Forbidden, "your role (%s) may not do %s", p.Role, a)
 }
+
+// OrgOnly is the principal of an organisation as a whole, with no user:
+// what may leave certdesk for an organisation (a message in its channel,
+// its webhook, a decision it takes as an organisation) is decided by the
+// visibility rule for this principal. Without a user, named participants
+// count for nothing, so a TLP:RED incident never reaches an organisation
+// as a whole. It may do nothing (it has no role); it is for reads only.
+func OrgOnly(orgID uuid.UUID, kind org.Kind) Principal {
+	return Principal{OrgID: orgID, OrgKind: kind}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/blob"
+	"github.com/certdesk/certdesk/internal/circle"
 	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/deadline"
@@ -181,6 +182,15 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	}
 	ws.Runs = a.Runs
 	bus.Subscribe(a.Runs.Handler())
+	// Last: when the TLP is raised or a share ends, whatever reaches
+	// outside the incident's new circle ends in the same transaction
+	// (it may unassign a removed participant, which the handlers above
+	// must not see half-done).
+	closer, err := circle.NewService(a.Incidents, a.Escalations, a.Notify)
+	if err != nil {
+		return nil, err
+	}
+	bus.Subscribe(closer.Handler())
 	if a.Comments, err = comment.NewService(comment.Options{Store: store, Incidents: a.Incidents,
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err

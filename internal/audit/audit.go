@@ -27,6 +27,12 @@ const (
 	ParticipantAdd Action = "incident.participant_added"
 	// RedRecipientsSet: an organisation's TLP:RED recipients were set.
 	RedRecipientsSet Action = "org.red_recipients_set"
+	// ShareEnded, ParticipantRemoved and StrictCircleJoined record changes
+	// of an incident's circle (docs/security.md, "When the TLP tightens or
+	// a share ends").
+	ShareEnded         Action = "incident.share_ended"
+	ParticipantRemoved Action = "incident.participant_removed"
+	StrictCircleJoined Action = "incident.strict_circle_joined"
 )
 
 // Entry is one audit record.

@@ -45,16 +45,20 @@ var Kinds = []Kind{Coordinate, Assist}
 // State is where an escalation stands.
 type State string
 
-// The states: requested → accepted | declined; accepted → returned.
+// The states: requested → accepted | declined | cancelled; accepted →
+// returned.
 const (
 	Requested State = "requested"
 	Accepted  State = "accepted"
 	Declined  State = "declined"
 	Returned  State = "returned"
+	// Cancelled is a request whose receiving organisation no longer sees
+	// the incident (its TLP was raised): it can no longer be accepted.
+	Cancelled State = "cancelled"
 )
 
 // States lists the states.
-var States = []State{Requested, Accepted, Declined, Returned}
+var States = []State{Requested, Accepted, Declined, Returned, Cancelled}
 
 // The timeline event kinds of escalations. The playbook engine triggers
 // incident.escalated on EventEscalated.
@@ -63,6 +67,13 @@ const (
 	EventEscalationAccepted incident.EventKind = "escalation_accepted"
 	EventEscalationDeclined incident.EventKind = "escalation_declined"
 	EventEscalationReturned incident.EventKind = "escalation_returned"
+	// EventEscalationCancelled records a request cancelled because its
+	// receiving organisation no longer sees the incident.
+	EventEscalationCancelled incident.EventKind = "escalation_cancelled"
+	// EventStrictCircleJoined records that the requester of an escalation
+	// of a TLP:AMBER+STRICT incident confirmed that the receiving
+	// organisation joins the incident's circle.
+	EventStrictCircleJoined incident.EventKind = "strict_circle_joined"
 	// EventPolicyNotified records that a policy rule with action notify
 	// told an organisation about an unacknowledged incident.
 	EventPolicyNotified incident.EventKind = "escalation_policy_notified"
@@ -74,6 +85,7 @@ const (
 	AuditAccepted  audit.Action = "escalation.accepted"
 	AuditDeclined  audit.Action = "escalation.declined"
 	AuditReturned  audit.Action = "escalation.returned"
+	AuditCancelled audit.Action = "escalation.cancelled"
 	AuditPolicySet audit.Action = "escalation_policy.set"
 )
 
@@ -160,6 +172,13 @@ type Tx interface {
 	// with the organisation unless another escalation to it is still
 	// requested or accepted.
 	DropEscalationShare(ctx context.Context, incidentID, orgID uuid.UUID) error
+	// OpenEscalations returns the incident's requested escalations,
+	// locked, oldest first.
+	OpenEscalations(ctx context.Context, incidentID uuid.UUID) ([]Escalation, error)
+	// JoinStrictCircle marks the organisation's share of the incident (a
+	// new one of kind escalation when it has none) as in the circle of a
+	// TLP:AMBER+STRICT incident.
+	JoinStrictCircle(ctx context.Context, incidentID, orgID uuid.UUID, note string, by *uuid.UUID) error
 	// IsBelow reports whether id is ancestor or in its constituency.
 	IsBelow(ctx context.Context, ancestor, id uuid.UUID) (bool, error)
 

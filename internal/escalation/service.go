@@ -89,19 +89,34 @@ func checkRequest(to, kind, reason string) (Kind, error) {
 	return k, fs.Err()
 }
 
-// Request asks the organisation to (a slug, "parent" or "" for the parent
-// CERT of the coordinating organisation, or of the reporter while the
-// incident is unrouted) to coordinate or assist with the incident.
+// Ask is a request to escalate an incident.
+type Ask struct {
+	// To is an organisation's slug, "parent" or "" (the parent CERT of the
+	// coordinating organisation, or of the reporter while unrouted).
+	To string
+	// Kind is coordinate or assist ("" is assist).
+	Kind   string
+	Reason string
+	// JoinsStrictCircle confirms, for a TLP:AMBER+STRICT incident, that
+	// the receiving organisation joins the incident's circle: it then
+	// sees the incident (docs/security.md). Without it, escalating such an
+	// incident to an organisation outside its circle is refused.
+	JoinsStrictCircle bool
+}
+
+// Request asks the organisation a.To to coordinate or assist with the
+// incident.
 //
 // Errors: apperr.NotFound when p may not see the incident; Forbidden when
 // p's role may not escalate or p's organisation does not own the incident;
 // Invalid naming "to" for a target that is not a CERT above the reporting
 // or coordinating organisation or a partner; Conflict for a closed
-// incident, a TLP:RED or TLP:AMBER+STRICT incident, a TLP:AMBER incident
-// to a partner it was not shared with explicitly, and when a request to
-// the same organisation is still open.
-func (s *Service) Request(ctx context.Context, p access.Principal, idOrRef, to, kind, reason string) (*Escalation, error) {
-	k, err := checkRequest(to, kind, reason)
+// incident, a TLP:RED incident, a TLP:AMBER+STRICT incident to an
+// organisation outside its circle without a.JoinsStrictCircle (naming
+// that field), a TLP:AMBER incident to a partner it was not shared with
+// explicitly, and when a request to the same organisation is still open.
+func (s *Service) Request(ctx context.Context, p access.Principal, idOrRef string, a Ask) (*Escalation, error) {
+	k, err := checkRequest(a.To, a.Kind, a.Reason)
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +135,11 @@ func (s *Service) Request(ctx context.Context, p access.Principal, idOrRef, to, 
 		if err != nil {
 			return err
 		}
-		target, err := s.resolveTarget(ctx, tx, inc, from, to)
+		target, err := s.resolveTarget(ctx, tx, inc, from, a.To)
 		if err != nil {
 			return err
 		}
-		e, err = s.request(ctx, tx, actorOf(p), inc, from, target, k, reason)
+		e, err = s.request(ctx, tx, actorOf(p), inc, from, target, k, a.Reason, a.JoinsStrictCircle)
 		return err
 	})
 	return e, err
@@ -156,7 +171,7 @@ func (s *Service) EscalateForPlaybook(ctx context.Context, tx incident.Tx, inc *
 	if err != nil {
 		return "", err
 	}
-	e, err := s.request(ctx, etx, actor{name: "playbook"}, inc, from, target, k, reason)
+	e, err := s.request(ctx, etx, actor{name: "playbook"}, inc, from, target, k, reason, false)
 	if err != nil {
 		return "", err
 	}
@@ -224,31 +239,51 @@ func (s *Service) resolveTarget(ctx context.Context, tx Tx, inc *incident.Incide
 	return target, nil
 }
 
-// restricted returns a Conflict when the incident's TLP keeps the target
-// from seeing it (docs/security.md, "Escalations and TLP").
-func restricted(ctx context.Context, tx Tx, inc *incident.Incident, target *org.Organization) error {
-	if inc.TLP == incident.TLPRed || inc.TLP == incident.TLPAmberStrict {
-		return apperr.New(apperr.Conflict, "a %s incident is not escalated to organisations: name participants of %s instead, or lower the TLP", inc.TLP, target.Slug)
+// JoinsStrictCircleField names the request field that confirms that the
+// receiving organisation joins a TLP:AMBER+STRICT incident's circle.
+const JoinsStrictCircleField = "joins_strict_circle"
+
+// admit decides whether target may receive the incident, by the
+// visibility rule for the target as an organisation (docs/security.md,
+// "Escalations and TLP"): a TLP:RED incident never (named participants
+// only); a TLP:AMBER+STRICT incident when the target is in its circle, or
+// joins it (joins: the requester's confirmation; join is then true); a
+// TLP:AMBER incident to a partner only when the partner sees it already
+// (an explicit share). Refusals are apperr.Conflict.
+func admit(ctx context.Context, tx Tx, inc *incident.Incident, target *org.Organization, joins bool) (join bool, err error) {
+	if inc.TLP == incident.TLPRed {
+		return false, apperr.New(apperr.Conflict, "a %s incident is not escalated to organisations: name participants of %s instead, or lower the TLP", inc.TLP, target.Slug)
 	}
-	if inc.TLP == incident.TLPAmber && target.Kind == org.Partner {
-		kind, err := tx.ShareKind(ctx, inc.ID, target.ID)
-		if err != nil {
-			return err
-		}
-		if kind != "share" {
-			return apperr.New(apperr.Conflict, "a partner sees a TLP:AMBER incident only when it is shared with it explicitly: share it with %s first", target.Slug)
-		}
+	if inc.TLP != incident.TLPAmberStrict && (inc.TLP != incident.TLPAmber || target.Kind != org.Partner) {
+		return false, nil
 	}
-	return nil
+	sees, err := tx.OrgCanSee(ctx, target.ID, inc.ID)
+	if err != nil || sees {
+		return false, err
+	}
+	if inc.TLP == incident.TLPAmber {
+		return false, apperr.New(apperr.Conflict, "a partner sees a TLP:AMBER incident only when it is shared with it explicitly: share it with %s first", target.Slug)
+	}
+	if !joins {
+		return false, &apperr.Error{Code: apperr.Conflict,
+			Message: fmt.Sprintf("%s is outside the circle of this %s incident (its reporting and coordinating organisations and those that joined it)", target.Slug, inc.TLP),
+			Fields: []apperr.FieldError{{Field: JoinsStrictCircleField, Rule: "required",
+				Message: fmt.Sprintf("confirm that %s joins the incident's circle and may see it (%s: true), or name participants of the circle instead", target.Slug, JoinsStrictCircleField)}}}
+	}
+	return true, nil
 }
 
 // request records a requested escalation with its share, timeline event,
-// audit entry and the notifications of both sides.
-func (s *Service) request(ctx context.Context, tx Tx, a actor, inc *incident.Incident, from, to *org.Organization, k Kind, reason string) (*Escalation, error) {
+// audit entry and the notifications of both sides. joins is the
+// requester's confirmation that the target joins a TLP:AMBER+STRICT
+// incident's circle (admit); joining is recorded on the timeline and in
+// the audit log of its own.
+func (s *Service) request(ctx context.Context, tx Tx, a actor, inc *incident.Incident, from, to *org.Organization, k Kind, reason string, joins bool) (*Escalation, error) {
 	if inc.Status == incident.Closed {
 		return nil, apperr.New(apperr.Conflict, "the incident is closed: reopen it before escalating")
 	}
-	if err := restricted(ctx, tx, inc, to); err != nil {
+	join, err := admit(ctx, tx, inc, to, joins)
+	if err != nil {
 		return nil, err
 	}
 	now := s.clock()
@@ -264,11 +299,60 @@ func (s *Service) request(ctx context.Context, tx Tx, a actor, inc *incident.Inc
 		return nil, err
 	}
 	data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": k, "reason": reason}
+	if join {
+		if err := s.joinCircle(ctx, tx, a, inc, to, e.ID, "escalated: the requester confirmed that it joins"); err != nil {
+			return nil, err
+		}
+		data[JoinsStrictCircleField] = true
+	}
 	headline := fmt.Sprintf("Escalated from %s to %s (%s)", from.Slug, to.Slug, k)
 	if err := s.record(ctx, tx, a, inc, e, EventEscalated, AuditRequested, data, from, to, headline); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// joinCircle records, in tx, that o joins the circle of the
+// TLP:AMBER+STRICT incident inc: its share is marked, with a
+// strict_circle_joined timeline event and audit entry saying why.
+func (s *Service) joinCircle(ctx context.Context, tx Tx, a actor, inc *incident.Incident, o *org.Organization, escalationID uuid.UUID, why string) error {
+	if err := tx.JoinStrictCircle(ctx, inc.ID, o.ID, "joined the strict circle: "+why, a.userID); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(map[string]any{"org": o.Slug, "org_name": o.Name, "escalation_id": escalationID, "tlp": inc.TLP,
+		"confirmed_by": a.name, "reason": why})
+	if err := tx.AppendEvent(ctx, &incident.Event{IncidentID: inc.ID, ActorUserID: a.userID, Actor: a.name,
+		Kind: EventStrictCircleJoined, Data: b, OccurredAt: s.clock()}); err != nil {
+		return err
+	}
+	return tx.Audit(ctx, audit.Entry{ActorUserID: a.userID, Actor: a.name, Action: audit.StrictCircleJoined,
+		TargetType: "incident", TargetID: inc.Reference, RemoteAddr: a.remote, Data: b})
+}
+
+// Cancel cancels, in tx, a requested escalation whose receiving
+// organisation no longer sees the incident (its TLP was raised): state
+// cancelled, decided by `by` with reason, an escalation_cancelled
+// timeline event and an audit entry. Nobody is notified: the receiving
+// organisation may no longer hear about the incident, and the requesting
+// side sees the change on the timeline. An escalation that is no longer
+// requested is left as it is.
+func (s *Service) Cancel(ctx context.Context, tx Tx, by incident.Actor, inc *incident.Incident, e *Escalation, reason string) error {
+	if e.State != Requested {
+		return nil
+	}
+	now := s.clock()
+	e.State, e.DecidedByUserID, e.DecidedBy, e.DecidedAt, e.DecisionReason = Cancelled, by.UserID, by.Name, &now, reason
+	if err := tx.UpdateEscalation(ctx, e); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(map[string]any{"escalation_id": e.ID, "from_org": e.FromOrgSlug, "to_org": e.ToOrgSlug,
+		"kind": e.Kind, "reason": reason})
+	if err := tx.AppendEvent(ctx, &incident.Event{IncidentID: inc.ID, ActorUserID: by.UserID, Actor: by.Name,
+		Kind: EventEscalationCancelled, Data: b, OccurredAt: now}); err != nil {
+		return err
+	}
+	return tx.Audit(ctx, audit.Entry{ActorUserID: by.UserID, Actor: by.Name, Action: AuditCancelled, TargetType: "escalation",
+		TargetID: e.ID.String(), RemoteAddr: by.RemoteAddr, Data: b})
 }
 
 // record appends the event of a state change, audits it and notifies both
@@ -302,7 +386,7 @@ func (s *Service) record(ctx context.Context, tx Tx, a actor, inc *incident.Inci
 }
 
 // transitions lists what may follow each state (for 409 answers).
-var transitions = map[State][]string{Requested: {"accept", "decline"}, Accepted: {"return"}, Declined: {}, Returned: {}}
+var transitions = map[State][]string{Requested: {"accept", "decline"}, Accepted: {"return"}, Declined: {}, Returned: {}, Cancelled: {}}
 
 // decide loads an escalation for a decision by p: invisible (p's
 // organisation is neither side) is NotFound; what the write table does not
@@ -337,6 +421,20 @@ func (s *Service) decide(ctx context.Context, tx Tx, p access.Principal, id stri
 	inc, err := tx.LockIncident(ctx, access.System, e.IncidentID.String())
 	if err != nil {
 		return nil, nil, nil, nil, err
+	}
+	// Accepting hands the incident to the receiving organisation as a
+	// whole: it must see the incident now, by the visibility rule for
+	// the organisation (finding 2 of issue 10). Declining and returning
+	// only give up what it had, so they stay possible.
+	if verb == "accept" && !p.System {
+		sees, err := tx.OrgCanSee(ctx, e.ToOrgID, inc.ID)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		if !sees {
+			return nil, nil, nil, nil, apperr.New(apperr.NotFound,
+				"the incident of escalation %s is not found: your organisation no longer sees it, so the escalation cannot be accepted", id)
+		}
 	}
 	from, err := tx.OrgByID(ctx, e.FromOrgID)
 	if err != nil {
@@ -398,7 +496,17 @@ func (s *Service) runDecision(ctx context.Context, p access.Principal, id, reaso
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actorOf(p), d.inc, d.e, kind, action, d.data, d.from, d.to, headline)
+		if err := s.record(ctx, tx, actorOf(p), d.inc, d.e, kind, action, d.data, d.from, d.to, headline); err != nil {
+			return err
+		}
+		// The answer shows the incident's title only to a decider who
+		// still sees the incident (a decline withdraws the share).
+		if _, err := tx.LockIncident(ctx, p, d.inc.ID.String()); apperr.Is(err, apperr.NotFound) {
+			e.IncidentTitle = nil
+		} else if err != nil {
+			return err
+		}
+		return nil
 	})
 	return e, err
 }
@@ -427,12 +535,26 @@ func (s *Service) Accept(ctx context.Context, p access.Principal, id string, rea
 			if e.Kind == Coordinate {
 				role = "coordinator"
 				if inc.CoordinatingOrgID == nil || *inc.CoordinatingOrgID != to.ID {
-					e.PreviousCoordOrgID = inc.CoordinatingOrgID
+					prev := inc.CoordinatingOrgID
+					e.PreviousCoordOrgID = prev
 					d.data["previous_coordinating_org"] = inc.CoordinatingOrgSlug
 					if err := tx.SetCoordinatingOrg(ctx, inc.ID, to.ID, d.now); err != nil {
 						return "", err
 					}
 					inc.CoordinatingOrgID, inc.CoordinatingOrgSlug = &to.ID, to.Slug
+					// On TLP:AMBER+STRICT the organisation that handed
+					// coordination over would leave the circle with it;
+					// it keeps the incident it coordinated (and can take
+					// coordination back on a return).
+					if prev != nil && inc.TLP == incident.TLPAmberStrict {
+						po, err := tx.OrgByID(ctx, *prev)
+						if err != nil {
+							return "", err
+						}
+						if err := s.joinCircle(ctx, tx, actorOf(p), inc, po, e.ID, "it coordinated the incident until "+to.Slug+" accepted"); err != nil {
+							return "", err
+						}
+					}
 				}
 				d.data["coordinating_org"] = to.Slug
 			}
@@ -510,7 +632,7 @@ func (s *Service) List(ctx context.Context, p access.Principal, f Filter, page i
 		fs.Add("direction", "enum", "direction must be inbox or outbox")
 	}
 	if f.State != "" && !slices.Contains(States, f.State) {
-		fs.Add("state", "enum", "state must be one of: requested, accepted, declined, returned")
+		fs.Add("state", "enum", "state must be one of: requested, accepted, declined, returned, cancelled")
 	}
 	if err := fs.Err(); err != nil {
 		return nil, "", err

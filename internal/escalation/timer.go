@@ -10,7 +10,6 @@ import (
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/google/uuid"
 )
@@ -340,23 +339,7 @@ func (s *Service) fire(ctx context.Context, tx Tx, t *Timer, inc *incident.Incid
 		reason = fmt.Sprintf("matches escalation policy rule %s (level %d)", r.Name, t.Level)
 	}
 	state, note := TimerFired, ""
-	action := r.Action
-	if action == ActionEscalate {
-		if err := restricted(ctx, tx, inc, target); err != nil {
-			if !apperr.Is(err, apperr.Conflict) {
-				return "", "", err
-			}
-			if !notify.Restricted(inc.TLP) {
-				// A message would show the title to an organisation that may
-				// not see the incident: skip this level.
-				state, note = TimerSkipped, err.Error()
-				action = ""
-			} else {
-				action, note = ActionNotify, "notified instead of escalating: "+err.Error()
-			}
-		}
-	}
-	switch action {
+	switch r.Action {
 	case ActionEscalate:
 		open, err := tx.OpenEscalationTo(ctx, inc.ID, target.ID)
 		if err != nil {
@@ -364,13 +347,27 @@ func (s *Service) fire(ctx context.Context, tx Tx, t *Timer, inc *incident.Incid
 		}
 		if open {
 			note = "an escalation to " + target.Slug + " was already requested"
-		} else if _, err := s.request(ctx, tx, a, inc, from, target, r.Kind, reason); err != nil {
+		} else if _, err := s.request(ctx, tx, a, inc, from, target, r.Kind, reason, false); err != nil {
 			if !apperr.Is(err, apperr.Conflict) {
 				return "", "", err
 			}
+			// TLP:RED, an AMBER+STRICT circle the target is outside of,
+			// AMBER to a partner not shared with: the target may not see
+			// the incident, so it is told nothing at all.
 			state, note = TimerSkipped, err.Error()
 		}
 	case ActionNotify:
+		// What a notify rule sends goes to an organisation as a whole:
+		// only to one that sees the incident now (the escalate branch
+		// skips the same way).
+		sees, err := tx.OrgCanSee(ctx, target.ID, inc.ID)
+		if err != nil {
+			return "", "", err
+		}
+		if !sees {
+			state, note = TimerSkipped, target.Slug+" does not see the incident: nothing was sent"
+			break
+		}
 		data, _ := json.Marshal(map[string]any{"rule": r.Name, "policy_org": policyOrg.Slug, "to_org": target.Slug,
 			"level": t.Level, "reason": reason})
 		ev := &incident.Event{IncidentID: inc.ID, Actor: a.name, Kind: EventPolicyNotified, Data: data, OccurredAt: s.clock()}

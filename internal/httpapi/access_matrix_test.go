@@ -949,6 +949,10 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 				if read != http.StatusNotFound && inc.TLP == incident.TLPRed && v.Role == access.Reporter && v.OrgSlug == inc.Reporting {
 					want = http.StatusCreated
 				}
+				// sink is outside every TLP:AMBER+STRICT incident's circle.
+				if want == http.StatusCreated && inc.TLP == incident.TLPAmberStrict {
+					want = http.StatusConflict
+				}
 			}
 			return []secProbe{
 				{path: "/api/v1/incidents/" + id + "/participants", body: map[string]any{"email": w.sink.Email},

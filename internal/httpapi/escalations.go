@@ -10,9 +10,10 @@ import (
 )
 
 type escalationRequest struct {
-	To     string `json:"to"`
-	Kind   string `json:"kind"`
-	Reason string `json:"reason"`
+	To                string `json:"to"`
+	Kind              string `json:"kind"`
+	Reason            string `json:"reason"`
+	JoinsStrictCircle bool   `json:"joins_strict_circle"`
 }
 
 type escalationResponse struct {
@@ -60,7 +61,8 @@ func (h *handlers) requestEscalation(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	e, err := h.o.Escalations.Request(c.Request().Context(), principal(c), c.Param("id"), req.To, req.Kind, req.Reason)
+	e, err := h.o.Escalations.Request(c.Request().Context(), principal(c), c.Param("id"), escalation.Ask{
+		To: req.To, Kind: req.Kind, Reason: req.Reason, JoinsStrictCircle: req.JoinsStrictCircle})
 	if err != nil {
 		return err
 	}

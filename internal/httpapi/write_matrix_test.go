@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
@@ -177,7 +178,13 @@ func writeActions() []*writeAction {
 			},
 			Prepare: func(fx *writeFixture, _ secUser, inc *secIncident) writeCall {
 				return writeCall{Incident: fx.key(inc), Fields: map[string]any{"email": fx.sink.Email}}
-			}, Granted: always(wDone)},
+			},
+			Granted: func(inc *secIncident) writeOutcome {
+				if inc.TLP == incident.TLPAmberStrict {
+					return wConflict // sink is outside the strict circle
+				}
+				return wDone
+			}},
 		// To sink, which may receive no escalation: 422 naming "to".
 		{Name: "escalation.request", Route: "POST /api/v1/incidents/:id/escalations", Action: access.EscalateIncident,
 			Prepare: inc(map[string]any{"to": "sink", "reason": "write matrix"}), Granted: always(wInvalid)},
@@ -425,7 +432,7 @@ func seedWriteFixture(t *testing.T, h *testapp.Harness) *writeFixture {
 	// partner-2 keeps the escalation's share (and so counts as shared
 	// with), and no decision is left.
 	green := fx.incs[slices.Index(secTLPs, incident.TLPGreen)]
-	e, err := h.App.Escalations.Request(ctx, fx.users["region-north"][access.Coordinator].Principal(), green.ID, "partner-2", "assist", "write matrix")
+	e, err := h.App.Escalations.Request(ctx, fx.users["region-north"][access.Coordinator].Principal(), green.ID, escalation.Ask{To: "partner-2", Kind: "assist", Reason: "write matrix"})
 	require.NoError(t, err)
 	green.shares["partner-2"] = "returned"
 	decider := fx.users["partner-2"][access.Coordinator].Principal()

@@ -100,6 +100,25 @@ type Tx interface {
 	InsertDeadlineMet(ctx context.Context, incidentID uuid.UUID, kind DeadlineKind, at time.Time, reference string, by *uuid.UUID) error
 	// RedTx holds the TLP:RED recipients of organisations (red.go).
 	RedTx
+
+	// OrgCanSee reports whether the organisation as a whole sees the
+	// incident now: the visibility rule for access.OrgOnly (named
+	// participants do not count; TLP:RED never). It decides what may
+	// leave certdesk for an organisation.
+	OrgCanSee(ctx context.Context, orgID, incidentID uuid.UUID) (bool, error)
+	// UserOrgID returns the organisation of a user; apperr.NotFound when
+	// there is no such user.
+	UserOrgID(ctx context.Context, userID uuid.UUID) (uuid.UUID, error)
+	// Shares lists the organisations the incident is shared with or
+	// escalated to, by slug.
+	Shares(ctx context.Context, incidentID uuid.UUID) ([]Share, error)
+	// DeleteShare removes the incident's share with an organisation.
+	DeleteShare(ctx context.Context, incidentID, orgID uuid.UUID) error
+	// Participants lists the incident's named participants with their
+	// organisations, by e-mail.
+	Participants(ctx context.Context, incidentID uuid.UUID) ([]Participant, error)
+	// DeleteParticipant removes a named participant.
+	DeleteParticipant(ctx context.Context, incidentID, userID uuid.UUID) error
 }
 
 // IdempotencyKey identifies a client's retry of the same POST.
@@ -521,9 +540,11 @@ func (s *Service) Share(ctx context.Context, p access.Principal, idOrRef, orgSlu
 
 // AddParticipant names a user as a participant of the incident: they see
 // it whatever its TLP and their organisation. It needs incident.share,
-// except that reporters of the reporting organisation name participants
-// on its TLP:RED reports: TLP:RED is shared person by person, and the
-// originator decides with whom.
+// or on TLP:RED incident.participant_red (reporters of the reporting
+// organisation name participants on its TLP:RED reports: TLP:RED is shared
+// person by person, and the originator decides with whom). On a
+// TLP:AMBER+STRICT incident the user's organisation must be in the
+// incident's circle (apperr.Conflict otherwise).
 func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRef, email string) (*Incident, error) {
 	var fs apperr.Fields
 	if strings.TrimSpace(email) == "" {
@@ -549,6 +570,11 @@ func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRe
 		} else if err != nil {
 			return err
 		}
+		if inc.TLP == TLPAmberStrict {
+			if err := inCircle(ctx, tx, inc, uid); err != nil {
+				return err
+			}
+		}
 		added, err := tx.InsertParticipant(ctx, inc.ID, uid, p.UserIDPtr())
 		if err != nil || !added {
 			return err
@@ -572,6 +598,23 @@ func participantWrite(inc *Incident) access.Action {
 		return access.NameRedParticipant
 	}
 	return access.ShareIncident
+}
+
+// inCircle refuses (apperr.Conflict) a participant of a TLP:AMBER+STRICT
+// incident whose organisation is outside its circle: the reporting and
+// coordinating organisations and those that joined it. A participant from
+// elsewhere would carry the incident out of the circle.
+func inCircle(ctx context.Context, tx Tx, inc *Incident, userID uuid.UUID) error {
+	orgID, err := tx.UserOrgID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	ok, err := tx.OrgCanSee(ctx, orgID, inc.ID)
+	if err != nil || ok {
+		return err
+	}
+	return apperr.New(apperr.Conflict, "a %s incident's participants belong to its circle (the reporting and coordinating organisations and those that joined it); "+
+		"this user's organisation is outside it: escalate to the organisation with joins_strict_circle, or lower the TLP", inc.TLP)
 }
 
 func auditEntry(p access.Principal, a audit.Action, inc *Incident, data any) audit.Entry {

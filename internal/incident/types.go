@@ -98,6 +98,13 @@ func StricterTLP(a, b TLP) TLP {
 	return b
 }
 
+// Stricter reports whether t restricts sharing more than u (TLP:RED is the
+// strictest, TLP:CLEAR the least strict).
+func (t TLP) Stricter(u TLP) bool {
+	i, j := slices.Index(TLPs, t), slices.Index(TLPs, u)
+	return i >= 0 && j >= 0 && i < j
+}
+
 func list[T ~string](xs []T) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {

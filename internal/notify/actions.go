@@ -94,7 +94,10 @@ func (s *Service) message(inc *incident.Incident, recipient org.Organization, he
 // so that the TLP rule applies) and may have given actions, such as the
 // Accept and Decline buttons of an escalation request. Like Queue, a
 // second call for the same event key and recipient changes nothing and
-// returns nil.
+// returns nil. A recipient that does not see the incident now (the
+// visibility rule for the organisation as a whole: TLP:RED never reaches
+// an organisation) is not addressed: nothing is queued, and nil is
+// returned.
 //
 // A recipient gets one notification per provider: Slack when Slack is
 // configured and it has a chat channel, webhook when it has a webhook
@@ -102,6 +105,13 @@ func (s *Service) message(inc *incident.Incident, recipient org.Organization, he
 // queued is returned.
 func (s *Service) QueueMessage(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
 	eventKey, kind string, eventID *int64, m Message) (*Notification, error) {
+	// Only an organisation that sees the incident now is addressed (the
+	// visibility rule for the organisation as a whole); delivery decides
+	// again when the message is due.
+	sees, err := tx.OrgCanSee(ctx, recipient.ID, inc.ID)
+	if err != nil || !sees {
+		return nil, err
+	}
 	var providers []Provider
 	if s.notifier != nil && recipient.ChatChannel != "" {
 		providers = append(providers, Slack)

@@ -292,19 +292,27 @@ func TestActorsOwnOrganisationAloneIsNotNotified(t *testing.T) {
 	require.Equal(t, "incident.routed", ns[0].EventKind)
 }
 
-// No message about a TLP:RED incident carries its title, description or
-// any text people typed, whatever the event.
-func TestRedIncidentTextNeverPostedForAnyEvent(t *testing.T) {
+// No organisation as a whole sees a TLP:RED incident (its named
+// participants do), so no message about one is queued for any
+// organisation's channel, whatever the event: not its title, not even its
+// reference (issue 10, "one decision for every exit").
+func TestRedIncidentReachesNoChannelForAnyEvent(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	id := e.do(t, e.cityResponder, http.MethodPost, "/api/v1/incidents", map[string]any{
 		"title": "SECRET-TITLE minister", "description": "SECRET-DESCRIPTION", "severity": "medium", "tlp": "TLP:RED",
 		"significant": true, "personal_data_breach": true})["id"].(string)
 	base := "/api/v1/incidents/" + id
-	// Routed first: an event before routing has fewer recipients.
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Contains(c, kinds(e.notificationsC(c, e.cityResponder, id), "region"), notify.KindRouted)
-	}, 30*time.Second, 20*time.Millisecond, "routed")
+	timeline := func(c *assert.CollectT, kind string) int {
+		r := e.h.As(e.cityResponder).Request(http.MethodGet, base+"/timeline?limit=500&kind="+kind, nil)
+		var tl struct{ Events []json.RawMessage }
+		if assert.Equal(c, http.StatusOK, r.Status) && assert.NoError(c, json.Unmarshal(r.Body, &tl)) {
+			return len(tl.Events)
+		}
+		return 0
+	}
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Equal(c, 1, timeline(c, "routed")) },
+		30*time.Second, 20*time.Millisecond, "routed")
 	e.do(t, e.cityResponder, http.MethodPost, base+"/participants", map[string]any{"email": e.certEmail})
 	e.do(t, e.cert, http.MethodPost, base+"/acknowledge", nil)
 	e.do(t, e.cityResponder, http.MethodPost, base+"/transitions", map[string]any{"to": "recovery", "reason": "SECRET-REASON"})
@@ -316,67 +324,55 @@ func TestRedIncidentTextNeverPostedForAnyEvent(t *testing.T) {
 	e.do(t, e.cityResponder, http.MethodPatch, base, map[string]any{"personal_data_breach": false})
 	e.do(t, e.cityResponder, http.MethodPost, base+"/close", map[string]any{"resolution": "SECRET-RESOLUTION"})
 	e.do(t, e.cityResponder, http.MethodPost, base+"/reopen", map[string]any{"reason": "SECRET-REOPEN"})
-
-	want := []string{notify.KindRouted, notify.KindAcknowledged, notify.KindStageChanged, notify.KindSeverityRaised,
-		notify.KindDeadlineMet, notify.KindReminder, notify.KindMissed, notify.KindFlagged, notify.KindClosed, notify.KindReopened}
-	var ns []sent
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		got := e.notificationsC(c, e.cityResponder, id)
-		seen := map[string]bool{}
-		for _, n := range got {
-			assert.Equal(c, "sent", n.State, n.EventKind)
-			seen[n.EventKind] = true
-		}
-		assert.Len(c, seen, len(want))
-		ns = got
-	}, 60*time.Second, 50*time.Millisecond, "every kind of event notified")
-	for _, k := range want {
-		require.Contains(t, append(kinds(ns, "city"), kinds(ns, "region")...), k)
-	}
-	posts := e.slack.all()
-	require.Len(t, posts, len(ns), "every notification went to a channel")
-	for _, p := range posts {
-		for field, values := range p.form {
-			for _, v := range values {
-				for _, secret := range []string{"SECRET", "minister", "recovery", "Stage:", "NIS2", "GDPR", "left, due",
-					"legal", "eadline", "dvisory"} {
-					require.NotContains(t, v, secret, "form field %s of a post to %s", field, p.channel())
-				}
-			}
-		}
-		require.Contains(t, p.form.Get("text"), "https://certdesk.example/incidents/")
-		require.Contains(t, p.form.Get("text"), "Details in certdesk only")
-	}
-	requireThreads(t, posts)
+		assert.Positive(c, timeline(c, "deadline_reminder"))
+		assert.Positive(c, timeline(c, "deadline_missed"))
+	}, 60*time.Second, 50*time.Millisecond, "every kind of event happened")
+
+	require.Empty(t, e.notifications(t, e.cityResponder, id), "no organisation was addressed")
+	e.deliveriesDone(t)
+	require.Empty(t, e.slack.all(), "nothing reached a channel")
 }
 
 // A notification queued while an incident was TLP:AMBER and delivered
-// after it became TLP:RED (Slack down meanwhile) is sent restricted: the
-// TLP at delivery decides, not the text rendered at queue time.
-func TestBecameRedWhilePendingIsDeliveredRestricted(t *testing.T) {
+// after it became TLP:AMBER+STRICT (Slack down meanwhile) is sent
+// restricted to the coordinating CERT, which still sees it: the TLP at
+// delivery decides, not the text rendered at queue time. Had the incident
+// become TLP:RED, no organisation would see it any more: the notification
+// is withdrawn in the transaction of the change and never sent.
+func TestBecameStrictWhilePendingIsDeliveredRestricted(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	e.slack.setDown(func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
-	id := e.do(t, e.cityResponder, http.MethodPost, "/api/v1/incidents", map[string]any{
-		"title": "ZEBRA-7 exfiltration at the mayor's office", "description": "ZEBRA-DESCRIPTION",
-		"severity": "high", "tlp": "amber"})["id"].(string)
+	report := func(title string) string {
+		return e.do(t, e.cityResponder, http.MethodPost, "/api/v1/incidents", map[string]any{
+			"title": title, "description": "ZEBRA-DESCRIPTION", "severity": "high", "tlp": "amber"})["id"].(string)
+	}
+	strict, red := report("ZEBRA-7 exfiltration at the mayor's office"), report("ZEBRA-8 the mayor's mailbox")
 	var ns []sent
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		got := e.notificationsC(c, e.cert, id)
-		if assert.Len(c, got, 1) {
-			assert.Equal(c, "pending", got[0].State)
-			assert.GreaterOrEqual(c, got[0].Attempts, 1)
-		}
-		ns = got
-	}, 30*time.Second, 20*time.Millisecond, "the routing notification tried while Slack is down")
-	require.Contains(t, ns[0].Message.Text, "ZEBRA-7", "rendered in full while the incident was TLP:AMBER")
+	for _, id := range []string{strict, red} {
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			got := e.notificationsC(c, e.cert, id)
+			if assert.Len(c, got, 1) {
+				assert.Equal(c, "pending", got[0].State)
+				assert.GreaterOrEqual(c, got[0].Attempts, 1)
+			}
+			ns = got
+		}, 30*time.Second, 20*time.Millisecond, "the routing notification tried while Slack is down")
+		require.Contains(t, ns[0].Message.Text, "ZEBRA-", "rendered in full while the incident was TLP:AMBER")
+	}
 
-	e.do(t, e.cityResponder, http.MethodPatch, "/api/v1/incidents/"+id, map[string]any{"tlp": "TLP:RED"})
+	e.do(t, e.cityResponder, http.MethodPatch, "/api/v1/incidents/"+strict, map[string]any{"tlp": "TLP:AMBER+STRICT"})
+	e.do(t, e.cityResponder, http.MethodPatch, "/api/v1/incidents/"+red, map[string]any{"tlp": "TLP:RED"})
+	ns = e.notifications(t, e.cityResponder, red)
+	require.Len(t, ns, 1)
+	require.Equal(t, "withdrawn", ns[0].State, "withdrawn with the change, not at delivery")
 	e.slack.setDown(nil)
-	e.h.Advance(time.Hour)                      // the retry is due
-	ns = e.delivered(t, e.cityResponder, id, 1) // the CERT no longer sees a TLP:RED incident
+	e.h.Advance(time.Hour) // the retries are due
+	ns = e.delivered(t, e.cityResponder, strict, 1)
+	e.deliveriesDone(t)
 	posts := e.slack.all()
-	require.Len(t, posts, 1)
+	require.Len(t, posts, 1, "the TLP:AMBER+STRICT one only")
 	for field, values := range posts[0].form {
 		for _, v := range values {
 			require.NotContains(t, v, "ZEBRA", "form field %s", field)
@@ -387,6 +383,7 @@ func TestBecameRedWhilePendingIsDeliveredRestricted(t *testing.T) {
 	require.Contains(t, posts[0].form.Get("text"), "Details in certdesk only")
 	require.NotContains(t, ns[0].Message.Text, "ZEBRA", "the stored message is what was sent")
 	require.Equal(t, notify.RestrictedHeadline, strings.SplitN(ns[0].Message.Header, ":", 2)[0])
+	require.Equal(t, "withdrawn", e.notifications(t, e.cityResponder, red)[0].State)
 }
 
 // During a Slack outage (server errors, then connections cut) every event

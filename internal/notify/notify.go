@@ -38,12 +38,16 @@ const (
 	Pending State = "pending"
 	Sent    State = "sent"
 	Failed  State = "failed"
+	// Withdrawn is a notification never sent because its recipient no
+	// longer saw the incident when it was due (Withdraw).
+	Withdrawn State = "withdrawn"
 )
 
 // Timeline event kinds written by deliveries.
 const (
-	EventNotified           incident.EventKind = "notified"
-	EventNotificationFailed incident.EventKind = "notification_failed"
+	EventNotified              incident.EventKind = "notified"
+	EventNotificationFailed    incident.EventKind = "notification_failed"
+	EventNotificationWithdrawn incident.EventKind = "notification_withdrawn"
 )
 
 // Event kinds a notification can report.

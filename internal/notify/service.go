@@ -46,6 +46,14 @@ type Tx interface {
 	Enqueue(ctx context.Context, job incident.Job, opts *incident.JobOpts) error
 	// LockIncident reads an incident p may see and locks it.
 	LockIncident(ctx context.Context, p access.Principal, idOrRef string) (*incident.Incident, error)
+	// OrgCanSee reports whether the organisation as a whole sees the
+	// incident now (the visibility rule for access.OrgOnly): the one
+	// decision of whether anything about it may leave for that
+	// organisation.
+	OrgCanSee(ctx context.Context, orgID, incidentID uuid.UUID) (bool, error)
+	// PendingNotifications returns the incident's notifications still
+	// pending, locked until the end of the transaction, oldest first.
+	PendingNotifications(ctx context.Context, incidentID uuid.UUID) ([]Notification, error)
 }
 
 // DeliverJob delivers one notification.
@@ -180,12 +188,25 @@ func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx c
 		if n.State != Pending {
 			return complete(ctx, tx)
 		}
-		// The message was rendered when it was queued; the incident may
-		// have become TLP:RED or TLP:AMBER+STRICT since (a delivery can
-		// wait hours for Slack). Its TLP now decides what may leave.
+		// The message was decided and rendered when it was queued; a
+		// delivery can wait hours for Slack, and the recipient may have
+		// lost sight of the incident since, or the incident become
+		// TLP:RED or TLP:AMBER+STRICT. What may leave is decided again
+		// now, for the recipient organisation as it is now.
 		inc, err := tx.LockIncident(ctx, access.System, n.IncidentID.String())
 		if err != nil {
 			return err
+		}
+		sees, err := tx.OrgCanSee(ctx, n.RecipientOrgID, n.IncidentID)
+		if err != nil {
+			return err
+		}
+		if !sees {
+			if err := s.Withdraw(ctx, tx, n, incident.Actor{Name: access.System.Name()},
+				n.RecipientOrgSlug+" no longer sees the incident"); err != nil {
+				return err
+			}
+			return complete(ctx, tx)
 		}
 		n.Message = RestrictNow(inc, n.Message, s.baseURL)
 		now := s.clock()
@@ -256,6 +277,31 @@ func (s *Service) markFailed(ctx context.Context, tx Tx, n *Notification) error 
 		"recipient", n.RecipientOrgSlug, "err", n.LastError)
 	return tx.AppendEvent(ctx, &incident.Event{IncidentID: n.IncidentID, Actor: access.System.Name(),
 		Kind: EventNotificationFailed, Data: b, OccurredAt: now})
+}
+
+// Withdraw records, in tx, that the pending notification n will never be
+// sent because its recipient no longer sees the incident: state withdrawn,
+// reason as its last error, and a notification_withdrawn timeline event
+// under by (who made the change that took the recipient's sight away, or
+// certdesk when the delivery found out), so that the incident's
+// coordinators see who was not told. A notification that is no longer
+// pending is left as it is.
+func (s *Service) Withdraw(ctx context.Context, tx Tx, n *Notification, by incident.Actor, reason string) error {
+	if n.State != Pending {
+		return nil
+	}
+	n.State, n.LastError = Withdrawn, truncate(reason, 1000)
+	if err := tx.UpdateNotification(ctx, n); err != nil {
+		return err
+	}
+	data := map[string]any{}
+	_ = json.Unmarshal(eventData(n), &data)
+	data["reason"] = reason
+	b, _ := json.Marshal(data)
+	s.log.Info("notification withdrawn", "notification", n.ID, "incident", n.IncidentReference,
+		"recipient", n.RecipientOrgSlug, "reason", reason)
+	return tx.AppendEvent(ctx, &incident.Event{IncidentID: n.IncidentID, ActorUserID: by.UserID, Actor: by.Name,
+		Kind: EventNotificationWithdrawn, Data: b, OccurredAt: s.clock()})
 }
 
 func eventData(n *Notification) json.RawMessage {

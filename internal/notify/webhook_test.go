@@ -157,15 +157,21 @@ func TestWebhookNotifications(t *testing.T) {
 	require.Contains(t, string(tl.Body), `"provider":"webhook"`)
 	require.NotContains(t, string(tl.Body), srv.URL, "the timeline does not show the URL")
 
-	// TLP:RED: only the reference, the severity and the link.
-	redID, redRef := report("SECRET-RED-TITLE minister's mailbox", "TLP:RED")
-	h.Eventually(func() bool { return len(rc.accepted("/hook")) == 2 }, "the TLP:RED notification")
-	red := rc.accepted("/hook")[1]
-	require.NotContains(t, string(red.body), "SECRET")
-	require.NotContains(t, string(red.body), "minister")
-	var redDoc notify.WebhookDocument
-	require.NoError(t, json.Unmarshal(red.body, &redDoc))
-	require.Equal(t, notify.WebhookIncident{ID: redID, Reference: redRef, Severity: "high"}, redDoc.Incident)
+	// TLP:RED: no organisation as a whole sees it, so nothing about it
+	// goes to a webhook, not even its reference.
+	redID, _ := report("SECRET-RED-TITLE minister's mailbox", "TLP:RED")
+	h.Eventually(func() bool {
+		inc, err := h.App.Incidents.Get(ctx, access.System, redID)
+		return err == nil && inc.CoordinatingOrgSlug != ""
+	}, "the TLP:RED incident is routed")
+	require.Empty(t, list(reporter, redID), "no notification of the TLP:RED incident")
+	require.Len(t, rc.accepted("/hook"), 1)
+
+	// Webhooks of organisations the incident is shared with.
+	for _, o := range []string{"city-b", "city-c"} {
+		r := h.As(cert).Request(http.MethodPost, "/api/v1/incidents/"+id+"/shares", map[string]any{"org": o})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	}
 
 	// A 4xx is permanent: failed, on the timeline, not retried.
 	_, err = h.App.Notify.SetWebhook(ctx, "city-b", srv.URL+"/gone")
@@ -218,7 +224,7 @@ func TestWebhookNotifications(t *testing.T) {
 		}
 		return len(providers) == 3 // the routed webhook, and both of "Both"
 	}, "Slack and webhook notifications of one event")
-	require.Len(t, rc.accepted("/hook"), 3)
+	require.Len(t, rc.accepted("/hook"), 2)
 
 	// Removing the webhook: later events go to Slack only.
 	_, err = h.App.Notify.SetWebhook(ctx, "region-north", "")

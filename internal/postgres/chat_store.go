@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"time"
 
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/audit"
@@ -26,27 +27,37 @@ func (t *txn) ThreadsBehind(ctx context.Context, incidentID uuid.UUID, version i
 	return channels, translate(err, "threads behind")
 }
 
+// Threads implements notify.RootTx.
+func (t *txn) Threads(ctx context.Context, incidentID uuid.UUID) ([]string, error) {
+	var channels []string
+	err := t.db.WithContext(ctx).Raw(`SELECT channel FROM slack_threads WHERE incident_id = ? ORDER BY channel`, incidentID).Scan(&channels).Error
+	return channels, translate(err, "list threads")
+}
+
 // LockRoot implements notify.RootTx with a row lock on the thread.
-func (t *txn) LockRoot(ctx context.Context, incidentID uuid.UUID, channel string) (string, int64, bool, error) {
+func (t *txn) LockRoot(ctx context.Context, incidentID uuid.UUID, channel string) (notify.Root, bool, error) {
 	var rows []struct {
 		TS           string
 		ShownVersion int64
+		WithdrawnAt  *time.Time
 	}
-	err := t.db.WithContext(ctx).Raw(`SELECT ts, shown_version FROM slack_threads WHERE incident_id = ? AND channel = ?
+	err := t.db.WithContext(ctx).Raw(`SELECT ts, shown_version, withdrawn_at FROM slack_threads WHERE incident_id = ? AND channel = ?
 		FOR UPDATE`, incidentID, channel).Scan(&rows).Error
 	if err != nil {
-		return "", 0, false, translate(err, "lock thread root")
+		return notify.Root{}, false, translate(err, "lock thread root")
 	}
 	if len(rows) == 0 {
-		return "", 0, false, nil
+		return notify.Root{}, false, nil
 	}
-	return rows[0].TS, rows[0].ShownVersion, true, nil
+	return notify.Root{TS: rows[0].TS, Shown: rows[0].ShownVersion, Withdrawn: rows[0].WithdrawnAt != nil}, true, nil
 }
 
-// SetRootShown implements notify.RootTx.
-func (t *txn) SetRootShown(ctx context.Context, incidentID uuid.UUID, channel string, version int64) error {
-	err := t.db.WithContext(ctx).Exec(`UPDATE slack_threads SET shown_version = ? WHERE incident_id = ? AND channel = ?`,
-		version, incidentID, channel).Error
+// SetRootShown implements notify.RootTx. withdrawn_at keeps the time the
+// root was first withdrawn.
+func (t *txn) SetRootShown(ctx context.Context, incidentID uuid.UUID, channel string, version int64, withdrawn bool) error {
+	err := t.db.WithContext(ctx).Exec(`UPDATE slack_threads SET shown_version = ?,
+		withdrawn_at = CASE WHEN ? THEN coalesce(withdrawn_at, now()) END WHERE incident_id = ? AND channel = ?`,
+		version, withdrawn, incidentID, channel).Error
 	return translate(err, "record thread root version")
 }
 

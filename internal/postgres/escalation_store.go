@@ -158,8 +158,8 @@ func (t *txn) InsertEscalation(ctx context.Context, e *escalation.Escalation) er
 	return translate(err, "insert escalation")
 }
 
-// lockIncidentOf locks the incident a row of table (escalations or
-// escalation_timers) belongs to. Locking the incident before the row keeps
+// lockIncidentOf locks the incident a row of table (escalations,
+// escalation_timers or notifications) belongs to. Locking the incident before the row keeps
 // the order every change of an incident takes (the incident first, then
 // what hangs off it: an acknowledgement cancels timers with the incident
 // locked), so that two such transactions never wait on each other in a
@@ -240,12 +240,20 @@ func (t *txn) ShareKind(ctx context.Context, incidentID, orgID uuid.UUID) (strin
 	return kinds[0], nil
 }
 
-// DropEscalationShare implements escalation.Tx.
+// DropEscalationShare implements escalation.Tx: unless another escalation
+// to the organisation is still requested or accepted, its share of kind
+// escalation goes, and a share of kind share leaves the strict circle.
 func (t *txn) DropEscalationShare(ctx context.Context, incidentID, orgID uuid.UUID) error {
-	err := t.db.WithContext(ctx).Exec(`DELETE FROM incident_shares s WHERE s.incident_id = ? AND s.org_id = ? AND s.kind = 'escalation'
-		AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.incident_id = s.incident_id AND e.to_org_id = s.org_id
-			AND e.state IN ('requested', 'accepted'))`, incidentID, orgID).Error
-	return translate(err, "remove escalation share")
+	const noOther = ` AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.incident_id = s.incident_id AND e.to_org_id = s.org_id
+			AND e.state IN ('requested', 'accepted'))`
+	err := t.db.WithContext(ctx).Exec(`DELETE FROM incident_shares s WHERE s.incident_id = ? AND s.org_id = ? AND s.kind = 'escalation'`+noOther,
+		incidentID, orgID).Error
+	if err != nil {
+		return translate(err, "remove escalation share")
+	}
+	err = t.db.WithContext(ctx).Exec(`UPDATE incident_shares s SET strict_circle = false WHERE s.incident_id = ? AND s.org_id = ? AND s.strict_circle`+noOther,
+		incidentID, orgID).Error
+	return translate(err, "leave the strict circle")
 }
 
 // IsBelow implements escalation.Tx.

@@ -152,8 +152,14 @@ func (t *txn) InsertNotification(ctx context.Context, n *notify.Notification) (b
 	return res.RowsAffected == 1, nil
 }
 
-// LockNotification implements notify.Tx.
+// LockNotification implements notify.Tx. It locks the notification's
+// incident first (lockIncidentOf), the order of every incident change: a
+// change that withdraws queued notifications holds the incident and then
+// locks them.
 func (t *txn) LockNotification(ctx context.Context, id uuid.UUID) (*notify.Notification, error) {
+	if err := t.lockIncidentOf(ctx, "notifications", id); err != nil {
+		return nil, err
+	}
 	var rows []notificationRow
 	if err := t.db.WithContext(ctx).Raw(notificationSelect+" WHERE n.id = ? FOR UPDATE OF n", id).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load notification")

@@ -194,6 +194,11 @@ func (e *exec) notifyOrg(ctx context.Context, st *Step, d *playbook.Step) error 
 	out := map[string]any{"recipient": o.Slug, "template": tmpl}
 	if n != nil {
 		out["notification_id"] = n.ID.String()
+	} else if sees, err := e.tx.OrgCanSee(ctx, o.ID, e.inc.ID); err != nil {
+		return err
+	} else if !sees {
+		// The outbox addresses only organisations that see the incident.
+		out["not_sent"] = o.Slug + " does not see the incident"
 	}
 	return e.succeed(ctx, st, out, nil)
 }

@@ -341,7 +341,7 @@ func refusal(err error) (string, error) {
 	case apperr.NotFound:
 		return "Not found: it does not exist, or you may not see it.", nil
 	case apperr.Forbidden:
-		return "Not allowed: " + ae.Message + ".", nil
+		return "Not allowed: " + escape(ae.Message) + ".", nil
 	case apperr.Invalid, apperr.Conflict, apperr.Precondition:
 		msgs := []string{ae.Message}
 		if len(ae.Fields) > 0 {
@@ -350,7 +350,7 @@ func refusal(err error) (string, error) {
 				msgs = append(msgs, f.Message)
 			}
 		}
-		return "Not done: " + strings.Join(msgs, "; ") + ".", nil
+		return "Not done: " + escape(strings.Join(msgs, "; ")) + ".", nil
 	}
 	return "", err
 }
@@ -428,6 +428,6 @@ func (in *Inbound) declare(ctx context.Context, p access.Principal, form url.Val
 	if err != nil {
 		return refusal(err)
 	}
-	return fmt.Sprintf("Opened %s (severity %s, %s): %s/incidents/%s", inc.Reference, inc.Severity, inc.TLP,
-		in.o.BaseURL, inc.Reference), nil
+	return escape(fmt.Sprintf("Opened %s (severity %s, %s): %s/incidents/%s", inc.Reference, inc.Severity, inc.TLP,
+		in.o.BaseURL, inc.Reference)), nil
 }

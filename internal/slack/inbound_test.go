@@ -394,9 +394,9 @@ func TestRootMessageFollowsTheIncident(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, true)
 	inc := w.report(t, "DDoS on the citizens' portal", "TLP:GREEN")
-	red := w.report(t, "SECRET-RED-TITLE minister's mailbox", "TLP:RED")
+	strict := w.report(t, "SECRET-STRICT-TITLE minister's mailbox", "TLP:AMBER+STRICT")
 	w.sentFor(t, w.cert, inc.ID, 1)
-	w.sentFor(t, w.reporter, red.ID, 1)
+	w.sentFor(t, w.reporter, strict.ID, 1)
 
 	// Several changes; the root ends up showing the last state.
 	for _, patch := range []map[string]any{{"severity": "critical"}, {"title": "DDoS on the portal and the mail gateway"}} {
@@ -425,17 +425,18 @@ func TestRootMessageFollowsTheIncident(t *testing.T) {
 	require.Contains(t, u.Get("blocks"), "*Coordinating*\\nregion-north")
 	require.Contains(t, u.Get("blocks"), `"action_id":"acknowledge"`, "still unacknowledged")
 
-	// The TLP:RED incident's root is updated too, never with its title.
-	r = w.h.As(w.reporter).Request(http.MethodPatch, "/api/v1/incidents/"+red.ID, map[string]any{"severity": "critical"})
+	// The TLP:AMBER+STRICT incident's root is updated too, never with its
+	// title.
+	r = w.h.As(w.reporter).Request(http.MethodPatch, "/api/v1/incidents/"+strict.ID, map[string]any{"severity": "critical"})
 	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
 	w.h.Eventually(func() bool {
 		for _, u := range w.rec.updateSnapshot() {
-			if strings.Contains(u.Get("text"), red.Reference) && strings.Contains(u.Get("blocks"), "*Severity*\\ncritical") {
+			if strings.Contains(u.Get("text"), strict.Reference) && strings.Contains(u.Get("blocks"), "*Severity*\\ncritical") {
 				return true
 			}
 		}
 		return false
-	}, "the TLP:RED root shows the new severity")
+	}, "the TLP:AMBER+STRICT root shows the new severity")
 	for _, u := range w.rec.updateSnapshot() {
 		for field, values := range u {
 			for _, v := range values {

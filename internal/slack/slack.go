@@ -89,12 +89,18 @@ func classify(err error) error {
 	return fmt.Errorf("slack: %w", err)
 }
 
-// Fallback is the plain text of a message (notifications, screen readers).
+// Fallback is the top-level text of a message: what Slack shows in
+// notifications and reads to screen readers. Slack formats it as mrkdwn
+// like the blocks, so everything in it is escaped (escape) as in the
+// blocks: a title cannot ping @channel or forge a link there either.
 func Fallback(m notify.Message) string {
-	if m.Text == "" {
-		return m.Header + "\n" + m.Link
+	lines := []string{m.Header}
+	for _, l := range []string{m.Text, m.Link} {
+		if l != "" {
+			lines = append(lines, l)
+		}
 	}
-	return m.Header + "\n" + m.Text + "\n" + m.Link
+	return escape(strings.Join(lines, "\n"))
 }
 
 // Blocks renders a message as Block Kit blocks.
@@ -145,7 +151,9 @@ func actionBlock(actions []notify.Action) *slackapi.ActionBlock {
 
 // escape makes text literal in Slack's mrkdwn (&, < and > only, per
 // Slack's formatting rules), so that a title cannot ping @channel or
-// forge a link.
+// forge a link. Every text certdesk sends to Slack goes through it: the
+// blocks, the top-level text (Fallback), the /incident answers (cardText)
+// and the replies to buttons and commands (refusal).
 func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
