@@ -1,12 +1,15 @@
-// Package access decides who may do what: the role × action matrix, and the
-// principal every request acts as. Which incidents a principal may see is
-// the visibility rule of docs/security.md; it is applied as one query
-// condition by the store (postgres.visibleTo), so that every read of
-// incidents — single fetch, list, search, count, timeline, export,
-// notification — uses the same rule. A write first reads the incident
-// through that rule (an invisible incident is "not found"), then checks
-// the role matrix here (an allowed read but a refused action is
-// "forbidden").
+// Package access decides who may do what: the role × action matrix, the
+// write table (which role in which relation to an incident may do which
+// write), and the principal every request acts as. Which incidents a
+// principal may see is the visibility rule of docs/security.md; it is
+// applied as one query condition by the store (postgres.visibleTo), so
+// that every read of incidents — single fetch, list, search, count,
+// timeline, export, notification — uses the same rule. A write first reads
+// the incident through that rule (an invisible incident is "not found"),
+// together with the principal's relations to it (postgres.relationsOf),
+// then asks the write table here (an allowed read but a refused write is
+// "forbidden"). Services never check roles for incident writes
+// themselves.
 package access
 
 import (
@@ -38,40 +41,33 @@ func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 // Action is something a principal may try to do.
 type Action string
 
-// The actions of the matrix.
+// The actions that concern no particular incident (the role matrix).
 const (
-	CreateIncident     Action = "incident.create"
-	ReadIncident       Action = "incident.read"
-	UpdateIncident     Action = "incident.update"
-	TransitionIncident Action = "incident.transition"
-	CommentIncident    Action = "incident.comment"
-	EscalateIncident   Action = "incident.escalate"
-	ShareIncident      Action = "incident.share"
-	DecideEscalation   Action = "escalation.decide"
-	ManageOrgs         Action = "org.manage"
-	ManageUsers        Action = "user.manage"
-	ReadAudit          Action = "audit.read"
+	CreateIncident Action = "incident.create"
+	ReadIncident   Action = "incident.read"
+	ManageOrgs     Action = "org.manage"
+	ManageUsers    Action = "user.manage"
+	ReadAudit      Action = "audit.read"
 )
 
-// matrix is the role × action table (docs/security.md shows it).
+// matrix is the role × action table of the actions that concern no
+// particular incident (docs/security.md shows it). Writes to an incident
+// are decided by the write table (writes).
 var matrix = map[Action][]Role{
-	CreateIncident:     {Reporter, Responder, Coordinator, Admin},
-	ReadIncident:       {Reporter, Responder, Coordinator, Viewer, Admin},
-	UpdateIncident:     {Reporter, Responder, Coordinator, Admin},
-	TransitionIncident: {Responder, Coordinator, Admin},
-	CommentIncident:    {Reporter, Responder, Coordinator, Admin},
-	EscalateIncident:   {Responder, Coordinator, Admin},
-	ShareIncident:      {Responder, Coordinator, Admin},
-	DecideEscalation:   {Coordinator, Admin},
-	ManageOrgs:         {Admin},
-	ManageUsers:        {Admin},
-	ReadAudit:          {Admin},
+	CreateIncident: {Reporter, Responder, Coordinator, Admin},
+	ReadIncident:   {Reporter, Responder, Coordinator, Viewer, Admin},
+	ManageOrgs:     {Admin},
+	ManageUsers:    {Admin},
+	ReadAudit:      {Admin},
 }
 
-// Actions lists every action of the matrix.
+// Actions lists every action: those of the role matrix and the writes.
 func Actions() []Action {
-	out := make([]Action, 0, len(matrix))
+	out := make([]Action, 0, len(matrix)+len(writes))
 	for a := range matrix {
+		out = append(out, a)
+	}
+	for a := range writes {
 		out = append(out, a)
 	}
 	slices.Sort(out)
@@ -117,13 +113,23 @@ func (p Principal) UserIDPtr() *uuid.UUID {
 }
 
 // Can reports whether the principal's role allows the action. It does not
-// look at any incident: visibility is the store's job.
+// look at any incident: visibility is the store's job. For a write to an
+// incident it reports whether the role may do it in some relation to some
+// incident; whether it may on a given incident is MayWrite's question.
 func (p Principal) Can(a Action) bool {
 	if p.System {
 		return true
 	}
 	if a == ReadAudit && p.OrgKind != org.NationalCERT {
 		return false // the audit log is for the national CERT's administrators
+	}
+	if cols, ok := writes[a]; ok {
+		for _, roles := range cols {
+			if slices.Contains(roles, p.Role) {
+				return true
+			}
+		}
+		return false
 	}
 	return slices.Contains(matrix[a], p.Role)
 }

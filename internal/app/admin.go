@@ -60,6 +60,7 @@ func dispatch(ctx context.Context, env Env, name string, subs []subcommand, args
 func orgCmd(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "org", []subcommand{{"create", "create an organisation", orgCreate},
 		{"policy", "show or set an organisation's escalation policy", orgPolicyCmd},
+		{"red-recipients", "show or set a CERT's TLP:RED recipients (duty officers)", orgRedCmd},
 		{"set-webhook", "give an organisation a signed webhook (prints its secret once) or remove it", orgSetWebhook}}, args)
 }
 

@@ -34,8 +34,9 @@ func demoCmd(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "demo", "",
 		"Seeds a demo directory into the database: a national CERT, two regional CERTs,\n"+
 			"three cities, a water utility and a foreign partner CERT; one user of every\n"+
-			"role in each (<role>@<org>.demo, password "+DemoPassword+"); and a dozen\n"+
-			"incidents. Running it again creates nothing twice and issues fresh API tokens.\n"+
+			"role in each (<role>@<org>.demo, password "+DemoPassword+"), each CERT's\n"+
+			"responder being its TLP:RED recipient; and a dozen incidents. Running it\n"+
+			"again creates nothing twice and issues fresh API tokens.\n"+
 			"The incidents are routed by the workers of 'certdesk serve' (this command\n"+
 			"starts none). 'certdesk serve --demo' seeds and serves in one go.")
 	if help, err := parse(fs, args); help || err != nil {
@@ -246,6 +247,9 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer, baseURL string) error
 	if err := a.seedDemoPolicy(ctx); err != nil {
 		return err
 	}
+	if err := a.seedDemoRedRecipients(ctx); err != nil {
+		return err
+	}
 	for _, d := range demoIncidents {
 		n, err := a.seedIncident(ctx, d, users)
 		if err != nil {
@@ -279,6 +283,28 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer, baseURL string) error
 		"orgs: %s).\nDemo password (all demo users): %s\n\nTry:\n", demoSlugs(), DemoPassword)
 	fmt.Fprintf(out, "  curl -H \"Authorization: Bearer %s\" %s/api/v1/me\n", first, base)
 	fmt.Fprintf(out, "  curl -H \"Authorization: Bearer %s\" %s/api/v1/incidents\n", first, base)
+	return nil
+}
+
+// seedDemoRedRecipients designates each demo CERT's responder as its
+// TLP:RED recipient (its duty officer), unless the CERT has recipients
+// already: a later run leaves a changed designation alone.
+func (a *App) seedDemoRedRecipients(ctx context.Context) error {
+	for _, d := range demoOrgs {
+		if !d.Kind.IsCERT() {
+			continue
+		}
+		cur, err := a.Incidents.RedRecipients(ctx, access.System, d.Slug)
+		if err != nil {
+			return fmt.Errorf("demo: TLP:RED recipients of %s: %w", d.Slug, err)
+		}
+		if len(cur.Designated) > 0 {
+			continue
+		}
+		if _, err := a.Incidents.SetRedRecipients(ctx, access.System, d.Slug, []string{demoEmail(access.Responder, d.Slug)}); err != nil {
+			return fmt.Errorf("demo: TLP:RED recipients of %s: %w", d.Slug, err)
+		}
+	}
 	return nil
 }
 

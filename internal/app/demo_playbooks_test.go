@@ -49,9 +49,9 @@ func TestShippedPlaybooksOnDemoIncidents(t *testing.T) {
 		inc, err := h.App.Incidents.Get(ctx, access.System, id.String())
 		require.NoError(t, err)
 		env := playbook.NewEnv(*inc)
-		require.True(t, pb.Triggered("incident.created", env), "%s: the created trigger fires for %q", pb.ID, c.title)
+		require.True(t, pb.Triggered(t.Context(), "incident.created", env), "%s: the created trigger fires for %q", pb.ID, c.title)
 		run := 0
-		for _, s := range playbook.DryRun(pb, env) {
+		for _, s := range playbook.DryRun(t.Context(), pb, env) {
 			if s.Run {
 				run++
 			}
@@ -63,7 +63,7 @@ func TestShippedPlaybooksOnDemoIncidents(t *testing.T) {
 		// the only shipped playbook it starts.
 		if pb.ID == "ransomware" {
 			for _, other := range cat.Valid() {
-				require.Equal(t, other.ID == "ransomware", other.Triggered("incident.created", env), other.ID)
+				require.Equal(t, other.ID == "ransomware", other.Triggered(t.Context(), "incident.created", env), other.ID)
 			}
 		}
 	}

@@ -158,6 +158,9 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	// Slack's Accept and Decline buttons decide escalations as the user
 	// who pressed them.
 	bus.Subscribe(a.Notify.RootHandler(escalation.EventEscalationAccepted, escalation.EventEscalationReturned))
+	// A TLP:RED incident whose coordination moves reaches the new
+	// coordinator's TLP:RED recipients (routing names the first ones).
+	bus.Subscribe(a.Incidents.RedHandler(escalation.EventEscalationAccepted, escalation.EventEscalationReturned))
 	if a.SlackInbound != nil {
 		a.SlackInbound.SetDecide(func(ctx context.Context, p access.Principal, id string, accept bool, reason string) error {
 			if accept {

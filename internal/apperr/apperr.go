@@ -15,6 +15,7 @@ type Code string
 
 // The error codes. Each maps to one HTTP status in the API's error handler.
 const (
+	Malformed    Code = "malformed"    // the request cannot be read: a body that is not one well-formed JSON value (400)
 	Invalid      Code = "invalid"      // the input breaks a rule (422)
 	NotFound     Code = "not_found"    // absent, or not visible to the caller (404)
 	Conflict     Code = "conflict"     // the request conflicts with the current state (409)

@@ -27,6 +27,8 @@ const (
 	OrgChanged     Action = "org.changed"
 	IncidentShared Action = "incident.shared"
 	ParticipantAdd Action = "incident.participant_added"
+	// RedRecipientsSet: an organisation's TLP:RED recipients were set.
+	RedRecipientsSet Action = "org.red_recipients_set"
 )
 
 // The actions of password reset links.

@@ -94,8 +94,8 @@ func NewService(o Options) (*Service, error) {
 // Add posts a comment by p on the incident idOrRef, with its
 // comment_added timeline event, in one transaction. The body is checked
 // first (apperr.Invalid); then the incident must be visible to p
-// (apperr.NotFound) and p's role must allow access.CommentIncident
-// (apperr.Forbidden). With an idempotency key that was used before it adds
+// (apperr.NotFound) and the write table must allow access.CommentIncident
+// for p's role in its relations to the incident (apperr.Forbidden). With an idempotency key that was used before it adds
 // nothing and returns the first comment with replayed=true; the same key
 // with another request is apperr.Conflict.
 func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef, body string, idem *incident.IdempotencyKey) (c *Comment, replayed bool, err error) {
@@ -118,7 +118,7 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef, body str
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.CommentIncident); err != nil {
+		if err := p.RequireWrite(access.CommentIncident, inc.Relations); err != nil {
 			return err
 		}
 		c.IncidentID = inc.ID
@@ -183,7 +183,7 @@ func (s *Service) Edit(ctx context.Context, p access.Principal, idOrRef, comment
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.CommentIncident); err != nil {
+		if err := p.RequireWrite(access.CommentIncident, inc.Relations); err != nil {
 			return err
 		}
 		if badID != nil {
@@ -290,10 +290,11 @@ func (s *Service) now() time.Time { return s.o.Now().UTC().Truncate(time.Microse
 // neither for callers who may not comment nor while the incident is locked.
 // The transaction checks again.
 func (s *Service) mayComment(ctx context.Context, p access.Principal, idOrRef string) error {
-	if _, err := s.o.Incidents.Get(ctx, p, idOrRef); err != nil {
+	inc, err := s.o.Incidents.Get(ctx, p, idOrRef)
+	if err != nil {
 		return err
 	}
-	return p.Require(access.CommentIncident)
+	return p.RequireWrite(access.CommentIncident, inc.Relations)
 }
 
 // render sets the body and its rendering.

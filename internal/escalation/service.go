@@ -111,13 +111,9 @@ func (s *Service) Request(ctx context.Context, p access.Principal, idOrRef, to, 
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.EscalateIncident); err != nil {
-			return err
-		}
-		if err := s.incidents.RequireOwner(ctx, tx, p, inc); err != nil {
-			if apperr.Is(err, apperr.Forbidden) {
-				return apperr.New(apperr.Forbidden, "only the reporting and coordinating organisations and the CERTs above the reporter may escalate an incident")
-			}
+		// The write table: the organisations that own the incident
+		// (reporting, coordinating, CERT above) escalate it.
+		if err := p.RequireWrite(access.EscalateIncident, inc.Relations); err != nil {
 			return err
 		}
 		from, err := tx.OrgByID(ctx, p.OrgID)
@@ -309,9 +305,10 @@ func (s *Service) record(ctx context.Context, tx Tx, a actor, inc *incident.Inci
 var transitions = map[State][]string{Requested: {"accept", "decline"}, Accepted: {"return"}, Declined: {}, Returned: {}}
 
 // decide loads an escalation for a decision by p: invisible (p's
-// organisation is neither side) is NotFound; a role without
-// escalation.decide, or the requesting side, is Forbidden; a state other
-// than want is Conflict naming the allowed actions.
+// organisation is neither side) is NotFound; what the write table does not
+// allow (escalation.decide: coordinators and admins of the receiving
+// organisation) is Forbidden; a state other than want is Conflict naming
+// the allowed actions.
 func (s *Service) decide(ctx context.Context, tx Tx, p access.Principal, id string, want State, verb string) (*Escalation, *incident.Incident, *org.Organization, *org.Organization, error) {
 	eid, err := uuid.Parse(id)
 	if err != nil {
@@ -323,10 +320,13 @@ func (s *Service) decide(ctx context.Context, tx Tx, p access.Principal, id stri
 	} else if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if err := p.Require(access.DecideEscalation); err != nil {
-		return nil, nil, nil, nil, err
+	// The write table, for the relation to this escalation: its receiving
+	// organisation is the one it was escalated to.
+	var rels access.Relations
+	if p.OrgID == e.ToOrgID {
+		rels = access.Of(access.EscalatedTo)
 	}
-	if !p.System && p.OrgID != e.ToOrgID {
+	if err := p.RequireWrite(access.DecideEscalation, rels); err != nil {
 		return nil, nil, nil, nil, apperr.New(apperr.Forbidden, "only the coordinators and administrators of the receiving organisation (%s) may %s this escalation", e.ToOrgSlug, verb)
 	}
 	if e.State != want {

@@ -54,7 +54,7 @@ func (TimerJob) Kind() string { return "escalation.policy" }
 
 // Handlers are the incident.Bus handlers of escalation policies: one
 // evaluates the policy when an incident is created, routed, reopened or
-// changes its severity or flags; one cancels the incident's timers when
+// changes its severity, flags or TLP; one cancels the incident's timers when
 // it is acknowledged or closed. Subscribe them when wiring the app.
 func (s *Service) Handlers() []incident.Handler {
 	return []incident.Handler{
@@ -66,8 +66,14 @@ func (s *Service) Handlers() []incident.Handler {
 }
 
 // policyFields are the fields whose change can make a rule match or stop
-// matching.
-var policyFields = map[string]bool{"severity": true, "significant": true, "personal_data_breach": true}
+// matching; tlp because the policy does not run for TLP:RED incidents.
+var policyFields = map[string]bool{"severity": true, "significant": true, "personal_data_breach": true, "tlp": true}
+
+// redNote is why a TLP:RED incident has no policy timers: no organisation
+// sees it as a whole, so escalating it to one, or telling one about it,
+// reaches nobody. Its coordinating CERT's TLP:RED recipients are named
+// participants instead (docs/escalation.md).
+const redNote = "the incident is TLP:RED: it reaches named people, not organisations"
 
 // rungs are the CERTs above the reporting organisation, nearest first: the
 // ladder a policy climbs.
@@ -126,9 +132,10 @@ func nextRung(ladder []org.Organization, target uuid.UUID) *org.Organization {
 }
 
 // evaluate schedules the timers of the governing policy's matching rules
-// and cancels those whose rule no longer applies. It runs in the
-// transaction of the change. A timer is due unacknowledged_for after the
-// incident was reported, so evaluating again never postpones it.
+// and cancels those whose rule no longer applies, and every timer of a
+// TLP:RED incident. It runs in the transaction of the change. A timer is
+// due unacknowledged_for after the incident was reported, so evaluating
+// again never postpones it.
 func (s *Service) evaluate(ctx context.Context, itx incident.Tx, inc *incident.Incident, evs []incident.Event) error {
 	relevant := false
 	for _, ev := range evs {
@@ -151,6 +158,9 @@ func (s *Service) evaluate(ctx context.Context, itx incident.Tx, inc *incident.I
 	}
 	if inc.AcknowledgedAt != nil || inc.Status == incident.Closed {
 		return s.cancelTimers(ctx, tx, inc.ID, "")
+	}
+	if inc.TLP == incident.TLPRed {
+		return s.cancelTimers(ctx, tx, inc.ID, redNote)
 	}
 	gov, pol, err := tx.GoverningPolicy(ctx, inc.ReportingOrgID)
 	if err != nil {
@@ -301,6 +311,8 @@ func (s *Service) fire(ctx context.Context, tx Tx, t *Timer, inc *incident.Incid
 		return TimerCancelled, "the incident was closed", nil
 	case inc.AcknowledgedAt != nil:
 		return TimerCancelled, "the incident was acknowledged", nil
+	case inc.TLP == incident.TLPRed:
+		return TimerCancelled, redNote, nil
 	}
 	pol, err := tx.Policy(ctx, t.PolicyOrgID)
 	if err != nil {

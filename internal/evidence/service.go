@@ -57,14 +57,15 @@ func NewService(o Options) (*Service, error) {
 func (s *Service) MaxBytes() int64 { return s.maxBytes }
 
 // CheckUpload returns the incident when p may see it (else apperr.NotFound)
-// and may add evidence to it (else apperr.Forbidden). Callers use it to
+// and the write table lets p add evidence to it (evidence.add for p's role
+// in its relations to the incident; else apperr.Forbidden). Callers use it to
 // refuse an upload before reading its body; Upload checks again.
 func (s *Service) CheckUpload(ctx context.Context, p access.Principal, idOrRef string) (*incident.Incident, error) {
 	inc, err := s.incidents.Get(ctx, p, idOrRef)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Require(access.UpdateIncident); err != nil {
+	if err := p.RequireWrite(access.AddEvidence, inc.Relations); err != nil {
 		return nil, err
 	}
 	return inc, nil
@@ -72,8 +73,8 @@ func (s *Service) CheckUpload(ctx context.Context, p access.Principal, idOrRef s
 
 // Upload stores content as a new attachment of the incident, with its
 // "attachment_added" timeline event. Checks come in this order: the
-// incident must be visible to p (apperr.NotFound), p's role must allow
-// updating incidents (apperr.Forbidden), the metadata must be valid
+// incident must be visible to p (apperr.NotFound), the write table must
+// allow p evidence.add (apperr.Forbidden), the metadata must be valid
 // (apperr.Invalid); then content is read to its end. More than MaxBytes is
 // *TooLargeError; an error while reading content is returned as it is. The
 // attachment is returned only after the bytes are on stable storage and its
@@ -98,9 +99,14 @@ func (s *Service) Upload(ctx context.Context, p access.Principal, idOrRef string
 		UploadedByID: p.UserIDPtr(), UploadedBy: p.Name(), CreatedAt: s.now().UTC(),
 	}
 	err = s.store.InEvidenceTx(ctx, func(ctx context.Context, tx Tx) error {
-		// Again inside the transaction: the incident is still visible, and
-		// events of one incident are appended one at a time.
-		if _, err := tx.LockIncident(ctx, p, inc.ID.String()); err != nil {
+		// Again inside the transaction: the incident is still visible, p
+		// may still add evidence to it, and events of one incident are
+		// appended one at a time.
+		locked, err := tx.LockIncident(ctx, p, inc.ID.String())
+		if err != nil {
+			return err
+		}
+		if err := p.RequireWrite(access.AddEvidence, locked.Relations); err != nil {
 			return err
 		}
 		if err := tx.InsertAttachment(ctx, a); err != nil {

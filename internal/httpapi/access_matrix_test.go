@@ -28,10 +28,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// This file and visibility_test.go are the security suite. They derive
-// every expected answer from the rules of design.md §2 and the role ×
-// action matrix, written out again below on purpose: the expectations must
-// not come from the code under test (postgres.visibleTo, access.Can).
+// This file, visibility_test.go and write_matrix_test.go are the security
+// suite. They derive who sees what, and how each user relates to each
+// incident, from the rules of design.md §2 and the role × action matrix,
+// written out again below on purpose: those expectations must not come
+// from the code under test (postgres.visibleTo, postgres.relationsOf,
+// access.Can). What a role in a relation may write comes from the one
+// write table (access.Principal.MayWrite; see write_matrix_test.go), which
+// docs/security.md shows and access's own test keeps equal to the
+// document.
 
 // ---------------------------------------------------------------------------
 // The organisation tree of the security tests.
@@ -194,6 +199,52 @@ func (tr *secTree) owns(viewerOrg string, inc *secIncident) bool {
 	return viewerOrg == inc.Coordinating || tr.under(viewerOrg, inc.Reporting)
 }
 
+// writeRelations are v's relations to inc in the suite's own model: the
+// rows of secTree.relations, by access's names, without the partner
+// distinction (which only the visibility rule makes). In inc.shares,
+// "escalation" is an open escalation (requested or accepted) and
+// "returned" the share a returned escalation left.
+func (tr *secTree) writeRelations(v secUser, inc *secIncident) access.Relations {
+	var rels access.Relations
+	if inc.participants[v.ID] {
+		rels |= access.Of(access.Participant)
+	}
+	if v.OrgSlug == inc.Reporting {
+		rels |= access.Of(access.Reporting)
+	}
+	if v.OrgSlug == inc.Coordinating {
+		rels |= access.Of(access.Coordinating)
+	}
+	if tr.isCERT(v.OrgSlug) && v.OrgSlug != inc.Reporting && tr.under(v.OrgSlug, inc.Reporting) {
+		rels |= access.Of(access.CERTAbove)
+	}
+	switch inc.shares[v.OrgSlug] {
+	case "share", "returned": // a share, or the share of a returned escalation
+		rels |= access.Of(access.SharedWith)
+	case "escalation": // an open (requested or accepted) escalation
+		rels |= access.Of(access.EscalatedTo)
+	}
+	return rels
+}
+
+// mayWrite is the write table's answer for v doing a on inc, which v sees.
+func (tr *secTree) mayWrite(v secUser, inc *secIncident, a access.Action) bool {
+	return v.Principal().MayWrite(a, tr.writeRelations(v, inc))
+}
+
+// writeStatus is the status TestAccessMatrix expects of a write to inc:
+// read is the status of reading it (404: invisible, never 403), then the
+// write table, then ok.
+func (tr *secTree) writeStatus(v secUser, inc *secIncident, read int, a access.Action, ok int) int {
+	switch {
+	case inc == nil || read == http.StatusNotFound:
+		return http.StatusNotFound
+	case !tr.mayWrite(v, inc, a):
+		return http.StatusForbidden
+	}
+	return ok
+}
+
 // sees applies the table.
 func (tr *secTree) sees(userID uuid.UUID, viewerOrg string, inc *secIncident) bool {
 	for _, r := range tr.relations(userID, viewerOrg, inc) {
@@ -209,23 +260,20 @@ func (tr *secTree) sees(userID uuid.UUID, viewerOrg string, inc *secIncident) bo
 
 var secAllRoles = []access.Role{access.Reporter, access.Responder, access.Coordinator, access.Viewer, access.Admin}
 
+// The writes to an incident add the relation to the role: the write table
+// (secTree.mayWrite). The roles below are those that may do a write in
+// some relation; sharing and escalating are also checked against the
+// test's own model of ownership (secTree.owns), and commenting is open to
+// every relation.
 var secRoleMatrix = map[string][]access.Role{
 	"incident.create": {access.Reporter, access.Responder, access.Coordinator, access.Admin},
 	"incident.read":   secAllRoles,
 	"incident.share":  {access.Responder, access.Coordinator, access.Admin}, // shares and participants
-	// update: PATCH and manual timeline entries; reporters only on their
-	// own organisation's reports. transition: stages, close, reopen,
-	// acknowledge, deadlines met.
-	"incident.update":     {access.Reporter, access.Responder, access.Coordinator, access.Admin},
-	"incident.transition": {access.Responder, access.Coordinator, access.Admin},
-	"org.manage":          {access.Admin},
-	"user.manage":         {access.Admin},
+	"org.manage":      {access.Admin},
+	"user.manage":     {access.Admin},
 
 	"incident.comment":  {access.Reporter, access.Responder, access.Coordinator, access.Admin}, // comments_matrix_test.go
 	"incident.escalate": {access.Responder, access.Coordinator, access.Admin},                  // escalations_matrix_test.go
-	// The matrix playbook's approval names the coordinator role; admins
-	// decide every approval (playbook_runs_matrix_test.go).
-	"playbook.approve": {access.Coordinator, access.Admin},
 }
 
 func secMay(action string, r access.Role) bool { return slices.Contains(secRoleMatrix[action], r) }
@@ -290,6 +338,23 @@ func secWaitRouted(t *testing.T, h *testapp.Harness, incs ...*secIncident) {
 		}
 		return true
 	}, "every incident is routed")
+	// Routing a TLP:RED incident names the coordinating CERT's TLP:RED
+	// recipients (or its coordinators) as participants, in the routing
+	// transaction (red_routing_test.go tests whom): record them.
+	for _, inc := range incs {
+		if inc.TLP != incident.TLPRed {
+			continue
+		}
+		rows, err := h.App.DB.SQL.QueryContext(ctx, `SELECT user_id FROM incident_participants WHERE incident_id = $1`, inc.ID)
+		require.NoError(t, err)
+		for rows.Next() {
+			var id uuid.UUID
+			require.NoError(t, rows.Scan(&id))
+			inc.participants[id] = true
+		}
+		require.NoError(t, rows.Err())
+		require.NoError(t, rows.Close())
+	}
 }
 
 // secShare shares inc with orgSlug through the API and requires want; a
@@ -700,8 +765,8 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		}
 	}
 	// writeIncident is the expectation of a write that needs the share
-	// right: invisible 404 (never 403), then the role, then ownership, then
-	// the TLP rule.
+	// right: invisible 404 (never 403), then the role, then ownership (the
+	// test's own model), then the TLP rule.
 	writeIncident := func(v secUser, inc *secIncident, readStatus int, refusesRestricted bool) int {
 		switch {
 		case readStatus == http.StatusNotFound:
@@ -717,25 +782,16 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 	}
 	// changeIncident probes a write on the incident's own record with a
 	// body that fails validation after the access checks, so that no probe
-	// changes what another one sees: invisible 404, role 403, reporters
-	// outside the reporting organisation 403 on updates, then ok (422, or
-	// the status of a harmless change).
-	changeIncident := func(suffix, method, action string, body any, ok int) func(v secUser, target string) []secProbe {
+	// changes what another one sees: invisible 404, then the write table
+	// (403), then ok (422, or the status of a harmless change).
+	changeIncident := func(suffix, method string, action access.Action, body any, ok int) func(v secUser, target string) []secProbe {
 		return func(v secUser, target string) []secProbe {
-			inc, want := incidentFor(v, target)
+			inc, read := incidentFor(v, target)
 			id := uuid.NewString()
 			if inc != nil {
 				id = inc.Ref
 			}
-			switch {
-			case want == http.StatusNotFound:
-			case !secMay(action, v.Role):
-				want = http.StatusForbidden
-			case action == "incident.update" && v.Role == access.Reporter && v.OrgSlug != inc.Reporting:
-				want = http.StatusForbidden
-			default:
-				want = ok
-			}
+			want := tr.writeStatus(v, inc, read, action, ok)
 			return []secProbe{{method: method, path: "/api/v1/incidents/" + id + suffix, body: body, want: want, check: func(r *testapp.Response) string {
 				if r.Status != http.StatusOK {
 					return isProblem(r)
@@ -756,19 +812,19 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 
 	return map[string]secCase{
 		"PATCH /api/v1/incidents/:id": {targets: incTargets,
-			build: changeIncident("", http.MethodPatch, "incident.update", map[string]any{"title": ""}, http.StatusUnprocessableEntity)},
+			build: changeIncident("", http.MethodPatch, access.UpdateIncident, map[string]any{"title": ""}, http.StatusUnprocessableEntity)},
 		"POST /api/v1/incidents/:id/timeline": {targets: incTargets,
-			build: changeIncident("/timeline", http.MethodPost, "incident.update", map[string]any{"summary": ""}, http.StatusUnprocessableEntity)},
+			build: changeIncident("/timeline", http.MethodPost, access.AddTimelineEntry, map[string]any{"summary": ""}, http.StatusUnprocessableEntity)},
 		"POST /api/v1/incidents/:id/transitions": {targets: incTargets,
-			build: changeIncident("/transitions", http.MethodPost, "incident.transition", map[string]any{"to": "nowhere"}, http.StatusUnprocessableEntity)},
+			build: changeIncident("/transitions", http.MethodPost, access.TransitionIncident, map[string]any{"to": "nowhere"}, http.StatusUnprocessableEntity)},
 		"POST /api/v1/incidents/:id/close": {targets: incTargets,
-			build: changeIncident("/close", http.MethodPost, "incident.transition", map[string]any{"resolution": ""}, http.StatusUnprocessableEntity)},
+			build: changeIncident("/close", http.MethodPost, access.TransitionIncident, map[string]any{"resolution": ""}, http.StatusUnprocessableEntity)},
 		"POST /api/v1/incidents/:id/reopen": {targets: incTargets,
-			build: changeIncident("/reopen", http.MethodPost, "incident.transition", map[string]any{"reason": ""}, http.StatusUnprocessableEntity)},
+			build: changeIncident("/reopen", http.MethodPost, access.TransitionIncident, map[string]any{"reason": ""}, http.StatusUnprocessableEntity)},
 		"POST /api/v1/incidents/:id/acknowledge": {targets: incTargets,
-			build: changeIncident("/acknowledge", http.MethodPost, "incident.transition", nil, http.StatusOK)},
+			build: changeIncident("/acknowledge", http.MethodPost, access.TransitionIncident, nil, http.StatusOK)},
 		"POST /api/v1/incidents/:id/deadlines/:kind/met": {targets: incTargets,
-			build: changeIncident("/deadlines/gdpr_notification/met", http.MethodPost, "incident.transition", map[string]any{"reference": ""}, http.StatusUnprocessableEntity)},
+			build: changeIncident("/deadlines/gdpr_notification/met", http.MethodPost, access.TransitionIncident, map[string]any{"reference": ""}, http.StatusUnprocessableEntity)},
 		"GET /api/v1/incidents.csv": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/incidents.csv", want: http.StatusOK, check: func(r *testapp.Response) string {
 				var wrong []string
@@ -894,6 +950,11 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 			want := http.StatusNotFound
 			if inc != nil {
 				id, want = inc.ID, writeIncident(v, inc, read, false)
+				// Reporters of the reporting organisation name participants
+				// on its TLP:RED reports (docs/security.md, "TLP:RED routing").
+				if read != http.StatusNotFound && inc.TLP == incident.TLPRed && v.Role == access.Reporter && v.OrgSlug == inc.Reporting {
+					want = http.StatusCreated
+				}
 			}
 			return []secProbe{
 				{path: "/api/v1/incidents/" + id + "/participants", body: map[string]any{"email": w.sink.Email},
@@ -925,16 +986,19 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"POST /api/v1/escalations/:id/return":               {targets: []string{"declined", "unknown"}, build: w.decideEscalationProbes("return")},
 		"GET /api/v1/organizations/:slug/escalation-policy": {targets: orgTargets, build: w.policyProbes(http.MethodGet)},
 		"PUT /api/v1/organizations/:slug/escalation-policy": {targets: orgTargets, build: w.policyProbes(http.MethodPut)},
+		"GET /api/v1/organizations/:slug/red-recipients":    {targets: orgTargets, build: w.redRecipientsProbes(http.MethodGet)},
+		"PUT /api/v1/organizations/:slug/red-recipients":    {targets: orgTargets, build: w.redRecipientsProbes(http.MethodPut)},
+		"GET /api/v1/me/red-recipients":                     {build: w.myRedRecipientsProbes},
 		// Playbook runs (playbook_runs_matrix_test.go).
 		"GET /api/v1/incidents/:id/playbook-runs":        {targets: incTargets, build: readIncident("/playbook-runs")},
 		"POST /api/v1/incidents/:id/playbook-runs":       {targets: incTargets, build: w.startRunProbes(incidentFor)},
-		"GET /api/v1/incidents/:id/playbook-runs/:runId": {targets: incTargets, build: w.runProbes(incidentFor, "", "incident.read", nil, http.StatusOK)},
+		"GET /api/v1/incidents/:id/playbook-runs/:runId": {targets: incTargets, build: w.runProbes(incidentFor, "", access.ReadIncident, nil, http.StatusOK)},
 		"POST /api/v1/incidents/:id/playbook-runs/:runId/cancel": {targets: incTargets,
-			build: w.runProbes(incidentFor, "/cancel", "incident.transition", nil, http.StatusConflict)},
+			build: w.runProbes(incidentFor, "/cancel", access.RunPlaybook, nil, http.StatusConflict)},
 		"POST /api/v1/incidents/:id/playbook-runs/:runId/approvals/:stepId": {targets: incTargets,
-			build: w.runProbes(incidentFor, "/approvals/approve", "playbook.approve", map[string]any{"decision": "approve"}, http.StatusConflict)},
+			build: w.runProbes(incidentFor, "/approvals/approve", access.ApproveStep, map[string]any{"decision": "approve"}, http.StatusConflict)},
 		"POST /api/v1/incidents/:id/playbook-runs/:runId/inputs/:stepId": {targets: incTargets,
-			build: w.runProbes(incidentFor, "/inputs/fill", "incident.update", map[string]any{"answers": map[string]any{}}, http.StatusConflict)},
+			build: w.runProbes(incidentFor, "/inputs/fill", access.AnswerInput, map[string]any{"answers": map[string]any{}}, http.StatusConflict)},
 
 		"GET /api/v1/playbooks":              {build: w.playbookListProbes},
 		"GET /api/v1/playbooks/:id":          {targets: []string{"ransomware", "phishing-campaign", "unknown"}, build: w.playbookGetProbes},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/google/uuid"
@@ -16,7 +17,7 @@ import (
 
 // The access matrix of the attachment routes (TestAccessMatrix). An
 // attachment is visible exactly when its incident is; uploading needs the
-// update right (every role but viewer) on an incident the caller sees.
+// write table's evidence.add on an incident the caller sees.
 
 // secAttachment is the attachment seeded on each matrix incident.
 type secAttachment struct {
@@ -131,7 +132,7 @@ func (w *matrixWorld) attachmentCase(route string, incidentFor func(v secUser, t
 			want := read
 			if read == http.StatusOK {
 				want = http.StatusCreated
-				if !secMay("incident.update", v.Role) {
+				if !w.tree.mayWrite(v, inc, access.AddEvidence) {
 					want = http.StatusForbidden
 				}
 			}

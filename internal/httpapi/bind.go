@@ -14,8 +14,10 @@ import (
 )
 
 // bindJSON decodes the JSON request body into v strictly: the content type
-// must be JSON, unknown fields are refused, and there must be exactly one
-// JSON value. Every failure names the field where it can.
+// must be JSON (else 415), there must be exactly one well-formed JSON
+// value (else apperr.Malformed, 400), and unknown fields and values of the
+// wrong type are refused (apperr.Invalid, 422). Every failure names the
+// field where it can.
 func bindJSON(c echo.Context, v any) error {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -27,14 +29,18 @@ func bindJSON(c echo.Context, v any) error {
 		return decodeError(err)
 	}
 	if dec.More() {
-		return invalidBody("body", "single_value", "the body must hold exactly one JSON object")
+		return malformedBody("single_value", "the body must hold exactly one JSON object")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return invalidBody("body", "single_value", "the body must hold exactly one JSON object")
+		return malformedBody("single_value", "the body must hold exactly one JSON object")
 	}
 	return nil
 }
 
+// decodeError turns a JSON decoding error into the answer: a body that is
+// not well-formed JSON is apperr.Malformed (400); a well-formed one that
+// does not fit the request (a wrong type, an unknown field) is
+// apperr.Invalid (422).
 func decodeError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -43,10 +49,9 @@ func decodeError(err error) error {
 	case errors.As(err, &mbe):
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	case errors.Is(err, io.EOF):
-		return invalidBody("body", "required", "the request body is empty")
+		return malformedBody("required", "the request body is empty")
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
-		return &apperr.Error{Code: apperr.Invalid, Message: "the body is not valid JSON",
-			Fields: []apperr.FieldError{{Field: "body", Rule: "json", Message: err.Error()}}}
+		return malformedBody("json", err.Error())
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
@@ -72,6 +77,12 @@ func jsonKind(goKind string) string {
 		return "object"
 	}
 	return "number"
+}
+
+// malformedBody is a body that is not one well-formed JSON value.
+func malformedBody(rule, msg string) error {
+	return &apperr.Error{Code: apperr.Malformed, Message: "the body is not well-formed JSON",
+		Fields: []apperr.FieldError{{Field: "body", Rule: rule, Message: msg}}}
 }
 
 func invalidBody(field, rule, msg string) error {

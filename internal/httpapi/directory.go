@@ -28,6 +28,9 @@ type orgBody struct {
 	TimeZone     string    `json:"time_zone"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// Warnings are for the organisation's administrators (GET of one
+	// organisation by an admin who manages it); absent otherwise.
+	Warnings []warningBody `json:"warnings,omitempty"`
 }
 
 type createOrgRequest struct {
@@ -107,7 +110,11 @@ func (h *handlers) getOrg(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toOrgBody(o))
+	b := toOrgBody(o)
+	if b.Warnings, err = h.orgWarnings(c, o.Slug); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, b)
 }
 
 func (h *handlers) patchOrg(c echo.Context) error {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
@@ -395,15 +396,35 @@ func (h *handlers) exportCSV(c echo.Context) error {
 	}
 }
 
-// csvSafe defuses spreadsheet formulas: a cell that starts with = + - @ or
-// a control character is prefixed with a quote (OWASP's advice for CSV
+// csvSafe defuses spreadsheet formulas (OWASP's advice for CSV
 // injection), so that an attacker's incident title cannot run in the
-// reader's spreadsheet.
+// reader's spreadsheet: a cell that starts with a tab or a carriage
+// return, or whose first visible character is = + - or @ (after any white
+// space, line breaks and zero-width characters, which spreadsheets skip),
+// is prefixed with a quote.
 func csvSafe(cells []string) []string {
 	for i, v := range cells {
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		if formulaLike(v) {
 			cells[i] = "'" + v
 		}
 	}
 	return cells
+}
+
+func formulaLike(v string) bool {
+	if v == "" {
+		return false
+	}
+	if v[0] == '\t' || v[0] == '\r' {
+		return true
+	}
+	rest := strings.TrimLeftFunc(v, func(r rune) bool { return unicode.IsSpace(r) || invisible(r) })
+	return rest != "" && strings.ContainsRune("=+-@", rune(rest[0]))
+}
+
+// invisible reports the zero-width characters a spreadsheet ignores before
+// a formula: zero-width space, non-joiner and joiner, the word joiner and
+// the byte-order mark.
+func invisible(r rune) bool {
+	return (r >= '\u200b' && r <= '\u200d') || r == '\u2060' || r == '\ufeff'
 }

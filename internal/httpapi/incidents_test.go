@@ -250,10 +250,10 @@ func TestBadInputGetsProblems(t *testing.T) {
 		status      int
 		field, rule string
 	}{
-		{"malformed JSON", `{"title": "x",`, "", 422, "body", "json"},
+		{"malformed JSON", `{"title": "x",`, "", 400, "body", "json"},
 		{"not an object", `[1,2]`, "", 422, "body", "type"},
-		{"two values", `{"title":"a"} {}`, "", 422, "body", "single_value"},
-		{"empty body", ``, "", 422, "body", "required"},
+		{"two values", `{"title":"a"} {}`, "", 400, "body", "single_value"},
+		{"empty body", ``, "", 400, "body", "required"},
 		{"unknown field", `{"title":"x","owner":"me"}`, "", 422, "owner", "unknown_field"},
 		{"missing title", `{}`, "", 422, "title", "required"},
 		{"title too long", `{"title":"` + strings.Repeat("t", 201) + `"}`, "", 422, "title", "max_length"},

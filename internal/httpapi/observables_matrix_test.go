@@ -19,8 +19,9 @@ import (
 )
 
 // The access matrix of the observable routes (TestAccessMatrix's route
-// table calls these builders). Adding, changing and removing observables
-// needs incident.update on an incident the caller sees; reading them,
+// table calls these builders). Adding observables needs the write table's
+// observable.add, changing and removing them observable.change, on an
+// incident the caller sees; reading them,
 // correlating and exporting need only the incident's visibility. Bodies
 // and query parameters are checked before anything else and reveal
 // nothing.
@@ -44,17 +45,11 @@ func seedMatrixObservables(t *testing.T, h *testapp.Harness, incs map[incident.T
 	return out
 }
 
-// matrixObservableExpect is the expected status of a write to an
+// matrixObservableExpect is the expected status of a write a to an
 // observable of the target incident: invisible 404 (never 403), then the
-// role.
-func matrixObservableExpect(v secUser, read, ok int) int {
-	switch {
-	case read == http.StatusNotFound:
-		return http.StatusNotFound
-	case !secMay("incident.update", v.Role):
-		return http.StatusForbidden
-	}
-	return ok
+// write table.
+func (w *matrixWorld) matrixObservableExpect(v secUser, inc *secIncident, read int, a access.Action, ok int) int {
+	return w.tree.writeStatus(v, inc, read, a, ok)
 }
 
 func (w *matrixWorld) matrixAddObservable(incidentFor incidentForFunc, problemUnless func(int) func(*testapp.Response) string) func(secUser, string) []secProbe {
@@ -66,7 +61,7 @@ func (w *matrixWorld) matrixAddObservable(incidentFor incidentForFunc, problemUn
 		}
 		body := map[string]any{"type": "domain", "value": fmt.Sprintf("m%d.matrix.example", w.next())}
 		return []secProbe{
-			{path: "/api/v1/incidents/" + id + "/observables", body: body, want: matrixObservableExpect(v, read, http.StatusCreated),
+			{path: "/api/v1/incidents/" + id + "/observables", body: body, want: w.matrixObservableExpect(v, inc, read, access.AddObservable, http.StatusCreated),
 				check: problemUnless(http.StatusCreated), variant: "(uuid)"},
 			{path: "/api/v1/incidents/" + id + "/observables", body: map[string]any{"type": "ipv4", "value": "999.1.1.1"},
 				want: http.StatusUnprocessableEntity, check: fieldIs("value"), variant: "(bad value)"},
@@ -84,9 +79,9 @@ func (w *matrixWorld) matrixPatchObservable(incidentFor incidentForFunc, problem
 		path := "/api/v1/incidents/" + ref + "/observables/"
 		return []secProbe{
 			{method: http.MethodPatch, path: path + obs, body: map[string]any{"sighted": true},
-				want: matrixObservableExpect(v, read, http.StatusOK), check: problemUnless(http.StatusOK), variant: "(reference)"},
+				want: w.matrixObservableExpect(v, inc, read, access.ChangeObservable, http.StatusOK), check: problemUnless(http.StatusOK), variant: "(reference)"},
 			{method: http.MethodPatch, path: path + uuid.NewString(), body: map[string]any{"sighted": true},
-				want: matrixObservableExpect(v, read, http.StatusNotFound), check: problemUnless(0), variant: "(unknown observable)"},
+				want: w.matrixObservableExpect(v, inc, read, access.ChangeObservable, http.StatusNotFound), check: problemUnless(0), variant: "(unknown observable)"},
 			{method: http.MethodPatch, path: path + obs, body: map[string]any{"tlp": "TLP:PURPLE"},
 				want: http.StatusUnprocessableEntity, check: fieldIs("tlp"), variant: "(bad tlp)"},
 		}
@@ -108,7 +103,7 @@ func (w *matrixWorld) matrixDeleteObservable(incidentFor incidentForFunc, proble
 			id, obs = inc.ID, o.ID.String()
 		}
 		return []secProbe{{path: "/api/v1/incidents/" + id + "/observables/" + obs,
-			want: matrixObservableExpect(v, read, http.StatusNoContent), check: problemUnless(http.StatusNoContent)}}
+			want: w.matrixObservableExpect(v, inc, read, access.ChangeObservable, http.StatusNoContent), check: problemUnless(http.StatusNoContent)}}
 	}
 }
 

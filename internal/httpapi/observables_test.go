@@ -118,7 +118,7 @@ func TestObservableDeduplicatedPerIncident(t *testing.T) {
 
 	// The same domain, written another way: merged into the first, 200.
 	again := w.add(t, "a-reporter", inc.Reference, map[string]any{"type": "domain", "value": "login-rivertown[.]example",
-		"sighted": true, "tags": []string{"credential-harvesting", "phishing"}, "tlp": "clear", "note": "ignored on a merge"}, http.StatusOK)
+		"sighted": true, "tags": []string{"credential-harvesting", "phishing"}, "tlp": "red", "note": "ignored on a merge"}, http.StatusOK)
 	require.Equal(t, first.ID, again.ID)
 	require.True(t, again.Sighted)
 	require.Equal(t, []string{"credential-harvesting", "phishing"}, again.Tags)
@@ -257,11 +257,12 @@ func TestCorrelationFollowsVisibility(t *testing.T) {
 	// that reads the same), never its sibling city's.
 	require.Equal(t, map[string]string{a1.ID: "ipv4", a2.ID: "ipv4", a3.ID: "filename"}, found("a-reporter", "value=198.51.100.7"))
 	require.Equal(t, map[string]string{a1.ID: "ipv4", a2.ID: "ipv4"}, found("a-reporter", "type=ipv4&value="+url.QueryEscape("198.51.100[.]7")))
-	require.Equal(t, map[string]string{a1.ID: "ipv4", a2.ID: "ipv4"}, found("a-viewer", "type=ipv4&value=198.51.100.7"),
-		"viewers read correlations too; an observable's own TLP does not hide it from who sees the incident")
+	require.Equal(t, map[string]string{a2.ID: "ipv4"}, found("a-viewer", "type=ipv4&value=198.51.100.7"),
+		"viewers read correlations too, but a TLP:RED observable only where they are named participants")
 	require.Equal(t, map[string]string{b1.ID: "ipv4"}, found("b-reporter", "type=ipv4&value=198.51.100.7"))
-	// The regional CERT sees all three cities' incidents.
-	require.Equal(t, map[string]string{a1.ID: "ipv4", a2.ID: "ipv4", b1.ID: "ipv4"}, found("north-responder", "type=ipv4&value=198.51.100.7"))
+	// The regional CERT sees all three cities' incidents, and the TLP:RED
+	// observable in none of them.
+	require.Equal(t, map[string]string{a2.ID: "ipv4", b1.ID: "ipv4"}, found("north-responder", "type=ipv4&value=198.51.100.7"))
 
 	// The hidden incident does not even shape the pages.
 	m, _ := w.search(t, "a-reporter", "type=ipv4&value=198.51.100.7&limit=1")
@@ -352,13 +353,13 @@ func TestObservablePatchAndRemove(t *testing.T) {
 func TestExport(t *testing.T) {
 	t.Parallel()
 	w := obsSetup(t)
-	inc := w.report(t, "a-reporter", "Ransomware at the city hall", "TLP:AMBER")
+	inc := w.report(t, "a-reporter", "Ransomware at the city hall", "TLP:CLEAR")
 	for _, b := range []map[string]any{
 		{"type": "ipv4", "value": "198.51.100.7", "sighted": true, "tlp": "TLP:RED"},
-		{"type": "url", "value": "hxxps://evil[.]example/pay", "tags": []string{"c2"}},
-		{"type": "sha256", "value": strings.Repeat("0f", 32), "sighted": true, "tlp": "clear"},
-		{"type": "cve", "value": "cve-2024-3094", "sighted": true},
-		{"type": "asn", "value": "64500"},
+		{"type": "url", "value": "hxxps://evil[.]example/pay", "tags": []string{"c2"}, "tlp": "amber"},
+		{"type": "sha256", "value": strings.Repeat("0f", 32), "sighted": true},
+		{"type": "cve", "value": "cve-2024-3094", "sighted": true, "tlp": "amber"},
+		{"type": "asn", "value": "64500", "tlp": "amber"},
 	} {
 		w.add(t, "a-reporter", inc.ID, b, http.StatusCreated)
 	}
@@ -378,7 +379,7 @@ func TestExport(t *testing.T) {
 	}
 	r.JSON(t, &j)
 	require.Equal(t, inc.ID, j.Incident.ID)
-	require.Len(t, j.Observables, 5)
+	require.Len(t, j.Observables, 4, "all but the TLP:RED observable, which only named participants see")
 
 	// STIX: a valid bundle, marked, stable.
 	r = w.as("north-responder").Request(http.MethodGet, "/api/v1/incidents/"+inc.ID+"/export?format=stix", nil)
@@ -400,15 +401,23 @@ func TestExport(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, types["identity"], "the reporting and the coordinating organisation")
-	require.Equal(t, 4, types["indicator"])
+	require.Equal(t, 3, types["indicator"])
 	require.Equal(t, 1, types["vulnerability"])
-	require.Equal(t, 3, types["sighting"])
-	require.Equal(t, map[string]bool{"TLP:RED": true, "TLP:AMBER": true, "TLP:CLEAR": true}, markings)
-	require.Equal(t, []any{stix.TLPMarkingIDs["TLP:AMBER"]}, incidentObj["object_marking_refs"])
+	require.Equal(t, 2, types["sighting"])
+	require.Equal(t, map[string]bool{"TLP:AMBER": true, "TLP:CLEAR": true}, markings)
+	require.Equal(t, []any{stix.TLPMarkingIDs["TLP:CLEAR"]}, incidentObj["object_marking_refs"])
 	require.Contains(t, string(r.Body), inc.Reference)
+	require.NotContains(t, string(r.Body), "198.51.100.7")
 
-	again := w.as("a-reporter").Request(http.MethodGet, "/api/v1/incidents/"+inc.Reference+"/export?format=stix", nil)
+	again := w.as("north-responder").Request(http.MethodGet, "/api/v1/incidents/"+inc.Reference+"/export?format=stix", nil)
 	require.Equal(t, string(r.Body), string(again.Body), "a re-export of unchanged data is the same bundle")
+
+	// The reporting user, a named participant, gets the TLP:RED one too.
+	r = w.as("a-reporter").Request(http.MethodGet, "/api/v1/incidents/"+inc.ID+"/export?format=stix", nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.NoError(t, stixtest.Validate(r.Body), "%s", r.Body)
+	require.Contains(t, string(r.Body), "198.51.100.7")
+	require.Contains(t, string(r.Body), stix.TLPMarkingIDs["TLP:RED"])
 
 	// Invisible: 404 in both formats, never a bundle.
 	for _, f := range []string{"json", "stix"} {

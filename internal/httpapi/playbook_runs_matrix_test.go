@@ -55,9 +55,11 @@ func seedMatrixRuns(t *testing.T, w *matrixWorld) map[incident.TLP]string {
 
 // runProbes are the access-matrix probes of the playbook-run routes under
 // /api/v1/incidents/{id}/playbook-runs/{runId}: suffix is "", "/cancel",
-// "/approvals/approve" or "/inputs/fill". Invisible is 404, then the role
-// the route needs, then the answer of a finished run.
-func (w *matrixWorld) runProbes(incidentFor func(v secUser, target string) (*secIncident, int), suffix, action string, body any, ok int) func(v secUser, target string) []secProbe {
+// "/approvals/approve" or "/inputs/fill", action the write that decides it
+// (access.ReadIncident for the read). Invisible is 404, then the write
+// table (for the approval, also the step's role: coordinator), then the
+// answer of a finished run.
+func (w *matrixWorld) runProbes(incidentFor func(v secUser, target string) (*secIncident, int), suffix string, action access.Action, body any, ok int) func(v secUser, target string) []secProbe {
 	return func(v secUser, target string) []secProbe {
 		inc, want := incidentFor(v, target)
 		id, _, title := incidentKeys(inc)
@@ -71,7 +73,9 @@ func (w *matrixWorld) runProbes(incidentFor func(v secUser, target string) (*sec
 		}
 		switch {
 		case want == http.StatusNotFound:
-		case !secMay(action, v.Role):
+		case action == access.ApproveStep && v.Principal().RequireApprover(w.tree.writeRelations(v, inc), access.Coordinator, "approve") != nil:
+			want = http.StatusForbidden
+		case action != access.ReadIncident && !w.tree.mayWrite(v, inc, action):
 			want = http.StatusForbidden
 		default:
 			want = ok
@@ -94,7 +98,7 @@ func (w *matrixWorld) runProbes(incidentFor func(v secUser, target string) (*sec
 }
 
 // startRunProbes: starting an unknown playbook is 404 on an invisible
-// incident, 403 for a role that may not transition, else 422.
+// incident, 403 where the write table refuses playbook.run, else 422.
 func (w *matrixWorld) startRunProbes(incidentFor func(v secUser, target string) (*secIncident, int)) func(v secUser, target string) []secProbe {
 	return func(v secUser, target string) []secProbe {
 		inc, want := incidentFor(v, target)
@@ -104,7 +108,7 @@ func (w *matrixWorld) startRunProbes(incidentFor func(v secUser, target string) 
 		}
 		switch {
 		case want == http.StatusNotFound:
-		case !secMay("incident.transition", v.Role):
+		case !w.tree.mayWrite(v, inc, access.RunPlaybook):
 			want = http.StatusForbidden
 		default:
 			want = http.StatusUnprocessableEntity

@@ -310,19 +310,22 @@ func (h *handlers) dryRunPlaybook(c echo.Context) error {
 	out.Playbook.ID, out.Playbook.Name, out.Playbook.Version = pb.ID, pb.Name, pb.Version
 	out.Triggered = map[string]bool{}
 	out.Triggers = []dryRunTrigger{}
+	ctx := c.Request().Context()
 	for _, t := range pb.Triggers {
-		out.Triggered[t.On] = pb.Triggered(t.On, env)
 		tr := dryRunTrigger{On: t.On, When: conditionSource(t.When)}
-		ok, err := t.When.Eval(env)
+		ok, err := t.When.Eval(ctx, env)
 		if err != nil {
 			msg := err.Error()
 			tr.Error = &msg
 		}
 		tr.Fires = err == nil && ok
+		// The event starts the playbook when any of its triggers fires
+		// (what pb.Triggered says), without evaluating them twice.
+		out.Triggered[t.On] = out.Triggered[t.On] || tr.Fires
 		out.Triggers = append(out.Triggers, tr)
 	}
 	out.Steps = []dryRunStep{}
-	for _, ps := range playbook.DryRun(pb, env) {
+	for _, ps := range playbook.DryRun(ctx, pb, env) {
 		s := dryRunStep{ID: ps.ID, Action: ps.Action, Needs: ps.Needs, Run: ps.Run}
 		if s.Needs == nil {
 			s.Needs = []string{}

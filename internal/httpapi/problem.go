@@ -34,6 +34,7 @@ type FieldProblem struct {
 
 // statusOf is the one place that maps application error codes to HTTP status.
 var statusOf = map[apperr.Code]int{
+	apperr.Malformed:    http.StatusBadRequest,
 	apperr.Invalid:      http.StatusUnprocessableEntity,
 	apperr.NotFound:     http.StatusNotFound,
 	apperr.Conflict:     http.StatusConflict,

@@ -11,6 +11,7 @@ import (
 	"github.com/certdesk/certdesk/web"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/audit"
@@ -25,6 +26,7 @@ import (
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/task"
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -67,7 +69,7 @@ func New(o Options) *echo.Echo {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 	m := newMetrics(o.MetricsDB)
-	e.Use(middleware.RequestID())
+	e.Use(requestID)
 	e.Use(requestLogger(o.Logger))
 	e.Use(m.middleware)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -105,8 +107,10 @@ func New(o Options) *echo.Echo {
 	e.POST("/slack/interactions", h.slackInteraction)
 	e.POST("/slack/commands", h.slackCommand)
 
-	// Every /api/v1 route but the API description needs a token.
-	api := e.Group("/api/v1", h.authenticate)
+	// Every /api/v1 route but the API description needs a token. Their
+	// answers carry incident content, or say who may see it: no cache
+	// keeps them. Query parameters a route does not define are refused.
+	api := e.Group("/api/v1", noStore, h.authenticate, knownQuery)
 	api.GET("/me", h.me)
 	api.GET("/incidents", h.listIncidents)
 	api.GET("/incidents.csv", h.exportCSV)
@@ -173,6 +177,9 @@ func New(o Options) *echo.Echo {
 	api.POST("/escalations/:id/return", h.returnEscalation)
 	api.GET("/organizations/:slug/escalation-policy", h.getEscalationPolicy)
 	api.PUT("/organizations/:slug/escalation-policy", h.putEscalationPolicy)
+	api.GET("/organizations/:slug/red-recipients", h.getRedRecipients)
+	api.PUT("/organizations/:slug/red-recipients", h.putRedRecipients)
+	api.GET("/me/red-recipients", h.myRedRecipients)
 	return e
 }
 
@@ -227,6 +234,38 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			return nil
 		},
 	})
+}
+
+// requestIDPattern is what certdesk accepts as a client's X-Request-Id: a
+// short token that is safe to echo and to log.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID gives every request an ID, answered in X-Request-Id, logged
+// and shown in problem documents. A client's X-Request-Id is kept only
+// when it matches requestIDPattern; anything else is replaced by a new
+// random one, on the request too, so that the request log never records
+// the client's value.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		id := req.Header.Get(echo.HeaderXRequestID)
+		if !requestIDPattern.MatchString(id) {
+			id = uuid.NewString()
+			req.Header.Set(echo.HeaderXRequestID, id)
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+// noStore tells every cache (a browser's, a proxy's) to keep no copy of
+// the answer: "Cache-Control: no-store", on errors too. A handler may
+// set a stricter value of its own.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		return next(c)
+	}
 }
 
 // limitBody refuses bodies over n bytes with 413: at once when the

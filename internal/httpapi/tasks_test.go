@@ -702,8 +702,12 @@ func TestTaskBadInput(t *testing.T) {
 			if tc.method == http.MethodPatch {
 				path += "/" + tb.ID
 			}
+			want := http.StatusUnprocessableEntity
+			if tc.rule == "json" {
+				want = http.StatusBadRequest // not well-formed JSON
+			}
 			r := w.h.As(w.responder.tok).Request(tc.method, path, tc.body)
-			require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+			require.Equal(t, want, r.Status, "%s", r.Body)
 			e := r.Map(t)["errors"].([]any)[0].(map[string]any)
 			require.Equal(t, tc.field, e["field"], "%s", r.Body)
 			require.Equal(t, tc.rule, e["rule"], "%s", r.Body)
@@ -717,8 +721,9 @@ func TestTaskBadInput(t *testing.T) {
 
 // ---------------------------------------------------------------------------
 // The task routes of TestAccessMatrix (access_matrix_test.go). Their
-// expectations come from the matrix's own model: secTree.sees and the
-// "incident.update" row of secRoleMatrix.
+// expectations come from the matrix's own model of visibility and
+// relations (secTree.sees, secTree.writeRelations) and the write table's
+// task.write row (secTree.mayWrite).
 
 // matrixTasks is what seedMatrix adds for the task routes.
 type matrixTasks struct {
@@ -728,7 +733,7 @@ type matrixTasks struct {
 
 // seedMatrixTasks creates, as certdesk, one unassigned task per incident,
 // and one task per viewer on every incident the viewer may be assigned to:
-// one they see with a role that may update incidents. The assignee rule is
+// one they see and whose tasks the write table lets them work on. The assignee rule is
 // checked against the model on the way. On the incidents a viewer does not
 // see, it puts a task assigned to them straight into the database, which
 // no queue may show.
@@ -747,7 +752,7 @@ func seedMatrixTasks(t *testing.T, w *matrixWorld) *matrixTasks {
 			}
 			tk, err := w.h.App.Tasks.Create(ctx, access.System, inc.ID, task.NewTask{Title: "queued", Assignee: v.Email})
 			sees := w.tree.sees(v.ID, v.OrgSlug, inc)
-			if !sees || !secMay("incident.update", v.Role) {
+			if !sees || !w.tree.mayWrite(v, inc, access.WriteTask) {
 				require.Error(t, err, "%s/%s was assigned a task on %s", v.OrgSlug, v.Role, tlp)
 				require.True(t, apperr.Is(err, apperr.Invalid), "%v", err)
 				if !sees {
@@ -767,18 +772,6 @@ func seedMatrixTasks(t *testing.T, w *matrixWorld) *matrixTasks {
 	return mt
 }
 
-// writeTaskStatus is the expectation of a task write: invisible 404 (never
-// 403), then the role.
-func writeTaskStatus(v secUser, read, ok int) int {
-	switch {
-	case read == http.StatusNotFound:
-		return http.StatusNotFound
-	case !secMay("incident.update", v.Role):
-		return http.StatusForbidden
-	}
-	return ok
-}
-
 func matrixProblemUnless(ok int) func(r *testapp.Response) string {
 	return func(r *testapp.Response) string {
 		if r.Status != ok {
@@ -793,7 +786,7 @@ func (w *matrixWorld) createTaskProbes(incidentFor incidentForFunc) func(v secUs
 		inc, read := incidentFor(v, target)
 		id, want := uuid.NewString(), http.StatusNotFound
 		if inc != nil {
-			id, want = inc.ID, writeTaskStatus(v, read, http.StatusCreated)
+			id, want = inc.ID, w.tree.writeStatus(v, inc, read, access.WriteTask, http.StatusCreated)
 		}
 		return []secProbe{
 			{path: tasksPath(id), body: map[string]any{"title": fmt.Sprintf("matrix %s/%s %s", v.OrgSlug, v.Role, target)},
@@ -833,7 +826,7 @@ func (w *matrixWorld) patchTaskProbes(incidentFor incidentForFunc) func(v secUse
 		inc, read := incidentFor(v, target)
 		id, taskID, want := uuid.NewString(), uuid.NewString(), http.StatusNotFound
 		if inc != nil {
-			id, taskID, want = inc.Ref, w.tasks.onIncident[inc.TLP], writeTaskStatus(v, read, http.StatusOK)
+			id, taskID, want = inc.Ref, w.tasks.onIncident[inc.TLP], w.tree.writeStatus(v, inc, read, access.WriteTask, http.StatusOK)
 		}
 		path := tasksPath(id) + "/" + taskID
 		probes := []secProbe{
@@ -842,7 +835,7 @@ func (w *matrixWorld) patchTaskProbes(incidentFor incidentForFunc) func(v secUse
 		}
 		if inc != nil {
 			probes = append(probes, secProbe{path: tasksPath(inc.ID) + "/" + uuid.NewString(), body: map[string]any{"title": "x"},
-				want: writeTaskStatus(v, read, http.StatusNotFound), check: matrixProblemUnless(0), variant: "(unknown task)"})
+				want: w.tree.writeStatus(v, inc, read, access.WriteTask, http.StatusNotFound), check: matrixProblemUnless(0), variant: "(unknown task)"})
 		}
 		return probes
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/google/uuid"
 )
@@ -45,6 +46,11 @@ type Incident struct {
 	AssigneeEmail          string // filled on reads
 	ReportingOrgSlug       string // filled on reads
 	CoordinatingOrgSlug    string // filled on reads; empty while unrouted
+	// Relations are the relations to the incident of the principal it was
+	// read for (access.Relations): filled by the single reads and the
+	// locked read every write begins with, empty in lists and for System.
+	// The write table (access.Principal.RequireWrite) decides with them.
+	Relations access.Relations
 }
 
 // EventKind names a kind of timeline event.

@@ -98,6 +98,8 @@ type Tx interface {
 	CanSee(ctx context.Context, userID, incidentID uuid.UUID) (bool, error)
 	// InsertDeadlineMet records that a deadline was met.
 	InsertDeadlineMet(ctx context.Context, incidentID uuid.UUID, kind DeadlineKind, at time.Time, reference string, by *uuid.UUID) error
+	// RedTx holds the TLP:RED recipients of organisations (red.go).
+	RedTx
 }
 
 // IdempotencyKey identifies a client's retry of the same POST.
@@ -248,9 +250,15 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 
 // Route sets a new incident's coordinating organisation to the nearest CERT
 // above the reporting organisation (a CERT that reports coordinates its own
-// incident) and records a "routed" event. It does nothing for an incident
-// that already has one. also runs in the same transaction, so that a job can
-// complete itself atomically with its effect.
+// incident) and records a "routed" event. A TLP:RED incident, which no
+// organisation sees as a whole, also gets the coordinating organisation's
+// TLP:RED recipients as named participants (or its coordinators when it
+// has none; RedRouting), each with a participant_added event, and the
+// routed event says whom (red_recipients, red_source, and a warning when
+// they are not designated ones). It does nothing for an incident that
+// already has a coordinating organisation. also runs in the same
+// transaction, so that a job can complete itself atomically with its
+// effect.
 func (s *Service) Route(ctx context.Context, id uuid.UUID, also func(ctx context.Context, tx Tx) error) error {
 	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		inc, err := tx.LockIncident(ctx, access.System, id.String())
@@ -267,14 +275,29 @@ func (s *Service) Route(ctx context.Context, id uuid.UUID, also func(ctx context
 			if err := tx.SetCoordinatingOrg(ctx, id, target.ID, now); err != nil {
 				return err
 			}
+			data := map[string]any{"coordinating_org": target.Slug, "coordinating_org_name": target.Name, "reason": reason}
+			var named []Event
+			if inc.TLP == TLPRed {
+				r, evs, err := s.nameRedRecipients(ctx, tx, access.System, inc, target, "")
+				if err != nil {
+					return err
+				}
+				data["red_source"], data["red_recipients"], named = r.Source, r.Emails(), evs
+				if w := r.fallbackWarning(); w != "" {
+					data["warning"] = w
+				}
+			}
 			if err := tx.AppendEvent(ctx, &Event{
-				IncidentID: id, Actor: access.System.Name(), Kind: EventRouted,
-				Data: mustJSON(map[string]any{
-					"coordinating_org": target.Slug, "coordinating_org_name": target.Name, "reason": reason,
-				}),
-				OccurredAt: now,
+				IncidentID: id, Actor: access.System.Name(), Kind: EventRouted, Data: mustJSON(data), OccurredAt: now,
 			}); err != nil {
 				return err
+			}
+			for i := range named {
+				ev := &named[i]
+				ev.IncidentID, ev.Actor, ev.OccurredAt = id, access.System.Name(), now
+				if err := tx.AppendEvent(ctx, ev); err != nil {
+					return err
+				}
 			}
 			if s.OnRouted != nil {
 				inc.CoordinatingOrgID, inc.CoordinatingOrgSlug = &target.ID, target.Slug
@@ -467,14 +490,13 @@ func (s *Service) Share(ctx context.Context, p access.Principal, idOrRef, orgSlu
 		if inc, err = tx.LockIncident(ctx, p, idOrRef); err != nil {
 			return err
 		}
-		if err := p.Require(access.ShareIncident); err != nil {
+		// Only the organisations that own the incident pass it on (the
+		// write table: reporting, coordinating, CERT above).
+		if err := p.RequireWrite(access.ShareIncident, inc.Relations); err != nil {
 			return err
 		}
 		if inc.TLP == TLPRed || inc.TLP == TLPAmberStrict {
 			return apperr.New(apperr.Conflict, "a %s incident is not shared with organisations; add named participants instead", inc.TLP)
-		}
-		if err := s.requireOwner(ctx, tx, p, inc); err != nil {
-			return err
 		}
 		target, err := tx.OrgBySlug(ctx, orgSlug)
 		if apperr.Is(err, apperr.NotFound) {
@@ -497,28 +519,11 @@ func (s *Service) Share(ctx context.Context, p access.Principal, idOrRef, orgSlu
 	return inc, err
 }
 
-// requireOwner allows p only when p's organisation owns the incident: the
-// reporting or coordinating organisation, or a CERT above the reporter.
-// An organisation that only received it (a share, an escalation) may not
-// pass it on.
-func (s *Service) requireOwner(ctx context.Context, tx Tx, p access.Principal, inc *Incident) error {
-	if p.System || p.OrgID == inc.ReportingOrgID || (inc.CoordinatingOrgID != nil && p.OrgID == *inc.CoordinatingOrgID) {
-		return nil
-	}
-	chain, err := tx.OrgChain(ctx, inc.ReportingOrgID)
-	if err != nil {
-		return err
-	}
-	for _, o := range chain {
-		if o.ID == p.OrgID {
-			return nil
-		}
-	}
-	return apperr.New(apperr.Forbidden, "only the reporting and coordinating organisations and the CERTs above the reporter may share an incident or name participants")
-}
-
 // AddParticipant names a user as a participant of the incident: they see
-// it whatever its TLP and their organisation.
+// it whatever its TLP and their organisation. It needs incident.share,
+// except that reporters of the reporting organisation name participants
+// on its TLP:RED reports: TLP:RED is shared person by person, and the
+// originator decides with whom.
 func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRef, email string) (*Incident, error) {
 	var fs apperr.Fields
 	if strings.TrimSpace(email) == "" {
@@ -535,10 +540,7 @@ func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRe
 		if inc, err = tx.LockIncident(ctx, p, idOrRef); err != nil {
 			return err
 		}
-		if err := p.Require(access.ShareIncident); err != nil {
-			return err
-		}
-		if err := s.requireOwner(ctx, tx, p, inc); err != nil {
+		if err := p.RequireWrite(participantWrite(inc), inc.Relations); err != nil {
 			return err
 		}
 		uid, err := tx.UserIDByEmail(ctx, email)
@@ -559,6 +561,17 @@ func (s *Service) AddParticipant(ctx context.Context, p access.Principal, idOrRe
 		return tx.Audit(ctx, auditEntry(p, audit.ParticipantAdd, inc, data))
 	})
 	return inc, err
+}
+
+// participantWrite is the write that naming a participant of inc is: on
+// TLP:RED, where named people are the only audience, the originator
+// decides who receives it (access.NameRedParticipant); otherwise it is
+// passing the incident on (access.ShareIncident).
+func participantWrite(inc *Incident) access.Action {
+	if inc.TLP == TLPRed {
+		return access.NameRedParticipant
+	}
+	return access.ShareIncident
 }
 
 func auditEntry(p access.Principal, a audit.Action, inc *Incident, data any) audit.Entry {
@@ -594,12 +607,4 @@ func mustJSON(v any) json.RawMessage {
 		panic(fmt.Sprintf("incident: marshal event data: %v", err)) // only plain maps of strings reach here
 	}
 	return b
-}
-
-// RequireOwner allows p only when p's organisation owns the incident (the
-// reporting or coordinating organisation, or a CERT above the reporter),
-// as Share and AddParticipant require; apperr.Forbidden otherwise. Other
-// domains (escalation) use it for the same rule.
-func (s *Service) RequireOwner(ctx context.Context, tx Tx, p access.Principal, inc *Incident) error {
-	return s.requireOwner(ctx, tx, p, inc)
 }

@@ -84,6 +84,20 @@ func ParseTLP(s string) (TLP, bool) {
 // Valid reports whether t is a known label in canonical form.
 func (t TLP) Valid() bool { return slices.Contains(TLPs, t) }
 
+// LooserThan reports whether t lets information go further than u
+// (TLP:CLEAR is looser than TLP:GREEN, and so on). An unknown label is
+// never looser than anything.
+func (t TLP) LooserThan(u TLP) bool { return slices.Index(TLPs, t) > slices.Index(TLPs, u) }
+
+// StricterTLP returns the more restrictive of two labels; an unknown label
+// counts as the most restrictive of all.
+func StricterTLP(a, b TLP) TLP {
+	if slices.Index(TLPs, a) <= slices.Index(TLPs, b) {
+		return a
+	}
+	return b
+}
+
 func list[T ~string](xs []T) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {

@@ -48,7 +48,8 @@ type change struct {
 	old, new any
 }
 
-// mutate runs fn on the incident locked for p, checks the If-Match version
+// mutate runs fn on the incident locked for p, asks the write table whether
+// p may do action in its relations to the incident, checks the If-Match version
 // (nil: none sent), writes the incident with a new version when fn changed
 // it, and appends fn's events; all in one transaction. It is the one path
 // every change of an incident's own fields takes (mutateIn is the same
@@ -75,7 +76,7 @@ func (s *Service) mutateIn(ctx context.Context, tx Tx, p access.Principal, actor
 	if err != nil {
 		return nil, err
 	}
-	if err := mayChange(p, action, inc); err != nil {
+	if err := p.RequireWrite(action, inc.Relations); err != nil {
 		return nil, err
 	}
 	if ifMatch != nil && *ifMatch != inc.Version {
@@ -127,18 +128,6 @@ func (s *Service) TransitionInTx(ctx context.Context, tx Tx, p access.Principal,
 	return s.mutateIn(ctx, tx, p, actor, idOrRef, nil, access.TransitionIncident, transition(to, reason))
 }
 
-// mayChange checks the role matrix for action on a visible incident;
-// reporters update their own organisation's reports only.
-func mayChange(p access.Principal, action access.Action, inc *Incident) error {
-	if err := p.Require(action); err != nil {
-		return err
-	}
-	if action == access.UpdateIncident && p.Role == access.Reporter && p.OrgID != inc.ReportingOrgID {
-		return apperr.New(apperr.Forbidden, "reporters update their own organisation's reports only")
-	}
-	return nil
-}
-
 // Update applies a merge patch. Every changed field becomes one timeline
 // event with its old and new value. ifMatch is the version the client read
 // (If-Match); a stale one is apperr.Precondition with the current version.
@@ -171,11 +160,13 @@ func (s *Service) update(p access.Principal, patch Patch) func(ctx context.Conte
 			}
 			set("severity", inc.Severity, *v, func() { inc.Severity = *v })
 		}
+		raisedToRed := false
 		if v := patch.TLP; v != nil {
 			t, ok := ParseTLP(string(*v))
 			if !ok {
 				fs.Add("tlp", "enum", "tlp must be one of: %s", list(TLPs))
 			}
+			raisedToRed = ok && t == TLPRed && inc.TLP != TLPRed
 			set("tlp", inc.TLP, t, func() { inc.TLP = t })
 		}
 		if patch.Category != nil || patch.Type != nil {
@@ -231,8 +222,49 @@ func (s *Service) update(p access.Principal, patch Patch) func(ctx context.Conte
 		if assigned != nil {
 			events = append(events, *assigned)
 		}
+		if raisedToRed {
+			evs, err := s.reachRed(ctx, tx, p, inc)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, evs...)
+		}
 		return events, nil
 	}
+}
+
+// reachRed keeps an incident just raised to TLP:RED as reachable as one
+// reported TLP:RED: the coordinating organisation's TLP:RED recipients
+// (nameRedRecipients) and the user who raised it become named
+// participants. Before routing there is no coordinating organisation yet;
+// Route names its recipients then.
+func (s *Service) reachRed(ctx context.Context, tx Tx, p access.Principal, inc *Incident) ([]Event, error) {
+	var events []Event
+	if inc.CoordinatingOrgID != nil {
+		chain, err := tx.OrgChain(ctx, *inc.CoordinatingOrgID)
+		if err != nil {
+			return nil, err
+		}
+		_, evs, err := s.nameRedRecipients(ctx, tx, p, inc, chain[0], "raised to TLP:RED")
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, evs...)
+	}
+	if uid := p.UserIDPtr(); uid != nil {
+		added, err := tx.InsertParticipant(ctx, inc.ID, *uid, uid)
+		if err != nil {
+			return nil, err
+		}
+		if added {
+			data := map[string]any{"user": p.Email, "reason": "raised the incident to TLP:RED"}
+			if err := tx.Audit(ctx, auditEntry(p, audit.ParticipantAdd, inc, data)); err != nil {
+				return nil, err
+			}
+			events = append(events, Event{Kind: EventParticipantAdded, Data: mustJSON(data)})
+		}
+	}
+	return events, nil
 }
 
 // assign sets the assignee: a user who can see the incident. The assignee
@@ -416,7 +448,7 @@ func (s *Service) AddEntry(ctx context.Context, p access.Principal, idOrRef, sum
 		if err != nil {
 			return err
 		}
-		if err := mayChange(p, access.UpdateIncident, inc); err != nil {
+		if err := p.RequireWrite(access.AddTimelineEntry, inc.Relations); err != nil {
 			return err
 		}
 		now := s.clock()

@@ -183,8 +183,12 @@ func describe(inc *incident.Incident, ev incident.Event, now time.Time) *note {
 	case incident.EventRouted:
 		// The key of the routing notification is the incident's: it is
 		// routed once, and this key predates the event bus.
-		return &note{kind: KindRouted, key: KindRouted + ":" + inc.ID.String(), to: toCoordinating,
+		n := &note{kind: KindRouted, key: KindRouted + ":" + inc.ID.String(), to: toCoordinating,
 			headline: "New incident to coordinate", restricted: "New incident to coordinate"}
+		if h := redRoutedHeadline(incident.RedSource(str("red_source"))); h != "" {
+			n.headline, n.restricted = h, h
+		}
+		return n
 	case incident.EventStageChanged:
 		detail := "Stage: " + str("from") + " → " + str("to")
 		if r := oneLine(str("reason")); r != "" {
@@ -222,6 +226,24 @@ func describe(inc *incident.Incident, ev incident.Event, now time.Time) *note {
 			detail: "It was due " + deadline.DueText(due) + " (" + str("basis") + ") and is not marked met."}
 	}
 	return nil
+}
+
+// redRoutedHeadline is the headline of the routing notification of a
+// TLP:RED incident, by whom it was routed to (the routed event's
+// red_source; "" for an incident that was not TLP:RED when routed). The
+// channel is told who got it, never what it is: the message is
+// restricted like every TLP:RED one. When the organisation has no TLP:RED
+// recipients the headline is the warning its administrators need.
+func redRoutedHeadline(src incident.RedSource) string {
+	switch src {
+	case incident.RedDesignated:
+		return "New TLP:RED incident for your TLP:RED recipients"
+	case incident.RedCoordinators:
+		return "New TLP:RED incident for your coordinators, because no TLP:RED recipients are designated (admins: designate them)"
+	case incident.RedNobody:
+		return "New TLP:RED incident nobody here can read: no TLP:RED recipients are designated and there is no coordinator (admins: designate them)"
+	}
+	return ""
 }
 
 // fieldNotes are the fields whose changes people may hear about, each

@@ -6,10 +6,14 @@
 // (correlation). An observable carries a TLP label of its own, a sighted
 // flag, tags and a note.
 //
-// Who sees an observable is decided by its incident alone: whoever may see
-// the incident sees all of its observables, whatever their own TLP. The
-// observable's TLP marks how far its value may be passed on (in STIX
-// exports, for example), not who may read it in certdesk.
+// An observable's TLP label may be stricter than its incident's, never
+// looser (Add and Update refuse a looser one). Its effective label is the
+// stricter of its own and its incident's, so raising the incident's label
+// raises it too. Who sees an observable is the visibility rule evaluated
+// with that label (docs/security.md): a TLP:RED indicator in a TLP:AMBER
+// incident is seen by the incident's named participants only, in every
+// list, correlation, export and timeline. The store applies the rule;
+// reads return the effective label.
 package observable
 
 import (
@@ -61,7 +65,7 @@ const (
 type NewObservable struct {
 	Type    Type
 	Value   string
-	TLP     incident.TLP // empty: the incident's
+	TLP     incident.TLP // empty: the incident's; never looser than it
 	Sighted bool
 	Tags    []string
 	Note    string
@@ -219,17 +223,18 @@ type Export struct {
 type Page = incident.Page
 
 // Store is the persistence of observables. Every read takes the principal
-// it reads for and returns only observables of incidents that principal
-// may see.
+// it reads for and returns only the observables that principal may see:
+// the visibility rule evaluated with each observable's effective label.
 type Store interface {
 	// InObservableTx runs fn in one database transaction.
 	InObservableTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
-	// IncidentObservables returns a page of an incident's observables,
-	// oldest first, and the cursor of the next page ("" on the last).
+	// IncidentObservables returns a page of the incident's observables p
+	// may see, oldest first, with their effective labels, and the cursor
+	// of the next page ("" on the last).
 	IncidentObservables(ctx context.Context, p access.Principal, incidentID uuid.UUID, page Page) ([]Observable, string, error)
-	// FindObservables returns a page of the observables, in incidents p may
-	// see, whose (type, value) is one of cs, newest first, and the cursor
-	// of the next page.
+	// FindObservables returns a page of the observables p may see whose
+	// (type, value) is one of cs, newest first, with their effective
+	// labels, and the cursor of the next page.
 	FindObservables(ctx context.Context, p access.Principal, cs []Candidate, page Page) ([]Match, string, error)
 	// Orgs returns the organisations with these IDs.
 	Orgs(ctx context.Context, ids []uuid.UUID) ([]org.Organization, error)
@@ -241,11 +246,13 @@ type Tx interface {
 	// locks it until the end of the transaction; apperr.NotFound otherwise.
 	LockIncident(ctx context.Context, p access.Principal, idOrRef string) (*incident.Incident, error)
 	// ObservableByKey returns the incident's observable of this type and
-	// value, locked; apperr.NotFound if there is none.
-	ObservableByKey(ctx context.Context, incidentID uuid.UUID, t Type, value string) (*Observable, error)
-	// ObservableByID returns one observable of the incident, locked;
-	// apperr.NotFound if the incident has no such observable.
-	ObservableByID(ctx context.Context, incidentID, id uuid.UUID) (*Observable, error)
+	// value, locked, with its stored label; apperr.NotFound if there is
+	// none, apperr.Conflict if p may not see it.
+	ObservableByKey(ctx context.Context, p access.Principal, incidentID uuid.UUID, t Type, value string) (*Observable, error)
+	// ObservableByID returns one observable of the incident, locked, with
+	// its stored label; apperr.NotFound if the incident has no such
+	// observable or p may not see it.
+	ObservableByID(ctx context.Context, p access.Principal, incidentID, id uuid.UUID) (*Observable, error)
 	// InsertObservable inserts a new observable.
 	InsertObservable(ctx context.Context, o *Observable) error
 	// UpdateObservable writes an observable's TLP, sighted flag, tags, note

@@ -36,7 +36,11 @@ func NewService(store Store, incidents IncidentReader, now func() time.Time) *Se
 // "observable_updated" event if that changed anything) and returns it with
 // created=false; its TLP and note stay as they are. An invalid input is
 // apperr.Invalid whatever the incident; an invisible incident is
-// apperr.NotFound; a role that may not update incidents is apperr.Forbidden.
+// apperr.NotFound; what the write table does not allow (observable.add for
+// p's role in its relations to the incident) is apperr.Forbidden; a label
+// looser than the incident's is apperr.Invalid naming "tlp"; an existing
+// observable of this value that p may not see (a stricter label) is
+// apperr.Conflict, which tells nothing of it.
 func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, in NewObservable) (o *Observable, created bool, err error) {
 	if err := in.Validate(); err != nil {
 		return nil, false, err
@@ -46,11 +50,14 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, i
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.UpdateIncident); err != nil {
+		if err := p.RequireWrite(access.AddObservable, inc.Relations); err != nil {
+			return err
+		}
+		if err := notLooser(in.TLP, inc); err != nil {
 			return err
 		}
 		now := s.now().UTC()
-		existing, err := tx.ObservableByKey(ctx, inc.ID, in.Type, in.Value)
+		existing, err := tx.ObservableByKey(ctx, p, inc.ID, in.Type, in.Value)
 		switch {
 		case apperr.Is(err, apperr.NotFound):
 			tlp := in.TLP
@@ -71,6 +78,7 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, i
 		o = existing
 		tags, sighted := mergeTags(o.Tags, in.Tags), o.Sighted || in.Sighted
 		if slices.Equal(tags, o.Tags) && sighted == o.Sighted {
+			o.TLP = incident.StricterTLP(o.TLP, inc.TLP)
 			return nil
 		}
 		changes := map[string]any{}
@@ -84,6 +92,7 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, i
 		if err := tx.UpdateObservable(ctx, o); err != nil {
 			return err
 		}
+		o.TLP = incident.StricterTLP(o.TLP, inc.TLP)
 		return tx.AppendEvent(ctx, event(p, EventUpdated, o, now, changes))
 	})
 	if err != nil {
@@ -93,8 +102,10 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, i
 }
 
 // Update changes an observable's TLP, sighted flag, tags or note, with an
-// "observable_updated" timeline event when anything changed. Errors as for
-// Add; an observable the incident does not have is apperr.NotFound.
+// "observable_updated" timeline event when anything changed. It returns
+// the observable with its effective label. Errors as for Add (the write is
+// observable.change); an observable the incident does not have, or one p
+// may not see, is apperr.NotFound.
 func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string, id uuid.UUID, pt Patch) (*Observable, error) {
 	if err := pt.Validate(); err != nil {
 		return nil, err
@@ -105,10 +116,15 @@ func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.UpdateIncident); err != nil {
+		if err := p.RequireWrite(access.ChangeObservable, inc.Relations); err != nil {
 			return err
 		}
-		if o, err = tx.ObservableByID(ctx, inc.ID, id); err != nil {
+		if pt.TLP != nil {
+			if err := notLooser(*pt.TLP, inc); err != nil {
+				return err
+			}
+		}
+		if o, err = tx.ObservableByID(ctx, p, inc.ID, id); err != nil {
 			return err
 		}
 		changes := map[string]any{}
@@ -129,6 +145,7 @@ func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string
 			changes["note"] = o.Note
 		}
 		if len(changes) == 0 {
+			o.TLP = incident.StricterTLP(o.TLP, inc.TLP)
 			return nil
 		}
 		now := s.now().UTC()
@@ -136,6 +153,7 @@ func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string
 		if err := tx.UpdateObservable(ctx, o); err != nil {
 			return err
 		}
+		o.TLP = incident.StricterTLP(o.TLP, inc.TLP)
 		return tx.AppendEvent(ctx, event(p, EventUpdated, o, now, changes))
 	})
 	if err != nil {
@@ -153,16 +171,17 @@ func (s *Service) Remove(ctx context.Context, p access.Principal, idOrRef string
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.UpdateIncident); err != nil {
+		if err := p.RequireWrite(access.ChangeObservable, inc.Relations); err != nil {
 			return err
 		}
-		o, err := tx.ObservableByID(ctx, inc.ID, id)
+		o, err := tx.ObservableByID(ctx, p, inc.ID, id)
 		if err != nil {
 			return err
 		}
 		if err := tx.DeleteObservable(ctx, o.ID); err != nil {
 			return err
 		}
+		o.TLP = incident.StricterTLP(o.TLP, inc.TLP)
 		return tx.AppendEvent(ctx, event(p, EventRemoved, o, s.now().UTC(), nil))
 	})
 }
@@ -254,6 +273,17 @@ func (s *Service) Export(ctx context.Context, p access.Principal, idOrRef string
 		return nil, apperr.Wrap(fmt.Errorf("organisation %s not found", inc.ReportingOrgID), "load reporting organisation")
 	}
 	return exp, nil
+}
+
+// notLooser refuses an observable label looser than its incident's: an
+// observable may be stricter than its incident, never looser. An empty
+// label (the incident's) passes.
+func notLooser(t incident.TLP, inc *incident.Incident) error {
+	if t == "" || !t.LooserThan(inc.TLP) {
+		return nil
+	}
+	return apperr.Fields{{Field: "tlp", Rule: "not_looser_than_incident",
+		Message: fmt.Sprintf("tlp may be stricter than the incident's %s, never looser", inc.TLP)}}.Err()
 }
 
 func creator(p access.Principal) string {

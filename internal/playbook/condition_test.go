@@ -69,7 +69,7 @@ func TestConditionOrdering(t *testing.T) {
 			t.Parallel()
 			c, err := playbook.CompileCondition(tt.src, nil)
 			require.NoError(t, err)
-			got, err := c.Eval(env(tt.mod))
+			got, err := c.Eval(t.Context(), env(tt.mod))
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
 		})
@@ -115,12 +115,12 @@ func TestConditionStepOutputs(t *testing.T) {
 	require.NoError(t, err)
 	e := env(nil)
 	e.Steps = map[string]playbook.StepResult{"ask": {Output: map[string]any{"exfiltration": true, "count": 12}}}
-	ok, err := c.Eval(e)
+	ok, err := c.Eval(t.Context(), e)
 	require.NoError(t, err)
 	require.True(t, ok)
 
 	e.Steps["ask"] = playbook.StepResult{Output: map[string]any{"exfiltration": false, "count": 12}}
-	ok, err = c.Eval(e)
+	ok, err = c.Eval(t.Context(), e)
 	require.NoError(t, err)
 	require.False(t, ok)
 }

@@ -6,9 +6,11 @@
 // The package parses and validates playbooks (every error with its file, line
 // and column, all errors of a load in one pass), compiles conditions in a
 // small, side-effect-free expression language (expr-lang/expr with a
-// restricted environment and a node budget), and answers the pure questions
-// the run engine asks: whether an event triggers a playbook (Triggered) and
-// which steps would run in which order (DryRun). It does not run anything.
+// restricted environment, static bounds on size, predicate nesting and
+// estimated cost, and a deadline on every evaluation), and answers the
+// questions the run engine asks: whether an event triggers a playbook
+// (Triggered) and which steps would run in which order (DryRun). It does
+// not run anything.
 //
 // The format is documented in docs/playbooks.md and described for editors by
 // docs/playbook.schema.json.

@@ -1,18 +1,21 @@
 package playbook
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 // Triggered reports whether event starts the playbook for an incident with
 // the environment env: one of its triggers names the event and its
-// condition, if any, holds. A condition that fails to evaluate does not
-// trigger.
-func (pb *Playbook) Triggered(event string, env Env) bool {
+// condition, if any, holds. A condition that fails to evaluate (including
+// one that runs past its deadline, see Condition.Eval) does not trigger.
+func (pb *Playbook) Triggered(ctx context.Context, event string, env Env) bool {
 	env = env.withSteps(pb)
 	for _, t := range pb.Triggers {
 		if t.On != event {
 			continue
 		}
-		if ok, err := t.When.Eval(env); err == nil && ok {
+		if ok, err := t.When.Eval(ctx, env); err == nil && ok {
 			return true
 		}
 	}
@@ -76,8 +79,10 @@ type PlannedStep struct {
 // followed (a dry run assumes every step succeeds), so a handler step (the
 // target of another step's on_failure or on_timeout, see Handlers) is shown
 // as not run, with the reason "runs only on timeout/failure of <steps>".
-// DryRun is pure.
-func DryRun(pb *Playbook, env Env) []PlannedStep {
+// A condition that fails to evaluate, or runs past its deadline (see
+// Condition.Eval), skips its step with the error as the reason. DryRun
+// has no side effects.
+func DryRun(ctx context.Context, pb *Playbook, env Env) []PlannedStep {
 	env = env.withSteps(pb)
 	order := pb.Order()
 	handlers := pb.Handlers()
@@ -90,7 +95,7 @@ func DryRun(pb *Playbook, env Env) []PlannedStep {
 			plan = append(plan, ps)
 			continue
 		}
-		ok, err := s.When.Eval(env)
+		ok, err := s.When.Eval(ctx, env)
 		switch {
 		case err != nil:
 			ps.Run, ps.Reason = false, "condition failed: "+err.Error()

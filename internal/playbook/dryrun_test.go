@@ -70,7 +70,7 @@ func TestDryRunOrderAndSkips(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := playbook.DryRun(pb, env(tt.mod))
+			got := playbook.DryRun(t.Context(), pb, env(tt.mod))
 			// Topological, ties in file order: a is the first ready step although it is third in the file.
 			require.Equal(t, tt.want, plan(got))
 			for _, p := range got {
@@ -83,23 +83,23 @@ func TestDryRunOrderAndSkips(t *testing.T) {
 	// Outputs given to the dry run are seen by conditions.
 	e := env(func(i *incident.Incident) { i.PersonalDataBreach = true; i.Severity = incident.Critical })
 	e.Steps = map[string]playbook.StepResult{"f": {Output: map[string]any{"ok": true}}}
-	require.Equal(t, "a b c d e f g", plan(playbook.DryRun(pb, e)))
+	require.Equal(t, "a b c d e f g", plan(playbook.DryRun(t.Context(), pb, e)))
 
 	// The dry run carries what the engine needs.
-	got := playbook.DryRun(pb, env(nil))
+	got := playbook.DryRun(t.Context(), pb, env(nil))
 	require.Equal(t, playbook.PlannedStep{ID: "d", Action: "notify", Needs: []string{"b", "c"}, Run: true}, got[3])
 }
 
 func TestTriggered(t *testing.T) {
 	t.Parallel()
 	pb := parse(t, dag)
-	require.True(t, pb.Triggered("incident.created", env(nil)))
-	require.False(t, pb.Triggered("incident.created", env(func(i *incident.Incident) { i.Severity = incident.Medium })))
-	require.False(t, pb.Triggered("incident.updated", env(nil)))
-	require.False(t, pb.Triggered("incident.stage_changed", env(nil)))
-	require.True(t, pb.Triggered("incident.stage_changed", env(func(i *incident.Incident) { i.Stage = incident.Recovery })))
-	require.True(t, pb.Triggered("manual", env(func(i *incident.Incident) { i.Severity = incident.Low })))
-	require.False(t, pb.Triggered("incident.escalated", env(nil)))
+	require.True(t, pb.Triggered(t.Context(), "incident.created", env(nil)))
+	require.False(t, pb.Triggered(t.Context(), "incident.created", env(func(i *incident.Incident) { i.Severity = incident.Medium })))
+	require.False(t, pb.Triggered(t.Context(), "incident.updated", env(nil)))
+	require.False(t, pb.Triggered(t.Context(), "incident.stage_changed", env(nil)))
+	require.True(t, pb.Triggered(t.Context(), "incident.stage_changed", env(func(i *incident.Incident) { i.Stage = incident.Recovery })))
+	require.True(t, pb.Triggered(t.Context(), "manual", env(func(i *incident.Incident) { i.Severity = incident.Low })))
+	require.False(t, pb.Triggered(t.Context(), "incident.escalated", env(nil)))
 }
 
 // demoIncidents are incidents like the demo data, one per shipped playbook,
@@ -161,9 +161,9 @@ func TestShippedPlaybooks(t *testing.T) {
 			pb := byID[d.playbook]
 			require.NotNil(t, pb)
 			e := playbook.NewEnv(d.inc)
-			require.True(t, pb.Triggered("incident.created", e), "the demo incident triggers it")
-			require.True(t, pb.Triggered("manual", e))
-			got := playbook.DryRun(pb, e)
+			require.True(t, pb.Triggered(t.Context(), "incident.created", e), "the demo incident triggers it")
+			require.True(t, pb.Triggered(t.Context(), "manual", e))
+			got := playbook.DryRun(t.Context(), pb, e)
 			require.Len(t, got, len(pb.Steps))
 			var skipped []string
 			pos := map[string]int{}
@@ -189,7 +189,7 @@ func TestShippedPlaybooks(t *testing.T) {
 	other := playbook.NewEnv(incident.Incident{Severity: incident.Low, Stage: incident.Response, Status: incident.Open,
 		TLP: incident.TLPAmber, Category: "other", Type: "other"})
 	for _, pb := range pbs {
-		require.False(t, pb.Triggered("incident.created", other), pb.ID)
+		require.False(t, pb.Triggered(t.Context(), "incident.created", other), pb.ID)
 	}
 }
 
@@ -259,7 +259,7 @@ func TestDryRunHandlerSteps(t *testing.T) {
 		require.Equal(t, map[string][]string{"escalate": {"wait-ack"}}, pb.Handlers())
 		require.Len(t, pb.Hash, 64)
 		require.Equal(t, playbook.HashSource(pb.Source), pb.Hash)
-		for _, p := range playbook.DryRun(pb, playbook.NewEnv(demoIncidents[0].inc)) {
+		for _, p := range playbook.DryRun(t.Context(), pb, playbook.NewEnv(demoIncidents[0].inc)) {
 			if p.ID == "escalate" {
 				require.False(t, p.Run)
 				require.Equal(t, "runs only on timeout/failure of wait-ack", p.Reason)

@@ -178,7 +178,7 @@ func FuzzParse(f *testing.F) {
 		if len(errs) == 0 {
 			// A valid playbook can be ordered and dry-run.
 			require.Len(t, pb.Order(), len(pb.Steps))
-			playbook.DryRun(pb, playbook.Env{})
+			playbook.DryRun(t.Context(), pb, playbook.Env{})
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
@@ -79,6 +80,7 @@ type incidentRow struct {
 	ReportingOrgTZ      string  `gorm:"->;column:reporting_org_tz"`
 	CoordinatingOrgSlug *string `gorm:"->"`
 	AssigneeEmail       *string `gorm:"->"`
+	Relations           int     `gorm:"->"` // the reader's relations (relationsOf); 0 where not selected
 }
 
 func (incidentRow) TableName() string { return "incidents" }
@@ -95,6 +97,7 @@ func (r *incidentRow) domain() *incident.Incident {
 		DescriptionHTML: r.DescriptionHTML, DescriptionHTMLVersion: r.DescriptionHTMLVersion,
 		Category: r.Category, Type: r.Type, PersonalDataBreach: r.PersonalDataBreach, Significant: r.Significant,
 		Resolution: r.Resolution, Tags: []string{}, Assets: []incident.Asset{},
+		Relations: access.Relations(r.Relations),
 	}
 	_ = json.Unmarshal(r.TagsJSON, &inc.Tags)
 	var assets []assetJSON
@@ -173,13 +176,16 @@ func (s *Store) IncidentByReference(ctx context.Context, p access.Principal, ref
 	return oneIncident(ctx, s.db, p, "i.reference = ?", ref, "")
 }
 
-// oneIncident reads one incident that p may see; lock is "" or a locking
-// clause such as "FOR UPDATE OF i".
+// oneIncident reads one incident that p may see, with p's relations to it
+// (Incident.Relations); lock is "" or a locking clause such as
+// "FOR UPDATE OF i".
 func oneIncident(ctx context.Context, db *gorm.DB, p access.Principal, where string, arg any, lock string) (*incident.Incident, error) {
-	vis, args := visibleTo(p)
+	vis, visArgs := visibleTo(p)
+	rel, args := relationsOf(p)
 	var rows []incidentRow
-	q := incidentSelect + " WHERE " + where + " AND " + vis + " " + lock
-	if err := db.WithContext(ctx).Raw(q, append([]any{arg}, args...)...).Scan(&rows).Error; err != nil {
+	q := "SELECT " + rel + " AS relations, " + strings.TrimPrefix(incidentSelect, "SELECT ") + " WHERE " + where + " AND " + vis + " " + lock
+	args = append(append(args, arg), visArgs...)
+	if err := db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load incident")
 	}
 	if len(rows) == 0 {
@@ -351,8 +357,10 @@ type timelineCursor struct {
 // Timeline implements incident.Store.
 func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, kinds []incident.EventKind, page incident.Page) ([]incident.Event, string, error) {
 	vis, args := visibleTo(p)
+	obsVis, obsArgs := observableVisibleTo(p)
 	q := s.db.WithContext(ctx).Where("incident_id = ?", incidentID).
-		Where("EXISTS (SELECT 1 FROM incidents i WHERE i.id = incident_events.incident_id AND "+vis+")", args...)
+		Where("EXISTS (SELECT 1 FROM incidents i WHERE i.id = incident_events.incident_id AND "+vis+")", args...).
+		Where(observableEventVisible(obsVis), append([]any{observableEventKinds}, obsArgs...)...)
 	if len(kinds) > 0 {
 		ks := make([]string, len(kinds))
 		for i, k := range kinds {
@@ -380,6 +388,26 @@ func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uui
 		}
 	}
 	return evs, next, nil
+}
+
+// observableEventKinds are the timeline events that carry an
+// observable's value.
+var observableEventKinds = []string{string(observable.EventAdded), string(observable.EventUpdated), string(observable.EventRemoved)}
+
+// observableEventVisible is the condition, over incident_events, under
+// which a principal sees an event: any event but an observable's, and an
+// observable's event only where the principal may see the observable
+// (obsVis, observableVisibleTo). The label it is judged with is the
+// stricter of the one the event recorded and the observable's current
+// label, while it still exists, so an observable whose label was raised
+// takes its earlier events along.
+func observableEventVisible(obsVis string) string {
+	return `(incident_events.kind NOT IN ? OR EXISTS (SELECT 1 FROM incidents i
+		CROSS JOIN LATERAL (SELECT COALESCE(incident_events.data->>'tlp', 'TLP:RED') AS recorded,
+			COALESCE((SELECT eo.tlp FROM incident_observables eo WHERE eo.incident_id = incident_events.incident_id
+				AND eo.id::text = incident_events.data->>'observable_id'), 'TLP:CLEAR') AS current) ev
+		CROSS JOIN LATERAL (SELECT ` + stricterTLP("ev.recorded", "ev.current") + ` AS tlp) o
+		WHERE i.id = incident_events.incident_id AND ` + obsVis + `))`
 }
 
 func encodeCursor(v any) string {

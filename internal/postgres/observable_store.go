@@ -17,7 +17,8 @@ var _ observable.Store = (*Store)(nil)
 
 // observableRow is a row of incident_observables, with the creator's
 // e-mail and, for correlation searches, the incident's reference, title and
-// TLP. Tags are read as a JSON array.
+// TLP. Tags are read as a JSON array. TLP is the effective label on reads
+// and the stored one in a transaction (see observableTLP).
 type observableRow struct {
 	ID         uuid.UUID
 	IncidentID uuid.UUID
@@ -34,6 +35,9 @@ type observableRow struct {
 	IncRef     string `gorm:"column:inc_ref"`
 	IncTitle   string `gorm:"column:inc_title"`
 	IncTLP     string `gorm:"column:inc_tlp"`
+	// Visible is whether the principal of a transaction's read may see
+	// the observable.
+	Visible bool
 }
 
 func (r *observableRow) domain() (observable.Observable, error) {
@@ -49,10 +53,30 @@ func (r *observableRow) domain() (observable.Observable, error) {
 	return o, nil
 }
 
-// observableColumns selects an observable with its creator; the query
-// joins users u.
-const observableColumns = `o.id, o.incident_id, o.type, o.value, o.tlp, o.sighted, to_jsonb(o.tags)::text AS tags,
+// observableColumns selects an observable, but its label, with its
+// creator; the query joins users u.
+const observableColumns = `o.id, o.incident_id, o.type, o.value, o.sighted, to_jsonb(o.tags)::text AS tags,
 	o.note, o.created_by, u.email AS creator, o.created_at, o.updated_at`
+
+// observableTLP is an observable's effective label, the one reads show:
+// the stricter of its own and its incident's (i). An observable added
+// before its incident's label was raised keeps its own label in the
+// table, and shows it again when the incident's is lowered.
+var observableTLP = stricterTLP("i.tlp", "o.tlp")
+
+// observableVisibleTo returns the condition, over incident_observables o
+// joined to incidents i, that holds for the observables p may see: the
+// visibility rule evaluated with the observable's effective label
+// (visibleUnder with observableLabel). The incident's own rule comes
+// first: for an observable no stricter than its incident it is the whole
+// answer, and it keeps the shape that is fast for lists
+// (docs/performance.md); the rule under the observable's label runs only
+// for stricter observables.
+func observableVisibleTo(p access.Principal) (string, []any) {
+	inc, args := visibleTo(p)
+	obs, obsArgs := visibleUnder(p, observableLabel)
+	return "(" + inc + " AND (" + observableTLP + " = i.tlp OR " + obs + "))", append(args, obsArgs...)
+}
 
 // tagsArray turns a JSON array parameter into a text[].
 const tagsArray = `ARRAY(SELECT jsonb_array_elements_text(?::jsonb))`
@@ -76,11 +100,11 @@ func (s *Store) InObservableTx(ctx context.Context, fn func(ctx context.Context,
 	return inTx(ctx, s, fn)
 }
 
-// IncidentObservables implements observable.Store: oldest first, only for
-// an incident p may see.
+// IncidentObservables implements observable.Store: oldest first, only
+// the observables p may see, each with its effective label.
 func (s *Store) IncidentObservables(ctx context.Context, p access.Principal, incidentID uuid.UUID, page observable.Page) ([]observable.Observable, string, error) {
-	vis, args := visibleTo(p)
-	q := `SELECT ` + observableColumns + `
+	vis, args := observableVisibleTo(p)
+	q := `SELECT ` + observableColumns + `, ` + observableTLP + ` AS tlp
 		FROM incident_observables o JOIN incidents i ON i.id = o.incident_id LEFT JOIN users u ON u.id = o.created_by
 		WHERE o.incident_id = ? AND ` + vis
 	args = append([]any{incidentID}, args...)
@@ -110,21 +134,21 @@ func (s *Store) IncidentObservables(ctx context.Context, p access.Principal, inc
 	return out, next, nil
 }
 
-// FindObservables implements observable.Store: newest first, only in
-// incidents p may see. The visibility condition is part of the query, so
-// an incident p may not see adds nothing, not even to the page size.
+// FindObservables implements observable.Store: newest first, only the
+// observables p may see. The visibility condition is part of the query,
+// so an observable p may not see adds nothing, not even to the page size.
 func (s *Store) FindObservables(ctx context.Context, p access.Principal, cs []observable.Candidate, page observable.Page) ([]observable.Match, string, error) {
 	if len(cs) == 0 {
 		return nil, "", nil
 	}
-	vis, visArgs := visibleTo(p)
+	vis, visArgs := observableVisibleTo(p)
 	keys := make([]string, len(cs))
 	args := make([]any, 0, 2*len(cs)+len(visArgs)+3)
 	for i, c := range cs {
 		keys[i] = "(?, ?)"
 		args = append(args, string(c.Type), c.Value)
 	}
-	q := `SELECT ` + observableColumns + `, i.reference AS inc_ref, i.title AS inc_title, i.tlp AS inc_tlp
+	q := `SELECT ` + observableColumns + `, ` + observableTLP + ` AS tlp, i.reference AS inc_ref, i.title AS inc_title, i.tlp AS inc_tlp
 		FROM incident_observables o JOIN incidents i ON i.id = o.incident_id LEFT JOIN users u ON u.id = o.created_by
 		WHERE (o.type, o.value) IN (` + strings.Join(keys, ", ") + `) AND ` + vis
 	args = append(args, visArgs...)
@@ -155,28 +179,42 @@ func (s *Store) FindObservables(ctx context.Context, p access.Principal, cs []ob
 	return out, next, nil
 }
 
-// oneObservable reads one observable of an incident and locks it.
-func (t *txn) oneObservable(ctx context.Context, where string, args ...any) (*observable.Observable, error) {
+// oneObservable reads one observable of an incident with its stored
+// label, locks it, and says whether p may see it.
+func (t *txn) oneObservable(ctx context.Context, p access.Principal, where string, args ...any) (*observable.Observable, bool, error) {
+	vis, visArgs := observableVisibleTo(p)
 	var rows []observableRow
-	q := `SELECT ` + observableColumns + `
-		FROM incident_observables o LEFT JOIN users u ON u.id = o.created_by
+	q := `SELECT ` + observableColumns + `, o.tlp, ` + vis + ` AS visible
+		FROM incident_observables o JOIN incidents i ON i.id = o.incident_id LEFT JOIN users u ON u.id = o.created_by
 		WHERE ` + where + ` FOR UPDATE OF o`
-	if err := t.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
-		return nil, translate(err, "load observable")
+	if err := t.db.WithContext(ctx).Raw(q, append(visArgs, args...)...).Scan(&rows).Error; err != nil {
+		return nil, false, translate(err, "load observable")
 	}
 	if len(rows) == 0 {
-		return nil, apperr.New(apperr.NotFound, "the incident has no such observable")
+		return nil, false, apperr.New(apperr.NotFound, "the incident has no such observable")
 	}
 	o, err := rows[0].domain()
-	return &o, err
+	return &o, rows[0].Visible, err
 }
 
-func (t *txn) ObservableByKey(ctx context.Context, incidentID uuid.UUID, typ observable.Type, value string) (*observable.Observable, error) {
-	return t.oneObservable(ctx, "o.incident_id = ? AND o.type = ? AND o.value = ?", incidentID, string(typ), value)
+// ObservableByKey implements observable.Tx. An observable p may not see is
+// a conflict that names nothing of it: its value is already taken.
+func (t *txn) ObservableByKey(ctx context.Context, p access.Principal, incidentID uuid.UUID, typ observable.Type, value string) (*observable.Observable, error) {
+	o, visible, err := t.oneObservable(ctx, p, "o.incident_id = ? AND o.type = ? AND o.value = ?", incidentID, string(typ), value)
+	if err == nil && !visible {
+		return nil, apperr.New(apperr.Conflict, "the incident already has this observable")
+	}
+	return o, err
 }
 
-func (t *txn) ObservableByID(ctx context.Context, incidentID, id uuid.UUID) (*observable.Observable, error) {
-	return t.oneObservable(ctx, "o.incident_id = ? AND o.id = ?", incidentID, id)
+// ObservableByID implements observable.Tx: an observable p may not see is
+// not found.
+func (t *txn) ObservableByID(ctx context.Context, p access.Principal, incidentID, id uuid.UUID) (*observable.Observable, error) {
+	o, visible, err := t.oneObservable(ctx, p, "o.incident_id = ? AND o.id = ?", incidentID, id)
+	if err == nil && !visible {
+		return nil, apperr.New(apperr.NotFound, "the incident has no such observable")
+	}
+	return o, err
 }
 
 func (t *txn) InsertObservable(ctx context.Context, o *observable.Observable) error {

@@ -193,11 +193,11 @@ func (t *txn) TaskAssignee(ctx context.Context, incidentID uuid.UUID, ref string
 	}
 	u := rows[0].domain()
 	a := &task.Assignee{ID: u.ID, Email: u.Email, Disabled: u.DisabledAt != nil, Principal: u.Principal()}
-	// The one visibility rule, applied to the assignee.
-	_, err := oneIncident(ctx, t.db, a.Principal, "i.id = ?", incidentID, "")
+	// The one visibility rule, and the relations, applied to the assignee.
+	inc, err := oneIncident(ctx, t.db, a.Principal, "i.id = ?", incidentID, "")
 	switch {
 	case err == nil:
-		a.SeesIncident = true
+		a.SeesIncident, a.Relations = true, inc.Relations
 	case !apperr.Is(err, apperr.NotFound):
 		return nil, err
 	}

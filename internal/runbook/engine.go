@@ -225,7 +225,7 @@ func (e *exec) active() bool {
 // begin evaluates a ready step's condition and starts or skips it.
 func (e *exec) begin(ctx context.Context, st *Step) error {
 	d := e.def(st)
-	ok, err := d.When.Eval(e.env())
+	ok, err := d.When.Eval(ctx, e.env())
 	if err != nil || !ok {
 		reason := "when is false: "
 		if d.When != nil {

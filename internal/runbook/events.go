@@ -60,7 +60,7 @@ func (s *Service) onEvents(ctx context.Context, itx incident.Tx, inc *incident.I
 	env := playbook.NewEnv(*inc)
 	for _, pb := range s.catalogue() {
 		for _, t := range fired {
-			if !pb.Triggered(t, env) {
+			if !pb.Triggered(ctx, t, env) {
 				continue
 			}
 			if _, err := s.start(ctx, tx, inc, pb, t, access.System); err != nil {

@@ -22,8 +22,9 @@ import (
 var printer = message.NewPrinter(language.English)
 
 // Start starts a playbook on an incident by hand. Errors: apperr.NotFound
-// for an incident p does not see; apperr.Forbidden for a role that may not
-// transition incidents (responders, coordinators and admins may);
+// for an incident p does not see; apperr.Forbidden where the write table
+// does not allow playbook.run (responders, coordinators and admins of the
+// reporting and coordinating organisations and the CERTs above);
 // apperr.Invalid for an unknown playbook or one without a manual trigger;
 // apperr.Conflict when the manual trigger's condition does not hold or a
 // run of that playbook version exists (Details["run_id"]).
@@ -42,7 +43,7 @@ func (s *Service) Start(ctx context.Context, p access.Principal, idOrRef, playbo
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.TransitionIncident); err != nil {
+		if err := p.RequireWrite(access.RunPlaybook, inc.Relations); err != nil {
 			return err
 		}
 		var pb *playbook.Playbook
@@ -57,7 +58,7 @@ func (s *Service) Start(ctx context.Context, p access.Principal, idOrRef, playbo
 		if !slices.ContainsFunc(pb.Triggers, func(t playbook.Trigger) bool { return t.On == "manual" }) {
 			return apperr.Fields{{Field: "playbook", Rule: "manual", Message: fmt.Sprintf("playbook %q has no manual trigger", playbookID)}}.Err()
 		}
-		if !pb.Triggered("manual", playbook.NewEnv(*inc)) {
+		if !pb.Triggered(ctx, "manual", playbook.NewEnv(*inc)) {
 			return apperr.New(apperr.Conflict, "the manual trigger's condition of playbook %q does not hold for this incident", playbookID)
 		}
 		run, err = s.start(ctx, tx, inc, pb, "manual", p)
@@ -134,7 +135,7 @@ func (s *Service) Get(ctx context.Context, p access.Principal, idOrRef, runID st
 // apperr.Conflict for a run that has ended.
 func (s *Service) Cancel(ctx context.Context, p access.Principal, idOrRef, runID string) (*Run, error) {
 	var incID uuid.UUID
-	err := s.inRun(ctx, p, idOrRef, runID, access.TransitionIncident, func(ctx context.Context, e *exec) error {
+	err := s.inRun(ctx, p, idOrRef, runID, access.RunPlaybook, func(ctx context.Context, e *exec) error {
 		incID = e.inc.ID
 		if e.run.State != RunRunning {
 			return apperr.New(apperr.Conflict, "the run has ended (%s)", e.run.State)
@@ -160,7 +161,8 @@ const (
 const MaxComment = 2000
 
 // Decide approves or rejects a waiting approval step. Only users of the
-// step's role, and admins, decide (apperr.Forbidden for others, after
+// coordinating organisation with the step's role, and its admins, decide
+// (access.RequireApprover; apperr.Forbidden for others, after
 // apperr.NotFound for an incident p does not see). The decision and who
 // made it go on the timeline; a rejection is the step's failure, handled
 // by its on_failure. apperr.Conflict when the step is not waiting for an
@@ -175,15 +177,14 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, idOrRef, runID
 		return nil, err
 	}
 	var incID uuid.UUID
-	err := s.inRun(ctx, p, idOrRef, runID, access.ReadIncident, func(ctx context.Context, e *exec) error {
+	err := s.inRun(ctx, p, idOrRef, runID, access.ApproveStep, func(ctx context.Context, e *exec) error {
 		incID = e.inc.ID
 		st, def, err := e.stepFor(stepID, playbook.ActionApproval)
 		if err != nil {
 			return err
 		}
-		role := str(def.With, "role")
-		if !p.System && string(p.Role) != role && p.Role != access.Admin {
-			return apperr.New(apperr.Forbidden, "only a %s (or an admin) may decide step %s", role, stepID)
+		if err := p.RequireApprover(e.inc.Relations, access.Role(str(def.With, "role")), stepID); err != nil {
+			return err
 		}
 		if st.Status != Waiting || e.run.State != RunRunning {
 			return apperr.New(apperr.Conflict, "step %s is not waiting for an approval (%s)", stepID, st.Status)
@@ -209,14 +210,15 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, idOrRef, runID
 // Answer fills in a waiting input step. answers must be valid against the
 // step's JSON Schema (apperr.Invalid naming each field as answers.<name>);
 // they become the step's output, on the timeline and visible to later
-// conditions as steps.<id>.output. Users who may update the incident
-// answer (apperr.Forbidden otherwise, after apperr.NotFound).
+// conditions as steps.<id>.output. Whom the write table allows
+// playbook.input answers (apperr.Forbidden otherwise, after
+// apperr.NotFound): not an organisation the incident was only shared with.
 func (s *Service) Answer(ctx context.Context, p access.Principal, idOrRef, runID, stepID string, answers map[string]any) (*Run, error) {
 	if answers == nil {
 		return nil, apperr.Fields{{Field: "answers", Rule: "required", Message: "answers is required (an object)"}}.Err()
 	}
 	var incID uuid.UUID
-	err := s.inRun(ctx, p, idOrRef, runID, access.UpdateIncident, func(ctx context.Context, e *exec) error {
+	err := s.inRun(ctx, p, idOrRef, runID, access.AnswerInput, func(ctx context.Context, e *exec) error {
 		incID = e.inc.ID
 		st, def, err := e.stepFor(stepID, playbook.ActionInput)
 		if err != nil {
@@ -241,8 +243,9 @@ func (s *Service) Answer(ctx context.Context, p access.Principal, idOrRef, runID
 	return s.Get(ctx, p, incID.String(), runID)
 }
 
-// inRun locks an incident p sees, checks p's role for action, loads the
-// run and calls fn, then writes what fn changed.
+// inRun locks an incident p sees, asks the write table whether p may do
+// action in its relations to the incident, loads the run and calls fn,
+// then writes what fn changed.
 func (s *Service) inRun(ctx context.Context, p access.Principal, idOrRef, runID string, action access.Action, fn func(ctx context.Context, e *exec) error) error {
 	id, err := parseRunID(runID)
 	if err != nil {
@@ -253,7 +256,7 @@ func (s *Service) inRun(ctx context.Context, p access.Principal, idOrRef, runID 
 		if err != nil {
 			return err
 		}
-		if err := p.Require(action); err != nil {
+		if err := p.RequireWrite(action, inc.Relations); err != nil {
 			return err
 		}
 		e, err := s.load(ctx, tx, inc, id)

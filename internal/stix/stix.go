@@ -22,8 +22,10 @@
 // Markings: the incident and the relationships and sightings that name it
 // carry the stricter of the incident's and the observable's TLP; an
 // observable's indicator, cyber-observable, observed-data or vulnerability
-// carries the observable's own TLP. Identities are not marked: an
-// organisation's name says nothing about the incident.
+// carries the observable's TLP, which the store gives as its effective
+// label (never looser than the incident's). Build exports the observables
+// it is given: the caller decides which the reader may see. Identities are
+// not marked: an organisation's name says nothing about the incident.
 //
 // Identifiers are stable: SDOs and SROs get a UUIDv5 of their certdesk ID
 // under Namespace, cyber-observables the UUIDv5 that STIX 2.1 prescribes
@@ -198,14 +200,6 @@ func id(typ, key string) string {
 	return typ + "--" + uuid.NewSHA1(Namespace, []byte(typ+":"+key)).String()
 }
 
-// stricter returns the more restrictive of two TLP labels.
-func stricter(a, b incident.TLP) incident.TLP {
-	if slices.Index(incident.TLPs, a) <= slices.Index(incident.TLPs, b) {
-		return a
-	}
-	return b
-}
-
 // Build returns the bundle of an export. It fails only on an observable
 // whose type it does not know, which Normalize never lets in.
 func Build(exp *observable.Export) (*Bundle, error) {
@@ -247,7 +241,7 @@ func Build(exp *observable.Export) (*Bundle, error) {
 
 	for _, o := range exp.Observables {
 		key := o.ID.String()
-		linkTLP := stricter(o.TLP, inc.TLP)
+		linkTLP := incident.StricterTLP(o.TLP, inc.TLP)
 		var subject string // what the sighting is of: the indicator or the vulnerability
 		var observedData string
 		if o.Type == observable.CVE {

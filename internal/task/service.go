@@ -64,11 +64,13 @@ type Assignee struct {
 	ID       uuid.UUID
 	Email    string
 	Disabled bool
-	// Principal is who the user acts as; its role decides whether they may
-	// work on tasks.
+	// Principal is who the user acts as; its role and Relations decide
+	// whether they may work on the incident's tasks (access.WriteTask).
 	Principal access.Principal
 	// SeesIncident is the visibility rule applied to the user.
 	SeesIncident bool
+	// Relations are the user's relations to the incident (when they see it).
+	Relations access.Relations
 }
 
 // IncidentReader reads incidents through the visibility rule
@@ -95,7 +97,8 @@ func NewService(store Store, incidents IncidentReader, now func() time.Time) *Se
 // Create adds a task at the end of an incident's list, with its
 // task_created event, in one transaction. Errors: apperr.Invalid naming the
 // field, apperr.NotFound for an incident p does not see, apperr.Forbidden
-// for a role that may not update incidents, apperr.Conflict for a closed
+// where the write table does not let p's role in its relations to the
+// incident write tasks (task.write), apperr.Conflict for a closed
 // incident.
 func (s *Service) Create(ctx context.Context, p access.Principal, incidentIDOrRef string, in NewTask) (*Task, error) {
 	if err := in.Validate(); err != nil {
@@ -129,7 +132,7 @@ func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, idOrRef
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Require(access.UpdateIncident); err != nil {
+	if err := p.RequireWrite(access.WriteTask, inc.Relations); err != nil {
 		return nil, err
 	}
 	if inc.Status == incident.Closed {
@@ -169,7 +172,7 @@ func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, idOrRef
 }
 
 // assignee resolves and checks an assignee reference: an active user who
-// sees the incident and whose role may work on it.
+// sees the incident and whom the write table lets work on its tasks.
 func assignee(ctx context.Context, tx Tx, incidentID uuid.UUID, ref string) (*Assignee, error) {
 	a, err := tx.TaskAssignee(ctx, incidentID, ref)
 	switch {
@@ -181,8 +184,11 @@ func assignee(ctx context.Context, tx Tx, incidentID uuid.UUID, ref string) (*As
 		return nil, apperr.Fields{{Field: "assignee", Rule: "active", Message: "the user is disabled"}}.Err()
 	case !a.SeesIncident:
 		return nil, apperr.Fields{{Field: "assignee", Rule: "sees_incident", Message: "the user cannot see this incident; share it or name them a participant first"}}.Err()
-	case !a.Principal.Can(access.UpdateIncident):
+	case !a.Principal.Can(access.WriteTask):
 		return nil, apperr.Fields{{Field: "assignee", Rule: "role", Message: fmt.Sprintf("a %s cannot work on tasks", a.Principal.Role)}}.Err()
+	case !a.Principal.MayWrite(access.WriteTask, a.Relations):
+		return nil, apperr.Fields{{Field: "assignee", Rule: "relation", Message: fmt.Sprintf(
+			"a %s cannot work on this incident's tasks in their relation to it (%s)", a.Principal.Role, a.Relations)}}.Err()
 	}
 	return a, nil
 }
@@ -281,7 +287,7 @@ func (s *Service) Update(ctx context.Context, p access.Principal, incidentIDOrRe
 		if err != nil {
 			return err
 		}
-		if err := p.Require(access.UpdateIncident); err != nil {
+		if err := p.RequireWrite(access.WriteTask, inc.Relations); err != nil {
 			return err
 		}
 		tid, err := parseTaskID(taskID)

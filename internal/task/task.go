@@ -6,14 +6,15 @@
 // The rules:
 //
 //   - Reading tasks needs an incident the caller sees (else
-//     apperr.NotFound); creating and changing them also needs a role that
-//     may update incidents (access.UpdateIncident; else apperr.Forbidden).
+//     apperr.NotFound); creating and changing them also needs the write
+//     table's task.write for the caller's role in its relations to the
+//     incident (access.WriteTask; else apperr.Forbidden).
 //   - A closed incident takes no new tasks and none of its tasks can be
 //     reopened (apperr.Conflict); its tasks can still be edited, completed
 //     and cancelled, so that the remaining work can be tidied up.
 //   - An assignee is an active user who sees the incident (the visibility
-//     rule applied to that user) and whose role may work on it; anyone else
-//     is a field error on "assignee".
+//     rule applied to that user) and whom the write table lets work on its
+//     tasks; anyone else is a field error on "assignee".
 //   - Status moves freely between open, in_progress, done and cancelled,
 //     except that a done or cancelled task can only be reopened (to open).
 //     Becoming done stamps CompletedAt; leaving done clears it.

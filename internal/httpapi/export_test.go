@@ -1,0 +1,4 @@
+package httpapi
+
+// QueryParameters exposes queryParameters to the API tests.
+var QueryParameters = queryParameters
