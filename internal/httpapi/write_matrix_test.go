@@ -118,6 +118,7 @@ var writeOutside = map[string]string{
 	"POST /api/v1/organizations":                        "organisations: org.manage within the admin's scope",
 	"PATCH /api/v1/organizations/:slug":                 "organisations: org.manage within the admin's scope",
 	"PUT /api/v1/organizations/:slug/escalation-policy": "an organisation's policy: org.manage within the admin's scope",
+	"PUT /api/v1/organizations/:slug/red-recipients":    "a CERT's TLP:RED recipients: org.manage within the admin's scope (red_matrix_test.go)",
 	"POST /api/v1/users":                                "users: user.manage within the admin's scope",
 	"PATCH /api/v1/users/:id":                           "users: one's own name and password, or user.manage within the admin's scope",
 	"POST /api/v1/users/:id/reset-link":                 "a user's password reset link: user.manage within the admin's scope",
