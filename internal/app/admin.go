@@ -65,7 +65,8 @@ func orgCmd(ctx context.Context, env Env, args []string) error {
 }
 
 func userCmd(ctx context.Context, env Env, args []string) error {
-	return dispatch(ctx, env, "user", []subcommand{{"create", "create a user in an organisation", userCreate}}, args)
+	return dispatch(ctx, env, "user", []subcommand{{"create", "create a user in an organisation", userCreate},
+		{"reset-link", "issue a one-time password reset link for a user (printed once)", userResetLink}}, args)
 }
 
 func tokenCmd(ctx context.Context, env Env, args []string) error {
@@ -266,6 +267,44 @@ func userCreate(ctx context.Context, env Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stderr, "certdesk: created %s (%s) in %s\n", u.Email, u.Role, u.OrgSlug)
 		_, err = fmt.Fprintln(env.Stdout, u.ID)
+		return err
+	})
+}
+
+func userResetLink(ctx context.Context, env Env, args []string) error {
+	const cmd = "user reset-link"
+	fs := newFlags(env, cmd, "--email E",
+		"Issues a one-time password reset link for a user as the operator. The link goes\n"+
+			"to standard output and nothing else does: pass it to the user, who opens it and\n"+
+			"sets a password. It works once, until it expires (CERTDESK_RESET_LINK_LIFETIME,\n"+
+			"default 24h); a newer link voids it. Only the user ever chooses the password.")
+	f := map[string]*string{
+		"email": fs.String("email", "", "e-mail of the user (required)"),
+	}
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if err := noArgs(env, cmd, fs.Args()); err != nil {
+		return err
+	}
+	if err := required(env, cmd, f, "email"); err != nil {
+		return err
+	}
+	email := strings.TrimSpace(*f["email"])
+	return withOperatorApp(ctx, env, func(ctx context.Context, _ config.Config, a *App) error {
+		u, err := a.Identity.UserByEmail(ctx, access.System, email)
+		if apperr.Is(err, apperr.NotFound) {
+			return apperr.Fields{{Field: "email", Rule: "exists", Message: fmt.Sprintf("no user has the e-mail %q", email)}}.Err()
+		} else if err != nil {
+			return err
+		}
+		url, l, err := a.Identity.IssueResetLink(ctx, access.System, u.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "certdesk: password reset link for %s, usable once until %s.\n"+
+			"certdesk: it is shown only once, on standard output: pass it to the user now.\n", u.Email, l.ExpiresAt.Format(time.RFC3339))
+		_, err = fmt.Fprintln(env.Stdout, url)
 		return err
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/testdb"
@@ -53,7 +54,8 @@ func TestAdminCommandsHaveHelp(t *testing.T) {
 	t.Parallel()
 	c := cli{t: t}
 	for _, args := range [][]string{
-		{"org", "create", "--help"}, {"org", "set-webhook", "--help"}, {"user", "create", "--help"}, {"token", "create", "--help"}, {"demo", "--help"},
+		{"org", "create", "--help"}, {"org", "set-webhook", "--help"}, {"user", "create", "--help"}, {"user", "reset-link", "--help"},
+		{"token", "create", "--help"}, {"demo", "--help"},
 		{"org", "--help"}, {"user", "--help"}, {"token", "--help"},
 	} {
 		out, _, err := c.run("", args...)
@@ -254,4 +256,45 @@ func TestOrgSetWebhook(t *testing.T) {
 	out, _, err = c.run("", "org", "set-webhook", "--org", "national-cert", "--clear")
 	require.NoError(t, err)
 	require.Empty(t, out)
+}
+
+// TestUserResetLinkCommand: the operator issues a one-time password reset
+// link at the CLI (security review, finding 6); the user sets their
+// password with it, once.
+func TestUserResetLinkCommand(t *testing.T) {
+	t.Parallel()
+	c := cli{t: t, url: testdb.New(t)}
+	_, _, err := c.run("", "org", "create", "--slug", "city-a", "--name", "City A", "--kind", "national_cert")
+	require.NoError(t, err)
+	out, errOut, err := c.run("", "user", "create", "--org", "city-a", "--email", "ana@city-a.example", "--role", "responder")
+	require.NoError(t, err, errOut)
+	id := uuid.MustParse(strings.TrimSpace(out))
+
+	_, errOut, err = c.run("", "user", "reset-link")
+	require.ErrorIs(t, err, app.ErrUsage)
+	require.Contains(t, errOut, "--email is required")
+	_, _, err = c.run("", "user", "reset-link", "--email", "nobody@city-a.example")
+	require.ErrorContains(t, err, "email: no user has the e-mail")
+
+	e, stdout, stderr := env(map[string]string{"DATABASE_URL": c.url, "CERTDESK_BASE_URL": "https://certdesk.example",
+		"CERTDESK_RESET_LINK_LIFETIME": "2h"}, "user", "reset-link", "--email", "ANA@city-a.example")
+	require.NoError(t, app.Run(context.Background(), e), stderr.String())
+	require.Regexp(t, `^https://certdesk\.example/password-reset/cdr_[A-Za-z0-9_-]{43}\n$`, stdout.String(), "only the link on standard output")
+	require.Contains(t, stderr.String(), "ana@city-a.example")
+	require.Contains(t, stderr.String(), "shown only once")
+	token := strings.TrimPrefix(strings.TrimSpace(stdout.String()), "https://certdesk.example/password-reset/")
+
+	a := openApp(t, c.url)
+	ctx := context.Background()
+	var expires time.Time
+	var issuer string
+	require.NoError(t, a.DB.Pool.QueryRow(ctx, "SELECT expires_at, issued_by FROM password_resets WHERE user_id = $1", id).Scan(&expires, &issuer))
+	require.WithinDuration(t, time.Now().Add(2*time.Hour), expires, time.Minute, "CERTDESK_RESET_LINK_LIFETIME applies")
+	require.Equal(t, "certdesk", issuer, "the operator issued it")
+	require.NoError(t, a.Identity.ResetPassword(ctx, token, "Tangerine-Lantern-47", "127.0.0.1"))
+	require.ErrorIs(t, a.Identity.ResetPassword(ctx, token, "Tangerine-Lantern-48", "127.0.0.1"), identity.ErrResetLinkInvalid)
+	var n int
+	require.NoError(t, a.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'user.reset_link_issued'
+		AND actor = 'certdesk' AND target_id = $1`, id.String()).Scan(&n))
+	require.Equal(t, 1, n)
 }

@@ -38,7 +38,7 @@ func commands() []command {
 		{"worker", "run background workers only (scale out job processing)", workerCmd},
 		{"migrate", "apply database migrations (up) or list them (status)", migrate},
 		{"org", "manage organisations (create, policy, set-webhook)", orgCmd},
-		{"user", "manage users (create)", userCmd},
+		{"user", "manage users (create, reset-link)", userCmd},
 		{"token", "manage API tokens (create)", tokenCmd},
 		{"playbook", "check playbooks (validate)", playbookCmd},
 		{"demo", "seed demo organisations, users and incidents; print demo tokens", demoCmd},

@@ -27,6 +27,7 @@ import (
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/task"
+	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/certdesk/certdesk/internal/worker"
 	"github.com/labstack/echo/v4"
 )
@@ -69,6 +70,10 @@ type App struct {
 	// Playbooks is the playbook catalogue (shipped and CERTDESK_PLAYBOOK_DIR);
 	// Playbooks.Valid() are the playbooks that run.
 	Playbooks *playbook.Catalog
+	// Sweeper summarises failed authentications into one audit entry per
+	// client address and minute, and removes old throttle windows; River
+	// runs it every minute (throttle.SweepJob).
+	Sweeper *throttle.Sweeper
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -100,6 +105,13 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	incidents.Renderer, incidents.RenderVersion = markdown.Render, markdown.Version
 	a := &App{DB: db, Store: store, River: rc, Incidents: incidents, Events: bus,
 		Identity: identity.NewService(store, now), Orgs: org.NewService(store), Playbooks: playbooks}
+	if err := a.Identity.SetResetLinks(cfg.BaseURL, cfg.ResetLinkLifetime); err != nil {
+		return nil, fmt.Errorf("CERTDESK_RESET_LINK_LIFETIME: %w", err)
+	}
+	if a.Sweeper, err = throttle.NewSweeper(store, identity.AuditSummaries, now); err != nil {
+		return nil, err
+	}
+	ws.Throttle = a.Sweeper
 	a.Tasks = task.NewService(store, a.Incidents, now)
 	ws.Incidents = a.Incidents
 	var notifier notify.Notifier
@@ -120,7 +132,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	var slackInbound httpapi.SlackInbound
 	if slackClient != nil && cfg.SlackSigningSecret != "" {
 		if a.SlackInbound, err = slack.NewInbound(slack.InboundOptions{SigningSecret: cfg.SlackSigningSecret,
-			Client: slackClient, Users: store, Incidents: a.Incidents, Audit: store.AuditAlone,
+			Client: slackClient, Users: store, Incidents: a.Incidents, Failed: a.Identity.Failed,
 			Enqueue: func(ctx context.Context, job incident.Job) error {
 				return store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error { return tx.Enqueue(ctx, job, nil) })
 			},

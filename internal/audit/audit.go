@@ -1,7 +1,9 @@
 // Package audit defines entries of the append-only audit log: who did what
 // to which target, when, and from which address. Entries are written in the
-// same transaction as the change they record (failed authentications, which
-// change nothing, in their own).
+// same transaction as the change they record. Failed authentications,
+// which change nothing, are counted per client address and minute
+// (internal/throttle) and written as one entry per address and minute once
+// the minute has ended.
 package audit
 
 import (
@@ -33,6 +35,15 @@ const (
 	ShareEnded         Action = "incident.share_ended"
 	ParticipantRemoved Action = "incident.participant_removed"
 	StrictCircleJoined Action = "incident.strict_circle_joined"
+)
+
+// The actions of password reset links.
+const (
+	// ResetLinkIssued: a one-time password reset link was issued for the
+	// user (never the link itself).
+	ResetLinkIssued Action = "user.reset_link_issued"
+	// PasswordReset: the user set their password with a reset link.
+	PasswordReset Action = "user.password_reset"
 )
 
 // Entry is one audit record.

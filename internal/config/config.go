@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/deadline"
+	"github.com/certdesk/certdesk/internal/identity"
 )
 
 // Config is the whole runtime configuration.
@@ -49,6 +50,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// TrustProxy makes the client address come from X-Forwarded-For.
 	TrustProxy bool
+	// ResetLinkLifetime is how long a password reset link stays usable.
+	ResetLinkLifetime time.Duration
 	// PGBinDir holds the PostgreSQL binaries for the embedded database;
 	// empty means: look in /usr/lib/postgresql/*/bin, then on PATH.
 	PGBinDir string
@@ -107,6 +110,7 @@ var Vars = []Var{
 	{"CERTDESK_REQUEST_TIMEOUT", "30s", "time limit of one HTTP request"},
 	{"CERTDESK_SHUTDOWN_TIMEOUT", "30s", "time limit of a graceful shutdown"},
 	{"CERTDESK_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (only behind a proxy you run)"},
+	{"CERTDESK_RESET_LINK_LIFETIME", "24h", "how long a one-time password reset link stays usable (Go duration, 5m to 168h)"},
 	{"PG_BINDIR", "", "folder with initdb and postgres for the embedded database; empty: /usr/lib/postgresql/*/bin, then PATH"},
 	{"CERTDESK_MAX_UPLOAD_BYTES", "104857600", "largest accepted evidence attachment in bytes (100 MiB)"},
 	{"CERTDESK_BLOB_DIR", "<CERTDESK_DATA_DIR>/blobs", "folder of the attachment files (content-addressed); back it up with the database"},
@@ -241,6 +245,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DeadlineReminders, err = deadline.ParseReminders(get("CERTDESK_DEADLINE_REMINDERS")); err != nil {
 		return c, &Error{"CERTDESK_DEADLINE_REMINDERS", get("CERTDESK_DEADLINE_REMINDERS"), err.Error()}
+	}
+	if c.ResetLinkLifetime, err = parseDuration("CERTDESK_RESET_LINK_LIFETIME", get("CERTDESK_RESET_LINK_LIFETIME"),
+		identity.MinResetLinkLifetime, identity.MaxResetLinkLifetime); err != nil {
+		return c, err
 	}
 	if c.ShutdownTimeout, err = parseDuration("CERTDESK_SHUTDOWN_TIMEOUT", get("CERTDESK_SHUTDOWN_TIMEOUT"), time.Second, time.Hour); err != nil {
 		return c, err

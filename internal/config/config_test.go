@@ -57,6 +57,9 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"CERTDESK_DEADLINE_REMINDERS", "100%"},
 		{"CERTDESK_DEADLINE_REMINDERS", "50%,50%"},
 		{"CERTDESK_DEADLINE_REMINDERS", "half"},
+		{"CERTDESK_RESET_LINK_LIFETIME", "1m"},
+		{"CERTDESK_RESET_LINK_LIFETIME", "30d"},
+		{"CERTDESK_RESET_LINK_LIFETIME", "169h"},
 	} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			t.Parallel()
@@ -66,6 +69,16 @@ func TestLoadRejectsBadValues(t *testing.T) {
 			require.NotContains(t, err.Error(), "secret", "passwords never appear in errors")
 		})
 	}
+}
+
+func TestResetLinkLifetime(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, 24*time.Hour, c.ResetLinkLifetime)
+	c, err = Load(env(map[string]string{"CERTDESK_RESET_LINK_LIFETIME": "2h"}))
+	require.NoError(t, err)
+	require.Equal(t, 2*time.Hour, c.ResetLinkLifetime)
 }
 
 func TestEveryVarHasHelp(t *testing.T) {

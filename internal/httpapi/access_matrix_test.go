@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
@@ -484,7 +485,11 @@ func TestAccessMatrix(t *testing.T) {
 	secWarmSpec(t)
 	t.Parallel()
 	start := time.Now()
-	h := testapp.New(t, testapp.Options{Playbooks: matrixPlaybooks(t)})
+	// Each bad-token probe comes from an address of its own (trusted
+	// X-Forwarded-For) with a token of its own, so that the throttle on
+	// failed authentication (twenty a minute per address and per token
+	// prefix) leaves every probe its 401.
+	h := testapp.New(t, testapp.Options{Playbooks: matrixPlaybooks(t), Config: func(c *config.Config) { c.TrustProxy = true }})
 	w := seedMatrix(t, h)
 	table := w.routeTable()
 
@@ -514,7 +519,7 @@ func TestAccessMatrix(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for _, key := range keys {
+	for ki, key := range keys {
 		c := table[key]
 		method, pattern, _ := strings.Cut(key, " ")
 		targets := c.targets
@@ -543,8 +548,9 @@ func TestAccessMatrix(t *testing.T) {
 		if method == http.MethodPost || method == http.MethodPatch {
 			body = map[string]any{}
 		}
-		for _, tok := range []struct{ name, token string }{{"(no token)", ""}, {"(bad token)", "cdt_" + strings.Repeat("x", 43)}} {
-			probes = append(probes, secProbe{route: key, cell: tok.name, token: tok.token, method: method, path: path, body: body,
+		badFrom := []string{"X-Forwarded-For", fmt.Sprintf("198.18.%d.%d", ki/250, ki%250+1)}
+		for _, tok := range []struct{ name, token string }{{"(no token)", ""}, {"(bad token)", "cdt_" + strings.ReplaceAll(uuid.NewString()+uuid.NewString(), "-", "")[:43]}} {
+			probes = append(probes, secProbe{route: key, cell: tok.name, token: tok.token, method: method, path: path, body: body, header: badFrom,
 				want: http.StatusUnauthorized, check: func(r *testapp.Response) string {
 					if got := r.Header.Get("WWW-Authenticate"); got != `Bearer realm="certdesk"` {
 						return "WWW-Authenticate: " + got
@@ -1190,6 +1196,41 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 					}
 					return ""
 				}}}
+		}},
+
+		"POST /api/v1/users/:id/reset-link": {targets: append(slices.Clone(userTargets), "not-a-uuid"), build: func(v secUser, target string) []secProbe {
+			// Administrators issue links for the users they manage, themselves
+			// included; without user.manage it is 403, outside one's
+			// management the user does not exist.
+			u := userOf(v, target)
+			id := target // not-a-uuid
+			if target == "unknown" {
+				id = uuid.NewString()
+			}
+			want := http.StatusForbidden
+			if secMay("user.manage", v.Role) {
+				want = http.StatusNotFound
+				if u != nil && tr.manages(v.OrgSlug, u.OrgSlug) {
+					want = http.StatusCreated
+				}
+			}
+			if u != nil {
+				id = u.ID.String()
+			}
+			return []secProbe{{path: "/api/v1/users/" + id + "/reset-link", want: want, check: func(r *testapp.Response) string {
+				if r.Status != http.StatusCreated {
+					return isProblem(r)
+				}
+				var l struct {
+					UserID string `json:"user_id"`
+					URL    string `json:"url"`
+				}
+				_ = json.Unmarshal(r.Body, &l)
+				if l.UserID != id || !strings.Contains(l.URL, "/password-reset/cdr_") || r.Header.Get("Cache-Control") != "no-store" {
+					return "a link for " + l.UserID + " at " + l.URL + ", Cache-Control " + r.Header.Get("Cache-Control")
+				}
+				return ""
+			}}}
 		}},
 
 		"GET /api/v1/tokens": {build: func(v secUser, _ string) []secProbe {

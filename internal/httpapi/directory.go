@@ -239,6 +239,31 @@ func (h *handlers) patchUser(c echo.Context) error {
 	return c.JSON(http.StatusOK, toUserBody(u))
 }
 
+// resetLinkBody is a new password reset link: shown once, never stored.
+type resetLinkBody struct {
+	UserID    string    `json:"user_id"`
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// issueResetLink answers POST /users/{id}/reset-link: a one-time link for
+// the user to set their password, for the administrator to pass on.
+func (h *handlers) issueResetLink(c echo.Context) error {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		if err := principal(c).Require(access.ManageUsers); err != nil {
+			return err
+		}
+		return apperr.New(apperr.NotFound, "user %q not found", c.Param("id"))
+	}
+	url, l, err := h.o.Identity.IssueResetLink(c.Request().Context(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, resetLinkBody{UserID: l.UserID.String(), URL: url, ExpiresAt: l.ExpiresAt})
+}
+
 func (h *handlers) me(c echo.Context) error {
 	u, err := h.o.Identity.Me(c.Request().Context(), principal(c))
 	if err != nil {

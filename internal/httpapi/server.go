@@ -154,6 +154,7 @@ func New(o Options) *echo.Echo {
 	api.GET("/users", h.listUsers)
 	api.POST("/users", h.createUser)
 	api.PATCH("/users/:id", h.patchUser)
+	api.POST("/users/:id/reset-link", h.issueResetLink)
 	api.GET("/tokens", h.listTokens)
 	api.POST("/tokens", h.createToken)
 	api.DELETE("/tokens/:id", h.revokeToken)

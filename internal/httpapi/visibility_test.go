@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/google/uuid"
@@ -337,12 +339,16 @@ func TestAuditRecordsSecurityEvents(t *testing.T) {
 	responder := secNewUser(h, "region-north", access.Responder)
 	reporter := secNewUser(h, "city-a", access.Reporter)
 
+	// Failed authentications are counted per client address and minute,
+	// and summarised into one audit entry per address and minute once the
+	// minute has ended (TestFailedAuthenticationIsOneAuditRowPerSourceAndMinute).
 	countFailed := func() int {
 		var n int
-		require.NoError(t, h.App.DB.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'auth.failed'").Scan(&n))
+		require.NoError(t, h.App.DB.Pool.QueryRow(context.Background(),
+			"SELECT COALESCE(sum(failures), 0) FROM auth_throttle WHERE scope = 'auth.addr' AND key = '127.0.0.1'").Scan(&n))
 		return n
 	}
-	// No credential at all: 401, but nothing was checked, so nothing is audited.
+	// No credential at all: 401, but nothing was checked, so nothing is counted.
 	for _, hdr := range [][]string{nil, {"Authorization", "Basic dXNlcjpwYXNz"}, {"Authorization", "Bearer "}} {
 		r := h.Request(http.MethodGet, "/api/v1/me", nil, hdr...)
 		require.Equal(t, http.StatusUnauthorized, r.Status)
@@ -366,8 +372,10 @@ func TestAuditRecordsSecurityEvents(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, h.As(agedTok).Request(http.MethodGet, "/api/v1/me", nil).Status, "an expired token is refused")
 	require.Equal(t, http.StatusOK, h.As(aged.Token).Request(http.MethodGet, "/api/v1/me", nil).Status, "the user's other token still works")
 
-	// A disabled user's tokens stop at once.
+	// A disabled user's tokens stop at once: they are revoked.
 	victim := secNewUser(h, "city-a", access.Responder)
+	victimTok, _, err := h.App.Store.TokenByHash(context.Background(), identity.HashToken(victim.Token))
+	require.NoError(t, err)
 	r = h.As(regionAdmin.Token).Request(http.MethodPatch, "/api/v1/users/"+victim.ID.String(), map[string]any{"disabled": true})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, http.StatusUnauthorized, h.As(victim.Token).Request(http.MethodGet, "/api/v1/me", nil).Status)
@@ -395,6 +403,10 @@ func TestAuditRecordsSecurityEvents(t *testing.T) {
 		RemoteAddr string         `json:"remote_addr"`
 		Data       map[string]any `json:"data"`
 	}
+	h.Advance(2 * time.Minute) // the minutes of the failures have ended
+	_, err = h.App.Sweeper.Sweep(context.Background())
+	require.NoError(t, err)
+
 	var entries []entry
 	var raw []byte
 	cursor := ""
@@ -428,19 +440,29 @@ func TestAuditRecordsSecurityEvents(t *testing.T) {
 		require.Failf(t, "missing audit entry", "%s; the log holds: %s", what, raw)
 		return entry{}
 	}
-	e := find(func(e entry) bool { return e.Action == "auth.failed" && e.Data["reason"] == "unknown token" }, "auth.failed for an unknown token")
-	require.Equal(t, "127.0.0.1", e.RemoteAddr, "a failed authentication records where it came from, not what X-Forwarded-For claims")
-	require.Equal(t, "anonymous", e.Actor)
-	e = find(func(e entry) bool { return e.Action == "auth.failed" && e.Data["reason"] == "expired token" }, "auth.failed for an expired token")
-	require.Equal(t, agedMeta.ID.String(), e.TargetID)
-	e = find(func(e entry) bool { return e.Action == "auth.failed" && e.Data["reason"] == "disabled user" }, "auth.failed for a disabled user")
-	require.Equal(t, "token", e.TargetType)
-	e = find(func(e entry) bool { return e.Action == "user.changed" && e.TargetID == victim.ID.String() }, "user.changed (disabled)")
+	// The failures from 127.0.0.1, summarised: one entry per minute, each
+	// reason counted; a known token is named by its ID.
+	reasons := map[string]float64{}
+	for _, e := range entries {
+		if e.Action != "auth.failed" {
+			continue
+		}
+		require.Equal(t, "127.0.0.1", e.RemoteAddr, "a failed authentication records where it came from, not what X-Forwarded-For claims")
+		require.Equal(t, "anonymous", e.Actor)
+		require.Equal(t, "address", e.TargetType)
+		rs, _ := e.Data["reasons"].(map[string]any)
+		for k, v := range rs {
+			reasons[k] += v.(float64)
+		}
+	}
+	require.Equal(t, map[string]float64{"unknown token": 1, "expired token " + agedMeta.ID.String(): 1,
+		"revoked token " + victimTok.ID.String(): 1, "revoked token " + tok.ID: 1}, reasons, "the log holds: %s", raw)
+	e := find(func(e entry) bool { return e.Action == "user.changed" && e.TargetID == victim.ID.String() }, "user.changed (disabled)")
 	require.Equal(t, regionAdmin.Email, e.Actor)
 	require.Equal(t, true, e.Data["disabled"])
-	e = find(func(e entry) bool { return e.Action == "auth.failed" && e.Data["reason"] == "revoked token" }, "auth.failed for a revoked token")
-	require.Equal(t, tok.ID, e.TargetID)
-	require.Equal(t, "127.0.0.1", e.RemoteAddr)
+	e = find(func(e entry) bool { return e.Action == "token.revoked" && e.TargetID == victimTok.ID.String() }, "token.revoked (user disabled)")
+	require.Equal(t, "user disabled", e.Data["reason"])
+	require.Equal(t, regionAdmin.Email, e.Actor)
 	e = find(func(e entry) bool { return e.Action == "token.created" && e.TargetID == tok.ID }, "token.created")
 	require.Equal(t, responder.Email, e.Actor)
 	require.Equal(t, "127.0.0.1", e.RemoteAddr)

@@ -122,6 +122,7 @@ var writeOutside = map[string]string{
 	"PUT /api/v1/organizations/:slug/red-recipients":    "a CERT's TLP:RED recipients: org.manage within the admin's scope (red_matrix_test.go)",
 	"POST /api/v1/users":                                "users: user.manage within the admin's scope",
 	"PATCH /api/v1/users/:id":                           "users: one's own name and password, or user.manage within the admin's scope",
+	"POST /api/v1/users/:id/reset-link":                 "a user's password reset link: user.manage within the admin's scope",
 	"POST /api/v1/tokens":                               "one's own tokens",
 	"DELETE /api/v1/tokens/:id":                         "one's own tokens",
 	"POST /api/v1/playbooks/:id/dry-run":                "a read with a body: it writes nothing, and reads the incident through the visibility rule",

@@ -14,6 +14,7 @@ import (
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/google/uuid"
 )
 
@@ -65,8 +66,10 @@ type UserPatch struct {
 	Password *string
 }
 
-// Store is the persistence identity needs.
+// Store is the persistence identity needs. It counts failed
+// authentications too (throttle.Store).
 type Store interface {
+	throttle.Store
 	InIdentityTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 	// User returns a user with their organisation. Not found: apperr.NotFound.
 	User(ctx context.Context, id uuid.UUID) (*User, error)
@@ -81,8 +84,9 @@ type Store interface {
 	Tokens(ctx context.Context, userID uuid.UUID) ([]Token, error)
 	// TouchToken records a use of the token, at most once a minute.
 	TouchToken(ctx context.Context, id uuid.UUID, now time.Time) error
-	// AuditAlone records an entry in its own transaction.
-	AuditAlone(ctx context.Context, e audit.Entry) error
+	// ResetLinkByHash returns a password reset link and its user, whatever
+	// their state. Not found: apperr.NotFound.
+	ResetLinkByHash(ctx context.Context, hash []byte) (*ResetLink, *User, error)
 	// Scope returns the organisations an administrator of orgID manages:
 	// the organisation and its constituency, plus every partner for the
 	// national CERT.
@@ -93,23 +97,64 @@ type Store interface {
 type Tx interface {
 	InsertUser(ctx context.Context, u *User, passwordHash string) error
 	UpdateUser(ctx context.Context, u *User, passwordHash *string) error
+	// SetPasswordHash sets a user's password hash and nothing else.
+	SetPasswordHash(ctx context.Context, userID uuid.UUID, passwordHash string) error
 	InsertToken(ctx context.Context, t *Token, hash []byte) error
 	RevokeToken(ctx context.Context, id uuid.UUID, now time.Time) error
+	// RevokeUserTokens revokes every token of the user not revoked yet
+	// and returns their IDs.
+	RevokeUserTokens(ctx context.Context, userID uuid.UUID, now time.Time) ([]uuid.UUID, error)
+	InsertResetLink(ctx context.Context, l *ResetLink, hash []byte) error
+	// UseResetLink marks the link used at now if it is still unused, not
+	// void and not expired, and reports whether it did: of two uses at
+	// once, one gets true.
+	UseResetLink(ctx context.Context, id uuid.UUID, now time.Time) (bool, error)
+	// VoidResetLinks voids the user's unused links and returns how many.
+	VoidResetLinks(ctx context.Context, userID uuid.UUID, now time.Time) (int, error)
 	Audit(ctx context.Context, e audit.Entry) error
+}
+
+// SessionEnder is the hook that ends a user's web sessions. The web
+// interface's session store implements it on its transaction (the same
+// *txn that implements Tx): whenever the Tx of an identity change
+// implements SessionEnder, disabling a user, a user changing their own
+// password and a password reset end every web session of that user in
+// the transaction of the change. Until a store implements it there are no
+// sessions to end.
+type SessionEnder interface {
+	// EndUserSessions ends every session of the user at at and returns
+	// how many it ended.
+	EndUserSessions(ctx context.Context, userID uuid.UUID, at time.Time) (int, error)
+}
+
+// endSessions ends the user's web sessions when tx can (SessionEnder).
+func endSessions(ctx context.Context, tx Tx, userID uuid.UUID, at time.Time) (int, error) {
+	se, ok := tx.(SessionEnder)
+	if !ok {
+		return 0, nil
+	}
+	return se.EndUserSessions(ctx, userID, at)
 }
 
 // Service holds the identity use cases.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store   Store
+	now     func() time.Time
+	limiter *throttle.Limiter
+	// baseURL and resetLifetime make password reset links (SetResetLinks).
+	baseURL       string
+	resetLifetime time.Duration
 }
 
-// NewService returns a Service; now nil means time.Now.
+// NewService returns a Service; now nil means time.Now. Failed
+// authentications are counted in store (AddressRule, TokenPrefixRule);
+// reset links are relative and live DefaultResetLinkLifetime until
+// SetResetLinks says otherwise.
 func NewService(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now}
+	return &Service{store: store, now: now, limiter: throttle.New(store, now), resetLifetime: DefaultResetLinkLifetime}
 }
 
 // ErrUnauthenticated is the one answer to every failed authentication, so
@@ -118,7 +163,13 @@ func NewService(store Store, now func() time.Time) *Service {
 var ErrUnauthenticated = apperr.New(apperr.Unauthorized, "a valid API token is required (Authorization: Bearer <token>)")
 
 // Authenticate returns the principal of a bearer token. Every failure is
-// ErrUnauthenticated and is audited with the remote address.
+// ErrUnauthenticated, or an apperr.RateLimited error once the client's
+// address (AddressRule) or the token's prefix (TokenPrefixRule) has had
+// too many failures in the current minute. A valid token is never
+// refused: 256 random bits cannot be guessed, and refusing it would let
+// anyone sharing its owner's address lock the owner out. Failures are
+// counted with their reason and reach the audit log as one auth.failed
+// entry per address and minute (AuditSummaries).
 func (s *Service) Authenticate(ctx context.Context, token, remoteAddr string) (access.Principal, error) {
 	now := s.now()
 	var reason string
@@ -136,14 +187,10 @@ func (s *Service) Authenticate(ctx context.Context, token, remoteAddr string) (a
 		reason = "disabled user"
 	}
 	if reason != "" {
-		e := audit.Entry{Actor: "anonymous", Action: audit.AuthFailed, RemoteAddr: remoteAddr, Data: jsonOf(map[string]string{"reason": reason})}
 		if tok != nil {
-			e.TargetType, e.TargetID = "token", tok.ID.String()
+			reason += " " + tok.ID.String()
 		}
-		if err := s.store.AuditAlone(ctx, e); err != nil {
-			return access.Principal{}, err
-		}
-		return access.Principal{}, ErrUnauthenticated
+		return access.Principal{}, s.refuse(ctx, remoteAddr, token, reason)
 	}
 	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {
 		if err := s.store.TouchToken(ctx, tok.ID, now); err != nil {
@@ -200,8 +247,21 @@ func (s *Service) inScope(ctx context.Context, actor access.Principal, orgID uui
 	return apperr.New(apperr.Forbidden, "you may manage users of your organisation and its constituency only")
 }
 
+// ErrNotYourPassword refuses a password chosen for another user: only the
+// user sets their password. An administrator who chose one could sign in
+// as that user (security review, finding 6); they issue a reset link
+// instead, and the operator may set a first password at the CLI.
+var ErrNotYourPassword = apperr.New(apperr.Forbidden,
+	"only the user sets their own password: issue a one-time reset link instead (POST /api/v1/users/{id}/reset-link)")
+
 // CreateUser creates a user in an organisation the actor administers.
+// Only the operator (access.System) may give the new user a password;
+// an administrator creates the user without one and issues a reset link
+// (ErrNotYourPassword).
 func (s *Service) CreateUser(ctx context.Context, actor access.Principal, in NewUser) (*User, error) {
+	if in.Password != "" && !actor.System {
+		return nil, ErrNotYourPassword
+	}
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -231,6 +291,11 @@ func (s *Service) CreateUser(ctx context.Context, actor access.Principal, in New
 // UpdateUser changes a user the actor administers. Users may change their
 // own name and password; role changes and disabling need an administrator,
 // and administrators may not disable themselves or lower their own role.
+// Nobody sets another user's password (ErrNotYourPassword), not even the
+// operator. Disabling a user revokes every token of theirs, voids their
+// reset links and ends their web sessions (SessionEnder), in the
+// transaction that disables them, so that enabling them again revives
+// nothing; a password change ends their web sessions too.
 func (s *Service) UpdateUser(ctx context.Context, actor access.Principal, id uuid.UUID, p UserPatch) (*User, error) {
 	u, err := s.store.User(ctx, id)
 	if err != nil {
@@ -248,6 +313,9 @@ func (s *Service) UpdateUser(ctx context.Context, actor access.Principal, id uui
 	if self && ((p.Disabled != nil && *p.Disabled) || (p.Role != nil && *p.Role != u.Role)) {
 		return nil, apperr.New(apperr.Conflict, "you may not disable yourself or change your own role")
 	}
+	if p.Password != nil && !self {
+		return nil, ErrNotYourPassword
+	}
 	var fs apperr.Fields
 	changes := map[string]any{}
 	if p.Name != nil {
@@ -264,10 +332,11 @@ func (s *Service) UpdateUser(ctx context.Context, actor access.Principal, id uui
 		changes["role"] = map[string]any{"from": u.Role, "to": *p.Role}
 		u.Role = *p.Role
 	}
+	now := s.now().UTC()
+	disabling := p.Disabled != nil && *p.Disabled && u.DisabledAt == nil
 	if p.Disabled != nil {
-		if *p.Disabled && u.DisabledAt == nil {
-			t := s.now().UTC()
-			u.DisabledAt = &t
+		if disabling {
+			u.DisabledAt = &now
 		} else if !*p.Disabled {
 			u.DisabledAt = nil
 		}
@@ -293,6 +362,35 @@ func (s *Service) UpdateUser(ctx context.Context, actor access.Principal, id uui
 	err = s.store.InIdentityTx(ctx, func(ctx context.Context, tx Tx) error {
 		if err := tx.UpdateUser(ctx, u, hash); err != nil {
 			return err
+		}
+		if disabling {
+			revoked, err := tx.RevokeUserTokens(ctx, u.ID, now)
+			if err != nil {
+				return err
+			}
+			for _, id := range revoked {
+				if err := tx.Audit(ctx, entry(actor, audit.TokenRevoked, "token", id.String(),
+					map[string]any{"user_id": u.ID, "reason": "user disabled"})); err != nil {
+					return err
+				}
+			}
+			changes["tokens_revoked"] = len(revoked)
+			voided, err := tx.VoidResetLinks(ctx, u.ID, now)
+			if err != nil {
+				return err
+			}
+			if voided > 0 {
+				changes["reset_links_voided"] = voided
+			}
+		}
+		if disabling || hash != nil {
+			ended, err := endSessions(ctx, tx, u.ID, now)
+			if err != nil {
+				return err
+			}
+			if ended > 0 {
+				changes["sessions_ended"] = ended
+			}
 		}
 		return tx.Audit(ctx, entry(actor, audit.UserChanged, "user", u.ID.String(), changes))
 	})

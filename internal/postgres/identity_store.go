@@ -146,11 +146,6 @@ func (s *Store) TouchToken(ctx context.Context, id uuid.UUID, now time.Time) err
 	return translate(err, "touch token")
 }
 
-// AuditAlone implements identity.Store.
-func (s *Store) AuditAlone(ctx context.Context, e audit.Entry) error {
-	return insertAudit(ctx, s.db, e)
-}
-
 // Scope implements identity.Store.
 func (s *Store) Scope(ctx context.Context, orgID uuid.UUID) ([]uuid.UUID, error) {
 	var ids []uuid.UUID
@@ -195,6 +190,73 @@ func (t *txn) InsertToken(ctx context.Context, tok *identity.Token, hash []byte)
 func (t *txn) RevokeToken(ctx context.Context, id uuid.UUID, now time.Time) error {
 	err := t.db.WithContext(ctx).Exec("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id).Error
 	return translate(err, "revoke token")
+}
+
+func (t *txn) RevokeUserTokens(ctx context.Context, userID uuid.UUID, now time.Time) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := t.db.WithContext(ctx).Raw(`UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL
+		RETURNING id`, now, userID).Scan(&ids).Error
+	return ids, translate(err, "revoke the user's tokens")
+}
+
+func (t *txn) SetPasswordHash(ctx context.Context, userID uuid.UUID, passwordHash string) error {
+	err := t.db.WithContext(ctx).Exec("UPDATE users SET password_hash = ?, updated_at = now() WHERE id = ?", passwordHash, userID).Error
+	return translate(err, "set password")
+}
+
+// resetRow is the password_resets table.
+type resetRow struct {
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	Hash       []byte
+	IssuedBy   string
+	IssuedByID *uuid.UUID
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UsedAt     *time.Time
+	VoidedAt   *time.Time
+}
+
+func (resetRow) TableName() string { return "password_resets" }
+
+func (r resetRow) domain() identity.ResetLink {
+	return identity.ResetLink{ID: r.ID, UserID: r.UserID, IssuedBy: r.IssuedBy, IssuedByID: r.IssuedByID,
+		CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), UsedAt: utcp(r.UsedAt), VoidedAt: utcp(r.VoidedAt)}
+}
+
+// ResetLinkByHash implements identity.Store.
+func (s *Store) ResetLinkByHash(ctx context.Context, hash []byte) (*identity.ResetLink, *identity.User, error) {
+	var rows []resetRow
+	if err := s.db.WithContext(ctx).Where("hash = ?", hash).Limit(1).Find(&rows).Error; err != nil {
+		return nil, nil, translate(err, "load reset link")
+	}
+	if len(rows) == 0 {
+		return nil, nil, apperr.New(apperr.NotFound, "reset link not found")
+	}
+	l := rows[0].domain()
+	u, err := s.User(ctx, l.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &l, u, nil
+}
+
+func (t *txn) InsertResetLink(ctx context.Context, l *identity.ResetLink, hash []byte) error {
+	row := resetRow{ID: l.ID, UserID: l.UserID, Hash: hash, IssuedBy: l.IssuedBy, IssuedByID: l.IssuedByID,
+		CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt}
+	return translate(t.db.WithContext(ctx).Omit("UsedAt", "VoidedAt").Create(&row).Error, "insert reset link")
+}
+
+func (t *txn) UseResetLink(ctx context.Context, id uuid.UUID, now time.Time) (bool, error) {
+	res := t.db.WithContext(ctx).Exec(`UPDATE password_resets SET used_at = ? WHERE id = ?
+		AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?`, now, id, now)
+	return res.RowsAffected == 1, translate(res.Error, "use reset link")
+}
+
+func (t *txn) VoidResetLinks(ctx context.Context, userID uuid.UUID, now time.Time) (int, error) {
+	res := t.db.WithContext(ctx).Exec(`UPDATE password_resets SET voided_at = ? WHERE user_id = ?
+		AND used_at IS NULL AND voided_at IS NULL`, now, userID)
+	return int(res.RowsAffected), translate(res.Error, "void reset links")
 }
 
 func (t *txn) Audit(ctx context.Context, e audit.Entry) error { return insertAudit(ctx, t.db, e) }

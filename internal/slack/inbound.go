@@ -18,7 +18,6 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
-	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
@@ -158,8 +157,12 @@ type InboundOptions struct {
 	Decide Decider
 	// Enqueue queues a job in a transaction of its own (the replies).
 	Enqueue func(ctx context.Context, job incident.Job) error
-	// Audit records refused requests, like failed token checks.
-	Audit   func(ctx context.Context, e audit.Entry) error
+	// Failed counts a request refused for its signature or timestamp as a
+	// failed authentication of the client address, with its reason
+	// (identity.Service.Failed): it returns an apperr.RateLimited error
+	// (429) once the address has too many failures, and the failures
+	// reach the audit log as one auth.failed entry per address and minute.
+	Failed  func(ctx context.Context, remoteAddr, reason string) error
 	BaseURL string
 	Now     func() time.Time
 	Logger  *slog.Logger
@@ -180,8 +183,8 @@ func NewInbound(o InboundOptions) (*Inbound, error) {
 	switch {
 	case o.SigningSecret == "":
 		return nil, errors.New("slack inbound: SigningSecret is required")
-	case o.Client == nil || o.Users == nil || o.Incidents == nil || o.Enqueue == nil || o.Audit == nil:
-		return nil, errors.New("slack inbound: Client, Users, Incidents, Enqueue and Audit are required")
+	case o.Client == nil || o.Users == nil || o.Incidents == nil || o.Enqueue == nil || o.Failed == nil:
+		return nil, errors.New("slack inbound: Client, Users, Incidents, Enqueue and Failed are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -201,8 +204,9 @@ func NewInbound(o InboundOptions) (*Inbound, error) {
 // later). It is safe to call while requests are served.
 func (in *Inbound) SetDecide(d Decider) { in.decide.Store(&d) }
 
-// verify checks a request's signature and audits a refusal like a failed
-// token check.
+// verify checks a request's signature and counts a refusal as a failed
+// authentication of the client address (InboundOptions.Failed), like a
+// bad token: past the limit the answer is 429 instead of 401.
 func (in *Inbound) verify(ctx context.Context, h http.Header, body []byte, remoteAddr string) error {
 	err := Verify(h, body, in.o.SigningSecret, in.o.Now())
 	if err == nil {
@@ -212,10 +216,8 @@ func (in *Inbound) verify(ctx context.Context, h http.Header, body []byte, remot
 	if errors.Is(err, ErrStaleRequest) {
 		reason = "stale or missing slack timestamp"
 	}
-	b, _ := json.Marshal(map[string]string{"reason": reason})
-	if aerr := in.o.Audit(ctx, audit.Entry{Actor: "anonymous", Action: audit.AuthFailed, TargetType: "slack",
-		RemoteAddr: remoteAddr, Data: b}); aerr != nil {
-		return aerr
+	if ferr := in.o.Failed(ctx, remoteAddr, reason); ferr != nil {
+		return ferr
 	}
 	return err
 }

@@ -127,15 +127,30 @@ func (w *world) incident(t *testing.T, id string) incidentBody {
 	return b
 }
 
-func (w *world) slackAuditFailures(t *testing.T) int {
+// slackFailures returns how many Slack requests were counted as failed
+// authentications of the client address, by reason (they reach the audit
+// log as one auth.failed entry per address and minute).
+func (w *world) slackFailures(t *testing.T) map[string]int {
 	t.Helper()
-	entries, _, err := w.h.App.Store.AuditLog(context.Background(), "", 500)
+	rows, err := w.h.App.DB.Pool.Query(context.Background(), `SELECT reasons FROM auth_throttle WHERE scope = 'auth.addr'`)
 	require.NoError(t, err)
-	n := 0
-	for _, e := range entries {
-		if e.Action == audit.AuthFailed && e.TargetType == "slack" {
-			n++
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var rs map[string]int
+		require.NoError(t, rows.Scan(&rs))
+		for k, v := range rs {
+			out[k] += v
 		}
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
 	}
 	return n
 }
@@ -179,15 +194,60 @@ func TestForgedOrStaleInteractionIsRejected(t *testing.T) {
 	for i, tc := range cases {
 		r := tc.send()
 		require.Equal(t, http.StatusUnauthorized, r.Status, "%s: %s", tc.name, r.Body)
-		require.Equal(t, i+1, w.slackAuditFailures(t), "%s is audited", tc.name)
+		require.Equal(t, i+1, total(w.slackFailures(t)), "%s is counted as a failed authentication", tc.name)
 	}
 	// The command route checks the same way.
 	r := w.signed("/slack/commands", url.Values{"text": {inc.Reference}, "user_id": {"U0CERT"}}, "not-the-secret", now)
 	require.Equal(t, http.StatusUnauthorized, r.Status)
+	require.Equal(t, map[string]int{"bad slack signature": 4, "stale or missing slack timestamp": 3}, w.slackFailures(t))
 
 	time.Sleep(300 * time.Millisecond) // a reply job, had one been queued, would have run
 	require.Nil(t, w.incident(t, inc.ID).AcknowledgedAt, "nothing was acknowledged")
 	require.Empty(t, w.replies.of("/respond/forged"))
+}
+
+// TestSlackSignatureFailuresShareTheAuthenticationBound: forged Slack
+// requests count as failed authentications of the client address, like
+// bad tokens (security review, finding 9): past twenty a minute they are
+// 429 with Retry-After, and the audit log gets one auth.failed entry for
+// the address and minute, carrying the count.
+func TestSlackSignatureFailuresShareTheAuthenticationBound(t *testing.T) {
+	t.Parallel()
+	w := newWorldWith(t, true, testSecret)
+	ctx := context.Background()
+	now := w.h.Clock.Now()
+	w.h.Advance(now.Truncate(time.Minute).Add(time.Minute + time.Second).Sub(now)) // one minute for the burst
+	form := url.Values{"text": {"help"}, "user_id": {"U0NOBODY"}}
+	for i := 0; i < identity.AddressRule.Limit; i++ {
+		r := w.signed("/slack/commands", form, "not-the-secret", w.h.Clock.Now())
+		require.Equal(t, http.StatusUnauthorized, r.Status, "failure %d: %s", i+1, r.Body)
+	}
+	// A bad token from the same address counts towards the same limit.
+	r := w.h.As("cdt_"+strings.Repeat("y", 43)).Request(http.MethodGet, "/api/v1/me", nil)
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
+	r = w.signed("/slack/interactions", w.press("U0NOBODY", "acknowledge", "x", "x"), "not-the-secret", w.h.Clock.Now())
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
+	require.NotEmpty(t, r.Header.Get("Retry-After"))
+
+	w.h.Advance(time.Minute)
+	_, err := w.h.App.Sweeper.Sweep(ctx)
+	require.NoError(t, err)
+	entries, _, err := w.h.App.Store.AuditLog(ctx, "", 500)
+	require.NoError(t, err)
+	var failed []audit.Entry
+	for _, e := range entries {
+		if e.Action == audit.AuthFailed {
+			failed = append(failed, e)
+		}
+	}
+	require.Len(t, failed, 1, "one entry for the address and minute")
+	var data struct {
+		Failures int            `json:"failures"`
+		Reasons  map[string]int `json:"reasons"`
+	}
+	require.NoError(t, json.Unmarshal(failed[0].Data, &data))
+	require.Equal(t, 22, data.Failures)
+	require.Equal(t, map[string]int{"bad slack signature": 21, "unknown token": 1}, data.Reasons)
 }
 
 func TestAcknowledgeButton(t *testing.T) {

@@ -158,6 +158,28 @@ func New(t testing.TB, opts Options) *Harness {
 	return h
 }
 
+// Replica starts a second certdesk on the harness's database, as another
+// replica behind a load balancer: its own database pool, services and HTTP
+// server, on the same clock; its job client only inserts jobs. It stops
+// when the test ends.
+func (h *Harness) Replica() *Harness {
+	h.t.Helper()
+	cfg := h.Config
+	cfg.Workers = false
+	log := slog.New(slog.DiscardHandler)
+	db, err := postgres.Open(context.Background(), h.DBURL, cfg.DBMaxConns, log)
+	require.NoError(h.t, err)
+	a, err := app.New(cfg, db, log, h.Clock.Now)
+	require.NoError(h.t, err)
+	srv := httptest.NewServer(a.HTTP)
+	h.t.Cleanup(func() {
+		srv.Close()
+		db.Close()
+	})
+	r := &Harness{t: h.t, App: a, URL: srv.URL, DBURL: h.DBURL, Config: cfg, Token: h.Token, Clock: h.Clock, client: srv.Client()}
+	return r
+}
+
 // Org creates an organisation; parent is a slug or "".
 func (h *Harness) Org(slug string, kind org.Kind, parent string) *org.Organization {
 	h.t.Helper()

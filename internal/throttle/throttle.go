@@ -7,11 +7,28 @@ package throttle
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/certdesk/certdesk/internal/apperr"
 )
+
+// MaxWindow is the longest window a Rule may have. The sweep (Sweeper)
+// removes windows that started more than MaxWindow ago.
+const MaxWindow = 24 * time.Hour
+
+// MaxReasons is how many different reasons one window counts separately;
+// the failures of any further reason are counted under OtherReason.
+const MaxReasons = 20
+
+// OtherReason counts the failures of the reasons past MaxReasons.
+const OtherReason = "other"
+
+// maxReasonLength bounds a reason's length in characters.
+const maxReasonLength = 120
 
 // Rule limits the failures of one kind.
 type Rule struct {
@@ -21,9 +38,17 @@ type Rule struct {
 	// Limit is how many failures a key may have in one window; the next
 	// attempt in that window is refused.
 	Limit int
-	// Window is the length of a counting window. Windows are aligned to
-	// multiples of Window since the Unix epoch.
+	// Window is the length of a counting window, at most MaxWindow.
+	// Windows are aligned to multiples of Window since the Unix epoch.
 	Window time.Duration
+}
+
+// check reports a rule that cannot count: a bug in the caller.
+func (r Rule) check() error {
+	if r.Scope == "" || r.Limit < 1 || r.Window <= 0 || r.Window > MaxWindow {
+		return fmt.Errorf("throttle: rule %q needs a scope, a limit of at least 1 and a window of at most %s", r.Scope, MaxWindow)
+	}
+	return nil
 }
 
 // Store keeps the counts.
@@ -33,8 +58,10 @@ type Store interface {
 	ThrottleCount(ctx context.Context, scope, key string, start time.Time) (int, error)
 	// ThrottleAdd adds one failure to (scope, key) in the window that
 	// starts at start and returns the new count. Concurrent adds are
-	// counted exactly.
-	ThrottleAdd(ctx context.Context, scope, key string, start time.Time) (int, error)
+	// counted exactly. A reason other than "" is counted in the window's
+	// reasons: under its own name while the window has fewer than
+	// MaxReasons, else under OtherReason.
+	ThrottleAdd(ctx context.Context, scope, key string, start time.Time, reason string) (int, error)
 }
 
 // Limiter checks and records failures against rules.
@@ -62,6 +89,9 @@ func (l *Limiter) window(r Rule) (start, end time.Time) {
 // window ends as RetryAfter, when key already has r.Limit failures in the
 // current window; otherwise nil. It records nothing.
 func (l *Limiter) Check(ctx context.Context, r Rule, key string) error {
+	if err := r.check(); err != nil {
+		return err
+	}
 	start, end := l.window(r)
 	n, err := l.store.ThrottleCount(ctx, r.Scope, key, start)
 	if err != nil {
@@ -76,8 +106,54 @@ func (l *Limiter) Check(ctx context.Context, r Rule, key string) error {
 // Fail records one failure of key and returns the count in the current
 // window.
 func (l *Limiter) Fail(ctx context.Context, r Rule, key string) (int, error) {
+	return l.FailFor(ctx, r, key, "")
+}
+
+// FailFor records one failure of key, counted under reason (a short
+// label such as "unknown token"; "" counts none), and returns the count in
+// the current window. Reasons are kept with the window for the audit
+// entry that summarises it (Sweeper); they must not hold secrets.
+func (l *Limiter) FailFor(ctx context.Context, r Rule, key, reason string) (int, error) {
+	if err := r.check(); err != nil {
+		return 0, err
+	}
 	start, _ := l.window(r)
-	return l.store.ThrottleAdd(ctx, r.Scope, key, start)
+	return l.store.ThrottleAdd(ctx, r.Scope, key, start, cleanReason(reason))
+}
+
+// Refuse records one failure of key for reason, like FailFor, and
+// returns an apperr.RateLimited error, with the time until the window
+// ends as RetryAfter, when that failure is one more than r.Limit allows:
+// the first r.Limit failures of a window return nil, every later one the
+// error. Use it where a valid credential must keep working whatever the
+// failures around it (a 256-bit token cannot be guessed, so refusing it
+// would only let others lock its owner out); use Check before the attempt
+// where the attempt itself must be stopped (a password).
+func (l *Limiter) Refuse(ctx context.Context, r Rule, key, reason string) error {
+	n, err := l.FailFor(ctx, r, key, reason)
+	if err != nil {
+		return err
+	}
+	if n > r.Limit {
+		_, end := l.window(r)
+		return l.limited(end)
+	}
+	return nil
+}
+
+// cleanReason makes reason fit a window's reasons: valid UTF-8 without
+// control characters, at most maxReasonLength characters.
+func cleanReason(reason string) string {
+	reason = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(reason, ""))
+	if utf8.RuneCountInString(reason) > maxReasonLength {
+		reason = string([]rune(reason)[:maxReasonLength])
+	}
+	return strings.TrimSpace(reason)
 }
 
 // limited is the error of a refused attempt: too many failures, try again

@@ -2,14 +2,17 @@ package throttle_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/certdesk/certdesk/internal/testdb"
 	"github.com/certdesk/certdesk/internal/throttle"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -66,4 +69,190 @@ func TestConcurrentFailuresAreAllCounted(t *testing.T) {
 	n, err := a.Fail(ctx, rule, "198.51.100.7")
 	require.NoError(t, err)
 	require.Equal(t, 21, n)
+}
+
+func TestRefuseAnswersRateLimitedPastTheLimitOnly(t *testing.T) {
+	t.Parallel()
+	h := testapp.New(t, testapp.Options{NoWorkers: true})
+	ctx := context.Background()
+	now := time.Date(2026, 12, 3, 10, 0, 45, 0, time.UTC)
+	l := throttle.New(h.App.Store, func() time.Time { return now })
+	rule := throttle.Rule{Scope: "test.addr", Limit: 2, Window: time.Minute}
+	require.NoError(t, l.Refuse(ctx, rule, "192.0.2.1", "unknown token"))
+	require.NoError(t, l.Refuse(ctx, rule, "192.0.2.1", "unknown token"))
+	err := l.Refuse(ctx, rule, "192.0.2.1", "unknown token")
+	ae, ok := apperr.As(err)
+	require.True(t, ok && ae.Code == apperr.RateLimited, "the third failure is refused: %v", err)
+	require.Equal(t, 15*time.Second, ae.RetryAfter)
+	require.Error(t, l.Refuse(ctx, throttle.Rule{Scope: "test.addr", Window: time.Minute}, "k", ""), "a rule without a limit is a bug")
+	require.Error(t, l.Check(ctx, throttle.Rule{Scope: "test.addr", Limit: 1, Window: 2 * throttle.MaxWindow}, "k"), "so is a window longer than MaxWindow")
+}
+
+// sweepSetup is a limiter and a sweeper of one summarised rule on one
+// database, with a clock the test moves.
+type sweepWorld struct {
+	h       *testapp.Harness
+	now     time.Time
+	rule    throttle.Rule
+	limiter *throttle.Limiter
+	sweeper *throttle.Sweeper
+}
+
+func sweepSetup(t *testing.T) *sweepWorld {
+	t.Helper()
+	w := &sweepWorld{h: testapp.New(t, testapp.Options{NoWorkers: true}),
+		now:  time.Date(2026, 12, 3, 10, 0, 5, 0, time.UTC),
+		rule: throttle.Rule{Scope: "test.addr", Limit: 20, Window: time.Minute}}
+	clock := func() time.Time { return w.now }
+	w.limiter = throttle.New(w.h.App.Store, clock)
+	var err error
+	w.sweeper, err = throttle.NewSweeper(w.h.App.Store, []throttle.Summary{{Rule: w.rule, Action: audit.AuthFailed}}, clock)
+	require.NoError(t, err)
+	return w
+}
+
+type auditRow struct {
+	RemoteAddr string
+	Data       map[string]any
+}
+
+func (w *sweepWorld) authFailed(t *testing.T) []auditRow {
+	t.Helper()
+	rows, err := w.h.App.DB.Pool.Query(context.Background(),
+		`SELECT remote_addr, data FROM audit_log WHERE action = 'auth.failed' ORDER BY id`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []auditRow
+	for rows.Next() {
+		var r auditRow
+		require.NoError(t, rows.Scan(&r.RemoteAddr, &r.Data))
+		out = append(out, r)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func (w *sweepWorld) windows(t *testing.T) int {
+	t.Helper()
+	var n int
+	require.NoError(t, w.h.App.DB.Pool.QueryRow(context.Background(), "SELECT count(*) FROM auth_throttle").Scan(&n))
+	return n
+}
+
+// TestManyFailuresFromOneAddressInOneMinuteAreOneAuditRow is the bound of
+// security review finding 9: however many failures one source has in a
+// window, the audit log gets one entry for it, carrying the count.
+func TestManyFailuresFromOneAddressInOneMinuteAreOneAuditRow(t *testing.T) {
+	t.Parallel()
+	w := sweepSetup(t)
+	ctx := context.Background()
+	for i := 0; i < 250; i++ {
+		reason := "unknown token"
+		if i%50 == 0 {
+			reason = "revoked token"
+		}
+		_ = w.limiter.Refuse(ctx, w.rule, "198.51.100.7", reason)
+	}
+	_, err := w.limiter.FailFor(ctx, w.rule, "203.0.113.9", "unknown token")
+	require.NoError(t, err)
+
+	res, err := w.sweeper.Sweep(ctx)
+	require.NoError(t, err)
+	require.Zero(t, res.Audited, "a window is summarised once it has ended, not before")
+	require.Empty(t, w.authFailed(t))
+
+	w.now = w.now.Add(time.Minute) // the window 10:00–10:01 has ended
+	_, err = w.limiter.FailFor(ctx, w.rule, "198.51.100.7", "unknown token")
+	require.NoError(t, err)
+	res, err = w.sweeper.Sweep(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Audited)
+	rows := w.authFailed(t)
+	require.Len(t, rows, 2, "one row per source and minute: %v", rows)
+	require.Equal(t, "198.51.100.7", rows[0].RemoteAddr)
+	require.EqualValues(t, 250, rows[0].Data["failures"])
+	require.EqualValues(t, 230, rows[0].Data["refused"])
+	require.Equal(t, map[string]any{"unknown token": 245.0, "revoked token": 5.0}, rows[0].Data["reasons"])
+	require.Equal(t, "2026-12-03T10:00:00Z", rows[0].Data["window_start"])
+	require.Equal(t, "2026-12-03T10:01:00Z", rows[0].Data["window_end"])
+	require.Equal(t, "203.0.113.9", rows[1].RemoteAddr)
+	require.EqualValues(t, 1, rows[1].Data["failures"])
+
+	// Sweeping again writes nothing new; the next window follows once it ends.
+	res, err = w.sweeper.Sweep(ctx)
+	require.NoError(t, err)
+	require.Zero(t, res.Audited)
+	w.now = w.now.Add(time.Minute)
+	_, err = w.sweeper.Sweep(ctx)
+	require.NoError(t, err)
+	rows = w.authFailed(t)
+	require.Len(t, rows, 3)
+	require.EqualValues(t, 1, rows[2].Data["failures"])
+}
+
+func TestSweepsRunningAtOnceSummariseEachWindowOnce(t *testing.T) {
+	t.Parallel()
+	w := sweepSetup(t)
+	ctx := context.Background()
+	for i := 0; i < 40; i++ {
+		_, err := w.limiter.FailFor(ctx, w.rule, "192.0.2."+strconv.Itoa(i), "unknown token")
+		require.NoError(t, err)
+	}
+	w.now = w.now.Add(time.Minute)
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := w.sweeper.Sweep(ctx)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	require.Len(t, w.authFailed(t), 40)
+}
+
+func TestSweepRemovesOldWindows(t *testing.T) {
+	t.Parallel()
+	w := sweepSetup(t)
+	ctx := context.Background()
+	other := throttle.Rule{Scope: "test.prefix", Limit: 20, Window: time.Minute}
+	_, err := w.limiter.FailFor(ctx, w.rule, "192.0.2.1", "unknown token")
+	require.NoError(t, err)
+	_, err = w.limiter.Fail(ctx, other, "cdt_abcdef")
+	require.NoError(t, err)
+	require.Equal(t, 2, w.windows(t))
+
+	w.now = w.now.Add(time.Hour)
+	res, err := w.sweeper.Sweep(ctx)
+	require.NoError(t, err)
+	require.Equal(t, throttle.SweepResult{Audited: 1, Removed: 0}, res, "windows are kept for MaxWindow")
+
+	w.now = w.now.Add(throttle.MaxWindow)
+	res, err = w.sweeper.Sweep(ctx)
+	require.NoError(t, err)
+	require.Equal(t, throttle.SweepResult{Audited: 0, Removed: 2}, res, "the summarised window and the unsummarised scope's go")
+	require.Zero(t, w.windows(t))
+	require.Len(t, w.authFailed(t), 1, "the audit entry stays")
+}
+
+func TestReasonsAreBounded(t *testing.T) {
+	t.Parallel()
+	w := sweepSetup(t)
+	ctx := context.Background()
+	for i := 0; i < throttle.MaxReasons+5; i++ {
+		_, err := w.limiter.FailFor(ctx, w.rule, "192.0.2.1", "reason "+strconv.Itoa(i)+"\x00\n")
+		require.NoError(t, err)
+	}
+	_, err := w.limiter.FailFor(ctx, w.rule, "192.0.2.1", "reason 0")
+	require.NoError(t, err)
+	w.now = w.now.Add(time.Minute)
+	_, err = w.sweeper.Sweep(ctx)
+	require.NoError(t, err)
+	rows := w.authFailed(t)
+	require.Len(t, rows, 1)
+	reasons := rows[0].Data["reasons"].(map[string]any)
+	require.Len(t, reasons, throttle.MaxReasons+1)
+	require.EqualValues(t, 2, reasons["reason 0"], "a known reason keeps counting")
+	require.EqualValues(t, 5, reasons[throttle.OtherReason])
 }

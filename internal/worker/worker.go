@@ -18,6 +18,7 @@ import (
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/slack"
+	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
@@ -88,6 +89,9 @@ type Workers struct {
 	Runs        *runbook.Service
 	// Slack posts replies to Slack's response_urls; nil without Slack.
 	Slack *slack.Client
+	// Throttle summarises failed authentications into the audit log and
+	// removes old throttle windows (throttle.SweepJob, periodic).
+	Throttle *throttle.Sweeper
 }
 
 // New returns a River client with every worker registered. The workers read
@@ -115,6 +119,9 @@ func New(opts Options, w *Workers) (*Client, error) {
 	if err := river.AddWorkerSafely(workers, &respondWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register slack reply worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &sweepWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register throttle sweep worker: %w", err)
+	}
 	cfg := &river.Config{
 		Logger:            opts.Logger.With("component", "river"),
 		Workers:           workers,
@@ -130,6 +137,7 @@ func New(opts Options, w *Workers) (*Client, error) {
 	}
 	if opts.Work {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Concurrency}}
+		cfg.PeriodicJobs = periodicJobs()
 	}
 	c, err := river.NewClient(Driver(opts.DB, opts.Pool), cfg)
 	if err != nil {

@@ -1,0 +1,44 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/throttle"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// sweepWorker summarises ended throttle windows into the audit log and
+// removes old ones (throttle.Sweeper). The sweep is idempotent: a window
+// is summarised once however often, and wherever, it runs.
+type sweepWorker struct {
+	river.WorkerDefaults[throttle.SweepJob]
+	w *Workers
+}
+
+// Timeout bounds one sweep; the next period starts another.
+func (sw *sweepWorker) Timeout(*river.Job[throttle.SweepJob]) time.Duration {
+	return throttle.SweepInterval
+}
+
+func (sw *sweepWorker) Work(ctx context.Context, _ *river.Job[throttle.SweepJob]) error {
+	if sw.w.Throttle == nil {
+		return river.JobCancel(errors.New("no throttle sweeper is wired"))
+	}
+	_, err := sw.w.Throttle.Sweep(ctx)
+	return err
+}
+
+// periodicJobs are the jobs River's leader inserts on a schedule: the
+// throttle sweep every throttle.SweepInterval. One sweep at a time is
+// enough, so no sweep is queued while another waits or runs.
+func periodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(throttle.SweepInterval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return throttle.SweepJob{}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{
+				ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+					rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
+		}, nil)}
+}
