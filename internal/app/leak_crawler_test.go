@@ -1,0 +1,588 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/slackfake"
+	"github.com/certdesk/certdesk/internal/testapp"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+)
+
+// The leak crawler (security review, "make the class impossible"): it
+// plants canaries — a unique string in every text field of a TLP:RED and
+// of a TLP:AMBER+STRICT incident, their observables, comments, tasks,
+// evidence and timeline entries, and a TLP:RED observable inside a
+// TLP:AMBER incident — then, as every demo user who may not see them,
+// crawls every exit: every GET route of the API (found from the router,
+// so a new route is crawled without a change here) with every identifier
+// it knows, list filters and full-text search for the canaries, every
+// incident write route as a problem body, the Slack command, and every
+// message the fake Slack and a webhook receiver got. No canary may appear
+// anywhere, and every request that names an invisible incident answers
+// 404.
+
+// leakSigningSecret signs the crawler's Slack commands.
+const leakSigningSecret = "leak-crawler-signing-secret"
+
+// canaryIncident is one incident full of canaries.
+type canaryIncident struct {
+	token string // the canary: every field of the incident carries it
+	tlp   string
+	id    string
+	ref   string
+	// observableOnly: the incident itself is visible to many; only its
+	// observable (TLP:RED) carries the canary.
+	observableOnly bool
+}
+
+// webhookSink records every webhook body certdesk sends.
+type webhookSink struct {
+	mu     sync.Mutex
+	bodies [][]byte
+}
+
+func (w *webhookSink) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	w.mu.Lock()
+	w.bodies = append(w.bodies, b)
+	w.mu.Unlock()
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+func (w *webhookSink) all() [][]byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([][]byte(nil), w.bodies...)
+}
+
+// demoUser is a demo user with a token.
+type demoUser struct {
+	id, email, org, role, token, slackID string
+}
+
+func TestLeakCrawler(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	sink := &webhookSink{}
+	hooks := httptest.NewServer(sink)
+	t.Cleanup(hooks.Close)
+	slackUsers := map[string]string{} // Slack user ID → e-mail, filled below
+	fake := slackfake.New(nil, slackUsers)
+	slackSrv := httptest.NewServer(fake.Handler())
+	t.Cleanup(slackSrv.Close)
+	h := testapp.New(t, testapp.Options{Config: func(c *config.Config) {
+		c.SlackAPIURL = slackSrv.URL + "/api/"
+		c.SlackBotToken = "xoxb-fake"
+		c.SlackSigningSecret = leakSigningSecret
+		c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	}})
+	require.NoError(t, h.App.SeedDemo(ctx, io.Discard, h.URL))
+
+	// Every demo organisation also gets a signed webhook: a second exit.
+	var slugs []string
+	rows, err := h.App.DB.Pool.Query(ctx, `SELECT slug FROM organizations ORDER BY slug`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		slugs = append(slugs, s)
+	}
+	require.NoError(t, rows.Err())
+	for _, s := range slugs {
+		require.NoError(t, h.App.Store.SetOrgWebhook(ctx, s, hooks.URL+"/"+s, "secret-"+s))
+	}
+
+	// Every demo user, with a token and a Slack identity.
+	var users []demoUser
+	rows, err = h.App.DB.Pool.Query(ctx, `SELECT u.id, u.email, o.slug, u.role FROM users u
+		JOIN organizations o ON o.id = u.org_id WHERE u.email LIKE '%.demo' ORDER BY u.email`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var u demoUser
+		var id uuid.UUID
+		require.NoError(t, rows.Scan(&id, &u.email, &u.org, &u.role))
+		u.id = id.String()
+		users = append(users, u)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, users, 5*len(slugs), "one demo user of every role in every organisation")
+	for i := range users {
+		tok, _, err := h.App.Identity.CreateToken(ctx, access.System, uuid.MustParse(users[i].id), "crawler", nil)
+		require.NoError(t, err)
+		users[i].token = tok
+		users[i].slackID = fmt.Sprintf("UCRAWL%03d", i)
+		slackUsers[users[i].slackID] = users[i].email
+	}
+	byEmail := map[string]demoUser{}
+	for _, u := range users {
+		byEmail[u.email] = u
+	}
+
+	// Plant the canaries, as the reporter of a city.
+	reporter := byEmail["reporter@city-northbridge.demo"]
+	api := func(tok, method, path string, body any) (int, []byte) {
+		t.Helper()
+		return send(t, h.URL, tok, method, path, body)
+	}
+	newToken := func() string { return "cnry" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12] }
+	canaries := []*canaryIncident{
+		{token: newToken(), tlp: "TLP:RED"},
+		{token: newToken(), tlp: "TLP:AMBER+STRICT"},
+		{token: newToken(), tlp: "TLP:AMBER", observableOnly: true},
+	}
+	drain := func(what string) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			var pending int
+			_ = h.App.DB.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM incidents WHERE coordinating_org_id IS NULL)
+				+ (SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded')
+					AND scheduled_at <= now() + interval '1 minute')`).Scan(&pending)
+			return pending == 0
+		}, 60*time.Second, 50*time.Millisecond, what)
+	}
+	// Each canary incident lives a realistic life first: reported as
+	// TLP:GREEN with a harmless title, shared with the partner CERT and
+	// escalated to the national CERT, so that chat threads and webhooks
+	// about it exist in many organisations' channels. Only then is it
+	// tightened and filled with canaries: whatever reaches those channels
+	// afterwards is a leak.
+	coordinator := byEmail["coordinator@cert-north.demo"]
+	for _, c := range canaries {
+		status, body := api(reporter.token, http.MethodPost, "/api/v1/incidents", map[string]any{
+			"title": "Suspicious sign-ins on the council's VPN", "description": "Details follow.", "tlp": "TLP:GREEN",
+			"severity": "high", "category": "intrusions", "type": "system-compromise",
+		})
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+		var inc struct{ ID, Reference string }
+		require.NoError(t, json.Unmarshal(body, &inc))
+		c.id, c.ref = inc.ID, inc.Reference
+	}
+	drain("the canary incidents are routed")
+	for _, c := range canaries {
+		base := "/api/v1/incidents/" + c.id
+		status, body := api(coordinator.token, http.MethodPost, base+"/shares", map[string]any{"org": "partner-cert", "note": "for awareness"})
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+		status, body = api(coordinator.token, http.MethodPost, base+"/escalations", map[string]any{
+			"to": "national-cert", "kind": "assist", "reason": "possible campaign"})
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+	}
+	drain("the shares and escalations are notified")
+	for _, c := range canaries {
+		base := "/api/v1/incidents/" + c.id
+		patch := map[string]any{"tlp": c.tlp}
+		if !c.observableOnly {
+			patch["title"] = c.token + "-title"
+			patch["description"] = "# Report\n\n" + c.token + "-description"
+			patch["tags"] = []string{c.token + "-tag"}
+			patch["affected_assets"] = []map[string]string{{"name": c.token + "-asset", "kind": "server", "criticality": "high"}}
+		}
+		status, body := send(t, h.URL, reporter.token, http.MethodPatch, base, patch)
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		status, body = api(reporter.token, http.MethodPost, base+"/observables", map[string]any{
+			"type": "domain", "value": c.token + "-obs.example", "tlp": "TLP:RED", "note": c.token + "-note",
+			"tags": []string{c.token + "-obstag"}})
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+		if c.observableOnly {
+			continue
+		}
+		status, body = api(reporter.token, http.MethodPost, base+"/comments", map[string]any{"body": c.token + "-comment"})
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+		status, body = api(reporter.token, http.MethodPost, base+"/timeline", map[string]any{"summary": c.token + "-entry"})
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+		status, body = api(reporter.token, http.MethodPost, base+"/tasks", map[string]any{
+			"title": c.token + "-task", "description": c.token + "-taskdescription"})
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+		status, body = upload(t, h.URL, reporter.token, base+"/attachments", c.token+"-evidence.txt", c.token+"-evidencedescription",
+			[]byte("evidence bytes "+c.token+"-content"))
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+	}
+
+	drain("every notification of the canaries is delivered")
+
+	// Who may see each canary, by the design's rule (design §2), computed
+	// here from the data, not by the code under test: TLP:RED only its
+	// named participants; TLP:AMBER+STRICT the reporting and the
+	// coordinating organisation and named participants; a TLP:RED
+	// observable only those who would see a TLP:RED incident.
+	maySee := func(u demoUser, c *canaryIncident) bool {
+		var ok bool
+		q := `SELECT EXISTS (SELECT 1 FROM incident_participants WHERE incident_id = $1 AND user_id = $2)`
+		if c.tlp == "TLP:AMBER+STRICT" {
+			q = `SELECT EXISTS (SELECT 1 FROM incident_participants WHERE incident_id = $1 AND user_id = $2)
+				OR EXISTS (SELECT 1 FROM incidents i JOIN users u ON u.id = $2
+					WHERE i.id = $1 AND u.org_id IN (i.reporting_org_id, i.coordinating_org_id))`
+		}
+		require.NoError(t, h.App.DB.Pool.QueryRow(ctx, q, c.id, u.id).Scan(&ok))
+		return ok
+	}
+
+	// Identifiers to crawl with.
+	ids := crawlIDs(t, h, canaries)
+	routes := h.App.HTTP.Routes()
+	sort.Slice(routes, func(i, j int) bool { return routes[i].Path+routes[i].Method < routes[j].Path+routes[j].Method })
+
+	var docs, exitsUsed int
+	exits := map[string]bool{}
+	var hits []string
+	check := func(where string, blob []byte, secret []string) {
+		docs++
+		low := bytes.ToLower(blob)
+		for _, s := range secret {
+			if bytes.Contains(low, []byte(s)) {
+				hits = append(hits, fmt.Sprintf("%s carries canary %s", where, s))
+			}
+		}
+	}
+	notFound := func(where string, status int) {
+		if status != http.StatusNotFound {
+			hits = append(hits, fmt.Sprintf("%s answered %d for an invisible incident (want 404)", where, status))
+		}
+	}
+
+	crawled := 0
+	for _, u := range users {
+		var secret []string
+		hidden := map[string]bool{} // incident IDs and references u may not open
+		for _, c := range canaries {
+			if maySee(u, c) {
+				continue
+			}
+			secret = append(secret, c.token)
+			if !c.observableOnly {
+				hidden[c.id], hidden[c.ref] = true, true
+			}
+		}
+		if len(secret) == 0 {
+			continue
+		}
+		crawled++
+		for _, r := range routes {
+			if !strings.HasPrefix(r.Path, "/api/v1/") && r.Method != http.MethodGet {
+				continue
+			}
+			if strings.HasPrefix(r.Path, "/slack/") || strings.HasSuffix(r.Path, "/*") || r.Method == "echo_route_not_found" {
+				continue
+			}
+			for _, p := range expand(r.Method, r.Path, ids) {
+				if r.Method != http.MethodGet && !p.hidden {
+					continue // writes go only to incidents u may not see: they must be 404s
+				}
+				if r.Method != http.MethodGet && !hiddenPath(p.path, hidden) {
+					continue
+				}
+				exits[r.Method+" "+r.Path] = true
+				status, body, header := fetch(t, h.URL, u.token, r.Method, p.path, p.body, p.contentType)
+				where := fmt.Sprintf("%s %s as %s", r.Method, p.path, u.email)
+				check(where, append(body, []byte(fmt.Sprint(header))...), secret)
+				if hiddenPath(p.path, hidden) {
+					notFound(where, status)
+				}
+				// Follow a list's cursor a few pages.
+				for page := 0; page < 5 && status == http.StatusOK && r.Method == http.MethodGet; page++ {
+					next := nextCursor(body)
+					if next == "" {
+						break
+					}
+					sep := "?"
+					if strings.Contains(p.path, "?") {
+						sep = "&"
+					}
+					status, body, _ = fetch(t, h.URL, u.token, http.MethodGet, p.path+sep+"cursor="+url.QueryEscape(next), nil, "")
+					check(where+" (next page)", body, secret)
+				}
+			}
+		}
+		// The Slack command: /incident <ref> as this user.
+		for _, c := range canaries {
+			for _, ref := range []string{c.ref, c.id} {
+				status, body := slashCommand(t, h.URL, u.slackID, "/incident", ref)
+				exits["POST /slack/commands"] = true
+				check("/incident "+ref+" as "+u.email, body, secret)
+				if status >= 500 {
+					hits = append(hits, fmt.Sprintf("/incident %s as %s answered %d", ref, u.email, status))
+				}
+			}
+		}
+	}
+	require.Greater(t, crawled, 30, "most demo users may not see the canaries")
+
+	// What left by chat and webhook: no canary of a TLP:RED or
+	// TLP:AMBER+STRICT incident, nor a TLP:RED observable, ever goes to a
+	// channel or a webhook, whoever owns it.
+	var all []string
+	for _, c := range canaries {
+		all = append(all, c.token)
+	}
+	require.NotEmpty(t, fake.Channels(), "the crawl is only as good as its traffic: Slack got messages")
+	require.NotEmpty(t, sink.all(), "and webhook receivers got bodies")
+	for _, ch := range fake.Channels() {
+		for _, m := range fake.Messages(ch) {
+			check("Slack message in "+ch, []byte(m.Text+string(m.Blocks)), all)
+		}
+	}
+	exits["Slack messages"] = true
+	for _, b := range sink.all() {
+		check("webhook body", b, all)
+	}
+	exits["webhook bodies"] = true
+	exitsUsed = len(exits)
+
+	t.Logf("leak crawler: %d users crawled, %d exits, %d documents, %d canaries, %d hits",
+		crawled, exitsUsed, docs, len(canaries), len(hits))
+	require.Empty(t, hits, "canaries leaked:\n%s", strings.Join(hits, "\n"))
+}
+
+// crawlIDs collects the identifiers the crawler puts into route
+// parameters: every incident, organisation, escalation, playbook and
+// user, and the sub-resources of the canary incidents.
+func crawlIDs(t *testing.T, h *testapp.Harness, canaries []*canaryIncident) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	ids := map[string][]string{}
+	q := func(param, query string, args ...any) {
+		rows, err := h.App.DB.Pool.Query(ctx, query, args...)
+		require.NoError(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			var v any
+			require.NoError(t, rows.Scan(&v))
+			switch x := v.(type) {
+			case [16]byte:
+				ids[param] = append(ids[param], uuid.UUID(x).String())
+			default:
+				ids[param] = append(ids[param], fmt.Sprint(x))
+			}
+		}
+		require.NoError(t, rows.Err())
+	}
+	var canaryIDs []string
+	for _, c := range canaries {
+		canaryIDs = append(canaryIDs, c.id)
+		ids["incident"] = append(ids["incident"], c.id, c.ref)
+	}
+	q("attachment", `SELECT id FROM incident_attachments WHERE incident_id::text = ANY($1)`, canaryIDs)
+	q("observable", `SELECT id FROM incident_observables WHERE incident_id::text = ANY($1)`, canaryIDs)
+	q("taskId", `SELECT id FROM incident_tasks WHERE incident_id::text = ANY($1)`, canaryIDs)
+	q("commentId", `SELECT id FROM incident_comments WHERE incident_id::text = ANY($1)`, canaryIDs)
+	q("runId", `SELECT id FROM playbook_runs WHERE incident_id::text = ANY($1)`, canaryIDs)
+	q("stepId", `SELECT DISTINCT step_id FROM playbook_steps s JOIN playbook_runs r ON r.id = s.run_id WHERE r.incident_id::text = ANY($1)`, canaryIDs)
+	q("escalation", `SELECT id FROM escalations`)
+	q("slug", `SELECT slug FROM organizations`)
+	q("user", `SELECT id FROM users WHERE email LIKE '%.demo' LIMIT 5`)
+	q("playbook", `SELECT DISTINCT playbook_id FROM playbook_runs`)
+	ids["playbook"] = append(ids["playbook"], "ransomware")
+	ids["kind"] = []string{"nis2_early_warning", "nis2_notification", "nis2_final_report", "gdpr_notification"}
+	var search []string
+	for _, c := range canaries {
+		search = append(search, c.token, c.token+"-title", c.token+"-obs.example")
+	}
+	ids["search"] = search
+	return ids
+}
+
+// crawlPath is one concrete request of a route.
+type crawlPath struct {
+	path        string
+	body        []byte
+	contentType string
+	hidden      bool // names a canary incident
+}
+
+var paramRE = regexp.MustCompile(`:[A-Za-z]+`)
+
+// expand turns a route pattern into concrete requests with every known
+// identifier, and list routes into searches for the canaries.
+func expand(method, pattern string, ids map[string][]string) []crawlPath {
+	valuesOf := func(param, prefix string) []string {
+		switch {
+		case param == ":id" && strings.HasPrefix(prefix, "/api/v1/incidents"):
+			return ids["incident"]
+		case param == ":id" && strings.HasPrefix(prefix, "/api/v1/escalations"):
+			return ids["escalation"]
+		case param == ":id" && strings.HasPrefix(prefix, "/api/v1/users"):
+			return ids["user"]
+		case param == ":id" && strings.HasPrefix(prefix, "/api/v1/playbooks"):
+			return ids["playbook"]
+		case param == ":id" && strings.HasPrefix(prefix, "/api/v1/tokens"):
+			return nil
+		case param == ":slug":
+			return ids["slug"]
+		case param == ":attachment":
+			return ids["attachment"]
+		case param == ":observable":
+			return ids["observable"]
+		case param == ":taskId":
+			return ids["taskId"]
+		case param == ":commentId":
+			return ids["commentId"]
+		case param == ":runId":
+			return append(ids["runId"], uuid.NewString())
+		case param == ":stepId":
+			return append(ids["stepId"], "isolate")
+		case param == ":kind":
+			return ids["kind"]
+		}
+		return []string{"x"}
+	}
+	paths := []string{pattern}
+	for _, loc := range paramRE.FindAllStringIndex(pattern, -1) {
+		param := pattern[loc[0]:loc[1]]
+		var out []string
+		for _, p := range paths {
+			i := strings.Index(p, param)
+			for _, v := range valuesOf(param, p[:i]) {
+				out = append(out, p[:i]+url.PathEscape(v)+p[i+len(param):])
+			}
+		}
+		paths = out
+	}
+	var res []crawlPath
+	for _, p := range paths {
+		cp := crawlPath{path: p}
+		if method != http.MethodGet {
+			cp.body, cp.contentType = []byte(`{}`), "application/json"
+		}
+		res = append(res, cp)
+	}
+	if method == http.MethodGet {
+		switch pattern {
+		case "/api/v1/incidents", "/api/v1/incidents.csv":
+			for _, s := range ids["search"] {
+				res = append(res, crawlPath{path: pattern + "?q=" + url.QueryEscape(s)})
+			}
+			res = append(res, crawlPath{path: pattern + "?tlp=" + url.QueryEscape("TLP:RED")},
+				crawlPath{path: pattern + "?tlp=" + url.QueryEscape("TLP:AMBER+STRICT")},
+				crawlPath{path: pattern + "?reporting_org=city-northbridge"})
+		case "/api/v1/observables":
+			for _, s := range ids["search"] {
+				res = append(res, crawlPath{path: pattern + "?value=" + url.QueryEscape(s)})
+			}
+		case "/api/v1/notifications", "/api/v1/tasks":
+			for _, id := range ids["incident"] {
+				res = append(res, crawlPath{path: pattern + "?incident=" + url.QueryEscape(id)})
+			}
+		case "/api/v1/escalations":
+			res = append(res, crawlPath{path: pattern + "?direction=inbox"}, crawlPath{path: pattern + "?direction=outbox"})
+		}
+	}
+	return res
+}
+
+// hiddenPath reports whether path names an incident in hidden.
+func hiddenPath(path string, hidden map[string]bool) bool {
+	rest, ok := strings.CutPrefix(path, "/api/v1/incidents/")
+	if !ok {
+		return false
+	}
+	seg, _, _ := strings.Cut(rest, "/")
+	seg, _ = url.PathUnescape(seg)
+	return hidden[seg]
+}
+
+// nextCursor finds a list's next_cursor.
+func nextCursor(body []byte) string {
+	var m struct {
+		NextCursor *string `json:"next_cursor"`
+	}
+	if json.Unmarshal(body, &m) != nil || m.NextCursor == nil {
+		return ""
+	}
+	return *m.NextCursor
+}
+
+// send sends a JSON request with a bearer token, outside testapp's OpenAPI
+// check (the crawler sends what no client should).
+func send(t *testing.T, base, tok, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var raw []byte
+	if body != nil {
+		var err error
+		raw, err = json.Marshal(body)
+		require.NoError(t, err)
+	}
+	status, out, _ := fetch(t, base, tok, method, path, raw, "application/json")
+	return status, out
+}
+
+// fetch sends one request and returns status, body and header.
+func fetch(t *testing.T, base, tok, method, path string, body []byte, contentType string) (int, []byte, http.Header) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	require.NoError(t, err)
+	if contentType != "" && body != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, out, resp.Header
+}
+
+// upload sends one file as multipart evidence.
+func upload(t *testing.T, base, tok, path, name, description string, content []byte) (int, []byte) {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	require.NoError(t, w.WriteField("description", description))
+	fw, err := w.CreateFormFile("file", name)
+	require.NoError(t, err)
+	_, err = fw.Write(content)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	status, out, _ := fetch(t, base, tok, http.MethodPost, path, b.Bytes(), w.FormDataContentType())
+	return status, out
+}
+
+// slashCommand sends a Slack slash command signed like Slack does.
+func slashCommand(t *testing.T, base, slackUser, command, text string) (int, []byte) {
+	t.Helper()
+	form := url.Values{"command": {command}, "text": {text}, "user_id": {slackUser}, "team_id": {"T0CRAWL"},
+		"channel_id": {"C0CRAWL"}, "trigger_id": {uuid.NewString()}}
+	body := form.Encode()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(leakSigningSecret))
+	mac.Write([]byte("v0:" + ts + ":" + body))
+	req, err := http.NewRequest(http.MethodPost, base+"/slack/commands", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, out
+}
