@@ -295,6 +295,7 @@ func TestLeakCrawler(t *testing.T) {
 				}
 				exits[r.Method+" "+r.Path] = true
 				status, body, header := fetch(t, h.URL, u.token, r.Method, p.path, p.body, p.contentType)
+				body = withoutEcho(body)
 				where := fmt.Sprintf("%s %s as %s", r.Method, p.path, u.email)
 				check(where, append(body, []byte(fmt.Sprint(header))...), secret)
 				if hiddenPath(p.path, hidden) {
@@ -489,6 +490,25 @@ func expand(method, pattern string, ids map[string][]string) []crawlPath {
 		}
 	}
 	return res
+}
+
+// withoutEcho drops what an answer only repeats of the crawler's own
+// request: the correlation search's searched_for list echoes the value
+// searched for (a canary), which is no leak; its matches are kept.
+func withoutEcho(body []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	if _, ok := m["searched_for"]; !ok {
+		return body
+	}
+	delete(m, "searched_for")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // hiddenPath reports whether path names an incident in hidden.
