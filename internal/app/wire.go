@@ -14,6 +14,7 @@ import (
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/httpapi"
+	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/markdown"
@@ -24,9 +25,13 @@ import (
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/runbook"
+	"github.com/certdesk/certdesk/internal/session"
+	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/task"
+	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/certdesk/certdesk/internal/worker"
+	"github.com/certdesk/certdesk/web"
 	"github.com/labstack/echo/v4"
 )
 
@@ -68,6 +73,16 @@ type App struct {
 	// Playbooks is the playbook catalogue (shipped and CERTDESK_PLAYBOOK_DIR);
 	// Playbooks.Valid() are the playbooks that run.
 	Playbooks *playbook.Catalog
+
+	// Limiter counts failed attempts (sign-ins) in PostgreSQL.
+	Limiter *throttle.Limiter
+	// Sessions signs people in to the web UI and keeps their sessions;
+	// Sessions.EndAll ends every session of a user.
+	Sessions *session.Service
+	// Settings are people's own settings of the web UI.
+	Settings *settings.Service
+	// Catalogue is the message catalogue of every language the UI speaks.
+	Catalogue *i18n.Catalogue
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -182,6 +197,9 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err
 	}
+	if err := a.wireSessions(cfg, now); err != nil {
+		return nil, err
+	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations, Runs: a.Runs,
@@ -199,4 +217,21 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Now: now,
 	})
 	return a, nil
+}
+
+// wireSessions builds what signing in to the web UI needs: the message
+// catalogue (its languages are the settings' choices), the sign-in
+// throttle, sessions and settings.
+func (a *App) wireSessions(cfg config.Config, now func() time.Time) error {
+	var err error
+	if a.Catalogue, err = i18n.LoadDir(echo.MustSubFS(web.I18n, "i18n"), "en"); err != nil {
+		return err
+	}
+	a.Limiter = throttle.New(a.Store, now)
+	if a.Sessions, err = session.New(session.Options{Store: a.Store, Passwords: a.Identity, Limiter: a.Limiter,
+		IdleTimeout: cfg.SessionIdleTimeout, Lifetime: cfg.SessionLifetime, Now: now}); err != nil {
+		return err
+	}
+	a.Settings = settings.NewService(a.Store, a.Catalogue.Languages())
+	return nil
 }
