@@ -276,7 +276,10 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer, baseURL string) error
 	}
 	base := strings.TrimRight(baseURL, "/")
 	fmt.Fprintf(out, "\nEvery demo user is <role>@<org>.demo (roles: reporter, responder, coordinator, viewer, admin;\n"+
-		"orgs: %s).\nDemo password (all demo users): %s\n\nTry:\n", demoSlugs(), DemoPassword)
+		"orgs: %s).\nDemo password (all demo users): %s\n", demoSlugs(), DemoPassword)
+	fmt.Fprintf(out, "\nSign in to the web UI at %s/signin, e.g. as %s or %s.\n",
+		strings.TrimRight(baseURL, "/"), demoEmail(access.Reporter, "city-northbridge"), demoEmail(access.Responder, "cert-north"))
+	fmt.Fprintf(out, "\nTry the API:\n")
 	fmt.Fprintf(out, "  curl -H \"Authorization: Bearer %s\" %s/api/v1/me\n", first, base)
 	fmt.Fprintf(out, "  curl -H \"Authorization: Bearer %s\" %s/api/v1/incidents\n", first, base)
 	return nil

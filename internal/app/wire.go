@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/throttle"
+	"github.com/certdesk/certdesk/internal/ui"
 	"github.com/certdesk/certdesk/internal/worker"
 	"github.com/certdesk/certdesk/web"
 	"github.com/labstack/echo/v4"
@@ -83,6 +85,8 @@ type App struct {
 	Settings *settings.Service
 	// Catalogue is the message catalogue of every language the UI speaks.
 	Catalogue *i18n.Catalogue
+	// UI is the web interface, mounted in HTTP.
+	UI *ui.UI
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -197,7 +201,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err
 	}
-	if err := a.wireSessions(cfg, now); err != nil {
+	if err := a.wireUI(cfg, log, now); err != nil {
 		return nil, err
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
@@ -214,17 +218,20 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 			return nil
 		},
 		MetricsDB: db.SQL, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, UploadTimeout: cfg.UploadTimeout,
-		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Now: now,
+		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Now: now, Pages: a.UI,
 	})
 	return a, nil
 }
 
-// wireSessions builds what signing in to the web UI needs: the message
-// catalogue (its languages are the settings' choices), the sign-in
-// throttle, sessions and settings.
-func (a *App) wireSessions(cfg config.Config, now func() time.Time) error {
-	var err error
-	if a.Catalogue, err = i18n.LoadDir(echo.MustSubFS(web.I18n, "i18n"), "en"); err != nil {
+// wireUI builds the web UI and what it needs: the message catalogue, the
+// sign-in throttle, sessions and settings. A template or message file
+// that does not load stops the start.
+func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) error {
+	messages, err := fs.Sub(web.I18n, "i18n")
+	if err != nil {
+		return err
+	}
+	if a.Catalogue, err = i18n.LoadDir(messages, "en"); err != nil {
 		return err
 	}
 	a.Limiter = throttle.New(a.Store, now)
@@ -233,5 +240,7 @@ func (a *App) wireSessions(cfg config.Config, now func() time.Time) error {
 		return err
 	}
 	a.Settings = settings.NewService(a.Store, a.Catalogue.Languages())
-	return nil
+	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
+		Incidents: a.Incidents, Orgs: a.Orgs, Catalogue: a.Catalogue, BaseURL: cfg.BaseURL, Now: now})
+	return err
 }

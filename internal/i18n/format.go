@@ -62,7 +62,7 @@ func (l Locale) TimePtr(t *time.Time) template.HTML {
 }
 
 // Duration says how long d is in the largest two units that matter:
-// "2 d 3 h", "5 h 12 min", "12 min", "less than a minute". Negative
+// "2 d 3 h", "5 h 12 min", "12 h", "12 min", "less than a minute". Negative
 // durations are measured by their size.
 func (l Locale) Duration(d time.Duration) string {
 	if d < 0 {
@@ -71,8 +71,12 @@ func (l Locale) Duration(d time.Duration) string {
 	d = d.Truncate(time.Minute)
 	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
 	switch {
+	case days > 0 && hours == 0:
+		return l.T("duration.days", days)
 	case days > 0:
 		return l.T("duration.days_hours", days, hours)
+	case hours > 0 && mins == 0:
+		return l.T("duration.hours", hours)
 	case hours > 0:
 		return l.T("duration.hours_minutes", hours, mins)
 	case mins > 0:
@@ -99,6 +103,9 @@ func (l Locale) When(t time.Time) string {
 	}
 	return l.DateTime(t)
 }
+
+// WhenTime is When as a <time> element with the UTC time on hover.
+func (l Locale) WhenTime(t time.Time) template.HTML { return timeElement(t, l.When(t)) }
 
 // Due says how a deadline stands: "due in 5 h 12 min (14:30 CET)" before
 // it, "overdue by 2 h 3 min (14:30 CET)" after. It is the one way

@@ -112,7 +112,9 @@ func TestDue(t *testing.T) {
 	require.Equal(t, "overdue by 2 h 3 min (07:15 CET)", en.Due(now.Add(-2*time.Hour-3*time.Minute)))
 	require.Equal(t, "due in 12 min (09:30 CET)", en.Due(now.Add(12*time.Minute)))
 	require.Equal(t, "due in less than a minute (09:18 CET)", en.Due(now.Add(30*time.Second)))
-	require.Equal(t, "overdue by 1 d 0 h (yesterday 09:18 CET)", en.Due(now.Add(-24*time.Hour)))
+	require.Equal(t, "overdue by 1 d (yesterday 09:18 CET)", en.Due(now.Add(-24*time.Hour)))
+	require.Equal(t, "12 h", en.Duration(12*time.Hour))
+	require.Equal(t, "12 Std.", de.Duration(12*time.Hour))
 
 	h := string(en.DueHTML(due))
 	require.Equal(t, `<time datetime="2026-03-10T13:30:00Z" title="2026-03-10 13:30 UTC">due in 5 h 12 min (14:30 CET)</time>`, h)
