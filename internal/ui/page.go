@@ -8,6 +8,7 @@ import (
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/labstack/echo/v4"
 )
@@ -82,23 +83,19 @@ func (u *UI) newPage(c echo.Context, name, titleKey string, args ...any) *page {
 	lang := requestLang(c)
 	p := &page{Name: name, Lang: lang, Path: c.Request().URL.RequestURI(), AssetVersion: u.assetVersion,
 		CSRF: u.csrfToken(c)}
-	zone := time.UTC
 	if cur := current(c); cur != nil {
 		p.Me = &me{Name: cur.UserName, Email: cur.Principal.Email, OrgName: cur.OrgName, Role: string(cur.Principal.Role)}
 		if p.Me.Name == "" {
 			p.Me.Name = cur.Principal.Email
 		}
-		zone = userZone(cur.Settings.TimeZone, cur.OrgTimeZone)
 		if cur.Settings.Theme != settings.System {
 			p.Theme = string(cur.Settings.Theme)
 		}
 		p.Nav = navFor(cur.Principal.Role, c.Request().URL.Path)
 	}
-	p.L = i18n.NewLocale(u.o.Catalogue.Printer(lang), zone, u.now())
+	p.L = u.locale(c)
 	if cur := current(c); cur != nil {
-		idleEnd := cur.Session.EndsAt(u.o.Sessions.IdleTimeout())
-		p.Session = sessionClock{IdleSeconds: secondsUntil(idleEnd, p.L.Now), MaxSeconds: secondsUntil(cur.Session.ExpiresAt, p.L.Now),
-			IdleEnds: p.L.When(idleEnd), MaxEnds: p.L.When(cur.Session.ExpiresAt)}
+		p.Session = u.clockOf(cur, p.L)
 	}
 	p.Title = p.L.T(titleKey, args...)
 	for _, code := range u.o.Catalogue.Languages() {
@@ -107,6 +104,23 @@ func (u *UI) newPage(c echo.Context, name, titleKey string, args ...any) *page {
 		}
 	}
 	return p
+}
+
+// locale is how the request's person reads times: their language, their
+// time zone (their setting, else their organisation's, else UTC), now.
+func (u *UI) locale(c echo.Context) i18n.Locale {
+	zone := time.UTC
+	if cur := current(c); cur != nil {
+		zone = userZone(cur.Settings.TimeZone, cur.OrgTimeZone)
+	}
+	return i18n.NewLocale(u.o.Catalogue.Printer(requestLang(c)), zone, u.now())
+}
+
+// clockOf says when the current session ends, for the warning.
+func (u *UI) clockOf(cur *session.Current, l i18n.Locale) sessionClock {
+	idleEnd := cur.Session.EndsAt(u.o.Sessions.IdleTimeout())
+	return sessionClock{IdleSeconds: secondsUntil(idleEnd, l.Now), MaxSeconds: secondsUntil(cur.Session.ExpiresAt, l.Now),
+		IdleEnds: l.When(idleEnd), MaxEnds: l.When(cur.Session.ExpiresAt)}
 }
 
 func secondsUntil(t, now time.Time) int64 {

@@ -23,9 +23,11 @@ func (u *UI) sessionExtend(c echo.Context) error {
 		return err
 	}
 	if c.Request().Header.Get(csrfHeader) != "" {
-		p := u.newPage(c, "error", "app.name")
-		return c.JSON(http.StatusOK, sessionClockJSON{IdleSeconds: p.Session.IdleSeconds, MaxSeconds: p.Session.MaxSeconds,
-			IdleText: p.L.T("session.warning.text", p.Session.IdleEnds), MaxText: p.L.T("session.warning.max_text", p.Session.MaxEnds)})
+		l := u.locale(c)
+		clock := u.clockOf(cur, l)
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		return c.JSON(http.StatusOK, sessionClockJSON{IdleSeconds: clock.IdleSeconds, MaxSeconds: clock.MaxSeconds,
+			IdleText: l.T("session.warning.text", clock.IdleEnds), MaxText: l.T("session.warning.max_text", clock.MaxEnds)})
 	}
 	ret := safeReturn(c.FormValue("return"))
 	if ret == "" {
