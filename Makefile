@@ -7,19 +7,24 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/certdesk/certdesk/internal/app.Version=$(VERSION)
 # apt-get needs root; use sudo when we are not root and it exists.
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+# axe-core checks the web UI's accessibility in the browser tests; it is
+# fetched with npm into an ignored cache folder, never committed or shipped.
+AXE_VERSION := 4.14.1
+AXE_DIR     := .cache/axe-core-$(AXE_VERSION)
 
-.PHONY: build run test vet fmt deps-postgres clean bench
+.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe clean bench
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/certdesk
 
 ## run: build and serve on 127.0.0.1:8080 with the embedded PostgreSQL in ./data,
-## seeding the demo (idempotent) and printing demo API tokens
+## seeding the demo (idempotent); prints the address to open, the demo password and API tokens
 run: deps-postgres build
 	./$(BIN) serve --demo
 
-## test: vet and run every test (real PostgreSQL, real River workers) with the race detector
-test: deps-postgres
+## test: vet and run every test (real PostgreSQL, real River workers, the web UI in
+## Chromium with axe-core) with the race detector
+test: deps-postgres deps-chromium deps-axe
 	@test -z "$$(gofmt -l cmd internal migrations docs web playbooks 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal migrations docs web playbooks; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
@@ -44,6 +49,27 @@ deps-postgres:
 	echo "PostgreSQL binaries not found: installing Debian's postgresql package"; \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+
+## deps-chromium: install Debian's chromium for the browser tests if no Chromium is found
+deps-chromium:
+	@if [ -n "$$CHROME_PATH" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "Chromium not found: installing Debian's chromium package (browser tests)"; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+## deps-axe: fetch axe-core $(AXE_VERSION) from the npm registry into $(AXE_DIR) if missing
+deps-axe:
+	@if [ -f "$(AXE_DIR)/node_modules/axe-core/axe.min.js" ]; then exit 0; fi; \
+	if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm not found: installing Debian's npm package (to fetch axe-core)"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null || exit 1; \
+	fi; \
+	echo "fetching axe-core $(AXE_VERSION) into $(AXE_DIR)"; \
+	mkdir -p "$(AXE_DIR)" && \
+	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$(AXE_DIR)" "axe-core@$(AXE_VERSION)"
 
 clean:
 	rm -rf bin

@@ -172,6 +172,7 @@ func orgCreate(ctx context.Context, env Env, args []string) error {
 		"nis2-class":    fs.String("nis2-class", "", "NIS2 entity class: essential or important"),
 		"chat-channel":  fs.String("chat-channel", "", "Slack channel ID, e.g. C0123456789"),
 		"contact-email": fs.String("contact-email", "", "contact e-mail address"),
+		"contact-phone": fs.String("contact-phone", "", "telephone number for emergencies, e.g. \"+49 30 1234 5678\" (the web UI's help page shows a CERT's)"),
 		"time-zone":     fs.String("time-zone", "", "IANA time zone, e.g. Europe/Berlin (default UTC)"),
 	}
 	if help, err := parse(fs, args); help || err != nil {
@@ -188,7 +189,7 @@ func orgCreate(ctx context.Context, env Env, args []string) error {
 		Country: strings.TrimSpace(*f["country"]), Region: strings.TrimSpace(*f["region"]),
 		Sector: strings.TrimSpace(*f["sector"]), NIS2Class: strings.TrimSpace(*f["nis2-class"]),
 		ChatChannel: strings.TrimSpace(*f["chat-channel"]), ContactEmail: strings.TrimSpace(*f["contact-email"]),
-		TimeZone: strings.TrimSpace(*f["time-zone"]),
+		ContactPhone: strings.TrimSpace(*f["contact-phone"]), TimeZone: strings.TrimSpace(*f["time-zone"]),
 	}
 	parent := strings.TrimSpace(*f["parent"])
 	return withOperatorApp(ctx, env, func(ctx context.Context, _ config.Config, a *App) error {

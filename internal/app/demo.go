@@ -63,28 +63,28 @@ type demoOrg struct {
 // demoOrgs is the demo directory, parents before children.
 var demoOrgs = []demoOrg{
 	{org.Organization{Slug: "national-cert", Name: "National CERT", Kind: org.NationalCERT, Country: "DE",
-		Sector: "public-administration", ContactEmail: "cert@national-cert.demo", ChatChannel: "C0NATCERT01",
+		Sector: "public-administration", ContactEmail: "cert@national-cert.demo", ContactPhone: "+49 30 5550 1000", ChatChannel: "C0NATCERT01",
 		TimeZone: "Europe/Berlin"}, ""},
 	{org.Organization{Slug: "cert-north", Name: "CERT North (regional)", Kind: org.RegionalCERT, Country: "DE", Region: "North",
-		Sector: "public-administration", ContactEmail: "cert@cert-north.demo", ChatChannel: "C0CERTNRTH1",
+		Sector: "public-administration", ContactEmail: "cert@cert-north.demo", ContactPhone: "+49 40 5550 2000", ChatChannel: "C0CERTNRTH1",
 		TimeZone: "Europe/Berlin"}, "national-cert"},
 	{org.Organization{Slug: "cert-south", Name: "CERT South (regional)", Kind: org.RegionalCERT, Country: "DE", Region: "South",
-		Sector: "public-administration", ContactEmail: "cert@cert-south.demo", ChatChannel: "C0CERTSTH01",
+		Sector: "public-administration", ContactEmail: "cert@cert-south.demo", ContactPhone: "+49 89 5550 3000", ChatChannel: "C0CERTSTH01",
 		TimeZone: "Europe/Berlin"}, "national-cert"},
 	{org.Organization{Slug: "city-northbridge", Name: "City of Northbridge", Kind: org.LocalAuthority, Country: "DE", Region: "North",
-		Sector: "public-administration", ContactEmail: "it-security@city-northbridge.demo", ChatChannel: "C0NORTHBRG1",
+		Sector: "public-administration", ContactEmail: "it-security@city-northbridge.demo", ContactPhone: "+49 421 5550 4000", ChatChannel: "C0NORTHBRG1",
 		TimeZone: "Europe/Berlin"}, "cert-north"},
 	{org.Organization{Slug: "city-harbourton", Name: "Town of Harbourton", Kind: org.LocalAuthority, Country: "DE", Region: "North",
-		Sector: "public-administration", ContactEmail: "it@city-harbourton.demo", ChatChannel: "C0HARBOURT1",
+		Sector: "public-administration", ContactEmail: "it@city-harbourton.demo", ContactPhone: "+49 471 5550 5000", ChatChannel: "C0HARBOURT1",
 		TimeZone: "Europe/Berlin"}, "cert-north"},
 	{org.Organization{Slug: "city-southvale", Name: "City of Southvale", Kind: org.LocalAuthority, Country: "DE", Region: "South",
-		Sector: "public-administration", ContactEmail: "it-security@city-southvale.demo", ChatChannel: "C0SOUTHVAL1",
+		Sector: "public-administration", ContactEmail: "it-security@city-southvale.demo", ContactPhone: "+49 821 5550 6000", ChatChannel: "C0SOUTHVAL1",
 		TimeZone: "Europe/Berlin"}, "cert-south"},
 	{org.Organization{Slug: "north-water", Name: "North Water Utility", Kind: org.Operator, Country: "DE", Region: "North",
-		Sector: "drinking-water", NIS2Class: org.Essential, ContactEmail: "soc@north-water.demo", ChatChannel: "C0NWATER001",
+		Sector: "drinking-water", NIS2Class: org.Essential, ContactEmail: "soc@north-water.demo", ContactPhone: "+49 441 5550 7000", ChatChannel: "C0NWATER001",
 		TimeZone: "Europe/Berlin"}, "cert-north"},
 	{org.Organization{Slug: "partner-cert", Name: "Partner CERT (neighbouring country)", Kind: org.Partner, Country: "NL",
-		ContactEmail: "cert@partner-cert.demo", ChatChannel: "C0PARTNER01",
+		ContactEmail: "cert@partner-cert.demo", ContactPhone: "+31 70 5550 8000", ChatChannel: "C0PARTNER01",
 		TimeZone: "Europe/Amsterdam"}, ""},
 }
 
@@ -280,7 +280,10 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer, baseURL string) error
 	}
 	base := strings.TrimRight(baseURL, "/")
 	fmt.Fprintf(out, "\nEvery demo user is <role>@<org>.demo (roles: reporter, responder, coordinator, viewer, admin;\n"+
-		"orgs: %s).\nDemo password (all demo users): %s\n\nTry:\n", demoSlugs(), DemoPassword)
+		"orgs: %s).\nDemo password (all demo users): %s\n", demoSlugs(), DemoPassword)
+	fmt.Fprintf(out, "\nSign in to the web UI at %s/signin, e.g. as %s or %s.\n",
+		strings.TrimRight(baseURL, "/"), demoEmail(access.Reporter, "city-northbridge"), demoEmail(access.Responder, "cert-north"))
+	fmt.Fprintf(out, "\nTry the API:\n")
 	fmt.Fprintf(out, "  curl -H \"Authorization: Bearer %s\" %s/api/v1/me\n", first, base)
 	fmt.Fprintf(out, "  curl -H \"Authorization: Bearer %s\" %s/api/v1/incidents\n", first, base)
 	return nil
@@ -329,7 +332,13 @@ func demoSlugs() string {
 // seedOrg creates the organisation unless its slug exists; it returns 1
 // when it created it.
 func (a *App) seedOrg(ctx context.Context, d demoOrg) (int, error) {
-	if _, err := a.Store.OrganizationBySlug(ctx, d.Slug); err == nil {
+	if o, err := a.Store.OrganizationBySlug(ctx, d.Slug); err == nil {
+		// Organisations seeded before contact phones existed get theirs.
+		if o.ContactPhone == "" && d.ContactPhone != "" {
+			if _, err := a.Orgs.Update(ctx, operatorActor, d.Slug, org.Patch{ContactPhone: &d.ContactPhone}); err != nil {
+				return 0, fmt.Errorf("demo: set the contact phone of %s: %w", d.Slug, err)
+			}
+		}
 		return 0, nil
 	} else if !apperr.Is(err, apperr.NotFound) {
 		return 0, fmt.Errorf("demo: look up organisation %s: %w", d.Slug, err)

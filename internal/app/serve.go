@@ -14,7 +14,10 @@ import (
 )
 
 func serve(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "serve", "[flags]", "Runs the HTTP API and, unless CERTDESK_WORKERS=false, the background workers.\nWithout DATABASE_URL it runs an embedded PostgreSQL in $CERTDESK_DATA_DIR/postgres.")
+	fs := newFlags(env, "serve", "[flags]", "Runs the web UI (people sign in at <CERTDESK_BASE_URL>/signin with their e-mail and password),\n"+
+		"the JSON API under /api/v1 (API tokens) and, unless CERTDESK_WORKERS=false, the background workers.\n"+
+		"Without DATABASE_URL it runs an embedded PostgreSQL in $CERTDESK_DATA_DIR/postgres.\n"+
+		"Web sessions end after CERTDESK_SESSION_IDLE_TIMEOUT without activity and CERTDESK_SESSION_LIFETIME at the latest.")
 	addr := fs.String("addr", "", "listen address (overrides CERTDESK_ADDR)")
 	demo := fs.Bool("demo", false, "seed the demo data (certdesk demo) before serving; idempotent")
 	skip := fs.Bool("skip-invalid-playbooks", false, "start without the playbooks that do not validate (overrides CERTDESK_SKIP_INVALID_PLAYBOOKS)")
@@ -86,7 +89,7 @@ func runServer(ctx context.Context, cfg config.Config, env Env, ready chan<- str
 	go func() { errc <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
 	log.Info("certdesk is serving", "url", url, "workers", cfg.Workers, "version", Version)
-	fmt.Fprintf(env.Stdout, "certdesk %s is serving at %s (stop with Ctrl-C)\n", Version, url)
+	fmt.Fprintf(env.Stdout, "certdesk %s is serving at %s (stop with Ctrl-C)\nOpen %s/ in a browser to sign in.\n", Version, url, url)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/httpapi"
+	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/markdown"
@@ -25,10 +27,14 @@ import (
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/runbook"
+	"github.com/certdesk/certdesk/internal/session"
+	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/throttle"
+	"github.com/certdesk/certdesk/internal/ui"
 	"github.com/certdesk/certdesk/internal/worker"
+	"github.com/certdesk/certdesk/web"
 	"github.com/labstack/echo/v4"
 )
 
@@ -74,6 +80,18 @@ type App struct {
 	// client address and minute, and removes old throttle windows; River
 	// runs it every minute (throttle.SweepJob).
 	Sweeper *throttle.Sweeper
+
+	// Limiter counts failed attempts (sign-ins) in PostgreSQL.
+	Limiter *throttle.Limiter
+	// Sessions signs people in to the web UI and keeps their sessions;
+	// Sessions.EndAll ends every session of a user.
+	Sessions *session.Service
+	// Settings are people's own settings of the web UI.
+	Settings *settings.Service
+	// Catalogue is the message catalogue of every language the UI speaks.
+	Catalogue *i18n.Catalogue
+	// UI is the web interface, mounted in HTTP.
+	UI *ui.UI
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -108,7 +126,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	if err := a.Identity.SetResetLinks(cfg.BaseURL, cfg.ResetLinkLifetime); err != nil {
 		return nil, fmt.Errorf("CERTDESK_RESET_LINK_LIFETIME: %w", err)
 	}
-	if a.Sweeper, err = throttle.NewSweeper(store, identity.AuditSummaries, now); err != nil {
+	if a.Sweeper, err = throttle.NewSweeper(store, append(identity.AuditSummaries, session.AuditSummary), now); err != nil {
 		return nil, err
 	}
 	ws.Throttle = a.Sweeper
@@ -207,6 +225,9 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err
 	}
+	if err := a.wireUI(cfg, log, now); err != nil {
+		return nil, err
+	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations, Runs: a.Runs,
@@ -221,7 +242,29 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 			return nil
 		},
 		MetricsDB: db.SQL, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, UploadTimeout: cfg.UploadTimeout,
-		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Now: now,
+		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Now: now, Pages: a.UI,
 	})
 	return a, nil
+}
+
+// wireUI builds the web UI and what it needs: the message catalogue, the
+// sign-in throttle, sessions and settings. A template or message file
+// that does not load stops the start.
+func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) error {
+	messages, err := fs.Sub(web.I18n, "i18n")
+	if err != nil {
+		return err
+	}
+	if a.Catalogue, err = i18n.LoadDir(messages, "en"); err != nil {
+		return err
+	}
+	a.Limiter = throttle.New(a.Store, now)
+	if a.Sessions, err = session.New(session.Options{Store: a.Store, Passwords: a.Identity, Limiter: a.Limiter,
+		IdleTimeout: cfg.SessionIdleTimeout, Lifetime: cfg.SessionLifetime, Now: now}); err != nil {
+		return err
+	}
+	a.Settings = settings.NewService(a.Store, a.Catalogue.Languages())
+	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
+		Incidents: a.Incidents, Orgs: a.Orgs, Catalogue: a.Catalogue, BaseURL: cfg.BaseURL, Now: now})
+	return err
 }

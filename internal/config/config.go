@@ -85,6 +85,12 @@ type Config struct {
 	// DeadlineReminders are the points, in percent of the time allowed,
 	// at which legal deadlines are reminded; empty: none.
 	DeadlineReminders []int
+	// SessionIdleTimeout ends a web UI session this long after its last
+	// request.
+	SessionIdleTimeout time.Duration
+	// SessionLifetime ends a web UI session this long after sign-in,
+	// however busy it is.
+	SessionLifetime time.Duration
 }
 
 // Var describes one environment variable: its name, default and meaning.
@@ -123,6 +129,8 @@ var Vars = []Var{
 	{"CERTDESK_PLAYBOOK_DIR", "", "folder of local playbooks (*.yaml, *.yml) loaded besides the shipped ones; one with a shipped playbook's id replaces it"},
 	{"CERTDESK_SKIP_INVALID_PLAYBOOKS", "false", "start without the playbooks that do not validate (each is logged) instead of refusing to start"},
 	{"CERTDESK_DEADLINE_REMINDERS", "50%,90%", "when to remind legal deadlines (NIS2, GDPR), in percent of the time allowed, ascending; off: no reminders (misses are still recorded)"},
+	{"CERTDESK_SESSION_IDLE_TIMEOUT", "30m", "a web UI session ends this long after its last request (Go duration, 1m-24h); pages warn before and offer to stay signed in"},
+	{"CERTDESK_SESSION_LIFETIME", "12h", "a web UI session ends this long after sign-in however busy (Go duration, 5m-720h, at least the idle timeout)"},
 }
 
 // ConnReserve is how many connections of CERTDESK_DB_MAX_CONNS the
@@ -249,6 +257,15 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ResetLinkLifetime, err = parseDuration("CERTDESK_RESET_LINK_LIFETIME", get("CERTDESK_RESET_LINK_LIFETIME"),
 		identity.MinResetLinkLifetime, identity.MaxResetLinkLifetime); err != nil {
 		return c, err
+	}
+	if c.SessionIdleTimeout, err = parseDuration("CERTDESK_SESSION_IDLE_TIMEOUT", get("CERTDESK_SESSION_IDLE_TIMEOUT"), time.Minute, 24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.SessionLifetime, err = parseDuration("CERTDESK_SESSION_LIFETIME", get("CERTDESK_SESSION_LIFETIME"), 5*time.Minute, 720*time.Hour); err != nil {
+		return c, err
+	}
+	if c.SessionLifetime < c.SessionIdleTimeout {
+		return c, &Error{"CERTDESK_SESSION_LIFETIME", get("CERTDESK_SESSION_LIFETIME"), "must be at least CERTDESK_SESSION_IDLE_TIMEOUT (" + c.SessionIdleTimeout.String() + ")"}
 	}
 	if c.ShutdownTimeout, err = parseDuration("CERTDESK_SHUTDOWN_TIMEOUT", get("CERTDESK_SHUTDOWN_TIMEOUT"), time.Second, time.Hour); err != nil {
 		return c, err

@@ -24,6 +24,8 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 100*time.Millisecond, c.JobPollInterval)
 	require.Empty(t, c.DatabaseURL)
 	require.Equal(t, []int{50, 90}, c.DeadlineReminders)
+	require.Equal(t, 30*time.Minute, c.SessionIdleTimeout)
+	require.Equal(t, 12*time.Hour, c.SessionLifetime)
 }
 
 func TestLoadDeadlineReminders(t *testing.T) {
@@ -60,6 +62,10 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"CERTDESK_RESET_LINK_LIFETIME", "1m"},
 		{"CERTDESK_RESET_LINK_LIFETIME", "30d"},
 		{"CERTDESK_RESET_LINK_LIFETIME", "169h"},
+		{"CERTDESK_SESSION_IDLE_TIMEOUT", "10s"},
+		{"CERTDESK_SESSION_IDLE_TIMEOUT", "soon"},
+		{"CERTDESK_SESSION_LIFETIME", "1000h"},
+		{"CERTDESK_SESSION_LIFETIME", "10m"}, // shorter than the default idle timeout
 	} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			t.Parallel()

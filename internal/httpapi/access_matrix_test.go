@@ -467,12 +467,17 @@ func secWarmSpec(t *testing.T) {
 }
 
 // secSkipRoute reports routes outside the access matrix: probes and the
-// public API description, the UI shell and static files, and Slack's
-// routes, which take no token but Slack's signature (their refusals are
-// tested in internal/slack: inbound_test.go).
+// public API description, the web UI's pages and static files (they take
+// no token; internal/ui tests who sees which page until the matrix gets
+// a UI driver), and Slack's routes, which take no token but Slack's
+// signature (their refusals are tested in internal/slack: inbound_test.go).
 func secSkipRoute(rt *echo.Route) bool {
 	if rt.Method == echo.RouteNotFound { // the group's catch-all, not an endpoint
 		return true
+	}
+	if !strings.HasPrefix(rt.Path, "/api/") && !strings.HasPrefix(rt.Path, "/slack/") && rt.Path != "/healthz" &&
+		rt.Path != "/readyz" && rt.Path != "/metrics" {
+		return true // a web UI route
 	}
 	switch rt.Path {
 	case "/healthz", "/readyz", "/metrics", "/api/v1/openapi.yaml", "/":

@@ -25,6 +25,7 @@ type orgBody struct {
 	NIS2Class    string    `json:"nis2_class"`
 	ChatChannel  string    `json:"chat_channel"`
 	ContactEmail string    `json:"contact_email"`
+	ContactPhone string    `json:"contact_phone"`
 	TimeZone     string    `json:"time_zone"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
@@ -44,6 +45,7 @@ type createOrgRequest struct {
 	NIS2Class    string `json:"nis2_class"`
 	ChatChannel  string `json:"chat_channel"`
 	ContactEmail string `json:"contact_email"`
+	ContactPhone string `json:"contact_phone"`
 	TimeZone     string `json:"time_zone"`
 }
 
@@ -56,13 +58,14 @@ type patchOrgRequest struct {
 	NIS2Class    *string `json:"nis2_class"`
 	ChatChannel  *string `json:"chat_channel"`
 	ContactEmail *string `json:"contact_email"`
+	ContactPhone *string `json:"contact_phone"`
 	TimeZone     *string `json:"time_zone"`
 }
 
 func toOrgBody(o *org.Organization) orgBody {
 	b := orgBody{Slug: o.Slug, Name: o.Name, Kind: string(o.Kind), Country: o.Country, Region: o.Region,
 		Sector: o.Sector, NIS2Class: o.NIS2Class, ChatChannel: o.ChatChannel, ContactEmail: o.ContactEmail,
-		TimeZone: o.TimeZone, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+		ContactPhone: o.ContactPhone, TimeZone: o.TimeZone, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 	if o.ParentSlug != "" {
 		p := o.ParentSlug
 		b.Parent = &p
@@ -92,7 +95,8 @@ func (h *handlers) createOrg(c echo.Context) error {
 		return err
 	}
 	o := &org.Organization{Slug: req.Slug, Name: req.Name, Kind: org.Kind(req.Kind), Country: req.Country, Region: req.Region,
-		Sector: req.Sector, NIS2Class: req.NIS2Class, ChatChannel: req.ChatChannel, ContactEmail: req.ContactEmail, TimeZone: req.TimeZone}
+		Sector: req.Sector, NIS2Class: req.NIS2Class, ChatChannel: req.ChatChannel, ContactEmail: req.ContactEmail,
+		ContactPhone: req.ContactPhone, TimeZone: req.TimeZone}
 	ctx := c.Request().Context()
 	if err := h.o.Orgs.Create(ctx, orgActor(principal(c)), o, req.Parent); err != nil {
 		return err
@@ -129,7 +133,8 @@ func (h *handlers) patchOrg(c echo.Context) error {
 	}
 	o, err := h.o.Orgs.Update(ctx, a, c.Param("slug"), org.Patch{Name: req.Name, Parent: req.Parent, Country: req.Country,
 		Region: req.Region, Sector: req.Sector, NIS2Class: req.NIS2Class, ChatChannel: req.ChatChannel,
-		ContactEmail: req.ContactEmail, TimeZone: req.TimeZone})
+		ContactEmail: req.ContactEmail,
+		ContactPhone: req.ContactPhone, TimeZone: req.TimeZone})
 	if err != nil {
 		return err
 	}

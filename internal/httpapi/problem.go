@@ -48,11 +48,15 @@ var statusOf = map[apperr.Code]int{
 
 const problemJSON = "application/problem+json"
 
-// errorHandler renders every error as problem+json. Internal errors are
+// errorHandler renders every error as problem+json, except on the web
+// UI's paths, where pages renders it as a page. Internal errors are
 // logged with the request ID and shown without their text.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(log *slog.Logger, pages Pages) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		if pages != nil && pages.RenderError(err, c) {
 			return
 		}
 		p := Problem{Instance: c.Request().URL.Path, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}

@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"errors"
 	"github.com/certdesk/certdesk/docs"
-	"github.com/certdesk/certdesk/web"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -56,13 +55,26 @@ type Options struct {
 	BaseURL        string
 	// Now is the clock (deadlines' time left); nil means time.Now.
 	Now func() time.Time
+	// Pages is the web UI (internal/ui), mounted in the same server; nil:
+	// no web UI.
+	Pages Pages
+}
+
+// Pages is the web UI as the server sees it: it adds its routes, and it
+// renders the errors of its paths as pages (everything but /api/, /slack/
+// and the operational endpoints, which keep problem+json).
+type Pages interface {
+	Mount(e *echo.Echo)
+	// RenderError renders err as a page when the request is the UI's and
+	// reports whether it did.
+	RenderError(err error, c echo.Context) bool
 }
 
 // New returns the Echo server with every route and middleware.
 func New(o Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(o.Logger)
+	e.HTTPErrorHandler = errorHandler(o.Logger, o.Pages)
 	if o.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	} else {
@@ -91,14 +103,6 @@ func New(o Options) *echo.Echo {
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", m.handler())
-	e.StaticFS("/static", echo.MustSubFS(web.Static, "static"))
-	e.GET("/", func(c echo.Context) error {
-		b, err := web.Static.ReadFile("static/index.html")
-		if err != nil {
-			return err
-		}
-		return c.HTMLBlob(http.StatusOK, b)
-	})
 	e.GET("/api/v1/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", docs.OpenAPI)
 	})
@@ -180,6 +184,11 @@ func New(o Options) *echo.Echo {
 	api.GET("/organizations/:slug/red-recipients", h.getRedRecipients)
 	api.PUT("/organizations/:slug/red-recipients", h.putRedRecipients)
 	api.GET("/me/red-recipients", h.myRedRecipients)
+
+	// The web UI: its pages, forms and static files (internal/ui).
+	if o.Pages != nil {
+		o.Pages.Mount(e)
+	}
 	return e
 }
 

@@ -122,18 +122,18 @@ type Tx interface {
 // the transaction of the change. Until a store implements it there are no
 // sessions to end.
 type SessionEnder interface {
-	// EndUserSessions ends every session of the user at at and returns
-	// how many it ended.
-	EndUserSessions(ctx context.Context, userID uuid.UUID, at time.Time) (int, error)
+	// EndUserSessions ends every session of the user but except (nil:
+	// all) and returns how many it ended.
+	EndUserSessions(ctx context.Context, userID uuid.UUID, except *uuid.UUID) (int, error)
 }
 
 // endSessions ends the user's web sessions when tx can (SessionEnder).
-func endSessions(ctx context.Context, tx Tx, userID uuid.UUID, at time.Time) (int, error) {
+func endSessions(ctx context.Context, tx Tx, userID uuid.UUID) (int, error) {
 	se, ok := tx.(SessionEnder)
 	if !ok {
 		return 0, nil
 	}
-	return se.EndUserSessions(ctx, userID, at)
+	return se.EndUserSessions(ctx, userID, nil)
 }
 
 // Service holds the identity use cases.
@@ -384,7 +384,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor access.Principal, id uui
 			}
 		}
 		if disabling || hash != nil {
-			ended, err := endSessions(ctx, tx, u.ID, now)
+			ended, err := endSessions(ctx, tx, u.ID)
 			if err != nil {
 				return err
 			}

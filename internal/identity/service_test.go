@@ -353,7 +353,7 @@ type sessionTx struct {
 	s *sessionStore
 }
 
-func (t sessionTx) EndUserSessions(_ context.Context, userID uuid.UUID, _ time.Time) (int, error) {
+func (t sessionTx) EndUserSessions(_ context.Context, userID uuid.UUID, _ *uuid.UUID) (int, error) {
 	t.s.mu.Lock()
 	defer t.s.mu.Unlock()
 	t.s.ended = append(t.s.ended, userID)

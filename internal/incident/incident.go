@@ -74,6 +74,10 @@ type Event struct {
 	Data        json.RawMessage
 	OccurredAt  time.Time
 	RecordedAt  time.Time
+	// Filled on timeline reads: the acting user's name and organisation
+	// (empty for certdesk itself and for users since removed).
+	ActorName    string
+	ActorOrgName string
 }
 
 // Limits on field sizes.

@@ -50,6 +50,7 @@ type Organization struct {
 	NIS2Class    string // Essential, Important or ""
 	ChatChannel  string // Slack channel ID
 	ContactEmail string
+	ContactPhone string // for emergencies, e.g. "+49 30 1234 5678"; the help page shows the responsible CERT's
 	TimeZone     string // IANA name, e.g. "Europe/Berlin"
 	CreatedAt    time.Time
 	UpdatedAt    time.Time

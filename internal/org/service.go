@@ -54,13 +54,16 @@ func NewService(store Store) *Service { return &Service{store: store} }
 
 // Patch changes an organisation; nil fields stay.
 type Patch struct {
-	Name, Parent, Country, Region, Sector, NIS2Class, ChatChannel, ContactEmail, TimeZone *string
+	Name, Parent, Country, Region, Sector, NIS2Class, ChatChannel, ContactEmail, ContactPhone, TimeZone *string
 }
 
 var (
 	slugRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 	channelRE = regexp.MustCompile(`^[CGD][A-Z0-9]{6,20}$`)
+	// phoneRE is a telephone number as people write it: an optional +,
+	// digits, spaces and the separators - / ( ) . (5 to 40 characters).
+	phoneRE = regexp.MustCompile(`^\+?[0-9(][0-9 ()./-]{3,38}[0-9]$`)
 )
 
 // validate checks o's own fields (not its place in the tree).
@@ -94,6 +97,10 @@ func (o *Organization) validate(fs *Fields) {
 		if a, err := mail.ParseAddress(o.ContactEmail); err != nil || a.Address != o.ContactEmail {
 			fs.add("contact_email", "email", "contact_email must be a plain e-mail address")
 		}
+	}
+	o.ContactPhone = strings.TrimSpace(o.ContactPhone)
+	if o.ContactPhone != "" && !phoneRE.MatchString(o.ContactPhone) {
+		fs.add("contact_phone", "format", "contact_phone must be a telephone number such as +49 30 1234 5678")
 	}
 	if o.TimeZone == "" {
 		o.TimeZone = "UTC"
@@ -211,6 +218,7 @@ func (s *Service) Update(ctx context.Context, a Actor, slug string, p Patch) (*O
 	set("nis2_class", &o.NIS2Class, p.NIS2Class)
 	set("chat_channel", &o.ChatChannel, p.ChatChannel)
 	set("contact_email", &o.ContactEmail, p.ContactEmail)
+	set("contact_phone", &o.ContactPhone, p.ContactPhone)
 	set("time_zone", &o.TimeZone, p.TimeZone)
 	var fs Fields
 	o.validate(&fs)

@@ -143,6 +143,9 @@ type eventRow struct {
 	Data        []byte `gorm:"type:jsonb"`
 	OccurredAt  time.Time
 	RecordedAt  time.Time `gorm:"->"`
+	// read-only, from the timeline's joins
+	ActorName    *string `gorm:"->"`
+	ActorOrgName *string `gorm:"->"`
 }
 
 func (eventRow) TableName() string { return "incident_events" }
@@ -354,29 +357,34 @@ type timelineCursor struct {
 	ID int64     `json:"i"`
 }
 
-// Timeline implements incident.Store.
+// Timeline implements incident.Store. Each event comes with its actor's
+// name and organisation (joined, so a page of events is one query).
 func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, kinds []incident.EventKind, page incident.Page) ([]incident.Event, string, error) {
 	vis, args := visibleTo(p)
 	obsVis, obsArgs := observableVisibleTo(p)
-	q := s.db.WithContext(ctx).Where("incident_id = ?", incidentID).
-		Where("EXISTS (SELECT 1 FROM incidents i WHERE i.id = incident_events.incident_id AND "+vis+")", args...).
+	q := s.db.WithContext(ctx).Table("incident_events e").
+		Select("e.*, u.name AS actor_name, ao.name AS actor_org_name").
+		Joins("LEFT JOIN users u ON u.id = e.actor_user_id").
+		Joins("LEFT JOIN organizations ao ON ao.id = u.org_id").
+		Where("e.incident_id = ?", incidentID).
+		Where("EXISTS (SELECT 1 FROM incidents i WHERE i.id = e.incident_id AND "+vis+")", args...).
 		Where(observableEventVisible(obsVis), append([]any{observableEventKinds}, obsArgs...)...)
 	if len(kinds) > 0 {
 		ks := make([]string, len(kinds))
 		for i, k := range kinds {
 			ks[i] = string(k)
 		}
-		q = q.Where("kind IN ?", ks)
+		q = q.Where("e.kind IN ?", ks)
 	}
 	if page.After != "" {
 		var c timelineCursor
 		if err := decodeCursor(page.After, &c); err != nil {
 			return nil, "", err
 		}
-		q = q.Where("(occurred_at, id) > (?, ?)", c.At, c.ID)
+		q = q.Where("(e.occurred_at, e.id) > (?, ?)", c.At, c.ID)
 	}
 	var rows []eventRow
-	if err := q.Order("occurred_at, id").Limit(page.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Order("e.occurred_at, e.id").Limit(page.Limit + 1).Scan(&rows).Error; err != nil {
 		return nil, "", translate(err, "load timeline")
 	}
 	rows, next := trimPage(rows, page.Limit, func(last eventRow) any { return timelineCursor{At: last.OccurredAt, ID: last.ID} })
@@ -386,6 +394,12 @@ func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uui
 			ID: r.ID, IncidentID: r.IncidentID, ActorUserID: r.ActorUserID, Actor: r.Actor,
 			Kind: incident.EventKind(r.Kind), Data: r.Data, OccurredAt: r.OccurredAt.UTC(), RecordedAt: r.RecordedAt.UTC(),
 		}
+		if r.ActorName != nil {
+			evs[i].ActorName = *r.ActorName
+		}
+		if r.ActorOrgName != nil {
+			evs[i].ActorOrgName = *r.ActorOrgName
+		}
 	}
 	return evs, next, nil
 }
@@ -394,7 +408,8 @@ func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uui
 // observable's value.
 var observableEventKinds = []string{string(observable.EventAdded), string(observable.EventUpdated), string(observable.EventRemoved)}
 
-// observableEventVisible is the condition, over incident_events, under
+// observableEventVisible is the condition, over incident_events aliased
+// "e", under
 // which a principal sees an event: any event but an observable's, and an
 // observable's event only where the principal may see the observable
 // (obsVis, observableVisibleTo). The label it is judged with is the
@@ -402,12 +417,12 @@ var observableEventKinds = []string{string(observable.EventAdded), string(observ
 // label, while it still exists, so an observable whose label was raised
 // takes its earlier events along.
 func observableEventVisible(obsVis string) string {
-	return `(incident_events.kind NOT IN ? OR EXISTS (SELECT 1 FROM incidents i
-		CROSS JOIN LATERAL (SELECT COALESCE(incident_events.data->>'tlp', 'TLP:RED') AS recorded,
-			COALESCE((SELECT eo.tlp FROM incident_observables eo WHERE eo.incident_id = incident_events.incident_id
-				AND eo.id::text = incident_events.data->>'observable_id'), 'TLP:CLEAR') AS current) ev
+	return `(e.kind NOT IN ? OR EXISTS (SELECT 1 FROM incidents i
+		CROSS JOIN LATERAL (SELECT COALESCE(e.data->>'tlp', 'TLP:RED') AS recorded,
+			COALESCE((SELECT eo.tlp FROM incident_observables eo WHERE eo.incident_id = e.incident_id
+				AND eo.id::text = e.data->>'observable_id'), 'TLP:CLEAR') AS current) ev
 		CROSS JOIN LATERAL (SELECT ` + stricterTLP("ev.recorded", "ev.current") + ` AS tlp) o
-		WHERE i.id = incident_events.incident_id AND ` + obsVis + `))`
+		WHERE i.id = e.incident_id AND ` + obsVis + `))`
 }
 
 func encodeCursor(v any) string {

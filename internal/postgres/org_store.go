@@ -32,6 +32,7 @@ type orgRow struct {
 	NIS2Class    string `gorm:"column:nis2_class"`
 	ChatChannel  string
 	ContactEmail string
+	ContactPhone string
 	TimeZone     string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -43,7 +44,7 @@ func (orgRow) TableName() string { return "organizations" }
 func (r orgRow) domain() org.Organization {
 	o := org.Organization{ID: r.ID, Slug: r.Slug, Name: r.Name, Kind: org.Kind(r.Kind), ParentID: r.ParentID,
 		Country: r.Country, Region: r.Region, Sector: r.Sector, NIS2Class: r.NIS2Class, ChatChannel: r.ChatChannel,
-		ContactEmail: r.ContactEmail, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		ContactEmail: r.ContactEmail, ContactPhone: r.ContactPhone, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.ParentSlug != nil {
 		o.ParentSlug = *r.ParentSlug
 	}
@@ -69,7 +70,7 @@ func (s *Store) CreateOrg(ctx context.Context, a org.Actor, o *org.Organization)
 		}
 		row := orgRow{ID: o.ID, Slug: o.Slug, Name: o.Name, Kind: string(o.Kind), ParentID: o.ParentID, Country: o.Country,
 			Region: o.Region, Sector: o.Sector, NIS2Class: o.NIS2Class, ChatChannel: o.ChatChannel, ContactEmail: o.ContactEmail,
-			TimeZone: o.TimeZone}
+			ContactPhone: o.ContactPhone, TimeZone: o.TimeZone}
 		if err := tx.WithContext(ctx).Omit("CreatedAt", "UpdatedAt", "ParentSlug").Create(&row).Error; err != nil {
 			if isConstraint(err, "organizations_parent_id_fkey") {
 				return apperr.Fields{{Field: "parent", Rule: "exists", Message: "no such organisation"}}.Err()
@@ -92,7 +93,7 @@ func (s *Store) UpdateOrg(ctx context.Context, a org.Actor, o *org.Organization,
 		err := tx.WithContext(ctx).Table("organizations").Where("id = ?", o.ID).Updates(map[string]any{
 			"name": o.Name, "parent_id": o.ParentID, "country": o.Country, "region": o.Region, "sector": o.Sector,
 			"nis2_class": o.NIS2Class, "chat_channel": o.ChatChannel, "contact_email": o.ContactEmail,
-			"time_zone": o.TimeZone, "updated_at": gorm.Expr("now()"),
+			"contact_phone": o.ContactPhone, "time_zone": o.TimeZone, "updated_at": gorm.Expr("now()"),
 		}).Error
 		if err != nil {
 			return translate(err, "update organisation")

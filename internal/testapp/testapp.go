@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -129,6 +130,11 @@ func New(t testing.TB, opts Options) *Harness {
 	cfg.DBMaxConns = 10
 	cfg.Workers = !opts.NoWorkers
 	cfg.BlobDir = t.TempDir() // attachment files: the test's own folder, never ./data
+	// The server listens before the app is built, so that the base URL
+	// (links, the web UI's cookies) is where it really is.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cfg.BaseURL = "http://" + ln.Addr().String()
 	if opts.Config != nil {
 		opts.Config(&cfg)
 	}
@@ -141,7 +147,8 @@ func New(t testing.TB, opts Options) *Harness {
 	if opts.Playbooks != nil {
 		a.Runs.SetPlaybooks(opts.Playbooks)
 	}
-	srv := httptest.NewServer(a.HTTP)
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.HTTP}}
+	srv.Start()
 	h := &Harness{t: t, App: a, URL: srv.URL, DBURL: dbURL, Config: cfg, Clock: clock, client: srv.Client()}
 	if cfg.Workers {
 		require.NoError(t, a.River.Start(ctx))

@@ -36,12 +36,17 @@ var (
 )
 
 // Main runs the tests of a package and stops the throwaway cluster after.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain that has more to stop
+// (a browser): it runs the tests, stops the cluster and returns the exit
+// code.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if cluster != nil {
 		_ = cluster.Stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // New returns the URL of a new, migrated, empty database for t, dropped

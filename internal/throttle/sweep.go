@@ -18,6 +18,11 @@ type Summary struct {
 	Rule Rule
 	// Action is the audit entry's action (audit.AuthFailed).
 	Action audit.Action
+	// Target is what the rule's keys are, the audit entry's target type:
+	// "" for client addresses ("address", also recorded as the entry's
+	// client address), else e.g. "account" for e-mail addresses typed at
+	// sign-in.
+	Target string
 }
 
 // Window is one counting window of a key.
@@ -155,6 +160,9 @@ func (sum Summary) entry(w Window) audit.Entry {
 	})
 	if err != nil { // a map of strings, ints and times always marshals
 		data = []byte("{}")
+	}
+	if sum.Target != "" {
+		return audit.Entry{Actor: "anonymous", Action: sum.Action, TargetType: sum.Target, TargetID: w.Key, Data: data}
 	}
 	return audit.Entry{Actor: "anonymous", Action: sum.Action, TargetType: "address", TargetID: w.Key,
 		RemoteAddr: w.Key, Data: data}

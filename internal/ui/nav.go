@@ -1,0 +1,45 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/certdesk/certdesk/internal/access"
+)
+
+// navItem is one entry of the navigation.
+type navItem struct {
+	Key     string // message key of its label
+	Href    string
+	Current bool
+}
+
+// navigation lists the navigation's entries and the roles that see them
+// (none listed: every role). The reporter's "Our reports", the
+// responder's queue and the leadership dashboard are added here by the
+// pages that bring them.
+var navigation = []struct {
+	key, href string
+	roles     []access.Role
+}{
+	{"nav.incidents", "/incidents", nil},
+	{"nav.account", "/account", nil},
+}
+
+// navFor returns the navigation of role, marking the entry of path.
+func navFor(role access.Role, path string) []navItem {
+	var out []navItem
+	for _, n := range navigation {
+		if len(n.roles) > 0 && !slices.Contains(n.roles, role) {
+			continue
+		}
+		out = append(out, navItem{Key: n.key, Href: n.href, Current: path == n.href || strings.HasPrefix(path, n.href+"/")})
+	}
+	return out
+}
+
+// landing is where a role lands after signing in. For now every role
+// lands on the incident list; reporters will land on "Our reports",
+// responders on their queue and viewers on the dashboard when those
+// pages exist.
+func landing(access.Role) string { return "/incidents" }

@@ -1,0 +1,158 @@
+// Package ui is certdesk's web interface: server-rendered HTML pages over
+// the same domain services as the JSON API, mounted in the same Echo
+// server.
+//
+// Layout (miniflux's internal/ui is the model): every route is in
+// routes.go; each page or action has its own file (signin.go,
+// signin_submit.go, incident.go, ...); the templates are in
+// web/templates (layout.html, partials/, pages/), all parsed when New
+// runs, so a broken template stops the server from starting. Every
+// user-visible word comes from the message catalogue (internal/i18n,
+// web/i18n/<language>.json).
+//
+// People sign in with their e-mail address and password
+// (internal/session); the session travels in a cookie that only this UI
+// reads (the API ignores it, and the UI ignores bearer tokens). Every
+// state-changing request is a form POST that works without JavaScript and
+// carries a CSRF token tied to the session, and is refused when the
+// browser says it comes from another site. Pages are sent with a strict
+// Content-Security-Policy (no inline script or style) and never cached.
+// web/static/app.js only enhances: the warning before the session ends,
+// and focus on the error summary.
+package ui
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/i18n"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/session"
+	"github.com/certdesk/certdesk/internal/settings"
+	"github.com/certdesk/certdesk/web"
+)
+
+// Options are the UI's dependencies. The UI calls domain services only.
+type Options struct {
+	Logger    *slog.Logger
+	Sessions  *session.Service
+	Settings  *settings.Service
+	Incidents *incident.Service
+	Orgs      *org.Service
+	Catalogue *i18n.Catalogue
+	// BaseURL is the public URL of the service. With https, cookies are
+	// Secure and carry the __Host- prefix; with plain http (a laptop, a
+	// test) they have neither, as browsers refuse Secure cookies there.
+	BaseURL string
+	// Templates and Static default to web.Templates and web.Static.
+	Templates fs.FS
+	Static    fs.FS
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// UI is the web interface, ready to be mounted.
+type UI struct {
+	o            Options
+	views        *views
+	cookies      cookieNames
+	secure       bool
+	static       fs.FS
+	assetVersion string
+	cop          *http.CrossOriginProtection
+}
+
+// New checks the options, parses every template and reads the static
+// files. Any broken template or a template that names a message the
+// catalogue does not have is an error: serve does not start with it.
+func New(o Options) (*UI, error) {
+	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Orgs == nil || o.Catalogue == nil {
+		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Orgs and Catalogue are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Templates == nil {
+		sub, err := fs.Sub(web.Templates, "templates")
+		if err != nil {
+			return nil, err
+		}
+		o.Templates = sub
+	}
+	if o.Static == nil {
+		sub, err := fs.Sub(web.Static, "static")
+		if err != nil {
+			return nil, err
+		}
+		o.Static = sub
+	}
+	u := &UI{o: o, static: o.Static, cop: http.NewCrossOriginProtection()}
+	base, err := url.Parse(o.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("ui: base URL: %w", err)
+	}
+	u.secure = base.Scheme == "https"
+	u.cookies = newCookieNames(u.secure)
+	if u.views, err = parseViews(o.Templates, o.Catalogue); err != nil {
+		return nil, err
+	}
+	if u.assetVersion, err = versionOf(o.Static); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// versionOf hashes the static files, so that their URLs change when they
+// do and browsers may cache them for a year.
+func versionOf(fsys fs.FS) (string, error) {
+	var names []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, p)
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("ui: static files: %w", err)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return "", fmt.Errorf("ui: static files: %w", err)
+		}
+		fmt.Fprintf(h, "%s %d\n", n, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
+}
+
+func (u *UI) now() time.Time { return u.o.Now() }
+
+// isUIPath reports whether a path belongs to the web UI (whose errors are
+// pages) rather than to the API, Slack, or the operational endpoints.
+func isUIPath(p string) bool {
+	for _, prefix := range []string{"/api/", "/slack/"} {
+		if strings.HasPrefix(p, prefix) {
+			return false
+		}
+	}
+	switch p {
+	case "/api", "/healthz", "/readyz", "/metrics":
+		return false
+	}
+	return true
+}
