@@ -61,13 +61,9 @@ func Load(fsys fs.FS, langs ...string) (*Catalogue, error) {
 		if err != nil {
 			return nil, fmt.Errorf("i18n: language %q: %w", lang, err)
 		}
-		b, err := fs.ReadFile(fsys, path.Clean(lang+".json"))
+		raw, err := readLanguage(fsys, lang)
 		if err != nil {
-			return nil, fmt.Errorf("i18n: %w", err)
-		}
-		var raw map[string]json.RawMessage
-		if err := json.Unmarshal(b, &raw); err != nil {
-			return nil, fmt.Errorf("i18n: %s.json: %w", lang, err)
+			return nil, err
 		}
 		texts := make(map[string]Text, len(raw))
 		for key, v := range raw {
@@ -104,6 +100,39 @@ func Load(fsys fs.FS, langs ...string) (*Catalogue, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// readLanguage reads a language's messages: <lang>.json and, when there
+// are any, the files <lang>/*.json beside it (one per area of the UI, so
+// that pages added side by side do not edit one file). A key defined in
+// two files is an error.
+func readLanguage(fsys fs.FS, lang string) (map[string]json.RawMessage, error) {
+	files := []string{path.Clean(lang + ".json")}
+	more, err := fs.Glob(fsys, path.Clean(lang)+"/*.json")
+	if err != nil {
+		return nil, fmt.Errorf("i18n: %w", err)
+	}
+	sort.Strings(more)
+	files = append(files, more...)
+	all := map[string]json.RawMessage{}
+	where := map[string]string{}
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %w", err)
+		}
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", f, err)
+		}
+		for k, v := range raw {
+			if other, dup := where[k]; dup {
+				return nil, fmt.Errorf("i18n: %q is defined in %s and in %s", k, other, f)
+			}
+			all[k], where[k] = v, f
+		}
+	}
+	return all, nil
 }
 
 // LoadDir loads every <lang>.json of fsys, with def the default: adding

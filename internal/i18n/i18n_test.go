@@ -138,3 +138,29 @@ func TestTimeElementIsEscaped(t *testing.T) {
 	l := i18n.NewLocale(c.Printer("en"), time.UTC, time.Now())
 	require.Contains(t, string(l.Time(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))), "&lt;b&gt;2026&lt;/b&gt;")
 }
+
+// A language's messages may be split over <lang>.json and <lang>/*.json
+// (one file per area of the UI); a key defined twice is refused, naming
+// both files, and the split files count for completeness like the rest.
+func TestMessagesSplitOverFiles(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"en.json":        {Data: []byte(`{"a": "A"}`)},
+		"en/report.json": {Data: []byte(`{"b": "B"}`)},
+		"de.json":        {Data: []byte(`{"a": "A-de"}`)},
+		"de/report.json": {Data: []byte(`{"b": "B-de"}`)},
+	}
+	c, err := i18n.LoadDir(fsys, "en")
+	require.NoError(t, err)
+	txt, ok := c.Text("de", "b")
+	require.True(t, ok)
+	require.Equal(t, "B-de", txt.Plain)
+
+	fsys["de/report.json"] = &fstest.MapFile{Data: []byte(`{}`)}
+	_, err = i18n.LoadDir(fsys, "en")
+	require.ErrorContains(t, err, `"b"`, "a key without its German text fails")
+
+	fsys["de/report.json"] = &fstest.MapFile{Data: []byte(`{"a": "again", "b": "B-de"}`)}
+	_, err = i18n.LoadDir(fsys, "en")
+	require.ErrorContains(t, err, `"a" is defined in de.json and in de/report.json`)
+}
