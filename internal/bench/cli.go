@@ -32,6 +32,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.Large, "large", false, "also seed -large-count incidents and time list and search pages (takes minutes)")
 	fs.IntVar(&o.LargeCount, "large-count", d.LargeCount, "incidents seeded by -large")
 	fs.IntVar(&o.LargeRequests, "large-requests", d.LargeRequests, "requests per viewer and query with -large")
+	fs.IntVar(&o.UIRequests, "ui-requests", d.UIRequests, "requests per page of the web UI (demo data, and with -large a city)")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the intake phase (server and clients) to this file")
 	strict := fs.Bool("strict", false, "exit with status 1 when a target is missed")
