@@ -64,6 +64,10 @@ type UserPatch struct {
 	Role     *access.Role
 	Disabled *bool
 	Password *string
+	// KeepSession, on a user's own password change made through the web
+	// UI, is the session it was made from: every other session of the
+	// user ends, that one stays.
+	KeepSession *uuid.UUID
 }
 
 // Store is the persistence identity needs. It counts failed
@@ -128,12 +132,12 @@ type SessionEnder interface {
 }
 
 // endSessions ends the user's web sessions when tx can (SessionEnder).
-func endSessions(ctx context.Context, tx Tx, userID uuid.UUID) (int, error) {
+func endSessions(ctx context.Context, tx Tx, userID uuid.UUID, except *uuid.UUID) (int, error) {
 	se, ok := tx.(SessionEnder)
 	if !ok {
 		return 0, nil
 	}
-	return se.EndUserSessions(ctx, userID, nil)
+	return se.EndUserSessions(ctx, userID, except)
 }
 
 // Service holds the identity use cases.
@@ -384,7 +388,11 @@ func (s *Service) UpdateUser(ctx context.Context, actor access.Principal, id uui
 			}
 		}
 		if disabling || hash != nil {
-			ended, err := endSessions(ctx, tx, u.ID)
+			keep := p.KeepSession
+			if disabling {
+				keep = nil
+			}
+			ended, err := endSessions(ctx, tx, u.ID, keep)
 			if err != nil {
 				return err
 			}

@@ -211,7 +211,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, remoteAddr
 			return err
 		}
 		data := map[string]any{"link_id": l.ID, "issued_by": l.IssuedBy}
-		ended, err := endSessions(ctx, tx, u.ID)
+		ended, err := endSessions(ctx, tx, u.ID, nil)
 		if err != nil {
 			return err
 		}

@@ -56,13 +56,29 @@ type Harness struct {
 type Clock struct {
 	mu     sync.Mutex
 	offset time.Duration
+	frozen bool      // Freeze was called: the time is base+offset
+	base   time.Time // the real time when the clock was frozen
 }
 
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.frozen {
+		return c.base.Add(c.offset)
+	}
 	return time.Now().Add(c.offset)
+}
+
+// Freeze stops the clock at the current time; Advance still moves it. For
+// tests whose outcome must not depend on how long the machine takes, such
+// as a count of failures within one throttle window.
+func (c *Clock) Freeze() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.frozen {
+		c.base, c.frozen = time.Now(), true
+	}
 }
 
 // Advance moves the application's clock forward by d, and makes every
