@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/blob"
 	"github.com/certdesk/certdesk/internal/circle"
 	"github.com/certdesk/certdesk/internal/comment"
@@ -70,6 +71,8 @@ type App struct {
 	// Playbooks is the playbook catalogue (shipped and CERTDESK_PLAYBOOK_DIR);
 	// Playbooks.Valid() are the playbooks that run.
 	Playbooks *playbook.Catalog
+	// Audit reads the audit log (the API's and the web interface's reader).
+	Audit *audit.Service
 	// Sweeper summarises failed authentications into one audit entry per
 	// client address and minute, and removes old throttle windows; River
 	// runs it every minute (throttle.SweepJob).
@@ -104,7 +107,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	incidents := incident.NewService(store, now)
 	incidents.Renderer, incidents.RenderVersion = markdown.Render, markdown.Version
 	a := &App{DB: db, Store: store, River: rc, Incidents: incidents, Events: bus,
-		Identity: identity.NewService(store, now), Orgs: org.NewService(store), Playbooks: playbooks}
+		Identity: identity.NewService(store, now), Orgs: org.NewService(store), Playbooks: playbooks, Audit: audit.NewService(store)}
 	if err := a.Identity.SetResetLinks(cfg.BaseURL, cfg.ResetLinkLifetime); err != nil {
 		return nil, fmt.Errorf("CERTDESK_RESET_LINK_LIFETIME: %w", err)
 	}
@@ -208,7 +211,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
-		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
+		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations, Runs: a.Runs,
 		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {

@@ -46,7 +46,7 @@ type Options struct {
 	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
 	Escalations    *escalation.Service
 	Slack          SlackInbound // nil: the /slack routes answer 404
-	Audit          AuditReader
+	Audit          *audit.Service
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
 	MaxBodyBytes   int64
@@ -181,11 +181,6 @@ func New(o Options) *echo.Echo {
 	api.PUT("/organizations/:slug/red-recipients", h.putRedRecipients)
 	api.GET("/me/red-recipients", h.myRedRecipients)
 	return e
-}
-
-// AuditReader reads the audit log, newest first.
-type AuditReader interface {
-	AuditLog(ctx context.Context, after string, limit int) ([]audit.Entry, string, error)
 }
 
 type handlers struct{ o Options }
