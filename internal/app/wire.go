@@ -71,6 +71,9 @@ type App struct {
 	// Playbooks is the playbook catalogue (shipped and CERTDESK_PLAYBOOK_DIR);
 	// Playbooks.Valid() are the playbooks that run.
 	Playbooks *playbook.Catalog
+	// Catalogue holds the catalogue's use cases (list, one playbook, dry
+	// runs) that the API and the web interface call.
+	Catalogue *playbook.Service
 	// Audit reads the audit log (the API's and the web interface's reader).
 	Audit *audit.Service
 	// Sweeper summarises failed authentications into one audit entry per
@@ -190,6 +193,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	a.Observables = observable.NewService(store, a.Incidents, now)
+	a.Catalogue = playbook.NewService(a.Playbooks, a.Incidents, now)
 	if a.Runs, err = runbook.NewService(runbook.Options{Store: store, Incidents: a.Incidents, Tasks: a.Tasks, Notify: a.Notify,
 		Playbooks: a.Playbooks.Valid(), Outbound: a.Outbound, WebhookSecret: cfg.WebhookSecret, Escalator: a.Escalations,
 		Logger: log.With("component", "playbooks"), Now: now}); err != nil {
@@ -212,7 +216,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
-		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations, Runs: a.Runs,
+		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Catalogue, Escalations: a.Escalations, Runs: a.Runs,
 		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
@@ -224,7 +228,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 			return nil
 		},
 		MetricsDB: db.SQL, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, UploadTimeout: cfg.UploadTimeout,
-		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Now: now,
+		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL,
 	})
 	return a, nil
 }

@@ -105,9 +105,13 @@ func (h *handlers) getOrg(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b := toOrgBody(o)
-	if b.Warnings, err = h.orgWarnings(c, o.Slug); err != nil {
+	ws, err := h.o.Incidents.AdminWarnings(c.Request().Context(), principal(c), o.Slug)
+	if err != nil {
 		return err
+	}
+	b := toOrgBody(o)
+	if ws != nil {
+		b.Warnings = warnings(ws)
 	}
 	return c.JSON(http.StatusOK, b)
 }

@@ -43,7 +43,7 @@ type Options struct {
 	Tasks          *task.Service
 	Notify         *notify.Service
 	Runs           *runbook.Service
-	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
+	Playbooks      *playbook.Service // the playbook catalogue's use cases
 	Escalations    *escalation.Service
 	Slack          SlackInbound // nil: the /slack routes answer 404
 	Audit          *audit.Service
@@ -54,8 +54,6 @@ type Options struct {
 	UploadTimeout  time.Duration // the upload route's own time limit; 0: RequestTimeout
 	TrustProxy     bool
 	BaseURL        string
-	// Now is the clock (deadlines' time left); nil means time.Now.
-	Now func() time.Time
 }
 
 // New returns the Echo server with every route and middleware.
@@ -184,13 +182,6 @@ func New(o Options) *echo.Echo {
 }
 
 type handlers struct{ o Options }
-
-func (h *handlers) now() time.Time {
-	if h.o.Now != nil {
-		return h.o.Now()
-	}
-	return time.Now()
-}
 
 // ErrSchemaPending is wrapped by a Ready error that means migrations are
 // pending (as opposed to the database being unreachable).
