@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/blob"
 	"github.com/certdesk/certdesk/internal/circle"
 	"github.com/certdesk/certdesk/internal/comment"
@@ -76,6 +77,11 @@ type App struct {
 	// Playbooks is the playbook catalogue (shipped and CERTDESK_PLAYBOOK_DIR);
 	// Playbooks.Valid() are the playbooks that run.
 	Playbooks *playbook.Catalog
+	// Catalogue holds the catalogue's use cases (list, one playbook, dry
+	// runs) that the API and the web interface call.
+	Catalogue *playbook.Service
+	// Audit reads the audit log (the API's and the web interface's reader).
+	Audit *audit.Service
 	// Sweeper summarises failed authentications into one audit entry per
 	// client address and minute, and removes old throttle windows; River
 	// runs it every minute (throttle.SweepJob).
@@ -88,8 +94,8 @@ type App struct {
 	Sessions *session.Service
 	// Settings are people's own settings of the web UI.
 	Settings *settings.Service
-	// Catalogue is the message catalogue of every language the UI speaks.
-	Catalogue *i18n.Catalogue
+	// Messages is the message catalogue of every language the UI speaks.
+	Messages *i18n.Catalogue
 	// UI is the web interface, mounted in HTTP.
 	UI *ui.UI
 }
@@ -122,7 +128,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	incidents := incident.NewService(store, now)
 	incidents.Renderer, incidents.RenderVersion = markdown.Render, markdown.Version
 	a := &App{DB: db, Store: store, River: rc, Incidents: incidents, Events: bus,
-		Identity: identity.NewService(store, now), Orgs: org.NewService(store), Playbooks: playbooks}
+		Identity: identity.NewService(store, now), Orgs: org.NewService(store), Playbooks: playbooks, Audit: audit.NewService(store)}
 	if err := a.Identity.SetResetLinks(cfg.BaseURL, cfg.ResetLinkLifetime); err != nil {
 		return nil, fmt.Errorf("CERTDESK_RESET_LINK_LIFETIME: %w", err)
 	}
@@ -205,6 +211,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	a.Observables = observable.NewService(store, a.Incidents, now)
+	a.Catalogue = playbook.NewService(a.Playbooks, a.Incidents, now)
 	if a.Runs, err = runbook.NewService(runbook.Options{Store: store, Incidents: a.Incidents, Tasks: a.Tasks, Notify: a.Notify,
 		Playbooks: a.Playbooks.Valid(), Outbound: a.Outbound, WebhookSecret: cfg.WebhookSecret, Escalator: a.Escalations,
 		Logger: log.With("component", "playbooks"), Now: now}); err != nil {
@@ -229,8 +236,8 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
-		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
-		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations, Runs: a.Runs,
+		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
+		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Catalogue, Escalations: a.Escalations, Runs: a.Runs,
 		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
@@ -242,7 +249,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 			return nil
 		},
 		MetricsDB: db.SQL, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, UploadTimeout: cfg.UploadTimeout,
-		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Now: now, Pages: a.UI,
+		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Pages: a.UI,
 	})
 	return a, nil
 }
@@ -255,7 +262,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	if err != nil {
 		return err
 	}
-	if a.Catalogue, err = i18n.LoadDir(messages, "en"); err != nil {
+	if a.Messages, err = i18n.LoadDir(messages, "en"); err != nil {
 		return err
 	}
 	a.Limiter = throttle.New(a.Store, now)
@@ -263,8 +270,8 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		IdleTimeout: cfg.SessionIdleTimeout, Lifetime: cfg.SessionLifetime, Now: now}); err != nil {
 		return err
 	}
-	a.Settings = settings.NewService(a.Store, a.Catalogue.Languages())
+	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
 	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
-		Incidents: a.Incidents, Orgs: a.Orgs, Catalogue: a.Catalogue, BaseURL: cfg.BaseURL, Now: now})
+		Incidents: a.Incidents, Orgs: a.Orgs, Catalogue: a.Messages, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/certdesk/certdesk/internal/markdown"
 	"net/http"
 	"strconv"
 	"strings"
@@ -94,15 +93,17 @@ type incidentResponse struct {
 
 type links map[string]string
 
-func toIncidentResponse(inc *incident.Incident, now time.Time) incidentResponse {
+// toIncidentResponse renders the view of an incident (incident.Service.View).
+func toIncidentResponse(v incident.View) incidentResponse {
+	inc := &v.Incident
 	r := incidentResponse{
 		Category: inc.Category, Type: inc.Type, Tags: inc.Tags, PersonalDataBreach: inc.PersonalDataBreach,
 		Significant: inc.Significant, Resolution: inc.Resolution, AffectedAssets: []assetBody{}, Deadlines: []deadlineBody{},
 		ID: inc.ID.String(), Reference: inc.Reference, Title: inc.Title, Description: inc.Description,
-		ReportingOrg: inc.ReportingOrgSlug, Stage: string(inc.Stage), Status: string(inc.Status),
-		Severity: string(inc.Severity), TLP: string(inc.TLP), DetectedAt: inc.DetectedAt, ReportedAt: inc.ReportedAt,
-		AcknowledgedAt: inc.AcknowledgedAt, ClosedAt: inc.ClosedAt, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt,
-		Version: inc.Version,
+		DescriptionHTML: inc.DescriptionHTML, ReportingOrg: inc.ReportingOrgSlug, Stage: string(inc.Stage),
+		Status: string(inc.Status), Severity: string(inc.Severity), TLP: string(inc.TLP), DetectedAt: inc.DetectedAt,
+		ReportedAt: inc.ReportedAt, AcknowledgedAt: inc.AcknowledgedAt, ClosedAt: inc.ClosedAt, CreatedAt: inc.CreatedAt,
+		UpdatedAt: inc.UpdatedAt, Version: inc.Version,
 		Links: links{
 			"self":     "/api/v1/incidents/" + inc.ID.String(),
 			"timeline": "/api/v1/incidents/" + inc.ID.String() + "/timeline",
@@ -115,10 +116,6 @@ func toIncidentResponse(inc *incident.Incident, now time.Time) incidentResponse 
 	if r.Tags == nil {
 		r.Tags = []string{}
 	}
-	r.DescriptionHTML = inc.DescriptionHTML
-	if inc.DescriptionHTMLVersion != markdown.Version && inc.Description != "" {
-		r.DescriptionHTML = markdown.Render(inc.Description) // stored by an older renderer (or before there was one)
-	}
 	if inc.AssigneeEmail != "" {
 		a := inc.AssigneeEmail
 		r.Assignee = &a
@@ -126,11 +123,7 @@ func toIncidentResponse(inc *incident.Incident, now time.Time) incidentResponse 
 	for _, a := range inc.Assets {
 		r.AffectedAssets = append(r.AffectedAssets, assetBody{Name: a.Name, Kind: string(a.Kind), Criticality: string(a.Criticality)})
 	}
-	loc, err := time.LoadLocation(inc.ReportingOrgTimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	for _, d := range inc.Deadlines(loc, now) {
+	for _, d := range v.Deadlines {
 		b := deadlineBody{Kind: string(d.Kind), Basis: d.Basis, DueAt: d.DueAt, State: string(d.State),
 			SecondsLeft: int64(d.TimeLeft / time.Second)}
 		if d.Met != nil {
@@ -178,7 +171,7 @@ func (h *handlers) createIncident(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/incidents/"+inc.ID.String())
 	c.Response().Header().Set("ETag", etag(inc.Version))
-	return c.JSON(http.StatusCreated, toIncidentResponse(inc, h.now()))
+	return c.JSON(http.StatusCreated, toIncidentResponse(h.o.Incidents.View(inc)))
 }
 
 func (h *handlers) getIncident(c echo.Context) error {
@@ -187,7 +180,7 @@ func (h *handlers) getIncident(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("ETag", etag(inc.Version))
-	return c.JSON(http.StatusOK, toIncidentResponse(inc, h.now()))
+	return c.JSON(http.StatusOK, toIncidentResponse(h.o.Incidents.View(inc)))
 }
 
 // eventResponse is one timeline event.
@@ -331,9 +324,8 @@ func (h *handlers) listIncidents(c echo.Context) error {
 		return err
 	}
 	out := incidentList{Incidents: make([]incidentResponse, len(incs))}
-	now := h.now()
-	for i := range incs {
-		out.Incidents[i] = toIncidentResponse(&incs[i], now)
+	for i, v := range h.o.Incidents.Views(incs) {
+		out.Incidents[i] = toIncidentResponse(v)
 	}
 	if next != "" {
 		out.NextCursor = &next

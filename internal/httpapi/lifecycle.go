@@ -34,7 +34,7 @@ func ifMatch(c echo.Context) (*int64, error) {
 // respondIncident answers with the incident and its ETag.
 func (h *handlers) respondIncident(c echo.Context, status int, inc *incident.Incident) error {
 	c.Response().Header().Set("ETag", etag(inc.Version))
-	return c.JSON(status, toIncidentResponse(inc, h.now()))
+	return c.JSON(status, toIncidentResponse(h.o.Incidents.View(inc)))
 }
 
 // patchFields are the members a merge patch of an incident may hold.

@@ -34,7 +34,7 @@ var queryParams = map[string][]string{
 	"GET /api/v1/tasks":                                       append([]string{"assignee", "status", "incident"}, page...),
 	"GET /api/v1/incidents/:id/comments":                      page,
 	"GET /api/v1/incidents/:id/comments/:commentId/revisions": page,
-	"GET /api/v1/audit":                                       page,
+	"GET /api/v1/audit":                                       append([]string{"actor", "action", "target_type", "target_id", "since", "until"}, page...),
 	"GET /api/v1/notifications":                               append([]string{"incident"}, page...),
 	"GET /api/v1/escalations":                                 append([]string{"direction", "state"}, page...),
 	"GET /api/v1/playbooks/:id":                               {"format"},
