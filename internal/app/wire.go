@@ -26,6 +26,7 @@ import (
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/slack"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/certdesk/certdesk/internal/worker"
@@ -70,6 +71,10 @@ type App struct {
 	// Playbooks is the playbook catalogue (shipped and CERTDESK_PLAYBOOK_DIR);
 	// Playbooks.Valid() are the playbooks that run.
 	Playbooks *playbook.Catalog
+	// Stats computes the leadership metrics; StatsMaintainer keeps their
+	// roll-ups (docs/metrics.md).
+	Stats           *stats.Service
+	StatsMaintainer *stats.Maintainer
 	// Sweeper summarises failed authentications into one audit entry per
 	// client address and minute, and removes old throttle windows; River
 	// runs it every minute (throttle.SweepJob).
@@ -203,6 +208,13 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	bus.Subscribe(closer.Handler())
+	// After every other handler: the metrics read the incident as the
+	// change (and the handlers' reactions) left it.
+	a.StatsMaintainer = stats.NewMaintainer(store.InStatsTx)
+	bus.Subscribe(a.StatsMaintainer.Handler())
+	store.OnOrgChanged(a.StatsMaintainer.OrgChanged)
+	ws.Stats = a.StatsMaintainer
+	a.Stats = stats.NewService(store, now)
 	if a.Comments, err = comment.NewService(comment.Options{Store: store, Incidents: a.Incidents,
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err

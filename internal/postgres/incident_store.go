@@ -16,6 +16,7 @@ import (
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
@@ -27,6 +28,9 @@ type Store struct {
 	jobs JobInserter
 	// events gets the timeline events of a transaction before it commits.
 	events func(ctx context.Context, tx incident.Tx, evs []incident.Event) error
+	// orgChanged gets every change of an organisation that moves the
+	// metrics' roll-ups (stats.Maintainer.OrgChanged).
+	orgChanged func(ctx context.Context, tx stats.Tx, c stats.OrgChange) error
 }
 
 // NewStore returns a Store on db that queues jobs with jobs. jobs may be nil
