@@ -25,6 +25,7 @@ import (
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/runbook"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -45,6 +46,7 @@ type Options struct {
 	Runs           *runbook.Service
 	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
 	Escalations    *escalation.Service
+	Stats          *stats.Service
 	Slack          SlackInbound // nil: the /slack routes answer 404
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
@@ -180,6 +182,10 @@ func New(o Options) *echo.Echo {
 	api.GET("/organizations/:slug/red-recipients", h.getRedRecipients)
 	api.PUT("/organizations/:slug/red-recipients", h.putRedRecipients)
 	api.GET("/me/red-recipients", h.myRedRecipients)
+	api.GET("/stats/dashboard", h.statsDashboard)
+	for name := range statsSections {
+		api.GET("/stats/"+name, h.statsSection(name))
+	}
 	return e
 }
 
