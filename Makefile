@@ -8,7 +8,7 @@ LDFLAGS := -X github.com/certdesk/certdesk/internal/app.Version=$(VERSION)
 # apt-get needs root; use sudo when we are not root and it exists.
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: build run test vet fmt deps-postgres clean bench
+.PHONY: build run test vet fmt deps-postgres deps-poppler clean bench
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/certdesk
@@ -19,7 +19,7 @@ run: deps-postgres build
 	./$(BIN) serve --demo
 
 ## test: vet and run every test (real PostgreSQL, real River workers) with the race detector
-test: deps-postgres
+test: deps-postgres deps-poppler
 	@test -z "$$(gofmt -l cmd internal migrations docs web playbooks 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal migrations docs web playbooks; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
@@ -44,6 +44,15 @@ deps-postgres:
 	echo "PostgreSQL binaries not found: installing Debian's postgresql package"; \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+
+## deps-poppler: install poppler-utils (pdftotext, pdftoppm: the PDF report tests read and render the reports) when missing
+deps-poppler:
+	@if command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "pdftotext/pdftoppm not found: installing Debian's poppler-utils package"; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
 
 clean:
 	rm -rf bin

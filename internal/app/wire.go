@@ -24,6 +24,7 @@ import (
 	"github.com/certdesk/certdesk/internal/outbound"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/stats"
@@ -75,6 +76,9 @@ type App struct {
 	// roll-ups (docs/metrics.md).
 	Stats           *stats.Service
 	StatsMaintainer *stats.Maintainer
+	// Reports makes the PDF reports (incident report, monthly briefing)
+	// and the executive timeline.
+	Reports *report.Service
 	// Sweeper summarises failed authentications into one audit entry per
 	// client address and minute, and removes old throttle windows; River
 	// runs it every minute (throttle.SweepJob).
@@ -219,10 +223,14 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err
 	}
+	if a.Reports, err = report.NewService(report.Options{Incidents: a.Incidents, Tasks: a.Tasks, Observables: a.Observables,
+		Stats: a.Stats, Now: now}); err != nil {
+		return nil, err
+	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations, Runs: a.Runs,
-		Stats: a.Stats,
+		Stats: a.Stats, Reports: a.Reports,
 		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {

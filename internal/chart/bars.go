@@ -69,7 +69,7 @@ func (b Bars) SVG() []byte {
 	s.open(b.ID, "cd-bars", b.Title, b.Desc, width, barHeight)
 	left, right, top, bottom := 52.0, 12.0, 30.0, 36.0
 	pw, ph := width-left-right, barHeight-top-bottom
-	maxV, step := niceMax(b.max())
+	maxV, step := NiceMax(b.max())
 	y := func(v float64) float64 { return top + ph - v/maxV*ph }
 	s.printf(`<g class="cd-axis">`)
 	for v := 0.0; v <= maxV+step/2; v += step {
@@ -139,7 +139,7 @@ func (b Bars) horizontal() []byte {
 	s.open(b.ID, "cd-hbars", b.Title, b.Desc, width, h)
 	left, right := 200.0, 70.0
 	pw := width - left - right
-	maxV, _ := niceMax(b.max())
+	maxV, _ := NiceMax(b.max())
 	scale := func(v float64) float64 { return v / maxV * pw }
 	if len(b.Categories) == 0 {
 		s.printf(`<text class="cd-empty" x="%s" y="%s" text-anchor="middle">No data in this period</text>`, num(width/2), num(top+10))

@@ -186,9 +186,9 @@ func linkAt(links []string, i int) string {
 	return ""
 }
 
-// niceMax rounds a maximum up to 1, 2 or 5 times a power of ten, and
+// NiceMax rounds a maximum up to 1, 2, 2.5 or 5 times a power of ten, and
 // returns it with its tick step (four or five ticks).
-func niceMax(max float64) (float64, float64) {
+func NiceMax(max float64) (float64, float64) {
 	if max <= 0 {
 		return 1, 1
 	}

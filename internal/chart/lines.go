@@ -26,9 +26,9 @@ func (l Lines) SVG() []byte {
 			}
 		}
 	}
-	maxV, step := niceMax(m)
+	maxV, step := NiceMax(m)
 	if l.Unit == Duration {
-		maxV, step = niceDuration(m)
+		maxV, step = NiceDuration(m)
 	}
 	y := func(v float64) float64 { return top + ph - v/maxV*ph }
 	s.printf(`<g class="cd-axis">`)
@@ -87,8 +87,9 @@ func (l Lines) SVG() []byte {
 	return s.close()
 }
 
-// niceDuration picks a top and step for durations: whole minutes, hours or days.
-func niceDuration(max float64) (float64, float64) {
+// NiceDuration picks the top of a duration axis (seconds) and its step:
+// whole minutes, hours or days.
+func NiceDuration(max float64) (float64, float64) {
 	units := []float64{60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400}
 	if max <= 0 {
 		return 3600, 900
@@ -98,7 +99,7 @@ func niceDuration(max float64) (float64, float64) {
 			return math.Ceil(max/u) * u, u
 		}
 	}
-	top, step := niceMax(max / 86400)
+	top, step := NiceMax(max / 86400)
 	return top * 86400, step * 86400
 }
 

@@ -48,6 +48,7 @@ var queryParams = map[string][]string{
 	"GET /api/v1/stats/escalations":                           statsParams("format"),
 	"GET /api/v1/stats/breaches":                              statsParams("format"),
 	"GET /api/v1/stats/oldest-open":                           statsParams("format"),
+	"GET /api/v1/stats/briefing.pdf":                          {"month"},
 }
 
 // statsParams are the query parameters of the stats routes: the period,

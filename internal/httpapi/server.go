@@ -24,6 +24,7 @@ import (
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/playbook"
+	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
@@ -47,6 +48,7 @@ type Options struct {
 	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
 	Escalations    *escalation.Service
 	Stats          *stats.Service
+	Reports        *report.Service
 	Slack          SlackInbound // nil: the /slack routes answer 404
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
@@ -183,6 +185,8 @@ func New(o Options) *echo.Echo {
 	api.PUT("/organizations/:slug/red-recipients", h.putRedRecipients)
 	api.GET("/me/red-recipients", h.myRedRecipients)
 	api.GET("/stats/dashboard", h.statsDashboard)
+	api.GET("/stats/briefing.pdf", h.briefing)
+	api.GET("/incidents/:id/report.pdf", h.incidentReport)
 	for name := range statsSections {
 		api.GET("/stats/"+name, h.statsSection(name))
 	}

@@ -25,6 +25,9 @@ type Dashboard struct {
 	// ResponseTimes: acknowledge, contain, close, then the time in each
 	// stage (stage:prevention … stage:recovery).
 	ResponseTimes []ResponseTime
+	// ResponseTrend is, for acknowledge, contain and close, the summary of
+	// each bucket of Buckets.
+	ResponseTrend map[string][]Summary
 	Compliance    Compliance
 	// NewByCategory counts new incidents per bucket by RSIT category
 	// (Keys; "" is unclassified); SeverityMix by severity.
@@ -39,6 +42,10 @@ type Dashboard struct {
 	Escalations     []EscalationCell
 	Breaches        Breaches
 	OldestOpen      []OpenIncident
+	// CountsRed says that a TLP:RED incident (which the viewer sees as a
+	// named participant) is among those counted or listed: a document of
+	// these figures must be marked TLP:RED.
+	CountsRed bool
 }
 
 // Totals are the headline counts.
@@ -180,7 +187,7 @@ func (s *Service) Dashboard(ctx context.Context, p access.Principal, q Query) (*
 		if err != nil {
 			return err
 		}
-		cells, err := viewerCells(ctx, r, p, loc, span.Previous.From, span.Current.To)
+		cells, red, err := viewerCells(ctx, r, p, loc, span.Previous.From, span.Current.To)
 		if err != nil {
 			return err
 		}
@@ -210,7 +217,10 @@ func (s *Service) Dashboard(ctx context.Context, p access.Principal, q Query) (*
 			return err
 		}
 		d = &Dashboard{Viewer: v, Span: span, Group: group, Buckets: Buckets(span.Current, group), GeneratedAt: now.UTC(),
-			OldestOpen: oldest}
+			OldestOpen: oldest, CountsRed: red}
+		for _, o := range oldest {
+			d.CountsRed = d.CountsRed || o.TLP == incident.TLPRed
+		}
 		d.fill(cells, today, missedToday)
 		return d.label(ctx, r, escs)
 	})
@@ -228,15 +238,15 @@ func Midnight(day time.Time, loc *time.Location) time.Time {
 
 // viewerCells sums, for p, its organisation's roll-up rows on the days
 // [from, to) and now, and the cells of the incidents it sees beyond its
-// organisation's audience.
-func viewerCells(ctx context.Context, r Reader, p access.Principal, loc *time.Location, from, to time.Time) (map[Key]Cell, error) {
+// organisation's audience; red says whether a TLP:RED incident gave a cell.
+func viewerCells(ctx context.Context, r Reader, p access.Principal, loc *time.Location, from, to time.Time) (cells map[Key]Cell, red bool, err error) {
 	rows, err := r.RollupCells(ctx, p.OrgID, from, to)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	extras, err := r.ExtraFacts(ctx, p)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	out := map[Key]Cell{}
 	add := func(c Cell) {
@@ -254,10 +264,11 @@ func viewerCells(ctx context.Context, r Reader, p access.Principal, loc *time.Lo
 		for _, c := range Cells(f, p.OrgID, loc) {
 			if c.Day.Equal(Snapshot) || (!c.Day.Before(from) && c.Day.Before(to)) {
 				add(c)
+				red = red || f.TLP == incident.TLPRed
 			}
 		}
 	}
-	return out, nil
+	return out, red, nil
 }
 
 // fill computes the figures from the summed cells.
@@ -279,6 +290,13 @@ func (d *Dashboard) fill(cells map[Key]Cell, today time.Time, missedToday map[in
 			}
 		}
 		return -1
+	}
+	trend := map[string][]Histogram{}
+	for _, m := range []string{MetricAcknowledge, MetricContain, MetricClose} {
+		trend[m] = make([]Histogram, len(d.Buckets))
+		for i := range trend[m] {
+			trend[m][i] = Histogram{}
+		}
 	}
 	type pair struct{ cur, prev Histogram }
 	hists := map[string]*pair{}
@@ -381,6 +399,9 @@ func (d *Dashboard) fill(cells map[Key]Cell, today time.Time, missedToday map[in
 			}
 			if inCur {
 				hist(metric).cur.Add(b, c.N)
+				if bi := bucketOf(c.Day); bi >= 0 && trend[metric] != nil {
+					trend[metric][bi].Add(b, c.N)
+				}
 			} else if inPrev {
 				hist(metric).prev.Add(b, c.N)
 			}
@@ -427,6 +448,12 @@ func (d *Dashboard) fill(cells map[Key]Cell, today time.Time, missedToday map[in
 	for _, m := range ResponseMetrics {
 		h := hist(m)
 		d.ResponseTimes = append(d.ResponseTimes, ResponseTime{Metric: m, Current: summarize(h.cur), Previous: summarize(h.prev)})
+	}
+	d.ResponseTrend = map[string][]Summary{}
+	for m, hs := range trend {
+		for _, h := range hs {
+			d.ResponseTrend[m] = append(d.ResponseTrend[m], summarize(h))
+		}
 	}
 	d.Compliance.Current = complianceList(compl[true])
 	d.Compliance.Previous = complianceList(compl[false])
@@ -668,7 +695,7 @@ func (s *Service) Cells(ctx context.Context, p access.Principal, from, to time.T
 		if err != nil {
 			return err
 		}
-		out, err = viewerCells(ctx, r, p, zoneOf(v.TimeZone), from, to)
+		out, _, err = viewerCells(ctx, r, p, zoneOf(v.TimeZone), from, to)
 		return err
 	})
 	return out, err
@@ -681,4 +708,34 @@ func zoneOf(name string) *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// Viewer returns p's organisation and its time zone, in which p's days,
+// weeks and months (and times in reports) are given.
+func (s *Service) Viewer(ctx context.Context, p access.Principal) (OrgLabel, *time.Location, error) {
+	if err := viewerOf(p); err != nil {
+		return OrgLabel{}, nil, err
+	}
+	var v OrgLabel
+	err := s.store.InStatsSnapshot(ctx, func(ctx context.Context, r Reader) error {
+		var err error
+		v, err = r.ViewerOrg(ctx, p.OrgID)
+		return err
+	})
+	if err != nil {
+		return v, nil, err
+	}
+	return v, zoneOf(v.TimeZone), nil
+}
+
+// Orgs returns organisations by ID, to name them (the reporting and the
+// coordinating organisation of an incident in its report).
+func (s *Service) Orgs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]OrgLabel, error) {
+	var out map[uuid.UUID]OrgLabel
+	err := s.store.InStatsSnapshot(ctx, func(ctx context.Context, r Reader) error {
+		var err error
+		out, err = r.Orgs(ctx, uniqueIDs(ids))
+		return err
+	})
+	return out, err
 }
