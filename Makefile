@@ -19,7 +19,7 @@ REDOCLY_VERSION := 2.77.0
 REDOCLY_DIR     := .cache/redocly-$(REDOCLY_VERSION)
 REDOCLY         := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY_DIR)/node_modules/.bin/redocly
 
-.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe deps-redocly lint-openapi clean bench
+.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe deps-redocly lint-openapi deps-poppler clean bench
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/certdesk
@@ -31,7 +31,7 @@ run: deps-postgres build
 
 ## test: lint the OpenAPI document, vet and run every test (real PostgreSQL, real
 ## River workers, the web UI in Chromium with axe-core) with the race detector
-test: deps-postgres deps-chromium deps-axe lint-openapi
+test: deps-postgres deps-chromium deps-axe deps-poppler lint-openapi
 	@test -z "$$(gofmt -l cmd internal migrations docs web playbooks 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal migrations docs web playbooks; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
@@ -95,6 +95,15 @@ deps-axe:
 	echo "fetching axe-core $(AXE_VERSION) into $(AXE_DIR)"; \
 	mkdir -p "$(AXE_DIR)" && \
 	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$(AXE_DIR)" "axe-core@$(AXE_VERSION)"
+
+## deps-poppler: install poppler-utils (pdftotext, pdftoppm: the PDF report tests read and render the reports) when missing
+deps-poppler:
+	@if command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "pdftotext/pdftoppm not found: installing Debian's poppler-utils package"; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
 
 clean:
 	rm -rf bin

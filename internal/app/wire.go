@@ -27,10 +27,12 @@ import (
 	"github.com/certdesk/certdesk/internal/outbound"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/slack"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/certdesk/certdesk/internal/ui"
@@ -82,6 +84,13 @@ type App struct {
 	Catalogue *playbook.Service
 	// Audit reads the audit log (the API's and the web interface's reader).
 	Audit *audit.Service
+	// Stats computes the leadership metrics; StatsMaintainer keeps their
+	// roll-ups (docs/metrics.md).
+	Stats           *stats.Service
+	StatsMaintainer *stats.Maintainer
+	// Reports makes the PDF reports (incident report, monthly briefing)
+	// and the executive timeline.
+	Reports *report.Service
 	// Sweeper summarises failed authentications into one audit entry per
 	// client address and minute, and removes old throttle windows; River
 	// runs it every minute (throttle.SweepJob).
@@ -228,8 +237,19 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	bus.Subscribe(closer.Handler())
+	// After every other handler: the metrics read the incident as the
+	// change (and the handlers' reactions) left it.
+	a.StatsMaintainer = stats.NewMaintainer(store.InStatsTx)
+	bus.Subscribe(a.StatsMaintainer.Handler())
+	store.OnOrgChanged(a.StatsMaintainer.OrgChanged)
+	ws.Stats = a.StatsMaintainer
+	a.Stats = stats.NewService(store, now)
 	if a.Comments, err = comment.NewService(comment.Options{Store: store, Incidents: a.Incidents,
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
+		return nil, err
+	}
+	if a.Reports, err = report.NewService(report.Options{Incidents: a.Incidents, Tasks: a.Tasks, Observables: a.Observables,
+		Stats: a.Stats, Now: now}); err != nil {
 		return nil, err
 	}
 	if err := a.wireUI(cfg, log, now); err != nil {
@@ -238,6 +258,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Catalogue, Escalations: a.Escalations, Runs: a.Runs,
+		Stats: a.Stats, Reports: a.Reports,
 		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {

@@ -31,6 +31,7 @@ type createIncidentRequest struct {
 	AffectedAssets     []assetBody `json:"affected_assets"`
 	PersonalDataBreach bool        `json:"personal_data_breach"`
 	Significant        bool        `json:"significant"`
+	AffectedPeople     *int64      `json:"affected_people"`
 }
 
 // assetBody is an affected asset.
@@ -87,8 +88,19 @@ type incidentResponse struct {
 	Significant        bool           `json:"significant"`
 	Assignee           *string        `json:"assignee"`
 	Resolution         string         `json:"resolution"`
+	AffectedPeople     *int64         `json:"affected_people"`
+	ExecutiveSummary   summaryBody    `json:"executive_summary"`
 	Deadlines          []deadlineBody `json:"deadlines"`
 	Links              links          `json:"links"`
+}
+
+// summaryBody is the executive summary of an incident.
+type summaryBody struct {
+	Status    string     `json:"status"`
+	Impact    string     `json:"impact"`
+	NextSteps string     `json:"next_steps"`
+	UpdatedAt *time.Time `json:"updated_at"`
+	UpdatedBy *string    `json:"updated_by"`
 }
 
 type links map[string]string
@@ -103,7 +115,9 @@ func toIncidentResponse(v incident.View) incidentResponse {
 		DescriptionHTML: inc.DescriptionHTML, ReportingOrg: inc.ReportingOrgSlug, Stage: string(inc.Stage),
 		Status: string(inc.Status), Severity: string(inc.Severity), TLP: string(inc.TLP), DetectedAt: inc.DetectedAt,
 		ReportedAt: inc.ReportedAt, AcknowledgedAt: inc.AcknowledgedAt, ClosedAt: inc.ClosedAt, CreatedAt: inc.CreatedAt,
-		UpdatedAt: inc.UpdatedAt, Version: inc.Version,
+		UpdatedAt: inc.UpdatedAt, Version: inc.Version, AffectedPeople: inc.AffectedPeople,
+		ExecutiveSummary: summaryBody{Status: inc.Summary.Status, Impact: inc.Summary.Impact, NextSteps: inc.Summary.NextSteps,
+			UpdatedAt: inc.Summary.UpdatedAt},
 		Links: links{
 			"self":     "/api/v1/incidents/" + inc.ID.String(),
 			"timeline": "/api/v1/incidents/" + inc.ID.String() + "/timeline",
@@ -112,6 +126,10 @@ func toIncidentResponse(v incident.View) incidentResponse {
 	if inc.CoordinatingOrgSlug != "" {
 		s := inc.CoordinatingOrgSlug
 		r.CoordinatingOrg = &s
+	}
+	if inc.Summary.UpdatedBy != "" {
+		by := inc.Summary.UpdatedBy
+		r.ExecutiveSummary.UpdatedBy = &by
 	}
 	if r.Tags == nil {
 		r.Tags = []string{}
@@ -160,7 +178,7 @@ func (h *handlers) createIncident(c echo.Context) error {
 		Title: req.Title, Description: req.Description, Stage: incident.Stage(req.Stage),
 		Severity: incident.Severity(req.Severity), TLP: incident.TLP(req.TLP), DetectedAt: req.DetectedAt,
 		Category: req.Category, Type: req.Type, Tags: req.Tags, Assets: toAssets(req.AffectedAssets),
-		PersonalDataBreach: req.PersonalDataBreach, Significant: req.Significant,
+		PersonalDataBreach: req.PersonalDataBreach, Significant: req.Significant, AffectedPeople: req.AffectedPeople,
 	}
 	inc, replayed, err := h.o.Incidents.Create(ctx, principal(c), in, idem)
 	if err != nil {

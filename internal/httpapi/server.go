@@ -23,7 +23,9 @@ import (
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/playbook"
+	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/runbook"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -44,6 +46,8 @@ type Options struct {
 	Runs           *runbook.Service
 	Playbooks      *playbook.Service // the playbook catalogue's use cases
 	Escalations    *escalation.Service
+	Stats          *stats.Service
+	Reports        *report.Service
 	Slack          SlackInbound // nil: the /slack routes answer 404
 	Audit          *audit.Service
 	Ready          func(ctx context.Context) error // nil error: ready to serve
@@ -182,6 +186,12 @@ func New(o Options) *echo.Echo {
 	api.GET("/organizations/:slug/red-recipients", h.getRedRecipients)
 	api.PUT("/organizations/:slug/red-recipients", h.putRedRecipients)
 	api.GET("/me/red-recipients", h.myRedRecipients)
+	api.GET("/stats/dashboard", h.statsDashboard)
+	api.GET("/stats/briefing.pdf", h.briefing)
+	api.GET("/incidents/:id/report.pdf", h.incidentReport)
+	for name := range statsSections {
+		api.GET("/stats/"+name, h.statsSection(name))
+	}
 
 	// The web UI: its pages, forms and static files (internal/ui).
 	if o.Pages != nil {
