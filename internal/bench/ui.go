@@ -289,7 +289,7 @@ func resetToken(ctx context.Context, a *app.App, email string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	link, _, err := a.Identity.IssueResetLink(ctx, access.System, u.ID)
+	link, _, err := a.Identity.IssueResetLink(ctx, access.System, u.ID.String())
 	if err != nil {
 		return "", err
 	}

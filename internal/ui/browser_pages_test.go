@@ -91,7 +91,7 @@ func (w *demoWorld) resetLink() string {
 	if err != nil {
 		panic(err)
 	}
-	link, _, err := w.h.App.Identity.IssueResetLink(ctx, access.System, u.ID)
+	link, _, err := w.h.App.Identity.IssueResetLink(ctx, access.System, u.ID.String())
 	if err != nil {
 		panic(err)
 	}
@@ -156,7 +156,7 @@ func TestBrowserEveryPageIsAccessible(t *testing.T) {
 // the pieces long enough to mean something and different from German.
 func englishFragments(t *testing.T, w *demoWorld) []string {
 	t.Helper()
-	c := w.h.App.Catalogue
+	c := w.h.App.Messages
 	verb := regexp.MustCompile(`%(\[[0-9]+\])?[sdvq]`)
 	seen := map[string]bool{}
 	for _, key := range c.Keys() {

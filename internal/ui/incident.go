@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
-	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
@@ -13,7 +12,6 @@ import (
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/markdown"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/labstack/echo/v4"
 )
@@ -150,6 +148,7 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 		return nil, err
 	}
 
+	view := u.o.Incidents.View(inc)
 	p := u.newPage(c, "incident", "incident.page_title", inc.Reference, inc.Title)
 	p.TLP = inc.TLP
 	p.Notice = incidentNotice(p.L, c.QueryParam("done"))
@@ -157,7 +156,8 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 	v := incidentView{Reference: inc.Reference, Title: inc.Title, TLP: inc.TLP, Severity: inc.Severity, Stage: inc.Stage,
 		Closed: inc.Status == incident.Closed, ReportingOrg: orgName(names, inc.ReportingOrgID, inc.ReportingOrgSlug),
 		DetectedAt: l.TimePtr(inc.DetectedAt), ReportedAt: l.Time(inc.ReportedAt), UpdatedAt: l.Time(inc.UpdatedAt),
-		Steps: stepsOf(l, inc, lifecycle), Deadlines: deadlines(l, inc), DescriptionHTML: descriptionHTML(inc),
+		Steps: stepsOf(l, inc, lifecycle), Deadlines: deadlines(l, view.Deadlines), DescriptionHTML: template.HTML(view.DescriptionHTML), // sanitised by internal/markdown (incident.Service)
+
 		TimelinePaged: after != "", TimelineNext: next, OwnOrg: pr.OrgID == inc.ReportingOrgID,
 		CommentsNext: commentsNext, EvidenceNext: evidenceNext, MaxUpload: l.Size(u.o.Evidence.MaxBytes()),
 		May: mayView{Comment: pr.MayWrite(access.CommentIncident, inc.Relations), Upload: pr.MayWrite(access.AddEvidence, inc.Relations),
@@ -205,25 +205,12 @@ func newFormKey() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// descriptionHTML is the stored, sanitised HTML of the description; a
-// description stored by an older renderer is rendered again.
-func descriptionHTML(inc *incident.Incident) template.HTML {
-	h := inc.DescriptionHTML
-	if inc.DescriptionHTMLVersion != markdown.Version && inc.Description != "" {
-		h = markdown.Render(inc.Description)
-	}
-	return template.HTML(h) // sanitised by internal/markdown (goldmark + bluemonday)
-}
-
-// deadlines are the legal deadlines that apply, each stated in words:
+// deadlines are the legal deadlines that apply (incident.View), each
+// stated in words:
 // met (on time or late), or due in / overdue by.
-func deadlines(l i18n.Locale, inc *incident.Incident) []deadlineView {
-	loc := time.UTC
-	if z, err := time.LoadLocation(inc.ReportingOrgTimeZone); err == nil {
-		loc = z
-	}
+func deadlines(l i18n.Locale, ds []incident.Deadline) []deadlineView {
 	var out []deadlineView
-	for _, d := range inc.Deadlines(loc, l.Now) {
+	for _, d := range ds {
 		v := deadlineView{Kind: d.Kind, State: d.State}
 		switch d.State {
 		case incident.DeadlineOnTime:
