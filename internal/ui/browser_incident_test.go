@@ -84,7 +84,10 @@ func TestBrowserReporterWorksOnTheIncidentPage(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, worldOpts{app: testapp.Options{Config: func(c *config.Config) { c.MaxUploadBytes = 64 << 10 }}})
 	req := w.request(t, "Send us the ransom note")
+	w.comment(t, "responder", "Thank you. Please **do not restore from the tapes** yet.")
+	dir := screensDir(t)
 	b := newTab(t, w.h.URL)
+	shot := func(name string) { b.axe(name); b.screenshot(dir, name) }
 	require.EqualValues(t, http.StatusOK, b.open("/incidents/"+w.ref))
 	require.EqualValues(t, http.StatusOK, b.signIn(w.email("reporter"), password))
 	require.Equal(t, "/incidents/"+w.ref, b.location())
@@ -99,6 +102,7 @@ func TestBrowserReporterWorksOnTheIncidentPage(t *testing.T) {
 	require.Equal(t, "Response", b.text(`.step[aria-current="step"] .step-name`))
 	require.Contains(t, b.text(".deadlines"), "NIS2 early warning Due due in 23 h")
 	require.Contains(t, b.text(".deadlines"), "NIS2 incident notification Due due in 2 d 23 h")
+	shot("01-stepper-clocks-request")
 
 	// What the CERT asks: the request, marked done.
 	require.Equal(t, "What the CERT asks of you", b.text("#requests-title"))
@@ -112,12 +116,14 @@ func TestBrowserReporterWorksOnTheIncidentPage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, task.Done, got.Status)
 	require.Contains(t, b.text(".timeline"), "Completed the task “Send us the ransom note”")
+	shot("02-request-done")
 
 	// An empty comment comes back with the error summary linked to the field.
 	require.EqualValues(t, http.StatusUnprocessableEntity, b.submit(`form[action$="/comments"] button[type=submit]`))
 	require.Contains(t, b.text(".error-summary"), "Write a comment before sending it")
 	require.Equal(t, "#comment-body", eval[string](b, `document.querySelector(".error-summary a").getAttribute("href")`))
 	require.True(t, strings.HasPrefix(eval[string](b, "document.title"), "Error: "))
+	shot("03-comment-empty")
 
 	// A comment in Markdown, rendered.
 	b.fill("#comment-body", "Servers **FS01** and FS03 are affected:\n\n- FS01 since 06:40\n- FS03 since 06:52")
@@ -129,6 +135,7 @@ func TestBrowserReporterWorksOnTheIncidentPage(t *testing.T) {
 	require.Contains(t, textOf(b, ".comment:last-child .comment-head"), "City of Northbridge")
 	require.Contains(t, b.text(".timeline"), "Wrote a comment")
 	require.Contains(t, b.text(".timeline"), "Servers FS01 and FS03 are affected")
+	shot("04-comment-added")
 
 	// Changed, with the earlier version reachable.
 	require.EqualValues(t, http.StatusOK, b.submit(`.comment:last-child a[href$="/edit"]`))
@@ -141,6 +148,7 @@ func TestBrowserReporterWorksOnTheIncidentPage(t *testing.T) {
 	require.Contains(t, b.text(".revision-current"), "FS02 is clean")
 	require.Contains(t, b.text("main"), "Version 1")
 	require.Contains(t, b.text("main"), "FS01 since 06:40")
+	shot("05-comment-versions")
 
 	// Evidence, with JavaScript on: listed with its name, size, checksum and uploader.
 	b.open("/incidents/" + w.ref)
@@ -156,6 +164,7 @@ func TestBrowserReporterWorksOnTheIncidentPage(t *testing.T) {
 		require.Contains(t, row, want)
 	}
 	require.Contains(t, b.text(".timeline"), "Added evidence README-RESTORE.txt")
+	shot("06-evidence-added")
 
 	// Downloaded through the page's link, with the API's headers.
 	href := eval[string](b, `document.querySelector(".evidence-table tbody tr:last-child a").getAttribute("href")`)
@@ -179,6 +188,7 @@ func TestBrowserReporterWorksOnTheIncidentPage(t *testing.T) {
 	b.do(chromedp.SetUploadFiles(chromedp.CSS("#evidence-file"), []string{tempFile(t, "disk.img", make([]byte, 100<<10))}))
 	require.EqualValues(t, http.StatusRequestEntityTooLarge, b.submit(`form[action$="/evidence"] button[type=submit]`))
 	require.Contains(t, b.text(".error-summary"), "The file is larger than 64 KB")
+	shot("07-evidence-too-large")
 	require.EqualValues(t, http.StatusUnprocessableEntity, b.submit(`form[action$="/evidence"] button[type=submit]`))
 	require.Contains(t, b.text(".error-summary"), "Choose a file to upload")
 	require.Equal(t, 2, eval[int](b, `document.querySelectorAll(".evidence-table tbody tr").length`), "nothing more was stored")
@@ -249,7 +259,7 @@ func TestBrowserPasswordReset(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, worldOpts{app: testapp.Options{NoWorkers: true}})
 	ctx := context.Background()
-	link, _, err := w.h.App.Identity.IssueResetLink(ctx, access.System, w.users["reporter"].ID)
+	link, _, err := w.h.App.Identity.IssueResetLink(ctx, access.System, w.users["reporter"].ID.String())
 	require.NoError(t, err)
 	path := strings.TrimPrefix(link, w.h.URL)
 
@@ -292,7 +302,7 @@ func TestBrowserPasswordReset(t *testing.T) {
 	require.Equal(t, "/incidents", b.location())
 
 	// Expired: a day later the next link is refused the same way.
-	link, _, err = w.h.App.Identity.IssueResetLink(ctx, access.System, w.users["stranger"].ID)
+	link, _, err = w.h.App.Identity.IssueResetLink(ctx, access.System, w.users["stranger"].ID.String())
 	require.NoError(t, err)
 	w.h.Advance(25 * time.Hour)
 	e := newTab(t, w.h.URL)
