@@ -188,7 +188,7 @@ func TestBrowserReporterWorksOnTheIncidentPage(t *testing.T) {
 	b.do(chromedp.SetUploadFiles(chromedp.CSS("#evidence-file"), []string{tempFile(t, "disk.img", make([]byte, 100<<10))}))
 	require.EqualValues(t, http.StatusRequestEntityTooLarge, b.submit(`form[action$="/evidence"] button[type=submit]`))
 	require.Contains(t, b.text(".error-summary"), "The file is larger than 64 KB")
-	shot("07-evidence-too-large")
+	b.screenshot(dir, "07-evidence-too-large") // no axe: it needs scripts
 	require.EqualValues(t, http.StatusUnprocessableEntity, b.submit(`form[action$="/evidence"] button[type=submit]`))
 	require.Contains(t, b.text(".error-summary"), "Choose a file to upload")
 	require.Equal(t, 2, eval[int](b, `document.querySelectorAll(".evidence-table tbody tr").length`), "nothing more was stored")
