@@ -30,7 +30,9 @@ type cli struct {
 // and the error.
 func (c cli) run(stdin string, args ...string) (string, string, error) {
 	c.t.Helper()
-	e, out, errb := env(map[string]string{"DATABASE_URL": c.url}, args...)
+	// The data folder is the test's own: the demo stores evidence files,
+	// which would otherwise land in ./data beside the test.
+	e, out, errb := env(map[string]string{"DATABASE_URL": c.url, "CERTDESK_DATA_DIR": c.t.TempDir()}, args...)
 	e.Stdin = strings.NewReader(stdin)
 	err := app.Run(context.Background(), e)
 	return out.String(), errb.String(), err

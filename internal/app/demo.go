@@ -12,9 +12,11 @@ import (
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/task"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -108,6 +110,10 @@ type demoIncident struct {
 	significant   bool
 	shareWith     string   // shared with this organisation by the coordinator of the CERT above the reporter
 	participate   []string // e-mails of named participants besides the reporter (for TLP:RED)
+	// conversation: when the incident is created, the CERT above its
+	// reporter comments and asks for things, and the reporter answers
+	// (seedDemoConversation), so that the incident page has a story.
+	conversation bool
 }
 
 // demoIncidents are the demo's incidents. The title of each is unique in
@@ -122,7 +128,7 @@ var demoIncidents = []demoIncident{
 			"- no ransom contact made",
 		stage: incident.Response, severity: incident.Critical, tlp: incident.TLPAmber, detectedAgo: 5 * time.Hour,
 		category: "malicious-code", typ: "infected-system", tags: []string{"ransomware", "lockbit"},
-		significant: true}, // playbook ransomware
+		significant: true, conversation: true}, // playbook ransomware
 	{org: "city-harbourton", title: "Phishing campaign against council staff",
 		description: "Since Monday about 60 council staff received e-mails imitating the payroll provider " +
 			"(\"Your salary statement is ready\") linking to a credential-harvesting page. Three people entered " +
@@ -394,6 +400,11 @@ func (a *App) seedIncident(ctx context.Context, d demoIncident, users map[string
 			return 0, fmt.Errorf("demo: report %q: %w", d.title, err)
 		}
 		id, created = inc.ID, 1
+		if d.conversation {
+			if err := a.seedDemoConversation(ctx, inc, d.org, users); err != nil {
+				return 0, err
+			}
+		}
 	}
 	if d.shareWith != "" {
 		coordinator := users[demoEmail(access.Coordinator, demoParent(d.org))]
@@ -408,4 +419,46 @@ func (a *App) seedIncident(ctx context.Context, d demoIncident, users map[string
 		}
 	}
 	return created, nil
+}
+
+// seedDemoConversation gives a new demo incident what a real one has by
+// its first morning: the responder of the CERT above the reporter
+// comments and asks the reporter for two things, the reporter sends the
+// ransom note as evidence, answers, and marks one request done.
+func (a *App) seedDemoConversation(ctx context.Context, inc *incident.Incident, orgSlug string, users map[string]*identity.User) error {
+	reporter := users[demoEmail(access.Reporter, orgSlug)].Principal()
+	cert := users[demoEmail(access.Responder, demoParent(orgSlug))].Principal()
+	id := inc.ID.String()
+	fail := func(what string, err error) error { return fmt.Errorf("demo: %s on %q: %w", what, inc.Title, err) }
+	if _, _, err := a.Comments.Add(ctx, cert, id, "Thank you for the quick report. Please **do not restore from the tapes** "+
+		"until we have looked at them together: attackers often wait for the restore.\n\n"+
+		"We will call you at 10:00 to go through the next steps.", nil); err != nil {
+		return fail("comment", err)
+	}
+	due := time.Now().Add(4 * time.Hour).UTC().Truncate(time.Minute)
+	if _, err := a.Tasks.Create(ctx, cert, id, task.NewTask{Title: "Send us the ransom note and the names of the affected servers",
+		Description: "Upload the README-RESTORE.txt from one share as evidence, and list the host names of the encrypted file servers in a comment.",
+		Assignee:    reporter.Email, DueAt: &due}); err != nil {
+		return fail("request", err)
+	}
+	asked, err := a.Tasks.Create(ctx, cert, id, task.NewTask{Title: "Tell us when the backup tapes were last connected",
+		Assignee: reporter.Email})
+	if err != nil {
+		return fail("request", err)
+	}
+	note := "Your files are encrypted. To restore them, contact us at the address below within 72 hours.\n" +
+		"(demo file: a harmless copy of the note's wording)\n"
+	if _, err := a.Evidence.Upload(ctx, reporter, id, evidence.NewAttachment{Filename: "README-RESTORE.txt",
+		ContentType: "text/plain", Description: "Ransom note found on every share of the file servers"}, strings.NewReader(note)); err != nil {
+		return fail("evidence", err)
+	}
+	if _, _, err := a.Comments.Add(ctx, reporter, id, "Affected: **FS01** and **FS03**. FS02 and FS04 look clean.\n\n"+
+		"The tapes were last connected on Friday night and have been in the safe since.", nil); err != nil {
+		return fail("comment", err)
+	}
+	done := task.Done
+	if _, err := a.Tasks.Update(ctx, reporter, id, asked.ID.String(), task.Patch{Status: &done}, nil); err != nil {
+		return fail("request", err)
+	}
+	return nil
 }

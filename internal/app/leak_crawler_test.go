@@ -23,7 +23,9 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/slackfake"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/google/uuid"
@@ -80,6 +82,7 @@ func (w *webhookSink) all() [][]byte {
 // demoUser is a demo user with a token.
 type demoUser struct {
 	id, email, org, role, token, slackID string
+	session                              string // the secret of a web UI session, signed in with the demo password
 }
 
 func TestLeakCrawler(t *testing.T) {
@@ -135,6 +138,12 @@ func TestLeakCrawler(t *testing.T) {
 		users[i].token = tok
 		users[i].slackID = fmt.Sprintf("UCRAWL%03d", i)
 		slackUsers[users[i].slackID] = users[i].email
+		// A session for the web UI, through the real sign-in; before the
+		// crawl, whose probes (reset links) count as failed
+		// authentications of this address and would throttle sign-ins.
+		users[i].session, _, err = h.App.Sessions.SignIn(ctx, users[i].email, app.DemoPassword,
+			session.Client{RemoteAddr: "127.0.0.1", UserAgent: "leak crawler"})
+		require.NoError(t, err, users[i].email)
 	}
 	byEmail := map[string]demoUser{}
 	for _, u := range users {
@@ -354,7 +363,297 @@ func TestLeakCrawler(t *testing.T) {
 	t.Logf("leak crawler: %d users crawled, %d exits, %d documents, %d canaries, %d hits",
 		crawled, exitsUsed, docs, len(canaries), len(hits))
 	require.Empty(t, hits, "canaries leaked:\n%s", strings.Join(hits, "\n"))
+
+	// The web UI: every demo user who may not see a canary signs in (a
+	// session each, through the real sign-in) and crawls every page route
+	// of the router with every identifier known, following the pages'
+	// own "next page" links, and posts every form that names an incident
+	// to the incidents they may not see.
+	pages := crawlPages(t, h, users, canaries, maySee, ids)
+	t.Logf("leak crawler, web UI: %d users signed in, %d page routes (%d GET, %d POST), %d pages, %d canaries, %d hits",
+		pages.users, len(pages.routes), pages.gets, pages.posts, pages.docs, len(canaries), len(pages.hits))
+	require.Greater(t, pages.users, 30, "most demo users may not see the canaries")
+	require.Empty(t, pages.hits, "canaries leaked on pages:\n%s", strings.Join(pages.hits, "\n"))
 }
+
+// pageCrawl is what the crawl of the web UI did and found.
+type pageCrawl struct {
+	mu          sync.Mutex
+	users, docs int
+	gets, posts int
+	routes      map[string]bool
+	hits        []string
+}
+
+func (c *pageCrawl) hit(format string, args ...any) {
+	c.mu.Lock()
+	c.hits = append(c.hits, fmt.Sprintf(format, args...))
+	c.mu.Unlock()
+}
+
+// isPageRoute reports whether a route of the router is a page of the web
+// UI (not the API, Slack, the static files or the operational endpoints).
+func isPageRoute(path string) bool {
+	for _, prefix := range []string{"/api/", "/slack/", "/static/"} {
+		if strings.HasPrefix(path, prefix) {
+			return false
+		}
+	}
+	switch path {
+	case "/healthz", "/readyz", "/metrics", "/api":
+		return false
+	}
+	return !strings.HasSuffix(path, "/*")
+}
+
+// expandPage turns a page route into concrete paths with every known
+// identifier: :ref every incident (ID and reference), a comment's or an
+// evidence file's :id those of the canaries; anything else one
+// placeholder (a page added later is crawled with it until it is named
+// here).
+func expandPage(pattern string, ids map[string][]string) []string {
+	paths := []string{pattern}
+	for _, loc := range paramRE.FindAllStringIndex(pattern, -1) {
+		param := pattern[loc[0]:loc[1]]
+		var out []string
+		for _, p := range paths {
+			i := strings.Index(p, param)
+			prefix := p[:i]
+			values := []string{"x"}
+			switch {
+			case param == ":ref":
+				values = ids["incident"]
+			case param == ":id" && strings.HasSuffix(prefix, "/comments/"):
+				values = ids["commentId"]
+			case param == ":id" && strings.HasSuffix(prefix, "/evidence/"):
+				values = ids["attachment"]
+			case param == ":id" && strings.HasSuffix(prefix, "/tasks/"):
+				values = ids["taskId"]
+			}
+			for _, v := range values {
+				out = append(out, prefix+url.PathEscape(v)+p[i+len(param):])
+			}
+		}
+		paths = out
+	}
+	return paths
+}
+
+// hiddenPage reports whether a page path names an incident in hidden.
+func hiddenPage(path string, hidden map[string]bool) bool {
+	rest, ok := strings.CutPrefix(path, "/incidents/")
+	if !ok {
+		return false
+	}
+	seg, _, _ := strings.Cut(rest, "/")
+	seg, _ = url.PathUnescape(seg)
+	return hidden[seg]
+}
+
+var (
+	mainRE = regexp.MustCompile(`(?s)<main\b.*</main>`)
+	hrefRE = regexp.MustCompile(`href="([^"]+)"`)
+	csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// crawlPages crawls the web UI as every demo user who may not see a
+// canary, with their session, four users at a time.
+func crawlPages(t *testing.T, h *testapp.Harness, users []demoUser, canaries []*canaryIncident,
+	maySee func(demoUser, *canaryIncident) bool, ids map[string][]string) *pageCrawl {
+	t.Helper()
+	c := &pageCrawl{routes: map[string]bool{}}
+	var gets, posts []string
+	for _, r := range h.App.HTTP.Routes() {
+		if !isPageRoute(r.Path) || r.Method == "echo_route_not_found" {
+			continue
+		}
+		switch {
+		case r.Method == http.MethodGet:
+			gets = append(gets, r.Path)
+		case r.Method == http.MethodPost && strings.HasPrefix(r.Path, "/incidents/:ref/"):
+			posts = append(posts, r.Path)
+		default:
+			continue
+		}
+		c.routes[r.Method+" "+r.Path] = true
+	}
+	sort.Strings(gets)
+	sort.Strings(posts)
+	require.Contains(t, gets, "/incidents/:ref", "the crawl finds the pages in the router")
+
+	type job struct {
+		u      demoUser
+		secret []string
+		hidden map[string]bool
+	}
+	var jobs []job
+	for _, u := range users {
+		j := job{u: u, hidden: map[string]bool{}}
+		for _, cn := range canaries {
+			if maySee(u, cn) {
+				continue
+			}
+			j.secret = append(j.secret, cn.token)
+			if !cn.observableOnly {
+				j.hidden[cn.id], j.hidden[cn.ref] = true, true
+			}
+		}
+		if len(j.secret) > 0 {
+			jobs = append(jobs, j)
+		}
+	}
+	c.users = len(jobs)
+
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				j := jobs[i]
+				b := &pageBrowser{base: h.URL, cookie: "certdesk-session=" + j.u.session}
+				check := func(where string, status int, body []byte, header http.Header) {
+					c.mu.Lock()
+					c.docs++
+					c.mu.Unlock()
+					low := bytes.ToLower(append(body, []byte(fmt.Sprint(header))...))
+					for _, sec := range j.secret {
+						if bytes.Contains(low, []byte(sec)) {
+							c.hit("%s carries canary %s", where, sec)
+						}
+					}
+				}
+				// The 404 page of a reference that does not exist: a page
+				// naming an invisible incident must be the same.
+				_, missing, _, err := b.get("/incidents/INC-2099-999999")
+				if err != nil {
+					c.hit("%s: %v", j.u.email, err)
+					continue
+				}
+				missingMain := normalisePage(missing, "/incidents/INC-2099-999999")
+				for _, route := range gets {
+					for _, path := range expandPage(route, ids) {
+						status, body, header, err := b.get(path)
+						if err != nil {
+							c.hit("GET %s as %s: %v", path, j.u.email, err)
+							continue
+						}
+						where := fmt.Sprintf("GET %s as %s", path, j.u.email)
+						check(where, status, body, header)
+						if hiddenPage(path, j.hidden) {
+							if status != http.StatusNotFound {
+								c.hit("%s answered %d for an invisible incident (want 404)", where, status)
+							} else if got := normalisePage(body, path); got != missingMain {
+								c.hit("%s is not the 404 page of a reference that does not exist", where)
+							}
+						}
+						// Follow the page's own links to its next pages
+						// (?after=, ?comments=, ?evidence=), a few of them.
+						followed := 0
+						for _, m := range hrefRE.FindAllSubmatch(body, -1) {
+							next := strings.ReplaceAll(string(m[1]), "&amp;", "&")
+							if followed == 5 || !(strings.HasPrefix(next, "?") || strings.HasPrefix(next, path+"?")) || next == "?" ||
+								strings.HasPrefix(next, "?#") {
+								continue
+							}
+							if strings.HasPrefix(next, "?") {
+								next = path + next
+							}
+							followed++
+							status, body, header, err := b.get(next)
+							if err == nil {
+								check(fmt.Sprintf("GET %s as %s", next, j.u.email), status, body, header)
+							}
+						}
+					}
+				}
+				// Every form of an incident, posted to the incidents this
+				// user may not see: the 404 page, and nothing of them.
+				for _, route := range posts {
+					for _, path := range expandPage(route, ids) {
+						if !hiddenPage(path, j.hidden) {
+							continue
+						}
+						status, body, header, err := b.post(path, url.Values{"body": {"crawler"}})
+						where := fmt.Sprintf("POST %s as %s", path, j.u.email)
+						if err != nil {
+							c.hit("%s: %v", where, err)
+							continue
+						}
+						check(where, status, body, header)
+						if status != http.StatusNotFound {
+							c.hit("%s answered %d for an invisible incident (want 404)", where, status)
+						}
+					}
+				}
+			}
+		}()
+	}
+	for i := range jobs {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	c.gets, c.posts = len(gets), len(posts)
+	return c
+}
+
+// normalisePage is the <main> of a page with the path asked for taken out.
+func normalisePage(body []byte, path string) string {
+	return strings.ReplaceAll(string(mainRE.Find(body)), path, "PATH")
+}
+
+// pageBrowser fetches pages with a session cookie, following no redirect,
+// and posts forms with the session's CSRF token as a same-origin browser
+// does.
+type pageBrowser struct {
+	base, cookie, csrf string
+}
+
+func (b *pageBrowser) get(path string) (int, []byte, http.Header, error) {
+	return b.do(http.MethodGet, path, nil)
+}
+
+func (b *pageBrowser) post(path string, form url.Values) (int, []byte, http.Header, error) {
+	if b.csrf == "" {
+		_, page, _, err := b.get("/account")
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		m := csrfRE.FindSubmatch(page)
+		if m == nil {
+			return 0, nil, nil, fmt.Errorf("no CSRF token on /account")
+		}
+		b.csrf = string(m[1])
+	}
+	form.Set("csrf", b.csrf)
+	return b.do(http.MethodPost, path, strings.NewReader(form.Encode()))
+}
+
+func (b *pageBrowser) do(method, path string, body io.Reader) (int, []byte, http.Header, error) {
+	req, err := http.NewRequest(method, b.base+path, body)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Cookie", b.cookie)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", b.base)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, out, resp.Header, err
+}
+
+// noRedirects is an HTTP client that shows redirects instead of following
+// them (a page that sends elsewhere is a document too).
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // crawlIDs collects the identifiers the crawler puts into route
 // parameters: every incident, organisation, escalation, playbook and

@@ -44,6 +44,8 @@ type Options struct {
 	LargeOnly bool
 	// LargeRequests is the number of requests per viewer in the large phase.
 	LargeRequests int
+	// UIRequests is the number of requests per page of the web UI phases.
+	UIRequests int
 	// CPUProfile, when set, receives a CPU profile of the intake phase
 	// (server and load generator together).
 	CPUProfile io.Writer
@@ -56,7 +58,7 @@ type Options struct {
 // CERTDESK_WORKER_CONCURRENCY).
 func DefaultOptions() Options {
 	o := Options{Duration: 10 * time.Second, Clients: 32, PollInterval: 100 * time.Millisecond, IdleProbes: 40,
-		RiverJobs: 2000, RiverWorkers: 50, LargeCount: 1_000_000, LargeRequests: 20}
+		RiverJobs: 2000, RiverWorkers: 50, LargeCount: 1_000_000, LargeRequests: 20, UIRequests: 100}
 	if c, err := config.Load(func(string) string { return "" }); err == nil {
 		o.PollInterval, o.RiverWorkers = c.JobPollInterval, c.WorkerConcurrency
 	}
@@ -88,6 +90,9 @@ func (o *Options) fill() {
 	}
 	if o.LargeRequests <= 0 {
 		o.LargeRequests = d.LargeRequests
+	}
+	if o.UIRequests <= 0 {
+		o.UIRequests = d.UIRequests
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -153,13 +158,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err := e.playbookSteps(ctx, riverRate); err != nil {
 			return nil, fmt.Errorf("playbook steps: %w", err)
 		}
+		if err := e.uiDemo(ctx); err != nil {
+			return nil, fmt.Errorf("web UI: %w", err)
+		}
 	}
 	if opts.Large || opts.LargeOnly {
 		if err := e.large(ctx); err != nil {
 			return nil, fmt.Errorf("large: %w", err)
 		}
 	} else {
-		r.Notes = append(r.Notes, "list/search at 1,000,000 incidents not measured (run with -large; seeding takes minutes)")
+		r.Notes = append(r.Notes, "list/search and the web UI's pages at 1,000,000 incidents not measured (run with -large; seeding takes minutes)")
 	}
 	r.Took = Seconds(time.Since(began))
 	return r, nil

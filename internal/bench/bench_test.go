@@ -27,7 +27,7 @@ func TestSmoke(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr bytes.Buffer
 	code := Main(ctx, []string{"-duration", "300ms", "-clients", "2", "-poll-interval", "20ms", "-idle-probes", "3",
-		"-river-jobs", "100", "-large", "-large-count", "3000", "-large-requests", "2", "-json", out}, &stdout, &stderr)
+		"-river-jobs", "100", "-large", "-large-count", "3000", "-large-requests", "2", "-ui-requests", "3", "-json", out}, &stdout, &stderr)
 	require.Equal(t, 0, code, "stderr: %s", stderr.String())
 
 	b, err := os.ReadFile(out)
@@ -57,6 +57,12 @@ func TestSmoke(t *testing.T) {
 		"playbook steps",
 		"list first page at 3000 incidents, national CERT, p99",
 		"search 'ransomware' at 3000 incidents, city, p99",
+		"UI /incidents/:ref, demo data, server time p99",
+		"UI /incidents/:ref weight without scripts",
+		"UI /signin, demo data, server time p99",
+		"UI /password-reset/:token, demo data, server time p99",
+		"UI /incidents/:ref, at 3000 incidents, city, server time p99",
+		"UI /incidents, at 3000 incidents, city, server time p99",
 	} {
 		require.True(t, whats[want], "missing row %q in %v", want, whats)
 	}

@@ -186,5 +186,9 @@ func (e *env) large(ctx context.Context) error {
 				fmt.Sprintf("p50 %.1f ms of %d requests after one warm-up; seeding took %s", Ms(Percentile(lat, 50)), len(lat), seeded.Round(time.Second))))
 		}
 	}
-	return e.dashboard(ctx, a, principals, get, tokens)
+	if err := e.dashboard(ctx, a, principals, get, tokens); err != nil {
+		return err
+	}
+	// The web UI's pages for a city among them (its region as in the seed).
+	return e.uiLarge(ctx, a, "large-city-1", fmt.Sprintf("large-region-%d", 1%largeRegions+1))
 }

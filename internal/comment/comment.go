@@ -31,8 +31,12 @@ type Comment struct {
 	AuthorID   *uuid.UUID // nil: certdesk itself
 	Author     string     // the author's e-mail, or "certdesk"; filled on reads
 	AuthorOrg  string     // the author's organisation's slug; "" for certdesk
-	Body       string     // Markdown
-	BodyHTML   string     // Body rendered and sanitised
+	// AuthorName and AuthorOrgName are the author's name and their
+	// organisation's name, filled on reads ("" for certdesk).
+	AuthorName    string
+	AuthorOrgName string
+	Body          string // Markdown
+	BodyHTML      string // Body rendered and sanitised
 	// HTMLVersion is the renderer version that made BodyHTML.
 	HTMLVersion int
 	CreatedAt   time.Time

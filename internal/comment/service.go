@@ -241,15 +241,46 @@ func (s *Service) List(ctx context.Context, p access.Principal, idOrRef string, 
 	if err != nil {
 		return nil, nil, "", err
 	}
+	cs, next, err := s.ListOf(ctx, p, inc, page)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return inc, cs, next, nil
+}
+
+// ListOf is List for an incident the caller has just read for p: a page
+// that shows the incident and its comments reads the incident once. The
+// store applies the visibility rule again.
+func (s *Service) ListOf(ctx context.Context, p access.Principal, inc *incident.Incident, page incident.Page) ([]Comment, string, error) {
 	page.Limit = incident.ClampLimit(page.Limit)
 	cs, next, err := s.o.Store.Comments(ctx, p, inc.ID, page)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
 	for i := range cs {
 		s.fresh(&cs[i])
 	}
-	return inc, cs, next, nil
+	return cs, next, nil
+}
+
+// Get returns one comment on an incident p may see, with the incident. A
+// comment ID that is not a UUID, unknown, or of another incident is
+// apperr.NotFound.
+func (s *Service) Get(ctx context.Context, p access.Principal, idOrRef, commentID string) (*incident.Incident, *Comment, error) {
+	inc, err := s.o.Incidents.Get(ctx, p, idOrRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	cid, err := uuid.Parse(commentID)
+	if err != nil {
+		return nil, nil, notFound(commentID)
+	}
+	c, err := s.o.Store.Comment(ctx, p, inc.ID, cid)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.fresh(c)
+	return inc, c, nil
 }
 
 // Revisions returns a comment and a page of its earlier bodies, oldest

@@ -55,6 +55,10 @@ type Attachment struct {
 	UploadedByID *uuid.UUID
 	UploadedBy   string // the uploader's e-mail, or "certdesk"
 	CreatedAt    time.Time
+	// UploaderName and UploaderOrgName are the uploader's name and their
+	// organisation's name, filled on reads ("" for certdesk).
+	UploaderName    string
+	UploaderOrgName string
 }
 
 // Limits on attachment metadata.

@@ -136,12 +136,19 @@ func (s *Service) List(ctx context.Context, p access.Principal, idOrRef string, 
 	if err != nil {
 		return nil, nil, "", err
 	}
-	page.Limit = incident.ClampLimit(page.Limit)
-	atts, next, err := s.store.Attachments(ctx, p, inc.ID, page)
+	atts, next, err := s.ListOf(ctx, p, inc, page)
 	if err != nil {
 		return nil, nil, "", err
 	}
 	return inc, atts, next, nil
+}
+
+// ListOf is List for an incident the caller has just read for p: a page
+// that shows the incident and its evidence reads the incident once. The
+// store applies the visibility rule again.
+func (s *Service) ListOf(ctx context.Context, p access.Principal, inc *incident.Incident, page incident.Page) ([]Attachment, string, error) {
+	page.Limit = incident.ClampLimit(page.Limit)
+	return s.store.Attachments(ctx, p, inc.ID, page)
 }
 
 // Get returns one attachment of an incident p may see. An attachment ID

@@ -12,7 +12,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -44,18 +43,19 @@ const uploadEnvelope = 64 << 10
 // characters of up to 4 bytes).
 const maxDescriptionBytes = evidence.MaxDescription * 4
 
-// ownLimits reports whether the request's route sets its own body and time
-// limits, so that the global ones skip it.
-func ownLimits(c echo.Context) bool {
+// apiOwnLimits reports whether the request's route is the API's upload,
+// which sets its own body and time limits, so that the global ones skip it.
+func apiOwnLimits(c echo.Context) bool {
 	return c.Request().Method+" "+c.Path() == uploadRoute
 }
 
-// unlessOwnLimits applies mw to every route but those with their own limits.
-func unlessOwnLimits(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+// unlessOwnLimits applies mw to every route but those with their own
+// limits (own).
+func unlessOwnLimits(own func(echo.Context) bool, mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		limited := mw(next)
 		return func(c echo.Context) error {
-			if ownLimits(c) {
+			if own(c) {
 				return next(c)
 			}
 			return limited(c)
@@ -206,37 +206,8 @@ func (w *errorCatcher) Write(b []byte) (int, error) {
 
 func (w *errorCatcher) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// contentDisposition offers name as a download: an ASCII fallback for old
-// clients in filename and the exact UTF-8 name in filename* (RFC 6266,
-// RFC 8187). name is a display name (no control characters); anything that
-// could break the header is replaced or percent-encoded.
-func contentDisposition(name string) string {
-	var fallback, ext strings.Builder
-	for _, r := range name {
-		if r < 0x20 || r >= 0x7f || r == '"' || r == '\\' || r == '%' {
-			fallback.WriteByte('_')
-		} else {
-			fallback.WriteRune(r)
-		}
-	}
-	for _, b := range []byte(name) {
-		if isAttrChar(b) {
-			ext.WriteByte(b)
-		} else {
-			fmt.Fprintf(&ext, "%%%02X", b)
-		}
-	}
-	return `attachment; filename="` + fallback.String() + `"; filename*=UTF-8''` + ext.String()
-}
-
-// isAttrChar reports whether b may appear unencoded in an RFC 8187 value.
-func isAttrChar(b byte) bool {
-	switch {
-	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$&+-.^_`|~", b) >= 0
-}
+// contentDisposition offers name as a download (evidence.ContentDisposition).
+func contentDisposition(name string) string { return evidence.ContentDisposition(name) }
 
 func (h *handlers) uploadAttachment(c echo.Context) error {
 	ctx := c.Request().Context()

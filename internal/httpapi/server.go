@@ -70,6 +70,10 @@ type Pages interface {
 	// RenderError renders err as a page when the request is the UI's and
 	// reports whether it did.
 	RenderError(err error, c echo.Context) bool
+	// OwnLimits reports whether the route (method and Echo path) sets its
+	// own body and time limits (an upload), so that the global ones skip
+	// it.
+	OwnLimits(method, path string) bool
 }
 
 // New returns the Echo server with every route and middleware.
@@ -97,8 +101,12 @@ func New(o Options) *echo.Echo {
 		ReferrerPolicy:        "same-origin",
 		ContentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 	}))
-	// The upload route sets its own body and time limits (uploadLimits).
-	e.Use(unlessOwnLimits(limitBody(o.MaxBodyBytes)))
+	// The upload routes set their own body and time limits (uploadLimits,
+	// and the web UI's).
+	ownLimits := func(c echo.Context) bool {
+		return apiOwnLimits(c) || o.Pages != nil && o.Pages.OwnLimits(c.Request().Method, c.Path())
+	}
+	e.Use(unlessOwnLimits(ownLimits, limitBody(o.MaxBodyBytes)))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: o.RequestTimeout, Skipper: ownLimits}))
 
 	h := &handlers{o: o}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/labstack/echo/v4"
@@ -45,6 +46,12 @@ const (
 	uiIncidentPage
 	// uiWrite performs the action of writeActions named Write.
 	uiWrite
+	// uiIncidentPart shows a part of one incident (GET: a comment's edit
+	// or versions page, an evidence download; the incident in :ref, the
+	// part in :id, named by Part). Who may not see the incident gets 404;
+	// who sees it gets the page or "you cannot do this" (403: another's
+	// comment to edit), never 404.
+	uiIncidentPart
 )
 
 // uiRoute is the entry of one UI route.
@@ -57,7 +64,17 @@ type uiRoute struct {
 	Form func(call writeCall) url.Values
 	// Why says, for uiPublic and uiOwn, why no incident decides it.
 	Why string
+	// Params maps the UI route's parameters to the API route's names in
+	// writeCall.Params (the UI's ":id" of a comment is the API's
+	// ":commentId").
+	Params map[string]string
+	// Part names what a uiIncidentPart route's :id is: "comment" or
+	// "evidence".
+	Part string
 }
+
+// uiBody posts the action's body field as the form's "body".
+func uiBody(call writeCall) url.Values { return url.Values{"body": {fmt.Sprint(call.Fields["body"])}} }
 
 // uiRoutes lists every route of the web UI ("METHOD pattern" as Echo
 // registers it), static files aside.
@@ -78,6 +95,18 @@ var uiRoutes = map[string]uiRoute{
 	"POST /account/sessions/:id/end": {Kind: uiOwn, Why: "ends one of the person's own sessions; another's is 404"},
 	"GET /incidents":                 {Kind: uiOwn, Why: "the incident list: incident.Service.List under the visibility rule (the leak crawler reads it as every user)"},
 	"GET /incidents/:ref":            {Kind: uiIncidentPage},
+	"POST /incidents/:ref/comments":  {Kind: uiWrite, Write: "comment.add", Form: uiBody},
+	"POST /incidents/:ref/comments/:id": {Kind: uiWrite, Write: "comment.edit", Form: uiBody,
+		Params: map[string]string{"id": "commentId"}},
+	"POST /incidents/:ref/evidence": {Kind: uiWrite, Write: "evidence.upload"},
+	// Marking a request done is a task edit (task.write), as in the API.
+	"POST /incidents/:ref/tasks/:id/done":        {Kind: uiWrite, Write: "task.edit", Params: map[string]string{"id": "taskId"}},
+	"GET /incidents/:ref/comments/:id/edit":      {Kind: uiIncidentPart, Part: "comment"},
+	"GET /incidents/:ref/comments/:id/revisions": {Kind: uiIncidentPart, Part: "comment"},
+	"GET /incidents/:ref/evidence/:id":           {Kind: uiIncidentPart, Part: "evidence"},
+	"GET /password-reset/:token":                 {Kind: uiPublic, Why: "a one-time reset link: its token is the credential (docs/security.md)"},
+	"POST /password-reset/:token":                {Kind: uiPublic, Why: "sets the password of a one-time reset link: its token is the credential"},
+	"GET /password-reset/done":                   {Kind: uiPublic, Why: "says the password is set"},
 }
 
 // uiSkipRoute: the routes that are not the UI's (the API, Slack, the
@@ -126,6 +155,8 @@ func checkUIRoutes(t *testing.T, h *testapp.Harness, actions []*writeAction) {
 			require.True(t, names[r.Write], "uiRoutes: %s performs %q, which is no row of writeActions", key, r.Write)
 		case uiPublic, uiOwn:
 			require.NotEmpty(t, r.Why, "uiRoutes: say why no incident decides %s", key)
+		case uiIncidentPart:
+			require.Contains(t, []string{"comment", "evidence"}, r.Part, "uiRoutes: %s names no part", key)
 		}
 	}
 }
@@ -221,13 +252,17 @@ func (d *uiWriteDriver) do(s *uiSession, method, path string, body io.Reader, co
 	return resp.StatusCode, string(b), err
 }
 
-// uiPath fills the route's parameters from the call: :ref and :id name
-// the incident when the call names one.
-func uiPath(pattern string, call writeCall) string {
+// uiPath fills the route's parameters from the call (by the API's names,
+// rename maps the UI's to them): :ref and :id name the incident when the
+// call names one and no other value.
+func uiPath(pattern string, call writeCall, rename map[string]string) string {
 	var path []string
 	for _, seg := range strings.Split(pattern, "/") {
 		if name, ok := strings.CutPrefix(seg, ":"); ok {
 			seg = call.Params[name]
+			if api, ok := rename[name]; ok {
+				seg = call.Params[api]
+			}
 			if (name == "ref" || name == "id") && call.Incident != "" && seg == "" {
 				seg = call.Incident
 			}
@@ -267,7 +302,7 @@ func (d *uiWriteDriver) Perform(a *writeAction, actor secUser, call writeCall) (
 	} else {
 		body = strings.NewReader(form.Encode())
 	}
-	status, page, err := d.do(s, method, uiPath(pattern, call), body, contentType)
+	status, page, err := d.do(s, method, uiPath(pattern, call, route.Params), body, contentType)
 	if err != nil {
 		return "error", err.Error()
 	}
@@ -288,14 +323,24 @@ func (d *uiWriteDriver) Perform(a *writeAction, actor secUser, call writeCall) (
 
 // uiReadCells checks the incident pages: every actor × incident, the page
 // is there (200) when the suite's model says the actor sees the incident,
-// and the same 404 as a reference that does not exist when not.
+// and the same 404 as a reference that does not exist when not. The pages
+// of an incident's parts (uiIncidentPart) are 404 exactly when the
+// incident is not seen.
 func uiReadCells(t *testing.T, d *uiWriteDriver, fx *writeFixture) (cells int) {
 	t.Helper()
 	var pages []string
 	for key, r := range uiRoutes {
-		if r.Kind == uiIncidentPage {
+		if r.Kind == uiIncidentPage || r.Kind == uiIncidentPart {
 			pages = append(pages, key)
 		}
+	}
+	// A file of evidence per incident, for the download.
+	files := map[string]string{}
+	for _, inc := range fx.incs {
+		a, err := d.h.App.Evidence.Upload(context.Background(), access.System, inc.ID,
+			evidence.NewAttachment{Filename: "read-cells.txt", ContentType: "text/plain"}, strings.NewReader("read cells"))
+		require.NoError(t, err)
+		files[inc.ID] = a.ID.String()
 	}
 	sort.Strings(pages)
 	type miss struct{ who, page, tlp, want, got string }
@@ -307,12 +352,20 @@ func uiReadCells(t *testing.T, d *uiWriteDriver, fx *writeFixture) (cells int) {
 	)
 	for _, key := range pages {
 		_, pattern, _ := strings.Cut(key, " ")
+		r := uiRoutes[key]
 		for _, actor := range fx.actors {
 			for _, inc := range fx.incs {
 				cells++
 				want := http.StatusNotFound
 				if fx.tree.sees(actor.ID, actor.OrgSlug, inc) {
 					want = http.StatusOK
+				}
+				call := writeCall{Incident: inc.Ref}
+				switch r.Part {
+				case "comment":
+					call.Params = map[string]string{"id": fx.comments[inc.TLP]}
+				case "evidence":
+					call.Params = map[string]string{"id": files[inc.ID]}
 				}
 				wg.Add(1)
 				sem <- struct{}{}
@@ -322,8 +375,11 @@ func uiReadCells(t *testing.T, d *uiWriteDriver, fx *writeFixture) (cells int) {
 					s, err := d.session(actor)
 					if err == nil {
 						var status int
-						status, _, err = d.do(s, http.MethodGet, uiPath(pattern, writeCall{Incident: inc.Ref}), nil, "")
+						status, _, err = d.do(s, http.MethodGet, uiPath(pattern, call, nil), nil, "")
 						got = fmt.Sprint(status)
+						if r.Kind == uiIncidentPart && want == http.StatusOK && status == http.StatusForbidden {
+							got = fmt.Sprint(http.StatusOK) // sees the incident, may not use this page: not hidden
+						}
 					}
 					if err != nil {
 						got = "error: " + err.Error()

@@ -50,6 +50,45 @@ func timeElement(t time.Time, text string) template.HTML {
 		template.HTMLEscapeString(UTC(t)) + `">` + template.HTMLEscapeString(text) + `</time>`)
 }
 
+// ClockTime is Clock as a <time> element with the UTC time on hover.
+func (l Locale) ClockTime(t time.Time) template.HTML { return timeElement(t, l.Clock(t)) }
+
+// Day names the day of t for a heading: "Today", "Yesterday", else its
+// date ("14 Mar 2026").
+func (l Locale) Day(t time.Time) string {
+	now, local := l.Now.In(l.Zone), t.In(l.Zone)
+	day := func(x time.Time) time.Time { y, m, d := x.Date(); return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	switch day(local).Sub(day(now)) / (24 * time.Hour) {
+	case 0:
+		return l.T("time.today")
+	case -1:
+		return l.T("time.yesterday_day")
+	}
+	return l.Date(t)
+}
+
+// Size says how large n bytes are, as file managers do (1 KB = 1,024
+// bytes): "512 bytes", "3.4 KB", "12 MB", "1.5 GB"; one decimal below 10,
+// none above. The decimal separator is the language's (size.* messages
+// take the whole and the tenths).
+func (l Locale) Size(n int64) string {
+	if n < 1024 {
+		return l.T("size.bytes", n)
+	}
+	v, unit := float64(n)/1024, "kb"
+	for _, u := range []string{"mb", "gb"} {
+		if v < 1024 {
+			break
+		}
+		v, unit = v/1024, u
+	}
+	tenths := int64(v*10 + 0.5)
+	if tenths >= 100 {
+		return l.T("size."+unit+"_whole", (tenths+5)/10)
+	}
+	return l.T("size."+unit, tenths/10, tenths%10)
+}
+
 // Time is DateTime as a <time> element with the UTC time on hover.
 func (l Locale) Time(t time.Time) template.HTML { return timeElement(t, l.DateTime(t)) }
 

@@ -164,3 +164,35 @@ func TestMessagesSplitOverFiles(t *testing.T) {
 	_, err = i18n.LoadDir(fsys, "en")
 	require.ErrorContains(t, err, `"a" is defined in de.json and in de/report.json`)
 }
+
+// Sizes are written as file managers do, with the language's decimal
+// separator; days are named for a heading relative to today.
+func TestSizeAndDay(t *testing.T) {
+	t.Parallel()
+	c := shipped(t)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	now := time.Date(2026, 3, 10, 22, 30, 0, 0, time.UTC) // 23:30 CET
+	en := i18n.NewLocale(c.Printer("en"), berlin, now)
+	de := i18n.NewLocale(c.Printer("de"), berlin, now)
+	for n, want := range map[int64][2]string{
+		1:             {"1 byte", "1 Byte"},
+		54:            {"54 bytes", "54 Byte"},
+		1023:          {"1,023 bytes", "1.023 Byte"},
+		1024:          {"1.0 KB", "1,0 KB"},
+		3_500:         {"3.4 KB", "3,4 KB"},
+		10_188:        {"9.9 KB", "9,9 KB"},
+		10_240:        {"10 KB", "10 KB"},
+		64 << 10:      {"64 KB", "64 KB"},
+		100 << 20:     {"100 MB", "100 MB"},
+		1_610_612_736: {"1.5 GB", "1,5 GB"},
+	} {
+		require.Equal(t, want[0], en.Size(n), n)
+		require.Equal(t, want[1], de.Size(n), n)
+	}
+	require.Equal(t, "Today", en.Day(now.Add(-23*time.Hour)))     // 00:30 CET the same day
+	require.Equal(t, "Yesterday", en.Day(now.Add(-24*time.Hour))) // 23:30 CET the day before
+	require.Equal(t, "Gestern", de.Day(now.Add(-24*time.Hour)))
+	require.Equal(t, "8 Mar 2026", en.Day(now.Add(-48*time.Hour)))
+	require.Equal(t, "08.03.2026", de.Day(now.Add(-48*time.Hour)))
+}

@@ -72,6 +72,14 @@ func (s *Service) SetResetLinks(baseURL string, lifetime time.Duration) error {
 	return nil
 }
 
+// ResetLinkLifetime is how long a reset link lives after it is issued.
+func (s *Service) ResetLinkLifetime() time.Duration {
+	if s.resetLifetime == 0 {
+		return DefaultResetLinkLifetime
+	}
+	return s.resetLifetime
+}
+
 // newResetToken returns a new reset token (256 random bits) and the hash
 // that is stored.
 func newResetToken() (plain string, hash []byte, err error) {

@@ -365,6 +365,18 @@ func (s *Service) Timeline(ctx context.Context, p access.Principal, idOrRef stri
 	if err != nil {
 		return nil, nil, "", err
 	}
+	evs, next, err := s.TimelineOf(ctx, p, inc, kinds, page)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return inc, evs, next, nil
+}
+
+// TimelineOf is Timeline for an incident the caller has just read for p
+// (with Get): a page that shows the incident and its timeline reads the
+// incident once. The store applies the visibility rule to the events
+// again, so an incident read for someone else yields nothing.
+func (s *Service) TimelineOf(ctx context.Context, p access.Principal, inc *Incident, kinds []EventKind, page Page) ([]Event, string, error) {
 	page.Limit = ClampLimit(page.Limit)
 	var fs apperr.Fields
 	if len(kinds) > 20 {
@@ -374,10 +386,9 @@ func (s *Service) Timeline(ctx context.Context, p access.Principal, idOrRef stri
 		fs.Text("kind", string(k), 64)
 	}
 	if err := fs.Err(); err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
-	evs, next, err := s.store.Timeline(ctx, p, inc.ID, kinds, page)
-	return inc, evs, next, err
+	return s.store.Timeline(ctx, p, inc.ID, kinds, page)
 }
 
 // Filter narrows a list of incidents; zero fields match everything.

@@ -16,21 +16,23 @@ var (
 	_ comment.Tx    = (*txn)(nil)
 )
 
-// commentRow is an incident_comments row with its author's e-mail and
-// organisation. The generated search column is never read or written here.
+// commentRow is an incident_comments row with its author's e-mail, name
+// and organisation. The generated search column is never read or written here.
 type commentRow struct {
-	ID          uuid.UUID
-	IncidentID  uuid.UUID
-	AuthorID    *uuid.UUID
-	Body        string
-	BodyHTML    string `gorm:"column:body_html"`
-	HTMLVersion int    `gorm:"column:html_version"`
-	CreatedAt   time.Time
-	EditedAt    *time.Time
-	EditedBy    *uuid.UUID
-	Version     int64
-	Author      string  `gorm:"->"`
-	AuthorOrg   *string `gorm:"->"`
+	ID            uuid.UUID
+	IncidentID    uuid.UUID
+	AuthorID      *uuid.UUID
+	Body          string
+	BodyHTML      string `gorm:"column:body_html"`
+	HTMLVersion   int    `gorm:"column:html_version"`
+	CreatedAt     time.Time
+	EditedAt      *time.Time
+	EditedBy      *uuid.UUID
+	Version       int64
+	Author        string  `gorm:"->"`
+	AuthorOrg     *string `gorm:"->"`
+	AuthorName    *string `gorm:"->"`
+	AuthorOrgName *string `gorm:"->"`
 }
 
 func (r *commentRow) domain() comment.Comment {
@@ -40,12 +42,19 @@ func (r *commentRow) domain() comment.Comment {
 	if r.AuthorOrg != nil {
 		c.AuthorOrg = *r.AuthorOrg
 	}
+	if r.AuthorName != nil {
+		c.AuthorName = *r.AuthorName
+	}
+	if r.AuthorOrgName != nil {
+		c.AuthorOrgName = *r.AuthorOrgName
+	}
 	return c
 }
 
 // commentSelect reads comments (aliased c) with their authors.
 const commentSelect = `SELECT c.id, c.incident_id, c.author_id, c.body, c.body_html, c.html_version, c.created_at,
-	c.edited_at, c.edited_by, c.version, COALESCE(u.email, 'certdesk') AS author, uo.slug AS author_org
+	c.edited_at, c.edited_by, c.version, COALESCE(u.email, 'certdesk') AS author, uo.slug AS author_org,
+	u.name AS author_name, uo.name AS author_org_name
 FROM incident_comments c
 LEFT JOIN users u ON u.id = c.author_id
 LEFT JOIN organizations uo ON uo.id = u.org_id`

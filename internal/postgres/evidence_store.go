@@ -27,23 +27,38 @@ type attachmentRow struct {
 	ContentType      string
 	Description      string
 	UploadedBy       *uuid.UUID
-	UploadedByName   string
+	UploadedByName   string // the uploader's e-mail, as recorded
 	CreatedAt        time.Time
+	// read-only, from joins: the uploader's name and organisation now
+	UploaderName    *string `gorm:"->"`
+	UploaderOrgName *string `gorm:"->"`
 }
 
 func (attachmentRow) TableName() string { return "incident_attachments" }
 
 func (r *attachmentRow) domain() evidence.Attachment {
-	return evidence.Attachment{
+	a := evidence.Attachment{
 		ID: r.ID, IncidentID: r.IncidentID, SHA256: r.SHA256, Size: r.Size,
 		Filename: r.Filename, OriginalFilename: r.OriginalFilename, ContentType: r.ContentType,
 		Description: r.Description, UploadedByID: r.UploadedBy, UploadedBy: r.UploadedByName, CreatedAt: r.CreatedAt.UTC(),
 	}
+	if r.UploaderName != nil {
+		a.UploaderName = *r.UploaderName
+	}
+	if r.UploaderOrgName != nil {
+		a.UploaderOrgName = *r.UploaderOrgName
+	}
+	return a
 }
 
-// attachmentSelect reads attachments of visible incidents only; the
-// visibility condition and its arguments follow.
-const attachmentSelect = `SELECT a.* FROM incident_attachments a JOIN incidents i ON i.id = a.incident_id WHERE `
+// attachmentSelect reads attachments of visible incidents only, with the
+// uploader's name and organisation; the visibility condition and its
+// arguments follow.
+const attachmentSelect = `SELECT a.*, u.name AS uploader_name, uo.name AS uploader_org_name
+FROM incident_attachments a JOIN incidents i ON i.id = a.incident_id
+LEFT JOIN users u ON u.id = a.uploaded_by
+LEFT JOIN organizations uo ON uo.id = u.org_id
+WHERE `
 
 // InEvidenceTx implements evidence.Store.
 func (s *Store) InEvidenceTx(ctx context.Context, fn func(ctx context.Context, tx evidence.Tx) error) error {

@@ -171,6 +171,19 @@ func (s *Store) TaskQueue(ctx context.Context, p access.Principal, statuses []ta
 	return taskRows(rows), next, nil
 }
 
+// OrgTasks implements task.Store.
+func (s *Store) OrgTasks(ctx context.Context, p access.Principal, incidentID, orgID uuid.UUID, limit int) ([]task.Task, error) {
+	vis, args := visibleTo(p)
+	q := taskSelect + " WHERE t.incident_id = ? AND au.org_id = ? AND " + vis +
+		" ORDER BY t.status IN ('done', 'cancelled'), t.position, t.id LIMIT ?"
+	args = append(append([]any{incidentID, orgID}, args...), limit)
+	var rows []taskRow
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "list the organisation's tasks")
+	}
+	return taskRows(rows), nil
+}
+
 func statusStrings(ss []task.Status) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {

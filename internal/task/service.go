@@ -27,6 +27,10 @@ type Store interface {
 	// by due time (none last), then creation time, and the cursor of the
 	// next page. statuses nil means all; incidentID nil means every incident.
 	TaskQueue(ctx context.Context, p access.Principal, statuses []Status, incidentID *uuid.UUID, page incident.Page) ([]Task, string, error)
+	// OrgTasks returns at most limit tasks of an incident p sees that are
+	// assigned to users of the organisation orgID: unfinished ones first,
+	// each group in position order.
+	OrgTasks(ctx context.Context, p access.Principal, incidentID, orgID uuid.UUID, limit int) ([]Task, error)
 }
 
 // Tx is what the task use cases do inside a transaction. The postgres
@@ -229,6 +233,22 @@ func (s *Service) List(ctx context.Context, p access.Principal, incidentIDOrRef 
 	page.Limit = incident.ClampLimit(page.Limit)
 	ts, next, err := s.store.Tasks(ctx, p, inc.ID, status.Statuses(), page)
 	return inc, ts, next, err
+}
+
+// MaxRequests bounds how many requests Requests returns.
+const MaxRequests = 100
+
+// Requests returns what is asked of an incident's reporting organisation:
+// the tasks of inc (read for p with incident.Service.Get) assigned to
+// users of that organisation — the CERT's requests to the reporter, open
+// and in-progress ones first, then done and cancelled ones, each in
+// position order; at most MaxRequests. The store applies the visibility
+// rule again.
+func (s *Service) Requests(ctx context.Context, p access.Principal, inc *incident.Incident) ([]Task, error) {
+	if err := p.Require(access.ReadIncident); err != nil {
+		return nil, err
+	}
+	return s.store.OrgTasks(ctx, p, inc.ID, inc.ReportingOrgID, MaxRequests)
 }
 
 // QueueFilter narrows a user's queue.

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/testapp"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -25,15 +27,37 @@ const (
 		"<details open ontoggle=__xss(9)>x</details> ![img](x\" onerror=\"__xss(10))"
 	xssCity     = `City"><img src=x onerror=__xss(11)>`
 	xssReporter = `Ana</strong><script>__xss(12)</script><b onmouseover=__xss(13)>`
+	// What the incident page shows of its comments, evidence and requests.
+	xssComment = "<script>__xss(14)</script><img src=x onerror=__xss(15)>\n\n[x](javascript:__xss(16)) " +
+		"<svg><animate onbegin=__xss(17) attributeName=x dur=1s>"
+	xssCommentEdited = "**edited** <iframe srcdoc=\"<script>parent.__xss(18)</script>\"></iframe>"
+	xssFile          = `<img src=x onerror=__xss(19)>".txt`
+	xssFileNote      = `</span><script>__xss(20)</script>`
+	xssTask          = `<img src=x onerror=__xss(21)>`
+	xssTaskNote      = `<script>__xss(22)</script>`
 )
 
 // An XSS corpus in an incident's title and description, an
-// organisation's name and a user's name never runs: not on the list, the
-// incident page, the account, sessions or help pages, neither under the
-// CSP nor with the CSP switched off (so that escaping alone is tested).
+// organisation's name, a user's name, a comment (and its earlier
+// version), an evidence file's name and description and a request's
+// title and description never runs: not on the list, the incident page,
+// a comment's pages, the account, sessions or help pages, neither under
+// the CSP nor with the CSP switched off (so that escaping alone is
+// tested).
 func TestBrowserXSSNeverRuns(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, worldOpts{title: xssTitle, description: xssDescription, cityName: xssCity, reporterName: xssReporter})
+	ctx := context.Background()
+	w.comment(t, "reporter", xssComment)
+	_, cs, _, err := w.h.App.Comments.List(ctx, access.System, w.ref, pageOf(10))
+	require.NoError(t, err)
+	commentPath := "/incidents/" + w.ref + "/comments/" + cs[0].ID.String()
+	_, err = w.h.App.Comments.Edit(ctx, w.principal(t, "reporter"), w.ref, cs[0].ID.String(), xssCommentEdited, nil)
+	require.NoError(t, err)
+	w.attach(t, "reporter", xssFile, xssFileNote, "evidence")
+	_, err = w.h.App.Tasks.Create(ctx, w.principal(t, "responder"), w.ref, task.NewTask{Title: xssTask, Description: xssTaskNote,
+		Assignee: w.email("reporter")})
+	require.NoError(t, err)
 	for _, bypassCSP := range []bool{false, true} {
 		t.Run(fmt.Sprintf("bypassCSP=%v", bypassCSP), func(t *testing.T) {
 			b := newTab(t, w.h.URL)
@@ -47,7 +71,8 @@ func TestBrowserXSSNeverRuns(t *testing.T) {
 				return err
 			})
 			require.EqualValues(t, http.StatusOK, b.signIn(w.email("reporter"), password))
-			for _, path := range []string{"/incidents", "/incidents/" + w.ref, "/account", "/account/sessions", "/help", "/accessibility"} {
+			for _, path := range []string{"/incidents", "/incidents/" + w.ref, commentPath + "/revisions", commentPath + "/edit",
+				"/account", "/account/sessions", "/help", "/accessibility"} {
 				require.EqualValues(t, http.StatusOK, b.open(path), path)
 				require.Zero(t, eval[int](b, `document.querySelectorAll('img[src="x"], svg, iframe, [ontoggle], script:not([src^="/static/app.js"]), [onerror], [onload], [onmouseover], a[href^="javascript"]').length`),
 					"%s: no element of the corpus made it into the page", path)
@@ -56,6 +81,12 @@ func TestBrowserXSSNeverRuns(t *testing.T) {
 			require.Equal(t, xssTitle, eval[string](b, `document.querySelector("h1").textContent`), "the title shows as text")
 			require.Equal(t, xssCity, eval[string](b, `document.querySelector(".header-org").textContent`))
 			require.Contains(t, b.text(".timeline"), xssReporter)
+			require.Equal(t, xssTask, b.text(".request-title"), "a request's title shows as text")
+			require.Contains(t, b.text(".evidence-table"), xssFile, "a file's name shows as text")
+			require.Contains(t, b.text(".evidence-table"), xssFileNote)
+			require.Contains(t, b.text(".comment .prose"), "edited", "the comment's Markdown is rendered")
+			b.open(commentPath + "/edit")
+			require.Equal(t, xssCommentEdited, eval[string](b, `document.querySelector("#body").value`), "the edit form holds the text as written")
 			require.Zero(t, hits.Load(), "the corpus ran")
 
 			// The hook works: a call from the page is counted.

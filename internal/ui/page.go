@@ -32,7 +32,11 @@ type page struct {
 	Languages    []langChoice
 	Session      sessionClock
 	AssetVersion string
-	Data         any
+	// Cookieless: the page neither reads nor sets a cookie (the password
+	// reset pages); its language switch is a link (?lang=) instead of a
+	// form.
+	Cookieless bool
+	Data       any
 }
 
 // me is the signed-in person as pages show them.

@@ -13,11 +13,19 @@ import (
 //     page, which returns it here afterwards.
 //   - form: a state-changing POST: as signedIn (or public), and the CSRF
 //     and cross-site checks.
+//   - upload: the evidence upload, a multipart form with its own body and
+//     time limits (OwnLimits); the handler checks its CSRF token, the
+//     body's first part.
+//   - reset: the password reset pages, without cookies or session; the
+//     form's only credential is the link's token.
 func (u *UI) Mount(e *echo.Echo) {
 	public := []echo.MiddlewareFunc{u.headers, u.identify}
 	signedIn := append(public[:len(public):len(public)], u.requireSignIn)
 	publicForm := append(public[:len(public):len(public)], u.csrf)
 	signedInForm := append(signedIn[:len(signedIn):len(signedIn)], u.csrf)
+	upload := append(signedIn[:len(signedIn):len(signedIn)], u.crossSite, u.uploadLimits)
+	reset := []echo.MiddlewareFunc{u.headers, u.resetIdentify}
+	resetForm := append(reset[:len(reset):len(reset)], u.crossSite)
 
 	e.GET("/static/*", echo.StaticDirectoryHandler(u.static, false), staticCache)
 
@@ -29,9 +37,19 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/language", u.language, publicForm...)
 	e.GET("/help", u.help, public...)
 	e.GET("/accessibility", u.accessibility, public...)
+	e.GET("/password-reset/done", u.passwordResetDone, reset...)
+	e.GET("/password-reset/:token", u.passwordResetPage, reset...)
+	e.POST("/password-reset/:token", u.passwordResetSave, resetForm...)
 
 	e.GET("/incidents", u.incidents, signedIn...)
 	e.GET("/incidents/:ref", u.incident, signedIn...)
+	e.POST("/incidents/:ref/comments", u.commentSave, signedInForm...)
+	e.GET("/incidents/:ref/comments/:id/edit", u.commentEdit, signedIn...)
+	e.POST("/incidents/:ref/comments/:id", u.commentUpdate, signedInForm...)
+	e.GET("/incidents/:ref/comments/:id/revisions", u.commentRevisions, signedIn...)
+	e.POST("/incidents/:ref/evidence", u.evidenceUpload, upload...)
+	e.GET("/incidents/:ref/evidence/:id", u.evidenceDownload, signedIn...)
+	e.POST("/incidents/:ref/tasks/:id/done", u.taskDone, signedInForm...)
 
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)

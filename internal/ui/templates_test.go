@@ -11,6 +11,7 @@ import (
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/settings"
+	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/web"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
@@ -184,8 +185,27 @@ func TestComputedKeysExist(t *testing.T) {
 		"deadline_timer_failed", "attachment_added", "notified", "notification_failed", "observable_added",
 		"observable_updated", "observable_removed", "escalated", "escalation_accepted", "escalation_declined",
 		"escalation_returned", "escalation_policy_notified", "comment_added", "comment_edited", "playbook_started",
-		"playbook_step", "playbook_finished", "task_created", "task_updated", "task_completed", "task_cancelled"} {
+		"playbook_step", "playbook_finished", "task_created", "task_updated", "task_completed", "task_cancelled",
+		"share_ended", "participant_removed", "strict_circle_joined", "escalation_cancelled", "notification_withdrawn"} {
 		keys = append(keys, "event."+k)
+	}
+	for _, st := range []string{stepDone, stepCurrent, stepSkipped, stepNotYet} {
+		keys = append(keys, "stepper."+st)
+	}
+	for _, st := range []incident.DeadlineState{incident.DeadlinePending, incident.DeadlineOnTime, incident.DeadlineMetLate, incident.DeadlineMissed} {
+		keys = append(keys, "deadline.state."+string(st))
+	}
+	for _, st := range task.Statuses {
+		keys = append(keys, "request.status."+string(st))
+	}
+	for _, d := range []string{"comment", "comment_edited", "evidence", "task"} {
+		keys = append(keys, "incident.done."+d)
+	}
+	for _, rule := range []string{"required", "max_length", "utf8", "characters"} {
+		keys = append(keys, "field.body."+rule) // comment.ValidateBody's rules
+	}
+	for _, u := range []string{"kb", "mb", "gb"} {
+		keys = append(keys, "size."+u, "size."+u+"_whole")
 	}
 	for _, e := range []string{"not_found", "forbidden", "csrf", "rate_limited", "internal", "unavailable", "too_large",
 		"bad_request", "unauthorized"} {

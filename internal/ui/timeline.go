@@ -24,7 +24,31 @@ var notable = map[incident.EventKind]bool{
 	incident.EventRouted: true, "deadline_reminder": true, "deadline_missed": true, "deadline_timer_failed": true,
 	"notification_failed": true, "escalation_policy_notified": true, "escalated": true, "escalation_accepted": true,
 	"escalation_declined": true, "escalation_returned": true, incident.EventStageChanged: true, incident.EventClosed: true,
-	incident.EventReopened: true, incident.EventAcknowledged: true,
+	incident.EventReopened: true, incident.EventAcknowledged: true, incident.EventShareEnded: true,
+	incident.EventParticipantRemoved: true, "strict_circle_joined": true, "escalation_cancelled": true,
+}
+
+// timelineDay is one day of the timeline, in the reader's time zone: its
+// heading ("Today", "Yesterday", a date) and its entries.
+type timelineDay struct {
+	Heading string
+	Items   []timelineItem
+}
+
+// timelineDays describes the events (oldest first) as a story: grouped by
+// day in the reader's time zone, every run of two or more routine
+// automatic entries of a day folded into a group.
+func (u *UI) timelineDays(l i18n.Locale, evs []incident.Event) []timelineDay {
+	var out []timelineDay
+	start := 0
+	for i := range evs {
+		if i+1 < len(evs) && l.Day(evs[i+1].OccurredAt) == l.Day(evs[i].OccurredAt) {
+			continue
+		}
+		out = append(out, timelineDay{Heading: l.Day(evs[i].OccurredAt), Items: u.timelineItems(l, evs[start:i+1])})
+		start = i + 1
+	}
+	return out
 }
 
 // timelineItems describes the events and folds every run of two or more
@@ -61,16 +85,16 @@ type entryView struct {
 	Who    string
 	Org    string
 	What   string
-	Detail string // the entry's own words (a reason, a note), when it has them
-	When   template.HTML
-	System bool // done by certdesk itself (routing, reminders, playbooks)
+	Detail string        // the entry's own words (a reason, a note), when it has them
+	When   template.HTML // the time of day (the day is the heading above)
+	System bool          // done by certdesk itself (routing, reminders, playbooks)
 }
 
 // describe says what a timeline event was, in the reader's language:
 // "event.<kind>" from the catalogue, with the event's details where the
 // message has room for them; a kind without a message is "event.other".
 func (u *UI) describe(l i18n.Locale, ev incident.Event) entryView {
-	v := entryView{When: l.Time(ev.OccurredAt)}
+	v := entryView{When: l.ClockTime(ev.OccurredAt)}
 	if ev.ActorUserID == nil {
 		v.Who, v.System = l.T("timeline.system"), true
 	} else {
@@ -117,8 +141,20 @@ func (u *UI) describe(l i18n.Locale, ev incident.Event) entryView {
 		}
 	case incident.EventShared:
 		v.What, v.Detail = l.T(key, str("org_name")), str("note")
+	case "comment_added", "comment_edited":
+		v.What, v.Detail = l.T(key), str("excerpt")
+	case "attachment_added":
+		v.What, v.Detail = l.T(key), str("filename")
 	case incident.EventParticipantAdded:
 		v.What = l.T(key, str("user"))
+	case incident.EventShareEnded:
+		v.What, v.Detail = l.T(key, str("org_name")), str("reason")
+	case incident.EventParticipantRemoved:
+		v.What, v.Detail = l.T(key, str("user")), str("reason")
+	case "strict_circle_joined":
+		v.What, v.Detail = l.T(key, str("org_name")), str("reason")
+	case "escalation_cancelled":
+		v.What, v.Detail = l.T(key), str("reason")
 	case "playbook_started":
 		v.What = l.T(key, str("name"))
 	case "playbook_step":

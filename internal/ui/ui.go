@@ -33,11 +33,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/comment"
+	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/i18n"
+	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
+	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/web"
 )
 
@@ -47,8 +51,16 @@ type Options struct {
 	Sessions  *session.Service
 	Settings  *settings.Service
 	Incidents *incident.Service
+	Comments  *comment.Service
+	Evidence  *evidence.Service
+	Tasks     *task.Service
+	// Identity uses password reset links (the reset page).
+	Identity  *identity.Service
 	Orgs      *org.Service
 	Catalogue *i18n.Catalogue
+	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
+	// in place of the request timeout; 0 means 30 minutes.
+	UploadTimeout time.Duration
 	// BaseURL is the public URL of the service. With https, cookies are
 	// Secure and carry the __Host- prefix; with plain http (a laptop, a
 	// test) they have neither, as browsers refuse Secure cookies there.
@@ -75,8 +87,12 @@ type UI struct {
 // files. Any broken template or a template that names a message the
 // catalogue does not have is an error: serve does not start with it.
 func New(o Options) (*UI, error) {
-	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Orgs == nil || o.Catalogue == nil {
-		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Orgs and Catalogue are required")
+	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Comments == nil || o.Evidence == nil ||
+		o.Tasks == nil || o.Identity == nil || o.Orgs == nil || o.Catalogue == nil {
+		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Comments, Evidence, Tasks, Identity, Orgs and Catalogue are required")
+	}
+	if o.UploadTimeout <= 0 {
+		o.UploadTimeout = 30 * time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
