@@ -31,7 +31,9 @@ import (
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/task"
+	"github.com/certdesk/certdesk/internal/team"
 	"github.com/certdesk/certdesk/internal/throttle"
+	"github.com/certdesk/certdesk/internal/triage"
 	"github.com/certdesk/certdesk/internal/ui"
 	"github.com/certdesk/certdesk/internal/worker"
 	"github.com/certdesk/certdesk/web"
@@ -62,6 +64,10 @@ type App struct {
 	Escalations *escalation.Service
 	// Runs runs playbooks (triggers, steps, the run API).
 	Runs *runbook.Service
+	// Teams groups a CERT's users for assignment.
+	Teams *team.Service
+	// Triage holds the queue's bulk actions and saved views.
+	Triage *triage.Service
 	// SlackInbound handles Slack's button presses and /incident commands;
 	// nil unless SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are both set.
 	SlackInbound *slack.Inbound
@@ -225,10 +231,13 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err
 	}
+	a.Teams = team.NewService(store, now)
+	a.Triage = triage.NewService(a.Incidents, a.Escalations, store)
 	if err := a.wireUI(cfg, log, now); err != nil {
 		return nil, err
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
+		Teams: a.Teams, Triage: a.Triage,
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations, Runs: a.Runs,
 		Slack: slackInbound,

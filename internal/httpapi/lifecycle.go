@@ -40,7 +40,7 @@ func (h *handlers) respondIncident(c echo.Context, status int, inc *incident.Inc
 // patchFields are the members a merge patch of an incident may hold.
 var patchFields = map[string]bool{"title": true, "description": true, "severity": true, "tlp": true, "category": true,
 	"type": true, "detected_at": true, "tags": true, "affected_assets": true, "personal_data_breach": true,
-	"significant": true, "assignee": true}
+	"significant": true, "assignee": true, "assignee_team": true}
 
 // patchIncident applies an RFC 7396 JSON merge patch: members present are
 // set, null clears (where a field can be empty), absent members stay.
@@ -80,7 +80,7 @@ func (h *handlers) patchIncident(c echo.Context) error {
 			return true
 		}
 		switch k {
-		case "title", "description", "category", "type", "assignee":
+		case "title", "description", "category", "type", "assignee", "assignee_team":
 			s := ""
 			if !null && !decode(&s) {
 				continue
@@ -96,6 +96,8 @@ func (h *handlers) patchIncident(c echo.Context) error {
 				p.Type = &s
 			case "assignee":
 				p.Assignee = &s
+			case "assignee_team":
+				p.AssigneeTeam = &s
 			}
 		case "severity":
 			var s incident.Severity

@@ -25,6 +25,8 @@ import (
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/task"
+	"github.com/certdesk/certdesk/internal/team"
+	"github.com/certdesk/certdesk/internal/triage"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -44,6 +46,8 @@ type Options struct {
 	Runs           *runbook.Service
 	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
 	Escalations    *escalation.Service
+	Teams          *team.Service
+	Triage         *triage.Service
 	Slack          SlackInbound // nil: the /slack routes answer 404
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
@@ -119,6 +123,7 @@ func New(o Options) *echo.Echo {
 	api.GET("/incidents", h.listIncidents)
 	api.GET("/incidents.csv", h.exportCSV)
 	api.POST("/incidents", h.createIncident)
+	api.POST("/incidents/bulk", h.bulkIncidents)
 	api.GET("/incidents/:id", h.getIncident)
 	api.PATCH("/incidents/:id", h.patchIncident)
 	api.GET("/incidents/:id/timeline", h.timeline)
@@ -184,6 +189,13 @@ func New(o Options) *echo.Echo {
 	api.GET("/organizations/:slug/red-recipients", h.getRedRecipients)
 	api.PUT("/organizations/:slug/red-recipients", h.putRedRecipients)
 	api.GET("/me/red-recipients", h.myRedRecipients)
+	api.GET("/teams", h.listTeams)
+	api.POST("/teams", h.createTeam)
+	api.GET("/teams/:id", h.getTeam)
+	api.PATCH("/teams/:id", h.renameTeam)
+	api.DELETE("/teams/:id", h.deleteTeam)
+	api.POST("/teams/:id/members", h.addTeamMember)
+	api.DELETE("/teams/:id/members/:userId", h.removeTeamMember)
 
 	// The web UI: its pages, forms and static files (internal/ui).
 	if o.Pages != nil {
