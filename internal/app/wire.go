@@ -274,6 +274,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	}
 	a.Settings = settings.NewService(a.Store, a.Catalogue.Languages())
 	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
-		Incidents: a.Incidents, Orgs: a.Orgs, Catalogue: a.Catalogue, BaseURL: cfg.BaseURL, Now: now})
+		Incidents: a.Incidents, Orgs: a.Orgs, Teams: a.Teams, Triage: a.Triage, Identity: a.Identity,
+		Catalogue: a.Catalogue, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

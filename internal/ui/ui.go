@@ -18,7 +18,8 @@
 // browser says it comes from another site. Pages are sent with a strict
 // Content-Security-Policy (no inline script or style) and never cached.
 // web/static/app.js only enhances: the warning before the session ends,
-// and focus on the error summary.
+// and focus on the error summary; web/static/queue.js enhances the triage
+// queue (keyboard, live updates, selecting all).
 package ui
 
 import (
@@ -34,10 +35,13 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/i18n"
+	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
+	"github.com/certdesk/certdesk/internal/team"
+	"github.com/certdesk/certdesk/internal/triage"
 	"github.com/certdesk/certdesk/web"
 )
 
@@ -48,6 +52,11 @@ type Options struct {
 	Settings  *settings.Service
 	Incidents *incident.Service
 	Orgs      *org.Service
+	// Teams, Triage and Identity serve the triage queue: teams to assign
+	// to, bulk actions and saved views, colleagues to assign to.
+	Teams     *team.Service
+	Triage    *triage.Service
+	Identity  *identity.Service
 	Catalogue *i18n.Catalogue
 	// BaseURL is the public URL of the service. With https, cookies are
 	// Secure and carry the __Host- prefix; with plain http (a laptop, a
@@ -75,8 +84,9 @@ type UI struct {
 // files. Any broken template or a template that names a message the
 // catalogue does not have is an error: serve does not start with it.
 func New(o Options) (*UI, error) {
-	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Orgs == nil || o.Catalogue == nil {
-		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Orgs and Catalogue are required")
+	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Orgs == nil || o.Catalogue == nil ||
+		o.Teams == nil || o.Triage == nil || o.Identity == nil {
+		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Orgs, Teams, Triage, Identity and Catalogue are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
