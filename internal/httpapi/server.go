@@ -23,7 +23,9 @@ import (
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/playbook"
+	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/runbook"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/team"
 	"github.com/certdesk/certdesk/internal/triage"
@@ -44,12 +46,14 @@ type Options struct {
 	Tasks          *task.Service
 	Notify         *notify.Service
 	Runs           *runbook.Service
-	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
+	Playbooks      *playbook.Service // the playbook catalogue's use cases
 	Escalations    *escalation.Service
 	Teams          *team.Service
 	Triage         *triage.Service
+	Stats          *stats.Service
+	Reports        *report.Service
 	Slack          SlackInbound // nil: the /slack routes answer 404
-	Audit          AuditReader
+	Audit          *audit.Service
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
 	MaxBodyBytes   int64
@@ -57,8 +61,6 @@ type Options struct {
 	UploadTimeout  time.Duration // the upload route's own time limit; 0: RequestTimeout
 	TrustProxy     bool
 	BaseURL        string
-	// Now is the clock (deadlines' time left); nil means time.Now.
-	Now func() time.Time
 	// Pages is the web UI (internal/ui), mounted in the same server; nil:
 	// no web UI.
 	Pages Pages
@@ -196,6 +198,12 @@ func New(o Options) *echo.Echo {
 	api.DELETE("/teams/:id", h.deleteTeam)
 	api.POST("/teams/:id/members", h.addTeamMember)
 	api.DELETE("/teams/:id/members/:userId", h.removeTeamMember)
+	api.GET("/stats/dashboard", h.statsDashboard)
+	api.GET("/stats/briefing.pdf", h.briefing)
+	api.GET("/incidents/:id/report.pdf", h.incidentReport)
+	for name := range statsSections {
+		api.GET("/stats/"+name, h.statsSection(name))
+	}
 
 	// The web UI: its pages, forms and static files (internal/ui).
 	if o.Pages != nil {
@@ -204,19 +212,7 @@ func New(o Options) *echo.Echo {
 	return e
 }
 
-// AuditReader reads the audit log, newest first.
-type AuditReader interface {
-	AuditLog(ctx context.Context, after string, limit int) ([]audit.Entry, string, error)
-}
-
 type handlers struct{ o Options }
-
-func (h *handlers) now() time.Time {
-	if h.o.Now != nil {
-		return h.o.Now()
-	}
-	return time.Now()
-}
 
 // ErrSchemaPending is wrapped by a Ready error that means migrations are
 // pending (as opposed to the database being unreachable).

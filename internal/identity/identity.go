@@ -95,6 +95,8 @@ type Store interface {
 	// the organisation and its constituency, plus every partner for the
 	// national CERT.
 	Scope(ctx context.Context, orgID uuid.UUID) ([]uuid.UUID, error)
+	// Org returns one organisation by slug. Not found: apperr.NotFound.
+	Org(ctx context.Context, slug string) (*org.Organization, error)
 }
 
 // Tx is what identity changes may do inside a transaction.
@@ -290,6 +292,33 @@ func (s *Service) CreateUser(ctx context.Context, actor access.Principal, in New
 		return nil, err
 	}
 	return s.store.User(ctx, u.ID)
+}
+
+// CreateUserIn is user creation as the API and the web interface offer
+// it: a user in the organisation orgSlug ("": the actor's own), which the
+// actor administers. An actor who may not manage users is refused first
+// (apperr.Forbidden); an organisation that does not exist, or that the
+// actor does not see in the directory (org.Actor.Sees), is a field error
+// on org (rule exists); then as CreateUser.
+func (s *Service) CreateUserIn(ctx context.Context, actor access.Principal, orgSlug string, in NewUser) (*User, error) {
+	if err := actor.Require(access.ManageUsers); err != nil {
+		return nil, err
+	}
+	if orgSlug == "" {
+		orgSlug = actor.OrgSlug
+	}
+	o, err := s.store.Org(ctx, orgSlug)
+	if err == nil && !actor.OrgActor().Sees(o) {
+		err = apperr.New(apperr.NotFound, "organisation %q not found", orgSlug)
+	}
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, &apperr.Error{Code: apperr.Invalid, Message: "the request body is invalid",
+			Fields: []apperr.FieldError{{Field: "org", Rule: "exists", Message: "no organisation has this slug"}}}
+	} else if err != nil {
+		return nil, err
+	}
+	in.OrgID = o.ID
+	return s.CreateUser(ctx, actor, in)
 }
 
 // UpdateUser changes a user the actor administers. Users may change their

@@ -26,24 +26,29 @@ type Incident struct {
 	// AssigneeTeamID is the team the incident is assigned to (a team of
 	// the organisation that assigned it); with no AssigneeID it is the
 	// team's unclaimed item.
-	AssigneeTeamID       *uuid.UUID
-	Stage                Stage
-	Status               Status
-	Severity             Severity
-	TLP                  TLP
-	DetectedAt           *time.Time
-	ReportedAt           time.Time
-	AcknowledgedAt       *time.Time
-	ClosedAt             *time.Time
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
-	Version              int64
-	Category             string // RSIT class, e.g. "malicious-code"
-	Type                 string // RSIT type within the category, e.g. "infected-system"
-	Tags                 []string
-	Assets               []Asset
-	PersonalDataBreach   bool
-	Significant          bool
+	AssigneeTeamID     *uuid.UUID
+	Stage              Stage
+	Status             Status
+	Severity           Severity
+	TLP                TLP
+	DetectedAt         *time.Time
+	ReportedAt         time.Time
+	AcknowledgedAt     *time.Time
+	ClosedAt           *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	Version            int64
+	Category           string // RSIT class, e.g. "malicious-code"
+	Type               string // RSIT type within the category, e.g. "infected-system"
+	Tags               []string
+	Assets             []Asset
+	PersonalDataBreach bool
+	Significant        bool
+	// AffectedPeople is how many people a personal-data breach affects
+	// (GDPR Art. 33(3)(a)); nil while unknown.
+	AffectedPeople *int64
+	// Summary is the executive summary the coordinator keeps current.
+	Summary              Summary
 	Resolution           string
 	DeadlinesMet         map[DeadlineKind]DeadlineMet
 	ReportingOrgTimeZone string // filled on reads; legal calendar deadlines use it
@@ -111,6 +116,7 @@ type NewIncident struct {
 	Assets             []Asset
 	PersonalDataBreach bool
 	Significant        bool
+	AffectedPeople     *int64 // nil: unknown
 }
 
 // Validate checks the input and names every field that breaks a rule.
@@ -146,5 +152,6 @@ func (n *NewIncident) Validate(now time.Time) error {
 	n.Category, n.Type = checkClassification(n.Category, n.Type, &fs)
 	n.Tags = normalizeTags(n.Tags, &fs)
 	n.Assets = checkAssets(n.Assets, &fs)
+	checkAffectedPeople(n.AffectedPeople, &fs)
 	return fs.Err()
 }

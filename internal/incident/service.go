@@ -214,6 +214,7 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 		Assets:             in.Assets,
 		PersonalDataBreach: in.PersonalDataBreach,
 		Significant:        in.Significant,
+		AffectedPeople:     int64Ptr(in.AffectedPeople),
 		ReportedAt:         now,
 		CreatedAt:          now,
 		UpdatedAt:          now,
@@ -256,7 +257,7 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 				"reference": inc.Reference, "title": inc.Title, "stage": inc.Stage,
 				"severity": inc.Severity, "tlp": inc.TLP, "reporting_org": p.OrgSlug,
 				"category": inc.Category, "type": inc.Type, "personal_data_breach": inc.PersonalDataBreach,
-				"significant": inc.Significant,
+				"significant": inc.Significant, "affected_people": inc.AffectedPeople,
 			}), p.Via),
 			OccurredAt: now,
 		}); err != nil {

@@ -323,7 +323,7 @@ func TestIdentityChangesEndSessions(t *testing.T) {
 
 	secret, _, err = b.svc.SignIn(b.ctx, "ana@city.example", password, client)
 	require.NoError(t, err)
-	link, _, err := b.h.App.Identity.IssueResetLink(b.ctx, access.System, b.user.ID)
+	link, _, err := b.h.App.Identity.IssueResetLink(b.ctx, access.System, b.user.ID.String())
 	require.NoError(t, err)
 	token := link[strings.LastIndex(link, "/")+1:]
 	require.NoError(t, b.h.App.Identity.ResetPassword(b.ctx, token, "an-entirely-new-passphrase", "192.0.2.10"))
