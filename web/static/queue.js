@@ -264,8 +264,12 @@
           case "/":
             var q = $("#queue-q");
             if (q) {
-              q.focus();
-              q.select();
+              // After this key's event: the "/" itself must not land in
+              // the field.
+              setTimeout(function () {
+                q.focus();
+                q.select();
+              }, 0);
             }
             break;
           case "?":
