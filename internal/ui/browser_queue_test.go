@@ -9,6 +9,7 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -93,7 +94,21 @@ func TestBrowserQueueShift(t *testing.T) {
 	b.key("?")
 	require.True(t, eval[bool](b, `document.querySelector("#queue-keys").open`), "? opens the help")
 	b.screenshot(dir, "3-keyboard")
-	b.key("/")
+	// A real key press: keyDown with its text, as a keyboard sends it
+	// (chromedp.KeyEvent sends the character as a separate event, which
+	// the page's preventDefault cannot stop).
+	b.within(func(ctx context.Context) error {
+		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeKeyDown, input.DispatchKeyEventTypeKeyUp} {
+			p := input.DispatchKeyEventParams{Type: typ, Key: "/", Code: "Slash", WindowsVirtualKeyCode: 191}
+			if typ == input.DispatchKeyEventTypeKeyDown {
+				p.Text = "/"
+			}
+			if _, err := chromedp.Call(ctx, input.DispatchKeyEvent, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	require.Eventually(t, func() bool { return eval[string](b, `document.activeElement.id`) == "queue-q" }, 5*time.Second, 50*time.Millisecond,
 		"/ goes to search")
 	require.Empty(t, eval[string](b, `document.querySelector("#queue-q").value`), "the / is not typed into the search")
