@@ -48,6 +48,9 @@ const (
 	ManageOrgs     Action = "org.manage"
 	ManageUsers    Action = "user.manage"
 	ReadAudit      Action = "audit.read"
+	// ManageTeams creates, renames and deletes the teams of the caller's
+	// own organisation and changes their members; only CERTs have teams.
+	ManageTeams Action = "team.manage"
 )
 
 // matrix is the role × action table of the actions that concern no
@@ -59,6 +62,7 @@ var matrix = map[Action][]Role{
 	ManageOrgs:     {Admin},
 	ManageUsers:    {Admin},
 	ReadAudit:      {Admin},
+	ManageTeams:    {Coordinator, Admin},
 }
 
 // Actions lists every action: those of the role matrix and the writes.
@@ -128,6 +132,9 @@ func (p Principal) Can(a Action) bool {
 	}
 	if a == ReadAudit && p.OrgKind != org.NationalCERT {
 		return false // the audit log is for the national CERT's administrators
+	}
+	if a == ManageTeams && !p.OrgKind.IsCERT() {
+		return false // teams group a CERT's responders
 	}
 	if cols, ok := writes[a]; ok {
 		for _, roles := range cols {

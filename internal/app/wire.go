@@ -34,7 +34,9 @@ import (
 	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
+	"github.com/certdesk/certdesk/internal/team"
 	"github.com/certdesk/certdesk/internal/throttle"
+	"github.com/certdesk/certdesk/internal/triage"
 	"github.com/certdesk/certdesk/internal/ui"
 	"github.com/certdesk/certdesk/internal/worker"
 	"github.com/certdesk/certdesk/web"
@@ -65,6 +67,10 @@ type App struct {
 	Escalations *escalation.Service
 	// Runs runs playbooks (triggers, steps, the run API).
 	Runs *runbook.Service
+	// Teams groups a CERT's users for assignment.
+	Teams *team.Service
+	// Triage holds the queue's bulk actions and saved views.
+	Triage *triage.Service
 	// SlackInbound handles Slack's button presses and /incident commands;
 	// nil unless SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are both set.
 	SlackInbound *slack.Inbound
@@ -248,6 +254,8 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err
 	}
+	a.Teams = team.NewService(store, now)
+	a.Triage = triage.NewService(a.Incidents, a.Escalations, store)
 	if a.Reports, err = report.NewService(report.Options{Incidents: a.Incidents, Tasks: a.Tasks, Observables: a.Observables,
 		Stats: a.Stats, Now: now}); err != nil {
 		return nil, err
@@ -256,6 +264,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
+		Teams: a.Teams, Triage: a.Triage,
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Catalogue, Escalations: a.Escalations, Runs: a.Runs,
 		Stats: a.Stats, Reports: a.Reports,
@@ -294,6 +303,6 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
 	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
-		Orgs: a.Orgs, Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
+		Orgs: a.Orgs, Teams: a.Teams, Triage: a.Triage, Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

@@ -46,6 +46,15 @@ const (
 	PasswordReset Action = "user.password_reset"
 )
 
+// The actions of teams (a CERT's users grouped for assignment).
+const (
+	TeamCreated       Action = "team.created"
+	TeamRenamed       Action = "team.renamed"
+	TeamDeleted       Action = "team.deleted"
+	TeamMemberAdded   Action = "team.member_added"
+	TeamMemberRemoved Action = "team.member_removed"
+)
+
 // Entry is one audit record.
 type Entry struct {
 	ID          int64

@@ -130,6 +130,8 @@ type Filter struct {
 	Direction string
 	// State keeps one state; "" keeps all.
 	State State
+	// IncidentID, when set, keeps the escalations of one incident.
+	IncidentID *uuid.UUID
 }
 
 // Store is the persistence of escalations and policies.

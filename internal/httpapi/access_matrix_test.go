@@ -454,6 +454,8 @@ type matrixWorld struct {
 	// runs holds the finished matrix playbook run of each incident
 	// (playbook_runs_matrix_test.go).
 	runs map[incident.TLP]string
+	// teams holds a team of each CERT (teams_matrix_test.go).
+	teams *matrixTeams
 }
 
 func (w *matrixWorld) next() int64 { return w.seq.Add(1) }
@@ -719,6 +721,7 @@ func seedMatrix(t *testing.T, h *testapp.Harness) *matrixWorld {
 	w.comments = seedMatrixComments(t, w)
 	w.esc = seedMatrixEscalations(t, w)
 	w.runs = seedMatrixRuns(t, w)
+	w.teams = seedMatrixTeams(t, w)
 	return w
 }
 
@@ -1323,6 +1326,9 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 	}
 	for _, section := range []string{"response-times", "deadlines", "new-incidents", "open", "sectors", "regions", "escalations", "breaches", "oldest-open"} {
 		table["GET /api/v1/stats/"+section] = secCase{build: w.statsProbes("/api/v1/stats/" + section + "?limit=100")}
+	}
+	for key, c := range w.teamCases(incidentFor, incTargets) {
+		table[key] = c
 	}
 	return table
 }

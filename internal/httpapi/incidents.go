@@ -9,10 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/spreadsheet"
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
 
@@ -87,6 +88,8 @@ type incidentResponse struct {
 	PersonalDataBreach bool           `json:"personal_data_breach"`
 	Significant        bool           `json:"significant"`
 	Assignee           *string        `json:"assignee"`
+	AssigneeTeam       *teamRef       `json:"assignee_team"`
+	NextDeadlineAt     *time.Time     `json:"next_deadline_at"`
 	Resolution         string         `json:"resolution"`
 	AffectedPeople     *int64         `json:"affected_people"`
 	ExecutiveSummary   summaryBody    `json:"executive_summary"`
@@ -104,6 +107,19 @@ type summaryBody struct {
 }
 
 type links map[string]string
+
+// teamRef names a team an incident or a task is assigned to.
+type teamRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func toTeamRef(id *uuid.UUID, name string) *teamRef {
+	if id == nil {
+		return nil
+	}
+	return &teamRef{ID: id.String(), Name: name}
+}
 
 // toIncidentResponse renders the view of an incident (incident.Service.View).
 func toIncidentResponse(v incident.View) incidentResponse {
@@ -138,6 +154,8 @@ func toIncidentResponse(v incident.View) incidentResponse {
 		a := inc.AssigneeEmail
 		r.Assignee = &a
 	}
+	r.AssigneeTeam = toTeamRef(inc.AssigneeTeamID, inc.AssigneeTeamName)
+	r.NextDeadlineAt = inc.NextDeadlineAt
 	for _, a := range inc.Assets {
 		r.AffectedAssets = append(r.AffectedAssets, assetBody{Name: a.Name, Kind: string(a.Kind), Criticality: string(a.Criticality)})
 	}
@@ -302,9 +320,11 @@ func filterOf(c echo.Context) (incident.Filter, error) {
 	f := incident.Filter{Status: incident.Status(q("status")), Stage: incident.Stage(q("stage")),
 		Severity: incident.Severity(q("severity")), TLP: incident.TLP(q("tlp")), Category: q("category"), Type: q("type"),
 		ReportingOrg: q("reporting_org"), CoordinatingOrg: q("coordinating_org"), Assignee: q("assignee"), Tag: q("tag"),
-		Deadline: q("deadline"), Query: q("q"), Sort: incident.Sort(q("sort"))}
+		Deadline: q("deadline"), Query: q("q"), Sort: incident.Sort(q("sort")), AssigneeTeam: q("assignee_team"),
+		Constituency: q("constituency"), WorkOf: q("work_of"), EscalatedTo: q("escalated_to")}
 	var fs apperr.Fields
-	for name, dst := range map[string]**bool{"personal_data_breach": &f.PersonalDataBreach, "significant": &f.Significant} {
+	for name, dst := range map[string]**bool{"personal_data_breach": &f.PersonalDataBreach, "significant": &f.Significant,
+		"acknowledged": &f.Acknowledged} {
 		if v := q(name); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -406,35 +426,6 @@ func (h *handlers) exportCSV(c echo.Context) error {
 	}
 }
 
-// csvSafe defuses spreadsheet formulas (OWASP's advice for CSV
-// injection), so that an attacker's incident title cannot run in the
-// reader's spreadsheet: a cell that starts with a tab or a carriage
-// return, or whose first visible character is = + - or @ (after any white
-// space, line breaks and zero-width characters, which spreadsheets skip),
-// is prefixed with a quote.
-func csvSafe(cells []string) []string {
-	for i, v := range cells {
-		if formulaLike(v) {
-			cells[i] = "'" + v
-		}
-	}
-	return cells
-}
-
-func formulaLike(v string) bool {
-	if v == "" {
-		return false
-	}
-	if v[0] == '\t' || v[0] == '\r' {
-		return true
-	}
-	rest := strings.TrimLeftFunc(v, func(r rune) bool { return unicode.IsSpace(r) || invisible(r) })
-	return rest != "" && strings.ContainsRune("=+-@", rune(rest[0]))
-}
-
-// invisible reports the zero-width characters a spreadsheet ignores before
-// a formula: zero-width space, non-joiner and joiner, the word joiner and
-// the byte-order mark.
-func invisible(r rune) bool {
-	return (r >= '\u200b' && r <= '\u200d') || r == '\u2060' || r == '\ufeff'
-}
+// csvSafe defuses spreadsheet formulas (spreadsheet.Safe), so that an
+// attacker's incident title cannot run in the reader's spreadsheet.
+func csvSafe(cells []string) []string { return spreadsheet.Safe(cells) }

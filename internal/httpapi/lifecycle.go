@@ -40,7 +40,8 @@ func (h *handlers) respondIncident(c echo.Context, status int, inc *incident.Inc
 // patchFields are the members a merge patch of an incident may hold.
 var patchFields = map[string]bool{"title": true, "description": true, "severity": true, "tlp": true, "category": true,
 	"type": true, "detected_at": true, "tags": true, "affected_assets": true, "personal_data_breach": true,
-	"significant": true, "assignee": true, "affected_people": true, "executive_summary": true}
+	"significant": true, "assignee": true, "affected_people": true, "executive_summary": true,
+	"assignee_team": true}
 
 // summaryParts are the members of an executive_summary patch.
 var summaryParts = map[string]bool{"status": true, "impact": true, "next_steps": true}
@@ -83,7 +84,7 @@ func (h *handlers) patchIncident(c echo.Context) error {
 			return true
 		}
 		switch k {
-		case "title", "description", "category", "type", "assignee":
+		case "title", "description", "category", "type", "assignee", "assignee_team":
 			s := ""
 			if !null && !decode(&s) {
 				continue
@@ -99,6 +100,8 @@ func (h *handlers) patchIncident(c echo.Context) error {
 				p.Type = &s
 			case "assignee":
 				p.Assignee = &s
+			case "assignee_team":
+				p.AssigneeTeam = &s
 			}
 		case "severity":
 			var s incident.Severity

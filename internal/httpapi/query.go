@@ -12,8 +12,8 @@ import (
 // incidentFilters are the query parameters of the incident list and its
 // CSV export (filterOf reads them).
 var incidentFilters = []string{"status", "stage", "severity", "tlp", "category", "type", "reporting_org",
-	"coordinating_org", "assignee", "tag", "personal_data_breach", "significant", "deadline", "created_after",
-	"created_before", "updated_after", "updated_before", "q", "sort"}
+	"coordinating_org", "assignee", "assignee_team", "tag", "personal_data_breach", "significant", "deadline", "acknowledged",
+	"constituency", "work_of", "escalated_to", "created_after", "created_before", "updated_after", "updated_before", "q", "sort"}
 
 // page are the query parameters of a keyset-paginated list.
 var page = []string{"limit", "cursor"}

@@ -27,6 +27,8 @@ import (
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
+	"github.com/certdesk/certdesk/internal/team"
+	"github.com/certdesk/certdesk/internal/triage"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -46,6 +48,8 @@ type Options struct {
 	Runs           *runbook.Service
 	Playbooks      *playbook.Service // the playbook catalogue's use cases
 	Escalations    *escalation.Service
+	Teams          *team.Service
+	Triage         *triage.Service
 	Stats          *stats.Service
 	Reports        *report.Service
 	Slack          SlackInbound // nil: the /slack routes answer 404
@@ -129,6 +133,7 @@ func New(o Options) *echo.Echo {
 	api.GET("/incidents", h.listIncidents)
 	api.GET("/incidents.csv", h.exportCSV)
 	api.POST("/incidents", h.createIncident)
+	api.POST("/incidents/bulk", h.bulkIncidents)
 	api.GET("/incidents/:id", h.getIncident)
 	api.PATCH("/incidents/:id", h.patchIncident)
 	api.GET("/incidents/:id/timeline", h.timeline)
@@ -194,6 +199,13 @@ func New(o Options) *echo.Echo {
 	api.GET("/organizations/:slug/red-recipients", h.getRedRecipients)
 	api.PUT("/organizations/:slug/red-recipients", h.putRedRecipients)
 	api.GET("/me/red-recipients", h.myRedRecipients)
+	api.GET("/teams", h.listTeams)
+	api.POST("/teams", h.createTeam)
+	api.GET("/teams/:id", h.getTeam)
+	api.PATCH("/teams/:id", h.renameTeam)
+	api.DELETE("/teams/:id", h.deleteTeam)
+	api.POST("/teams/:id/members", h.addTeamMember)
+	api.DELETE("/teams/:id/members/:userId", h.removeTeamMember)
 	api.GET("/stats/dashboard", h.statsDashboard)
 	api.GET("/stats/briefing.pdf", h.briefing)
 	api.GET("/incidents/:id/report.pdf", h.incidentReport)

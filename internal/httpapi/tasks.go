@@ -15,10 +15,11 @@ import (
 
 // createTaskRequest is the body of POST /api/v1/incidents/{id}/tasks.
 type createTaskRequest struct {
-	Title       string  `json:"title"`
-	Description string  `json:"description"`
-	Assignee    *string `json:"assignee"`
-	DueAt       *string `json:"due_at"`
+	Title        string  `json:"title"`
+	Description  string  `json:"description"`
+	Assignee     *string `json:"assignee"`
+	AssigneeTeam *string `json:"assignee_team"`
+	DueAt        *string `json:"due_at"`
 }
 
 // patchTaskRequest is the body of PATCH /api/v1/incidents/{id}/tasks/{taskId}.
@@ -28,9 +29,11 @@ type patchTaskRequest struct {
 	Title       *string          `json:"title"`
 	Description *string          `json:"description"`
 	Assignee    optional[string] `json:"assignee"`
-	DueAt       optional[string] `json:"due_at"`
-	Status      *string          `json:"status"`
-	Position    *int             `json:"position"`
+	// AssigneeTeam is a team's ID; null or "" removes the team.
+	AssigneeTeam optional[string] `json:"assignee_team"`
+	DueAt        optional[string] `json:"due_at"`
+	Status       *string          `json:"status"`
+	Position     *int             `json:"position"`
 }
 
 // optional is a PATCH field that tells absent (Set false) from null (Set
@@ -62,6 +65,7 @@ type taskResponse struct {
 	Description       string     `json:"description"`
 	Assignee          *string    `json:"assignee"`
 	AssigneeID        *string    `json:"assignee_id"`
+	AssigneeTeam      *teamRef   `json:"assignee_team"`
 	DueAt             *time.Time `json:"due_at"`
 	Status            string     `json:"status"`
 	Position          int        `json:"position"`
@@ -89,6 +93,7 @@ func toTaskResponse(t *task.Task) taskResponse {
 		id, email := t.AssigneeID.String(), t.AssigneeEmail
 		r.AssigneeID, r.Assignee = &id, &email
 	}
+	r.AssigneeTeam = toTeamRef(t.AssigneeTeamID, t.AssigneeTeamName)
 	if t.CreatedByEmail != "" {
 		by := t.CreatedByEmail
 		r.CreatedBy = &by
@@ -142,6 +147,9 @@ func (h *handlers) createTask(c echo.Context) error {
 	if req.Assignee != nil {
 		in.Assignee = *req.Assignee
 	}
+	if req.AssigneeTeam != nil {
+		in.AssigneeTeam = *req.AssigneeTeam
+	}
 	if req.DueAt != nil && *req.DueAt != "" {
 		d, err := parseDueAt(*req.DueAt)
 		if err != nil {
@@ -184,6 +192,10 @@ func (h *handlers) patchTask(c echo.Context) error {
 	if req.Assignee.Set {
 		a := req.Assignee.Value // null and "" unassign
 		p.Assignee = &a
+	}
+	if req.AssigneeTeam.Set {
+		a := req.AssigneeTeam.Value // null and "" remove the team
+		p.AssigneeTeam = &a
 	}
 	if req.DueAt.Set {
 		if req.DueAt.Value == "" { // null or ""

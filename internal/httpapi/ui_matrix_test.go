@@ -107,6 +107,18 @@ var uiRoutes = map[string]uiRoute{
 	"GET /password-reset/:token":                 {Kind: uiPublic, Why: "a one-time reset link: its token is the credential (docs/security.md)"},
 	"POST /password-reset/:token":                {Kind: uiPublic, Why: "sets the password of a one-time reset link: its token is the credential"},
 	"GET /password-reset/done":                   {Kind: uiPublic, Why: "says the password is set"},
+	// The triage queue (a CERT's; 403 for others): lists that
+	// incident.Service.List fills under the visibility rule; its bulk
+	// actions run triage.Service.Bulk, each item the single call's use
+	// case — the API's POST /api/v1/incidents/bulk, whose items
+	// TestWriteMatrix judges like the single calls (incident.bulk_acknowledge).
+	"GET /queue":                   {Kind: uiOwn, Why: "the triage queue: incident.Service.List under the visibility rule"},
+	"GET /queue.csv":               {Kind: uiOwn, Why: "the triage queue as CSV: incident.Service.List under the visibility rule"},
+	"GET /queue/live":              {Kind: uiOwn, Why: "the queue's new rows since a time: incident.Service.List under the visibility rule"},
+	"POST /queue/bulk":             {Kind: uiOwn, Why: "the bulk confirmation page: it writes nothing and reads the selection under the visibility rule"},
+	"POST /queue/bulk/apply":       {Kind: uiOwn, Why: "bulk actions: triage.Service.Bulk, each item the single call's use case and write table (an invisible incident is a not-found item)"},
+	"POST /queue/views":            {Kind: uiOwn, Why: "the person's own saved views"},
+	"POST /queue/views/:id/delete": {Kind: uiOwn, Why: "the person's own saved views; another's is 404"},
 }
 
 // uiSkipRoute: the routes that are not the UI's (the API, Slack, the

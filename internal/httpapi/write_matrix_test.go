@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -100,6 +101,9 @@ type writeAction struct {
 	// ActionOn, when set, is the write table's row for a call on inc
 	// (a write that depends on the incident's TLP); nil means Action.
 	ActionOn func(inc *secIncident) access.Action
+	// Bulk: the route answers 200 with one result per incident; the
+	// outcome is the status of the call's one item.
+	Bulk bool
 }
 
 // writeDriver performs the calls of the table of actions.
@@ -126,6 +130,11 @@ var writeOutside = map[string]string{
 	"POST /api/v1/tokens":                               "one's own tokens",
 	"DELETE /api/v1/tokens/:id":                         "one's own tokens",
 	"POST /api/v1/playbooks/:id/dry-run":                "a read with a body: it writes nothing, and reads the incident through the visibility rule",
+	"POST /api/v1/teams":                                "teams of one's own CERT: team.manage (teams_matrix_test.go)",
+	"PATCH /api/v1/teams/:id":                           "teams of one's own CERT: team.manage; another organisation's team is 404 (teams_matrix_test.go)",
+	"DELETE /api/v1/teams/:id":                          "teams of one's own CERT: team.manage; another organisation's team is 404 (teams_matrix_test.go)",
+	"POST /api/v1/teams/:id/members":                    "teams of one's own CERT: team.manage; another organisation's team is 404 (teams_matrix_test.go)",
+	"DELETE /api/v1/teams/:id/members/:userId":          "teams of one's own CERT: team.manage; another organisation's team is 404 (teams_matrix_test.go)",
 }
 
 // isWriteMethod reports whether an HTTP method changes something.
@@ -157,6 +166,12 @@ func writeActions() []*writeAction {
 			Prepare: inc(map[string]any{"reason": ""}), Granted: always(wInvalid)},
 		{Name: "incident.acknowledge", Route: "POST /api/v1/incidents/:id/acknowledge", Action: access.TransitionIncident,
 			Prepare: inc(nil), Granted: always(wDone)},
+		// The bulk endpoint: its one item must end as the single call does
+		// (the API driver judges the item, not the 200 of the request).
+		{Name: "incident.bulk_acknowledge", Route: "POST /api/v1/incidents/bulk", Action: access.TransitionIncident, Bulk: true,
+			Prepare: func(fx *writeFixture, _ secUser, inc *secIncident) writeCall {
+				return writeCall{Fields: map[string]any{"action": "acknowledge", "incidents": []string{fx.key(inc)}}}
+			}, Granted: always(wDone)},
 		{Name: "deadline.met", Route: "POST /api/v1/incidents/:id/deadlines/:kind/met", Action: access.TransitionIncident,
 			Prepare: func(fx *writeFixture, _ secUser, inc *secIncident) writeCall {
 				return writeCall{Incident: fx.key(inc), Params: map[string]string{"kind": "gdpr_notification"}, Fields: map[string]any{"reference": ""}}
@@ -478,6 +493,22 @@ func (d apiWriteDriver) Perform(a *writeAction, actor secUser, call writeCall) (
 		body = call.Fields
 	}
 	r := d.h.As(actor.Token).Request(method, strings.Join(path, "/"), body, header...)
+	if a.Bulk && r.Status == http.StatusOK {
+		var res struct {
+			Results []struct {
+				Status  int
+				Problem map[string]any
+			}
+		}
+		if err := json.Unmarshal(r.Body, &res); err != nil || len(res.Results) != 1 {
+			return "malformed", secExcerpt(r.Body)
+		}
+		r = &testapp.Response{Status: res.Results[0].Status, Body: r.Body}
+		if it := res.Results[0]; it.Status != http.StatusOK {
+			b, _ := json.Marshal(it.Problem)
+			r.Body, r.Header = b, http.Header{"Content-Type": {"application/problem+json"}}
+		}
+	}
 	switch {
 	case r.Status >= 200 && r.Status < 300:
 		return wDone, ""

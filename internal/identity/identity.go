@@ -449,6 +449,26 @@ func (s *Service) Users(ctx context.Context, actor access.Principal) ([]User, er
 	return s.store.Users(ctx, scope)
 }
 
+// Colleagues lists the active users of the actor's own organisation who
+// work incidents (responders, coordinators and administrators): whom a
+// responder assigns work to. Any role may read them; System has none.
+func (s *Service) Colleagues(ctx context.Context, actor access.Principal) ([]User, error) {
+	if actor.System || actor.OrgID == uuid.Nil {
+		return []User{}, nil
+	}
+	all, err := s.store.Users(ctx, []uuid.UUID{actor.OrgID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]User, 0, len(all))
+	for _, u := range all {
+		if u.DisabledAt == nil && (u.Role == access.Responder || u.Role == access.Coordinator || u.Role == access.Admin) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
 // UserByEmail returns a user the actor administers, or the actor.
 // Anyone else is not found.
 func (s *Service) UserByEmail(ctx context.Context, actor access.Principal, email string) (*User, error) {

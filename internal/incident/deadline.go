@@ -130,3 +130,17 @@ func (inc *Incident) Applies(kind DeadlineKind) bool {
 	}
 	return false
 }
+
+// NextLegalDeadline returns the due time of the earliest legal deadline
+// that applies and is not met yet (overdue ones included), or nil. loc is
+// the reporting organisation's time zone, as for Deadlines.
+func (inc *Incident) NextLegalDeadline(loc *time.Location) *time.Time {
+	var next *time.Time
+	for _, d := range inc.Deadlines(loc, time.Time{}) {
+		if d.Met == nil && (next == nil || d.DueAt.Before(*next)) {
+			due := d.DueAt
+			next = &due
+		}
+	}
+	return next
+}

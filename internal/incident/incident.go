@@ -23,23 +23,27 @@ type Incident struct {
 	CoordinatingOrgID      *uuid.UUID
 	ReporterUserID         *uuid.UUID
 	AssigneeID             *uuid.UUID
-	Stage                  Stage
-	Status                 Status
-	Severity               Severity
-	TLP                    TLP
-	DetectedAt             *time.Time
-	ReportedAt             time.Time
-	AcknowledgedAt         *time.Time
-	ClosedAt               *time.Time
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
-	Version                int64
-	Category               string // RSIT class, e.g. "malicious-code"
-	Type                   string // RSIT type within the category, e.g. "infected-system"
-	Tags                   []string
-	Assets                 []Asset
-	PersonalDataBreach     bool
-	Significant            bool
+	// AssigneeTeamID is the team the incident is assigned to (a team of
+	// the organisation that assigned it); with no AssigneeID it is the
+	// team's unclaimed item.
+	AssigneeTeamID     *uuid.UUID
+	Stage              Stage
+	Status             Status
+	Severity           Severity
+	TLP                TLP
+	DetectedAt         *time.Time
+	ReportedAt         time.Time
+	AcknowledgedAt     *time.Time
+	ClosedAt           *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	Version            int64
+	Category           string // RSIT class, e.g. "malicious-code"
+	Type               string // RSIT type within the category, e.g. "infected-system"
+	Tags               []string
+	Assets             []Asset
+	PersonalDataBreach bool
+	Significant        bool
 	// AffectedPeople is how many people a personal-data breach affects
 	// (GDPR Art. 33(3)(a)); nil while unknown.
 	AffectedPeople *int64
@@ -51,6 +55,12 @@ type Incident struct {
 	AssigneeEmail        string // filled on reads
 	ReportingOrgSlug     string // filled on reads
 	CoordinatingOrgSlug  string // filled on reads; empty while unrouted
+	AssigneeTeamName     string // filled on reads; empty without a team
+	// NextDeadlineAt is the earliest open deadline: a legal deadline not
+	// met yet (NextLegalDeadline) or a scheduled escalation-policy timer,
+	// whichever comes first; nil when there is none. The store keeps it in
+	// the transaction of every change that moves one; filled on reads.
+	NextDeadlineAt *time.Time
 	// Relations are the relations to the incident of the principal it was
 	// read for (access.Relations): filled by the single reads and the
 	// locked read every write begins with, empty in lists and for System.

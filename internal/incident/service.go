@@ -119,6 +119,15 @@ type Tx interface {
 	Participants(ctx context.Context, incidentID uuid.UUID) ([]Participant, error)
 	// DeleteParticipant removes a named participant.
 	DeleteParticipant(ctx context.Context, incidentID, userID uuid.UUID) error
+	// TeamRef finds a team by ID (apperr.NotFound when there is none).
+	TeamRef(ctx context.Context, id uuid.UUID) (*TeamRef, error)
+}
+
+// TeamRef is a team as an assignment sees it.
+type TeamRef struct {
+	ID    uuid.UUID
+	OrgID uuid.UUID
+	Name  string
 }
 
 // IdempotencyKey identifies a client's retry of the same POST.
@@ -393,20 +402,50 @@ func (s *Service) TimelineOf(ctx context.Context, p access.Principal, inc *Incid
 
 // Filter narrows a list of incidents; zero fields match everything.
 type Filter struct {
-	Status                      Status
-	Stage                       Stage
-	Severity                    Severity
-	TLP                         TLP
-	Category                    string
-	Type                        string
-	ReportingOrg                string // slug
-	CoordinatingOrg             string // slug
-	Assignee                    string // an e-mail, or "me"
-	AssigneeID                  *uuid.UUID
-	Tag                         string
-	PersonalDataBreach          *bool
-	Significant                 *bool
-	Deadline                    string // "open": a legal deadline not met yet; "missed": one past due and not met
+	Status          Status
+	Stage           Stage
+	Severity        Severity
+	TLP             TLP
+	Category        string
+	Type            string
+	ReportingOrg    string // slug
+	CoordinatingOrg string // slug
+	// Assignee is an e-mail, "me" (assigned to the caller), "mine"
+	// (assigned to the caller, or to one of the caller's teams with nobody
+	// assigned) or "none" (neither a person nor a team assigned).
+	Assignee   string
+	AssigneeID *uuid.UUID // set by List from Assignee (an e-mail, "me")
+	MineOf     *uuid.UUID // set by List for "mine": the caller
+	Unassigned bool       // set by List for "none"
+	// AssigneeTeam is a team's ID: the incidents assigned to that team.
+	AssigneeTeam string
+	// Acknowledged keeps acknowledged (true) or unacknowledged (false)
+	// incidents.
+	Acknowledged *bool
+	// Constituency is a CERT's slug: incidents reported by it or by an
+	// organisation below it.
+	Constituency string
+	// WorkOf is an organisation's slug: the incidents it works on —
+	// those it coordinates, those reported from its constituency (as
+	// Constituency), and those escalated to it (requested or accepted).
+	// It is the triage queue's default view of a CERT.
+	WorkOf string
+	// EscalatedTo is an organisation's slug: incidents with an escalation
+	// to it that is requested or accepted.
+	EscalatedTo string
+	// References keeps the incidents with these references (at most
+	// MaxLimit): the bulk confirmation reads its selection with it.
+	References         []string
+	Tag                string
+	PersonalDataBreach *bool
+	Significant        *bool
+	// Deadline is "open" (a legal deadline not met yet), "missed" (one
+	// past due and not met) or "at_risk" (the earliest open deadline,
+	// legal or escalation-policy timer, falls due within AtRiskWithin or
+	// has passed).
+	Deadline string
+	// DeadlineBefore is set by List for "at_risk": now + AtRiskWithin.
+	DeadlineBefore              *time.Time
 	CreatedAfter, CreatedBefore *time.Time
 	UpdatedAfter, UpdatedBefore *time.Time
 	Query                       string // full text over title, description and comments
@@ -422,10 +461,19 @@ const (
 	SortCreatedAsc  Sort = "created"
 	SortUpdatedDesc Sort = "-updated"
 	SortUpdatedAsc  Sort = "updated"
+	// SortTriage is the triage queue's order: open before closed,
+	// unacknowledged first, then by the earliest open deadline (legal
+	// deadlines and escalation-policy timers alike; none last), then the
+	// oldest report first.
+	SortTriage Sort = "triage"
 )
 
 // Sorts lists the sort orders.
-var Sorts = []Sort{SortCreatedDesc, SortCreatedAsc, SortUpdatedDesc, SortUpdatedAsc}
+var Sorts = []Sort{SortCreatedDesc, SortCreatedAsc, SortUpdatedDesc, SortUpdatedAsc, SortTriage}
+
+// AtRiskWithin is how close the earliest open deadline of an incident
+// must be for it to be "at risk" (Filter.Deadline "at_risk").
+const AtRiskWithin = 4 * time.Hour
 
 // MaxQuery bounds a full-text query.
 const MaxQuery = 200
@@ -456,8 +504,16 @@ func (f *Filter) Validate() error {
 	if f.Tag != "" {
 		f.Tag = strings.ToLower(strings.TrimSpace(f.Tag))
 	}
-	if f.Deadline != "" && f.Deadline != "open" && f.Deadline != "missed" {
-		fs.Add("deadline", "enum", "deadline must be open or missed")
+	if f.Deadline != "" && f.Deadline != "open" && f.Deadline != "missed" && f.Deadline != "at_risk" {
+		fs.Add("deadline", "enum", "deadline must be open, missed or at_risk")
+	}
+	if f.AssigneeTeam != "" {
+		if _, err := uuid.Parse(f.AssigneeTeam); err != nil {
+			fs.Add("assignee_team", "format", "assignee_team must be a team's ID")
+		}
+	}
+	if len(f.References) > MaxLimit {
+		fs.Add("reference", "max_items", "at most %d references", MaxLimit)
 	}
 	if f.Sort == "" {
 		f.Sort = SortCreatedDesc
@@ -467,22 +523,34 @@ func (f *Filter) Validate() error {
 	}
 	f.Query = strings.TrimSpace(f.Query)
 	fs.Text("q", f.Query, MaxQuery)
-	for name, v := range map[string]string{"tag": f.Tag, "reporting_org": f.ReportingOrg, "coordinating_org": f.CoordinatingOrg, "assignee": f.Assignee} {
+	for name, v := range map[string]string{"tag": f.Tag, "reporting_org": f.ReportingOrg, "coordinating_org": f.CoordinatingOrg, "assignee": f.Assignee,
+		"constituency": f.Constituency, "work_of": f.WorkOf, "escalated_to": f.EscalatedTo} {
 		fs.Text(name, v, 254)
 	}
 	return fs.Err()
 }
 
-// List returns a page of the incidents p may see, newest first.
+// List returns a page of the incidents p may see that match f, in f.Sort's
+// order (newest first by default).
 func (s *Service) List(ctx context.Context, p access.Principal, f Filter, page Page) ([]Incident, string, error) {
 	if err := f.Validate(); err != nil {
 		return nil, "", err
 	}
+	if f.Deadline == "at_risk" {
+		before := s.clock().Add(AtRiskWithin)
+		f.DeadlineBefore = &before
+	}
 	if f.Assignee != "" {
-		if f.Assignee == "me" {
+		switch f.Assignee {
+		case "me":
 			id := p.UserID
 			f.AssigneeID = &id
-		} else {
+		case "mine":
+			id := p.UserID
+			f.MineOf = &id
+		case "none":
+			f.Unassigned = true
+		default:
 			var err error
 			id := uuid.Nil
 			err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/audit"
+	"github.com/google/uuid"
 )
 
 // More timeline event kinds of the case record.
@@ -22,6 +23,9 @@ const (
 	EventAcknowledged EventKind = "acknowledged"
 	EventDeadlineMet  EventKind = "deadline_met"
 	EventManual       EventKind = "manual"
+	// EventTeamAssigned: the incident was assigned to a team, or its team
+	// was removed (data: old and new team names, team_id).
+	EventTeamAssigned EventKind = "team_assigned"
 )
 
 // Patch is a JSON merge patch of an incident: nil fields stay as they are.
@@ -40,6 +44,10 @@ type Patch struct {
 	PersonalDataBreach *bool
 	Significant        *bool
 	Assignee           *string // an e-mail; "" removes the assignee
+	// AssigneeTeam is a team's ID; "" removes the team. The team must be
+	// one of the caller's organisation, and that organisation must see
+	// the incident as a whole (so never on TLP:RED: assign a person).
+	AssigneeTeam *string
 	// AffectedPeople sets how many people a breach affects;
 	// ClearAffectedPeople makes it unknown again.
 	AffectedPeople      *int64
@@ -228,6 +236,14 @@ func (s *Service) update(p access.Principal, patch Patch) func(ctx context.Conte
 			}
 			assigned = ev
 		}
+		var teamAssigned *Event
+		if v := patch.AssigneeTeam; v != nil {
+			ev, err := s.assignTeam(ctx, tx, p, inc, strings.TrimSpace(*v), &fs)
+			if err != nil {
+				return nil, err
+			}
+			teamAssigned = ev
+		}
 		if err := fs.Err(); err != nil {
 			return nil, err
 		}
@@ -240,6 +256,9 @@ func (s *Service) update(p access.Principal, patch Patch) func(ctx context.Conte
 		}
 		if assigned != nil {
 			events = append(events, *assigned)
+		}
+		if teamAssigned != nil {
+			events = append(events, *teamAssigned)
 		}
 		if raisedToRed {
 			evs, err := s.reachRed(ctx, tx, p, inc)
@@ -337,6 +356,48 @@ func (s *Service) assign(ctx context.Context, tx Tx, p access.Principal, inc *In
 	return &Event{Kind: EventAssigned, Data: mustJSON(map[string]any{"old": nilIfEmpty(old), "new": email})}, nil
 }
 
+// assignTeam sets the incident's team: a team of p's organisation (any
+// other, or none by that ID, is "exists": another organisation's teams are
+// not revealed), whose organisation sees the incident as a whole
+// ("visibility": never TLP:RED, and TLP:AMBER+STRICT only inside its
+// circle). "" removes the team.
+func (s *Service) assignTeam(ctx context.Context, tx Tx, p access.Principal, inc *Incident, id string, fs *apperr.Fields) (*Event, error) {
+	if id == "" {
+		if inc.AssigneeTeamID == nil {
+			return nil, nil
+		}
+		old := inc.AssigneeTeamName
+		inc.AssigneeTeamID, inc.AssigneeTeamName = nil, ""
+		return &Event{Kind: EventTeamAssigned, Data: mustJSON(map[string]any{"old": nilIfEmpty(old), "new": nil, "team_id": nil})}, nil
+	}
+	tid, err := uuid.Parse(id)
+	var team *TeamRef
+	if err == nil {
+		team, err = tx.TeamRef(ctx, tid)
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			return nil, err
+		}
+	}
+	if err != nil || (!p.System && team.OrgID != p.OrgID) {
+		fs.Add("assignee_team", "exists", "no team of your organisation has this ID")
+		return nil, nil
+	}
+	if inc.AssigneeTeamID != nil && *inc.AssigneeTeamID == team.ID {
+		return nil, nil
+	}
+	sees, err := tx.OrgCanSee(ctx, team.OrgID, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !sees {
+		fs.Add("assignee_team", "visibility", "the team's organisation must see the incident as a whole (a %s incident is assigned to a person)", inc.TLP)
+		return nil, nil
+	}
+	old := inc.AssigneeTeamName
+	inc.AssigneeTeamID, inc.AssigneeTeamName = &team.ID, team.Name
+	return &Event{Kind: EventTeamAssigned, Data: mustJSON(map[string]any{"old": nilIfEmpty(old), "new": team.Name, "team_id": team.ID})}, nil
+}
+
 // Transition moves the incident to another stage.
 func (s *Service) Transition(ctx context.Context, p access.Principal, idOrRef string, to Stage, reason string, ifMatch *int64) (*Incident, error) {
 	return s.mutate(ctx, p, idOrRef, ifMatch, access.TransitionIncident, transition(to, reason))
@@ -410,11 +471,16 @@ func (s *Service) Reopen(ctx context.Context, p access.Principal, idOrRef, reaso
 
 // Acknowledge records that a responder has taken note of the incident. The
 // first acknowledgement time is kept (it is the time-to-acknowledge); later
-// ones change nothing.
+// ones change nothing. A closed incident that nobody acknowledged is
+// apperr.Conflict: there is nothing left to take note of (the triage
+// queue's bulk acknowledgement says so for an incident closed meanwhile).
 func (s *Service) Acknowledge(ctx context.Context, p access.Principal, idOrRef string) (*Incident, error) {
 	return s.mutate(ctx, p, idOrRef, nil, access.TransitionIncident, func(_ context.Context, _ Tx, inc *Incident, now time.Time) ([]Event, error) {
 		if inc.AcknowledgedAt != nil {
 			return nil, nil
+		}
+		if inc.Status == Closed {
+			return nil, apperr.New(apperr.Conflict, "the incident was closed before anyone acknowledged it: there is nothing to acknowledge")
 		}
 		inc.AcknowledgedAt = &now
 		return []Event{{Kind: EventAcknowledged, Data: mustJSON(map[string]any{

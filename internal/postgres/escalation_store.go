@@ -103,6 +103,10 @@ func (s *Store) Escalations(ctx context.Context, p access.Principal, f escalatio
 		q += " AND e.state = ?"
 		args = append(args, string(f.State))
 	}
+	if f.IncidentID != nil {
+		q += " AND e.incident_id = ?"
+		args = append(args, *f.IncidentID)
+	}
 	if page.After != "" {
 		var c escalationCursor
 		if err := decodeCursor(page.After, &c); err != nil {
@@ -352,7 +356,10 @@ func (t *txn) InsertTimer(ctx context.Context, tm *escalation.Timer) error {
 		target_org_id, job_id, due_at, state, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tm.ID, tm.IncidentID, tm.PolicyOrgID, tm.RuleName, tm.Level, tm.FromOrgID, tm.TargetOrgID, tm.JobID, tm.DueAt,
 		string(tm.State), tm.Note, tm.CreatedAt).Error
-	return translate(err, "insert escalation timer")
+	if err != nil {
+		return translate(err, "insert escalation timer")
+	}
+	return t.refreshNextDeadline(ctx, tm.IncidentID)
 }
 
 // LockTimer implements escalation.Tx; it locks the timer's incident first
@@ -374,8 +381,18 @@ func (t *txn) LockTimer(ctx context.Context, id uuid.UUID) (*escalation.Timer, e
 
 // SetTimerState implements escalation.Tx.
 func (t *txn) SetTimerState(ctx context.Context, id uuid.UUID, state escalation.TimerState, note string) error {
-	err := t.db.WithContext(ctx).Exec(`UPDATE escalation_timers SET state = ?, note = ? WHERE id = ?`, string(state), note, id).Error
-	return translate(err, "update escalation timer")
+	var incidentIDs []uuid.UUID
+	err := t.db.WithContext(ctx).Raw(`UPDATE escalation_timers SET state = ?, note = ? WHERE id = ? RETURNING incident_id`,
+		string(state), note, id).Scan(&incidentIDs).Error
+	if err != nil {
+		return translate(err, "update escalation timer")
+	}
+	for _, incID := range incidentIDs {
+		if err := t.refreshNextDeadline(ctx, incID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Timers implements escalation.Tx.

@@ -60,6 +60,7 @@ type incidentRow struct {
 	CoordinatingOrgID      *uuid.UUID
 	ReporterUserID         *uuid.UUID
 	AssigneeID             *uuid.UUID
+	AssigneeTeamID         *uuid.UUID
 	Stage                  string
 	Status                 string
 	Severity               string
@@ -82,6 +83,8 @@ type incidentRow struct {
 	SummaryUpdatedAt       *time.Time
 	SummaryUpdatedBy       string
 	Resolution             string
+	LegalDeadlineAt        *time.Time
+	NextDeadlineAt         *time.Time
 	// read-only, from incidentSelect
 	TagsJSON            []byte  `gorm:"->"`
 	AssetsJSON          []byte  `gorm:"->"`
@@ -90,6 +93,7 @@ type incidentRow struct {
 	ReportingOrgTZ      string  `gorm:"->;column:reporting_org_tz"`
 	CoordinatingOrgSlug *string `gorm:"->"`
 	AssigneeEmail       *string `gorm:"->"`
+	AssigneeTeamName    *string `gorm:"->"`
 	Relations           int     `gorm:"->"` // the reader's relations (relationsOf); 0 where not selected
 }
 
@@ -109,7 +113,11 @@ func (r *incidentRow) domain() *incident.Incident {
 		Resolution: r.Resolution, Tags: []string{}, Assets: []incident.Asset{}, AffectedPeople: r.AffectedPeople,
 		Summary: incident.Summary{Status: r.SummaryStatus, Impact: r.SummaryImpact, NextSteps: r.SummaryNextSteps,
 			UpdatedAt: utcp(r.SummaryUpdatedAt), UpdatedBy: r.SummaryUpdatedBy},
-		Relations: access.Relations(r.Relations),
+		Relations:      access.Relations(r.Relations),
+		AssigneeTeamID: r.AssigneeTeamID, NextDeadlineAt: utcp(r.NextDeadlineAt),
+	}
+	if r.AssigneeTeamName != nil {
+		inc.AssigneeTeamName = *r.AssigneeTeamName
 	}
 	_ = json.Unmarshal(r.TagsJSON, &inc.Tags)
 	var assets []assetJSON
@@ -173,13 +181,14 @@ type assetJSON struct {
 // deadlines met.
 const incidentSelect = `SELECT i.*, array_to_json(i.tags) AS tags_json, i.affected_assets AS assets_json,
 	ro.slug AS reporting_org_slug, ro.time_zone AS reporting_org_tz, co.slug AS coordinating_org_slug,
-	au.email AS assignee_email,
+	au.email AS assignee_email, ateam.name AS assignee_team_name,
 	(SELECT jsonb_object_agg(m.kind, jsonb_build_object('at', m.met_at, 'reference', m.reference))
 	   FROM incident_deadlines_met m WHERE m.incident_id = i.id) AS deadlines_json
 FROM incidents i
 JOIN organizations ro ON ro.id = i.reporting_org_id
 LEFT JOIN organizations co ON co.id = i.coordinating_org_id
-LEFT JOIN users au ON au.id = i.assignee_id`
+LEFT JOIN users au ON au.id = i.assignee_id
+LEFT JOIN teams ateam ON ateam.id = i.assignee_team_id`
 
 // Incident implements incident.Store.
 func (s *Store) Incident(ctx context.Context, p access.Principal, id uuid.UUID) (*incident.Incident, error) {
@@ -212,10 +221,23 @@ func oneIncident(ctx context.Context, db *gorm.DB, p access.Principal, where str
 // listCursor is the keyset position after the last incident of a page:
 // the sort key's value and the ID as tie-breaker.
 type listCursor struct {
-	At time.Time `json:"t"`
+	At time.Time `json:"t"` // created_at or updated_at; for the triage order, created_at
 	ID uuid.UUID `json:"i"`
 	S  string    `json:"s"` // the sort the cursor belongs to
+	// The triage order's leading keys: closed, acknowledged, and the next
+	// deadline (nil: none, which sorts last).
+	C bool       `json:"c,omitempty"`
+	A bool       `json:"a,omitempty"`
+	D *time.Time `json:"d,omitempty"`
 }
+
+// triageOrder is the triage sort key (incident.SortTriage), which
+// incidents_triage_idx holds.
+const triageOrder = `(i.status = 'closed'), (i.acknowledged_at IS NOT NULL), COALESCE(i.next_deadline_at, 'infinity'::timestamptz), i.created_at, i.id`
+
+// orgIDOf is the ID of the organisation a slug names, as a scalar
+// subquery (one argument: the slug); no such slug matches nothing.
+const orgIDOf = `(SELECT so.id FROM organizations so WHERE so.slug = ?)`
 
 // deadlineOpenSQL and deadlineMissedSQL decide the deadline filter over an
 // incidents row "i" (the same rules as incident.Incident.Deadlines).
@@ -266,6 +288,42 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 	if f.AssigneeID != nil {
 		add("i.assignee_id = ?", *f.AssigneeID)
 	}
+	if f.MineOf != nil {
+		add(`(i.assignee_id = ? OR (i.assignee_id IS NULL
+			AND i.assignee_team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?)))`, *f.MineOf, *f.MineOf)
+	}
+	if f.Unassigned {
+		add("i.assignee_id IS NULL AND i.assignee_team_id IS NULL")
+	}
+	if f.AssigneeTeam != "" {
+		add("i.assignee_team_id = ?", f.AssigneeTeam)
+	}
+	if f.Acknowledged != nil {
+		if *f.Acknowledged {
+			add("i.acknowledged_at IS NOT NULL")
+		} else {
+			add("i.acknowledged_at IS NULL")
+		}
+	}
+	if f.Constituency != "" {
+		add("i.reporting_org_id IN (SELECT cc.descendant_id FROM org_closure cc WHERE cc.ancestor_id = "+orgIDOf+")", f.Constituency)
+	}
+	if f.WorkOf != "" {
+		add(`(i.coordinating_org_id = `+orgIDOf+`
+			OR i.reporting_org_id IN (SELECT wc.descendant_id FROM org_closure wc WHERE wc.ancestor_id = `+orgIDOf+`)
+			OR EXISTS (SELECT 1 FROM escalations we WHERE we.incident_id = i.id AND we.to_org_id = `+orgIDOf+`
+				AND we.state IN ('requested', 'accepted')))`, f.WorkOf, f.WorkOf, f.WorkOf)
+	}
+	if f.EscalatedTo != "" {
+		add(`i.id IN (SELECT ee.incident_id FROM escalations ee WHERE ee.to_org_id = `+orgIDOf+`
+			AND ee.state IN ('requested', 'accepted'))`, f.EscalatedTo)
+	}
+	if len(f.References) > 0 {
+		add("i.reference IN ?", f.References)
+	}
+	if f.DeadlineBefore != nil {
+		add("i.next_deadline_at <= ?", *f.DeadlineBefore)
+	}
 	if f.Tag != "" {
 		add("i.tags @> ?", textArray{f.Tag})
 	}
@@ -275,7 +333,7 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 	if f.Significant != nil {
 		add("i.significant = ?", *f.Significant)
 	}
-	if f.Deadline != "" {
+	if f.Deadline == "open" || f.Deadline == "missed" {
 		add(deadlineFilter(f.Deadline))
 	}
 	for _, r := range []struct {
@@ -292,6 +350,9 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 			return nil, "", err
 		}
 		add(cond, qargs...)
+	}
+	if f.Sort == incident.SortTriage {
+		return s.listTriage(ctx, q, args, f, page)
 	}
 	col, dir, cmp := "i.created_at", "DESC", "<"
 	switch f.Sort {
@@ -328,6 +389,38 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 		}
 		next = encodeCursor(listCursor{At: at, ID: last.ID, S: string(f.Sort)})
 	}
+	out := make([]incident.Incident, len(rows))
+	for i := range rows {
+		out[i] = *rows[i].domain()
+	}
+	return out, next, nil
+}
+
+// listTriage finishes List in the triage order (incident.SortTriage):
+// keyset pagination on the whole sort key, which incidents_triage_idx
+// serves.
+func (s *Store) listTriage(ctx context.Context, q string, args []any, f incident.Filter, page incident.Page) ([]incident.Incident, string, error) {
+	if page.After != "" {
+		var c listCursor
+		if err := decodeCursor(page.After, &c); err != nil {
+			return nil, "", err
+		}
+		if c.S != string(f.Sort) {
+			return nil, "", apperr.Fields{{Field: "cursor", Rule: "sort", Message: "the cursor belongs to another sort order"}}.Err()
+		}
+		q += " AND (" + triageOrder + ") > (?, ?, COALESCE(CAST(? AS timestamptz), 'infinity'::timestamptz), ?, ?)"
+		args = append(args, c.C, c.A, c.D, c.At, c.ID)
+	}
+	q += " ORDER BY " + triageOrder + " LIMIT ?"
+	args = append(args, page.Limit+1)
+	var rows []incidentRow
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, "", translate(err, "list incidents")
+	}
+	rows, next := trimPage(rows, page.Limit, func(last incidentRow) any {
+		return listCursor{S: string(f.Sort), C: last.Status == string(incident.Closed), A: last.AcknowledgedAt != nil,
+			D: last.NextDeadlineAt, At: last.CreatedAt, ID: last.ID}
+	})
 	out := make([]incident.Incident, len(rows))
 	for i := range rows {
 		out[i] = *rows[i].domain()
@@ -504,17 +597,22 @@ func (t *txn) NextIncidentNumber(ctx context.Context, year int) (int64, error) {
 
 func (t *txn) InsertIncident(ctx context.Context, inc *incident.Incident) error {
 	assets, tags := assetsJSON(inc.Assets), textArray(inc.Tags)
+	// A new incident has no timers yet and nothing met: its next deadline
+	// is its first legal one (the calendar month of a final report is
+	// never the first).
+	legal := inc.NextLegalDeadline(inc.Location())
+	inc.NextDeadlineAt = legal
 	var tz string
 	err := t.db.WithContext(ctx).Raw(`INSERT INTO incidents (id, reference, title, description, reporting_org_id,
 		coordinating_org_id, reporter_user_id, stage, status, severity, tlp, detected_at, reported_at, created_at,
 		updated_at, version, category, type, tags, affected_assets, personal_data_breach, significant,
-		description_html, description_html_version, affected_people)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		description_html, description_html_version, affected_people, legal_deadline_at, next_deadline_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING (SELECT time_zone FROM organizations WHERE id = ?)`,
 		inc.ID, inc.Reference, inc.Title, inc.Description, inc.ReportingOrgID, inc.CoordinatingOrgID, inc.ReporterUserID,
 		string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP), inc.DetectedAt, inc.ReportedAt,
 		inc.CreatedAt, inc.UpdatedAt, inc.Version, inc.Category, inc.Type, tags, assets, inc.PersonalDataBreach,
-		inc.Significant, inc.DescriptionHTML, inc.DescriptionHTMLVersion, inc.AffectedPeople, inc.ReportingOrgID).Scan(&tz).Error
+		inc.Significant, inc.DescriptionHTML, inc.DescriptionHTMLVersion, inc.AffectedPeople, legal, legal, inc.ReportingOrgID).Scan(&tz).Error
 	if isConstraint(err, "incidents_reporting_org_id_fkey") {
 		return &apperr.Error{Code: apperr.Invalid, Message: "the reporting organisation does not exist",
 			Fields: []apperr.FieldError{{Field: "reporting_org", Rule: "exists", Message: "no such organisation"}}}
@@ -533,27 +631,63 @@ func assetsJSON(as []incident.Asset) string {
 }
 
 // UpdateIncident writes every mutable column, guarded by the version read
-// under the row lock.
+// under the row lock. It also keeps the incident's deadlines
+// (legal_deadline_at, next_deadline_at) in the same statement: the legal
+// one from the fields just written, the next one the earlier of it and
+// the incident's scheduled escalation-policy timers.
 func (t *txn) UpdateIncident(ctx context.Context, inc *incident.Incident) error {
 	tags := textArray(inc.Tags)
-	res := t.db.WithContext(ctx).Exec(`UPDATE incidents SET title = ?, description = ?, stage = ?, status = ?,
+	legal := inc.NextLegalDeadline(inc.Location())
+	var out []struct{ NextDeadlineAt *time.Time }
+	err := t.db.WithContext(ctx).Raw(`UPDATE incidents SET title = ?, description = ?, stage = ?, status = ?,
 		severity = ?, tlp = ?, detected_at = ?, acknowledged_at = ?, closed_at = ?, category = ?, type = ?, tags = ?,
-		affected_assets = ?, personal_data_breach = ?, significant = ?, resolution = ?, assignee_id = ?,
+		affected_assets = ?, personal_data_breach = ?, significant = ?, resolution = ?, assignee_id = ?, assignee_team_id = ?,
 		description_html = ?, description_html_version = ?, affected_people = ?, summary_status = ?, summary_impact = ?,
-		summary_next_steps = ?, summary_updated_at = ?, summary_updated_by = ?, updated_at = ?, version = version + 1
-		WHERE id = ? AND version = ?`,
+		summary_next_steps = ?, summary_updated_at = ?, summary_updated_by = ?, updated_at = ?, version = version + 1,
+		legal_deadline_at = CAST(? AS timestamptz), next_deadline_at = `+nextDeadlineSQL("CAST(? AS timestamptz)")+`
+		WHERE id = ? AND version = ? RETURNING next_deadline_at`,
 		inc.Title, inc.Description, string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP),
 		inc.DetectedAt, inc.AcknowledgedAt, inc.ClosedAt, inc.Category, inc.Type, tags, assetsJSON(inc.Assets),
-		inc.PersonalDataBreach, inc.Significant, inc.Resolution, inc.AssigneeID, inc.DescriptionHTML,
+		inc.PersonalDataBreach, inc.Significant, inc.Resolution, inc.AssigneeID, inc.AssigneeTeamID, inc.DescriptionHTML,
 		inc.DescriptionHTMLVersion, inc.AffectedPeople, inc.Summary.Status, inc.Summary.Impact, inc.Summary.NextSteps,
-		inc.Summary.UpdatedAt, inc.Summary.UpdatedBy, inc.UpdatedAt, inc.ID, inc.Version)
-	if res.Error != nil {
-		return translate(res.Error, "update incident")
+		inc.Summary.UpdatedAt, inc.Summary.UpdatedBy, inc.UpdatedAt, legal, legal, inc.ID, inc.Version).Scan(&out).Error
+	if err != nil {
+		return translate(err, "update incident")
 	}
-	if res.RowsAffected != 1 {
+	if len(out) != 1 {
 		return &apperr.Error{Code: apperr.Precondition, Message: "the incident changed meanwhile"}
 	}
+	inc.NextDeadlineAt = utcp(out[0].NextDeadlineAt)
 	return nil
+}
+
+// nextDeadlineSQL is the value of incidents.next_deadline_at in an UPDATE
+// of the incidents row: the earlier of legal (an SQL expression of the
+// incident's earliest open legal deadline) and its earliest scheduled
+// escalation-policy timer. LEAST ignores NULLs.
+func nextDeadlineSQL(legal string) string {
+	return `LEAST(` + legal + `, (SELECT min(et.due_at) FROM escalation_timers et
+		WHERE et.incident_id = incidents.id AND et.state = 'scheduled'))`
+}
+
+// refreshNextDeadline recomputes an incident's next_deadline_at after its
+// escalation-policy timers changed, in the timer's transaction.
+func (t *txn) refreshNextDeadline(ctx context.Context, incidentID uuid.UUID) error {
+	err := t.db.WithContext(ctx).Exec(`UPDATE incidents SET next_deadline_at = `+nextDeadlineSQL("legal_deadline_at")+` WHERE id = ?`,
+		incidentID).Error
+	return translate(err, "update the next deadline")
+}
+
+// TeamRef implements incident.Tx.
+func (t *txn) TeamRef(ctx context.Context, id uuid.UUID) (*incident.TeamRef, error) {
+	var rows []incident.TeamRef
+	if err := t.db.WithContext(ctx).Raw(`SELECT id, org_id, name FROM teams WHERE id = ?`, id).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "load team")
+	}
+	if len(rows) == 0 {
+		return nil, apperr.New(apperr.NotFound, "team %s not found", id)
+	}
+	return &rows[0], nil
 }
 
 // CanSee implements incident.Tx: the visibility rule for another user.

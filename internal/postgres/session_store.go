@@ -93,6 +93,7 @@ type currentRow struct {
 	SetLanguage *string
 	SetTimeZone *string
 	SetTheme    *string
+	SetKeys     *string
 }
 
 // SessionBySecret implements session.Store: one query for everything a
@@ -102,7 +103,8 @@ func (s *Store) SessionBySecret(ctx context.Context, secretHash []byte) (*sessio
 	err := s.db.WithContext(ctx).Raw(`SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.remote_addr,
 			s.user_agent, u.email, u.name, u.role, u.disabled_at, u.org_id,
 			o.slug AS org_slug, o.kind AS org_kind, o.name AS org_name, o.time_zone AS org_tz,
-			st.language AS set_language, st.time_zone AS set_time_zone, st.theme AS set_theme
+			st.language AS set_language, st.time_zone AS set_time_zone, st.theme AS set_theme,
+			st.shortcuts AS set_keys
 		FROM web_sessions s
 		JOIN users u ON u.id = s.user_id
 		JOIN organizations o ON o.id = u.org_id
@@ -131,6 +133,9 @@ func (s *Store) SessionBySecret(ctx context.Context, secretHash []byte) (*sessio
 	}
 	if r.SetTheme != nil {
 		cur.Settings.Theme = settings.Theme(*r.SetTheme)
+	}
+	if r.SetKeys != nil {
+		cur.Settings.Shortcuts = settings.Shortcuts(*r.SetKeys)
 	}
 	return cur, nil
 }
@@ -194,22 +199,26 @@ func (s *Store) Settings(ctx context.Context, userID uuid.UUID) (settings.Settin
 		Language string
 		TimeZone string
 		Theme    string
+		Keys     string
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT language, time_zone, theme FROM user_settings WHERE user_id = ?`, userID).Scan(&rows).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT language, time_zone, theme, shortcuts AS keys FROM user_settings WHERE user_id = ?`,
+		userID).Scan(&rows).Error
 	if err != nil {
 		return settings.Settings{}, translate(err, "load settings")
 	}
 	if len(rows) == 0 {
 		return settings.Settings{Theme: settings.System}, nil
 	}
-	return settings.Settings{Language: rows[0].Language, TimeZone: rows[0].TimeZone, Theme: settings.Theme(rows[0].Theme)}, nil
+	return settings.Settings{Language: rows[0].Language, TimeZone: rows[0].TimeZone, Theme: settings.Theme(rows[0].Theme),
+		Shortcuts: settings.Shortcuts(rows[0].Keys)}, nil
 }
 
 // SaveSettings implements settings.Store.
 func (s *Store) SaveSettings(ctx context.Context, userID uuid.UUID, st settings.Settings) error {
-	err := s.db.WithContext(ctx).Exec(`INSERT INTO user_settings (user_id, language, time_zone, theme, updated_at)
-		VALUES (?, ?, ?, ?, now())
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO user_settings (user_id, language, time_zone, theme, shortcuts, updated_at)
+		VALUES (?, ?, ?, ?, ?, now())
 		ON CONFLICT (user_id) DO UPDATE SET language = EXCLUDED.language, time_zone = EXCLUDED.time_zone,
-			theme = EXCLUDED.theme, updated_at = now()`, userID, st.Language, st.TimeZone, string(st.Theme)).Error
+			theme = EXCLUDED.theme, shortcuts = EXCLUDED.shortcuts, updated_at = now()`,
+		userID, st.Language, st.TimeZone, string(st.Theme), string(st.Shortcuts)).Error
 	return translate(err, "save settings")
 }

@@ -18,23 +18,25 @@ var (
 
 // taskRow is the incident_tasks table, with what reads join to it.
 type taskRow struct {
-	ID          uuid.UUID
-	IncidentID  uuid.UUID
-	Title       string
-	Description string
-	AssigneeID  *uuid.UUID
-	DueAt       *time.Time
-	Status      string
-	Position    int
-	CreatedBy   *uuid.UUID
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	CompletedAt *time.Time
-	Version     int64
+	ID             uuid.UUID
+	IncidentID     uuid.UUID
+	Title          string
+	Description    string
+	AssigneeID     *uuid.UUID
+	AssigneeTeamID *uuid.UUID
+	DueAt          *time.Time
+	Status         string
+	Position       int
+	CreatedBy      *uuid.UUID
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	CompletedAt    *time.Time
+	Version        int64
 	// read-only, from joins
 	IncidentReference string  `gorm:"->"`
 	IncidentTitle     string  `gorm:"->"`
 	AssigneeEmail     *string `gorm:"->"`
+	AssigneeTeamName  *string `gorm:"->"`
 	CreatedByEmail    *string `gorm:"->"`
 }
 
@@ -45,7 +47,10 @@ func (r *taskRow) domain() task.Task {
 		ID: r.ID, IncidentID: r.IncidentID, Title: r.Title, Description: r.Description, AssigneeID: r.AssigneeID,
 		DueAt: utcp(r.DueAt), Status: task.Status(r.Status), Position: r.Position, CreatedBy: r.CreatedBy,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), CompletedAt: utcp(r.CompletedAt), Version: r.Version,
-		IncidentReference: r.IncidentReference, IncidentTitle: r.IncidentTitle,
+		IncidentReference: r.IncidentReference, IncidentTitle: r.IncidentTitle, AssigneeTeamID: r.AssigneeTeamID,
+	}
+	if r.AssigneeTeamName != nil {
+		t.AssigneeTeamName = *r.AssigneeTeamName
 	}
 	if r.AssigneeEmail != nil {
 		t.AssigneeEmail = *r.AssigneeEmail
@@ -68,10 +73,11 @@ func taskRows(rows []taskRow) []task.Task {
 // e-mails of the assignee and the creator. Reads for a principal add
 // visibleTo over the incident "i".
 const taskSelect = `SELECT t.*, i.reference AS incident_reference, i.title AS incident_title,
-	au.email AS assignee_email, cu.email AS created_by_email
+	au.email AS assignee_email, ateam.name AS assignee_team_name, cu.email AS created_by_email
 FROM incident_tasks t
 JOIN incidents i ON i.id = t.incident_id
 LEFT JOIN users au ON au.id = t.assignee_id
+LEFT JOIN teams ateam ON ateam.id = t.assignee_team_id
 LEFT JOIN users cu ON cu.id = t.created_by`
 
 // InTaskTx implements task.Store.
@@ -143,8 +149,11 @@ const taskQueueOrder = `COALESCE(t.due_at, 'infinity'::timestamptz), t.created_a
 // TaskQueue implements task.Store.
 func (s *Store) TaskQueue(ctx context.Context, p access.Principal, statuses []task.Status, incidentID *uuid.UUID, page incident.Page) ([]task.Task, string, error) {
 	vis, args := visibleTo(p)
-	q := taskSelect + " WHERE t.assignee_id = ? AND " + vis
-	args = append([]any{p.UserID}, args...)
+	// The caller's tasks and their teams' unclaimed ones: two index
+	// ranges (incident_tasks_queue_idx, incident_tasks_team_queue_idx).
+	q := taskSelect + ` WHERE (t.assignee_id = ? OR (t.assignee_id IS NULL
+		AND t.assignee_team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?))) AND ` + vis
+	args = append([]any{p.UserID, p.UserID}, args...)
 	if statuses != nil {
 		q += " AND t.status IN ?"
 		args = append(args, statusStrings(statuses))
@@ -224,9 +233,9 @@ func (t *txn) LastTaskPosition(ctx context.Context, incidentID uuid.UUID) (int, 
 }
 
 func (t *txn) InsertTask(ctx context.Context, tk *task.Task) error {
-	err := t.db.WithContext(ctx).Exec(`INSERT INTO incident_tasks (id, incident_id, title, description, assignee_id, due_at,
-		status, position, created_by, created_at, updated_at, completed_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tk.ID, tk.IncidentID, tk.Title, tk.Description, tk.AssigneeID, tk.DueAt, string(tk.Status), tk.Position,
+	err := t.db.WithContext(ctx).Exec(`INSERT INTO incident_tasks (id, incident_id, title, description, assignee_id, assignee_team_id,
+		due_at, status, position, created_by, created_at, updated_at, completed_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tk.ID, tk.IncidentID, tk.Title, tk.Description, tk.AssigneeID, tk.AssigneeTeamID, tk.DueAt, string(tk.Status), tk.Position,
 		tk.CreatedBy, tk.CreatedAt, tk.UpdatedAt, tk.CompletedAt, tk.Version).Error
 	return translate(err, "insert task")
 }
@@ -245,10 +254,10 @@ func (t *txn) LockTask(ctx context.Context, incidentID, taskID uuid.UUID) (*task
 }
 
 func (t *txn) UpdateTask(ctx context.Context, tk *task.Task) error {
-	err := t.db.WithContext(ctx).Exec(`UPDATE incident_tasks SET title = ?, description = ?, assignee_id = ?, due_at = ?,
-		status = ?, position = ?, updated_at = ?, completed_at = ?, version = ? WHERE id = ?`,
-		tk.Title, tk.Description, tk.AssigneeID, tk.DueAt, string(tk.Status), tk.Position, tk.UpdatedAt, tk.CompletedAt,
-		tk.Version, tk.ID).Error
+	err := t.db.WithContext(ctx).Exec(`UPDATE incident_tasks SET title = ?, description = ?, assignee_id = ?, assignee_team_id = ?,
+		due_at = ?, status = ?, position = ?, updated_at = ?, completed_at = ?, version = ? WHERE id = ?`,
+		tk.Title, tk.Description, tk.AssigneeID, tk.AssigneeTeamID, tk.DueAt, string(tk.Status), tk.Position, tk.UpdatedAt,
+		tk.CompletedAt, tk.Version, tk.ID).Error
 	return translate(err, "update task")
 }
 

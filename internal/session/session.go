@@ -78,6 +78,10 @@ type Account struct {
 type Client struct {
 	RemoteAddr string
 	UserAgent  string
+	// Background marks a request a page's script makes by itself (the
+	// triage queue's live updates): it does not count as the person's
+	// activity, so an open page does not keep the session alive.
+	Background bool
 }
 
 // Store is the persistence of sessions.
@@ -319,7 +323,7 @@ func (s *Service) open(ctx context.Context, acct *Account, c Client) (string, *C
 // missing, unknown, idle, expired or disabled user's session is
 // ErrNoSession (and an idle or expired one is removed). A request counts
 // as activity: the session's idle timeout starts again (written at most
-// once a minute).
+// once a minute); a Background request does not.
 func (s *Service) Authenticate(ctx context.Context, secret string, c Client) (*Current, error) {
 	if secret == "" || len(secret) > 100 {
 		return nil, ErrNoSession
@@ -340,7 +344,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string, c Client) (*C
 		}
 		return nil, ErrNoSession
 	}
-	if now.Sub(cur.Session.LastSeenAt) >= touchEvery {
+	if !c.Background && now.Sub(cur.Session.LastSeenAt) >= touchEvery {
 		if err := s.o.Store.TouchSession(ctx, cur.Session.ID, now); err != nil {
 			return nil, err
 		}

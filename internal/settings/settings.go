@@ -27,12 +27,39 @@ const (
 // Themes lists the themes.
 var Themes = []Theme{System, Light, Dark}
 
+// Shortcuts says whether the web UI's single-key shortcuts (the triage
+// queue's j, k, x, a, e, / and ?) are on. WCAG 2.1.4 asks that people can
+// switch them off.
+type Shortcuts string
+
+// The shortcut settings. RoleDefault follows the person's role: on for the
+// CERTs' responders, coordinators and administrators, who work the queue,
+// off for everyone else.
+const (
+	RoleDefault  Shortcuts = ""
+	ShortcutsOn  Shortcuts = "on"
+	ShortcutsOff Shortcuts = "off"
+)
+
 // Settings are one user's choices. Empty Language and TimeZone mean the
 // defaults (the browser's language, the organisation's time zone).
 type Settings struct {
-	Language string // a language of the catalogue ("en", "de"), or ""
-	TimeZone string // an IANA time zone ("Europe/Berlin"), or ""
-	Theme    Theme
+	Language  string // a language of the catalogue ("en", "de"), or ""
+	TimeZone  string // an IANA time zone ("Europe/Berlin"), or ""
+	Theme     Theme
+	Shortcuts Shortcuts
+}
+
+// ShortcutsFor reports whether single-key shortcuts are on for a person
+// of role in an organisation that is a CERT (cert) or not.
+func (s Settings) ShortcutsFor(role access.Role, cert bool) bool {
+	switch s.Shortcuts {
+	case ShortcutsOn:
+		return true
+	case ShortcutsOff:
+		return false
+	}
+	return cert && (role == access.Responder || role == access.Coordinator || role == access.Admin)
 }
 
 // Validate checks the settings against the languages the UI speaks and
@@ -54,6 +81,9 @@ func (s *Settings) Validate(languages []string) error {
 	}
 	if !slices.Contains(Themes, s.Theme) {
 		fs.Add("theme", "enum", "theme must be system, light or dark")
+	}
+	if s.Shortcuts != RoleDefault && s.Shortcuts != ShortcutsOn && s.Shortcuts != ShortcutsOff {
+		fs.Add("shortcuts", "enum", "shortcuts must be on, off or empty (the role's default)")
 	}
 	return fs.Err()
 }

@@ -23,9 +23,11 @@ type Store interface {
 	// Tasks returns a page of an incident's tasks in position order, and the
 	// cursor of the next page ("" on the last page). statuses nil means all.
 	Tasks(ctx context.Context, p access.Principal, incidentID uuid.UUID, statuses []Status, page incident.Page) ([]Task, string, error)
-	// TaskQueue returns a page of the tasks assigned to p on incidents p sees,
-	// by due time (none last), then creation time, and the cursor of the
-	// next page. statuses nil means all; incidentID nil means every incident.
+	// TaskQueue returns a page of the tasks assigned to p, and of the
+	// unclaimed tasks (no person assigned) of p's teams, on incidents p
+	// sees, by due time (none last), then creation time, and the cursor of
+	// the next page. statuses nil means all; incidentID nil means every
+	// incident.
 	TaskQueue(ctx context.Context, p access.Principal, statuses []Status, incidentID *uuid.UUID, page incident.Page) ([]Task, string, error)
 	// OrgTasks returns at most limit tasks of an incident p sees that are
 	// assigned to users of the organisation orgID: unfinished ones first,
@@ -57,6 +59,11 @@ type Tx interface {
 	LockTask(ctx context.Context, incidentID, taskID uuid.UUID) (*Task, error)
 	// UpdateTask writes a task's fields, including its version.
 	UpdateTask(ctx context.Context, t *Task) error
+	// TeamRef finds a team by ID (apperr.NotFound when there is none).
+	TeamRef(ctx context.Context, id uuid.UUID) (*incident.TeamRef, error)
+	// OrgCanSee reports whether an organisation as a whole sees the
+	// incident (the visibility rule for access.OrgOnly).
+	OrgCanSee(ctx context.Context, orgID, incidentID uuid.UUID) (bool, error)
 	// ShiftTasks moves the tasks between positions from and to (from
 	// excluded, to included) one place towards from, bumping their
 	// versions: the room a task moving from → to needs.
@@ -158,6 +165,13 @@ func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, idOrRef
 		}
 		t.AssigneeID, t.AssigneeEmail = &a.ID, a.Email
 	}
+	if in.AssigneeTeam != "" {
+		tm, err := assigneeTeam(ctx, tx, p, inc.ID, in.AssigneeTeam)
+		if err != nil {
+			return nil, err
+		}
+		t.AssigneeTeamID, t.AssigneeTeamName = &tm.ID, tm.Name
+	}
 	last, err := tx.LastTaskPosition(ctx, inc.ID)
 	if err != nil {
 		return nil, err
@@ -167,7 +181,7 @@ func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, idOrRef
 		return nil, err
 	}
 	data := map[string]any{"task_id": t.ID, "title": t.Title, "status": t.Status, "position": t.Position,
-		"assignee": nullable(t.AssigneeEmail), "due_at": t.DueAt}
+		"assignee": nullable(t.AssigneeEmail), "assignee_team": nullable(t.AssigneeTeamName), "due_at": t.DueAt}
 	if err := tx.AppendEvent(ctx, &incident.Event{IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(),
 		Kind: EventCreated, Data: incident.MustJSON(data), OccurredAt: now}); err != nil {
 		return nil, err
@@ -195,6 +209,32 @@ func assignee(ctx context.Context, tx Tx, incidentID uuid.UUID, ref string) (*As
 			"a %s cannot work on this incident's tasks in their relation to it (%s)", a.Principal.Role, a.Relations)}}.Err()
 	}
 	return a, nil
+}
+
+// assigneeTeam resolves and checks a team for a task of the incident: a
+// team of p's organisation (any other, or none by that ID, is "exists"),
+// whose organisation sees the incident as a whole ("visibility").
+func assigneeTeam(ctx context.Context, tx Tx, p access.Principal, incidentID uuid.UUID, id string) (*incident.TeamRef, error) {
+	notFound := apperr.Fields{{Field: "assignee_team", Rule: "exists", Message: "no team of your organisation has this ID"}}.Err()
+	tid, err := uuid.Parse(id)
+	if err != nil {
+		return nil, notFound
+	}
+	tm, err := tx.TeamRef(ctx, tid)
+	if apperr.Is(err, apperr.NotFound) || (err == nil && !p.System && tm.OrgID != p.OrgID) {
+		return nil, notFound
+	} else if err != nil {
+		return nil, err
+	}
+	sees, err := tx.OrgCanSee(ctx, tm.OrgID, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	if !sees {
+		return nil, apperr.Fields{{Field: "assignee_team", Rule: "visibility",
+			Message: "the team's organisation must see the incident as a whole (assign a person instead)"}}.Err()
+	}
+	return tm, nil
 }
 
 // Get returns one task of an incident p sees. An unknown task, or one of
@@ -260,8 +300,9 @@ type QueueFilter struct {
 	Incident string
 }
 
-// Queue returns a page of the tasks assigned to p, across the incidents p
-// may see, by due time (tasks without one last), then creation time. An
+// Queue returns a page of the tasks assigned to p, and the unclaimed tasks
+// of p's teams, across the incidents p may see, by due time (tasks without
+// one last), then creation time. An
 // incident filter p cannot see is a field error on "incident".
 func (s *Service) Queue(ctx context.Context, p access.Principal, f QueueFilter, page incident.Page) ([]Task, string, error) {
 	if f.Status == "" {
@@ -361,6 +402,23 @@ func (s *Service) apply(ctx context.Context, tx Tx, p access.Principal, inc *inc
 			if t.AssigneeID == nil || *t.AssigneeID != a.ID {
 				changes["assignee"] = change{nullable(t.AssigneeEmail), a.Email}
 				t.AssigneeID, t.AssigneeEmail = &a.ID, a.Email
+			}
+		}
+	}
+	if patch.AssigneeTeam != nil {
+		if *patch.AssigneeTeam == "" {
+			if t.AssigneeTeamID != nil {
+				changes["assignee_team"] = change{t.AssigneeTeamName, nil}
+				t.AssigneeTeamID, t.AssigneeTeamName = nil, ""
+			}
+		} else {
+			tm, err := assigneeTeam(ctx, tx, p, inc.ID, *patch.AssigneeTeam)
+			if err != nil {
+				return err
+			}
+			if t.AssigneeTeamID == nil || *t.AssigneeTeamID != tm.ID {
+				changes["assignee_team"] = change{nullable(t.AssigneeTeamName), tm.Name}
+				t.AssigneeTeamID, t.AssigneeTeamName = &tm.ID, tm.Name
 			}
 		}
 	}

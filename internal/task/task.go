@@ -104,19 +104,23 @@ type Task struct {
 	Title       string
 	Description string // Markdown
 	AssigneeID  *uuid.UUID
-	DueAt       *time.Time
-	Status      Status
-	Position    int // 1..n within the incident
-	CreatedBy   *uuid.UUID
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	CompletedAt *time.Time // set while the task is done
-	Version     int64
+	// AssigneeTeamID is the team the task is assigned to; with no
+	// AssigneeID it is the team's unclaimed task, in every member's queue.
+	AssigneeTeamID *uuid.UUID
+	DueAt          *time.Time
+	Status         Status
+	Position       int // 1..n within the incident
+	CreatedBy      *uuid.UUID
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	CompletedAt    *time.Time // set while the task is done
+	Version        int64
 
 	// Filled on reads.
 	IncidentReference string
 	IncidentTitle     string
 	AssigneeEmail     string // "" when unassigned
+	AssigneeTeamName  string // "" without a team
 	CreatedByEmail    string // "" when certdesk (a playbook) created it
 }
 
@@ -128,7 +132,9 @@ type NewTask struct {
 	// Assignee is the assignee's e-mail (any case) or user ID; "" leaves
 	// the task unassigned.
 	Assignee string
-	DueAt    *time.Time
+	// AssigneeTeam is a team's ID; "" assigns no team.
+	AssigneeTeam string
+	DueAt        *time.Time
 }
 
 // Validate names every field that breaks a rule. It trims the title and
@@ -140,6 +146,8 @@ func (n *NewTask) Validate() error {
 	checkTitle(&fs, n.Title)
 	checkDescription(&fs, n.Description)
 	checkText(&fs, "assignee", n.Assignee)
+	n.AssigneeTeam = strings.TrimSpace(n.AssigneeTeam)
+	checkText(&fs, "assignee_team", n.AssigneeTeam)
 	return fs.Err()
 }
 
@@ -149,6 +157,8 @@ type Patch struct {
 	Description *string
 	// Assignee is an e-mail or user ID; "" unassigns.
 	Assignee *string
+	// AssigneeTeam is a team's ID; "" removes the team.
+	AssigneeTeam *string
 	// DueAt sets the due time; ClearDueAt removes it.
 	DueAt      *time.Time
 	ClearDueAt bool
@@ -175,6 +185,11 @@ func (p *Patch) Validate() error {
 		p.Assignee = &a
 		checkText(&fs, "assignee", a)
 	}
+	if p.AssigneeTeam != nil {
+		a := strings.TrimSpace(*p.AssigneeTeam)
+		p.AssigneeTeam = &a
+		checkText(&fs, "assignee_team", a)
+	}
 	if p.DueAt != nil && p.ClearDueAt {
 		fs.Add("due_at", "conflict", "due_at cannot be set and cleared at once")
 	}
@@ -189,7 +204,7 @@ func (p *Patch) Validate() error {
 
 // Empty reports whether the patch changes nothing.
 func (p *Patch) Empty() bool {
-	return p.Title == nil && p.Description == nil && p.Assignee == nil && p.DueAt == nil && !p.ClearDueAt &&
+	return p.Title == nil && p.Description == nil && p.Assignee == nil && p.AssigneeTeam == nil && p.DueAt == nil && !p.ClearDueAt &&
 		p.Status == nil && p.Position == nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/certdesk/certdesk/internal/i18n"
+	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/labstack/echo/v4"
 )
@@ -14,6 +16,10 @@ type accountView struct {
 	Zones       []zoneChoice
 	Themes      []themeChoice
 	OrgTimeZone string
+	// Shortcuts are the choices of the single-key shortcuts: the role's
+	// default (saying which it is), on, off. Value "default" stands for
+	// settings.RoleDefault.
+	Shortcuts []choice
 }
 
 type zoneChoice struct {
@@ -37,13 +43,23 @@ func (u *UI) account(c echo.Context) error {
 	if c.QueryParam("password") == "changed" {
 		p.Notice = p.L.T("password.changed")
 	}
-	p.Data = u.accountView(cur.Settings, cur.OrgTimeZone)
+	p.Data = u.accountView(p.L, cur, cur.Settings)
 	return u.render(c, http.StatusOK, p)
 }
 
 // accountView lists the choices with s selected.
-func (u *UI) accountView(s settings.Settings, orgZone string) accountView {
+func (u *UI) accountView(l i18n.Locale, cur *session.Current, s settings.Settings) accountView {
+	orgZone := cur.OrgTimeZone
 	v := accountView{OrgTimeZone: orgZone}
+	def := "settings.shortcuts_default_off"
+	if (settings.Settings{}).ShortcutsFor(cur.Principal.Role, cur.Principal.OrgKind.IsCERT()) {
+		def = "settings.shortcuts_default_on"
+	}
+	v.Shortcuts = []choice{
+		{Value: "default", Label: l.T(def), Selected: s.Shortcuts == settings.RoleDefault},
+		{Value: string(settings.ShortcutsOn), Label: l.T("settings.shortcuts_on"), Selected: s.Shortcuts == settings.ShortcutsOn},
+		{Value: string(settings.ShortcutsOff), Label: l.T("settings.shortcuts_off"), Selected: s.Shortcuts == settings.ShortcutsOff},
+	}
 	for _, code := range u.o.Catalogue.Languages() {
 		v.Languages = append(v.Languages, langChoice{Code: code, Name: u.o.Catalogue.Printer(code).T("language.name"),
 			Selected: code == s.Language})

@@ -28,7 +28,8 @@ type visit struct {
 
 // walk is every page this step built, in an order one person can follow:
 // signed out (sign-in, its errors, help, accessibility, 404), then signed
-// in (lists, the incident, account and its errors, sessions, help).
+// in (lists, the incident, the triage queue with a bulk acknowledgement's
+// confirmation and results, account and its errors, sessions, help).
 func walk(w *demoWorld) []visit {
 	return []visit{
 		{"signin", func(b *tab) { b.open("/signin") }},
@@ -39,6 +40,14 @@ func walk(w *demoWorld) []visit {
 		{"incidents", func(b *tab) { b.signIn(w.email, w.password); b.open("/incidents") }},
 		{"incident", func(b *tab) { b.open("/incidents/" + w.ref) }},
 		{"incident-red", func(b *tab) { b.open("/incidents/" + w.redRef) }},
+		{"queue", func(b *tab) { b.open("/queue") }},
+		{"queue-confirm", func(b *tab) {
+			b.open("/queue?tab=new")
+			eval[chromedp.Void](b, `document.querySelectorAll(".queue-check").forEach((c, i) => { c.checked = i < 3 });
+				document.querySelector("#bulk-action").value = "acknowledge"`)
+			b.submit("#bulk-review")
+		}},
+		{"queue-results", func(b *tab) { b.submit("#bulk-confirm") }},
 		{"account", func(b *tab) { b.open("/account") }},
 		{"account-saved", func(b *tab) { b.open("/account?saved=1") }},
 		{"password-error", func(b *tab) { b.open("/account/password"); b.submit(`main form button[type=submit]`) }},

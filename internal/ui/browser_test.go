@@ -40,9 +40,9 @@ func TestBrowserChatLinkOpensTheIncidentAfterSignIn(t *testing.T) {
 	require.Contains(t, b.text(".deadlines"), "NIS2 early warning")
 	require.Contains(t, b.text(".deadlines"), "due in 23 h")
 
-	// The landing page lists it.
+	// The responder's landing page, the triage queue, lists it.
 	b.open("/")
-	require.Equal(t, "/incidents", b.location())
+	require.Equal(t, "/queue", b.location())
 	require.Contains(t, b.text("table"), w.ref)
 
 	// A city under another CERT: the same page as a reference that does

@@ -10,7 +10,7 @@ import (
 // anyone else to the sign-in page.
 func (u *UI) home(c echo.Context) error {
 	if cur := current(c); cur != nil {
-		return c.Redirect(http.StatusSeeOther, landing(cur.Principal.Role))
+		return c.Redirect(http.StatusSeeOther, landing(cur.Principal))
 	}
 	return c.Redirect(http.StatusSeeOther, "/signin")
 }

@@ -38,6 +38,9 @@ const (
 	langKey    = "ui.lang"    // the request's language
 	secretKey  = "ui.secret"  // the session or pre-session secret that CSRF tokens derive from
 	endedKey   = "ui.ended"   // a session cookie came but its session had ended
+	// backgroundKey marks a script's own request (a live poll): it is not
+	// the person's activity.
+	backgroundKey = "ui.background"
 )
 
 // current returns the signed-in person of the request, or nil.
@@ -53,7 +56,8 @@ func requestLang(c echo.Context) string {
 }
 
 func (u *UI) client(c echo.Context) session.Client {
-	return session.Client{RemoteAddr: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	bg, _ := c.Get(backgroundKey).(bool)
+	return session.Client{RemoteAddr: c.RealIP(), UserAgent: c.Request().UserAgent(), Background: bg}
 }
 
 // setCookie sets one of the UI's cookies: HttpOnly, SameSite=Lax, Path=/,

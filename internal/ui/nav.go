@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/access"
@@ -14,23 +13,30 @@ type navItem struct {
 	Current bool
 }
 
-// navigation lists the navigation's entries and the roles that see them
-// (none listed: every role). The reporter's "Our reports", the
-// responder's queue and the leadership dashboard are added here by the
-// pages that bring them.
+// navigation lists the navigation's entries and who sees them (show nil:
+// everyone). The reporter's "Our reports" and the leadership dashboard
+// are added here by the pages that bring them.
 var navigation = []struct {
 	key, href string
-	roles     []access.Role
+	show      func(p access.Principal) bool
 }{
+	{"nav.queue", "/queue", worksQueue},
 	{"nav.incidents", "/incidents", nil},
 	{"nav.account", "/account", nil},
 }
 
-// navFor returns the navigation of role, marking the entry of path.
-func navFor(role access.Role, path string) []navItem {
+// worksQueue reports whether p works a CERT's triage queue: the
+// responders, coordinators and administrators of a national or regional
+// CERT.
+func worksQueue(p access.Principal) bool {
+	return p.OrgKind.IsCERT() && (p.Role == access.Responder || p.Role == access.Coordinator || p.Role == access.Admin)
+}
+
+// navFor returns the navigation of p, marking the entry of path.
+func navFor(p access.Principal, path string) []navItem {
 	var out []navItem
 	for _, n := range navigation {
-		if len(n.roles) > 0 && !slices.Contains(n.roles, role) {
+		if n.show != nil && !n.show(p) {
 			continue
 		}
 		out = append(out, navItem{Key: n.key, Href: n.href, Current: path == n.href || strings.HasPrefix(path, n.href+"/")})
@@ -38,8 +44,13 @@ func navFor(role access.Role, path string) []navItem {
 	return out
 }
 
-// landing is where a role lands after signing in. For now every role
-// lands on the incident list; reporters will land on "Our reports",
-// responders on their queue and viewers on the dashboard when those
-// pages exist.
-func landing(access.Role) string { return "/incidents" }
+// landing is where a person lands after signing in: a CERT's responders,
+// coordinators and administrators on the triage queue, everyone else on
+// the incident list for now (reporters will land on "Our reports" and
+// viewers on the dashboard when those pages exist).
+func landing(p access.Principal) string {
+	if worksQueue(p) {
+		return "/queue"
+	}
+	return "/incidents"
+}

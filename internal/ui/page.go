@@ -95,7 +95,7 @@ func (u *UI) newPage(c echo.Context, name, titleKey string, args ...any) *page {
 		if cur.Settings.Theme != settings.System {
 			p.Theme = string(cur.Settings.Theme)
 		}
-		p.Nav = navFor(cur.Principal.Role, c.Request().URL.Path)
+		p.Nav = navFor(cur.Principal, c.Request().URL.Path)
 	}
 	p.L = u.locale(c)
 	if cur := current(c); cur != nil {

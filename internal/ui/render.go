@@ -120,6 +120,19 @@ func tlpClass(t incident.TLP) string {
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// fragment renders the template name of page's set in lang into w: a
+// part of a page (a row of the queue) for a script to insert.
+func (v *views) fragment(w io.Writer, lang, page, name string, data any) error {
+	set, ok := v.sets[lang][page]
+	if !ok {
+		return fmt.Errorf("ui: no page %q in %q", page, lang)
+	}
+	if err := set.ExecuteTemplate(w, name, data); err != nil {
+		return fmt.Errorf("ui: render %s of %s: %w", name, page, err)
+	}
+	return nil
+}
+
 // execute renders page name in lang into w.
 func (v *views) execute(w io.Writer, lang, name string, data any) error {
 	set, ok := v.sets[lang][name]

@@ -41,6 +41,14 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/password-reset/:token", u.passwordResetPage, reset...)
 	e.POST("/password-reset/:token", u.passwordResetSave, resetForm...)
 
+	e.GET("/queue", u.queue, signedIn...)
+	e.GET("/queue.csv", u.queueCSV, signedIn...)
+	e.GET("/queue/live", u.queueLive, append([]echo.MiddlewareFunc{u.headers, u.background, u.identify}, u.requireSignIn)...)
+	e.POST("/queue/bulk", u.queueBulk, signedInForm...)
+	e.POST("/queue/bulk/apply", u.queueBulkApply, signedInForm...)
+	e.POST("/queue/views", u.queueViewSave, signedInForm...)
+	e.POST("/queue/views/:id/delete", u.queueViewDelete, signedInForm...)
+
 	e.GET("/incidents", u.incidents, signedIn...)
 	e.GET("/incidents/:ref", u.incident, signedIn...)
 	e.POST("/incidents/:ref/comments", u.commentSave, signedInForm...)

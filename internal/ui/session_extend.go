@@ -31,7 +31,7 @@ func (u *UI) sessionExtend(c echo.Context) error {
 	}
 	ret := safeReturn(c.FormValue("return"))
 	if ret == "" {
-		ret = landing(cur.Principal.Role)
+		ret = landing(cur.Principal)
 	}
 	return c.Redirect(http.StatusSeeOther, ret)
 }

@@ -19,7 +19,7 @@ func (u *UI) signinPage(c echo.Context) error {
 	ret := safeReturn(c.QueryParam("return"))
 	if cur := current(c); cur != nil {
 		if ret == "" {
-			ret = landing(cur.Principal.Role)
+			ret = landing(cur.Principal)
 		}
 		return c.Redirect(http.StatusSeeOther, ret)
 	}

@@ -59,7 +59,7 @@ func (u *UI) signinSubmit(c echo.Context) error {
 	u.setCookie(c, u.cookies.session, secret, sessionCookieAge)
 	u.clearCookie(c, u.cookies.pre)
 	if ret == "" {
-		ret = landing(cur.Principal.Role)
+		ret = landing(cur.Principal)
 	}
 	return c.Redirect(http.StatusSeeOther, ret)
 }

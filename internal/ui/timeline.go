@@ -139,6 +139,12 @@ func (u *UI) describe(l i18n.Locale, ev incident.Event) entryView {
 		} else {
 			v.What = l.T("event.unassigned")
 		}
+	case incident.EventTeamAssigned:
+		if team := str("new"); team != "" {
+			v.What = l.T(key, team)
+		} else {
+			v.What = l.T("event.team_unassigned")
+		}
 	case incident.EventShared:
 		v.What, v.Detail = l.T(key, str("org_name")), str("note")
 	case "comment_added", "comment_edited":

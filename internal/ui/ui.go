@@ -18,7 +18,8 @@
 // browser says it comes from another site. Pages are sent with a strict
 // Content-Security-Policy (no inline script or style) and never cached.
 // web/static/app.js only enhances: the warning before the session ends,
-// and focus on the error summary.
+// and focus on the error summary; web/static/queue.js enhances the triage
+// queue (keyboard, live updates, selecting all).
 package ui
 
 import (
@@ -42,6 +43,8 @@ import (
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/task"
+	"github.com/certdesk/certdesk/internal/team"
+	"github.com/certdesk/certdesk/internal/triage"
 	"github.com/certdesk/certdesk/web"
 )
 
@@ -54,9 +57,14 @@ type Options struct {
 	Comments  *comment.Service
 	Evidence  *evidence.Service
 	Tasks     *task.Service
-	// Identity uses password reset links (the reset page).
-	Identity  *identity.Service
-	Orgs      *org.Service
+	// Identity serves password reset links (the reset page) and the
+	// colleagues the triage queue assigns to.
+	Identity *identity.Service
+	Orgs     *org.Service
+	// Teams and Triage serve the triage queue: teams to assign to, bulk
+	// actions and saved views.
+	Teams     *team.Service
+	Triage    *triage.Service
 	Catalogue *i18n.Catalogue
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
@@ -88,8 +96,8 @@ type UI struct {
 // catalogue does not have is an error: serve does not start with it.
 func New(o Options) (*UI, error) {
 	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Comments == nil || o.Evidence == nil ||
-		o.Tasks == nil || o.Identity == nil || o.Orgs == nil || o.Catalogue == nil {
-		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Comments, Evidence, Tasks, Identity, Orgs and Catalogue are required")
+		o.Tasks == nil || o.Identity == nil || o.Orgs == nil || o.Teams == nil || o.Triage == nil || o.Catalogue == nil {
+		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Comments, Evidence, Tasks, Identity, Orgs, Teams, Triage and Catalogue are required")
 	}
 	if o.UploadTimeout <= 0 {
 		o.UploadTimeout = 30 * time.Minute
