@@ -293,6 +293,6 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	}
 	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
 	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
-		Incidents: a.Incidents, Orgs: a.Orgs, Catalogue: a.Messages, BaseURL: cfg.BaseURL, Now: now})
+		Incidents: a.Incidents, Orgs: a.Orgs, Stats: a.Stats, Reports: a.Reports, Catalogue: a.Messages, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

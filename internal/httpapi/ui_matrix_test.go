@@ -78,6 +78,11 @@ var uiRoutes = map[string]uiRoute{
 	"POST /account/sessions/:id/end": {Kind: uiOwn, Why: "ends one of the person's own sessions; another's is 404"},
 	"GET /incidents":                 {Kind: uiOwn, Why: "the incident list: incident.Service.List under the visibility rule (the leak crawler reads it as every user)"},
 	"GET /incidents/:ref":            {Kind: uiIncidentPage},
+	"GET /incidents/:ref/summary":    {Kind: uiIncidentPage},
+	"GET /incidents/:ref/report.pdf": {Kind: uiIncidentPage},
+	"GET /dashboard":                 {Kind: uiOwn, Why: "the person's organisation's figures: stats.Service.Dashboard sums only what the visibility rule lets the person see"},
+	"GET /dashboard/csv":             {Kind: uiOwn, Why: "a chart of the person's own dashboard as CSV (stats.Service.Dashboard under the visibility rule)"},
+	"GET /dashboard/briefing.pdf":    {Kind: uiOwn, Why: "the monthly briefing of the person's organisation: report.Service.Briefing over what the person may see"},
 }
 
 // uiSkipRoute: the routes that are not the UI's (the API, Slack, the

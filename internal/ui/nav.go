@@ -22,6 +22,7 @@ var navigation = []struct {
 	key, href string
 	roles     []access.Role
 }{
+	{"nav.dashboard", "/dashboard", nil}, // every role reads incidents, so every role has figures
 	{"nav.incidents", "/incidents", nil},
 	{"nav.account", "/account", nil},
 }
@@ -38,8 +39,13 @@ func navFor(role access.Role, path string) []navItem {
 	return out
 }
 
-// landing is where a role lands after signing in. For now every role
-// lands on the incident list; reporters will land on "Our reports",
-// responders on their queue and viewers on the dashboard when those
-// pages exist.
-func landing(access.Role) string { return "/incidents" }
+// landing is where a role lands after signing in: viewers (leadership)
+// on the dashboard; every other role on the incident list for now
+// (reporters will land on "Our reports" and responders on their queue
+// when those pages exist).
+func landing(r access.Role) string {
+	if r == access.Viewer {
+		return "/dashboard"
+	}
+	return "/incidents"
+}

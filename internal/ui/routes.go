@@ -32,6 +32,12 @@ func (u *UI) Mount(e *echo.Echo) {
 
 	e.GET("/incidents", u.incidents, signedIn...)
 	e.GET("/incidents/:ref", u.incident, signedIn...)
+	e.GET("/incidents/:ref/summary", u.incidentSummary, signedIn...)
+	e.GET("/incidents/:ref/report.pdf", u.incidentReportPDF, signedIn...)
+
+	e.GET("/dashboard", u.dashboard, signedIn...)
+	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)
+	e.GET("/dashboard/briefing.pdf", u.briefingPDF, signedIn...)
 
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)

@@ -36,8 +36,10 @@ import (
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/web"
 )
 
@@ -48,6 +50,10 @@ type Options struct {
 	Settings  *settings.Service
 	Incidents *incident.Service
 	Orgs      *org.Service
+	// Stats and Reports serve the dashboard, the executive summary and
+	// the PDF reports (dashboard.go).
+	Stats     *stats.Service
+	Reports   *report.Service
 	Catalogue *i18n.Catalogue
 	// BaseURL is the public URL of the service. With https, cookies are
 	// Secure and carry the __Host- prefix; with plain http (a laptop, a
@@ -78,6 +84,9 @@ func New(o Options) (*UI, error) {
 	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Orgs == nil || o.Catalogue == nil {
 		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Orgs and Catalogue are required")
 	}
+	if o.Stats == nil || o.Reports == nil {
+		return nil, fmt.Errorf("ui: Stats and Reports are required")
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -98,6 +107,7 @@ func New(o Options) (*UI, error) {
 		}
 		o.Static = sub
 	}
+	o.Static = withChartStyles(o.Static)
 	u := &UI{o: o, static: o.Static, cop: http.NewCrossOriginProtection()}
 	base, err := url.Parse(o.BaseURL)
 	if err != nil {
