@@ -47,6 +47,7 @@ type periodForm struct {
 type figure struct {
 	Label, Value, Previous, Note string
 	Trend                        string // up, down, same, or "" when not compared
+	Words                        bool   // the value is words ("none due"), not a number: smaller
 }
 
 // dashChart is one chart: its SVG, its table and the CSV link.
@@ -280,7 +281,7 @@ func figures(l i18n.Locale, d *stats.Dashboard, compare bool) []figure {
 	}
 	cr, cok := rate(d.Compliance.Current)
 	pr, pok := rate(d.Compliance.Previous)
-	f := figure{Label: l.T("dashboard.figure.compliance"), Value: pct(cr, cok), Previous: prevText(pct(pr, pok))}
+	f := figure{Label: l.T("dashboard.figure.compliance"), Value: pct(cr, cok), Previous: prevText(pct(pr, pok)), Words: !cok}
 	if cok && pok {
 		f.Trend = trend(cr, pr)
 	}
@@ -295,7 +296,8 @@ func figures(l i18n.Locale, d *stats.Dashboard, compare bool) []figure {
 			}
 			return l.Duration(s.Median)
 		}
-		f := figure{Label: l.T("dashboard.figure.acknowledge"), Value: dur(rt.Current), Previous: prevText(dur(rt.Previous))}
+		f := figure{Label: l.T("dashboard.figure.acknowledge"), Value: dur(rt.Current), Previous: prevText(dur(rt.Previous)),
+			Words: rt.Current.Count == 0}
 		if rt.Current.Count > 0 && rt.Previous.Count > 0 && compare {
 			// Shorter is better: the arrow says which way the time went.
 			f.Trend = trend(rt.Current.Median.Seconds(), rt.Previous.Median.Seconds())
@@ -332,6 +334,14 @@ func localiseChart(l i18n.Locale, n dashboard.Named, g stats.Grouping, compare b
 	switch c := n.Chart.(type) {
 	case chart.Bars:
 		c.Title, c.Series = title, keep(c.Series)
+		if n.Key == dashboard.Regions {
+			// A region counts the incidents reported below it; the list
+			// filters by the reporting organisation itself, so a link would
+			// show fewer than the bar counts.
+			for i := range c.Series {
+				c.Series[i].Links = nil
+			}
+		}
 		return c
 	case chart.Lines:
 		c.Title = title
