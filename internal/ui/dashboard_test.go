@@ -79,6 +79,23 @@ func TestDashboardAndReportsKeepToWhatTheViewerSees(t *testing.T) {
 	require.Contains(t, csvPage.header.Get("Content-Disposition"), "attachment")
 	require.Equal(t, 2, csvTotal(t, csvPage.body))
 
+	// Compared by default; without the comparison the period-before
+	// series are left out; a malformed period comes back with its error.
+	require.Contains(t, page.body, "new, period before")
+	plain := nat.get("/dashboard?range=last-30-days")
+	require.Equal(t, http.StatusOK, plain.status)
+	require.NotContains(t, plain.body, "new, period before")
+	require.NotContains(t, plain.body, "median, period before")
+	bad := nat.get("/dashboard?range=month&month=2026-13")
+	require.Equal(t, http.StatusBadRequest, bad.status)
+	require.Contains(t, bad.body, `href="#month"`)
+	require.Contains(t, bad.body, "Enter a month, such as 2026-11")
+	// The list's filters: what the drill-downs use.
+	list := nat.get("/incidents?status=open&category=fraud")
+	require.Equal(t, http.StatusOK, list.status)
+	require.Contains(t, list.body, south.Reference)
+	require.NotContains(t, list.body, w.ref)
+
 	// The city's incident: its viewer and the national CERT's read the
 	// summary and the report; a city under another CERT does not.
 	for _, c := range []*client{city, nat} {
