@@ -303,6 +303,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
 	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
-		Orgs: a.Orgs, Teams: a.Teams, Triage: a.Triage, Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
+		Orgs: a.Orgs, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Catalogue: a.Messages,
+		UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

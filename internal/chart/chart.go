@@ -9,7 +9,8 @@
 //     (cd-s0 … cd-s7 for series, cd-sev-low … cd-sev-critical, cd-heat-0 …
 //     cd-heat-4), which Stylesheet defines for light and dark themes with
 //     custom properties; geometry uses SVG presentation attributes;
-//   - role="img" with <title> and <desc> (aria-labelledby), a <title> on
+//   - role="img" (role="figure" when it holds links, which an image would
+//     hide) with <title> and <desc> (aria-labelledby), a <title> on
 //     every bar, point and cell, and the numbers written on the chart and
 //     in the legend, so that nothing is said by colour alone;
 //   - every chart also gives its data as a Table ("show as table", CSV);
@@ -133,7 +134,10 @@ type Series struct {
 }
 
 // svg is a small writer of SVG elements.
-type svg struct{ b strings.Builder }
+type svg struct {
+	b      strings.Builder
+	linked bool // a link was drawn: the chart is a figure, not an image
+}
 
 func (s *svg) printf(format string, args ...any) { fmt.Fprintf(&s.b, format, args...) }
 
@@ -156,9 +160,18 @@ func (s *svg) open(id, class, title, desc string, w, h float64) {
 	s.printf(`<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, esc(id), esc(title), esc(id), esc(desc))
 }
 
+// close ends the <svg>. A chart with links is role="figure", not "img":
+// an image's content is presentational, so the links in it would be
+// hidden from screen readers (and axe-core's nested-interactive rule
+// fails it); as a figure it keeps its name and description, and its
+// links are reachable.
 func (s *svg) close() []byte {
 	s.printf(`</svg>`)
-	return []byte(s.b.String() + "\n")
+	out := s.b.String()
+	if s.linked {
+		out = strings.Replace(out, `role="img"`, `role="figure"`, 1)
+	}
+	return []byte(out + "\n")
 }
 
 // link wraps an element in <a href> when href is set.
@@ -167,6 +180,7 @@ func (s *svg) link(href string, draw func()) {
 		draw()
 		return
 	}
+	s.linked = true
 	s.printf(`<a href="%s">`, esc(href))
 	draw()
 	s.printf(`</a>`)

@@ -112,13 +112,18 @@ var uiRoutes = map[string]uiRoute{
 	// actions run triage.Service.Bulk, each item the single call's use
 	// case — the API's POST /api/v1/incidents/bulk, whose items
 	// TestWriteMatrix judges like the single calls (incident.bulk_acknowledge).
-	"GET /queue":                   {Kind: uiOwn, Why: "the triage queue: incident.Service.List under the visibility rule"},
-	"GET /queue.csv":               {Kind: uiOwn, Why: "the triage queue as CSV: incident.Service.List under the visibility rule"},
-	"GET /queue/live":              {Kind: uiOwn, Why: "the queue's new rows since a time: incident.Service.List under the visibility rule"},
-	"POST /queue/bulk":             {Kind: uiOwn, Why: "the bulk confirmation page: it writes nothing and reads the selection under the visibility rule"},
-	"POST /queue/bulk/apply":       {Kind: uiOwn, Why: "bulk actions: triage.Service.Bulk, each item the single call's use case and write table (an invisible incident is a not-found item)"},
-	"POST /queue/views":            {Kind: uiOwn, Why: "the person's own saved views"},
-	"POST /queue/views/:id/delete": {Kind: uiOwn, Why: "the person's own saved views; another's is 404"},
+	"GET /queue":                     {Kind: uiOwn, Why: "the triage queue: incident.Service.List under the visibility rule"},
+	"GET /queue.csv":                 {Kind: uiOwn, Why: "the triage queue as CSV: incident.Service.List under the visibility rule"},
+	"GET /queue/live":                {Kind: uiOwn, Why: "the queue's new rows since a time: incident.Service.List under the visibility rule"},
+	"POST /queue/bulk":               {Kind: uiOwn, Why: "the bulk confirmation page: it writes nothing and reads the selection under the visibility rule"},
+	"POST /queue/bulk/apply":         {Kind: uiOwn, Why: "bulk actions: triage.Service.Bulk, each item the single call's use case and write table (an invisible incident is a not-found item)"},
+	"POST /queue/views":              {Kind: uiOwn, Why: "the person's own saved views"},
+	"POST /queue/views/:id/delete":   {Kind: uiOwn, Why: "the person's own saved views; another's is 404"},
+	"GET /incidents/:ref/summary":    {Kind: uiIncidentPage},
+	"GET /incidents/:ref/report.pdf": {Kind: uiIncidentPage},
+	"GET /dashboard":                 {Kind: uiOwn, Why: "the person's organisation's figures: stats.Service.Dashboard sums only what the visibility rule lets the person see"},
+	"GET /dashboard/csv":             {Kind: uiOwn, Why: "a chart of the person's own dashboard as CSV (stats.Service.Dashboard under the visibility rule)"},
+	"GET /dashboard/briefing.pdf":    {Kind: uiOwn, Why: "the monthly briefing of the person's organisation: report.Service.Briefing over what the person may see"},
 }
 
 // uiSkipRoute: the routes that are not the UI's (the API, Slack, the

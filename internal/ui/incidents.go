@@ -33,6 +33,9 @@ type incidentsView struct {
 	Rows  []incidentRow
 	Next  string // the next page's cursor
 	Paged bool   // this is not the first page
+	// Filter is the list's filters as a query ("" for none: every
+	// incident); the pager's links keep it (incidents_filter.go).
+	Filter template.URL
 }
 
 // incidents lists the incidents the person may see, most recently
@@ -42,8 +45,11 @@ func (u *UI) incidents(c echo.Context) error {
 	cur := current(c)
 	ctx := c.Request().Context()
 	after := c.QueryParam("after")
-	list, next, err := u.o.Incidents.List(ctx, cur.Principal, incident.Filter{Sort: incident.SortUpdatedDesc},
-		incident.Page{After: after, Limit: incidentsPageSize})
+	filter, kept, err := listFilter(c)
+	if err != nil {
+		return err
+	}
+	list, next, err := u.o.Incidents.List(ctx, cur.Principal, filter, incident.Page{After: after, Limit: incidentsPageSize})
 	if apperr.CodeOf(err) == apperr.Invalid && after != "" {
 		return c.Redirect(http.StatusSeeOther, "/incidents") // a stale or edited cursor: start again
 	} else if err != nil {
@@ -54,7 +60,7 @@ func (u *UI) incidents(c echo.Context) error {
 		return err
 	}
 	p := u.newPage(c, "incidents", "incidents.title")
-	v := incidentsView{Rows: make([]incidentRow, 0, len(list)), Next: next, Paged: after != ""}
+	v := incidentsView{Rows: make([]incidentRow, 0, len(list)), Next: next, Paged: after != "", Filter: template.URL(kept.Encode())}
 	for i := range list {
 		inc := &list[i]
 		v.Rows = append(v.Rows, incidentRow{Reference: inc.Reference, Title: inc.Title, TLP: inc.TLP, Severity: inc.Severity,

@@ -21,6 +21,7 @@ var navigation = []struct {
 	show      func(p access.Principal) bool
 }{
 	{"nav.queue", "/queue", worksQueue},
+	{"nav.dashboard", "/dashboard", nil}, // every role reads incidents, so every role has figures
 	{"nav.incidents", "/incidents", nil},
 	{"nav.account", "/account", nil},
 }
@@ -45,12 +46,14 @@ func navFor(p access.Principal, path string) []navItem {
 }
 
 // landing is where a person lands after signing in: a CERT's responders,
-// coordinators and administrators on the triage queue, everyone else on
-// the incident list for now (reporters will land on "Our reports" and
-// viewers on the dashboard when those pages exist).
+// coordinators and administrators on the triage queue, viewers
+// (leadership) on the dashboard, everyone else on the incident list.
 func landing(p access.Principal) string {
 	if worksQueue(p) {
 		return "/queue"
+	}
+	if p.Role == access.Viewer {
+		return "/dashboard"
 	}
 	return "/incidents"
 }

@@ -59,6 +59,13 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/evidence/:id", u.evidenceDownload, signedIn...)
 	e.POST("/incidents/:ref/tasks/:id/done", u.taskDone, signedInForm...)
 
+	e.GET("/incidents/:ref/summary", u.incidentSummary, signedIn...)
+	e.GET("/incidents/:ref/report.pdf", u.incidentReportPDF, signedIn...)
+
+	e.GET("/dashboard", u.dashboard, signedIn...)
+	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)
+	e.GET("/dashboard/briefing.pdf", u.briefingPDF, signedIn...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)

@@ -40,8 +40,10 @@ import (
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/team"
 	"github.com/certdesk/certdesk/internal/triage"
@@ -63,8 +65,12 @@ type Options struct {
 	Orgs     *org.Service
 	// Teams and Triage serve the triage queue: teams to assign to, bulk
 	// actions and saved views.
-	Teams     *team.Service
-	Triage    *triage.Service
+	Teams  *team.Service
+	Triage *triage.Service
+	// Stats and Reports serve the dashboard, the executive summary and
+	// the PDF reports (dashboard.go).
+	Stats     *stats.Service
+	Reports   *report.Service
 	Catalogue *i18n.Catalogue
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
@@ -102,6 +108,9 @@ func New(o Options) (*UI, error) {
 	if o.UploadTimeout <= 0 {
 		o.UploadTimeout = 30 * time.Minute
 	}
+	if o.Stats == nil || o.Reports == nil {
+		return nil, fmt.Errorf("ui: Stats and Reports are required")
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -122,6 +131,7 @@ func New(o Options) (*UI, error) {
 		}
 		o.Static = sub
 	}
+	o.Static = withChartStyles(o.Static)
 	u := &UI{o: o, static: o.Static, cop: http.NewCrossOriginProtection()}
 	base, err := url.Parse(o.BaseURL)
 	if err != nil {
