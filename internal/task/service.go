@@ -27,6 +27,8 @@ type Store interface {
 	// by due time (none last), then creation time, and the cursor of the
 	// next page. statuses nil means all; incidentID nil means every incident.
 	TaskQueue(ctx context.Context, p access.Principal, statuses []Status, incidentID *uuid.UUID, page incident.Page) ([]Task, string, error)
+	// OrgStore reads the tasks assigned to an organisation (org.go).
+	OrgStore
 }
 
 // Tx is what the task use cases do inside a transaction. The postgres
