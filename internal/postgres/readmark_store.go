@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"time"
 
 	"github.com/certdesk/certdesk/internal/readmark"
 	"github.com/google/uuid"
@@ -11,10 +10,10 @@ import (
 var _ readmark.Store = (*Store)(nil)
 
 // MarkRead implements readmark.Store.
-func (s *Store) MarkRead(ctx context.Context, userID, incidentID uuid.UUID, at time.Time) error {
-	err := s.db.WithContext(ctx).Exec(`INSERT INTO incident_reads (user_id, incident_id, read_at) VALUES (?, ?, ?)
+func (s *Store) MarkRead(ctx context.Context, userID, incidentID uuid.UUID) error {
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO incident_reads (user_id, incident_id, read_at) VALUES (?, ?, clock_timestamp())
 		ON CONFLICT (user_id, incident_id) DO UPDATE SET read_at = greatest(incident_reads.read_at, excluded.read_at)`,
-		userID, incidentID, at).Error
+		userID, incidentID).Error
 	return translate(err, "mark incident read")
 }
 

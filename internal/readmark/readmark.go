@@ -9,7 +9,6 @@ package readmark
 
 import (
 	"context"
-	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/google/uuid"
@@ -17,9 +16,11 @@ import (
 
 // Store keeps the read marks.
 type Store interface {
-	// MarkRead records that user opened the incident at at (a later mark
-	// replaces an earlier one; an earlier one never replaces a later).
-	MarkRead(ctx context.Context, userID, incidentID uuid.UUID, at time.Time) error
+	// MarkRead records that user opened the incident now, by the
+	// database's clock: the clock that stamps timeline entries
+	// (recorded_at), so that the two compare whatever the application
+	// servers' clocks say.
+	MarkRead(ctx context.Context, userID, incidentID uuid.UUID) error
 	// Unread returns, of the given incidents, those whose timeline has an
 	// entry by another person recorded after user last opened them (or at
 	// all, when user never did).
@@ -29,16 +30,10 @@ type Store interface {
 // Service holds the read-mark use cases.
 type Service struct {
 	store Store
-	now   func() time.Time
 }
 
-// NewService returns a Service. now is the clock; nil means time.Now.
-func NewService(store Store, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
-	}
-	return &Service{store: store, now: now}
-}
+// NewService returns a Service.
+func NewService(store Store) *Service { return &Service{store: store} }
 
 // MarkRead records that p opened the incident now. The caller has read
 // the incident for p (the incident page), so that p sees it; certdesk
@@ -47,7 +42,7 @@ func (s *Service) MarkRead(ctx context.Context, p access.Principal, incidentID u
 	if p.System || p.UserID == uuid.Nil {
 		return nil
 	}
-	return s.store.MarkRead(ctx, p.UserID, incidentID, s.now().UTC())
+	return s.store.MarkRead(ctx, p.UserID, incidentID)
 }
 
 // MaxIncidents bounds the incidents of one Unread call (a page of a list).
