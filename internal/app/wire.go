@@ -26,6 +26,8 @@ import (
 	"github.com/certdesk/certdesk/internal/outbound"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/readmark"
+	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
@@ -92,6 +94,11 @@ type App struct {
 	Catalogue *i18n.Catalogue
 	// UI is the web interface, mounted in HTTP.
 	UI *ui.UI
+	// Reports holds the reporting organisation's reports: drafts of the
+	// guided report, the structured report, the legal reports' forms.
+	Reports *report.Service
+	// Reads records when people last opened incidents (unread markers).
+	Reads *readmark.Service
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -225,13 +232,14 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err
 	}
+	a.Reads = readmark.NewService(store)
 	if err := a.wireUI(cfg, log, now); err != nil {
 		return nil, err
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations, Runs: a.Runs,
-		Slack: slackInbound,
+		Slack: slackInbound, Reports: a.Reports,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)
@@ -264,7 +272,15 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		return err
 	}
 	a.Settings = settings.NewService(a.Store, a.Catalogue.Languages())
+	cat := a.Catalogue
+	if a.Reports, err = report.NewService(report.Options{Store: a.Store, Incidents: a.Incidents, Evidence: a.Evidence,
+		Observables: a.Observables, Languages: cat.Languages(), Now: now,
+		Messages: func(lang string) report.Translator { return cat.Printer(lang).T }}); err != nil {
+		return err
+	}
 	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
-		Incidents: a.Incidents, Orgs: a.Orgs, Catalogue: a.Catalogue, BaseURL: cfg.BaseURL, Now: now})
+		Incidents: a.Incidents, Orgs: a.Orgs, Catalogue: a.Catalogue, BaseURL: cfg.BaseURL, Now: now,
+		Reports: a.Reports, Reads: a.Reads, Tasks: a.Tasks, Evidence: a.Evidence,
+		UploadTimeout: cfg.UploadTimeout})
 	return err
 }

@@ -44,18 +44,32 @@ const uploadEnvelope = 64 << 10
 // characters of up to 4 bytes).
 const maxDescriptionBytes = evidence.MaxDescription * 4
 
-// ownLimits reports whether the request's route sets its own body and time
-// limits, so that the global ones skip it.
-func ownLimits(c echo.Context) bool {
-	return c.Request().Method+" "+c.Path() == uploadRoute
+// ownLimits returns whether a request's route sets its own body and time
+// limits, so that the global ones skip it: the API's upload route, and
+// the web UI's upload routes (Uploader).
+func ownLimits(pages Pages) func(c echo.Context) bool {
+	own := map[string]bool{uploadRoute: true}
+	if u, ok := pages.(Uploader); ok {
+		for _, r := range u.UploadRoutes() {
+			own[r] = true
+		}
+	}
+	return func(c echo.Context) bool { return own[c.Request().Method+" "+c.Path()] }
+}
+
+// Uploader is implemented by Pages whose routes take file uploads: those
+// routes (as "METHOD path" the way they are registered) set their own
+// body and time limits, and the server's global ones skip them.
+type Uploader interface {
+	UploadRoutes() []string
 }
 
 // unlessOwnLimits applies mw to every route but those with their own limits.
-func unlessOwnLimits(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+func unlessOwnLimits(own func(echo.Context) bool, mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		limited := mw(next)
 		return func(c echo.Context) error {
-			if ownLimits(c) {
+			if own(c) {
 				return next(c)
 			}
 			return limited(c)

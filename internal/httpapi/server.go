@@ -23,6 +23,7 @@ import (
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/playbook"
+	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/google/uuid"
@@ -44,7 +45,8 @@ type Options struct {
 	Runs           *runbook.Service
 	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
 	Escalations    *escalation.Service
-	Slack          SlackInbound // nil: the /slack routes answer 404
+	Reports        *report.Service // the guided reports' structured reports
+	Slack          SlackInbound    // nil: the /slack routes answer 404
 	Audit          AuditReader
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -96,8 +98,9 @@ func New(o Options) *echo.Echo {
 		ContentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 	}))
 	// The upload route sets its own body and time limits (uploadLimits).
-	e.Use(unlessOwnLimits(limitBody(o.MaxBodyBytes)))
-	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: o.RequestTimeout, Skipper: ownLimits}))
+	own := ownLimits(o.Pages)
+	e.Use(unlessOwnLimits(own, limitBody(o.MaxBodyBytes)))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: o.RequestTimeout, Skipper: own}))
 
 	h := &handlers{o: o}
 	e.GET("/healthz", h.healthz)
@@ -128,6 +131,9 @@ func New(o Options) *echo.Echo {
 	api.POST("/incidents/:id/reopen", h.reopenIncident)
 	api.POST("/incidents/:id/acknowledge", h.acknowledge)
 	api.POST("/incidents/:id/deadlines/:kind/met", h.deadlineMet)
+	api.GET("/incidents/:id/report", h.getReport)
+	api.GET("/incidents/:id/legal-reports", h.listLegalReports)
+	api.GET("/incidents/:id/legal-reports/:reportId", h.getLegalReport)
 	api.GET("/taxonomy", h.taxonomy)
 	api.POST("/incidents/:id/shares", h.shareIncident)
 	api.POST("/incidents/:id/participants", h.addParticipant)

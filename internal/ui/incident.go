@@ -34,6 +34,7 @@ type incidentView struct {
 	DescriptionHTML template.HTML
 	Events          []timelineItem
 	TimelineNext    string
+	Legal           *legalView // the legal reports' task list (partials/legal_reports.html)
 }
 
 // deadlineView is one legal deadline, in words.
@@ -74,6 +75,8 @@ func (u *UI) incident(c echo.Context) error {
 		v.CoordinatingOrg = orgName(names, *inc.CoordinatingOrgID, inc.CoordinatingOrgSlug)
 	}
 	v.Events = u.timelineItems(p.L, evs)
+	v.Legal = u.legalForIncidentPage(c, p.L, inc)
+	u.markRead(c, inc)
 	p.Data = v
 	return u.render(c, http.StatusOK, p)
 }

@@ -22,6 +22,8 @@ var navigation = []struct {
 	key, href string
 	roles     []access.Role
 }{
+	{"nav.our_reports", "/reports", []access.Role{access.Reporter}},
+	{"nav.report", "/report", []access.Role{access.Reporter, access.Responder, access.Coordinator, access.Admin}},
 	{"nav.incidents", "/incidents", nil},
 	{"nav.account", "/account", nil},
 }
@@ -38,8 +40,13 @@ func navFor(role access.Role, path string) []navItem {
 	return out
 }
 
-// landing is where a role lands after signing in. For now every role
-// lands on the incident list; reporters will land on "Our reports",
-// responders on their queue and viewers on the dashboard when those
-// pages exist.
-func landing(access.Role) string { return "/incidents" }
+// landing is where a role lands after signing in: reporters on "Our
+// reports"; every other role on the incident list for now (responders
+// will land on their queue and viewers on the dashboard when those pages
+// exist).
+func landing(r access.Role) string {
+	if r == access.Reporter {
+		return "/reports"
+	}
+	return "/incidents"
+}

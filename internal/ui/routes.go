@@ -33,6 +33,25 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents", u.incidents, signedIn...)
 	e.GET("/incidents/:ref", u.incident, signedIn...)
 
+	// The reporting organisation's journey (docs/ui.md, "The guided
+	// report"): the guided report, its confirmation, "Our reports", and
+	// the legal reports of an incident.
+	e.GET("/reports", u.ourReports, signedIn...)
+	e.GET("/report", u.reportStart, signedIn...)
+	e.POST("/report", u.reportNew, signedInForm...)
+	e.GET("/report/sent/:ref", u.reportSent, signedIn...)
+	e.GET("/report/:draft/:step", u.reportStep, signedIn...)
+	e.POST("/report/:draft/:step", u.reportStepSave, signedInForm...)
+	e.GET("/report/:draft/discard", u.reportDiscardPage, signedIn...)
+	e.POST("/report/:draft/discard", u.reportDiscard, signedInForm...)
+	e.POST(reportFilesRoute, u.reportFileAdd, append(u.uploadLimits(), signedInForm...)...)
+	e.POST("/report/:draft/files/:n/remove", u.reportFileRemove, signedInForm...)
+	e.GET("/incidents/:ref/legal", u.legal, signedIn...)
+	e.GET("/incidents/:ref/legal/:kind", u.legalForm, signedIn...)
+	e.POST("/incidents/:ref/legal/:kind", u.legalSave, signedInForm...)
+	e.GET("/incidents/:ref/legal/:kind/check", u.legalCheck, signedIn...)
+	e.POST("/incidents/:ref/legal/:kind/check", u.legalSend, signedInForm...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)

@@ -33,11 +33,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/readmark"
+	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
+	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/web"
 )
 
@@ -49,6 +53,16 @@ type Options struct {
 	Incidents *incident.Service
 	Orgs      *org.Service
 	Catalogue *i18n.Catalogue
+	// Reports are the reporting organisation's reports (guided report,
+	// legal reports); Reads the unread markers; Tasks what the CERT asks
+	// of an organisation; Evidence the uploads' limit.
+	Reports  *report.Service
+	Reads    *readmark.Service
+	Tasks    *task.Service
+	Evidence *evidence.Service
+	// UploadTimeout is the time limit of an upload (the files of a
+	// report); 0 means 30 minutes.
+	UploadTimeout time.Duration
 	// BaseURL is the public URL of the service. With https, cookies are
 	// Secure and carry the __Host- prefix; with plain http (a laptop, a
 	// test) they have neither, as browsers refuse Secure cookies there.
@@ -75,8 +89,9 @@ type UI struct {
 // files. Any broken template or a template that names a message the
 // catalogue does not have is an error: serve does not start with it.
 func New(o Options) (*UI, error) {
-	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Orgs == nil || o.Catalogue == nil {
-		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Orgs and Catalogue are required")
+	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Orgs == nil || o.Catalogue == nil ||
+		o.Reports == nil || o.Reads == nil || o.Tasks == nil || o.Evidence == nil {
+		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Orgs, Catalogue, Reports, Reads, Tasks and Evidence are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

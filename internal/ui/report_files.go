@@ -1,0 +1,189 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/evidence"
+	"github.com/certdesk/certdesk/internal/i18n"
+	"github.com/certdesk/certdesk/internal/report"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// filesView is the data of the guided report's files page.
+type filesView struct {
+	DraftID string
+	Files   []fileRow
+	Back    string
+	Change  bool
+	MaxSize string
+	Max     int
+	Full    bool
+	Saved   string
+}
+
+type fileRow struct {
+	Name   string
+	Size   string
+	Remove string // the remove form's action
+}
+
+// reportFilesRoute is the upload route, which has its own body and time
+// limits (UploadRoutes).
+const reportFilesRoute = "/report/:draft/files/add"
+
+// UploadRoutes lists the UI's routes that take uploads ("METHOD path"):
+// the server's global body and time limits skip them, and they set their
+// own (uploadLimits).
+func (u *UI) UploadRoutes() []string { return []string{http.MethodPost + " " + reportFilesRoute} }
+
+// uploadLimits are an upload route's limits: a body as large as the
+// largest file plus its form, and the upload time limit.
+func (u *UI) uploadLimits() []echo.MiddlewareFunc {
+	timeout := u.o.UploadTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Minute
+	}
+	limit := u.o.Evidence.MaxBytes() + 64<<10
+	return []echo.MiddlewareFunc{
+		func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				r := c.Request()
+				if r.ContentLength > limit {
+					return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+				}
+				r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+				_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(timeout))
+				return next(c)
+			}
+		},
+		middleware.ContextTimeout(timeout),
+	}
+}
+
+// reportFiles shows the files step: the files uploaded so far, each with
+// a Remove button, an upload form (a plain multipart form post), and
+// Continue (files are optional).
+func (u *UI) reportFiles(c echo.Context) error {
+	d, err := u.o.Reports.Draft(c.Request().Context(), current(c).Principal, c.Param("draft"))
+	if err != nil {
+		return err
+	}
+	if d.SubmittedAt != nil {
+		return u.sentRedirect(c, d)
+	}
+	return u.renderFiles(c, http.StatusOK, d, nil, "")
+}
+
+func (u *UI) renderFiles(c echo.Context, status int, d *report.Draft, errs []fieldError, notice string) error {
+	p := u.newPage(c, "report_files", "report.q.files")
+	p.Errors, p.Notice = errs, notice
+	id := d.ID.String()
+	change := c.QueryParam("change") == "1"
+	v := filesView{DraftID: id, Change: change, MaxSize: byteSize(p.L, u.o.Evidence.MaxBytes()), Max: report.MaxFiles,
+		Full: len(d.Files) >= report.MaxFiles}
+	if len(d.Done) > 0 || len(d.Files) > 0 {
+		v.Saved = p.L.T("report.saved_by", d.UpdatedByName, p.L.When(d.UpdatedAt))
+	}
+	for i, f := range d.Files {
+		v.Files = append(v.Files, fileRow{Name: f.Filename, Size: byteSize(p.L, f.Size),
+			Remove: "/report/" + id + "/files/" + strconv.Itoa(i) + "/remove"})
+	}
+	if change {
+		v.Back = "/report/" + id + "/" + report.StepCheck
+	} else {
+		v.Back = "/report/" + id + "/" + report.Previous(report.StepFiles, d.Answers)
+	}
+	p.Data = v
+	return u.render(c, status, p)
+}
+
+// byteSize writes a size for people: "340 KB", "2.5 MB".
+func byteSize(l i18n.Locale, n int64) string {
+	switch {
+	case n >= 1<<20:
+		return l.T("report.size.mb", (n+(1<<19))>>20)
+	case n >= 1<<10:
+		return l.T("report.size.kb", n>>10)
+	}
+	return l.T("report.size.b", n)
+}
+
+// reportFileAdd uploads one file for the report and shows the files page
+// again with it listed.
+func (u *UI) reportFileAdd(c echo.Context) error {
+	cur := current(c)
+	ctx := c.Request().Context()
+	d, err := u.o.Reports.Draft(ctx, cur.Principal, c.Param("draft"))
+	if err != nil {
+		return err
+	}
+	l := u.locale(c)
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return u.renderFiles(c, http.StatusUnprocessableEntity, d, []fieldError{{Field: "file", Message: l.T("report.error.file.required")}}, "")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = u.o.Reports.AddFile(ctx, cur.Principal, c.Param("draft"), evidence.NewAttachment{Filename: fh.Filename,
+		ContentType: fh.Header.Get("Content-Type")}, f)
+	var tooLarge *evidence.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return u.renderFiles(c, http.StatusRequestEntityTooLarge, d,
+			[]fieldError{{Field: "file", Message: l.T("report.error.file.too_large", byteSize(l, tooLarge.Max))}}, "")
+	case apperr.Is(err, apperr.Conflict):
+		ae, _ := apperr.As(err)
+		return u.toSent(c, ae)
+	}
+	if errs, rerr := u.reportErrors(l, err); rerr != nil {
+		return rerr
+	} else if errs != nil {
+		return u.renderFiles(c, http.StatusUnprocessableEntity, d, errs, "")
+	}
+	q := ""
+	if c.FormValue("change") == "1" {
+		q = "?change=1"
+	}
+	return c.Redirect(http.StatusSeeOther, "/report/"+d.ID.String()+"/"+report.StepFiles+q)
+}
+
+// reportFileRemove removes one file from the report.
+func (u *UI) reportFileRemove(c echo.Context) error {
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil {
+		return notFoundPage()
+	}
+	d, err := u.o.Reports.RemoveFile(c.Request().Context(), current(c).Principal, c.Param("draft"), n)
+	if ae, ok := apperr.As(err); ok && ae.Code == apperr.Conflict {
+		return u.toSent(c, ae)
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/report/"+d.ID.String()+"/"+report.StepFiles)
+}
+
+// reportFilesDone passes the files step (Continue).
+func (u *UI) reportFilesDone(c echo.Context) error {
+	d, err := u.o.Reports.FilesDone(c.Request().Context(), current(c).Principal, c.Param("draft"))
+	if ae, ok := apperr.As(err); ok && ae.Code == apperr.Conflict {
+		return u.toSent(c, ae)
+	} else if err != nil {
+		return err
+	}
+	id := d.ID.String()
+	switch {
+	case c.FormValue("later") != "":
+		return c.Redirect(http.StatusSeeOther, "/report?done=saved")
+	case c.FormValue("change") == "1":
+		return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+continueStep(d))
+	}
+	return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+report.Next(report.StepFiles, d.Answers))
+}
