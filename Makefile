@@ -12,7 +12,14 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 AXE_VERSION := 4.14.1
 AXE_DIR     := .cache/axe-core-$(AXE_VERSION)
 
-.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe clean bench
+# Redocly CLI lints docs/openapi.yaml. It comes from the npm registry at this
+# pinned version into an ignored folder of its own (a new version, a new
+# folder); no telemetry, no update check.
+REDOCLY_VERSION := 2.77.0
+REDOCLY_DIR     := .cache/redocly-$(REDOCLY_VERSION)
+REDOCLY         := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY_DIR)/node_modules/.bin/redocly
+
+.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe deps-redocly lint-openapi deps-poppler clean bench
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/certdesk
@@ -22,9 +29,9 @@ build:
 run: deps-postgres build
 	./$(BIN) serve --demo
 
-## test: vet and run every test (real PostgreSQL, real River workers, the web UI in
-## Chromium with axe-core) with the race detector
-test: deps-postgres deps-chromium deps-axe
+## test: lint the OpenAPI document, vet and run every test (real PostgreSQL, real
+## River workers, the web UI in Chromium with axe-core) with the race detector
+test: deps-postgres deps-chromium deps-axe deps-poppler lint-openapi
 	@test -z "$$(gofmt -l cmd internal migrations docs web playbooks 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal migrations docs web playbooks; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
@@ -59,6 +66,24 @@ deps-chromium:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
+## lint-openapi: docs/openapi.yaml must pass Redocly's recommended rules with no
+## error (warnings are printed and allowed)
+lint-openapi: deps-redocly
+	$(REDOCLY) lint docs/openapi.yaml --extends=recommended --format=stylish
+
+## deps-redocly: install the pinned Redocly CLI from the npm registry if missing
+## (and Debian's nodejs and npm when npm itself is missing; it needs Node.js 20.19 or later)
+deps-redocly:
+	@if [ -x $(REDOCLY_DIR)/node_modules/.bin/redocly ]; then exit 0; fi; \
+	if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm not found: installing Debian's nodejs and npm packages"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || exit 1; \
+	fi; \
+	echo "installing @redocly/cli@$(REDOCLY_VERSION) into $(REDOCLY_DIR)"; \
+	mkdir -p $(REDOCLY_DIR) && \
+	npm install --prefix $(REDOCLY_DIR) --no-audit --no-fund --loglevel=error @redocly/cli@$(REDOCLY_VERSION)
+
 ## deps-axe: fetch axe-core $(AXE_VERSION) from the npm registry into $(AXE_DIR) if missing
 deps-axe:
 	@if [ -f "$(AXE_DIR)/node_modules/axe-core/axe.min.js" ]; then exit 0; fi; \
@@ -70,6 +95,15 @@ deps-axe:
 	echo "fetching axe-core $(AXE_VERSION) into $(AXE_DIR)"; \
 	mkdir -p "$(AXE_DIR)" && \
 	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$(AXE_DIR)" "axe-core@$(AXE_VERSION)"
+
+## deps-poppler: install poppler-utils (pdftotext, pdftoppm: the PDF report tests read and render the reports) when missing
+deps-poppler:
+	@if command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "pdftotext/pdftoppm not found: installing Debian's poppler-utils package"; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
 
 clean:
 	rm -rf bin

@@ -112,6 +112,12 @@ func (p Principal) UserIDPtr() *uuid.UUID {
 	return &id
 }
 
+// OrgActor is the principal as the directory (org.Service) sees it.
+func (p Principal) OrgActor() org.Actor {
+	return org.Actor{UserID: p.UserIDPtr(), Name: p.Name(), OrgID: p.OrgID, OrgKind: p.OrgKind,
+		Admin: p.Can(ManageOrgs), System: p.System, RemoteAddr: p.RemoteAddr}
+}
+
 // Can reports whether the principal's role allows the action. It does not
 // look at any incident: visibility is the store's job. For a write to an
 // incident it reports whether the role may do it in some relation to some

@@ -299,7 +299,7 @@ func userResetLink(ctx context.Context, env Env, args []string) error {
 		} else if err != nil {
 			return err
 		}
-		url, l, err := a.Identity.IssueResetLink(ctx, access.System, u.ID)
+		url, l, err := a.Identity.IssueResetLink(ctx, access.System, u.ID.String())
 		if err != nil {
 			return err
 		}

@@ -82,6 +82,7 @@ func runServer(ctx context.Context, cfg config.Config, env Env, ready chan<- str
 			ln.Close()
 			return fmt.Errorf("start workers: %w", err)
 		}
+		go backfillStats(ctx, a, log)
 	}
 	srv := &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -163,6 +164,7 @@ func workerCmd(ctx context.Context, env Env, args []string) error {
 	if _, err := a.Deadlines.Backfill(ctx); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
+	go backfillStats(ctx, a, log)
 	log.Info("certdesk worker running", "concurrency", cfg.WorkerConcurrency)
 	<-ctx.Done()
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -209,4 +211,19 @@ func migrate(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "%-9s %-8d %-8s %s\n", m.Component, m.Version, state, m.Name)
 	}
 	return nil
+}
+
+// backfillStats computes the metrics' facts of incidents that have none
+// (after the upgrade that brought the metrics, or incidents written by
+// other means), in the background: until it is done, the dashboard counts
+// only the incidents it has reached (docs/operations.md).
+func backfillStats(ctx context.Context, a *App, log *slog.Logger) {
+	began := time.Now()
+	n, err := a.StatsMaintainer.Backfill(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		log.Error("metrics backfill stopped", "err", err, "incidents", n)
+	case n > 0:
+		log.Info("metrics backfilled", "incidents", n, "took", time.Since(began).Round(time.Millisecond))
+	}
 }

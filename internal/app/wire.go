@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/blob"
 	"github.com/certdesk/certdesk/internal/circle"
 	"github.com/certdesk/certdesk/internal/comment"
@@ -15,6 +16,7 @@ import (
 	"github.com/certdesk/certdesk/internal/deadline"
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/httpapi"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
@@ -32,6 +34,7 @@ import (
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/slack"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/certdesk/certdesk/internal/ui"
@@ -78,6 +81,18 @@ type App struct {
 	// Playbooks is the playbook catalogue (shipped and CERTDESK_PLAYBOOK_DIR);
 	// Playbooks.Valid() are the playbooks that run.
 	Playbooks *playbook.Catalog
+	// Catalogue holds the catalogue's use cases (list, one playbook, dry
+	// runs) that the API and the web interface call.
+	Catalogue *playbook.Service
+	// Audit reads the audit log (the API's and the web interface's reader).
+	Audit *audit.Service
+	// Stats computes the leadership metrics; StatsMaintainer keeps their
+	// roll-ups (docs/metrics.md).
+	Stats           *stats.Service
+	StatsMaintainer *stats.Maintainer
+	// Reports makes the PDF reports (incident report, monthly briefing)
+	// and the executive timeline.
+	Reports *report.Service
 	// Sweeper summarises failed authentications into one audit entry per
 	// client address and minute, and removes old throttle windows; River
 	// runs it every minute (throttle.SweepJob).
@@ -90,13 +105,13 @@ type App struct {
 	Sessions *session.Service
 	// Settings are people's own settings of the web UI.
 	Settings *settings.Service
-	// Catalogue is the message catalogue of every language the UI speaks.
-	Catalogue *i18n.Catalogue
+	// Messages is the message catalogue of every language the UI speaks.
+	Messages *i18n.Catalogue
 	// UI is the web interface, mounted in HTTP.
 	UI *ui.UI
-	// Reports holds the reporting organisation's reports: drafts of the
+	// Filings holds what the reporting organisation files: drafts of the
 	// guided report, the structured report, the legal reports' forms.
-	Reports *report.Service
+	Filings *filing.Service
 	// Reads records when people last opened incidents (unread markers).
 	Reads *readmark.Service
 }
@@ -129,7 +144,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	incidents := incident.NewService(store, now)
 	incidents.Renderer, incidents.RenderVersion = markdown.Render, markdown.Version
 	a := &App{DB: db, Store: store, River: rc, Incidents: incidents, Events: bus,
-		Identity: identity.NewService(store, now), Orgs: org.NewService(store), Playbooks: playbooks}
+		Identity: identity.NewService(store, now), Orgs: org.NewService(store), Playbooks: playbooks, Audit: audit.NewService(store)}
 	if err := a.Identity.SetResetLinks(cfg.BaseURL, cfg.ResetLinkLifetime); err != nil {
 		return nil, fmt.Errorf("CERTDESK_RESET_LINK_LIFETIME: %w", err)
 	}
@@ -212,6 +227,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	a.Observables = observable.NewService(store, a.Incidents, now)
+	a.Catalogue = playbook.NewService(a.Playbooks, a.Incidents, now)
 	if a.Runs, err = runbook.NewService(runbook.Options{Store: store, Incidents: a.Incidents, Tasks: a.Tasks, Notify: a.Notify,
 		Playbooks: a.Playbooks.Valid(), Outbound: a.Outbound, WebhookSecret: cfg.WebhookSecret, Escalator: a.Escalations,
 		Logger: log.With("component", "playbooks"), Now: now}); err != nil {
@@ -228,18 +244,30 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	bus.Subscribe(closer.Handler())
+	// After every other handler: the metrics read the incident as the
+	// change (and the handlers' reactions) left it.
+	a.StatsMaintainer = stats.NewMaintainer(store.InStatsTx)
+	bus.Subscribe(a.StatsMaintainer.Handler())
+	store.OnOrgChanged(a.StatsMaintainer.OrgChanged)
+	ws.Stats = a.StatsMaintainer
+	a.Stats = stats.NewService(store, now)
 	if a.Comments, err = comment.NewService(comment.Options{Store: store, Incidents: a.Incidents,
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err
 	}
 	a.Reads = readmark.NewService(store)
+	if a.Reports, err = report.NewService(report.Options{Incidents: a.Incidents, Tasks: a.Tasks, Observables: a.Observables,
+		Stats: a.Stats, Now: now}); err != nil {
+		return nil, err
+	}
 	if err := a.wireUI(cfg, log, now); err != nil {
 		return nil, err
 	}
 	a.HTTP = httpapi.New(httpapi.Options{
-		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: store,
-		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Playbooks, Escalations: a.Escalations, Runs: a.Runs,
-		Slack: slackInbound, Reports: a.Reports,
+		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
+		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Catalogue, Escalations: a.Escalations, Runs: a.Runs,
+		Stats: a.Stats, Reports: a.Reports, Filings: a.Filings,
+		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)
@@ -250,7 +278,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 			return nil
 		},
 		MetricsDB: db.SQL, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, UploadTimeout: cfg.UploadTimeout,
-		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Now: now, Pages: a.UI,
+		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Pages: a.UI,
 	})
 	return a, nil
 }
@@ -263,7 +291,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	if err != nil {
 		return err
 	}
-	if a.Catalogue, err = i18n.LoadDir(messages, "en"); err != nil {
+	if a.Messages, err = i18n.LoadDir(messages, "en"); err != nil {
 		return err
 	}
 	a.Limiter = throttle.New(a.Store, now)
@@ -271,16 +299,16 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		IdleTimeout: cfg.SessionIdleTimeout, Lifetime: cfg.SessionLifetime, Now: now}); err != nil {
 		return err
 	}
-	a.Settings = settings.NewService(a.Store, a.Catalogue.Languages())
-	cat := a.Catalogue
-	if a.Reports, err = report.NewService(report.Options{Store: a.Store, Incidents: a.Incidents, Evidence: a.Evidence,
-		Observables: a.Observables, Languages: cat.Languages(), Now: now,
-		Messages: func(lang string) report.Translator { return cat.Printer(lang).T }}); err != nil {
+	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
+	msgs := a.Messages
+	if a.Filings, err = filing.NewService(filing.Options{Store: a.Store, Incidents: a.Incidents, Evidence: a.Evidence,
+		Observables: a.Observables, Languages: msgs.Languages(), Now: now,
+		Messages: func(lang string) filing.Translator { return msgs.Printer(lang).T }}); err != nil {
 		return err
 	}
 	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
-		Incidents: a.Incidents, Orgs: a.Orgs, Catalogue: a.Catalogue, BaseURL: cfg.BaseURL, Now: now,
-		Reports: a.Reports, Reads: a.Reads, Tasks: a.Tasks, Evidence: a.Evidence,
+		Incidents: a.Incidents, Orgs: a.Orgs, Catalogue: a.Messages, BaseURL: cfg.BaseURL, Now: now,
+		Filings: a.Filings, Reads: a.Reads, Tasks: a.Tasks, Evidence: a.Evidence,
 		UploadTimeout: cfg.UploadTimeout})
 	return err
 }

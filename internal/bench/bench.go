@@ -40,6 +40,8 @@ type Options struct {
 	// Large seeds LargeCount incidents and times list and search pages.
 	Large      bool
 	LargeCount int
+	// LargeOnly skips the load phases and runs only the large one.
+	LargeOnly bool
 	// LargeRequests is the number of requests per viewer in the large phase.
 	LargeRequests int
 	// CPUProfile, when set, receives a CPU profile of the intake phase
@@ -136,21 +138,23 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		fmt.Sprintf("job poll interval (CERTDESK_JOB_POLL_INTERVAL): %s, a fallback: workers LISTEN for new jobs (riverpgxv5's listener on the pgx pool), FetchCooldown %s", opts.PollInterval, worker.FetchCooldown),
 	)
 
-	raw, err := e.rawBaseline(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("raw PostgreSQL baseline: %w", err)
+	if !opts.LargeOnly {
+		raw, err := e.rawBaseline(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("raw PostgreSQL baseline: %w", err)
+		}
+		if err := e.intake(ctx, raw); err != nil {
+			return nil, fmt.Errorf("intake: %w", err)
+		}
+		riverRate, err := e.riverBaseline(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("river baseline: %w", err)
+		}
+		if err := e.playbookSteps(ctx, riverRate); err != nil {
+			return nil, fmt.Errorf("playbook steps: %w", err)
+		}
 	}
-	if err := e.intake(ctx, raw); err != nil {
-		return nil, fmt.Errorf("intake: %w", err)
-	}
-	riverRate, err := e.riverBaseline(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("river baseline: %w", err)
-	}
-	if err := e.playbookSteps(ctx, riverRate); err != nil {
-		return nil, fmt.Errorf("playbook steps: %w", err)
-	}
-	if opts.Large {
+	if opts.Large || opts.LargeOnly {
 		if err := e.large(ctx); err != nil {
 			return nil, fmt.Errorf("large: %w", err)
 		}

@@ -31,6 +31,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.RiverWorkers, "river-workers", d.RiverWorkers, "River MaxWorkers of that baseline (default: CERTDESK_WORKER_CONCURRENCY's default)")
 	fs.BoolVar(&o.Large, "large", false, "also seed -large-count incidents and time list and search pages (takes minutes)")
 	fs.IntVar(&o.LargeCount, "large-count", d.LargeCount, "incidents seeded by -large")
+	fs.BoolVar(&o.LargeOnly, "large-only", false, "run only the -large phase (list, search and the dashboard at -large-count incidents)")
 	fs.IntVar(&o.LargeRequests, "large-requests", d.LargeRequests, "requests per viewer and query with -large")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the intake phase (server and clients) to this file")

@@ -20,6 +20,9 @@ const (
 	largeRegions = 16
 	largeCities  = 2000
 	seedChunk    = 100_000
+	// largeSpanSeconds spreads the incidents over two years (about 1,370 a
+	// day at 1,000,000), the most recent 2.5 % still open.
+	largeSpanSeconds = 2 * 365 * 24 * 3600
 )
 
 // large seeds LargeCount incidents with generate_series (the shape of
@@ -65,18 +68,40 @@ func (e *env) large(ctx context.Context) error {
 			w AS (SELECT ARRAY['ransomware','phishing','botnet','hospital','payroll','scada','water','school','ddos','leak',
 				'vpn','exchange','firewall','backup','invoice','citizen','portal','mail','printer','router'] AS words)
 			INSERT INTO incidents (id, reference, title, description, reporting_org_id, coordinating_org_id, stage, status,
-				severity, tlp, reported_at, created_at, updated_at, version, category, type, tags)
+				severity, tlp, reported_at, created_at, updated_at, version, category, type, tags, acknowledged_at, closed_at,
+				significant, personal_data_breach, affected_people)
 			SELECT gen_random_uuid(), 'LRG-' || g,
 				'Report ' || g || ': ' || w.words[g %% 20 + 1] || ' ' || w.words[(g / 20) %% 20 + 1],
 				'Seen at the ' || w.words[(g / 400) %% 20 + 1] || ' and the ' || w.words[(g / 8000) %% 20 + 1] || '.',
-				c.ids[g %% %[3]d + 1], c.parents[g %% %[3]d + 1], 'response', 'open',
+				c.ids[g %% %[3]d + 1], c.parents[g %% %[3]d + 1],
+				CASE WHEN closed THEN 'recovery' ELSE (ARRAY['preparation','response','response','recovery'])[g / 7 %% 4 + 1] END,
+				CASE WHEN closed THEN 'closed' ELSE 'open' END,
 				(ARRAY['low','medium','high','critical'])[g %% 4 + 1],
 				(ARRAY['TLP:AMBER','TLP:AMBER','TLP:AMBER','TLP:GREEN','TLP:GREEN','TLP:CLEAR','TLP:AMBER+STRICT','TLP:RED'])[g / 3 %% 8 + 1],
-				t, t, t, 1, 'other', 'other', ARRAY[w.words[g %% 20 + 1]]
-			FROM generate_series(%[1]d, %[2]d) g, c, w, LATERAL (SELECT now() - make_interval(secs => %[4]d - g) AS t) ts`,
-			from, to, largeCities, e.opts.LargeCount))
+				t, t, t, 1, cls.cs[g / 11 %% 6 + 1], cls.ts[g / 11 %% 6 + 1], ARRAY[w.words[g %% 20 + 1]],
+				CASE WHEN g %% 20 <> 0 THEN t + make_interval(secs => 60 + (g::bigint * 7919) %% 14400) END,
+				CASE WHEN closed THEN t + make_interval(hours => (2 + (g::bigint * 104729) %% 240)::int) END,
+				g %% 20 = 3, g %% 25 = 7, CASE WHEN g %% 25 = 7 AND g %% 2 = 0 THEN (g * 31) %% 50000 END
+			FROM generate_series(%[1]d, %[2]d) g, c, w,
+				(SELECT ARRAY['malicious-code','availability','fraud','intrusions','information-content-security','vulnerable'] AS cs,
+				        ARRAY['infected-system','ddos','phishing','system-compromise','data-leak','vulnerable-system'] AS ts) cls,
+				LATERAL (SELECT now() - make_interval(secs => (%[4]d - g)::float8 * %[5]d / %[4]d) AS t,
+					g %% 10 < 7 AND g < %[4]d - %[4]d / 40 AS closed) ts`,
+			from, to, largeCities, e.opts.LargeCount, largeSpanSeconds))
 	}
-	seed = append(seed, `VACUUM ANALYZE`)
+	seed = append(seed,
+		// Legal deadlines recorded for most significant incidents (some late).
+		`INSERT INTO incident_deadlines_met (incident_id, kind, met_at, reference)
+			SELECT id, 'nis2_early_warning', reported_at + make_interval(hours => 2 + abs(hashtext(reference)) % 30), 'EW'
+			FROM incidents WHERE significant AND abs(hashtext(reference)) % 5 <> 0`,
+		// Escalations from the region to the national CERT for 2 % of them.
+		`INSERT INTO escalations (id, incident_id, from_org_id, to_org_id, kind, state, requested_by, requested_at, decided_at)
+			SELECT gen_random_uuid(), i.id, i.coordinating_org_id, (SELECT id FROM organizations WHERE slug = 'large-national'),
+				'assist', (ARRAY['accepted','accepted','declined','requested'])[abs(hashtext(i.reference)) % 4 + 1], 'bench',
+				i.reported_at + interval '1 hour',
+				CASE WHEN abs(hashtext(i.reference)) % 4 < 3 THEN i.reported_at + make_interval(mins => 61 + abs(hashtext(i.reference)) % 600) END
+			FROM incidents i WHERE i.reference LIKE 'LRG-%' AND abs(hashtext(i.reference)) % 50 = 0 AND i.coordinating_org_id IS NOT NULL`,
+		`VACUUM ANALYZE`)
 	for _, q := range seed {
 		if _, err := db.Pool.Exec(ctx, q); err != nil {
 			return fmt.Errorf("seed: %w", err)
@@ -86,6 +111,7 @@ func (e *env) large(ctx context.Context) error {
 	e.progress("large: seeded in %s", seeded.Round(time.Second))
 
 	tokens := map[string]string{}
+	principals := map[string]access.Principal{}
 	for _, v := range []struct {
 		name, slug string
 		role       access.Role
@@ -106,6 +132,7 @@ func (e *env) large(ctx context.Context) error {
 		if tokens[v.name], _, err = a.Identity.CreateToken(ctx, access.System, u.ID, "bench", nil); err != nil {
 			return err
 		}
+		principals[v.name] = u.Principal()
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -159,5 +186,5 @@ func (e *env) large(ctx context.Context) error {
 				fmt.Sprintf("p50 %.1f ms of %d requests after one warm-up; seeding took %s", Ms(Percentile(lat, 50)), len(lat), seeded.Round(time.Second))))
 		}
 	}
-	return nil
+	return e.dashboard(ctx, a, principals, get, tokens)
 }

@@ -69,19 +69,6 @@ type TimerJob struct {
 // Kind implements incident.Job.
 func (TimerJob) Kind() string { return "deadline.timer" }
 
-// Location returns the reporting organisation's time zone of inc (legal
-// calendar deadlines use it), UTC when it is unknown.
-func Location(inc *incident.Incident) *time.Location {
-	if inc.ReportingOrgTimeZone == "" {
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(inc.ReportingOrgTimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
-
 // windowStart is when the time allowed for d began: awareness, or for the
 // NIS2 final report the incident notification (when it was sent, else when
 // it was due).
@@ -105,7 +92,7 @@ func windowStart(inc *incident.Incident, d incident.Deadline, all []incident.Dea
 // from the start of its window to its due time) and one at the due time.
 // now only matters to the deadlines' own computation.
 func Plan(inc *incident.Incident, reminders []int, now time.Time) []Timer {
-	all := inc.Deadlines(Location(inc), now)
+	all := inc.Deadlines(inc.Location(), now)
 	var out []Timer
 	for _, d := range all {
 		if d.Met != nil {

@@ -314,7 +314,7 @@ func (s *Service) fire(ctx context.Context, tx Tx, inc *incident.Incident, job T
 	}
 	now := s.clock()
 	var d *incident.Deadline
-	for _, x := range inc.Deadlines(Location(inc), now) {
+	for _, x := range inc.Deadlines(inc.Location(), now) {
 		if x.Kind == job.Deadline {
 			d = &x
 		}

@@ -815,7 +815,7 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		}
 	}
 
-	return map[string]secCase{
+	table := map[string]secCase{
 		"PATCH /api/v1/incidents/:id": {targets: incTargets,
 			build: changeIncident("", http.MethodPatch, access.UpdateIncident, map[string]any{"title": ""}, http.StatusUnprocessableEntity)},
 		"POST /api/v1/incidents/:id/timeline": {targets: incTargets,
@@ -920,6 +920,10 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 
 		"GET /api/v1/incidents/:id":          {targets: incTargets, build: readIncident("")},
 		"GET /api/v1/incidents/:id/timeline": {targets: incTargets, build: readIncident("/timeline")},
+		// The leadership metrics and reports (stats_matrix_test.go).
+		"GET /api/v1/incidents/:id/report.pdf": {targets: incTargets, build: reportProbes(incidentFor)},
+		"GET /api/v1/stats/briefing.pdf":       {build: w.statsProbes("/api/v1/stats/briefing.pdf")},
+		"GET /api/v1/stats/dashboard":          {build: w.statsProbes("/api/v1/stats/dashboard?limit=100")},
 
 		"GET /api/v1/incidents/:id/attachments":                     {targets: incTargets, build: w.attachmentCase("list", incidentFor)},
 		"POST /api/v1/incidents/:id/attachments":                    {targets: incTargets, build: w.attachmentCase("upload", incidentFor)},
@@ -927,7 +931,7 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"GET /api/v1/incidents/:id/attachments/:attachment/content": {targets: incTargets, build: w.attachmentCase("content", incidentFor)},
 		// The guided report's structured report and the legal reports
 		// (reports_matrix_test.go).
-		"GET /api/v1/incidents/:id/report":                  {targets: incTargets, build: reportProbes(incidentFor)},
+		"GET /api/v1/incidents/:id/guided-report":           {targets: incTargets, build: guidedReportProbes(incidentFor)},
 		"GET /api/v1/incidents/:id/legal-reports":           {targets: incTargets, build: readIncident("/legal-reports")},
 		"GET /api/v1/incidents/:id/legal-reports/:reportId": {targets: incTargets, build: legalReportProbes(incidentFor)},
 		// Comments (comments_matrix_test.go).
@@ -1322,6 +1326,10 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 			}}}
 		}},
 	}
+	for _, section := range []string{"response-times", "deadlines", "new-incidents", "open", "sectors", "regions", "escalations", "breaches", "oldest-open"} {
+		table["GET /api/v1/stats/"+section] = secCase{build: w.statsProbes("/api/v1/stats/" + section + "?limit=100")}
+	}
+	return table
 }
 
 // runProbes sends the probes, parallel at a time, and returns every probe

@@ -5,7 +5,6 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/identity"
-	"github.com/certdesk/certdesk/internal/org"
 	"github.com/labstack/echo/v4"
 )
 
@@ -33,12 +32,6 @@ func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 func principal(c echo.Context) access.Principal {
 	p, _ := c.Get(principalKey).(access.Principal)
 	return p
-}
-
-// orgActor is the principal as the directory service sees it.
-func orgActor(p access.Principal) org.Actor {
-	return org.Actor{UserID: p.UserIDPtr(), Name: p.Name(), OrgID: p.OrgID, OrgKind: p.OrgKind,
-		Admin: p.Can(access.ManageOrgs), System: p.System, RemoteAddr: p.RemoteAddr}
 }
 
 // callerKey scopes idempotency keys to one user.

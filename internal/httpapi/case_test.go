@@ -264,6 +264,20 @@ func TestTaxonomyIsServed(t *testing.T) {
 	require.Contains(t, string(r.Body), "abusive-content, malicious-code", "unknown values are refused with the valid ones")
 }
 
+// TestSentDescriptionHTMLIsIgnored: a report may carry description_html
+// (docs/openapi.yaml says so), but certdesk renders its own from the
+// Markdown: a client cannot plant HTML.
+func TestSentDescriptionHTMLIsIgnored(t *testing.T) {
+	t.Parallel()
+	w := caseSetup(t)
+	r := w.h.As(w.reporter).Request(http.MethodPost, "/api/v1/incidents", map[string]any{"title": "Planted HTML",
+		"description": "plain *words*", "description_html": `<script>alert(1)</script>`})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	html := r.Map(t)["description_html"].(string)
+	require.Contains(t, html, "<em>words</em>")
+	require.NotContains(t, html, "<script")
+}
+
 // TestDescriptionIsRenderedInert: a description's Markdown comes back as
 // sanitised HTML; script, event handlers and javascript: links do not.
 func TestDescriptionIsRenderedInert(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/identity"
-	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -82,7 +82,7 @@ func orgList(os []org.Organization) map[string]any {
 }
 
 func (h *handlers) listOrgs(c echo.Context) error {
-	os, err := h.o.Orgs.List(c.Request().Context(), orgActor(principal(c)))
+	os, err := h.o.Orgs.List(c.Request().Context(), principal(c).OrgActor())
 	if err != nil {
 		return err
 	}
@@ -97,26 +97,25 @@ func (h *handlers) createOrg(c echo.Context) error {
 	o := &org.Organization{Slug: req.Slug, Name: req.Name, Kind: org.Kind(req.Kind), Country: req.Country, Region: req.Region,
 		Sector: req.Sector, NIS2Class: req.NIS2Class, ChatChannel: req.ChatChannel, ContactEmail: req.ContactEmail,
 		ContactPhone: req.ContactPhone, TimeZone: req.TimeZone}
-	ctx := c.Request().Context()
-	if err := h.o.Orgs.Create(ctx, orgActor(principal(c)), o, req.Parent); err != nil {
-		return err
-	}
-	got, err := h.o.Orgs.Get(ctx, orgActor(principal(c)), o.Slug)
-	if err != nil {
+	if err := h.o.Orgs.Create(c.Request().Context(), principal(c).OrgActor(), o, req.Parent); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/organizations/"+o.Slug)
-	return c.JSON(http.StatusCreated, toOrgBody(got))
+	return c.JSON(http.StatusCreated, toOrgBody(o))
 }
 
 func (h *handlers) getOrg(c echo.Context) error {
-	o, err := h.o.Orgs.Get(c.Request().Context(), orgActor(principal(c)), c.Param("slug"))
+	o, err := h.o.Orgs.Get(c.Request().Context(), principal(c).OrgActor(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	ws, err := h.o.Incidents.AdminWarnings(c.Request().Context(), principal(c), o.Slug)
 	if err != nil {
 		return err
 	}
 	b := toOrgBody(o)
-	if b.Warnings, err = h.orgWarnings(c, o.Slug); err != nil {
-		return err
+	if ws != nil {
+		b.Warnings = warnings(ws)
 	}
 	return c.JSON(http.StatusOK, b)
 }
@@ -126,12 +125,7 @@ func (h *handlers) patchOrg(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	a := orgActor(principal(c))
-	ctx := c.Request().Context()
-	if _, err := h.o.Orgs.Get(ctx, a, c.Param("slug")); err != nil {
-		return err
-	}
-	o, err := h.o.Orgs.Update(ctx, a, c.Param("slug"), org.Patch{Name: req.Name, Parent: req.Parent, Country: req.Country,
+	o, err := h.o.Orgs.Update(c.Request().Context(), principal(c).OrgActor(), c.Param("slug"), org.Patch{Name: req.Name, Parent: req.Parent, Country: req.Country,
 		Region: req.Region, Sector: req.Sector, NIS2Class: req.NIS2Class, ChatChannel: req.ChatChannel,
 		ContactEmail: req.ContactEmail,
 		ContactPhone: req.ContactPhone, TimeZone: req.TimeZone})
@@ -142,7 +136,7 @@ func (h *handlers) patchOrg(c echo.Context) error {
 }
 
 func (h *handlers) constituency(c echo.Context) error {
-	os, err := h.o.Orgs.Constituency(c.Request().Context(), orgActor(principal(c)), c.Param("slug"))
+	os, err := h.o.Orgs.Constituency(c.Request().Context(), principal(c).OrgActor(), c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -199,23 +193,8 @@ func (h *handlers) createUser(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	p := principal(c)
-	if err := p.Require(access.ManageUsers); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	slug := req.Org
-	if slug == "" {
-		slug = p.OrgSlug
-	}
-	o, err := h.o.Orgs.Get(ctx, orgActor(p), slug)
-	if apperr.Is(err, apperr.NotFound) {
-		return invalidBody("org", "exists", "no organisation has this slug")
-	} else if err != nil {
-		return err
-	}
-	u, err := h.o.Identity.CreateUser(ctx, p, identity.NewUser{OrgID: o.ID, Email: req.Email, Name: req.Name,
-		Role: access.Role(req.Role), Password: req.Password})
+	u, err := h.o.Identity.CreateUserIn(c.Request().Context(), principal(c), req.Org, identity.NewUser{Email: req.Email,
+		Name: req.Name, Role: access.Role(req.Role), Password: req.Password})
 	if err != nil {
 		return err
 	}
@@ -254,14 +233,7 @@ type resetLinkBody struct {
 // issueResetLink answers POST /users/{id}/reset-link: a one-time link for
 // the user to set their password, for the administrator to pass on.
 func (h *handlers) issueResetLink(c echo.Context) error {
-	id, err := uuid.Parse(c.Param("id"))
-	if err != nil {
-		if err := principal(c).Require(access.ManageUsers); err != nil {
-			return err
-		}
-		return apperr.New(apperr.NotFound, "user %q not found", c.Param("id"))
-	}
-	url, l, err := h.o.Identity.IssueResetLink(c.Request().Context(), principal(c), id)
+	url, l, err := h.o.Identity.IssueResetLink(c.Request().Context(), principal(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -353,16 +325,19 @@ type auditBody struct {
 	Data       any       `json:"data"`
 }
 
+// auditLog answers GET /api/v1/audit: a page of the audit log, narrowed
+// by actor, action, target_type, target_id, since and until.
 func (h *handlers) auditLog(c echo.Context) error {
-	p := principal(c)
-	if err := p.Require(access.ReadAudit); err != nil {
-		return err
-	}
 	limit, err := queryInt(c, "limit", 0)
 	if err != nil {
 		return err
 	}
-	es, next, err := h.o.Audit.AuditLog(c.Request().Context(), c.QueryParam("cursor"), incident.ClampLimit(limit))
+	q := audit.Query{Actor: c.QueryParam("actor"), Action: audit.Action(c.QueryParam("action")),
+		TargetType: c.QueryParam("target_type"), TargetID: c.QueryParam("target_id"), After: c.QueryParam("cursor"), Limit: limit}
+	if q.Since, q.Until, err = timeRange(c, "since", "until"); err != nil {
+		return err
+	}
+	es, next, err := h.o.Audit.Read(c.Request().Context(), principal(c), q)
 	if err != nil {
 		return err
 	}
@@ -376,4 +351,22 @@ func (h *handlers) auditLog(c echo.Context) error {
 		nc = &next
 	}
 	return c.JSON(http.StatusOK, map[string]any{"entries": out, "next_cursor": nc})
+}
+
+// timeRange reads two optional RFC 3339 query parameters; a malformed one
+// is a 422 naming it.
+func timeRange(c echo.Context, from, to string) (*time.Time, *time.Time, error) {
+	var fs apperr.Fields
+	var out [2]*time.Time
+	for i, name := range []string{from, to} {
+		if v := c.QueryParam(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				fs.Add(name, "date_time", "%s must be an RFC 3339 time such as 2026-11-22T00:00:00Z", name)
+				continue
+			}
+			out[i] = &t
+		}
+	}
+	return out[0], out[1], fs.Err()
 }

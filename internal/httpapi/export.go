@@ -32,7 +32,7 @@ func (h *handlers) exportIncident(c echo.Context) error {
 	name := exp.Incident.Reference
 	if format == "json" {
 		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.json"`)
-		return c.JSON(http.StatusOK, exportJSON{Incident: toIncidentResponse(exp.Incident, h.now()), Observables: toObservableResponses(exp.Observables)})
+		return c.JSON(http.StatusOK, exportJSON{Incident: toIncidentResponse(h.o.Incidents.View(exp.Incident)), Observables: toObservableResponses(exp.Observables)})
 	}
 	b, err := stix.Build(exp)
 	if err != nil {

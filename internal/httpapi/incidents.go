@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/certdesk/certdesk/internal/markdown"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +31,7 @@ type createIncidentRequest struct {
 	AffectedAssets     []assetBody `json:"affected_assets"`
 	PersonalDataBreach bool        `json:"personal_data_breach"`
 	Significant        bool        `json:"significant"`
+	AffectedPeople     *int64      `json:"affected_people"`
 }
 
 // assetBody is an affected asset.
@@ -88,21 +88,36 @@ type incidentResponse struct {
 	Significant        bool           `json:"significant"`
 	Assignee           *string        `json:"assignee"`
 	Resolution         string         `json:"resolution"`
+	AffectedPeople     *int64         `json:"affected_people"`
+	ExecutiveSummary   summaryBody    `json:"executive_summary"`
 	Deadlines          []deadlineBody `json:"deadlines"`
 	Links              links          `json:"links"`
 }
 
+// summaryBody is the executive summary of an incident.
+type summaryBody struct {
+	Status    string     `json:"status"`
+	Impact    string     `json:"impact"`
+	NextSteps string     `json:"next_steps"`
+	UpdatedAt *time.Time `json:"updated_at"`
+	UpdatedBy *string    `json:"updated_by"`
+}
+
 type links map[string]string
 
-func toIncidentResponse(inc *incident.Incident, now time.Time) incidentResponse {
+// toIncidentResponse renders the view of an incident (incident.Service.View).
+func toIncidentResponse(v incident.View) incidentResponse {
+	inc := &v.Incident
 	r := incidentResponse{
 		Category: inc.Category, Type: inc.Type, Tags: inc.Tags, PersonalDataBreach: inc.PersonalDataBreach,
 		Significant: inc.Significant, Resolution: inc.Resolution, AffectedAssets: []assetBody{}, Deadlines: []deadlineBody{},
 		ID: inc.ID.String(), Reference: inc.Reference, Title: inc.Title, Description: inc.Description,
-		ReportingOrg: inc.ReportingOrgSlug, Stage: string(inc.Stage), Status: string(inc.Status),
-		Severity: string(inc.Severity), TLP: string(inc.TLP), DetectedAt: inc.DetectedAt, ReportedAt: inc.ReportedAt,
-		AcknowledgedAt: inc.AcknowledgedAt, ClosedAt: inc.ClosedAt, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt,
-		Version: inc.Version,
+		DescriptionHTML: inc.DescriptionHTML, ReportingOrg: inc.ReportingOrgSlug, Stage: string(inc.Stage),
+		Status: string(inc.Status), Severity: string(inc.Severity), TLP: string(inc.TLP), DetectedAt: inc.DetectedAt,
+		ReportedAt: inc.ReportedAt, AcknowledgedAt: inc.AcknowledgedAt, ClosedAt: inc.ClosedAt, CreatedAt: inc.CreatedAt,
+		UpdatedAt: inc.UpdatedAt, Version: inc.Version, AffectedPeople: inc.AffectedPeople,
+		ExecutiveSummary: summaryBody{Status: inc.Summary.Status, Impact: inc.Summary.Impact, NextSteps: inc.Summary.NextSteps,
+			UpdatedAt: inc.Summary.UpdatedAt},
 		Links: links{
 			"self":     "/api/v1/incidents/" + inc.ID.String(),
 			"timeline": "/api/v1/incidents/" + inc.ID.String() + "/timeline",
@@ -112,12 +127,12 @@ func toIncidentResponse(inc *incident.Incident, now time.Time) incidentResponse 
 		s := inc.CoordinatingOrgSlug
 		r.CoordinatingOrg = &s
 	}
+	if inc.Summary.UpdatedBy != "" {
+		by := inc.Summary.UpdatedBy
+		r.ExecutiveSummary.UpdatedBy = &by
+	}
 	if r.Tags == nil {
 		r.Tags = []string{}
-	}
-	r.DescriptionHTML = inc.DescriptionHTML
-	if inc.DescriptionHTMLVersion != markdown.Version && inc.Description != "" {
-		r.DescriptionHTML = markdown.Render(inc.Description) // stored by an older renderer (or before there was one)
 	}
 	if inc.AssigneeEmail != "" {
 		a := inc.AssigneeEmail
@@ -126,11 +141,7 @@ func toIncidentResponse(inc *incident.Incident, now time.Time) incidentResponse 
 	for _, a := range inc.Assets {
 		r.AffectedAssets = append(r.AffectedAssets, assetBody{Name: a.Name, Kind: string(a.Kind), Criticality: string(a.Criticality)})
 	}
-	loc, err := time.LoadLocation(inc.ReportingOrgTimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	for _, d := range inc.Deadlines(loc, now) {
+	for _, d := range v.Deadlines {
 		b := deadlineBody{Kind: string(d.Kind), Basis: d.Basis, DueAt: d.DueAt, State: string(d.State),
 			SecondsLeft: int64(d.TimeLeft / time.Second)}
 		if d.Met != nil {
@@ -167,7 +178,7 @@ func (h *handlers) createIncident(c echo.Context) error {
 		Title: req.Title, Description: req.Description, Stage: incident.Stage(req.Stage),
 		Severity: incident.Severity(req.Severity), TLP: incident.TLP(req.TLP), DetectedAt: req.DetectedAt,
 		Category: req.Category, Type: req.Type, Tags: req.Tags, Assets: toAssets(req.AffectedAssets),
-		PersonalDataBreach: req.PersonalDataBreach, Significant: req.Significant,
+		PersonalDataBreach: req.PersonalDataBreach, Significant: req.Significant, AffectedPeople: req.AffectedPeople,
 	}
 	inc, replayed, err := h.o.Incidents.Create(ctx, principal(c), in, idem)
 	if err != nil {
@@ -178,7 +189,7 @@ func (h *handlers) createIncident(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/incidents/"+inc.ID.String())
 	c.Response().Header().Set("ETag", etag(inc.Version))
-	return c.JSON(http.StatusCreated, toIncidentResponse(inc, h.now()))
+	return c.JSON(http.StatusCreated, toIncidentResponse(h.o.Incidents.View(inc)))
 }
 
 func (h *handlers) getIncident(c echo.Context) error {
@@ -187,7 +198,7 @@ func (h *handlers) getIncident(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("ETag", etag(inc.Version))
-	return c.JSON(http.StatusOK, toIncidentResponse(inc, h.now()))
+	return c.JSON(http.StatusOK, toIncidentResponse(h.o.Incidents.View(inc)))
 }
 
 // eventResponse is one timeline event.
@@ -331,9 +342,8 @@ func (h *handlers) listIncidents(c echo.Context) error {
 		return err
 	}
 	out := incidentList{Incidents: make([]incidentResponse, len(incs))}
-	now := h.now()
-	for i := range incs {
-		out.Incidents[i] = toIncidentResponse(&incs[i], now)
+	for i, v := range h.o.Incidents.Views(incs) {
+		out.Incidents[i] = toIncidentResponse(v)
 	}
 	if next != "" {
 		out.NextCursor = &next

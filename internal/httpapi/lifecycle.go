@@ -34,13 +34,16 @@ func ifMatch(c echo.Context) (*int64, error) {
 // respondIncident answers with the incident and its ETag.
 func (h *handlers) respondIncident(c echo.Context, status int, inc *incident.Incident) error {
 	c.Response().Header().Set("ETag", etag(inc.Version))
-	return c.JSON(status, toIncidentResponse(inc, h.now()))
+	return c.JSON(status, toIncidentResponse(h.o.Incidents.View(inc)))
 }
 
 // patchFields are the members a merge patch of an incident may hold.
 var patchFields = map[string]bool{"title": true, "description": true, "severity": true, "tlp": true, "category": true,
 	"type": true, "detected_at": true, "tags": true, "affected_assets": true, "personal_data_breach": true,
-	"significant": true, "assignee": true}
+	"significant": true, "assignee": true, "affected_people": true, "executive_summary": true}
+
+// summaryParts are the members of an executive_summary patch.
+var summaryParts = map[string]bool{"status": true, "impact": true, "next_steps": true}
 
 // patchIncident applies an RFC 7396 JSON merge patch: members present are
 // set, null clears (where a field can be empty), absent members stay.
@@ -133,6 +136,17 @@ func (h *handlers) patchIncident(c echo.Context) error {
 			}
 			as := toAssets(bs)
 			p.Assets = &as
+		case "affected_people":
+			if null {
+				p.ClearAffectedPeople = true
+				continue
+			}
+			var n int64
+			if decode(&n) {
+				p.AffectedPeople = &n
+			}
+		case "executive_summary":
+			p.Summary = summaryPatchOf(v, null, &fs)
 		case "personal_data_breach", "significant":
 			var b bool
 			if null {
@@ -160,6 +174,44 @@ func (h *handlers) patchIncident(c echo.Context) error {
 		return err
 	}
 	return h.respondIncident(c, http.StatusOK, inc)
+}
+
+// summaryPatchOf reads the executive_summary member of a merge patch: an
+// object whose members status, impact and next_steps set those parts
+// (null empties one); null empties all three.
+func summaryPatchOf(v json.RawMessage, null bool, fs *apperr.Fields) *incident.SummaryPatch {
+	empty := ""
+	if null {
+		return &incident.SummaryPatch{Status: &empty, Impact: &empty, NextSteps: &empty}
+	}
+	var parts map[string]json.RawMessage
+	if err := json.Unmarshal(v, &parts); err != nil || parts == nil {
+		fs.Add("executive_summary", "type", "executive_summary must be an object with status, impact and next_steps")
+		return nil
+	}
+	sp := &incident.SummaryPatch{}
+	for name, raw := range parts {
+		if !summaryParts[name] {
+			fs.Add("executive_summary."+name, "unknown_field", "%s is not a part of the executive summary (status, impact, next_steps)", name)
+			continue
+		}
+		s := ""
+		if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+			if err := json.Unmarshal(raw, &s); err != nil {
+				fs.Add("executive_summary."+name, "type", "executive_summary.%s must be a string", name)
+				continue
+			}
+		}
+		switch name {
+		case "status":
+			sp.Status = &s
+		case "impact":
+			sp.Impact = &s
+		case "next_steps":
+			sp.NextSteps = &s
+		}
+	}
+	return sp
 }
 
 type transitionRequest struct {

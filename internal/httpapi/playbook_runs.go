@@ -88,21 +88,13 @@ func toRunResponse(r *runbook.Run) runResponse {
 }
 
 func (h *handlers) listRuns(c echo.Context) error {
-	rs, err := h.o.Runs.List(c.Request().Context(), principal(c), c.Param("id"))
+	inc, rs, err := h.o.Runs.List(c.Request().Context(), principal(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	out := runList{Runs: make([]runResponse, len(rs))}
+	out := runList{IncidentID: inc.ID.String(), Runs: make([]runResponse, len(rs))}
 	for i := range rs {
 		out.Runs[i] = toRunResponse(&rs[i])
-		out.IncidentID = out.Runs[i].IncidentID
-	}
-	if len(rs) == 0 {
-		inc, err := h.o.Incidents.Get(c.Request().Context(), principal(c), c.Param("id"))
-		if err != nil {
-			return err
-		}
-		out.IncidentID = inc.ID.String()
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/apperr"
-	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/labstack/echo/v4"
 )
@@ -149,28 +148,16 @@ func toPlaybookDetail(e *playbook.Entry) playbookDetail {
 	return d
 }
 
-// playbookEntry returns the catalogue entry of the path's id, or 404.
-func (h *handlers) playbookEntry(c echo.Context) (*playbook.Entry, error) {
-	if h.o.Playbooks != nil {
-		if e, ok := h.o.Playbooks.Entry(c.Param("id")); ok {
-			return e, nil
-		}
-	}
-	return nil, apperr.New(apperr.NotFound, "playbook %q not found", c.Param("id"))
-}
-
 func (h *handlers) listPlaybooks(c echo.Context) error {
 	out := playbookList{Playbooks: []playbookSummary{}}
-	if h.o.Playbooks != nil {
-		for _, e := range h.o.Playbooks.Entries() {
-			out.Playbooks = append(out.Playbooks, toPlaybookSummary(e))
-		}
+	for _, e := range h.o.Playbooks.Entries() {
+		out.Playbooks = append(out.Playbooks, toPlaybookSummary(e))
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
 func (h *handlers) getPlaybook(c echo.Context) error {
-	e, err := h.playbookEntry(c)
+	e, err := h.o.Playbooks.Entry(c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -242,106 +229,56 @@ type dryRunResponse struct {
 	StepsToRun int             `json:"steps_to_run"`
 }
 
-// whatIf validates the inline fields like a new incident's (defaults
-// included) and returns the incident they describe.
-func (s *dryRunIncidentSpec) whatIf(now time.Time) (incident.Incident, error) {
-	n := incident.NewIncident{Title: "what if", Stage: incident.Stage(s.Stage), Severity: incident.Severity(s.Severity),
-		TLP: incident.TLP(s.TLP), Category: s.Category, Type: s.Type, Tags: s.Tags,
-		PersonalDataBreach: s.Flags.PersonalDataBreach, Significant: s.Flags.Significant}
-	var fs apperr.Fields
-	if err := n.Validate(now); err != nil {
-		ae, ok := apperr.As(err)
-		if !ok {
-			return incident.Incident{}, err
-		}
-		for _, f := range ae.Fields {
-			fs.Add("incident_fields."+f.Field, f.Rule, "%s", f.Message)
-		}
-	}
-	status := incident.Status(s.Status)
-	if status == "" {
-		status = incident.Open
-	}
-	if status != incident.Open && status != incident.Closed {
-		fs.Add("incident_fields.status", "enum", "incident_fields.status must be open or closed")
-	}
-	if err := fs.Err(); err != nil {
-		return incident.Incident{}, err
-	}
-	return incident.Incident{Stage: n.Stage, Severity: n.Severity, TLP: n.TLP, Status: status, Category: n.Category,
-		Type: n.Type, Tags: n.Tags, PersonalDataBreach: n.PersonalDataBreach, Significant: n.Significant,
-		ReportingOrgSlug: s.ReportingOrg, CoordinatingOrgSlug: s.CoordinatingOrg}, nil
-}
-
+// dryRunPlaybook answers POST /api/v1/playbooks/{id}/dry-run. An unknown
+// playbook is a 404 whatever the body.
 func (h *handlers) dryRunPlaybook(c echo.Context) error {
-	e, err := h.playbookEntry(c)
-	if err != nil {
+	if _, err := h.o.Playbooks.Entry(c.Param("id")); err != nil {
 		return err
 	}
 	var req dryRunRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	switch {
-	case req.Incident == nil && req.IncidentFields == nil:
-		return invalidBody("incident", "required", "give incident (an incident's ID or reference) or incident_fields")
-	case req.Incident != nil && req.IncidentFields != nil:
-		return invalidBody("incident_fields", "exclusive", "give either incident or incident_fields, not both")
-	case req.Incident != nil && strings.TrimSpace(*req.Incident) == "":
-		return invalidBody("incident", "required", "incident must be an incident's ID or reference")
+	in := playbook.DryRunInput{Incident: req.Incident}
+	if f := req.IncidentFields; f != nil {
+		in.WhatIf = &playbook.WhatIf{Severity: f.Severity, Category: f.Category, Type: f.Type, Tags: f.Tags, TLP: f.TLP,
+			Stage: f.Stage, Status: f.Status, ReportingOrg: f.ReportingOrg, CoordinatingOrg: f.CoordinatingOrg,
+			PersonalDataBreach: f.Flags.PersonalDataBreach, Significant: f.Flags.Significant}
 	}
-	if !e.Valid {
-		return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("playbook %q does not validate: fix it first (see its errors)", e.ID)}
-	}
-	var inc incident.Incident
-	var out dryRunResponse
-	if req.Incident != nil {
-		got, err := h.o.Incidents.Get(c.Request().Context(), principal(c), strings.TrimSpace(*req.Incident))
-		if err != nil {
-			return err
-		}
-		inc = *got
-		out.Incident = &dryRunIncident{ID: got.ID.String(), Reference: got.Reference}
-	} else if inc, err = req.IncidentFields.whatIf(h.now()); err != nil {
+	res, err := h.o.Playbooks.DryRun(c.Request().Context(), principal(c), c.Param("id"), in)
+	if err != nil {
 		return err
 	}
-	pb := e.Playbook
-	env := playbook.NewEnv(inc)
-	out.Playbook.ID, out.Playbook.Name, out.Playbook.Version = pb.ID, pb.Name, pb.Version
-	out.Triggered = map[string]bool{}
-	out.Triggers = []dryRunTrigger{}
-	ctx := c.Request().Context()
-	for _, t := range pb.Triggers {
-		tr := dryRunTrigger{On: t.On, When: conditionSource(t.When)}
-		ok, err := t.When.Eval(ctx, env)
-		if err != nil {
-			msg := err.Error()
-			tr.Error = &msg
-		}
-		tr.Fires = err == nil && ok
-		// The event starts the playbook when any of its triggers fires
-		// (what pb.Triggered says), without evaluating them twice.
-		out.Triggered[t.On] = out.Triggered[t.On] || tr.Fires
-		out.Triggers = append(out.Triggers, tr)
+	var out dryRunResponse
+	out.Playbook.ID, out.Playbook.Name, out.Playbook.Version = res.Playbook.ID, res.Playbook.Name, res.Playbook.Version
+	if inc := res.Incident; inc != nil {
+		out.Incident = &dryRunIncident{ID: inc.ID.String(), Reference: inc.Reference}
 	}
-	out.Steps = []dryRunStep{}
-	for _, ps := range playbook.DryRun(ctx, pb, env) {
-		s := dryRunStep{ID: ps.ID, Action: ps.Action, Needs: ps.Needs, Run: ps.Run}
-		if s.Needs == nil {
-			s.Needs = []string{}
+	out.Triggered = res.Triggered
+	out.Triggers = make([]dryRunTrigger, len(res.Triggers))
+	for i, tr := range res.Triggers {
+		out.Triggers[i] = dryRunTrigger{On: tr.Trigger.On, When: conditionSource(tr.Trigger.When), Fires: tr.Fires}
+		if tr.Err != nil {
+			msg := tr.Err.Error()
+			out.Triggers[i].Error = &msg
+		}
+	}
+	out.Steps = make([]dryRunStep, len(res.Steps))
+	for i, ps := range res.Steps {
+		st := dryRunStep{ID: ps.ID, Action: ps.Action, Needs: ps.Needs, Run: ps.Run}
+		if st.Needs == nil {
+			st.Needs = []string{}
 		}
 		if ps.Stage != "" {
 			stage := ps.Stage
-			s.Stage = &stage
+			st.Stage = &stage
 		}
 		if ps.Reason != "" {
 			r := ps.Reason
-			s.Reason = &r
+			st.Reason = &r
 		}
-		if ps.Run {
-			out.StepsToRun++
-		}
-		out.Steps = append(out.Steps, s)
+		out.Steps[i] = st
 	}
+	out.StepsToRun = res.StepsToRun
 	return c.JSON(http.StatusOK, out)
 }

@@ -34,10 +34,28 @@ var queryParams = map[string][]string{
 	"GET /api/v1/tasks":                                       append([]string{"assignee", "status", "incident"}, page...),
 	"GET /api/v1/incidents/:id/comments":                      page,
 	"GET /api/v1/incidents/:id/comments/:commentId/revisions": page,
-	"GET /api/v1/audit":                                       page,
+	"GET /api/v1/audit":                                       append([]string{"actor", "action", "target_type", "target_id", "since", "until"}, page...),
 	"GET /api/v1/notifications":                               append([]string{"incident"}, page...),
 	"GET /api/v1/escalations":                                 append([]string{"direction", "state"}, page...),
 	"GET /api/v1/playbooks/:id":                               {"format"},
+	"GET /api/v1/stats/dashboard":                             statsParams(),
+	"GET /api/v1/stats/response-times":                        statsParams("format"),
+	"GET /api/v1/stats/deadlines":                             statsParams("format"),
+	"GET /api/v1/stats/new-incidents":                         statsParams("format"),
+	"GET /api/v1/stats/open":                                  statsParams("format"),
+	"GET /api/v1/stats/sectors":                               statsParams("format"),
+	"GET /api/v1/stats/regions":                               statsParams("format"),
+	"GET /api/v1/stats/escalations":                           statsParams("format"),
+	"GET /api/v1/stats/breaches":                              statsParams("format"),
+	"GET /api/v1/stats/oldest-open":                           statsParams("format"),
+	"GET /api/v1/stats/briefing.pdf":                          {"month"},
+}
+
+// statsParams are the query parameters of the stats routes: the period,
+// the grouping of time series, the length of the oldest-open list, and
+// more.
+func statsParams(more ...string) []string {
+	return append(append(slices.Clone(statsPeriod), "group", "limit"), more...)
 }
 
 // queryParameters returns the query parameters a route accepts, sorted.

@@ -3,8 +3,6 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/certdesk/certdesk/internal/access"
-	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/labstack/echo/v4"
 )
@@ -105,17 +103,6 @@ type redPreviewResponse struct {
 	Note             string   `json:"note"`
 }
 
-// redPreviewNote says what the preview means, for the report form.
-func redPreviewNote(r *incident.RedRouting) string {
-	switch r.Source {
-	case incident.RedDesignated:
-		return "A TLP:RED report is seen by you and by the TLP:RED recipients of " + r.Org.Name + " listed here, and by nobody else until one of you names more participants."
-	case incident.RedCoordinators:
-		return r.Org.Name + " has designated no TLP:RED recipients: a TLP:RED report is seen by you and by its coordinators listed here, and by nobody else until one of you names more participants."
-	}
-	return r.Org.Name + " has nobody who receives TLP:RED reports: a TLP:RED report is seen by you only until you name participants. Consider TLP:AMBER+STRICT, or call " + r.Org.Name + "."
-}
-
 // myRedRecipients answers GET /api/v1/me/red-recipients: who would
 // receive a TLP:RED report the caller submits now.
 func (h *handlers) myRedRecipients(c echo.Context) error {
@@ -124,25 +111,5 @@ func (h *handlers) myRedRecipients(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, redPreviewResponse{Organization: r.Org.Slug, OrganizationName: r.Org.Name,
-		Source: string(r.Source), Recipients: r.Names(), Note: redPreviewNote(r)})
-}
-
-// orgWarnings returns the warnings an organisation's administrators
-// should see, for a caller who manages it (an admin of it or of a CERT
-// above it), and nil for anyone else.
-func (h *handlers) orgWarnings(c echo.Context, slug string) ([]warningBody, error) {
-	p := principal(c)
-	if !p.Can(access.ManageOrgs) {
-		return nil, nil
-	}
-	r, err := h.o.Incidents.RedRecipients(c.Request().Context(), p, slug)
-	if apperr.Is(err, apperr.Forbidden) || apperr.Is(err, apperr.NotFound) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	if !r.Org.Kind.IsCERT() {
-		return []warningBody{}, nil
-	}
-	return warnings(r.Warnings), nil
+		Source: string(r.Source), Recipients: r.Names(), Note: r.PreviewNote()})
 }

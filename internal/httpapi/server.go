@@ -17,6 +17,7 @@ import (
 	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
@@ -25,6 +26,7 @@ import (
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/runbook"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -43,11 +45,13 @@ type Options struct {
 	Tasks          *task.Service
 	Notify         *notify.Service
 	Runs           *runbook.Service
-	Playbooks      *playbook.Catalog // the playbook catalogue; nil: empty
+	Playbooks      *playbook.Service // the playbook catalogue's use cases
 	Escalations    *escalation.Service
-	Reports        *report.Service // the guided reports' structured reports
+	Stats          *stats.Service
+	Reports        *report.Service // the PDF reports
+	Filings        *filing.Service // the guided reports' structured reports, the legal reports
 	Slack          SlackInbound    // nil: the /slack routes answer 404
-	Audit          AuditReader
+	Audit          *audit.Service
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
 	MaxBodyBytes   int64
@@ -55,8 +59,6 @@ type Options struct {
 	UploadTimeout  time.Duration // the upload route's own time limit; 0: RequestTimeout
 	TrustProxy     bool
 	BaseURL        string
-	// Now is the clock (deadlines' time left); nil means time.Now.
-	Now func() time.Time
 	// Pages is the web UI (internal/ui), mounted in the same server; nil:
 	// no web UI.
 	Pages Pages
@@ -131,7 +133,7 @@ func New(o Options) *echo.Echo {
 	api.POST("/incidents/:id/reopen", h.reopenIncident)
 	api.POST("/incidents/:id/acknowledge", h.acknowledge)
 	api.POST("/incidents/:id/deadlines/:kind/met", h.deadlineMet)
-	api.GET("/incidents/:id/report", h.getReport)
+	api.GET("/incidents/:id/guided-report", h.getGuidedReport)
 	api.GET("/incidents/:id/legal-reports", h.listLegalReports)
 	api.GET("/incidents/:id/legal-reports/:reportId", h.getLegalReport)
 	api.GET("/taxonomy", h.taxonomy)
@@ -190,6 +192,12 @@ func New(o Options) *echo.Echo {
 	api.GET("/organizations/:slug/red-recipients", h.getRedRecipients)
 	api.PUT("/organizations/:slug/red-recipients", h.putRedRecipients)
 	api.GET("/me/red-recipients", h.myRedRecipients)
+	api.GET("/stats/dashboard", h.statsDashboard)
+	api.GET("/stats/briefing.pdf", h.briefing)
+	api.GET("/incidents/:id/report.pdf", h.incidentReport)
+	for name := range statsSections {
+		api.GET("/stats/"+name, h.statsSection(name))
+	}
 
 	// The web UI: its pages, forms and static files (internal/ui).
 	if o.Pages != nil {
@@ -198,19 +206,7 @@ func New(o Options) *echo.Echo {
 	return e
 }
 
-// AuditReader reads the audit log, newest first.
-type AuditReader interface {
-	AuditLog(ctx context.Context, after string, limit int) ([]audit.Entry, string, error)
-}
-
 type handlers struct{ o Options }
-
-func (h *handlers) now() time.Time {
-	if h.o.Now != nil {
-		return h.o.Now()
-	}
-	return time.Now()
-}
 
 // ErrSchemaPending is wrapped by a Ready error that means migrations are
 // pending (as opposed to the database being unreachable).

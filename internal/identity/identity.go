@@ -64,6 +64,10 @@ type UserPatch struct {
 	Role     *access.Role
 	Disabled *bool
 	Password *string
+	// KeepSession, on a user's own password change made through the web
+	// UI, is the session it was made from: every other session of the
+	// user ends, that one stays.
+	KeepSession *uuid.UUID
 }
 
 // Store is the persistence identity needs. It counts failed
@@ -91,6 +95,8 @@ type Store interface {
 	// the organisation and its constituency, plus every partner for the
 	// national CERT.
 	Scope(ctx context.Context, orgID uuid.UUID) ([]uuid.UUID, error)
+	// Org returns one organisation by slug. Not found: apperr.NotFound.
+	Org(ctx context.Context, slug string) (*org.Organization, error)
 }
 
 // Tx is what identity changes may do inside a transaction.
@@ -128,12 +134,12 @@ type SessionEnder interface {
 }
 
 // endSessions ends the user's web sessions when tx can (SessionEnder).
-func endSessions(ctx context.Context, tx Tx, userID uuid.UUID) (int, error) {
+func endSessions(ctx context.Context, tx Tx, userID uuid.UUID, except *uuid.UUID) (int, error) {
 	se, ok := tx.(SessionEnder)
 	if !ok {
 		return 0, nil
 	}
-	return se.EndUserSessions(ctx, userID, nil)
+	return se.EndUserSessions(ctx, userID, except)
 }
 
 // Service holds the identity use cases.
@@ -288,6 +294,33 @@ func (s *Service) CreateUser(ctx context.Context, actor access.Principal, in New
 	return s.store.User(ctx, u.ID)
 }
 
+// CreateUserIn is user creation as the API and the web interface offer
+// it: a user in the organisation orgSlug ("": the actor's own), which the
+// actor administers. An actor who may not manage users is refused first
+// (apperr.Forbidden); an organisation that does not exist, or that the
+// actor does not see in the directory (org.Actor.Sees), is a field error
+// on org (rule exists); then as CreateUser.
+func (s *Service) CreateUserIn(ctx context.Context, actor access.Principal, orgSlug string, in NewUser) (*User, error) {
+	if err := actor.Require(access.ManageUsers); err != nil {
+		return nil, err
+	}
+	if orgSlug == "" {
+		orgSlug = actor.OrgSlug
+	}
+	o, err := s.store.Org(ctx, orgSlug)
+	if err == nil && !actor.OrgActor().Sees(o) {
+		err = apperr.New(apperr.NotFound, "organisation %q not found", orgSlug)
+	}
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, &apperr.Error{Code: apperr.Invalid, Message: "the request body is invalid",
+			Fields: []apperr.FieldError{{Field: "org", Rule: "exists", Message: "no organisation has this slug"}}}
+	} else if err != nil {
+		return nil, err
+	}
+	in.OrgID = o.ID
+	return s.CreateUser(ctx, actor, in)
+}
+
 // UpdateUser changes a user the actor administers. Users may change their
 // own name and password; role changes and disabling need an administrator,
 // and administrators may not disable themselves or lower their own role.
@@ -384,7 +417,11 @@ func (s *Service) UpdateUser(ctx context.Context, actor access.Principal, id uui
 			}
 		}
 		if disabling || hash != nil {
-			ended, err := endSessions(ctx, tx, u.ID)
+			keep := p.KeepSession
+			if disabling {
+				keep = nil
+			}
+			ended, err := endSessions(ctx, tx, u.ID, keep)
 			if err != nil {
 				return err
 			}

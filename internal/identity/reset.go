@@ -90,9 +90,15 @@ func newResetToken() (plain string, hash []byte, err error) {
 // user.manage, 404 for a user outside their scope). A disabled user gets
 // none (409): enable them first. Issuing voids the user's earlier unused
 // links. The issue is audited (user.reset_link_issued), without the token.
-func (s *Service) IssueResetLink(ctx context.Context, actor access.Principal, userID uuid.UUID) (string, *ResetLink, error) {
+// user is the user's ID as a transport received it: anything but a UUID
+// names no user (404), once the actor is known to manage users.
+func (s *Service) IssueResetLink(ctx context.Context, actor access.Principal, user string) (string, *ResetLink, error) {
 	if err := actor.Require(access.ManageUsers); err != nil {
 		return "", nil, err
+	}
+	userID, err := uuid.Parse(user)
+	if err != nil {
+		return "", nil, apperr.New(apperr.NotFound, "user %q not found", user)
 	}
 	u, err := s.store.User(ctx, userID)
 	if err != nil {
@@ -211,7 +217,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, remoteAddr
 			return err
 		}
 		data := map[string]any{"link_id": l.ID, "issued_by": l.IssuedBy}
-		ended, err := endSessions(ctx, tx, u.ID)
+		ended, err := endSessions(ctx, tx, u.ID, nil)
 		if err != nil {
 			return err
 		}

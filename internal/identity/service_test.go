@@ -262,15 +262,15 @@ func TestResetLinks(t *testing.T) {
 	const addr = "192.0.2.40"
 
 	t.Run("who issues", func(t *testing.T) {
-		_, _, err := svc.IssueResetLink(ctx, responder.Principal(), u.ID)
+		_, _, err := svc.IssueResetLink(ctx, responder.Principal(), u.ID.String())
 		require.True(t, apperr.Is(err, apperr.Forbidden), "%v", err)
-		_, _, err = svc.IssueResetLink(ctx, admin.Principal(), natUser.ID)
+		_, _, err = svc.IssueResetLink(ctx, admin.Principal(), natUser.ID.String())
 		require.True(t, apperr.Is(err, apperr.NotFound), "a user outside the admin's scope: %v", err)
-		_, _, err = svc.IssueResetLink(ctx, access.System, natUser.ID)
+		_, _, err = svc.IssueResetLink(ctx, access.System, natUser.ID.String())
 		require.NoError(t, err, "the operator issues for anyone")
 	})
 	t.Run("used once", func(t *testing.T) {
-		url, l, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID)
+		url, l, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID.String())
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(url, "https://certdesk.example/password-reset/cdr_"), url)
 		require.Equal(t, c.t.Add(2*time.Hour).UTC().Truncate(time.Microsecond), l.ExpiresAt.Truncate(time.Microsecond))
@@ -283,16 +283,16 @@ func TestResetLinks(t *testing.T) {
 		require.ErrorIs(t, err, identity.ErrResetLinkInvalid)
 	})
 	t.Run("expires", func(t *testing.T) {
-		url, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID)
+		url, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID.String())
 		require.NoError(t, err)
 		c.t = c.t.Add(2*time.Hour + time.Second)
 		defer func() { c.t = c.t.Add(-2*time.Hour - time.Second) }()
 		require.ErrorIs(t, svc.ResetPassword(ctx, resetToken(t, url), "willow-compass-ember-44", addr), identity.ErrResetLinkInvalid)
 	})
 	t.Run("a newer link voids the older", func(t *testing.T) {
-		first, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID)
+		first, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID.String())
 		require.NoError(t, err)
-		second, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID)
+		second, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID.String())
 		require.NoError(t, err)
 		require.ErrorIs(t, svc.ResetPassword(ctx, resetToken(t, first), "willow-compass-ember-45", addr), identity.ErrResetLinkInvalid)
 		got, err := svc.ResetLinkUser(ctx, resetToken(t, second), addr)
@@ -300,12 +300,12 @@ func TestResetLinks(t *testing.T) {
 		require.Equal(t, u.Email, got.Email)
 	})
 	t.Run("disabling voids links", func(t *testing.T) {
-		url, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID)
+		url, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID.String())
 		require.NoError(t, err)
 		yes, no := true, false
 		_, err = svc.UpdateUser(ctx, admin.Principal(), u.ID, identity.UserPatch{Disabled: &yes})
 		require.NoError(t, err)
-		_, _, err = svc.IssueResetLink(ctx, admin.Principal(), u.ID)
+		_, _, err = svc.IssueResetLink(ctx, admin.Principal(), u.ID.String())
 		require.True(t, apperr.Is(err, apperr.Conflict), "%v", err)
 		_, err = svc.UpdateUser(ctx, admin.Principal(), u.ID, identity.UserPatch{Disabled: &no})
 		require.NoError(t, err)
@@ -324,7 +324,7 @@ func TestResetLinkUseIsThrottledPerAddress(t *testing.T) {
 	c.t = c.t.Truncate(time.Minute).Add(time.Second)
 	admin, _ := h.User("city", access.Admin)
 	u, _ := h.User("city", access.Reporter)
-	url, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID)
+	url, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID.String())
 	require.NoError(t, err)
 	for i := 0; i < identity.AddressRule.Limit; i++ {
 		err := svc.ResetPassword(ctx, "cdr_guess"+strconv.Itoa(i), "willow-compass-ember-47", "203.0.113.4")
@@ -391,7 +391,7 @@ func TestSessionHookEndsSessions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []uuid.UUID{u.ID}, store.endedFor(), "a password change ends the user's sessions")
 
-	url, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID)
+	url, _, err := svc.IssueResetLink(ctx, admin.Principal(), u.ID.String())
 	require.NoError(t, err)
 	require.NoError(t, svc.ResetPassword(ctx, resetToken(t, url), "willow-compass-ember-49", "192.0.2.9"))
 	require.Len(t, store.endedFor(), 2, "so does a reset")
@@ -427,4 +427,60 @@ func TestThrottleKeys(t *testing.T) {
 	} {
 		require.Equal(t, want, identity.PrefixKey(in), in)
 	}
+}
+
+// TestCreateUserInAndResetLinkForTransports: the use cases the API and
+// the web interface call with what a person typed: the organisation by
+// slug (the caller's own when empty; one the caller does not see is as
+// missing) and a user ID that may not be one. Who may manage users is
+// decided first, so a refused caller learns nothing about organisations
+// or users.
+func TestCreateUserInAndResetLinkForTransports(t *testing.T) {
+	t.Parallel()
+	h, svc, _ := setup(t)
+	ctx := context.Background()
+	h.Org("partner", org.Partner, "")
+	natAdmin, _ := h.User("national", access.Admin)
+	cityAdmin, _ := h.User("city", access.Admin)
+	partnerAdmin, _ := h.User("partner", access.Admin)
+	responder, _ := h.User("city", access.Responder)
+	field := func(err error) string {
+		t.Helper()
+		e, ok := apperr.As(err)
+		require.True(t, ok, "%v", err)
+		require.Equal(t, apperr.Invalid, e.Code, "%v", err)
+		require.Len(t, e.Fields, 1)
+		return e.Fields[0].Field + "/" + e.Fields[0].Rule
+	}
+
+	_, err := svc.CreateUserIn(ctx, responder.Principal(), "nowhere", identity.NewUser{Email: "a@city.example", Role: access.Reporter})
+	require.True(t, apperr.Is(err, apperr.Forbidden), "the role is refused before the organisation is looked up: %v", err)
+	u, err := svc.CreateUserIn(ctx, cityAdmin.Principal(), "", identity.NewUser{Email: "b@city.example", Role: access.Reporter})
+	require.NoError(t, err)
+	require.Equal(t, "city", u.OrgSlug, "no organisation: the caller's own")
+	require.Equal(t, "org/exists", field(func() error {
+		_, err := svc.CreateUserIn(ctx, cityAdmin.Principal(), "nowhere", identity.NewUser{Email: "c@city.example", Role: access.Reporter})
+		return err
+	}()))
+	require.Equal(t, "org/exists", field(func() error {
+		_, err := svc.CreateUserIn(ctx, partnerAdmin.Principal(), "city", identity.NewUser{Email: "d@city.example", Role: access.Reporter})
+		return err
+	}()), "a partner does not see a city in the directory: the same answer as a missing one")
+	_, err = svc.CreateUserIn(ctx, cityAdmin.Principal(), "national", identity.NewUser{Email: "e@national.example", Role: access.Reporter})
+	require.True(t, apperr.Is(err, apperr.Forbidden), "a city's admin sees the national CERT but does not manage it: %v", err)
+	u, err = svc.CreateUserIn(ctx, natAdmin.Principal(), "city", identity.NewUser{Email: "f@city.example", Role: access.Viewer})
+	require.NoError(t, err)
+	require.Equal(t, "city", u.OrgSlug)
+	_, err = svc.CreateUserIn(ctx, cityAdmin.Principal(), "city", identity.NewUser{Email: "g@city.example", Role: access.Reporter,
+		Password: "juniper-anchor-velvet-3"})
+	require.ErrorIs(t, err, identity.ErrNotYourPassword)
+
+	_, _, err = svc.IssueResetLink(ctx, responder.Principal(), "not-a-uuid")
+	require.True(t, apperr.Is(err, apperr.Forbidden), "%v", err)
+	_, _, err = svc.IssueResetLink(ctx, cityAdmin.Principal(), "not-a-uuid")
+	require.True(t, apperr.Is(err, apperr.NotFound), "%v", err)
+	require.ErrorContains(t, err, `user "not-a-uuid" not found`)
+	url, _, err := svc.IssueResetLink(ctx, cityAdmin.Principal(), strings.ToUpper(u.ID.String()))
+	require.NoError(t, err, "a UUID in capitals is the same user")
+	require.NotEmpty(t, url)
 }

@@ -62,6 +62,20 @@ func (inc *Incident) AwareAt() time.Time {
 	return inc.ReportedAt
 }
 
+// Location returns the reporting organisation's time zone
+// (ReportingOrgTimeZone, filled on reads), in which calendar deadlines
+// run; UTC when it is unknown or not a zone this system knows.
+func (inc *Incident) Location() *time.Location {
+	if inc.ReportingOrgTimeZone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(inc.ReportingOrgTimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
 // Deadlines computes the incident's legal deadlines at now. Hour-based
 // deadlines are exact durations; "one month" is a calendar month in loc
 // (the reporting organisation's time zone), so a final report due across a

@@ -40,12 +40,17 @@ type Incident struct {
 	Assets                 []Asset
 	PersonalDataBreach     bool
 	Significant            bool
-	Resolution             string
-	DeadlinesMet           map[DeadlineKind]DeadlineMet
-	ReportingOrgTimeZone   string // filled on reads; legal calendar deadlines use it
-	AssigneeEmail          string // filled on reads
-	ReportingOrgSlug       string // filled on reads
-	CoordinatingOrgSlug    string // filled on reads; empty while unrouted
+	// AffectedPeople is how many people a personal-data breach affects
+	// (GDPR Art. 33(3)(a)); nil while unknown.
+	AffectedPeople *int64
+	// Summary is the executive summary the coordinator keeps current.
+	Summary              Summary
+	Resolution           string
+	DeadlinesMet         map[DeadlineKind]DeadlineMet
+	ReportingOrgTimeZone string // filled on reads; legal calendar deadlines use it
+	AssigneeEmail        string // filled on reads
+	ReportingOrgSlug     string // filled on reads
+	CoordinatingOrgSlug  string // filled on reads; empty while unrouted
 	// Relations are the relations to the incident of the principal it was
 	// read for (access.Relations): filled by the single reads and the
 	// locked read every write begins with, empty in lists and for System.
@@ -101,6 +106,7 @@ type NewIncident struct {
 	Assets             []Asset
 	PersonalDataBreach bool
 	Significant        bool
+	AffectedPeople     *int64 // nil: unknown
 }
 
 // Validate checks the input and names every field that breaks a rule.
@@ -136,5 +142,6 @@ func (n *NewIncident) Validate(now time.Time) error {
 	n.Category, n.Type = checkClassification(n.Category, n.Type, &fs)
 	n.Tags = normalizeTags(n.Tags, &fs)
 	n.Assets = checkAssets(n.Assets, &fs)
+	checkAffectedPeople(n.AffectedPeople, &fs)
 	return fs.Err()
 }

@@ -397,6 +397,42 @@ func (s *Service) SetRedRecipients(ctx context.Context, p access.Principal, slug
 	return out, err
 }
 
+// AdminWarnings returns what the administrators of the organisation slug
+// should fix about it (today: its TLP:RED recipients), for a principal
+// who manages organisations and may read the organisation's TLP:RED
+// recipients (an admin of it or of a CERT above it). It returns nil,
+// without an error, for anyone else and for an organisation p may not
+// read that way, so that a page of the organisation can always ask; an
+// organisation that is not a CERT routes no TLP:RED incidents and has no
+// warnings (an empty list).
+func (s *Service) AdminWarnings(ctx context.Context, p access.Principal, slug string) ([]Warning, error) {
+	if !p.Can(access.ManageOrgs) {
+		return nil, nil
+	}
+	r, err := s.RedRecipients(ctx, p, slug)
+	if apperr.Is(err, apperr.Forbidden) || apperr.Is(err, apperr.NotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if !r.Org.Kind.IsCERT() {
+		return []Warning{}, nil
+	}
+	return r.Warnings, nil
+}
+
+// PreviewNote says, in a sentence for the person about to submit a
+// TLP:RED report, who will see it (RedRecipientsFor's routing).
+func (r *RedRouting) PreviewNote() string {
+	switch r.Source {
+	case RedDesignated:
+		return "A TLP:RED report is seen by you and by the TLP:RED recipients of " + r.Org.Name + " listed here, and by nobody else until one of you names more participants."
+	case RedCoordinators:
+		return r.Org.Name + " has designated no TLP:RED recipients: a TLP:RED report is seen by you and by its coordinators listed here, and by nobody else until one of you names more participants."
+	}
+	return r.Org.Name + " has nobody who receives TLP:RED reports: a TLP:RED report is seen by you only until you name participants. Consider TLP:AMBER+STRICT, or call " + r.Org.Name + "."
+}
+
 // RedRecipientsFor tells a reporter, before they submit a TLP:RED report,
 // who will receive it: the organisation that will coordinate it (the
 // nearest CERT above p's organisation, as Route chooses) and the users it

@@ -249,6 +249,7 @@ func (s *Service) newIncident(p access.Principal, in NewIncident) (*Incident, er
 		Assets:             in.Assets,
 		PersonalDataBreach: in.PersonalDataBreach,
 		Significant:        in.Significant,
+		AffectedPeople:     int64Ptr(in.AffectedPeople),
 		ReportedAt:         now,
 		CreatedAt:          now,
 		UpdatedAt:          now,
@@ -294,7 +295,7 @@ func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, inc *In
 			"reference": inc.Reference, "title": inc.Title, "stage": inc.Stage,
 			"severity": inc.Severity, "tlp": inc.TLP, "reporting_org": p.OrgSlug,
 			"category": inc.Category, "type": inc.Type, "personal_data_breach": inc.PersonalDataBreach,
-			"significant": inc.Significant,
+			"significant": inc.Significant, "affected_people": inc.AffectedPeople,
 		}), p.Via),
 		OccurredAt: now,
 	}); err != nil {

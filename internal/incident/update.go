@@ -40,6 +40,13 @@ type Patch struct {
 	PersonalDataBreach *bool
 	Significant        *bool
 	Assignee           *string // an e-mail; "" removes the assignee
+	// AffectedPeople sets how many people a breach affects;
+	// ClearAffectedPeople makes it unknown again.
+	AffectedPeople      *int64
+	ClearAffectedPeople bool
+	// Summary changes parts of the executive summary (one
+	// summary_changed event for all the parts that changed).
+	Summary *SummaryPatch
 }
 
 // change is one changed field, for the timeline.
@@ -204,6 +211,15 @@ func (s *Service) update(p access.Principal, patch Patch) func(ctx context.Conte
 		if v := patch.Significant; v != nil {
 			set("significant", inc.Significant, *v, func() { inc.Significant = *v })
 		}
+		if patch.AffectedPeople != nil || patch.ClearAffectedPeople {
+			checkAffectedPeople(patch.AffectedPeople, &fs)
+			n := patch.AffectedPeople
+			if patch.ClearAffectedPeople {
+				n = nil
+			}
+			set("affected_people", inc.AffectedPeople, n, func() { inc.AffectedPeople = int64Ptr(n) })
+		}
+		summarised := applySummary(inc, patch.Summary, p.Name(), now, &fs)
 		var assigned *Event
 		if v := patch.Assignee; v != nil {
 			ev, err := s.assign(ctx, tx, p, inc, strings.TrimSpace(*v), &fs)
@@ -218,6 +234,9 @@ func (s *Service) update(p access.Principal, patch Patch) func(ctx context.Conte
 		var events []Event
 		for _, c := range changes {
 			events = append(events, Event{Kind: EventFieldChanged, Data: mustJSON(map[string]any{"field": c.field, "old": c.old, "new": c.new})})
+		}
+		if summarised != nil {
+			events = append(events, *summarised)
 		}
 		if assigned != nil {
 			events = append(events, *assigned)
@@ -521,6 +540,14 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+func int64Ptr(n *int64) *int64 {
+	if n == nil {
+		return nil
+	}
+	v := *n
+	return &v
 }
 
 func nilIfEmpty(s string) any {

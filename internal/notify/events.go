@@ -272,7 +272,7 @@ func flagNote(inc *incident.Incident, d map[string]any, key func(string) string,
 	}
 	n.headline = "Flagged " + name
 	var dues []string
-	for _, dl := range inc.Deadlines(deadline.Location(inc), now) {
+	for _, dl := range inc.Deadlines(inc.Location(), now) {
 		if inc.Applies(dl.Kind) && ((field == "significant") == (dl.Kind != incident.GDPRNotification)) {
 			dues = append(dues, deadline.Name(dl.Kind)+" due "+deadline.DueText(dl.DueAt))
 		}

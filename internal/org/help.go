@@ -65,7 +65,7 @@ func (s *Service) Names(ctx context.Context, a Actor, ids []uuid.UUID) (map[uuid
 		return nil, err
 	}
 	for i := range os {
-		if s.visible(a, &os[i]) {
+		if a.Sees(&os[i]) {
 			out[os[i].ID] = os[i]
 		}
 	}

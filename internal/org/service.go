@@ -128,8 +128,21 @@ func placeRule(kind Kind, parent *Organization, fs *Fields) {
 	}
 }
 
-// Create adds an organisation below parentSlug ("" for none).
+// Create adds an organisation below parentSlug ("" for none) and fills o
+// with the organisation as stored (its parent's slug, its times).
 func (s *Service) Create(ctx context.Context, a Actor, o *Organization, parentSlug string) error {
+	if err := s.create(ctx, a, o, parentSlug); err != nil {
+		return err
+	}
+	got, err := s.store.Org(ctx, o.Slug)
+	if err != nil {
+		return err
+	}
+	*o = *got
+	return nil
+}
+
+func (s *Service) create(ctx context.Context, a Actor, o *Organization, parentSlug string) error {
 	if !a.System && !a.Admin {
 		return apperr.New(apperr.Forbidden, "only administrators manage organisations")
 	}
@@ -138,7 +151,7 @@ func (s *Service) Create(ctx context.Context, a Actor, o *Organization, parentSl
 	var parent *Organization
 	if parentSlug != "" {
 		p, err := s.store.Org(ctx, parentSlug)
-		if err == nil && !s.visible(a, p) {
+		if err == nil && !a.Sees(p) {
 			err = apperr.New(apperr.NotFound, "organisation %q not found", parentSlug) // hidden answers as missing
 		}
 		if apperr.Is(err, apperr.NotFound) {
@@ -186,9 +199,11 @@ func (s *Service) authorize(ctx context.Context, a Actor, parent *Organization, 
 	return nil
 }
 
-// Update changes the organisation slug.
+// Update changes the organisation slug. One the actor does not see
+// (Actor.Sees) is apperr.NotFound, like one that does not exist; one the
+// actor sees but does not manage is apperr.Forbidden.
 func (s *Service) Update(ctx context.Context, a Actor, slug string, p Patch) (*Organization, error) {
-	o, err := s.store.Org(ctx, slug)
+	o, err := s.Get(ctx, a, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +242,7 @@ func (s *Service) Update(ctx context.Context, a Actor, slug string, p Patch) (*O
 		var parent *Organization
 		if *p.Parent != "" {
 			np, err := s.store.Org(ctx, *p.Parent)
-			if err == nil && !s.visible(a, np) {
+			if err == nil && !a.Sees(np) {
 				err = apperr.New(apperr.NotFound, "organisation %q not found", *p.Parent) // hidden answers as missing
 			}
 			if apperr.Is(err, apperr.NotFound) {
@@ -278,15 +293,17 @@ func (s *Service) Get(ctx context.Context, a Actor, slug string) (*Organization,
 	if err != nil {
 		return nil, err
 	}
-	if !s.visible(a, o) {
+	if !a.Sees(o) {
 		return nil, apperr.New(apperr.NotFound, "organisation %q not found", slug)
 	}
 	return o, nil
 }
 
-// visible: members of the tree see the whole directory; a partner sees
-// itself and the CERTs, not the constituency's members.
-func (s *Service) visible(a Actor, o *Organization) bool {
+// Sees reports whether the actor may see the organisation in the
+// directory: members of the tree see the whole directory; a partner sees
+// itself and the CERTs, not the constituency's members. An organisation
+// the actor does not see answers as one that does not exist.
+func (a Actor) Sees(o *Organization) bool {
 	return a.System || a.OrgKind != Partner || o.ID == a.OrgID || o.Kind.IsCERT()
 }
 
@@ -298,7 +315,7 @@ func (s *Service) List(ctx context.Context, a Actor) ([]Organization, error) {
 	}
 	out := all[:0]
 	for i := range all {
-		if s.visible(a, &all[i]) {
+		if a.Sees(&all[i]) {
 			out = append(out, all[i])
 		}
 	}

@@ -157,3 +157,30 @@ func TestWhoManagesWhat(t *testing.T) {
 	require.NoError(t, h.App.DB.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE action IN ('org.created', 'org.changed')").Scan(&n))
 	require.Equal(t, 7+2+1, n, "every creation and change is audited")
 }
+
+// TestCreateAndUpdateAnswerForBothTransports: Create fills the new
+// organisation as stored (its parent's slug and times: what the API
+// answers), and Update hides an organisation the actor does not see
+// exactly like a missing one, before asking whether the actor manages it.
+func TestCreateAndUpdateAnswerForBothTransports(t *testing.T) {
+	t.Parallel()
+	h, svc := setup(t)
+	ctx := context.Background()
+	actor := func(slug string, role access.Role) org.Actor {
+		u, _ := h.User(slug, role)
+		return u.Principal().OrgActor()
+	}
+	o := &org.Organization{Slug: "city-d", Name: "City D", Kind: org.LocalAuthority}
+	require.NoError(t, svc.Create(ctx, actor("north", access.Admin), o, "north"))
+	require.Equal(t, "north", o.ParentSlug)
+	require.False(t, o.CreatedAt.IsZero())
+	require.Equal(t, o.CreatedAt, o.UpdatedAt)
+
+	name := "Renamed"
+	_, err := svc.Update(ctx, actor("partner", access.Admin), "city-a", org.Patch{Name: &name})
+	require.True(t, apperr.Is(err, apperr.NotFound), "a partner does not see a city: %v", err)
+	_, err = svc.Update(ctx, actor("partner", access.Admin), "north", org.Patch{Name: &name})
+	require.True(t, apperr.Is(err, apperr.Forbidden), "it sees the CERTs but manages none: %v", err)
+	_, err = svc.Update(ctx, actor("partner", access.Admin), "nowhere", org.Patch{Name: &name})
+	require.True(t, apperr.Is(err, apperr.NotFound), "%v", err)
+}

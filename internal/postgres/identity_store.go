@@ -286,26 +286,41 @@ type auditRow struct {
 
 func (auditRow) TableName() string { return "audit_log" }
 
-// AuditLog returns a page of the audit log, newest first, after the
-// cursor after ("" for the first page), and the next page's cursor.
-func (s *Store) AuditLog(ctx context.Context, after string, limit int) ([]audit.Entry, string, error) {
-	page := struct {
-		After string
-		Limit int
-	}{after, limit}
-	q := s.db.WithContext(ctx)
-	if page.After != "" {
+// AuditLog implements audit.Store: a page of the entries matching q,
+// newest first, after the cursor q.After ("" for the first page), and the
+// next page's cursor.
+func (s *Store) AuditLog(ctx context.Context, q audit.Query) ([]audit.Entry, string, error) {
+	db := s.db.WithContext(ctx)
+	if q.After != "" {
 		var c timelineCursor
-		if err := decodeCursor(page.After, &c); err != nil {
+		if err := decodeCursor(q.After, &c); err != nil {
 			return nil, "", err
 		}
-		q = q.Where("(at, id) < (?, ?)", c.At, c.ID)
+		db = db.Where("(at, id) < (?, ?)", c.At, c.ID)
+	}
+	if q.Actor != "" {
+		db = db.Where("lower(actor) = lower(?)", q.Actor)
+	}
+	if q.Action != "" {
+		db = db.Where("action = ?", string(q.Action))
+	}
+	if q.TargetType != "" {
+		db = db.Where("target_type = ?", q.TargetType)
+	}
+	if q.TargetID != "" {
+		db = db.Where("target_id = ?", q.TargetID)
+	}
+	if q.Since != nil {
+		db = db.Where("at >= ?", *q.Since)
+	}
+	if q.Until != nil {
+		db = db.Where("at < ?", *q.Until)
 	}
 	var rows []auditRow
-	if err := q.Order("at DESC, id DESC").Limit(page.Limit + 1).Find(&rows).Error; err != nil {
+	if err := db.Order("at DESC, id DESC").Limit(q.Limit + 1).Find(&rows).Error; err != nil {
 		return nil, "", translate(err, "read audit log")
 	}
-	rows, next := trimPage(rows, page.Limit, func(last auditRow) any { return timelineCursor{At: last.At, ID: last.ID} })
+	rows, next := trimPage(rows, q.Limit, func(last auditRow) any { return timelineCursor{At: last.At, ID: last.ID} })
 	out := make([]audit.Entry, len(rows))
 	for i, r := range rows {
 		out[i] = audit.Entry{ID: r.ID, At: r.At.UTC(), ActorUserID: r.ActorUserID, Actor: r.Actor, Action: audit.Action(r.Action),

@@ -16,6 +16,7 @@ import (
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
@@ -27,6 +28,9 @@ type Store struct {
 	jobs JobInserter
 	// events gets the timeline events of a transaction before it commits.
 	events func(ctx context.Context, tx incident.Tx, evs []incident.Event) error
+	// orgChanged gets every change of an organisation that moves the
+	// metrics' roll-ups (stats.Maintainer.OrgChanged).
+	orgChanged func(ctx context.Context, tx stats.Tx, c stats.OrgChange) error
 }
 
 // NewStore returns a Store on db that queues jobs with jobs. jobs may be nil
@@ -71,6 +75,12 @@ type incidentRow struct {
 	Type                   string
 	PersonalDataBreach     bool
 	Significant            bool
+	AffectedPeople         *int64
+	SummaryStatus          string
+	SummaryImpact          string
+	SummaryNextSteps       string
+	SummaryUpdatedAt       *time.Time
+	SummaryUpdatedBy       string
 	Resolution             string
 	// read-only, from incidentSelect
 	TagsJSON            []byte  `gorm:"->"`
@@ -96,7 +106,9 @@ func (r *incidentRow) domain() *incident.Incident {
 		ReportingOrgSlug: r.ReportingOrgSlug, ReportingOrgTimeZone: r.ReportingOrgTZ,
 		DescriptionHTML: r.DescriptionHTML, DescriptionHTMLVersion: r.DescriptionHTMLVersion,
 		Category: r.Category, Type: r.Type, PersonalDataBreach: r.PersonalDataBreach, Significant: r.Significant,
-		Resolution: r.Resolution, Tags: []string{}, Assets: []incident.Asset{},
+		Resolution: r.Resolution, Tags: []string{}, Assets: []incident.Asset{}, AffectedPeople: r.AffectedPeople,
+		Summary: incident.Summary{Status: r.SummaryStatus, Impact: r.SummaryImpact, NextSteps: r.SummaryNextSteps,
+			UpdatedAt: utcp(r.SummaryUpdatedAt), UpdatedBy: r.SummaryUpdatedBy},
 		Relations: access.Relations(r.Relations),
 	}
 	_ = json.Unmarshal(r.TagsJSON, &inc.Tags)
@@ -496,13 +508,13 @@ func (t *txn) InsertIncident(ctx context.Context, inc *incident.Incident) error 
 	err := t.db.WithContext(ctx).Raw(`INSERT INTO incidents (id, reference, title, description, reporting_org_id,
 		coordinating_org_id, reporter_user_id, stage, status, severity, tlp, detected_at, reported_at, created_at,
 		updated_at, version, category, type, tags, affected_assets, personal_data_breach, significant,
-		description_html, description_html_version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		description_html, description_html_version, affected_people)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING (SELECT time_zone FROM organizations WHERE id = ?)`,
 		inc.ID, inc.Reference, inc.Title, inc.Description, inc.ReportingOrgID, inc.CoordinatingOrgID, inc.ReporterUserID,
 		string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP), inc.DetectedAt, inc.ReportedAt,
 		inc.CreatedAt, inc.UpdatedAt, inc.Version, inc.Category, inc.Type, tags, assets, inc.PersonalDataBreach,
-		inc.Significant, inc.DescriptionHTML, inc.DescriptionHTMLVersion, inc.ReportingOrgID).Scan(&tz).Error
+		inc.Significant, inc.DescriptionHTML, inc.DescriptionHTMLVersion, inc.AffectedPeople, inc.ReportingOrgID).Scan(&tz).Error
 	if isConstraint(err, "incidents_reporting_org_id_fkey") {
 		return &apperr.Error{Code: apperr.Invalid, Message: "the reporting organisation does not exist",
 			Fields: []apperr.FieldError{{Field: "reporting_org", Rule: "exists", Message: "no such organisation"}}}
@@ -527,12 +539,14 @@ func (t *txn) UpdateIncident(ctx context.Context, inc *incident.Incident) error 
 	res := t.db.WithContext(ctx).Exec(`UPDATE incidents SET title = ?, description = ?, stage = ?, status = ?,
 		severity = ?, tlp = ?, detected_at = ?, acknowledged_at = ?, closed_at = ?, category = ?, type = ?, tags = ?,
 		affected_assets = ?, personal_data_breach = ?, significant = ?, resolution = ?, assignee_id = ?,
-		description_html = ?, description_html_version = ?, updated_at = ?, version = version + 1
+		description_html = ?, description_html_version = ?, affected_people = ?, summary_status = ?, summary_impact = ?,
+		summary_next_steps = ?, summary_updated_at = ?, summary_updated_by = ?, updated_at = ?, version = version + 1
 		WHERE id = ? AND version = ?`,
 		inc.Title, inc.Description, string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP),
 		inc.DetectedAt, inc.AcknowledgedAt, inc.ClosedAt, inc.Category, inc.Type, tags, assetsJSON(inc.Assets),
 		inc.PersonalDataBreach, inc.Significant, inc.Resolution, inc.AssigneeID, inc.DescriptionHTML,
-		inc.DescriptionHTMLVersion, inc.UpdatedAt, inc.ID, inc.Version)
+		inc.DescriptionHTMLVersion, inc.AffectedPeople, inc.Summary.Status, inc.Summary.Impact, inc.Summary.NextSteps,
+		inc.Summary.UpdatedAt, inc.Summary.UpdatedBy, inc.UpdatedAt, inc.ID, inc.Version)
 	if res.Error != nil {
 		return translate(res.Error, "update incident")
 	}

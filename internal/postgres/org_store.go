@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 )
@@ -112,6 +114,20 @@ func (s *Store) UpdateOrg(ctx context.Context, a org.Actor, o *org.Organization,
 					FROM org_closure up, org_closure down
 					WHERE up.descendant_id = ? AND down.ancestor_id = ?`, *o.ParentID, o.ID).Error; err != nil {
 					return translate(err, "move organisation")
+				}
+			}
+		}
+		if s.orgChanged != nil {
+			_, sector := changes["sector"]
+			_, zone := changes["time_zone"]
+			if moved || sector || zone {
+				stx, err := SQLTx(tx)
+				if err != nil {
+					return err
+				}
+				tn := &txn{db: tx, sql: stx, store: s}
+				if err := s.orgChanged(ctx, tn, stats.OrgChange{OrgID: o.ID, Moved: moved, Sector: sector, TimeZone: zone}); err != nil {
+					return fmt.Errorf("keep the metrics: %w", err)
 				}
 			}
 		}

@@ -8,15 +8,15 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 )
 
 var (
-	_ report.Store = (*Store)(nil)
-	_ report.Tx    = (*txn)(nil)
+	_ filing.Store = (*Store)(nil)
+	_ filing.Tx    = (*txn)(nil)
 )
 
 // draftRow is the report_drafts table, with the names of who started and
@@ -40,23 +40,23 @@ type draftRow struct {
 
 func (draftRow) TableName() string { return "report_drafts" }
 
-func (r *draftRow) domain() (*report.Draft, error) {
-	d := &report.Draft{ID: r.ID, OrgID: r.OrgID, Kind: r.Kind, IncidentID: r.IncidentID, LastStep: r.LastStep,
+func (r *draftRow) domain() (*filing.Draft, error) {
+	d := &filing.Draft{ID: r.ID, OrgID: r.OrgID, Kind: r.Kind, IncidentID: r.IncidentID, LastStep: r.LastStep,
 		CreatedByID: r.CreatedBy, CreatedByName: r.CreatedByName, CreatedAt: r.CreatedAt.UTC(),
 		UpdatedByID: r.UpdatedBy, UpdatedByName: r.UpdatedByName, UpdatedAt: r.UpdatedAt.UTC(), SubmittedAt: utcp(r.SubmittedAt)}
-	var c report.Content
+	var c filing.Content
 	if err := json.Unmarshal(r.Answers, &c); err != nil {
 		return nil, fmt.Errorf("draft %s: answers: %w", r.ID, err)
 	}
 	d.Answers, d.Done, d.Files = c.Answers, c.Done, c.Files
 	if d.Answers == nil {
-		d.Answers = report.Answers{}
+		d.Answers = filing.Answers{}
 	}
 	return d, nil
 }
 
-func draftContent(d *report.Draft) ([]byte, error) {
-	b, err := json.Marshal(report.Content{Answers: d.Answers, Done: d.Done, Files: d.Files})
+func draftContent(d *filing.Draft) ([]byte, error) {
+	b, err := json.Marshal(filing.Content{Answers: d.Answers, Done: d.Done, Files: d.Files})
 	if err != nil {
 		return nil, fmt.Errorf("draft content: %w", err)
 	}
@@ -72,12 +72,12 @@ JOIN users cu ON cu.id = d.created_by
 JOIN users uu ON uu.id = d.updated_by
 WHERE `
 
-func drafts(ctx context.Context, db *gorm.DB, q string, args ...any) ([]report.Draft, error) {
+func drafts(ctx context.Context, db *gorm.DB, q string, args ...any) ([]filing.Draft, error) {
 	var rows []draftRow
 	if err := db.WithContext(ctx).Raw(draftSelect+q, args...).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load drafts")
 	}
-	out := make([]report.Draft, 0, len(rows))
+	out := make([]filing.Draft, 0, len(rows))
 	for i := range rows {
 		d, err := rows[i].domain()
 		if err != nil {
@@ -88,7 +88,7 @@ func drafts(ctx context.Context, db *gorm.DB, q string, args ...any) ([]report.D
 	return out, nil
 }
 
-func oneDraft(ds []report.Draft, err error, what string) (*report.Draft, error) {
+func oneDraft(ds []filing.Draft, err error, what string) (*filing.Draft, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -98,43 +98,43 @@ func oneDraft(ds []report.Draft, err error, what string) (*report.Draft, error) 
 	return &ds[0], nil
 }
 
-// InReportTx implements report.Store.
-func (s *Store) InReportTx(ctx context.Context, fn func(ctx context.Context, tx report.Tx) error) error {
+// InReportTx implements filing.Store.
+func (s *Store) InReportTx(ctx context.Context, fn func(ctx context.Context, tx filing.Tx) error) error {
 	return inTx(ctx, s, fn)
 }
 
-// OpenDrafts implements report.Store.
-func (s *Store) OpenDrafts(ctx context.Context, orgID uuid.UUID, limit int) ([]report.Draft, error) {
+// OpenDrafts implements filing.Store.
+func (s *Store) OpenDrafts(ctx context.Context, orgID uuid.UUID, limit int) ([]filing.Draft, error) {
 	return drafts(ctx, s.db, "d.org_id = ? AND d.kind = ? AND d.submitted_at IS NULL ORDER BY d.updated_at DESC, d.id LIMIT ?",
-		orgID, report.KindIncident, limit)
+		orgID, filing.KindIncident, limit)
 }
 
-// Draft implements report.Store.
-func (s *Store) Draft(ctx context.Context, orgID, id uuid.UUID) (*report.Draft, error) {
+// Draft implements filing.Store.
+func (s *Store) Draft(ctx context.Context, orgID, id uuid.UUID) (*filing.Draft, error) {
 	ds, err := drafts(ctx, s.db, "d.org_id = ? AND d.id = ?", orgID, id)
 	return oneDraft(ds, err, "draft "+id.String())
 }
 
-// LegalDraft implements report.Store.
-func (s *Store) LegalDraft(ctx context.Context, incidentID uuid.UUID, kind string) (*report.Draft, error) {
+// LegalDraft implements filing.Store.
+func (s *Store) LegalDraft(ctx context.Context, incidentID uuid.UUID, kind string) (*filing.Draft, error) {
 	ds, err := drafts(ctx, s.db, "d.incident_id = ? AND d.kind = ? AND d.submitted_at IS NULL", incidentID, kind)
 	return oneDraft(ds, err, "draft of the "+kind)
 }
 
-// LockDraft implements report.Tx.
-func (t *txn) LockDraft(ctx context.Context, orgID, id uuid.UUID) (*report.Draft, error) {
+// LockDraft implements filing.Tx.
+func (t *txn) LockDraft(ctx context.Context, orgID, id uuid.UUID) (*filing.Draft, error) {
 	ds, err := drafts(ctx, t.db, "d.org_id = ? AND d.id = ? FOR UPDATE OF d", orgID, id)
 	return oneDraft(ds, err, "draft "+id.String())
 }
 
-// LockLegalDraft implements report.Tx.
-func (t *txn) LockLegalDraft(ctx context.Context, incidentID uuid.UUID, kind string) (*report.Draft, error) {
+// LockLegalDraft implements filing.Tx.
+func (t *txn) LockLegalDraft(ctx context.Context, incidentID uuid.UUID, kind string) (*filing.Draft, error) {
 	ds, err := drafts(ctx, t.db, "d.incident_id = ? AND d.kind = ? AND d.submitted_at IS NULL FOR UPDATE OF d", incidentID, kind)
 	return oneDraft(ds, err, "draft of the "+kind)
 }
 
-// InsertDraft implements report.Tx.
-func (t *txn) InsertDraft(ctx context.Context, d *report.Draft) error {
+// InsertDraft implements filing.Tx.
+func (t *txn) InsertDraft(ctx context.Context, d *filing.Draft) error {
 	content, err := draftContent(d)
 	if err != nil {
 		return err
@@ -144,8 +144,8 @@ func (t *txn) InsertDraft(ctx context.Context, d *report.Draft) error {
 	return translate(t.db.WithContext(ctx).Omit("CreatedByName", "UpdatedByName", "SubmittedAt").Create(&row).Error, "save draft")
 }
 
-// UpdateDraft implements report.Tx.
-func (t *txn) UpdateDraft(ctx context.Context, d *report.Draft) error {
+// UpdateDraft implements filing.Tx.
+func (t *txn) UpdateDraft(ctx context.Context, d *filing.Draft) error {
 	content, err := draftContent(d)
 	if err != nil {
 		return err
@@ -155,14 +155,14 @@ func (t *txn) UpdateDraft(ctx context.Context, d *report.Draft) error {
 	return translate(err, "save draft")
 }
 
-// SubmitDraft implements report.Tx.
+// SubmitDraft implements filing.Tx.
 func (t *txn) SubmitDraft(ctx context.Context, id uuid.UUID, incidentID *uuid.UUID, at time.Time) error {
 	err := t.db.WithContext(ctx).Exec(`UPDATE report_drafts SET submitted_at = ?, incident_id = coalesce(?, incident_id) WHERE id = ?`,
 		at, incidentID, id).Error
 	return translate(err, "mark draft sent")
 }
 
-// DeleteDraft implements report.Tx.
+// DeleteDraft implements filing.Tx.
 func (t *txn) DeleteDraft(ctx context.Context, id uuid.UUID) error {
 	return translate(t.db.WithContext(ctx).Exec(`DELETE FROM report_drafts WHERE id = ? AND submitted_at IS NULL`, id).Error, "delete draft")
 }
@@ -184,8 +184,8 @@ type reportRow struct {
 
 func (reportRow) TableName() string { return "incident_reports" }
 
-// InsertReport implements report.Tx.
-func (t *txn) InsertReport(ctx context.Context, r *report.Report) error {
+// InsertReport implements filing.Tx.
+func (t *txn) InsertReport(ctx context.Context, r *filing.Report) error {
 	items, err := json.Marshal(r.Items)
 	if err != nil {
 		return fmt.Errorf("report items: %w", err)
@@ -199,8 +199,8 @@ func (t *txn) InsertReport(ctx context.Context, r *report.Report) error {
 	return translate(t.db.WithContext(ctx).Omit("SubmittedByName").Create(&row).Error, "save the structured report")
 }
 
-// Report implements report.Store.
-func (s *Store) Report(ctx context.Context, p access.Principal, incidentID uuid.UUID) (*report.Report, error) {
+// Report implements filing.Store.
+func (s *Store) Report(ctx context.Context, p access.Principal, incidentID uuid.UUID) (*filing.Report, error) {
 	vis, args := visibleTo(p)
 	var rows []reportRow
 	err := s.db.WithContext(ctx).Raw(`SELECT r.*, coalesce(nullif(u.name, ''), u.email) AS submitted_by_name
@@ -215,7 +215,7 @@ func (s *Store) Report(ctx context.Context, p access.Principal, incidentID uuid.
 		return nil, apperr.New(apperr.NotFound, "incident %s has no structured report: it was not reported through the guided report", incidentID)
 	}
 	row := rows[0]
-	out := &report.Report{IncidentID: row.IncidentID, DraftID: row.DraftID, Language: row.Language,
+	out := &filing.Report{IncidentID: row.IncidentID, DraftID: row.DraftID, Language: row.Language,
 		PeopleAffected: row.PeopleAffected, RecordsAffected: row.RecordsAffected, SubmittedByID: row.SubmittedBy,
 		SubmittedAt: row.SubmittedAt.UTC()}
 	if row.SubmittedByName != nil {

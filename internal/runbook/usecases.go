@@ -77,23 +77,23 @@ func (s *Service) Start(ctx context.Context, p access.Principal, idOrRef, playbo
 	return s.Get(ctx, p, run.IncidentID.String(), run.ID.String())
 }
 
-// List returns the runs of an incident p sees, newest first.
-func (s *Service) List(ctx context.Context, p access.Principal, idOrRef string) ([]Run, error) {
+// List returns an incident p sees and its runs, newest first.
+func (s *Service) List(ctx context.Context, p access.Principal, idOrRef string) (*incident.Incident, []Run, error) {
 	inc, err := s.incidents.Get(ctx, p, idOrRef)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := p.Require(access.ReadIncident); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rs, err := s.store.Runs(ctx, p, inc.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i := range rs {
 		s.fillNeeds(&rs[i])
 	}
-	return rs, nil
+	return inc, rs, nil
 }
 
 // fillNeeds fills the steps' needs from the run's pinned playbook.

@@ -448,10 +448,10 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 		fs.Add("current_password", "wrong", "the current password is not right")
 		return fs.Err()
 	}
-	if _, err := s.o.Passwords.UpdateUser(ctx, cur.Principal, cur.Principal.UserID, identity.UserPatch{Password: &next}); err != nil {
+	keep := cur.Session.ID
+	if _, err := s.o.Passwords.UpdateUser(ctx, cur.Principal, cur.Principal.UserID, identity.UserPatch{Password: &next, KeepSession: &keep}); err != nil {
 		return err
 	}
-	keep := cur.Session.ID
 	_, err = s.EndAll(ctx, cur.Principal, cur.Principal.UserID, &keep, "password changed")
 	return err
 }

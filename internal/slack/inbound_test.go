@@ -232,7 +232,7 @@ func TestSlackSignatureFailuresShareTheAuthenticationBound(t *testing.T) {
 	w.h.Advance(time.Minute)
 	_, err := w.h.App.Sweeper.Sweep(ctx)
 	require.NoError(t, err)
-	entries, _, err := w.h.App.Store.AuditLog(ctx, "", 500)
+	entries, _, err := w.h.App.Store.AuditLog(ctx, audit.Query{Action: audit.AuthFailed, Limit: 500})
 	require.NoError(t, err)
 	var failed []audit.Entry
 	for _, e := range entries {

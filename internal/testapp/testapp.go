@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -56,13 +57,29 @@ type Harness struct {
 type Clock struct {
 	mu     sync.Mutex
 	offset time.Duration
+	frozen bool      // Freeze was called: the time is base+offset
+	base   time.Time // the real time when the clock was frozen
 }
 
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.frozen {
+		return c.base.Add(c.offset)
+	}
 	return time.Now().Add(c.offset)
+}
+
+// Freeze stops the clock at the current time; Advance still moves it. For
+// tests whose outcome must not depend on how long the machine takes, such
+// as a count of failures within one throttle window.
+func (c *Clock) Freeze() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.frozen {
+		c.base, c.frozen = time.Now(), true
+	}
 }
 
 // Advance moves the application's clock forward by d, and makes every
@@ -275,6 +292,8 @@ func init() {
 	openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.PlainBodyDecoder)
 	openapi3filter.RegisterBodyDecoder("text/plain", openapi3filter.PlainBodyDecoder)
 	openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/merge-patch+json", openapi3filter.JSONBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
 }
 
 // Spec returns the parsed, validated OpenAPI document.
@@ -298,8 +317,8 @@ func Spec(t testing.TB) (*openapi3.T, routers.Router) {
 	return spec, router
 }
 
-// validate fails the test when the response (or the route) is not what the
-// OpenAPI document describes.
+// validate fails the test when the request's JSON body or the response
+// (or the route) is not what the OpenAPI document describes.
 func validate(t testing.TB, req *http.Request, reqBody []byte, r *Response) {
 	t.Helper()
 	_, rt := Spec(t)
@@ -313,11 +332,41 @@ func validate(t testing.TB, req *http.Request, reqBody []byte, r *Response) {
 	}
 	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{ExcludeRequestBody: true, ExcludeRequestQueryParams: true, MultiError: true}}
+	if checksRequestBody(req, reqBody, r.Status) {
+		rb := route.Operation.RequestBody
+		require.NotNil(t, rb, "%s %s takes no request body in docs/openapi.yaml, but certdesk accepted one (%d)", req.Method, req.URL.Path, r.Status)
+		vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
+		err := openapi3filter.ValidateRequestBody(context.Background(), &openapi3filter.RequestValidationInput{
+			Request: vreq, PathParams: params, Route: route, Options: &openapi3filter.Options{MultiError: true}}, rb.Value)
+		require.NoError(t, err, "%s %s: certdesk answered %d to a request body docs/openapi.yaml does not allow: %s",
+			req.Method, req.URL.Path, r.Status, reqBody)
+	}
 	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in, Status: r.Status, Header: r.Header,
 		Body: io.NopCloser(bytes.NewReader(r.Body)), Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true},
 	})
 	require.NoError(t, err, "%s %s → %d does not match docs/openapi.yaml; body: %s", req.Method, req.URL.Path, r.Status, r.Body)
+}
+
+// checksRequestBody reports whether validate checks the request's body
+// against the document: a JSON body (application/json or a +json type)
+// that certdesk accepted, with a 2xx or 3xx answer. Requests that certdesk
+// refused are checked only through their answer, which must be a problem
+// document the operation lists: many tests send a wrong body on purpose,
+// to see the refusal (400 malformed, 413 too large, 415 not JSON, 422 a
+// field that breaks a rule), or to see that a caller who may not write is
+// refused (404, 403) before the rules of the write itself are checked
+// (docs/security.md, the order of the answers), and a 401 or 429 is
+// decided before the body is read. A body that certdesk took and the
+// document refuses is a disagreement between the two, and fails the test.
+// A body sent with another content type (multipart uploads, Slack's form
+// posts) is not checked here.
+func checksRequestBody(req *http.Request, body []byte, status int) bool {
+	if body == nil || status >= 400 {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // Eventually polls cond every 20 ms until it holds or 10 s pass.

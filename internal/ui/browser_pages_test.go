@@ -113,7 +113,7 @@ func TestBrowserEveryPageIsAccessible(t *testing.T) {
 // the pieces long enough to mean something and different from German.
 func englishFragments(t *testing.T, w *demoWorld) []string {
 	t.Helper()
-	c := w.h.App.Catalogue
+	c := w.h.App.Messages
 	verb := regexp.MustCompile(`%(\[[0-9]+\])?[sdvq]`)
 	seen := map[string]bool{}
 	for _, key := range c.Keys() {

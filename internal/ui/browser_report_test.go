@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -328,7 +328,7 @@ func (w *world) user(t *testing.T, name, slug string, role access.Role, display 
 func guidedIncident(t *testing.T, w *world) string {
 	t.Helper()
 	ctx := context.Background()
-	svc := w.h.App.Reports
+	svc := w.h.App.Filings
 	p := w.users["reporter"].Principal()
 	d, err := svc.Start(ctx, p)
 	require.NoError(t, err)
@@ -357,7 +357,7 @@ func guidedIncident(t *testing.T, w *world) string {
 	}
 	_, err = svc.FilesDone(ctx, p, id)
 	require.NoError(t, err)
-	inc, _, err := svc.Submit(ctx, p, id, "en", report.Final{})
+	inc, _, err := svc.Submit(ctx, p, id, "en", filing.Final{})
 	require.NoError(t, err)
 	return inc.Reference
 }
@@ -422,5 +422,5 @@ func TestBrowserFollowUpNIS2NotificationIsFiledPrefilled(t *testing.T) {
 	r.JSON(t, &list)
 	require.Len(t, list.LegalReports, 2)
 	require.Equal(t, "nis2_notification", list.LegalReports[1].Kind)
-	require.Equal(t, http.StatusOK, w.h.As(token).Request(http.MethodGet, "/api/v1/incidents/"+ref+"/report", nil).Status)
+	require.Equal(t, http.StatusOK, w.h.As(token).Request(http.MethodGet, "/api/v1/incidents/"+ref+"/guided-report", nil).Status)
 }

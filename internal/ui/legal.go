@@ -5,9 +5,9 @@ import (
 	"net/http"
 
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/labstack/echo/v4"
 )
 
@@ -24,7 +24,7 @@ type legalView struct {
 // legalTaskView is one legal report in the task list.
 type legalTaskView struct {
 	Kind   incident.DeadlineKind
-	State  report.TaskState
+	State  filing.TaskState
 	Status string        // the status tag's words
 	Detail template.HTML // when it is due, when it was sent, what it waits for
 	Href   string        // the form, when the person may file it now
@@ -45,7 +45,7 @@ type filedView struct {
 // form links only for someone who may file (incident.legal_report).
 // It returns nil when no legal deadline applies.
 func (u *UI) legalTasks(c echo.Context, l i18n.Locale, inc *incident.Incident, withFiled bool) (*legalView, error) {
-	o, err := u.o.Reports.Legal(c.Request().Context(), current(c).Principal, inc.ID.String())
+	o, err := u.o.Filings.Legal(c.Request().Context(), current(c).Principal, inc.ID.String())
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (u *UI) legalTasks(c echo.Context, l i18n.Locale, inc *incident.Incident, w
 		tv := legalTaskView{Kind: t.Kind, State: t.State, Status: l.T("legal.state." + string(t.State))}
 		form := "/incidents/" + inc.Reference + "/legal/" + string(t.Kind)
 		switch t.State {
-		case report.TaskDone:
+		case filing.TaskDone:
 			text := l.T("deadline.met_on", l.DateTime(t.Deadline.Met.At))
 			if t.Deadline.State == incident.DeadlineMetLate {
 				text = l.T("deadline.met_late", l.DateTime(t.Deadline.Met.At))
@@ -66,7 +66,7 @@ func (u *UI) legalTasks(c echo.Context, l i18n.Locale, inc *incident.Incident, w
 			if t.MoreAllowed && o.MayFile {
 				tv.Href, tv.Link = form, l.T("legal.add_phase")
 			}
-		case report.TaskCannotStart:
+		case filing.TaskCannotStart:
 			tv.Detail = template.HTML(template.HTMLEscapeString(l.T("legal.after", l.T("deadline."+string(t.Blocker)))))
 		default:
 			tv.Detail = l.DueHTML(t.Deadline.DueAt)

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/labstack/echo/v4"
 )
 
@@ -34,14 +34,14 @@ type legalFormView struct {
 // page.
 func (u *UI) legalForm(c echo.Context) error {
 	kind := incident.DeadlineKind(c.Param("kind"))
-	pg, err := u.o.Reports.LegalForm(c.Request().Context(), current(c).Principal, c.Param("ref"), kind, requestLang(c))
+	pg, err := u.o.Filings.LegalForm(c.Request().Context(), current(c).Principal, c.Param("ref"), kind, requestLang(c))
 	if err != nil {
 		return u.legalError(c, err)
 	}
 	return u.renderLegalForm(c, http.StatusOK, pg, pg.Answers, nil)
 }
 
-func (u *UI) renderLegalForm(c echo.Context, status int, pg *report.LegalPage, a report.Answers, errs []fieldError) error {
+func (u *UI) renderLegalForm(c echo.Context, status int, pg *filing.LegalPage, a filing.Answers, errs []fieldError) error {
 	inc := pg.Incident
 	kindName := "deadline." + string(pg.Task.Kind)
 	p := u.newPage(c, "legal_form", kindName)
@@ -67,7 +67,7 @@ func (u *UI) legalSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg, typed, err := u.o.Reports.SaveLegal(c.Request().Context(), cur.Principal, c.Param("ref"), kind, form)
+	pg, typed, err := u.o.Filings.SaveLegal(c.Request().Context(), cur.Principal, c.Param("ref"), kind, form)
 	if errs, rerr := u.reportErrors(u.locale(c), err); rerr != nil {
 		return u.legalError(c, rerr)
 	} else if errs != nil {
@@ -80,7 +80,7 @@ func (u *UI) legalSave(c echo.Context) error {
 // that sends the report.
 func (u *UI) legalCheck(c echo.Context) error {
 	kind := incident.DeadlineKind(c.Param("kind"))
-	pg, err := u.o.Reports.LegalForm(c.Request().Context(), current(c).Principal, c.Param("ref"), kind, requestLang(c))
+	pg, err := u.o.Filings.LegalForm(c.Request().Context(), current(c).Principal, c.Param("ref"), kind, requestLang(c))
 	if err != nil {
 		return u.legalError(c, err)
 	}
@@ -90,14 +90,14 @@ func (u *UI) legalCheck(c echo.Context) error {
 	return u.renderLegalCheck(c, http.StatusOK, pg, nil)
 }
 
-func (u *UI) renderLegalCheck(c echo.Context, status int, pg *report.LegalPage, errs []fieldError) error {
+func (u *UI) renderLegalCheck(c echo.Context, status int, pg *filing.LegalPage, errs []fieldError) error {
 	inc := pg.Incident
 	p := u.newPage(c, "legal_check", "legal.check.title", u.o.Catalogue.Printer(requestLang(c)).T("deadline."+string(pg.Task.Kind)))
 	p.TLP, p.Errors = inc.TLP, errs
 	base := "/incidents/" + inc.Reference + "/legal/" + string(pg.Task.Kind)
 	v := legalFormView{Reference: inc.Reference, Kind: pg.Task.Kind, Heading: p.Title, Action: base + "/check", Back: base,
 		Due: p.L.DueHTML(pg.Task.Deadline.DueAt), Late: pg.Late, Phase: pg.Phase, CERT: u.certName(c)}
-	for _, it := range report.ItemsOf(pg.Fields, pg.Answers, p.L.T, p.L.DateTime) {
+	for _, it := range filing.ItemsOf(pg.Fields, pg.Answers, p.L.T, p.L.DateTime) {
 		r := checkRow{Question: it.Question, Change: base + "#" + it.Field}
 		if strings.Contains(it.Answer, "\n") {
 			r.Lines = strings.Split(it.Answer, "\n")
@@ -124,7 +124,7 @@ func (u *UI) legalSend(c echo.Context) error {
 	cur := current(c)
 	ctx := c.Request().Context()
 	kind := incident.DeadlineKind(c.Param("kind"))
-	_, err := u.o.Reports.FileLegal(ctx, cur.Principal, c.Param("ref"), kind, requestLang(c))
+	_, err := u.o.Filings.FileLegal(ctx, cur.Principal, c.Param("ref"), kind, requestLang(c))
 	switch {
 	case apperr.Is(err, apperr.NotFound):
 		if _, gerr := u.o.Incidents.Get(ctx, cur.Principal, c.Param("ref")); gerr != nil {
@@ -132,7 +132,7 @@ func (u *UI) legalSend(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusSeeOther, "/incidents/"+c.Param("ref")+"/legal")
 	case apperr.Is(err, apperr.Invalid):
-		pg, ferr := u.o.Reports.LegalForm(ctx, cur.Principal, c.Param("ref"), kind, requestLang(c))
+		pg, ferr := u.o.Filings.LegalForm(ctx, cur.Principal, c.Param("ref"), kind, requestLang(c))
 		if ferr != nil {
 			return u.legalError(c, ferr)
 		}

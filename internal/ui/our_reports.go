@@ -7,9 +7,9 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
@@ -90,7 +90,7 @@ func (u *UI) ourReports(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	drafts, err := u.o.Reports.OpenDrafts(ctx, cur.Principal)
+	drafts, err := u.o.Filings.OpenDrafts(ctx, cur.Principal)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (u *UI) ourReports(c echo.Context) error {
 // overdue.
 func legalStates(l i18n.Locale, inc *incident.Incident) []legalState {
 	var out []legalState
-	for _, d := range inc.Deadlines(report.ZoneOf(inc), l.Now) {
+	for _, d := range inc.Deadlines(filing.ZoneOf(inc), l.Now) {
 		s := legalState{Kind: d.Kind}
 		name := l.T("our_reports.short." + string(d.Kind))
 		switch d.State {

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/taxonomy"
 	"github.com/labstack/echo/v4"
 )
@@ -24,7 +24,7 @@ import (
 // fieldView is one field of a form as the page shows it.
 type fieldView struct {
 	Name    string
-	Kind    report.FieldKind
+	Kind    filing.FieldKind
 	Label   string
 	Hint    string
 	Heading bool // the page's question: its label or legend is the <h1>
@@ -65,7 +65,7 @@ type dateView struct {
 // formView builds the views of fields for a page: answers fill them,
 // errs mark them; single makes the only field the page's question.
 // Fields with RevealOf are placed beneath their option's field.
-func (u *UI) formView(l i18n.Locale, fields []report.Field, a report.Answers, errs []fieldError, single bool) []fieldView {
+func (u *UI) formView(l i18n.Locale, fields []filing.Field, a filing.Answers, errs []fieldError, single bool) []fieldView {
 	var out []fieldView
 	index := map[string]int{}
 	for i := range fields {
@@ -102,8 +102,8 @@ func (u *UI) formView(l i18n.Locale, fields []report.Field, a report.Answers, er
 	return out
 }
 
-func (u *UI) fieldView(l i18n.Locale, f *report.Field, a report.Answers, errs []fieldError) fieldView {
-	v := fieldView{Name: f.Name, Kind: f.Kind, Label: l.T(report.FieldKey(f.Name)), Value: a.Get(f.Name),
+func (u *UI) fieldView(l i18n.Locale, f *filing.Field, a filing.Answers, errs []fieldError) fieldView {
+	v := fieldView{Name: f.Name, Kind: f.Kind, Label: l.T(filing.FieldKey(f.Name)), Value: a.Get(f.Name),
 		InputType: f.InputType, Autocomplete: f.Autocomplete, Checked: a.Has(f.Name)}
 	if v.InputType == "" {
 		v.InputType = "text"
@@ -128,10 +128,10 @@ func (u *UI) fieldView(l i18n.Locale, f *report.Field, a report.Answers, errs []
 	}
 	v.Described = strings.Join(described, " ")
 	switch f.Kind {
-	case report.Choice, report.Choices:
+	case filing.Choice, filing.Choices:
 		chosen := a[f.Name]
 		for i, o := range f.Options {
-			ov := optionView{Value: o, Label: l.T(report.OptionKey(f.Name, o)), ID: f.Name + "-" + cssID(o)}
+			ov := optionView{Value: o, Label: l.T(filing.OptionKey(f.Name, o)), ID: f.Name + "-" + cssID(o)}
 			if i == 0 {
 				ov.ID = f.Name // the error summary links to the first option (GOV.UK)
 			}
@@ -143,12 +143,12 @@ func (u *UI) fieldView(l i18n.Locale, f *report.Field, a report.Answers, errs []
 			}
 			v.Options = append(v.Options, ov)
 		}
-	case report.DateTime:
+	case filing.DateTime:
 		v.Date = dateView{Day: a.Get(f.Name + "-day"), Month: a.Get(f.Name + "-month"), Year: a.Get(f.Name + "-year"),
 			Hour: a.Get(f.Name + "-hour"), Minute: a.Get(f.Name + "-minute"), ErrPart: v.Date.ErrPart}
-	case report.Number:
+	case filing.Number:
 		v.Width = "input-width-10"
-	case report.Text:
+	case filing.Text:
 		if f.InputType == "tel" {
 			v.Width = "input-width-20"
 		}
@@ -163,7 +163,7 @@ func (u *UI) optionHint(l i18n.Locale, field, option string) string {
 		if option == "other" || option == "unknown" {
 			return "" // the CERT classifies it
 		}
-		if c, ok := report.What(option); ok {
+		if c, ok := filing.What(option); ok {
 			return l.T("report.rsit.hint", rsitName(l, u, c.Category, ""), rsitName(l, u, c.Category, c.Type))
 		}
 	}
@@ -216,12 +216,12 @@ func cssID(s string) string {
 }
 
 // formOf reads a request's form values.
-func formOf(c echo.Context) (report.Form, error) {
+func formOf(c echo.Context) (filing.Form, error) {
 	vals, err := c.FormParams()
 	if err != nil {
 		return nil, err
 	}
-	return report.Form(vals), nil
+	return filing.Form(vals), nil
 }
 
 // reportErrors turns a report use case's validation error into the
@@ -268,7 +268,7 @@ type deadlineLine struct {
 // page and the task list say them.
 func clockLines(l i18n.Locale, inc *incident.Incident) []deadlineLine {
 	var out []deadlineLine
-	for _, d := range inc.Deadlines(report.ZoneOf(inc), l.Now) {
+	for _, d := range inc.Deadlines(filing.ZoneOf(inc), l.Now) {
 		line := deadlineLine{Kind: d.Kind, State: d.State}
 		switch d.State {
 		case incident.DeadlineOnTime:

@@ -5,9 +5,9 @@ import (
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/observable"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/labstack/echo/v4"
 )
 
@@ -45,14 +45,14 @@ var sectionOf = map[string]string{
 	"noticed": "incident", "what": "incident", "services": "impact", "severe": "assessment", "damage": "assessment",
 	"assets": "assessment", "malicious": "assessment", "cross-border": "assessment", "personal": "personal",
 	"personal-data": "personal", "personal-numbers": "personal", "personal-dpo": "personal", "personal-impact": "personal",
-	"personal-told": "personal", "contact": "contact", "sharing": "sharing", report.StepFiles: "evidence", "indicators": "evidence",
+	"personal-told": "personal", "contact": "contact", "sharing": "sharing", filing.StepFiles: "evidence", "indicators": "evidence",
 }
 
 // reportCheck shows every answer with a Change link that returns here,
 // what sending will start (the legal clocks), and the last two answers:
 // the title and the severity, both suggested and editable.
 func (u *UI) reportCheck(c echo.Context) error {
-	d, err := u.o.Reports.Draft(c.Request().Context(), current(c).Principal, c.Param("draft"))
+	d, err := u.o.Filings.Draft(c.Request().Context(), current(c).Principal, c.Param("draft"))
 	if err != nil {
 		return err
 	}
@@ -62,28 +62,28 @@ func (u *UI) reportCheck(c echo.Context) error {
 	return u.renderCheck(c, http.StatusOK, d, "", "", nil)
 }
 
-func (u *UI) renderCheck(c echo.Context, status int, d *report.Draft, title, severity string, errs []fieldError) error {
+func (u *UI) renderCheck(c echo.Context, status int, d *filing.Draft, title, severity string, errs []fieldError) error {
 	p := u.newPage(c, "report_check", "report.check.title")
 	p.Errors = errs
 	l := p.L
 	id := d.ID.String()
 	a := d.Answers
-	t := report.Translator(l.T)
-	facts := report.Decide(a)
-	v := checkView{DraftID: id, Action: "/report/" + id + "/" + report.StepCheck, CERT: u.certName(c),
-		Back: "/report/" + id + "/" + report.Previous(report.StepCheck, a)}
-	if m := report.FirstMissing(a, d.Done); m != "" {
+	t := filing.Translator(l.T)
+	facts := filing.Decide(a)
+	v := checkView{DraftID: id, Action: "/report/" + id + "/" + filing.StepCheck, CERT: u.certName(c),
+		Back: "/report/" + id + "/" + filing.Previous(filing.StepCheck, a)}
+	if m := filing.FirstMissing(a, d.Done); m != "" {
 		v.Missing, v.MissingFor = "/report/"+id+"/"+m+"?change=1", l.T("report.step."+m)
 	}
-	for i := range report.Steps {
-		st := &report.Steps[i]
-		if st.Name == report.StepCheck || (st.Applies != nil && !st.Applies(a)) {
+	for i := range filing.Steps {
+		st := &filing.Steps[i]
+		if st.Name == filing.StepCheck || (st.Applies != nil && !st.Applies(a)) {
 			continue
 		}
 		change := "/report/" + id + "/" + st.Name + "?change=1"
 		var rows []checkRow
 		switch st.Name {
-		case report.StepFiles:
+		case filing.StepFiles:
 			r := checkRow{Question: l.T("report.q.files"), Change: change}
 			for _, f := range d.Files {
 				r.Lines = append(r.Lines, f.Filename)
@@ -91,7 +91,7 @@ func (u *UI) renderCheck(c echo.Context, status int, d *report.Draft, title, sev
 			rows = append(rows, r)
 		case "noticed":
 			// One row: the moment, "roughly", or not known.
-			r := checkRow{Question: l.T(report.FieldKey("noticed")), Change: change + "#noticed-day"}
+			r := checkRow{Question: l.T(filing.FieldKey("noticed")), Change: change + "#noticed-day"}
 			switch ts, ok := a.Time("noticed"); {
 			case a.Has("noticed_unknown") || !ok:
 				r.Answer = l.T("report.check.noticed_unknown")
@@ -102,16 +102,16 @@ func (u *UI) renderCheck(c echo.Context, status int, d *report.Draft, title, sev
 			}
 			rows = append(rows, r)
 		case "indicators":
-			r := checkRow{Question: l.T(report.FieldKey("indicators")), Change: change + "#indicators"}
+			r := checkRow{Question: l.T(filing.FieldKey("indicators")), Change: change + "#indicators"}
 			found, _ := observable.ParsePasted(a.Get("indicators"))
 			for _, f := range found {
 				r.Lines = append(r.Lines, observable.Defang(f.Type, f.Value))
 			}
 			rows = append(rows, r)
 		default:
-			for _, it := range report.ItemsOf(st.Fields, a, t, l.DateTime) {
+			for _, it := range filing.ItemsOf(st.Fields, a, t, l.DateTime) {
 				r := checkRow{Question: it.Question, Change: change + "#" + it.Field}
-				if f := st.Field(it.Field); f != nil && f.Kind == report.Choices {
+				if f := st.Field(it.Field); f != nil && f.Kind == filing.Choices {
 					r.Lines = strings.Split(it.Answer, "\n")
 				} else {
 					r.Answer = it.Answer
@@ -136,15 +136,15 @@ func (u *UI) renderCheck(c echo.Context, status int, d *report.Draft, title, sev
 		PersonalDataBreach: facts.PersonalData}
 	v.Clocks = clockLines(l, preview)
 	if title == "" {
-		title = report.SuggestTitle(a, t)
+		title = filing.SuggestTitle(a, t)
 	}
 	if severity == "" {
 		severity = string(facts.Severity)
 	}
 	v.Suggested = l.T("severity." + string(facts.Severity))
-	final := []report.Field{{Name: "title", Kind: report.Text, Required: true, Hint: true, Max: report.MaxTitle},
-		{Name: "severity", Kind: report.Choice, Options: severityValues(), Required: true, OptionHints: true}}
-	fv := u.formView(l, final, report.Answers{"title": {title}, "severity": {severity}}, errs, false)
+	final := []filing.Field{{Name: "title", Kind: filing.Text, Required: true, Hint: true, Max: filing.MaxTitle},
+		{Name: "severity", Kind: filing.Choice, Options: severityValues(), Required: true, OptionHints: true}}
+	fv := u.formView(l, final, filing.Answers{"title": {title}, "severity": {severity}}, errs, false)
 	v.Title, v.Severity = fv[0], fv[1]
 	v.Severity.Hint = l.T("report.h.severity_suggested", v.Suggested)
 	v.Severity.Described = "severity-hint"
@@ -167,13 +167,13 @@ func (u *UI) reportSend(c echo.Context) error {
 	cur := current(c)
 	ctx := c.Request().Context()
 	title, severity := c.FormValue("title"), c.FormValue("severity")
-	inc, _, err := u.o.Reports.Submit(ctx, cur.Principal, c.Param("draft"), requestLang(c),
-		report.Final{Title: title, Severity: incident.Severity(severity)})
+	inc, _, err := u.o.Filings.Submit(ctx, cur.Principal, c.Param("draft"), requestLang(c),
+		filing.Final{Title: title, Severity: incident.Severity(severity)})
 	if ae, ok := apperr.As(err); ok && ae.Code == apperr.Invalid {
 		if step, ok := ae.Details["step"].(string); ok {
 			return c.Redirect(http.StatusSeeOther, "/report/"+c.Param("draft")+"/"+step+"?change=1")
 		}
-		d, derr := u.o.Reports.Draft(ctx, cur.Principal, c.Param("draft"))
+		d, derr := u.o.Filings.Draft(ctx, cur.Principal, c.Param("draft"))
 		if derr != nil {
 			return derr
 		}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/evidence"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/i18n"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -69,7 +69,7 @@ func (u *UI) uploadLimits() []echo.MiddlewareFunc {
 // a Remove button, an upload form (a plain multipart form post), and
 // Continue (files are optional).
 func (u *UI) reportFiles(c echo.Context) error {
-	d, err := u.o.Reports.Draft(c.Request().Context(), current(c).Principal, c.Param("draft"))
+	d, err := u.o.Filings.Draft(c.Request().Context(), current(c).Principal, c.Param("draft"))
 	if err != nil {
 		return err
 	}
@@ -79,13 +79,13 @@ func (u *UI) reportFiles(c echo.Context) error {
 	return u.renderFiles(c, http.StatusOK, d, nil, "")
 }
 
-func (u *UI) renderFiles(c echo.Context, status int, d *report.Draft, errs []fieldError, notice string) error {
+func (u *UI) renderFiles(c echo.Context, status int, d *filing.Draft, errs []fieldError, notice string) error {
 	p := u.newPage(c, "report_files", "report.q.files")
 	p.Errors, p.Notice = errs, notice
 	id := d.ID.String()
 	change := c.QueryParam("change") == "1"
-	v := filesView{DraftID: id, Change: change, MaxSize: byteSize(p.L, u.o.Evidence.MaxBytes()), Max: report.MaxFiles,
-		Full: len(d.Files) >= report.MaxFiles}
+	v := filesView{DraftID: id, Change: change, MaxSize: byteSize(p.L, u.o.Evidence.MaxBytes()), Max: filing.MaxFiles,
+		Full: len(d.Files) >= filing.MaxFiles}
 	if len(d.Done) > 0 || len(d.Files) > 0 {
 		v.Saved = p.L.T("report.saved_by", d.UpdatedByName, p.L.When(d.UpdatedAt))
 	}
@@ -94,9 +94,9 @@ func (u *UI) renderFiles(c echo.Context, status int, d *report.Draft, errs []fie
 			Remove: "/report/" + id + "/files/" + strconv.Itoa(i) + "/remove"})
 	}
 	if change {
-		v.Back = "/report/" + id + "/" + report.StepCheck
+		v.Back = "/report/" + id + "/" + filing.StepCheck
 	} else {
-		v.Back = "/report/" + id + "/" + report.Previous(report.StepFiles, d.Answers)
+		v.Back = "/report/" + id + "/" + filing.Previous(filing.StepFiles, d.Answers)
 	}
 	p.Data = v
 	return u.render(c, status, p)
@@ -118,7 +118,7 @@ func byteSize(l i18n.Locale, n int64) string {
 func (u *UI) reportFileAdd(c echo.Context) error {
 	cur := current(c)
 	ctx := c.Request().Context()
-	d, err := u.o.Reports.Draft(ctx, cur.Principal, c.Param("draft"))
+	d, err := u.o.Filings.Draft(ctx, cur.Principal, c.Param("draft"))
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (u *UI) reportFileAdd(c echo.Context) error {
 		return err
 	}
 	defer f.Close()
-	_, err = u.o.Reports.AddFile(ctx, cur.Principal, c.Param("draft"), evidence.NewAttachment{Filename: fh.Filename,
+	_, err = u.o.Filings.AddFile(ctx, cur.Principal, c.Param("draft"), evidence.NewAttachment{Filename: fh.Filename,
 		ContentType: fh.Header.Get("Content-Type")}, f)
 	var tooLarge *evidence.TooLargeError
 	switch {
@@ -152,7 +152,7 @@ func (u *UI) reportFileAdd(c echo.Context) error {
 	if c.FormValue("change") == "1" {
 		q = "?change=1"
 	}
-	return c.Redirect(http.StatusSeeOther, "/report/"+d.ID.String()+"/"+report.StepFiles+q)
+	return c.Redirect(http.StatusSeeOther, "/report/"+d.ID.String()+"/"+filing.StepFiles+q)
 }
 
 // reportFileRemove removes one file from the report.
@@ -161,18 +161,18 @@ func (u *UI) reportFileRemove(c echo.Context) error {
 	if err != nil {
 		return notFoundPage()
 	}
-	d, err := u.o.Reports.RemoveFile(c.Request().Context(), current(c).Principal, c.Param("draft"), n)
+	d, err := u.o.Filings.RemoveFile(c.Request().Context(), current(c).Principal, c.Param("draft"), n)
 	if ae, ok := apperr.As(err); ok && ae.Code == apperr.Conflict {
 		return u.toSent(c, ae)
 	} else if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/report/"+d.ID.String()+"/"+report.StepFiles)
+	return c.Redirect(http.StatusSeeOther, "/report/"+d.ID.String()+"/"+filing.StepFiles)
 }
 
 // reportFilesDone passes the files step (Continue).
 func (u *UI) reportFilesDone(c echo.Context) error {
-	d, err := u.o.Reports.FilesDone(c.Request().Context(), current(c).Principal, c.Param("draft"))
+	d, err := u.o.Filings.FilesDone(c.Request().Context(), current(c).Principal, c.Param("draft"))
 	if ae, ok := apperr.As(err); ok && ae.Code == apperr.Conflict {
 		return u.toSent(c, ae)
 	} else if err != nil {
@@ -185,5 +185,5 @@ func (u *UI) reportFilesDone(c echo.Context) error {
 	case c.FormValue("change") == "1":
 		return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+continueStep(d))
 	}
-	return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+report.Next(report.StepFiles, d.Answers))
+	return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+filing.Next(filing.StepFiles, d.Answers))
 }

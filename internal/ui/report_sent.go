@@ -5,8 +5,8 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/labstack/echo/v4"
 )
 
@@ -56,12 +56,12 @@ func (u *UI) reportSent(c echo.Context) error {
 	} else if !apperr.Is(err, apperr.NotFound) {
 		return err
 	}
-	overview, err := u.o.Reports.Legal(ctx, cur.Principal, inc.ID.String())
+	overview, err := u.o.Filings.Legal(ctx, cur.Principal, inc.ID.String())
 	if err != nil {
 		return err
 	}
 	for _, t := range overview.Tasks {
-		if t.State == report.TaskToDo || t.State == report.TaskOverdue {
+		if t.State == filing.TaskToDo || t.State == filing.TaskOverdue {
 			v.Next, v.NextHref = t.Kind, "/incidents/"+inc.Reference+"/legal/"+string(t.Kind)
 			break
 		}

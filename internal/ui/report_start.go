@@ -6,7 +6,7 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
-	"github.com/certdesk/certdesk/internal/report"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/labstack/echo/v4"
 )
 
@@ -39,7 +39,7 @@ func (u *UI) reportStart(c echo.Context) error {
 		return notFoundPage()
 	}
 	ctx := c.Request().Context()
-	drafts, err := u.o.Reports.OpenDrafts(ctx, cur.Principal)
+	drafts, err := u.o.Filings.OpenDrafts(ctx, cur.Principal)
 	if err != nil {
 		return err
 	}
@@ -68,11 +68,11 @@ func (u *UI) reportStart(c echo.Context) error {
 
 // continueStep is where a draft continues: its first question without an
 // answer, else the check page.
-func continueStep(d *report.Draft) string {
-	if s := report.FirstMissing(d.Answers, d.Done); s != "" {
+func continueStep(d *filing.Draft) string {
+	if s := filing.FirstMissing(d.Answers, d.Done); s != "" {
 		return s
 	}
-	return report.StepCheck
+	return filing.StepCheck
 }
 
 // certName is the name of the CERT responsible for the person's
@@ -87,13 +87,13 @@ func (u *UI) certName(c echo.Context) string {
 
 // reportNew starts a new guided report and opens its first question.
 func (u *UI) reportNew(c echo.Context) error {
-	d, err := u.o.Reports.Start(c.Request().Context(), current(c).Principal)
+	d, err := u.o.Filings.Start(c.Request().Context(), current(c).Principal)
 	if apperr.Is(err, apperr.Forbidden) {
 		return notFoundPage()
 	} else if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/report/"+d.ID.String()+"/"+report.Steps[0].Name)
+	return c.Redirect(http.StatusSeeOther, "/report/"+d.ID.String()+"/"+filing.Steps[0].Name)
 }
 
 // discardView is the data of the page that asks before deleting a draft.
@@ -106,7 +106,7 @@ type discardView struct {
 // reportDiscardPage asks before deleting a report that was not sent (a
 // colleague's, perhaps): what is lost, and two buttons.
 func (u *UI) reportDiscardPage(c echo.Context) error {
-	d, err := u.o.Reports.Draft(c.Request().Context(), current(c).Principal, c.Param("draft"))
+	d, err := u.o.Filings.Draft(c.Request().Context(), current(c).Principal, c.Param("draft"))
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (u *UI) reportDiscardPage(c echo.Context) error {
 
 // reportDiscard deletes a report that was not sent.
 func (u *UI) reportDiscard(c echo.Context) error {
-	err := u.o.Reports.Discard(c.Request().Context(), current(c).Principal, c.Param("draft"))
+	err := u.o.Filings.Discard(c.Request().Context(), current(c).Principal, c.Param("draft"))
 	if ae, ok := apperr.As(err); ok && ae.Code == apperr.Conflict {
 		return u.toSent(c, ae)
 	} else if err != nil {

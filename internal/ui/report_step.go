@@ -5,10 +5,10 @@ import (
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/observable"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/labstack/echo/v4"
 )
 
@@ -41,20 +41,20 @@ type indicatorView struct {
 // person's own name and e-mail address as the contact, TLP:AMBER).
 func (u *UI) reportStep(c echo.Context) error {
 	switch c.Param("step") {
-	case report.StepCheck:
+	case filing.StepCheck:
 		return u.reportCheck(c)
-	case report.StepFiles:
+	case filing.StepFiles:
 		return u.reportFiles(c)
 	}
 	cur := current(c)
-	d, err := u.o.Reports.Draft(c.Request().Context(), cur.Principal, c.Param("draft"))
+	d, err := u.o.Filings.Draft(c.Request().Context(), cur.Principal, c.Param("draft"))
 	if err != nil {
 		return err
 	}
 	if d.SubmittedAt != nil {
 		return u.sentRedirect(c, d)
 	}
-	st, ok := report.StepNamed(c.Param("step"))
+	st, ok := filing.StepNamed(c.Param("step"))
 	if !ok || st.Special {
 		return notFoundPage()
 	}
@@ -76,8 +76,8 @@ func contains(list []string, s string) bool {
 
 // defaults are the answers a step starts with when it was never
 // answered: what is known already (WCAG 3.3.7).
-func defaults(step string, a report.Answers, name, email string) report.Answers {
-	out := report.Answers{}
+func defaults(step string, a filing.Answers, name, email string) filing.Answers {
+	out := filing.Answers{}
 	for k, v := range a {
 		out[k] = v
 	}
@@ -98,13 +98,13 @@ func defaults(step string, a report.Answers, name, email string) report.Answers 
 }
 
 // renderStep renders a question page with answers a and errors errs.
-func (u *UI) renderStep(c echo.Context, status int, d *report.Draft, st *report.Step, a report.Answers, errs []fieldError) error {
+func (u *UI) renderStep(c echo.Context, status int, d *filing.Draft, st *filing.Step, a filing.Answers, errs []fieldError) error {
 	id := d.ID.String()
 	headingKey := "report.q." + st.Name
 	titled := u.o.Catalogue.Has(headingKey)
 	title := headingKey
 	if !titled {
-		title = report.FieldKey(st.Fields[0].Name)
+		title = filing.FieldKey(st.Fields[0].Name)
 	}
 	p := u.newPage(c, "report_step", title)
 	p.Errors = errs
@@ -117,9 +117,9 @@ func (u *UI) renderStep(c echo.Context, status int, d *report.Draft, st *report.
 	if titled {
 		v.Heading = p.Title
 	}
-	switch prev := report.Previous(st.Name, d.Answers); {
+	switch prev := filing.Previous(st.Name, d.Answers); {
 	case change:
-		v.Back = "/report/" + id + "/" + report.StepCheck
+		v.Back = "/report/" + id + "/" + filing.StepCheck
 	case prev == "":
 		v.Back = "/report"
 	default:
@@ -166,10 +166,10 @@ func (u *UI) redHint(c echo.Context, l i18n.Locale, fields []fieldView) {
 // later" saves and returns to the start page. A page with errors comes
 // back with the answers given and an error summary (GOV.UK validation).
 func (u *UI) reportStepSave(c echo.Context) error {
-	if c.Param("step") == report.StepFiles {
+	if c.Param("step") == filing.StepFiles {
 		return u.reportFilesDone(c)
 	}
-	if c.Param("step") == report.StepCheck {
+	if c.Param("step") == filing.StepCheck {
 		return u.reportSend(c)
 	}
 	cur := current(c)
@@ -178,18 +178,18 @@ func (u *UI) reportStepSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, typed, err := u.o.Reports.SaveStep(ctx, cur.Principal, c.Param("draft"), c.Param("step"), form, u.reportZone(c))
+	d, typed, err := u.o.Filings.SaveStep(ctx, cur.Principal, c.Param("draft"), c.Param("step"), form, u.reportZone(c))
 	if ae, ok := apperr.As(err); ok && ae.Code == apperr.Conflict {
 		return u.toSent(c, ae)
 	}
 	if errs, rerr := u.reportErrors(u.locale(c), err); rerr != nil {
 		return rerr
 	} else if errs != nil {
-		d, derr := u.o.Reports.Draft(ctx, cur.Principal, c.Param("draft"))
+		d, derr := u.o.Filings.Draft(ctx, cur.Principal, c.Param("draft"))
 		if derr != nil {
 			return derr
 		}
-		st, _ := report.StepNamed(c.Param("step"))
+		st, _ := filing.StepNamed(c.Param("step"))
 		return u.renderStep(c, http.StatusUnprocessableEntity, d, st, typed, errs)
 	}
 	id := d.ID.String()
@@ -200,16 +200,16 @@ func (u *UI) reportStepSave(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+c.Param("step")+"?preview=1#indicators-found")
 	case c.FormValue("change") == "1":
 		next := continueStep(d)
-		if next != report.StepCheck {
+		if next != filing.StepCheck {
 			return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+next+"?change=1")
 		}
-		return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+report.StepCheck)
+		return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+filing.StepCheck)
 	}
-	return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+report.Next(c.Param("step"), d.Answers))
+	return c.Redirect(http.StatusSeeOther, "/report/"+id+"/"+filing.Next(c.Param("step"), d.Answers))
 }
 
 // sentRedirect sends a request about a sent report to its confirmation.
-func (u *UI) sentRedirect(c echo.Context, d *report.Draft) error {
+func (u *UI) sentRedirect(c echo.Context, d *filing.Draft) error {
 	inc, err := u.o.Incidents.Get(c.Request().Context(), current(c).Principal, d.IncidentID.String())
 	if err != nil {
 		return err

@@ -34,11 +34,11 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/evidence"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/readmark"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/task"
@@ -53,10 +53,10 @@ type Options struct {
 	Incidents *incident.Service
 	Orgs      *org.Service
 	Catalogue *i18n.Catalogue
-	// Reports are the reporting organisation's reports (guided report,
+	// Filings are what the reporting organisation files (guided report,
 	// legal reports); Reads the unread markers; Tasks what the CERT asks
 	// of an organisation; Evidence the uploads' limit.
-	Reports  *report.Service
+	Filings  *filing.Service
 	Reads    *readmark.Service
 	Tasks    *task.Service
 	Evidence *evidence.Service
@@ -90,8 +90,8 @@ type UI struct {
 // catalogue does not have is an error: serve does not start with it.
 func New(o Options) (*UI, error) {
 	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Orgs == nil || o.Catalogue == nil ||
-		o.Reports == nil || o.Reads == nil || o.Tasks == nil || o.Evidence == nil {
-		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Orgs, Catalogue, Reports, Reads, Tasks and Evidence are required")
+		o.Filings == nil || o.Reads == nil || o.Tasks == nil || o.Evidence == nil {
+		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Orgs, Catalogue, Filings, Reads, Tasks and Evidence are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

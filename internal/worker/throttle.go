@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -32,13 +33,38 @@ func (sw *sweepWorker) Work(ctx context.Context, _ *river.Job[throttle.SweepJob]
 }
 
 // periodicJobs are the jobs River's leader inserts on a schedule: the
-// throttle sweep every throttle.SweepInterval. One sweep at a time is
-// enough, so no sweep is queued while another waits or runs.
+// throttle sweep every throttle.SweepInterval and the compaction of the
+// metrics' roll-ups every stats.CompactInterval. One of each at a time is
+// enough, so none is queued while another of its kind waits or runs.
 func periodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(throttle.SweepInterval),
-		func() (river.JobArgs, *river.InsertOpts) {
-			return throttle.SweepJob{}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{
-				ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
-					rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
-		}, nil)}
+	once := river.UniqueOpts{ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+		rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(throttle.SweepInterval),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return throttle.SweepJob{}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: once}
+			}, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(stats.CompactInterval),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return stats.CompactJob{}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: once}
+			}, nil),
+	}
+}
+
+// compactWorker folds the metrics' roll-up deltas into their totals
+// (stats.Maintainer.Compact); folding is idempotent.
+type compactWorker struct {
+	river.WorkerDefaults[stats.CompactJob]
+	w *Workers
+}
+
+// Timeout bounds one compaction; the next period starts another.
+func (cw *compactWorker) Timeout(*river.Job[stats.CompactJob]) time.Duration { return time.Minute }
+
+func (cw *compactWorker) Work(ctx context.Context, _ *river.Job[stats.CompactJob]) error {
+	if cw.w.Stats == nil {
+		return river.JobCancel(errors.New("no stats maintainer is wired"))
+	}
+	_, err := cw.w.Stats.Compact(ctx)
+	return err
 }

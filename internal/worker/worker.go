@@ -18,6 +18,7 @@ import (
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/slack"
+	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -89,6 +90,9 @@ type Workers struct {
 	Runs        *runbook.Service
 	// Slack posts replies to Slack's response_urls; nil without Slack.
 	Slack *slack.Client
+	// Stats folds the metrics' roll-up deltas into their totals
+	// (stats.CompactJob, periodic).
+	Stats *stats.Maintainer
 	// Throttle summarises failed authentications into the audit log and
 	// removes old throttle windows (throttle.SweepJob, periodic).
 	Throttle *throttle.Sweeper
@@ -121,6 +125,9 @@ func New(opts Options, w *Workers) (*Client, error) {
 	}
 	if err := river.AddWorkerSafely(workers, &sweepWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register throttle sweep worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &compactWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register stats compaction worker: %w", err)
 	}
 	cfg := &river.Config{
 		Logger:            opts.Logger.With("component", "river"),

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	guided "github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
-	guided "github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/stretchr/testify/require"
 )
@@ -30,7 +30,7 @@ func TestAPIReadsTheGuidedReportAndTheLegalReports(t *testing.T) {
 	_, northToken := h.User("north", access.Responder)
 	_, southToken := h.User("south", access.Responder)
 	ctx := context.Background()
-	svc := h.App.Reports
+	svc := h.App.Filings
 	p := reporter.Principal()
 
 	d, err := svc.Start(ctx, p)
@@ -70,7 +70,7 @@ func TestAPIReadsTheGuidedReportAndTheLegalReports(t *testing.T) {
 
 	north, south, city := h.As(northToken), h.As(southToken), h.As(reporterToken)
 
-	r := north.Request(http.MethodGet, "/api/v1/incidents/"+inc.Reference+"/report", nil)
+	r := north.Request(http.MethodGet, "/api/v1/incidents/"+inc.Reference+"/guided-report", nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	var sr struct {
 		Reference      string `json:"reference"`
@@ -99,13 +99,13 @@ func TestAPIReadsTheGuidedReportAndTheLegalReports(t *testing.T) {
 		}
 	}
 	require.True(t, what && cats)
-	require.Equal(t, http.StatusOK, city.Request(http.MethodGet, "/api/v1/incidents/"+inc.ID.String()+"/report", nil).Status)
-	require.Equal(t, http.StatusNotFound, south.Request(http.MethodGet, "/api/v1/incidents/"+inc.Reference+"/report", nil).Status)
+	require.Equal(t, http.StatusOK, city.Request(http.MethodGet, "/api/v1/incidents/"+inc.ID.String()+"/guided-report", nil).Status)
+	require.Equal(t, http.StatusNotFound, south.Request(http.MethodGet, "/api/v1/incidents/"+inc.Reference+"/guided-report", nil).Status)
 
 	// An incident created through the API has no structured report.
 	other, _, err := h.App.Incidents.Create(ctx, p, incident.NewIncident{Title: "Phishing"}, nil)
 	require.NoError(t, err)
-	r = north.Request(http.MethodGet, "/api/v1/incidents/"+other.Reference+"/report", nil)
+	r = north.Request(http.MethodGet, "/api/v1/incidents/"+other.Reference+"/guided-report", nil)
 	require.Equal(t, http.StatusNotFound, r.Status)
 	require.Contains(t, string(r.Body), "has no structured report")
 

@@ -1,4 +1,4 @@
-package report_test
+package filing_test
 
 import (
 	"context"
@@ -11,10 +11,10 @@ import (
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/evidence"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
-	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/certdesk/certdesk/internal/testdb"
 	"github.com/stretchr/testify/require"
@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 // CERT.
 type bundle struct {
 	h                                                *testapp.Harness
-	svc                                              *report.Service
+	svc                                              *filing.Service
 	ana, ben, viewer, responder, stranger, southCERT *identity.User
 	berlin                                           *time.Location
 }
@@ -40,7 +40,7 @@ func setup(t *testing.T) *bundle {
 	h.Org("south", org.RegionalCERT, "national")
 	h.Org("city", org.LocalAuthority, "north")
 	h.Org("other-city", org.LocalAuthority, "south")
-	b := &bundle{h: h, svc: h.App.Reports}
+	b := &bundle{h: h, svc: h.App.Filings}
 	b.ana, _ = h.User("city", access.Reporter)
 	b.ben, _ = h.User("city", access.Reporter)
 	b.viewer, _ = h.User("city", access.Viewer)
@@ -56,10 +56,10 @@ func setup(t *testing.T) *bundle {
 // answers are the answers of a complete guided report, by step: a
 // ransomware attack noticed two hours ago that disrupts services and
 // involves health data of about 1,200 residents.
-func (b *bundle) answers() map[string]report.Form {
+func (b *bundle) answers() map[string]filing.Form {
 	noticed := b.h.Clock.Now().Add(-2 * time.Hour).In(b.berlin)
 	num := func(n int) []string { return []string{strconv.Itoa(n)} }
-	return map[string]report.Form{
+	return map[string]filing.Form{
 		"noticed": {"noticed-day": num(noticed.Day()), "noticed-month": num(int(noticed.Month())), "noticed-year": num(noticed.Year()),
 			"noticed-hour": num(noticed.Hour()), "noticed-minute": num(noticed.Minute())},
 		"what":             {"what": {"ransomware"}, "what_details": {"Files on two servers renamed to *.lockbit."}},
@@ -82,17 +82,17 @@ func (b *bundle) answers() map[string]report.Form {
 }
 
 // fill answers every step of the draft as u.
-func (b *bundle) fill(t *testing.T, u *identity.User, id string) *report.Draft {
+func (b *bundle) fill(t *testing.T, u *identity.User, id string) *filing.Draft {
 	t.Helper()
 	ctx := context.Background()
 	ans := b.answers()
-	var d *report.Draft
-	for _, st := range report.Steps {
+	var d *filing.Draft
+	for _, st := range filing.Steps {
 		var err error
 		switch {
-		case st.Name == report.StepCheck:
+		case st.Name == filing.StepCheck:
 			continue
-		case st.Name == report.StepFiles:
+		case st.Name == filing.StepFiles:
 			_, err = b.svc.AddFile(ctx, u.Principal(), id, evidence.NewAttachment{Filename: "README-RESTORE.txt"},
 				strings.NewReader("your files are encrypted"))
 			require.NoError(t, err)
@@ -115,7 +115,7 @@ func TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters(t *testing.T) {
 	ctx := context.Background()
 	d, err := b.svc.Start(ctx, b.ana.Principal())
 	require.NoError(t, err)
-	_, _, err = b.svc.SaveStep(ctx, b.ana.Principal(), d.ID.String(), "what", report.Form{"what": {"phishing"}}, b.berlin)
+	_, _, err = b.svc.SaveStep(ctx, b.ana.Principal(), d.ID.String(), "what", filing.Form{"what": {"phishing"}}, b.berlin)
 	require.NoError(t, err)
 
 	open, err := b.svc.OpenDrafts(ctx, b.ben.Principal())
@@ -123,7 +123,7 @@ func TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters(t *testing.T) {
 	require.Len(t, open, 1, "the colleague sees the draft")
 	require.Equal(t, b.ana.ID, open[0].CreatedByID)
 	require.Equal(t, "what", open[0].LastStep)
-	got, _, err := b.svc.SaveStep(ctx, b.ben.Principal(), d.ID.String(), "services", report.Form{"services": {"no"}}, b.berlin)
+	got, _, err := b.svc.SaveStep(ctx, b.ben.Principal(), d.ID.String(), "services", filing.Form{"services": {"no"}}, b.berlin)
 	require.NoError(t, err, "the colleague continues it")
 	require.Equal(t, "phishing", got.Answers.Get("what"), "the first answer stays")
 	require.Equal(t, b.ben.ID, got.UpdatedByID)
@@ -132,9 +132,9 @@ func TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters(t *testing.T) {
 		"the CERT above": b.responder} {
 		_, err := b.svc.Draft(ctx, u.Principal(), d.ID.String())
 		require.True(t, apperr.Is(err, apperr.NotFound), "%s reads: %v", name, err)
-		_, _, err = b.svc.SaveStep(ctx, u.Principal(), d.ID.String(), "services", report.Form{"services": {"yes"}}, b.berlin)
+		_, _, err = b.svc.SaveStep(ctx, u.Principal(), d.ID.String(), "services", filing.Form{"services": {"yes"}}, b.berlin)
 		require.True(t, apperr.Is(err, apperr.NotFound), "%s writes: %v", name, err)
-		_, _, err = b.svc.Submit(ctx, u.Principal(), d.ID.String(), "en", report.Final{})
+		_, _, err = b.svc.Submit(ctx, u.Principal(), d.ID.String(), "en", filing.Final{})
 		require.True(t, apperr.Is(err, apperr.NotFound), "%s sends: %v", name, err)
 		require.True(t, apperr.Is(b.svc.Discard(ctx, u.Principal(), d.ID.String()), apperr.NotFound), name)
 		others, err := b.svc.OpenDrafts(ctx, u.Principal())
@@ -159,21 +159,21 @@ func TestSaveStepValidatesAndKeepsOtherAnswers(t *testing.T) {
 
 	for name, tc := range map[string]struct {
 		step  string
-		form  report.Form
+		form  filing.Form
 		field string
 		rule  string
 	}{
-		"no date and no \"I don't know\"": {"noticed", report.Form{}, "noticed-day", "required"},
-		"a date without a year":           {"noticed", report.Form{"noticed-day": {"3"}, "noticed-month": {"4"}}, "noticed-year", "incomplete"},
-		"31 February":                     {"noticed", report.Form{"noticed-day": {"31"}, "noticed-month": {"2"}, "noticed-year": {"2026"}}, "noticed-day", "date"},
+		"no date and no \"I don't know\"": {"noticed", filing.Form{}, "noticed-day", "required"},
+		"a date without a year":           {"noticed", filing.Form{"noticed-day": {"3"}, "noticed-month": {"4"}}, "noticed-year", "incomplete"},
+		"31 February":                     {"noticed", filing.Form{"noticed-day": {"31"}, "noticed-month": {"2"}, "noticed-year": {"2026"}}, "noticed-day", "date"},
 		"tomorrow":                        {"noticed", dateForm(b.h.Clock.Now().Add(48*time.Hour), b.berlin), "noticed-day", "future"},
-		"an hour of 25":                   {"noticed", report.Form{"noticed-day": {"3"}, "noticed-month": {"4"}, "noticed-year": {"2025"}, "noticed-hour": {"25"}}, "noticed-hour", "time"},
-		"no choice":                       {"what", report.Form{}, "what", "required"},
-		"an unknown choice":               {"what", report.Form{"what": {"aliens"}}, "what", "enum"},
-		"something else without words":    {"what", report.Form{"what": {"other"}}, "what_details", "required"},
-		"not a number":                    {"personal-numbers", report.Form{"people_count": {"many"}}, "people_count", "number"},
-		"no way to call back":             {"contact", report.Form{"contact_name": {"Ana"}}, "contact_phone", "one_of"},
-		"a bad e-mail":                    {"contact", report.Form{"contact_name": {"Ana"}, "contact_email": {"ana"}}, "contact_email", "email"},
+		"an hour of 25":                   {"noticed", filing.Form{"noticed-day": {"3"}, "noticed-month": {"4"}, "noticed-year": {"2025"}, "noticed-hour": {"25"}}, "noticed-hour", "time"},
+		"no choice":                       {"what", filing.Form{}, "what", "required"},
+		"an unknown choice":               {"what", filing.Form{"what": {"aliens"}}, "what", "enum"},
+		"something else without words":    {"what", filing.Form{"what": {"other"}}, "what_details", "required"},
+		"not a number":                    {"personal-numbers", filing.Form{"people_count": {"many"}}, "people_count", "number"},
+		"no way to call back":             {"contact", filing.Form{"contact_name": {"Ana"}}, "contact_phone", "one_of"},
+		"a bad e-mail":                    {"contact", filing.Form{"contact_name": {"Ana"}, "contact_email": {"ana"}}, "contact_email", "email"},
 	} {
 		_, typed, err := b.svc.SaveStep(ctx, p, id, tc.step, tc.form, b.berlin)
 		ae, ok := apperr.As(err)
@@ -193,9 +193,9 @@ func TestSaveStepValidatesAndKeepsOtherAnswers(t *testing.T) {
 
 	// "I don't know" is an answer; a date in the person's zone is kept as
 	// the instant and as typed.
-	_, _, err = b.svc.SaveStep(ctx, p, id, "noticed", report.Form{"noticed_unknown": {"yes"}, "noticed-day": {"1"}}, b.berlin)
+	_, _, err = b.svc.SaveStep(ctx, p, id, "noticed", filing.Form{"noticed_unknown": {"yes"}, "noticed-day": {"1"}}, b.berlin)
 	require.NoError(t, err)
-	got, _, err = b.svc.SaveStep(ctx, p, id, "noticed", report.Form{"noticed-day": {"3"}, "noticed-month": {"4"}, "noticed-year": {"2025"}}, b.berlin)
+	got, _, err = b.svc.SaveStep(ctx, p, id, "noticed", filing.Form{"noticed-day": {"3"}, "noticed-month": {"4"}, "noticed-year": {"2025"}}, b.berlin)
 	require.NoError(t, err)
 	require.Equal(t, "2025-04-02T22:00:00Z", got.Answers.Get("noticed"), "midnight in Berlin, the day only")
 	require.Equal(t, "3", got.Answers.Get("noticed-day"))
@@ -203,25 +203,25 @@ func TestSaveStepValidatesAndKeepsOtherAnswers(t *testing.T) {
 
 	// Personal data: yes, then the categories; then no: the categories stay
 	// in the draft (Back finds them) but the step no longer applies.
-	_, _, err = b.svc.SaveStep(ctx, p, id, "personal", report.Form{"personal": {"yes"}}, b.berlin)
+	_, _, err = b.svc.SaveStep(ctx, p, id, "personal", filing.Form{"personal": {"yes"}}, b.berlin)
 	require.NoError(t, err)
-	_, _, err = b.svc.SaveStep(ctx, p, id, "personal-data", report.Form{"data_categories": {"health", "contact"}}, b.berlin)
+	_, _, err = b.svc.SaveStep(ctx, p, id, "personal-data", filing.Form{"data_categories": {"health", "contact"}}, b.berlin)
 	require.NoError(t, err)
-	got, _, err = b.svc.SaveStep(ctx, p, id, "personal", report.Form{"personal": {"no"}}, b.berlin)
+	got, _, err = b.svc.SaveStep(ctx, p, id, "personal", filing.Form{"personal": {"no"}}, b.berlin)
 	require.NoError(t, err)
 	require.Equal(t, []string{"health", "contact"}, got.Answers["data_categories"])
-	require.Equal(t, "malicious", report.Next("personal", got.Answers), "the personal-data questions are skipped")
-	require.False(t, report.Decide(got.Answers).PersonalData)
+	require.Equal(t, "malicious", filing.Next("personal", got.Answers), "the personal-data questions are skipped")
+	require.False(t, filing.Decide(got.Answers).PersonalData)
 
 	// A revealed field is dropped when its option is not chosen.
-	got, _, err = b.svc.SaveStep(ctx, p, id, "services", report.Form{"services": {"no"}, "services_which": {"web"}}, b.berlin)
+	got, _, err = b.svc.SaveStep(ctx, p, id, "services", filing.Form{"services": {"no"}, "services_which": {"web"}}, b.berlin)
 	require.NoError(t, err)
 	require.False(t, got.Answers.Has("services_which"))
 }
 
-func dateForm(t time.Time, zone *time.Location) report.Form {
+func dateForm(t time.Time, zone *time.Location) filing.Form {
 	t = t.In(zone)
-	return report.Form{"noticed-day": {strconv.Itoa(t.Day())}, "noticed-month": {strconv.Itoa(int(t.Month()))}, "noticed-year": {strconv.Itoa(t.Year())}}
+	return filing.Form{"noticed-day": {strconv.Itoa(t.Day())}, "noticed-month": {strconv.Itoa(int(t.Month()))}, "noticed-year": {strconv.Itoa(t.Year())}}
 }
 
 // Sending a complete report creates the incident from the answers in one
@@ -237,9 +237,9 @@ func TestSubmitCreatesTheIncidentAndKeepsTheStructuredReport(t *testing.T) {
 	d, err := b.svc.Start(ctx, b.ana.Principal())
 	require.NoError(t, err)
 	filled := b.fill(t, b.ana, d.ID.String())
-	require.Equal(t, "", report.FirstMissing(filled.Answers, filled.Done))
+	require.Equal(t, "", filing.FirstMissing(filled.Answers, filled.Done))
 
-	inc, replayed, err := b.svc.Submit(ctx, b.ana.Principal(), d.ID.String(), "de", report.Final{})
+	inc, replayed, err := b.svc.Submit(ctx, b.ana.Principal(), d.ID.String(), "de", filing.Final{})
 	require.NoError(t, err)
 	require.False(t, replayed)
 	require.Equal(t, "malicious-code", inc.Category)
@@ -297,7 +297,7 @@ func TestSubmitCreatesTheIncidentAndKeepsTheStructuredReport(t *testing.T) {
 	open, err := b.svc.OpenDrafts(ctx, b.ben.Principal())
 	require.NoError(t, err)
 	require.Empty(t, open)
-	_, _, err = b.svc.SaveStep(ctx, b.ben.Principal(), d.ID.String(), "what", report.Form{"what": {"phishing"}}, b.berlin)
+	_, _, err = b.svc.SaveStep(ctx, b.ben.Principal(), d.ID.String(), "what", filing.Form{"what": {"phishing"}}, b.berlin)
 	require.True(t, apperr.Is(err, apperr.Conflict))
 }
 
@@ -323,7 +323,7 @@ func TestSubmitTwiceCreatesOneIncident(t *testing.T) {
 			if i%2 == 1 {
 				u = b.ben
 			}
-			inc, replayed, err := b.svc.Submit(ctx, u.Principal(), d.ID.String(), "en", report.Final{Title: "Ransomware at city hall"})
+			inc, replayed, err := b.svc.Submit(ctx, u.Principal(), d.ID.String(), "en", filing.Final{Title: "Ransomware at city hall"})
 			if err == nil {
 				refs[i], replays[i] = inc.Reference, replayed
 			}
@@ -352,9 +352,9 @@ func TestSubmitNamesTheQuestionLeftOpen(t *testing.T) {
 	ctx := context.Background()
 	d, err := b.svc.Start(ctx, b.ana.Principal())
 	require.NoError(t, err)
-	_, _, err = b.svc.SaveStep(ctx, b.ana.Principal(), d.ID.String(), "noticed", report.Form{"noticed_unknown": {"yes"}}, b.berlin)
+	_, _, err = b.svc.SaveStep(ctx, b.ana.Principal(), d.ID.String(), "noticed", filing.Form{"noticed_unknown": {"yes"}}, b.berlin)
 	require.NoError(t, err)
-	_, _, err = b.svc.Submit(ctx, b.ana.Principal(), d.ID.String(), "en", report.Final{})
+	_, _, err = b.svc.Submit(ctx, b.ana.Principal(), d.ID.String(), "en", filing.Final{})
 	ae, ok := apperr.As(err)
 	require.True(t, ok && ae.Code == apperr.Invalid, "%v", err)
 	require.Equal(t, "what", ae.Details["step"])
@@ -367,7 +367,7 @@ func (b *bundle) sentReport(t *testing.T) *incident.Incident {
 	d, err := b.svc.Start(ctx, b.ana.Principal())
 	require.NoError(t, err)
 	b.fill(t, b.ana, d.ID.String())
-	inc, _, err := b.svc.Submit(ctx, b.ana.Principal(), d.ID.String(), "en", report.Final{})
+	inc, _, err := b.svc.Submit(ctx, b.ana.Principal(), d.ID.String(), "en", filing.Final{})
 	require.NoError(t, err)
 	return inc
 }
@@ -400,7 +400,7 @@ func TestLegalReportsArePrefilledAndRecordTheDeadlineMet(t *testing.T) {
 	require.Contains(t, ew.Answers.Get("ew_summary"), "Files on two servers renamed")
 	require.False(t, ew.Late)
 
-	form := report.Form{}
+	form := filing.Form{}
 	for k, v := range ew.Answers {
 		form[k] = v
 	}
@@ -440,7 +440,7 @@ func TestLegalReportsArePrefilledAndRecordTheDeadlineMet(t *testing.T) {
 	require.True(t, gd.Late)
 	require.Equal(t, []string{"contact", "health"}, gd.Answers["data_categories"], "nothing asked twice")
 	require.Equal(t, "Dana Protect", gd.Answers.Get("dpo_name"))
-	form = report.Form{}
+	form = filing.Form{}
 	for k, v := range gd.Answers {
 		form[k] = v
 	}
@@ -459,7 +459,7 @@ func TestLegalReportsArePrefilledAndRecordTheDeadlineMet(t *testing.T) {
 	require.Equal(t, 2, more.Phase)
 	require.False(t, more.Late, "a further phase needs no reasons")
 	require.Equal(t, "Dana Protect", more.Answers.Get("dpo_name"), "pre-filled from phase 1")
-	form = report.Form{}
+	form = filing.Form{}
 	for k, v := range more.Answers {
 		form[k] = v
 	}
@@ -481,11 +481,11 @@ func TestLegalReportsArePrefilledAndRecordTheDeadlineMet(t *testing.T) {
 
 	overview, err := b.svc.Legal(ctx, b.responder.Principal(), inc.Reference)
 	require.NoError(t, err)
-	states := map[incident.DeadlineKind]report.TaskState{}
+	states := map[incident.DeadlineKind]filing.TaskState{}
 	for _, tk := range overview.Tasks {
 		states[tk.Kind] = tk.State
 	}
-	require.Equal(t, map[incident.DeadlineKind]report.TaskState{incident.NIS2EarlyWarning: report.TaskDone,
-		incident.NIS2Notification: report.TaskOverdue, incident.NIS2FinalReport: report.TaskCannotStart,
-		incident.GDPRNotification: report.TaskDone}, states)
+	require.Equal(t, map[incident.DeadlineKind]filing.TaskState{incident.NIS2EarlyWarning: filing.TaskDone,
+		incident.NIS2Notification: filing.TaskOverdue, incident.NIS2FinalReport: filing.TaskCannotStart,
+		incident.GDPRNotification: filing.TaskDone}, states)
 }

@@ -18,15 +18,15 @@ import (
 // not exist, never showing the title. The answers with content, and who
 // reads them, are tested in reports_test.go.
 
-// reportProbes are the probes of GET /incidents/{id}/report.
-func reportProbes(incidentFor func(v secUser, target string) (*secIncident, int)) func(v secUser, target string) []secProbe {
+// guidedReportProbes are the probes of GET /incidents/{id}/guided-report.
+func guidedReportProbes(incidentFor func(v secUser, target string) (*secIncident, int)) func(v secUser, target string) []secProbe {
 	return func(v secUser, target string) []secProbe {
 		inc, read := incidentFor(v, target)
 		id, ref, title := incidentKeys(inc)
 		check := notFoundSaying(title, read == http.StatusOK, "has no structured report")
 		return []secProbe{
-			{path: "/api/v1/incidents/" + id + "/report", want: http.StatusNotFound, check: check, variant: "(uuid)"},
-			{path: "/api/v1/incidents/" + ref + "/report", want: http.StatusNotFound, check: check, variant: "(reference)"},
+			{path: "/api/v1/incidents/" + id + "/guided-report", want: http.StatusNotFound, check: check, variant: "(uuid)"},
+			{path: "/api/v1/incidents/" + ref + "/guided-report", want: http.StatusNotFound, check: check, variant: "(reference)"},
 		}
 	}
 }
