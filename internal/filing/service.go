@@ -380,6 +380,12 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, id, lang strin
 		in := incident.NewIncident{Title: title, Description: describe(a, t), Severity: sev, TLP: facts.TLP,
 			DetectedAt: facts.DetectedAt, Category: facts.Category, Type: facts.Type, Assets: facts.Assets,
 			PersonalDataBreach: facts.PersonalData, Significant: facts.Significant, Tags: []string{"guided-report"}}
+		if facts.People != nil && *facts.People <= incident.MaxAffectedPeople {
+			// The incident's own figure of people affected (more than the
+			// incident takes is a typing error; the structured report
+			// keeps the number as typed).
+			in.AffectedPeople = facts.People
+		}
 		if inc, err = s.o.Incidents.CreateInTx(ctx, tx, p, in); err != nil {
 			return err
 		}

@@ -246,6 +246,8 @@ func TestSubmitCreatesTheIncidentAndKeepsTheStructuredReport(t *testing.T) {
 	require.Equal(t, "infected-system", inc.Type)
 	require.True(t, inc.Significant, "severe disruption: yes")
 	require.True(t, inc.PersonalDataBreach)
+	require.NotNil(t, inc.AffectedPeople, "the people affected are the incident's figure too")
+	require.EqualValues(t, 1200, *inc.AffectedPeople)
 	require.Equal(t, incident.Critical, inc.Severity, "services down and severe: critical")
 	require.Equal(t, incident.TLPAmber, inc.TLP)
 	require.NotNil(t, inc.DetectedAt)
