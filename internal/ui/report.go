@@ -283,5 +283,15 @@ func clockLines(l i18n.Locale, inc *incident.Incident) []deadlineLine {
 	return out
 }
 
+// draftTLP is the label of a draft's content, which the banner of its
+// pages shows: the one chosen on the sharing question, else TLP:AMBER,
+// the answer that question starts with.
+func draftTLP(d *filing.Draft) incident.TLP {
+	if t, ok := incident.ParseTLP(d.Answers.Get("tlp")); ok {
+		return t
+	}
+	return incident.TLPAmber
+}
+
 // notFoundPage is the same 404 page as everywhere.
 func notFoundPage() error { return echo.NewHTTPError(http.StatusNotFound) }

@@ -64,7 +64,7 @@ func (u *UI) reportCheck(c echo.Context) error {
 
 func (u *UI) renderCheck(c echo.Context, status int, d *filing.Draft, title, severity string, errs []fieldError) error {
 	p := u.newPage(c, "report_check", "report.check.title")
-	p.Errors = errs
+	p.Errors, p.TLP = errs, draftTLP(d)
 	l := p.L
 	id := d.ID.String()
 	a := d.Answers

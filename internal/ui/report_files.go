@@ -81,7 +81,7 @@ func (u *UI) reportFiles(c echo.Context) error {
 
 func (u *UI) renderFiles(c echo.Context, status int, d *filing.Draft, errs []fieldError, notice string) error {
 	p := u.newPage(c, "report_files", "report.q.files")
-	p.Errors, p.Notice = errs, notice
+	p.Errors, p.Notice, p.TLP = errs, notice, draftTLP(d)
 	id := d.ID.String()
 	change := c.QueryParam("change") == "1"
 	v := filesView{DraftID: id, Change: change, MaxSize: byteSize(p.L, u.o.Evidence.MaxBytes()), Max: filing.MaxFiles,

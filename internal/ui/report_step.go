@@ -107,7 +107,7 @@ func (u *UI) renderStep(c echo.Context, status int, d *filing.Draft, st *filing.
 		title = filing.FieldKey(st.Fields[0].Name)
 	}
 	p := u.newPage(c, "report_step", title)
-	p.Errors = errs
+	p.Errors, p.TLP = errs, draftTLP(d)
 	change := c.QueryParam("change") == "1" || c.FormValue("change") == "1"
 	v := stepView{DraftID: id, Step: st.Name, Action: "/report/" + id + "/" + st.Name, Change: change,
 		Fields: u.formView(p.L, st.Fields, a, errs, !titled)}
