@@ -1,0 +1,345 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/session"
+	"github.com/certdesk/certdesk/internal/testapp"
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/require"
+)
+
+// The web UI's side of the access matrix. The UI is a second transport
+// over the same use cases, so it is driven by the same table of actions
+// (writeActions) and judged by the same expectations: uiWriteDriver
+// performs a write action through its web form, as a signed-in person,
+// where the API driver performs it through the JSON API. An incident the
+// person may not see is 404 on a page too, never 403.
+//
+// Every route of the UI has an entry in uiRoutes: the write action it
+// performs (a row of writeActions), an incident page it shows, or why no
+// incident decides it. A UI route without an entry fails TestWriteMatrix.
+
+// uiRouteKind says what decides who may use a UI route.
+type uiRouteKind int
+
+const (
+	// uiPublic works signed out (sign-in, help, languages).
+	uiPublic uiRouteKind = iota
+	// uiOwn concerns only the signed-in person's own account, sessions
+	// or the lists the visibility rule fills (the incident list).
+	uiOwn
+	// uiIncidentPage shows one incident (GET, the incident in :ref).
+	uiIncidentPage
+	// uiWrite performs the action of writeActions named Write.
+	uiWrite
+)
+
+// uiRoute is the entry of one UI route.
+type uiRoute struct {
+	Kind uiRouteKind
+	// Write names the writeActions row a uiWrite route performs.
+	Write string
+	// Form turns the action's call into the form the page posts (the
+	// CSRF token is added by the driver); nil posts no field.
+	Form func(call writeCall) url.Values
+	// Why says, for uiPublic and uiOwn, why no incident decides it.
+	Why string
+}
+
+// uiRoutes lists every route of the web UI ("METHOD pattern" as Echo
+// registers it), static files aside.
+var uiRoutes = map[string]uiRoute{
+	"GET /":                          {Kind: uiPublic, Why: "the start page: signed out it leads to the sign-in"},
+	"GET /signin":                    {Kind: uiPublic, Why: "the sign-in form"},
+	"POST /signin":                   {Kind: uiPublic, Why: "signs in: throttled per address and account (docs/security.md)"},
+	"POST /language":                 {Kind: uiPublic, Why: "the language chosen before signing in (a cookie)"},
+	"GET /help":                      {Kind: uiPublic, Why: "help and the CERTs' phone numbers"},
+	"GET /accessibility":             {Kind: uiPublic, Why: "the accessibility statement"},
+	"POST /signout":                  {Kind: uiOwn, Why: "ends the person's own session"},
+	"POST /session/extend":           {Kind: uiOwn, Why: "extends the person's own session"},
+	"GET /account":                   {Kind: uiOwn, Why: "the person's own settings"},
+	"POST /account/settings":         {Kind: uiOwn, Why: "the person's own settings"},
+	"GET /account/password":          {Kind: uiOwn, Why: "the person's own password"},
+	"POST /account/password":         {Kind: uiOwn, Why: "the person's own password (the current one is asked)"},
+	"GET /account/sessions":          {Kind: uiOwn, Why: "the person's own sessions"},
+	"POST /account/sessions/:id/end": {Kind: uiOwn, Why: "ends one of the person's own sessions; another's is 404"},
+	"GET /incidents":                 {Kind: uiOwn, Why: "the incident list: incident.Service.List under the visibility rule (the leak crawler reads it as every user)"},
+	"GET /incidents/:ref":            {Kind: uiIncidentPage},
+}
+
+// uiSkipRoute: the routes that are not the UI's (the API, Slack, the
+// operational endpoints) and the UI's static files.
+func uiSkipRoute(rt *echo.Route) bool {
+	if rt.Method == echo.RouteNotFound || strings.HasPrefix(rt.Path, "/static") {
+		return true
+	}
+	switch {
+	case strings.HasPrefix(rt.Path, "/api/"), strings.HasPrefix(rt.Path, "/slack/"):
+		return true
+	}
+	switch rt.Path {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return false
+}
+
+// checkUIRoutes fails when a UI route has no entry in uiRoutes, or an entry
+// names no route or no action of the table.
+func checkUIRoutes(t *testing.T, h *testapp.Harness, actions []*writeAction) {
+	t.Helper()
+	names := map[string]bool{}
+	for _, a := range actions {
+		names[a.Name] = true
+	}
+	registered := map[string]bool{}
+	var missing []string
+	for _, rt := range h.App.HTTP.Routes() {
+		if uiSkipRoute(rt) {
+			continue
+		}
+		key := rt.Method + " " + rt.Path
+		registered[key] = true
+		if _, ok := uiRoutes[key]; !ok {
+			missing = append(missing, key)
+		}
+	}
+	sort.Strings(missing)
+	require.Empty(t, missing, "web UI routes without an entry in uiRoutes (the write action they perform, the incident page they show, or why no incident decides them)")
+	for key, r := range uiRoutes {
+		require.True(t, registered[key], "uiRoutes has %q, which is not a registered route", key)
+		switch r.Kind {
+		case uiWrite:
+			require.True(t, names[r.Write], "uiRoutes: %s performs %q, which is no row of writeActions", key, r.Write)
+		case uiPublic, uiOwn:
+			require.NotEmpty(t, r.Why, "uiRoutes: say why no incident decides %s", key)
+		}
+	}
+}
+
+// uiWriteDriver performs the table's actions through the web UI's forms,
+// each actor signed in with a session of its own.
+type uiWriteDriver struct {
+	h       *testapp.Harness
+	byWrite map[string]string // writeActions name → UI route
+	mu      sync.Mutex
+	signed  map[string]*uiSession // by user ID
+}
+
+// uiSession is one signed-in person: the session cookie and the CSRF token
+// its pages carry.
+type uiSession struct {
+	cookie *http.Cookie
+	csrf   string
+}
+
+func newUIWriteDriver(h *testapp.Harness) *uiWriteDriver {
+	d := &uiWriteDriver{h: h, byWrite: map[string]string{}, signed: map[string]*uiSession{}}
+	for key, r := range uiRoutes {
+		if r.Kind == uiWrite {
+			d.byWrite[r.Write] = key
+		}
+	}
+	return d
+}
+
+func (d *uiWriteDriver) Name() string { return "ui" }
+
+// Supports reports whether a page performs the action.
+func (d *uiWriteDriver) Supports(a *writeAction) bool { _, ok := d.byWrite[a.Name]; return ok }
+
+var uiCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// session signs actor in: a password chosen through a one-time reset
+// link the operator issued, then the session service's sign-in, as the
+// sign-in form does.
+func (d *uiWriteDriver) session(actor secUser) (*uiSession, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if s, ok := d.signed[actor.ID.String()]; ok {
+		return s, nil
+	}
+	ctx := context.Background()
+	pw := "matrix-passphrase-" + actor.ID.String()[:8]
+	link, _, err := d.h.App.Identity.IssueResetLink(ctx, access.System, actor.ID.String())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.h.App.Identity.ResetPassword(ctx, link[strings.LastIndex(link, "/")+1:], pw, "127.0.0.1"); err != nil {
+		return nil, err
+	}
+	secret, _, err := d.h.App.Sessions.SignIn(ctx, actor.Email, pw, session.Client{RemoteAddr: "127.0.0.1", UserAgent: "matrix"})
+	if err != nil {
+		return nil, err
+	}
+	s := &uiSession{cookie: &http.Cookie{Name: "certdesk-session", Value: secret}}
+	status, body, err := d.do(s, http.MethodGet, "/account", nil, "")
+	if err != nil {
+		return nil, err
+	}
+	m := uiCSRF.FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		return nil, fmt.Errorf("signed in as %s, /account answered %d without a CSRF token", actor.Email, status)
+	}
+	s.csrf = m[1]
+	d.signed[actor.ID.String()] = s
+	return s, nil
+}
+
+// do sends one request of s as a same-origin browser does.
+func (d *uiWriteDriver) do(s *uiSession, method, path string, body io.Reader, contentType string) (int, string, error) {
+	req, err := http.NewRequest(method, d.h.URL+path, body)
+	if err != nil {
+		return 0, "", err
+	}
+	req.AddCookie(s.cookie)
+	if method != http.MethodGet {
+		req.Header.Set("Origin", d.h.URL)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Content-Type", contentType)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// uiPath fills the route's parameters from the call: :ref and :id name
+// the incident when the call names one.
+func uiPath(pattern string, call writeCall) string {
+	var path []string
+	for _, seg := range strings.Split(pattern, "/") {
+		if name, ok := strings.CutPrefix(seg, ":"); ok {
+			seg = call.Params[name]
+			if (name == "ref" || name == "id") && call.Incident != "" && seg == "" {
+				seg = call.Incident
+			}
+			seg = url.PathEscape(seg)
+		}
+		path = append(path, seg)
+	}
+	return strings.Join(path, "/")
+}
+
+func (d *uiWriteDriver) Perform(a *writeAction, actor secUser, call writeCall) (writeOutcome, string) {
+	s, err := d.session(actor)
+	if err != nil {
+		return "error", err.Error()
+	}
+	route := uiRoutes[d.byWrite[a.Name]]
+	method, pattern, _ := strings.Cut(d.byWrite[a.Name], " ")
+	form := url.Values{}
+	if route.Form != nil {
+		form = route.Form(call)
+	}
+	form.Set("csrf", s.csrf)
+	var body io.Reader
+	contentType := "application/x-www-form-urlencoded"
+	if call.File != nil {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for k, vs := range form {
+			for _, v := range vs {
+				_ = mw.WriteField(k, v)
+			}
+		}
+		fw, _ := mw.CreateFormFile("file", call.File.Name)
+		_, _ = fw.Write(call.File.Content)
+		_ = mw.Close()
+		body, contentType = &b, mw.FormDataContentType()
+	} else {
+		body = strings.NewReader(form.Encode())
+	}
+	status, page, err := d.do(s, method, uiPath(pattern, call), body, contentType)
+	if err != nil {
+		return "error", err.Error()
+	}
+	switch {
+	case status == http.StatusSeeOther || status == http.StatusFound || (status >= 200 && status < 300):
+		return wDone, ""
+	case status == http.StatusUnprocessableEntity:
+		return wInvalid, ""
+	case status == http.StatusConflict:
+		return wConflict, ""
+	case status == http.StatusForbidden:
+		return wRefused, ""
+	case status == http.StatusNotFound:
+		return wHidden, ""
+	}
+	return writeOutcome(fmt.Sprint(status)), secExcerpt([]byte(page))
+}
+
+// uiReadCells checks the incident pages: every actor × incident, the page
+// is there (200) when the suite's model says the actor sees the incident,
+// and the same 404 as a reference that does not exist when not.
+func uiReadCells(t *testing.T, d *uiWriteDriver, fx *writeFixture) (cells int) {
+	t.Helper()
+	var pages []string
+	for key, r := range uiRoutes {
+		if r.Kind == uiIncidentPage {
+			pages = append(pages, key)
+		}
+	}
+	sort.Strings(pages)
+	type miss struct{ who, page, tlp, want, got string }
+	var (
+		mu     sync.Mutex
+		misses []miss
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, 8)
+	)
+	for _, key := range pages {
+		_, pattern, _ := strings.Cut(key, " ")
+		for _, actor := range fx.actors {
+			for _, inc := range fx.incs {
+				cells++
+				want := http.StatusNotFound
+				if fx.tree.sees(actor.ID, actor.OrgSlug, inc) {
+					want = http.StatusOK
+				}
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					var got string
+					s, err := d.session(actor)
+					if err == nil {
+						var status int
+						status, _, err = d.do(s, http.MethodGet, uiPath(pattern, writeCall{Incident: inc.Ref}), nil, "")
+						got = fmt.Sprint(status)
+					}
+					if err != nil {
+						got = "error: " + err.Error()
+					}
+					if got != fmt.Sprint(want) {
+						mu.Lock()
+						misses = append(misses, miss{actor.OrgSlug + "/" + string(actor.Role), key, string(inc.TLP), fmt.Sprint(want), got})
+						mu.Unlock()
+					}
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	for _, m := range misses {
+		t.Errorf("ui %s as %s on the %s incident: want %s, got %s", m.page, m.who, m.tlp, m.want, m.got)
+	}
+	return cells
+}
