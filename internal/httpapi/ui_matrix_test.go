@@ -45,6 +45,11 @@ const (
 	uiIncidentPage
 	// uiWrite performs the action of writeActions named Write.
 	uiWrite
+	// uiIncidentTested is decided by an incident in :ref but is not yet a
+	// row of writeActions nor a plain incident page (it needs more than
+	// the incident: a legal report's kind and its form); Why names the
+	// tests that check who may use it.
+	uiIncidentTested
 )
 
 // uiRoute is the entry of one UI route.
@@ -55,7 +60,8 @@ type uiRoute struct {
 	// Form turns the action's call into the form the page posts (the
 	// CSRF token is added by the driver); nil posts no field.
 	Form func(call writeCall) url.Values
-	// Why says, for uiPublic and uiOwn, why no incident decides it.
+	// Why says, for uiPublic and uiOwn, why no incident decides it; for
+	// uiIncidentTested, which tests check it.
 	Why string
 }
 
@@ -78,6 +84,22 @@ var uiRoutes = map[string]uiRoute{
 	"POST /account/sessions/:id/end": {Kind: uiOwn, Why: "ends one of the person's own sessions; another's is 404"},
 	"GET /incidents":                 {Kind: uiOwn, Why: "the incident list: incident.Service.List under the visibility rule (the leak crawler reads it as every user)"},
 	"GET /incidents/:ref":            {Kind: uiIncidentPage},
+	// The reporting organisation's journey (internal/ui/report_*.go, legal*.go).
+	"GET /reports":                           {Kind: uiOwn, Why: "Our reports: the incidents of the person's own organisation, through incident.Service.List under the visibility rule"},
+	"GET /report":                            {Kind: uiOwn, Why: "the guided report's start page: the reports of the person's own organisation not yet sent"},
+	"POST /report":                           {Kind: uiOwn, Why: "starts a guided report for the person's own organisation (access.CreateIncident)"},
+	"GET /report/sent/:ref":                  {Kind: uiIncidentPage},
+	"GET /report/:draft/:step":               {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters)"},
+	"POST /report/:draft/:step":              {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters); sending creates the incident as access.CreateIncident allows"},
+	"GET /report/:draft/discard":             {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters)"},
+	"POST /report/:draft/discard":            {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters)"},
+	"POST /report/:draft/files":              {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters)"},
+	"POST /report/:draft/files/:n/remove":    {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters)"},
+	"GET /incidents/:ref/legal":              {Kind: uiIncidentPage},
+	"GET /incidents/:ref/legal/:kind":        {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
+	"POST /incidents/:ref/legal/:kind":       {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
+	"GET /incidents/:ref/legal/:kind/check":  {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
+	"POST /incidents/:ref/legal/:kind/check": {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
 }
 
 // uiSkipRoute: the routes that are not the UI's (the API, Slack, the
@@ -126,6 +148,8 @@ func checkUIRoutes(t *testing.T, h *testapp.Harness, actions []*writeAction) {
 			require.True(t, names[r.Write], "uiRoutes: %s performs %q, which is no row of writeActions", key, r.Write)
 		case uiPublic, uiOwn:
 			require.NotEmpty(t, r.Why, "uiRoutes: say why no incident decides %s", key)
+		case uiIncidentTested:
+			require.NotEmpty(t, r.Why, "uiRoutes: name the tests that check %s", key)
 		}
 	}
 }
