@@ -110,6 +110,13 @@ const (
 	// TransitionIncident changes the stage, closes, reopens, acknowledges
 	// and records a legal deadline as met.
 	TransitionIncident Action = "incident.transition"
+	// FileLegalReport files a legal report for one of the incident's
+	// deadlines (the NIS2 early warning, notification and final report, the
+	// GDPR notification) with its content; the first of a kind records
+	// the deadline as met. The obligation is the reporting organisation's,
+	// so its reporters may; the CERTs that work the incident may file on
+	// its behalf.
+	FileLegalReport Action = "incident.legal_report"
 	// CommentIncident posts a comment (editing one is for its author only).
 	CommentIncident Action = "incident.comment"
 	// ShareIncident shares the incident with an organisation and names
@@ -168,6 +175,9 @@ var writes = map[Action]map[Relation][]Role{
 	},
 	TransitionIncident: {
 		Reporting: workers, Coordinating: workers, CERTAbove: workers,
+	},
+	FileLegalReport: {
+		Reporting: authors, Coordinating: workers, CERTAbove: workers,
 	},
 	CommentIncident: {
 		Reporting: authors, Coordinating: authors, CERTAbove: authors, EscalatedTo: authors, Participant: authors, SharedWith: authors,

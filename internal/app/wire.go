@@ -16,6 +16,7 @@ import (
 	"github.com/certdesk/certdesk/internal/deadline"
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/httpapi"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
@@ -27,6 +28,7 @@ import (
 	"github.com/certdesk/certdesk/internal/outbound"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
+	"github.com/certdesk/certdesk/internal/readmark"
 	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/session"
@@ -113,6 +115,11 @@ type App struct {
 	Messages *i18n.Catalogue
 	// UI is the web interface, mounted in HTTP.
 	UI *ui.UI
+	// Filings holds what the reporting organisation files: drafts of the
+	// guided report, the structured report, the legal reports' forms.
+	Filings *filing.Service
+	// Reads records when people last opened incidents (unread markers).
+	Reads *readmark.Service
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -256,6 +263,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	}
 	a.Teams = team.NewService(store, now)
 	a.Triage = triage.NewService(a.Incidents, a.Escalations, store)
+	a.Reads = readmark.NewService(store)
 	if a.Reports, err = report.NewService(report.Options{Incidents: a.Incidents, Tasks: a.Tasks, Observables: a.Observables,
 		Stats: a.Stats, Now: now}); err != nil {
 		return nil, err
@@ -267,7 +275,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Teams: a.Teams, Triage: a.Triage,
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Catalogue, Escalations: a.Escalations, Runs: a.Runs,
-		Stats: a.Stats, Reports: a.Reports,
+		Stats: a.Stats, Reports: a.Reports, Filings: a.Filings,
 		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
@@ -301,9 +309,15 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		return err
 	}
 	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
+	msgs := a.Messages
+	if a.Filings, err = filing.NewService(filing.Options{Store: a.Store, Incidents: a.Incidents, Evidence: a.Evidence,
+		Observables: a.Observables, Languages: msgs.Languages(), Now: now,
+		Messages: func(lang string) filing.Translator { return msgs.Printer(lang).T }}); err != nil {
+		return err
+	}
 	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
-		Orgs: a.Orgs, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Catalogue: a.Messages,
-		UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
+		Orgs: a.Orgs, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, Reads: a.Reads,
+		Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

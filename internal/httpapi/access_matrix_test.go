@@ -932,6 +932,11 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 		"POST /api/v1/incidents/:id/attachments":                    {targets: incTargets, build: w.attachmentCase("upload", incidentFor)},
 		"GET /api/v1/incidents/:id/attachments/:attachment":         {targets: incTargets, build: w.attachmentCase("metadata", incidentFor)},
 		"GET /api/v1/incidents/:id/attachments/:attachment/content": {targets: incTargets, build: w.attachmentCase("content", incidentFor)},
+		// The guided report's structured report and the legal reports
+		// (reports_matrix_test.go).
+		"GET /api/v1/incidents/:id/guided-report":           {targets: incTargets, build: guidedReportProbes(incidentFor)},
+		"GET /api/v1/incidents/:id/legal-reports":           {targets: incTargets, build: readIncident("/legal-reports")},
+		"GET /api/v1/incidents/:id/legal-reports/:reportId": {targets: incTargets, build: legalReportProbes(incidentFor)},
 		// Comments (comments_matrix_test.go).
 		"GET /api/v1/incidents/:id/comments":                      {targets: incTargets, build: readIncident("/comments")},
 		"POST /api/v1/incidents/:id/comments":                     {targets: incTargets, build: w.postCommentProbes(incidentFor)},

@@ -17,6 +17,7 @@ import (
 	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
@@ -51,8 +52,9 @@ type Options struct {
 	Teams          *team.Service
 	Triage         *triage.Service
 	Stats          *stats.Service
-	Reports        *report.Service
-	Slack          SlackInbound // nil: the /slack routes answer 404
+	Reports        *report.Service // the PDF reports
+	Filings        *filing.Service // the guided reports' structured reports, the legal reports
+	Slack          SlackInbound    // nil: the /slack routes answer 404
 	Audit          *audit.Service
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
@@ -143,6 +145,9 @@ func New(o Options) *echo.Echo {
 	api.POST("/incidents/:id/reopen", h.reopenIncident)
 	api.POST("/incidents/:id/acknowledge", h.acknowledge)
 	api.POST("/incidents/:id/deadlines/:kind/met", h.deadlineMet)
+	api.GET("/incidents/:id/guided-report", h.getGuidedReport)
+	api.GET("/incidents/:id/legal-reports", h.listLegalReports)
+	api.GET("/incidents/:id/legal-reports/:reportId", h.getLegalReport)
 	api.GET("/taxonomy", h.taxonomy)
 	api.POST("/incidents/:id/shares", h.shareIncident)
 	api.POST("/incidents/:id/participants", h.addParticipant)

@@ -52,6 +52,11 @@ const (
 	// who sees it gets the page or "you cannot do this" (403: another's
 	// comment to edit), never 404.
 	uiIncidentPart
+	// uiIncidentTested is decided by an incident in :ref but is not yet a
+	// row of writeActions nor a plain incident page (it needs more than
+	// the incident: a legal report's kind and its form); Why names the
+	// tests that check who may use it.
+	uiIncidentTested
 )
 
 // uiRoute is the entry of one UI route.
@@ -62,7 +67,8 @@ type uiRoute struct {
 	// Form turns the action's call into the form the page posts (the
 	// CSRF token is added by the driver); nil posts no field.
 	Form func(call writeCall) url.Values
-	// Why says, for uiPublic and uiOwn, why no incident decides it.
+	// Why says, for uiPublic and uiOwn, why no incident decides it; for
+	// uiIncidentTested, which tests check it.
 	Why string
 	// Params maps the UI route's parameters to the API route's names in
 	// writeCall.Params (the UI's ":id" of a comment is the API's
@@ -124,6 +130,22 @@ var uiRoutes = map[string]uiRoute{
 	"GET /dashboard":                 {Kind: uiOwn, Why: "the person's organisation's figures: stats.Service.Dashboard sums only what the visibility rule lets the person see"},
 	"GET /dashboard/csv":             {Kind: uiOwn, Why: "a chart of the person's own dashboard as CSV (stats.Service.Dashboard under the visibility rule)"},
 	"GET /dashboard/briefing.pdf":    {Kind: uiOwn, Why: "the monthly briefing of the person's organisation: report.Service.Briefing over what the person may see"},
+	// The reporting organisation's journey (internal/ui/report_*.go, legal*.go).
+	"GET /reports":                           {Kind: uiOwn, Why: "Our reports: the incidents of the person's own organisation, through incident.Service.List under the visibility rule"},
+	"GET /report":                            {Kind: uiOwn, Why: "the guided report's start page: the reports of the person's own organisation not yet sent"},
+	"POST /report":                           {Kind: uiOwn, Why: "starts a guided report for the person's own organisation (access.CreateIncident)"},
+	"GET /report/sent/:ref":                  {Kind: uiIncidentPage},
+	"GET /report/:draft/:step":               {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters)"},
+	"POST /report/:draft/:step":              {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters); sending creates the incident as access.CreateIncident allows"},
+	"GET /report/:draft/discard":             {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters)"},
+	"POST /report/:draft/discard":            {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters)"},
+	"POST /report/:draft/files":              {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters)"},
+	"POST /report/:draft/files/:n/remove":    {Kind: uiOwn, Why: "a guided report not yet sent belongs to the person's own organisation and no incident exists yet; another organisation's is 404 (TestReportPagesOfAnotherOrganisationAreNotFound, TestDraftIsSeenAndResumedOnlyByTheOrganisationsReporters)"},
+	"GET /incidents/:ref/legal":              {Kind: uiIncidentPage},
+	"GET /incidents/:ref/legal/:kind":        {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
+	"POST /incidents/:ref/legal/:kind":       {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
+	"GET /incidents/:ref/legal/:kind/check":  {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
+	"POST /incidents/:ref/legal/:kind/check": {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
 }
 
 // uiSkipRoute: the routes that are not the UI's (the API, Slack, the
@@ -174,6 +196,8 @@ func checkUIRoutes(t *testing.T, h *testapp.Harness, actions []*writeAction) {
 			require.NotEmpty(t, r.Why, "uiRoutes: say why no incident decides %s", key)
 		case uiIncidentPart:
 			require.Contains(t, []string{"comment", "evidence"}, r.Part, "uiRoutes: %s names no part", key)
+		case uiIncidentTested:
+			require.NotEmpty(t, r.Why, "uiRoutes: name the tests that check %s", key)
 		}
 	}
 }

@@ -50,6 +50,8 @@ type Store interface {
 	// cursor of the next page ("" on the last page).
 	// kinds, when not empty, keeps only events of those kinds.
 	Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, kinds []EventKind, page Page) (events []Event, next string, err error)
+	// LegalStore reads the legal reports filed (legal.go).
+	LegalStore
 }
 
 // Tx is what a use case may do inside a transaction.
@@ -100,6 +102,8 @@ type Tx interface {
 	InsertDeadlineMet(ctx context.Context, incidentID uuid.UUID, kind DeadlineKind, at time.Time, reference string, by *uuid.UUID) error
 	// RedTx holds the TLP:RED recipients of organisations (red.go).
 	RedTx
+	// LegalTx writes legal reports (legal.go).
+	LegalTx
 
 	// OrgCanSee reports whether the organisation as a whole sees the
 	// incident now: the visibility rule for access.OrgOnly (named
@@ -190,14 +194,54 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 // nothing and returns the first incident with replayed=true; with the same
 // key and another request it fails with apperr.Conflict.
 func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident, idem *IdempotencyKey) (inc *Incident, replayed bool, err error) {
-	if err := p.Require(access.CreateIncident); err != nil {
+	if inc, err = s.newIncident(p, in); err != nil {
 		return nil, false, err
+	}
+	var firstID uuid.UUID
+	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		firstID, err = s.create(ctx, tx, p, inc, idem)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if firstID != uuid.Nil {
+		first, err := s.store.Incident(ctx, p, firstID)
+		return first, true, err
+	}
+	// The incident is committed: answer from memory, so that a failing read
+	// now cannot turn an accepted report into an error the client retries.
+	return inc, false, nil
+}
+
+// CreateInTx is Create inside the caller's transaction, without an
+// idempotency key: the incident, its first participant, its "created"
+// event and its routing job commit or roll back with whatever else the
+// caller writes there (the guided report adds its structured report,
+// files and indicators; internal/report). Errors as for Create.
+func (s *Service) CreateInTx(ctx context.Context, tx Tx, p access.Principal, in NewIncident) (*Incident, error) {
+	inc, err := s.newIncident(p, in)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.create(ctx, tx, p, inc, nil); err != nil {
+		return nil, err
+	}
+	return inc, nil
+}
+
+// newIncident checks the input and builds the incident p's organisation
+// reports.
+func (s *Service) newIncident(p access.Principal, in NewIncident) (*Incident, error) {
+	if err := p.Require(access.CreateIncident); err != nil {
+		return nil, err
 	}
 	now := s.clock()
 	if err := in.Validate(now); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	inc = &Incident{
+	return &Incident{
 		ID:                 uuid.New(),
 		Title:              in.Title,
 		Description:        in.Description,
@@ -220,61 +264,53 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 		UpdatedAt:          now,
 		Version:            1,
 		ReportingOrgSlug:   p.OrgSlug,
-	}
-	var firstID uuid.UUID
-	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		if idem != nil {
-			id, hash, claimed, err := tx.ClaimIdempotencyKey(ctx, *idem, inc.ID)
-			if err != nil {
-				return err
-			}
-			if !claimed {
-				if hash != idem.RequestHash {
-					return apperr.New(apperr.Conflict, "Idempotency-Key %q was already used with a different request", idem.Key)
-				}
-				firstID = id
-				return nil
-			}
-		}
-		year := now.Year()
-		n, err := tx.NextIncidentNumber(ctx, year)
+	}, nil
+}
+
+// create writes a new incident in tx. With an idempotency key that was
+// used before it writes nothing and returns the first incident's ID.
+func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, inc *Incident, idem *IdempotencyKey) (firstID uuid.UUID, err error) {
+	now := inc.CreatedAt
+	if idem != nil {
+		id, hash, claimed, err := tx.ClaimIdempotencyKey(ctx, *idem, inc.ID)
 		if err != nil {
-			return err
+			return uuid.Nil, err
 		}
-		inc.Reference = Reference(year, n)
-		s.render(inc)
-		if err := tx.InsertIncident(ctx, inc); err != nil {
-			return err
-		}
-		if inc.ReporterUserID != nil {
-			if _, err := tx.InsertParticipant(ctx, inc.ID, *inc.ReporterUserID, inc.ReporterUserID); err != nil {
-				return err
+		if !claimed {
+			if hash != idem.RequestHash {
+				return uuid.Nil, apperr.New(apperr.Conflict, "Idempotency-Key %q was already used with a different request", idem.Key)
 			}
+			return id, nil
 		}
-		if err := tx.AppendEvent(ctx, &Event{
-			IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: EventCreated,
-			Data: withVia(mustJSON(map[string]any{
-				"reference": inc.Reference, "title": inc.Title, "stage": inc.Stage,
-				"severity": inc.Severity, "tlp": inc.TLP, "reporting_org": p.OrgSlug,
-				"category": inc.Category, "type": inc.Type, "personal_data_breach": inc.PersonalDataBreach,
-				"significant": inc.Significant, "affected_people": inc.AffectedPeople,
-			}), p.Via),
-			OccurredAt: now,
-		}); err != nil {
-			return err
-		}
-		return tx.Enqueue(ctx, RouteJob{IncidentID: inc.ID}, nil)
-	})
+	}
+	year := now.Year()
+	n, err := tx.NextIncidentNumber(ctx, year)
 	if err != nil {
-		return nil, false, err
+		return uuid.Nil, err
 	}
-	if firstID != uuid.Nil {
-		first, err := s.store.Incident(ctx, p, firstID)
-		return first, true, err
+	inc.Reference = Reference(year, n)
+	s.render(inc)
+	if err := tx.InsertIncident(ctx, inc); err != nil {
+		return uuid.Nil, err
 	}
-	// The incident is committed: answer from memory, so that a failing read
-	// now cannot turn an accepted report into an error the client retries.
-	return inc, false, nil
+	if inc.ReporterUserID != nil {
+		if _, err := tx.InsertParticipant(ctx, inc.ID, *inc.ReporterUserID, inc.ReporterUserID); err != nil {
+			return uuid.Nil, err
+		}
+	}
+	if err := tx.AppendEvent(ctx, &Event{
+		IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: EventCreated,
+		Data: withVia(mustJSON(map[string]any{
+			"reference": inc.Reference, "title": inc.Title, "stage": inc.Stage,
+			"severity": inc.Severity, "tlp": inc.TLP, "reporting_org": p.OrgSlug,
+			"category": inc.Category, "type": inc.Type, "personal_data_breach": inc.PersonalDataBreach,
+			"significant": inc.Significant, "affected_people": inc.AffectedPeople,
+		}), p.Via),
+		OccurredAt: now,
+	}); err != nil {
+		return uuid.Nil, err
+	}
+	return uuid.Nil, tx.Enqueue(ctx, RouteJob{IncidentID: inc.ID}, nil)
 }
 
 // Route sets a new incident's coordinating organisation to the nearest CERT

@@ -489,11 +489,37 @@ func (s *Service) Acknowledge(ctx context.Context, p access.Principal, idOrRef s
 }
 
 // MarkDeadlineMet records that a legal deadline was met with reference
-// (what was sent). Marking it again changes nothing.
+// (what was sent). Marking it again changes nothing. FileLegalReport is
+// the same use case carrying the report itself.
 func (s *Service) MarkDeadlineMet(ctx context.Context, p access.Principal, idOrRef string, kind DeadlineKind, reference string) (*Incident, error) {
-	return s.mutate(ctx, p, idOrRef, nil, access.TransitionIncident, func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error) {
+	return s.markDeadlineMet(ctx, p, idOrRef, kind, reference, nil, nil)
+}
+
+// markDeadlineMet records a deadline as met: with a reference to what was
+// sent elsewhere (the incident.transition write), or with the legal
+// report itself (filing, the incident.legal_report write; fileReport),
+// which it then returns in *filed.
+func (s *Service) markDeadlineMet(ctx context.Context, p access.Principal, idOrRef string, kind DeadlineKind, reference string,
+	filing *Filing, filed **LegalReport) (*Incident, error) {
+	action := access.TransitionIncident
+	if filing != nil {
+		action = access.FileLegalReport
+	}
+	return s.mutate(ctx, p, idOrRef, nil, action, s.metFn(p, kind, reference, filing, filed))
+}
+
+// metFn is the change markDeadlineMet makes to the locked incident.
+func (s *Service) metFn(p access.Principal, kind DeadlineKind, reference string, filing *Filing, filed **LegalReport) func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error) {
+	return func(ctx context.Context, tx Tx, inc *Incident, now time.Time) ([]Event, error) {
 		if !slices.Contains(DeadlineKinds, kind) {
 			return nil, apperr.Fields{{Field: "kind", Rule: "enum", Message: "kind must be one of: " + list(DeadlineKinds)}}.Err()
+		}
+		if filing != nil {
+			r, evs, err := s.fileReport(ctx, tx, p, inc, kind, filing, now)
+			if err == nil {
+				*filed = r
+			}
+			return evs, err
 		}
 		var fs apperr.Fields
 		if strings.TrimSpace(reference) == "" {
@@ -518,7 +544,7 @@ func (s *Service) MarkDeadlineMet(ctx context.Context, p access.Principal, idOrR
 		}
 		inc.DeadlinesMet[kind] = DeadlineMet{At: now, Reference: reference}
 		return []Event{{Kind: EventDeadlineMet, Data: mustJSON(map[string]any{"kind": kind, "reference": reference})}}, nil
-	})
+	}
 }
 
 // MaxEntry bounds a manual timeline entry.

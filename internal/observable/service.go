@@ -46,59 +46,82 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef string, i
 		return nil, false, err
 	}
 	err = s.store.InObservableTx(ctx, func(ctx context.Context, tx Tx) error {
-		inc, err := tx.LockIncident(ctx, p, idOrRef)
-		if err != nil {
-			return err
-		}
-		if err := p.RequireWrite(access.AddObservable, inc.Relations); err != nil {
-			return err
-		}
-		if err := notLooser(in.TLP, inc); err != nil {
-			return err
-		}
-		now := s.now().UTC()
-		existing, err := tx.ObservableByKey(ctx, p, inc.ID, in.Type, in.Value)
-		switch {
-		case apperr.Is(err, apperr.NotFound):
-			tlp := in.TLP
-			if tlp == "" {
-				tlp = inc.TLP
-			}
-			o = &Observable{ID: uuid.New(), IncidentID: inc.ID, Type: in.Type, Value: in.Value, TLP: tlp,
-				Sighted: in.Sighted, Tags: in.Tags, Note: in.Note, CreatedBy: p.UserIDPtr(), Creator: creator(p),
-				CreatedAt: now, UpdatedAt: now}
-			if err := tx.InsertObservable(ctx, o); err != nil {
-				return err
-			}
-			created = true
-			return tx.AppendEvent(ctx, event(p, EventAdded, o, now, nil))
-		case err != nil:
-			return err
-		}
-		o = existing
-		tags, sighted := mergeTags(o.Tags, in.Tags), o.Sighted || in.Sighted
-		if slices.Equal(tags, o.Tags) && sighted == o.Sighted {
-			o.TLP = incident.StricterTLP(o.TLP, inc.TLP)
-			return nil
-		}
-		changes := map[string]any{}
-		if !slices.Equal(tags, o.Tags) {
-			changes["tags"] = tags
-		}
-		if sighted != o.Sighted {
-			changes["sighted"] = sighted
-		}
-		o.Tags, o.Sighted, o.UpdatedAt = tags, sighted, now
-		if err := tx.UpdateObservable(ctx, o); err != nil {
-			return err
-		}
-		o.TLP = incident.StricterTLP(o.TLP, inc.TLP)
-		return tx.AppendEvent(ctx, event(p, EventUpdated, o, now, changes))
+		var err error
+		o, created, err = s.add(ctx, tx, p, idOrRef, in)
+		return err
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	return o, created, nil
+}
+
+// AddInTx is Add inside the caller's transaction: the observable and its
+// event commit or roll back with whatever else the caller writes there
+// (the guided report adds the indicators it was given to the incident it
+// creates; internal/report). Errors as for Add.
+func (s *Service) AddInTx(ctx context.Context, tx Tx, p access.Principal, incidentID uuid.UUID, in NewObservable) (*Observable, bool, error) {
+	if err := in.Validate(); err != nil {
+		return nil, false, err
+	}
+	return s.add(ctx, tx, p, incidentID.String(), in)
+}
+
+// add is Add's work inside tx, on a validated input.
+func (s *Service) add(ctx context.Context, tx Tx, p access.Principal, idOrRef string, in NewObservable) (*Observable, bool, error) {
+	inc, err := tx.LockIncident(ctx, p, idOrRef)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := p.RequireWrite(access.AddObservable, inc.Relations); err != nil {
+		return nil, false, err
+	}
+	if err := notLooser(in.TLP, inc); err != nil {
+		return nil, false, err
+	}
+	now := s.now().UTC()
+	existing, err := tx.ObservableByKey(ctx, p, inc.ID, in.Type, in.Value)
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		tlp := in.TLP
+		if tlp == "" {
+			tlp = inc.TLP
+		}
+		o := &Observable{ID: uuid.New(), IncidentID: inc.ID, Type: in.Type, Value: in.Value, TLP: tlp,
+			Sighted: in.Sighted, Tags: in.Tags, Note: in.Note, CreatedBy: p.UserIDPtr(), Creator: creator(p),
+			CreatedAt: now, UpdatedAt: now}
+		if err := tx.InsertObservable(ctx, o); err != nil {
+			return nil, false, err
+		}
+		if err := tx.AppendEvent(ctx, event(p, EventAdded, o, now, nil)); err != nil {
+			return nil, false, err
+		}
+		return o, true, nil
+	case err != nil:
+		return nil, false, err
+	}
+	o := existing
+	tags, sighted := mergeTags(o.Tags, in.Tags), o.Sighted || in.Sighted
+	if slices.Equal(tags, o.Tags) && sighted == o.Sighted {
+		o.TLP = incident.StricterTLP(o.TLP, inc.TLP)
+		return o, false, nil
+	}
+	changes := map[string]any{}
+	if !slices.Equal(tags, o.Tags) {
+		changes["tags"] = tags
+	}
+	if sighted != o.Sighted {
+		changes["sighted"] = sighted
+	}
+	o.Tags, o.Sighted, o.UpdatedAt = tags, sighted, now
+	if err := tx.UpdateObservable(ctx, o); err != nil {
+		return nil, false, err
+	}
+	o.TLP = incident.StricterTLP(o.TLP, inc.TLP)
+	if err := tx.AppendEvent(ctx, event(p, EventUpdated, o, now, changes)); err != nil {
+		return nil, false, err
+	}
+	return o, false, nil
 }
 
 // Update changes an observable's TLP, sighted flag, tags or note, with an

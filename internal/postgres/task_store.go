@@ -272,3 +272,23 @@ func (t *txn) ShiftTasks(ctx context.Context, incidentID uuid.UUID, from, to int
 	}
 	return translate(t.db.WithContext(ctx).Exec(q, now, incidentID, lo, hi).Error, "shift tasks")
 }
+
+var _ task.OrgStore = (*Store)(nil)
+
+// OpenOrgTasks implements task.OrgStore: one query for every incident of a
+// list page.
+func (s *Store) OpenOrgTasks(ctx context.Context, p access.Principal, orgID uuid.UUID, incidentIDs []uuid.UUID) (map[uuid.UUID][]task.Task, error) {
+	vis, args := visibleTo(p)
+	q := taskSelect + ` JOIN users ou ON ou.id = t.assignee_id
+WHERE t.incident_id IN ? AND ou.org_id = ? AND t.status IN ('open', 'in_progress') AND ` + vis + `
+ORDER BY t.incident_id, t.due_at NULLS LAST, t.position`
+	var rows []taskRow
+	if err := s.db.WithContext(ctx).Raw(q, append([]any{incidentIDs, orgID}, args...)...).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "list the organisation's tasks")
+	}
+	out := map[uuid.UUID][]task.Task{}
+	for i := range rows {
+		out[rows[i].IncidentID] = append(out[rows[i].IncidentID], rows[i].domain())
+	}
+	return out, nil
+}

@@ -33,6 +33,8 @@ type Store interface {
 	// assigned to users of the organisation orgID: unfinished ones first,
 	// each group in position order.
 	OrgTasks(ctx context.Context, p access.Principal, incidentID, orgID uuid.UUID, limit int) ([]Task, error)
+	// OrgStore reads the tasks assigned to an organisation (org.go).
+	OrgStore
 }
 
 // Tx is what the task use cases do inside a transaction. The postgres

@@ -19,9 +19,12 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// uploadRoute is the UI's route with its own body and time limits
-// (OwnLimits).
-const uploadRoute = http.MethodPost + " /incidents/:ref/evidence"
+// uploadRoutes are the UI's routes with their own body and time limits
+// (OwnLimits): the evidence upload and the guided report's files.
+var uploadRoutes = map[string]bool{
+	http.MethodPost + " /incidents/:ref/evidence": true,
+	http.MethodPost + " " + reportFilesRoute:      true,
+}
 
 // uploadEnvelope is what the multipart framing around the file may take:
 // boundaries, part headers, the CSRF token and the description.
@@ -29,9 +32,9 @@ const uploadEnvelope = 64 << 10
 
 // OwnLimits reports whether the route (method and Echo path) sets its own
 // body and time limits, so that the server's global ones (1 MiB, the
-// request timeout) skip it: the evidence upload, which may be as large as
+// request timeout) skip it: the uploads, which may be as large as
 // CERTDESK_MAX_UPLOAD_BYTES and take CERTDESK_UPLOAD_TIMEOUT.
-func (u *UI) OwnLimits(method, path string) bool { return method+" "+path == uploadRoute }
+func (u *UI) OwnLimits(method, path string) bool { return uploadRoutes[method+" "+path] }
 
 // uploadLimits are the upload route's own limits: the body may be as large
 // as the largest file plus its framing, and the request may take
@@ -66,19 +69,9 @@ func (u *UI) evidenceUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	mr, err := multipartOf(c.Request())
+	mr, err := u.uploadParts(c)
 	if err != nil {
 		return err
-	}
-	// The first part is the CSRF token (the form's first field): it is
-	// checked before anything else is read.
-	part, err := mr.NextPart()
-	if err != nil || part.FormName() != "csrf" {
-		return errBadToken
-	}
-	token, err := io.ReadAll(io.LimitReader(part, 128))
-	if err != nil || !hmac.Equal(token, []byte(u.csrfToken(c))) || len(token) == 0 {
-		return errBadToken
 	}
 	var in evidence.NewAttachment
 	for {
@@ -144,6 +137,26 @@ func (u *UI) uploadFailed(c echo.Context, inc *incident.Incident, in evidence.Ne
 
 // multipartOf checks that the body is multipart/form-data with a boundary
 // and returns a streaming reader over its parts.
+// uploadParts reads an upload form's body as a stream of parts. The
+// first part must be the CSRF token (the form's first field): it is
+// checked before anything else is read (the generic CSRF check refuses
+// multipart bodies, so that no route buffers one).
+func (u *UI) uploadParts(c echo.Context) (*multipart.Reader, error) {
+	mr, err := multipartOf(c.Request())
+	if err != nil {
+		return nil, err
+	}
+	part, err := mr.NextPart()
+	if err != nil || part.FormName() != "csrf" {
+		return nil, errBadToken
+	}
+	token, err := io.ReadAll(io.LimitReader(part, 128))
+	if err != nil || !hmac.Equal(token, []byte(u.csrfToken(c))) || len(token) == 0 {
+		return nil, errBadToken
+	}
+	return mr, nil
+}
+
 func multipartOf(r *http.Request) (*multipart.Reader, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {

@@ -59,6 +59,9 @@ type incidentView struct {
 	EvidenceNext string
 	MaxUpload    string // the largest file accepted, in words
 
+	// Legal is the legal reports' task list (partials/legal_reports.html).
+	Legal *legalView
+
 	May  mayView
 	Form incidentForm
 }
@@ -100,6 +103,7 @@ func (u *UI) incident(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	u.markRead(c, inc)
 	return u.render(c, http.StatusOK, p)
 }
 
@@ -169,6 +173,7 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 	if v.Form.CommentKey == "" {
 		v.Form.CommentKey = newFormKey()
 	}
+	v.Legal = u.legalForIncidentPage(c, l, inc)
 	v.Days = u.timelineDays(l, evs)
 	for i := range requests {
 		r := requestOf(l, &requests[i])

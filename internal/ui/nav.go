@@ -14,16 +14,29 @@ type navItem struct {
 }
 
 // navigation lists the navigation's entries and who sees them (show nil:
-// everyone). The reporter's "Our reports" and the leadership dashboard
-// are added here by the pages that bring them.
+// everyone).
 var navigation = []struct {
 	key, href string
 	show      func(p access.Principal) bool
 }{
 	{"nav.queue", "/queue", worksQueue},
+	{"nav.our_reports", "/reports", hasRole(access.Reporter)},
+	{"nav.report", "/report", hasRole(access.Reporter, access.Responder, access.Coordinator, access.Admin)},
 	{"nav.dashboard", "/dashboard", nil}, // every role reads incidents, so every role has figures
 	{"nav.incidents", "/incidents", nil},
 	{"nav.account", "/account", nil},
+}
+
+// hasRole is a navigation rule: the entry is for these roles.
+func hasRole(rs ...access.Role) func(access.Principal) bool {
+	return func(p access.Principal) bool {
+		for _, r := range rs {
+			if p.Role == r {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // worksQueue reports whether p works a CERT's triage queue: the
@@ -46,13 +59,17 @@ func navFor(p access.Principal, path string) []navItem {
 }
 
 // landing is where a person lands after signing in: a CERT's responders,
-// coordinators and administrators on the triage queue, viewers
-// (leadership) on the dashboard, everyone else on the incident list.
+// coordinators and administrators on the triage queue, reporters on "Our
+// reports", viewers (leadership) on the dashboard, everyone else on the
+// incident list.
 func landing(p access.Principal) string {
 	if worksQueue(p) {
 		return "/queue"
 	}
-	if p.Role == access.Viewer {
+	switch p.Role {
+	case access.Reporter:
+		return "/reports"
+	case access.Viewer:
 		return "/dashboard"
 	}
 	return "/incidents"

@@ -13,9 +13,10 @@ import (
 //     page, which returns it here afterwards.
 //   - form: a state-changing POST: as signedIn (or public), and the CSRF
 //     and cross-site checks.
-//   - upload: the evidence upload, a multipart form with its own body and
-//     time limits (OwnLimits); the handler checks its CSRF token, the
-//     body's first part.
+//   - upload: the evidence upload and the guided report's files,
+//     multipart forms with their own body and time limits (OwnLimits);
+//     the handler checks the CSRF token, the body's first part
+//     (uploadParts).
 //   - reset: the password reset pages, without cookies or session; the
 //     form's only credential is the link's token.
 func (u *UI) Mount(e *echo.Echo) {
@@ -65,6 +66,25 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/dashboard", u.dashboard, signedIn...)
 	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)
 	e.GET("/dashboard/briefing.pdf", u.briefingPDF, signedIn...)
+
+	// The reporting organisation's journey (docs/ui.md, "The guided
+	// report"): the guided report, its confirmation, "Our reports", and
+	// the legal reports of an incident.
+	e.GET("/reports", u.ourReports, signedIn...)
+	e.GET("/report", u.reportStart, signedIn...)
+	e.POST("/report", u.reportNew, signedInForm...)
+	e.GET("/report/sent/:ref", u.reportSent, signedIn...)
+	e.GET("/report/:draft/:step", u.reportStep, signedIn...)
+	e.POST("/report/:draft/:step", u.reportStepSave, signedInForm...)
+	e.GET("/report/:draft/discard", u.reportDiscardPage, signedIn...)
+	e.POST("/report/:draft/discard", u.reportDiscard, signedInForm...)
+	e.POST(reportFilesRoute, u.reportFileAdd, upload...)
+	e.POST("/report/:draft/files/:n/remove", u.reportFileRemove, signedInForm...)
+	e.GET("/incidents/:ref/legal", u.legal, signedIn...)
+	e.GET("/incidents/:ref/legal/:kind", u.legalForm, signedIn...)
+	e.POST("/incidents/:ref/legal/:kind", u.legalSave, signedInForm...)
+	e.GET("/incidents/:ref/legal/:kind/check", u.legalCheck, signedIn...)
+	e.POST("/incidents/:ref/legal/:kind/check", u.legalSend, signedInForm...)
 
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)

@@ -36,10 +36,12 @@ import (
 
 	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/evidence"
+	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/readmark"
 	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
@@ -72,6 +74,10 @@ type Options struct {
 	Stats     *stats.Service
 	Reports   *report.Service
 	Catalogue *i18n.Catalogue
+	// Filings are what the reporting organisation files (guided report,
+	// legal reports); Reads the unread markers.
+	Filings *filing.Service
+	Reads   *readmark.Service
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
 	UploadTimeout time.Duration
@@ -102,8 +108,8 @@ type UI struct {
 // catalogue does not have is an error: serve does not start with it.
 func New(o Options) (*UI, error) {
 	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Comments == nil || o.Evidence == nil ||
-		o.Tasks == nil || o.Identity == nil || o.Orgs == nil || o.Teams == nil || o.Triage == nil || o.Catalogue == nil {
-		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Comments, Evidence, Tasks, Identity, Orgs, Teams, Triage and Catalogue are required")
+		o.Tasks == nil || o.Identity == nil || o.Orgs == nil || o.Teams == nil || o.Triage == nil || o.Filings == nil || o.Reads == nil || o.Catalogue == nil {
+		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Comments, Evidence, Tasks, Identity, Orgs, Teams, Triage, Filings, Reads and Catalogue are required")
 	}
 	if o.UploadTimeout <= 0 {
 		o.UploadTimeout = 30 * time.Minute
