@@ -93,9 +93,10 @@ func loadAxe() {
 	axeSource = string(b)
 }
 
-// needBrowser returns the shared browser, or ends the test: in CI a
-// missing browser or axe-core fails it, elsewhere it is skipped with the
-// reason (make test always installs both).
+// needBrowser returns the shared browser, or ends the test: under make
+// test (CERTDESK_REQUIRE_BROWSER; it installs both) and in CI a missing
+// browser or axe-core fails it; a bare go test elsewhere skips it with
+// the reason.
 func needBrowser(t *testing.T) context.Context {
 	t.Helper()
 	reason := noBrowser
@@ -105,8 +106,8 @@ func needBrowser(t *testing.T) context.Context {
 	if reason == "" {
 		return browser
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("browser tests need Chromium and axe-core in CI: %s", reason)
+	if os.Getenv("CI") != "" || os.Getenv("CERTDESK_REQUIRE_BROWSER") != "" {
+		t.Fatalf("browser tests need Chromium and axe-core under make test and in CI: %s", reason)
 	}
 	t.Skipf("browser test skipped outside CI: %s", reason)
 	return nil
