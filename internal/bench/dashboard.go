@@ -29,8 +29,12 @@ func (e *env) dashboard(ctx context.Context, a *app.App, viewers map[string]acce
 		return err
 	}
 	backfill := time.Since(began)
-	if _, err := a.DB.Pool.Exec(ctx, `VACUUM ANALYZE stats_facts; VACUUM ANALYZE stats_rollup; VACUUM ANALYZE stats_unmet_deadlines`); err != nil {
-		return err
+	for _, table := range []string{"stats_facts", "stats_rollup", "stats_unmet_deadlines"} {
+		// One statement each: VACUUM cannot run in the implicit
+		// transaction of a multi-statement query.
+		if _, err := a.DB.Pool.Exec(ctx, "VACUUM ANALYZE "+table); err != nil {
+			return err
+		}
 	}
 	e.progress("large: backfilled %d incidents in %s", n, backfill.Round(time.Second))
 	e.report.Rows = append(e.report.Rows, NewRow(fmt.Sprintf("metrics backfill of %d incidents", n), "s", backfill.Seconds(), 0, Target{},
