@@ -391,10 +391,31 @@ func uiReadCells(t *testing.T, d *uiWriteDriver, fx *writeFixture) (cells int) {
 		wg     sync.WaitGroup
 		sem    = make(chan struct{}, 8)
 	)
+	// The incident page itself is opened by every actor. The other pages
+	// read the incident through the same use case, so they are opened by
+	// one user per organisation and by every user named a participant
+	// somewhere: who sees an incident depends on nothing else, and the
+	// race detector makes each page (a PDF among them) costly.
+	sampled := map[string]bool{}
+	var sample []secUser
+	for _, actor := range fx.actors {
+		named := false
+		for _, inc := range fx.incs {
+			named = named || inc.participants[actor.ID]
+		}
+		if named || !sampled[actor.OrgSlug] {
+			sampled[actor.OrgSlug] = true
+			sample = append(sample, actor)
+		}
+	}
 	for _, key := range pages {
 		_, pattern, _ := strings.Cut(key, " ")
 		r := uiRoutes[key]
-		for _, actor := range fx.actors {
+		actors := sample
+		if key == "GET /incidents/:ref" {
+			actors = fx.actors
+		}
+		for _, actor := range actors {
 			for _, inc := range fx.incs {
 				cells++
 				want := http.StatusNotFound
