@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"slices"
+
 	"bytes"
+	"github.com/certdesk/certdesk/internal/spreadsheet"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/chart"
@@ -59,18 +61,11 @@ func (u *UI) dashboardCSV(c echo.Context) error {
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 
-// csvCells keeps a spreadsheet from reading a cell as a formula: a cell
-// that starts with = + - @ or a control character gets a leading '.
-// (Organisation names and incident titles are people's words.)
+// csvCells keeps a spreadsheet from reading a cell as a formula
+// (spreadsheet.Safe, the one guard of every CSV certdesk writes:
+// organisation names and incident titles are people's words).
 func csvCells(row []string) []string {
-	out := make([]string, len(row))
-	for i, s := range row {
-		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-			s = "'" + s
-		}
-		out[i] = s
-	}
-	return out
+	return spreadsheet.Safe(slices.Clone(row))
 }
 
 // briefingPDF streams the monthly briefing of the person's organisation
