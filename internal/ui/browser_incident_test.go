@@ -299,7 +299,7 @@ func TestBrowserPasswordReset(t *testing.T) {
 	require.EqualValues(t, http.StatusOK, b.submit(`main a[href="/signin"]`))
 	require.Contains(t, b.text("main"), "Forgotten your password? Ask your organisation's administrator")
 	require.EqualValues(t, http.StatusOK, b.signIn(w.email("reporter"), "harbour-lantern-meadow-42"))
-	require.Equal(t, "/incidents", b.location())
+	require.Equal(t, "/reports", b.location(), "a reporter lands on Our reports")
 
 	// Expired: a day later the next link is refused the same way.
 	link, _, err = w.h.App.Identity.IssueResetLink(ctx, access.System, w.users["stranger"].ID.String())

@@ -405,7 +405,7 @@ func TestBrowserFollowUpNIS2NotificationIsFiledPrefilled(t *testing.T) {
 
 	b.open("/incidents/" + ref)
 	deadlines := b.text(".deadlines")
-	require.Regexp(t, `NIS2 incident notification\s+sent `, deadlines, "the deadline shows as met")
+	require.Regexp(t, `NIS2 incident notification\s+Sent\s+sent `, deadlines, "the deadline shows as met")
 	require.Contains(t, b.text(".task-list"), "Completed")
 	b.open("/reports")
 	require.Contains(t, b.text(`tr:has(a[href="/incidents/`+ref+`"])`), "Notification ✓ sent")

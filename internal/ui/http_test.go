@@ -235,9 +235,9 @@ func TestSignInReturnsOnlyToThisSite(t *testing.T) {
 	w := newWorld(t, worldOpts{app: testapp.Options{NoWorkers: true}})
 	for ret, want := range map[string]string{
 		"/incidents/" + w.ref:       "/incidents/" + w.ref,
-		"//evil.example/phish":      "/incidents",
-		"https://evil.example/":     "/incidents",
-		"/signout":                  "/incidents",
+		"//evil.example/phish":      "/reports", // a reporter's landing page
+		"https://evil.example/":     "/reports",
+		"/signout":                  "/reports",
 		"/account/sessions?ended=1": "/account/sessions?ended=1",
 	} {
 		c := newClient(t, w.h.URL)

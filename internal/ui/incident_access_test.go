@@ -45,6 +45,7 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 		}
 		for _, ref := range []string{w.ref, w.incID} {
 			path := strings.Replace(r.Path, ":ref", ref, 1)
+			path = strings.Replace(path, ":kind", "nis2_notification", 1) // a legal report's kind
 			if strings.Contains(path, ":id") {
 				parts := strings.Split(path, "/")
 				for i, p := range parts {

@@ -183,7 +183,7 @@ type bulkForm struct {
 	Action     string
 	Assignee   string
 	Team       string
-	Class      string // category:type, or category
+	Class      string // the RSIT class and type in the reader's language
 	Severity   string
 	TLP        string
 	Resolution string
@@ -348,10 +348,11 @@ func (u *UI) bulkChoices(c echo.Context, v *queueView, rc *rowContext) error {
 		v.Teams = append(v.Teams, choice{Value: t.ID.String(), Label: t.Name, Selected: v.Bulk.Team == t.ID.String()})
 	}
 	for _, cat := range taxonomy.RSIT.Categories {
-		g := classGroup{Category: cat.Value, Options: []choice{{Value: cat.Value, Label: cat.Value, Selected: v.Bulk.Class == cat.Value}}}
+		name := rsitName(l, u, cat.Value, "")
+		g := classGroup{Category: name, Options: []choice{{Value: cat.Value, Label: name, Selected: v.Bulk.Class == cat.Value}}}
 		for _, t := range cat.Types {
 			val := cat.Value + ":" + t.Value
-			g.Options = append(g.Options, choice{Value: val, Label: val, Selected: v.Bulk.Class == val})
+			g.Options = append(g.Options, choice{Value: val, Label: name + " – " + rsitName(l, u, cat.Value, t.Value), Selected: v.Bulk.Class == val})
 		}
 		v.Classes = append(v.Classes, g)
 	}
@@ -424,9 +425,13 @@ func (u *UI) queueRow(l i18n.Locale, rc *rowContext, inc *incident.Incident) que
 		Closed: inc.Status == incident.Closed, Severity: inc.Severity, TLP: inc.TLP, Stage: inc.Stage,
 		ReportingOrg: orgName(rc.orgs, inc.ReportingOrgID, inc.ReportingOrgSlug), Team: inc.AssigneeTeamName,
 		Age: l.Duration(l.Now.Sub(inc.ReportedAt)), Updated: l.WhenTime(inc.UpdatedAt), Selectable: rc.selectable}
-	r.Class = inc.Category
-	if inc.Type != "" {
-		r.Class += ":" + inc.Type
+	// The RSIT class in the reader's language (the guided report's names),
+	// the taxonomy's English name where the catalogue has none.
+	if inc.Category != "" {
+		r.Class = rsitName(l, u, inc.Category, "")
+		if inc.Type != "" {
+			r.Class += " – " + rsitName(l, u, inc.Category, inc.Type)
+		}
 	}
 	if inc.AssigneeEmail != "" {
 		r.Assignee = inc.AssigneeEmail

@@ -92,7 +92,7 @@ func TestQueueShowsTheCERTsWorkInTriageOrder(t *testing.T) {
 
 	// A city's reporter has no queue and no queue in the navigation.
 	city := newClient(t, w.h.URL)
-	require.Equal(t, "/incidents", city.signIn(w.email("reporter"), password).header.Get("Location"))
+	require.Equal(t, "/reports", city.signIn(w.email("reporter"), password).header.Get("Location"), "a reporter lands on Our reports")
 	require.Equal(t, http.StatusForbidden, city.get("/queue").status)
 	require.NotContains(t, city.get("/incidents").body, `href="/queue"`)
 }
