@@ -93,9 +93,13 @@ func (l Locale) Size(n int64) string {
 func (l Locale) Time(t time.Time) template.HTML { return timeElement(t, l.DateTime(t)) }
 
 // TimePtr is Time for an optional time; nil gives the "not yet" text.
-func (l Locale) TimePtr(t *time.Time) template.HTML {
+func (l Locale) TimePtr(t *time.Time) template.HTML { return l.TimeOr(t, "time.not_yet") }
+
+// TimeOr is Time for an optional time; nil gives the message of key
+// (a time not given is not a time still to come).
+func (l Locale) TimeOr(t *time.Time, key string) template.HTML {
 	if t == nil {
-		return template.HTML(template.HTMLEscapeString(l.T("time.not_yet")))
+		return template.HTML(template.HTMLEscapeString(l.T(key)))
 	}
 	return l.Time(*t)
 }

@@ -38,6 +38,8 @@ type taskRow struct {
 	AssigneeEmail     *string `gorm:"->"`
 	AssigneeTeamName  *string `gorm:"->"`
 	CreatedByEmail    *string `gorm:"->"`
+	AssigneeName      *string `gorm:"->"`
+	CreatedByName     *string `gorm:"->"`
 }
 
 func (taskRow) TableName() string { return "incident_tasks" }
@@ -58,6 +60,12 @@ func (r *taskRow) domain() task.Task {
 	if r.CreatedByEmail != nil {
 		t.CreatedByEmail = *r.CreatedByEmail
 	}
+	if r.AssigneeName != nil {
+		t.AssigneeName = *r.AssigneeName
+	}
+	if r.CreatedByName != nil {
+		t.CreatedByName = *r.CreatedByName
+	}
 	return t
 }
 
@@ -70,10 +78,11 @@ func taskRows(rows []taskRow) []task.Task {
 }
 
 // taskSelect reads tasks with their incident's reference and title and the
-// e-mails of the assignee and the creator. Reads for a principal add
+// e-mails and names of the assignee and the creator. Reads for a principal add
 // visibleTo over the incident "i".
 const taskSelect = `SELECT t.*, i.reference AS incident_reference, i.title AS incident_title,
-	au.email AS assignee_email, ateam.name AS assignee_team_name, cu.email AS created_by_email
+	au.email AS assignee_email, ateam.name AS assignee_team_name, cu.email AS created_by_email,
+	au.name AS assignee_name, cu.name AS created_by_name
 FROM incident_tasks t
 JOIN incidents i ON i.id = t.incident_id
 LEFT JOIN users au ON au.id = t.assignee_id

@@ -122,6 +122,8 @@ type Task struct {
 	AssigneeEmail     string // "" when unassigned
 	AssigneeTeamName  string // "" without a team
 	CreatedByEmail    string // "" when certdesk (a playbook) created it
+	AssigneeName      string // the assignee's display name; "" when unassigned
+	CreatedByName     string // the creator's display name; "" when certdesk created it
 }
 
 // NewTask is the input of Create and CreateInTx. New tasks are open and

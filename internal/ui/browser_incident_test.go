@@ -99,9 +99,10 @@ func TestBrowserReporterWorksOnTheIncidentPage(t *testing.T) {
 	require.Contains(t, steps, "Response Now")
 	require.Contains(t, steps, "Recovery Not yet")
 	require.Contains(t, steps, "Closed Not yet")
+	require.Contains(t, b.text(".facts"), "NoticedNot given", "a time the report did not give is not a time to come")
 	require.Equal(t, "Response", b.text(`.step[aria-current="step"] .step-name`))
-	require.Contains(t, b.text(".deadlines"), "NIS2 early warning Due due in 23 h")
-	require.Contains(t, b.text(".deadlines"), "NIS2 incident notification Due due in 2 d 23 h")
+	require.Contains(t, b.text(".deadlines"), "NIS2 early warning due in 23 h")
+	require.Contains(t, b.text(".deadlines"), "NIS2 incident notification due in 2 d 23 h")
 	shot("01-stepper-clocks-request")
 
 	// What the CERT asks: the request, marked done.
@@ -210,7 +211,7 @@ func TestBrowserIncidentPageForTheCERTAndOthers(t *testing.T) {
 	require.EqualValues(t, http.StatusOK, r.signIn(w.email("responder"), password))
 	require.EqualValues(t, http.StatusOK, r.open("/incidents/"+w.ref))
 	require.Equal(t, "What the CERT asks of City of Northbridge", r.text("#requests-title"))
-	require.Contains(t, r.text(".request-list"), "Asked of "+w.email("reporter"))
+	require.Contains(t, r.text(".request-list"), "Asked of Ana Reporter · asked by Rui Responder", "people by their names")
 	require.Contains(t, r.text(".comment"), "The tapes were last connected on Friday.")
 	require.Contains(t, r.text(".comment"), "Ana Reporter")
 	require.Zero(t, eval[int](r, `document.querySelectorAll('.comment a[href$="/edit"]').length`), "not the responder's comment to edit")

@@ -159,7 +159,7 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 	l := p.L
 	v := incidentView{Reference: inc.Reference, Title: inc.Title, TLP: inc.TLP, Severity: inc.Severity, Stage: inc.Stage,
 		Closed: inc.Status == incident.Closed, ReportingOrg: orgName(names, inc.ReportingOrgID, inc.ReportingOrgSlug),
-		DetectedAt: l.TimePtr(inc.DetectedAt), ReportedAt: l.Time(inc.ReportedAt), UpdatedAt: l.Time(inc.UpdatedAt),
+		DetectedAt: l.TimeOr(inc.DetectedAt, "time.not_given"), ReportedAt: l.Time(inc.ReportedAt), UpdatedAt: l.Time(inc.UpdatedAt),
 		Steps: stepsOf(l, inc, lifecycle), Deadlines: deadlines(l, view.Deadlines), DescriptionHTML: template.HTML(view.DescriptionHTML), // sanitised by internal/markdown (incident.Service)
 
 		TimelinePaged: after != "", TimelineNext: next, OwnOrg: pr.OrgID == inc.ReportingOrgID,
@@ -211,17 +211,16 @@ func newFormKey() string {
 }
 
 // deadlines are the legal deadlines that apply (incident.View), each
-// stated in words:
-// met (on time or late), or due in / overdue by.
+// stated in words beside its state's badge (Sent, Sent late, Missed): a
+// sent one by when it was sent, an open one by "due in" or "overdue by"
+// (the strip shows no badge for an open one, whose text says it).
 func deadlines(l i18n.Locale, ds []incident.Deadline) []deadlineView {
 	var out []deadlineView
 	for _, d := range ds {
 		v := deadlineView{Kind: d.Kind, State: d.State}
 		switch d.State {
-		case incident.DeadlineOnTime:
-			v.Text = template.HTML(template.HTMLEscapeString(l.T("deadline.met_on", l.DateTime(d.Met.At))))
-		case incident.DeadlineMetLate:
-			v.Text = template.HTML(template.HTMLEscapeString(l.T("deadline.met_late", l.DateTime(d.Met.At))))
+		case incident.DeadlineOnTime, incident.DeadlineMetLate:
+			v.Text = template.HTML(template.HTMLEscapeString(l.DateTime(d.Met.At)))
 		default:
 			v.Text = l.DueHTML(d.DueAt)
 		}
@@ -246,7 +245,8 @@ type requestView struct {
 
 func requestOf(l i18n.Locale, t *task.Task) requestView {
 	r := requestView{ID: t.ID.String(), Title: t.Title, Description: clipText(t.Description, 1000), Status: t.Status,
-		Open: !t.Status.Finished(), AskedOf: t.AssigneeEmail, AskedBy: t.CreatedByEmail}
+		Open: !t.Status.Finished(), AskedOf: firstOf(t.AssigneeName, t.AssigneeEmail, t.AssigneeTeamName),
+		AskedBy: firstOf(t.CreatedByName, t.CreatedByEmail)}
 	if r.Open && t.DueAt != nil {
 		r.Due = l.DueHTML(*t.DueAt)
 	}
@@ -254,6 +254,17 @@ func requestOf(l i18n.Locale, t *task.Task) requestView {
 		r.Finished = l.WhenTime(*t.CompletedAt)
 	}
 	return r
+}
+
+// firstOf is the first of the strings that is not empty (a person's
+// name, else their e-mail).
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // commentView is one comment as the page shows it.
