@@ -313,7 +313,9 @@ func (b builder) groups(key, title string, gs []stats.GroupCount, what string) c
 		c.Categories = append(c.Categories, g.Label)
 		f := b.period()
 		if key == Regions && g.Slug != "" && g.Slug != b.d.Viewer.Slug {
-			f.Set("reporting_org", g.Slug)
+			// A region counts the incidents reported by it or below it:
+			// the list's constituency filter.
+			f.Set("constituency", g.Slug)
 		}
 		for j, v := range []int64{g.New, g.NewPrevious, g.Open} {
 			c.Series[j].Values = append(c.Series[j].Values, float64(v))

@@ -180,6 +180,20 @@ func TestBrowserViewerDashboard(t *testing.T) {
 	require.Equal(t, bestN, eval[int](b, `document.querySelectorAll("main table tbody tr").length`), "the list shows what the cell counts")
 	require.Contains(t, b.text(".list-filtered"), "Only the incidents")
 
+	// A region's bar lands on the incidents reported in it or below it
+	// during the period: as many as the bar counts.
+	require.EqualValues(t, http.StatusOK, b.open("/dashboard"))
+	bar := eval[string](b, `(() => { const a = document.querySelector("#regions a[href*='constituency=']");
+		return a ? a.getAttribute("href") + "\n" + a.querySelector("title").textContent : ""; })()`)
+	regionLink, barTitle, _ := strings.Cut(bar, "\n")
+	require.NotEmpty(t, regionLink, "a region's bar links to the list")
+	_, count, _ := strings.Cut(barTitle, ": ")
+	regionN, err := strconv.Atoi(count)
+	require.NoError(t, err, "the bar's title %q", barTitle)
+	require.EqualValues(t, http.StatusOK, b.submit(`#regions a[href="`+regionLink+`"] rect`))
+	require.Equal(t, regionN, eval[int](b, `document.querySelectorAll("main table tbody tr").length`),
+		"the list shows what the region's bar counts (%s)", barTitle)
+
 	// An incident's executive summary: from the incident page, printable.
 	ref := eval[string](b, `document.querySelector("main table tbody tr a").textContent.trim()`)
 	require.EqualValues(t, http.StatusOK, b.open("/incidents/"+ref))

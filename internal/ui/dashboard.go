@@ -334,14 +334,6 @@ func localiseChart(l i18n.Locale, n dashboard.Named, g stats.Grouping, compare b
 	switch c := n.Chart.(type) {
 	case chart.Bars:
 		c.Title, c.Series = title, keep(c.Series)
-		if n.Key == dashboard.Regions {
-			// A region counts the incidents reported below it; the list
-			// filters by the reporting organisation itself, so a link would
-			// show fewer than the bar counts.
-			for i := range c.Series {
-				c.Series[i].Links = nil
-			}
-		}
 		return c
 	case chart.Lines:
 		c.Title = title
