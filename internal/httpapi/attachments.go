@@ -251,7 +251,8 @@ func (h *handlers) uploadAttachment(c echo.Context) error {
 			in.Description = string(b)
 		case "file":
 			in.Filename, in.ContentType = filename, part.Header.Get(echo.HeaderContentType)
-			a, err := h.o.Evidence.Upload(ctx, p, inc.ID.String(), in, &lastPart{part: part, mr: mr})
+			a, err := h.o.Evidence.Upload(ctx, p, inc.ID.String(), in, &evidence.LastPart{Part: part, Form: mr,
+				More: invalidBody("file", "last_part", "the file must be the last part: send description before file"), Wrap: bodyReadError})
 			var tooLarge *evidence.TooLargeError
 			switch {
 			case errors.As(err, &tooLarge):
@@ -292,38 +293,6 @@ func formPart(part *multipart.Part) (name, filename string, err error) {
 		return "", "", invalidBody("body", "multipart", "every part needs a Content-Disposition: form-data header with a name")
 	}
 	return params["name"], params["filename"], nil
-}
-
-// lastPart reads the file part and then requires the multipart body to end:
-// a part after the file is refused, so that nothing the client sent is
-// silently dropped, and a body cut short is an error rather than a
-// truncated file.
-type lastPart struct {
-	part *multipart.Part
-	mr   *multipart.Reader
-	done bool
-}
-
-func (l *lastPart) Read(b []byte) (int, error) {
-	if l.done {
-		return 0, io.EOF
-	}
-	n, err := l.part.Read(b)
-	if err == io.EOF {
-		l.done = true
-		switch _, nerr := l.mr.NextPart(); {
-		case nerr == io.EOF:
-			return n, io.EOF
-		case nerr == nil:
-			return n, invalidBody("file", "last_part", "the file must be the last part: send description before file")
-		default:
-			return n, bodyReadError(nerr)
-		}
-	}
-	if err != nil {
-		return n, bodyReadError(err)
-	}
-	return n, nil
 }
 
 // bodyReadError classifies an error while reading a multipart body: past

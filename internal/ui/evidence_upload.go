@@ -97,7 +97,7 @@ func (u *UI) evidenceUpload(c echo.Context) error {
 			if in.Filename == "" { // the form was sent without choosing a file
 				return u.uploadFailed(c, inc, in, "evidence-file", "evidence.error.no_file", http.StatusUnprocessableEntity)
 			}
-			_, err := u.o.Evidence.Upload(ctx, cur.Principal, inc.ID.String(), in, &lastPart{part: part, mr: mr})
+			_, err := u.o.Evidence.Upload(ctx, cur.Principal, inc.ID.String(), in, &evidence.LastPart{Part: part, Form: mr, More: errFileNotLast})
 			var tooLarge *evidence.TooLargeError
 			var mbe *http.MaxBytesError
 			switch {
@@ -157,6 +157,9 @@ func (u *UI) uploadParts(c echo.Context) (*multipart.Reader, error) {
 	return mr, nil
 }
 
+// errFileNotLast: a part followed the file (evidence.LastPart).
+var errFileNotLast = echo.NewHTTPError(http.StatusBadRequest, "the file must be the form's last field")
+
 func multipartOf(r *http.Request) (*multipart.Reader, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
@@ -175,34 +178,6 @@ func fileName(part *multipart.Part) string {
 		return ""
 	}
 	return params["filename"]
-}
-
-// lastPart reads the file part and then requires the body to end: a body
-// cut short is an error rather than a truncated file, and nothing after
-// the file is silently dropped.
-type lastPart struct {
-	part *multipart.Part
-	mr   *multipart.Reader
-	done bool
-}
-
-func (l *lastPart) Read(b []byte) (int, error) {
-	if l.done {
-		return 0, io.EOF
-	}
-	n, err := l.part.Read(b)
-	if err == io.EOF {
-		l.done = true
-		switch _, nerr := l.mr.NextPart(); {
-		case nerr == io.EOF:
-			return n, io.EOF
-		case nerr == nil:
-			return n, echo.NewHTTPError(http.StatusBadRequest, "the file must be the form's last field")
-		default:
-			return n, nerr
-		}
-	}
-	return n, err
 }
 
 // uploadReadError classifies an error while reading the upload: past the

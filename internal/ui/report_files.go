@@ -122,7 +122,7 @@ func (u *UI) reportFileAdd(c echo.Context) error {
 			break
 		}
 		_, fileErr = u.o.Filings.AddFile(ctx, cur.Principal, c.Param("draft"), evidence.NewAttachment{Filename: fileName(part),
-			ContentType: part.Header.Get("Content-Type")}, &lastPart{part: part, mr: mr})
+			ContentType: part.Header.Get("Content-Type")}, &evidence.LastPart{Part: part, Form: mr, More: errFileNotLast})
 		break
 	}
 	if errors.Is(fileErr, errNoFile) {
