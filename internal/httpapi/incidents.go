@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -397,33 +396,24 @@ func (h *handlers) exportCSV(c echo.Context) error {
 	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="incidents.csv"`)
 	res.WriteHeader(http.StatusOK)
-	w := csv.NewWriter(res)
-	_ = w.Write(csvHeader)
 	ts := func(t *time.Time) string {
 		if t == nil {
 			return ""
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	rows := 0
-	for {
-		for i := range incs {
-			inc := &incs[i]
-			_ = w.Write(csvSafe([]string{inc.Reference, inc.Title, inc.ReportingOrgSlug, inc.CoordinatingOrgSlug,
-				string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP), inc.Category, inc.Type,
-				strings.Join(inc.Tags, " "), strconv.FormatBool(inc.PersonalDataBreach), strconv.FormatBool(inc.Significant),
-				inc.AssigneeEmail, ts(inc.DetectedAt), ts(&inc.ReportedAt), ts(inc.AcknowledgedAt), ts(inc.ClosedAt), ts(&inc.UpdatedAt)}))
-			rows++
-		}
-		w.Flush()
-		if next == "" || rows >= maxCSVRows || w.Error() != nil {
-			return nil
-		}
-		if incs, next, err = h.o.Incidents.List(ctx, p, f, incident.Page{After: next, Limit: incident.MaxLimit}); err != nil {
-			h.o.Logger.ErrorContext(ctx, "csv export stopped", "err", err, "rows", rows)
-			return nil // the status is sent; the truncated file is all we can do
-		}
+	err = spreadsheet.WritePages(res, csvHeader, incs, next, func(after string) ([]incident.Incident, string, error) {
+		return h.o.Incidents.List(ctx, p, f, incident.Page{After: after, Limit: incident.MaxLimit})
+	}, func(inc *incident.Incident) []string {
+		return []string{inc.Reference, inc.Title, inc.ReportingOrgSlug, inc.CoordinatingOrgSlug,
+			string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP), inc.Category, inc.Type,
+			strings.Join(inc.Tags, " "), strconv.FormatBool(inc.PersonalDataBreach), strconv.FormatBool(inc.Significant),
+			inc.AssigneeEmail, ts(inc.DetectedAt), ts(&inc.ReportedAt), ts(inc.AcknowledgedAt), ts(inc.ClosedAt), ts(&inc.UpdatedAt)}
+	}, maxCSVRows)
+	if err != nil {
+		h.o.Logger.ErrorContext(ctx, "csv export stopped", "err", err)
 	}
+	return nil // the status is sent; the truncated file is all we can do
 }
 
 // csvSafe defuses spreadsheet formulas (spreadsheet.Safe), so that an

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"encoding/csv"
 	"net/http"
 	"time"
 
@@ -38,30 +37,21 @@ func (u *UI) queueCSV(c echo.Context) error {
 	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="queue.csv"`)
 	res.WriteHeader(http.StatusOK)
-	w := csv.NewWriter(res)
-	_ = w.Write(queueCSVHeader)
 	ts := func(t *time.Time) string {
 		if t == nil {
 			return ""
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	rows := 0
-	for {
-		for i := range list {
-			inc := &list[i]
-			_ = w.Write(spreadsheet.Safe([]string{inc.Reference, inc.Title, ts(inc.NextDeadlineAt), string(inc.Severity),
-				inc.Category, inc.Type, string(inc.TLP), inc.ReportingOrgSlug, inc.AssigneeEmail, inc.AssigneeTeamName,
-				string(inc.Stage), string(inc.Status), ts(inc.AcknowledgedAt), ts(&inc.ReportedAt), ts(&inc.UpdatedAt)}))
-			rows++
-		}
-		w.Flush()
-		if next == "" || rows >= maxQueueCSV || w.Error() != nil {
-			return nil
-		}
-		if list, next, err = u.o.Incidents.List(ctx, cur.Principal, f, incident.Page{After: next, Limit: incident.MaxLimit}); err != nil {
-			u.o.Logger.ErrorContext(ctx, "queue csv stopped", "err", err, "rows", rows)
-			return nil // the status is sent; the truncated file is all there is
-		}
+	err = spreadsheet.WritePages(res, queueCSVHeader, list, next, func(after string) ([]incident.Incident, string, error) {
+		return u.o.Incidents.List(ctx, cur.Principal, f, incident.Page{After: after, Limit: incident.MaxLimit})
+	}, func(inc *incident.Incident) []string {
+		return []string{inc.Reference, inc.Title, ts(inc.NextDeadlineAt), string(inc.Severity),
+			inc.Category, inc.Type, string(inc.TLP), inc.ReportingOrgSlug, inc.AssigneeEmail, inc.AssigneeTeamName,
+			string(inc.Stage), string(inc.Status), ts(inc.AcknowledgedAt), ts(&inc.ReportedAt), ts(&inc.UpdatedAt)}
+	}, maxQueueCSV)
+	if err != nil {
+		u.o.Logger.ErrorContext(ctx, "queue csv stopped", "err", err)
 	}
+	return nil // the status is sent; the truncated file is all there is
 }
