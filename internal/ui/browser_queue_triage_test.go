@@ -96,6 +96,8 @@ func TestBrowserKeyboardOnlyTriageOfTheFirstFive(t *testing.T) {
 	require.EqualValues(t, http.StatusOK, b.open("/queue?tab=new"))
 	order := b.refs()
 	require.Len(t, order, 7)
+	require.LessOrEqual(t, eval[int](b, `document.querySelector(".queue-scroll").scrollWidth - document.querySelector(".queue-scroll").clientWidth`), 0,
+		"every column of the queue fits at 1280 px, without scrolling the table sideways")
 	for i, ref := range order[:5] {
 		b.key("j")
 		require.Equal(t, ref, eval[string](b, `document.querySelector("tr.is-current").dataset.ref`), "j moves to row %d", i+1)
