@@ -415,11 +415,11 @@ func (t *txn) RebuildOrg(ctx context.Context, orgID uuid.UUID, cells func(*stats
 }
 
 // IncidentsWithoutFacts implements stats.Tx.
-func (t *txn) IncidentsWithoutFacts(ctx context.Context, limit int) ([]uuid.UUID, error) {
+func (t *txn) IncidentsWithoutFacts(ctx context.Context, after uuid.UUID, limit int) ([]uuid.UUID, error) {
 	var ids []uuid.UUID
 	err := t.db.WithContext(ctx).Raw(`SELECT i.id FROM incidents i
-		WHERE NOT EXISTS (SELECT 1 FROM stats_facts f WHERE f.incident_id = i.id)
-		LIMIT ? FOR UPDATE OF i SKIP LOCKED`, limit).Scan(&ids).Error
+		WHERE i.id > ? AND NOT EXISTS (SELECT 1 FROM stats_facts f WHERE f.incident_id = i.id)
+		ORDER BY i.id LIMIT ? FOR UPDATE OF i SKIP LOCKED`, after, limit).Scan(&ids).Error
 	return ids, translate(err, "find incidents without facts")
 }
 

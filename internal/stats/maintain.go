@@ -37,9 +37,10 @@ type Tx interface {
 	// of cells computes for each stored facts whose audience holds it,
 	// while no facts change.
 	RebuildOrg(ctx context.Context, orgID uuid.UUID, cells func(*Facts) []Cell) error
-	// IncidentsWithoutFacts returns up to limit incidents that have no
-	// stored facts, locked, skipping those locked by others.
-	IncidentsWithoutFacts(ctx context.Context, limit int) ([]uuid.UUID, error)
+	// IncidentsWithoutFacts returns up to limit incidents after the
+	// given ID (in ID order) that have no stored facts, locked, skipping
+	// those locked by others.
+	IncidentsWithoutFacts(ctx context.Context, after uuid.UUID, limit int) ([]uuid.UUID, error)
 	// BlockFactChanges keeps other transactions from changing facts or
 	// compacting until this one ends (a rebuild of an organisation's rows
 	// follows).
@@ -238,16 +239,25 @@ const restatBatch = 1000
 // Backfill computes the facts of every incident that has none (incidents
 // from before the metrics existed, or written by other means than the
 // application), a batch per transaction, and returns how many it did.
-func (m *Maintainer) Backfill(ctx context.Context) (int, error) {
+func (m *Maintainer) Backfill(ctx context.Context) (int, error) { return m.backfill(ctx, restatBatch) }
+
+func (m *Maintainer) backfill(ctx context.Context, batch int) (int, error) {
 	done := 0
+	// The batches walk the incidents in ID order, each starting after the
+	// last one's end, so that a batch never reads again the incidents the
+	// earlier ones gave facts to (from the start each time, the backfill
+	// of 1,000,000 incidents slowed to 150 a second).
+	var after uuid.UUID
 	for {
 		var n int
 		err := m.inTx(ctx, func(ctx context.Context, tx Tx) error {
-			ids, err := tx.IncidentsWithoutFacts(ctx, restatBatch)
+			ids, err := tx.IncidentsWithoutFacts(ctx, after, batch)
 			if err != nil {
 				return err
 			}
-			n = len(ids)
+			if n = len(ids); n > 0 {
+				after = ids[n-1]
+			}
 			_, err = Restat(ctx, tx, ids)
 			return err
 		})
@@ -255,7 +265,7 @@ func (m *Maintainer) Backfill(ctx context.Context) (int, error) {
 			return done, fmt.Errorf("stats: backfill: %w", err)
 		}
 		done += n
-		if n < restatBatch {
+		if n < batch {
 			return done, nil
 		}
 	}

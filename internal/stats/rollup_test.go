@@ -285,3 +285,37 @@ func TestRollupsAgreeWithDirectCount(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Incidents without stored facts (from before the metrics existed, or
+// written by other means) get them from the backfill, batch after batch
+// in ID order: afterwards every viewer's cells are the direct count
+// again, and a second backfill finds nothing to do.
+func TestBackfillGivesFactsToIncidentsWithoutThem(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	reporters := []string{"n1-rep", "n2-rep", "s1-rep", "op1-rep", "north-coord", "national-coord", "n1-rep"}
+	for i, name := range reporters {
+		_, _, err := w.h.App.Incidents.Create(w.ctx, w.users[name], incident.NewIncident{Title: fmt.Sprintf("Incident %d", i),
+			TLP: incident.TLP(tlps[i%len(tlps)]), Severity: incident.Severities[i%4], Significant: i%2 == 0}, nil)
+		require.NoError(t, err)
+	}
+	_, err := w.h.App.DB.SQL.ExecContext(w.ctx, `DELETE FROM stats_facts; DELETE FROM stats_delta; DELETE FROM stats_rollup`)
+	require.NoError(t, err)
+	national := w.users["national-coord"]
+	got, err := w.h.App.Stats.Cells(w.ctx, national, allDays[0], allDays[1])
+	require.NoError(t, err)
+	require.NotEqual(t, w.directCells(t, national), got, "without facts the roll-ups miss the incidents")
+
+	m := stats.NewMaintainer(w.h.App.Store.InStatsTx)
+	n, err := m.BackfillInBatches(w.ctx, 2)
+	require.NoError(t, err)
+	require.Equal(t, len(reporters), n, "every incident, in batches of two")
+	for _, name := range []string{"national-coord", "north-viewer", "south-coord", "n1-rep", "partner-viewer"} {
+		got, err := w.h.App.Stats.Cells(w.ctx, w.users[name], allDays[0], allDays[1])
+		require.NoError(t, err)
+		require.Equal(t, w.directCells(t, w.users[name]), got, "viewer %s", name)
+	}
+	n, err = m.Backfill(w.ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left to backfill")
+}
