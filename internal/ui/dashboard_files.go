@@ -92,8 +92,6 @@ func (u *UI) incidentReportPDF(c echo.Context) error {
 // sendDocument answers a PDF as a download, with the TLP label every
 // page of it carries.
 func sendDocument(c echo.Context, doc *report.Document) error {
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": doc.Filename}))
-	h.Set("X-TLP", string(doc.TLP))
+	download(c, doc.Filename, string(doc.TLP))
 	return c.Blob(http.StatusOK, "application/pdf", doc.PDF)
 }

@@ -62,6 +62,8 @@ func (u *UI) Mount(e *echo.Echo) {
 
 	e.GET("/incidents/:ref/summary", u.incidentSummary, signedIn...)
 	e.GET("/incidents/:ref/report.pdf", u.incidentReportPDF, signedIn...)
+	e.GET("/incidents/:ref/export.stix.json", u.incidentSTIX, signedIn...)
+	e.GET("/incidents/:ref/observables.csv", u.incidentObservablesCSV, signedIn...)
 
 	e.GET("/dashboard", u.dashboard, signedIn...)
 	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)

@@ -40,6 +40,7 @@ import (
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/readmark"
 	"github.com/certdesk/certdesk/internal/report"
@@ -61,6 +62,8 @@ type Options struct {
 	Comments  *comment.Service
 	Evidence  *evidence.Service
 	Tasks     *task.Service
+	// Observables serve the incident's exports (STIX 2.1, CSV).
+	Observables *observable.Service
 	// Identity serves password reset links (the reset page) and the
 	// colleagues the triage queue assigns to.
 	Identity *identity.Service
@@ -107,7 +110,7 @@ type UI struct {
 // files. Any broken template or a template that names a message the
 // catalogue does not have is an error: serve does not start with it.
 func New(o Options) (*UI, error) {
-	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Comments == nil || o.Evidence == nil ||
+	if o.Sessions == nil || o.Settings == nil || o.Incidents == nil || o.Comments == nil || o.Evidence == nil || o.Observables == nil ||
 		o.Tasks == nil || o.Identity == nil || o.Orgs == nil || o.Teams == nil || o.Triage == nil || o.Filings == nil || o.Reads == nil || o.Catalogue == nil {
 		return nil, fmt.Errorf("ui: Sessions, Settings, Incidents, Comments, Evidence, Tasks, Identity, Orgs, Teams, Triage, Filings, Reads and Catalogue are required")
 	}
