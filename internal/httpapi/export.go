@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/certdesk/certdesk/internal/apperr"
@@ -34,13 +33,9 @@ func (h *handlers) exportIncident(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.json"`)
 		return c.JSON(http.StatusOK, exportJSON{Incident: toIncidentResponse(h.o.Incidents.View(exp.Incident)), Observables: toObservableResponses(exp.Observables)})
 	}
-	b, err := stix.Build(exp)
+	body, err := stix.Encode(exp)
 	if err != nil {
-		return apperr.Wrap(err, "build STIX bundle")
-	}
-	body, err := json.Marshal(b)
-	if err != nil {
-		return apperr.Wrap(err, "encode STIX bundle")
+		return apperr.Wrap(err, "STIX export")
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.stix.json"`)
 	return c.Blob(http.StatusOK, stix.MediaType, body)

@@ -445,3 +445,17 @@ func canonicalString(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// Encode builds the bundle of exp and encodes it as JSON: the body both
+// transports send (the API's export and the incident page's download).
+func Encode(exp *observable.Export) ([]byte, error) {
+	b, err := Build(exp)
+	if err != nil {
+		return nil, fmt.Errorf("build STIX bundle: %w", err)
+	}
+	body, err := json.Marshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("encode STIX bundle: %w", err)
+	}
+	return body, nil
+}

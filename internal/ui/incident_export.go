@@ -2,7 +2,6 @@ package ui
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"mime"
 	"net/http"
 	"strconv"
@@ -24,13 +23,9 @@ func (u *UI) incidentSTIX(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := stix.Build(exp)
+	body, err := stix.Encode(exp)
 	if err != nil {
-		return apperr.Wrap(err, "build STIX bundle")
-	}
-	body, err := json.Marshal(b)
-	if err != nil {
-		return apperr.Wrap(err, "encode STIX bundle")
+		return apperr.Wrap(err, "STIX export")
 	}
 	download(c, exp.Incident.Reference+".stix.json", string(exp.Incident.TLP))
 	return c.Blob(http.StatusOK, stix.MediaType, body)
