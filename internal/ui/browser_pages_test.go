@@ -31,7 +31,7 @@ type visit struct {
 // in (lists, the incident, the triage queue with a bulk acknowledgement's
 // confirmation and results, account and its errors, sessions, help).
 func walk(w *demoWorld) []visit {
-	return []visit{
+	out := []visit{
 		{"signin", func(b *tab) { b.open("/signin") }},
 		{"signin-error", func(b *tab) { b.signIn("nobody@city-northbridge.demo", "not-the-password-1") }},
 		{"help-signed-out", func(b *tab) { b.open("/help") }},
@@ -80,7 +80,23 @@ func walk(w *demoWorld) []visit {
 		}},
 		{"password-reset-invalid", func(b *tab) { b.open(w.lastReset) }},
 	}
+	names := make([]string, 0, len(walks))
+	for name := range walks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		out = append(out, walks[name](w)...)
+	}
+	return out
 }
+
+// walks are the walks of the other areas of the UI (the workbench, the
+// escalations, administration), each in its own file, registered from
+// an init function and run after walk's own in the order of their names.
+// Each starts where the previous one left off (the password reset pages,
+// signed out): it signs in as the person it needs first.
+var walks = map[string]func(w *demoWorld) []visit{}
 
 // demoWorld is the demo directory and incidents (certdesk demo), as a
 // newcomer sees them.
