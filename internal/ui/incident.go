@@ -62,6 +62,9 @@ type incidentView struct {
 	// Legal is the legal reports' task list (partials/legal_reports.html).
 	Legal *legalView
 
+	// Casework is the CERT's tasks, observables and circle (casework.go).
+	Casework *caseworkView
+
 	May  mayView
 	Form incidentForm
 }
@@ -174,6 +177,12 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 		v.Form.CommentKey = newFormKey()
 	}
 	v.Legal = u.legalForIncidentPage(c, l, inc)
+	if v.Casework, err = u.casework(c, l, inc); err != nil {
+		return nil, err
+	}
+	if p.Notice == "" {
+		p.Notice = caseworkNotice(l, c.QueryParam("done"), c.QueryParam("n"))
+	}
 	v.Days = u.timelineDays(l, evs)
 	for i := range requests {
 		r := requestOf(l, &requests[i])
