@@ -103,6 +103,21 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/legal/:kind/check", u.legalCheck, signedIn...)
 	e.POST("/incidents/:ref/legal/:kind/check", u.legalSend, signedInForm...)
 
+	// The CERT's case work on the incident page (docs/ui.md, "Case
+	// work"): the task board, observables, participants and shares. :id is
+	// a task's, an observable's or a participant's ID, or a shared
+	// organisation's slug.
+	e.POST("/incidents/:ref/tasks", u.caseworkTaskCreate, signedInForm...)
+	e.POST("/incidents/:ref/tasks/:id/status", u.caseworkTaskMove, signedInForm...)
+	e.POST("/incidents/:ref/tasks/:id/assign", u.caseworkTaskAssign, signedInForm...)
+	e.POST("/incidents/:ref/observables", u.caseworkObservablesAdd, signedInForm...)
+	e.POST("/incidents/:ref/observables/:id/tlp", u.caseworkObservableTLP, signedInForm...)
+	e.POST("/incidents/:ref/observables/:id/remove", u.caseworkObservableRemove, signedInForm...)
+	e.POST("/incidents/:ref/participants", u.caseworkParticipantAdd, signedInForm...)
+	e.POST("/incidents/:ref/participants/:id/remove", u.caseworkParticipantRemove, signedInForm...)
+	e.POST("/incidents/:ref/shares", u.caseworkShareAdd, signedInForm...)
+	e.POST("/incidents/:ref/shares/:id/end", u.caseworkShareEnd, signedInForm...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)
