@@ -61,6 +61,8 @@ type incidentView struct {
 
 	// Legal is the legal reports' task list (partials/legal_reports.html).
 	Legal *legalView
+	// Runs is the "Playbook runs" section (partials/playbook_runs.html).
+	Runs *runsSection
 
 	May  mayView
 	Form incidentForm
@@ -174,6 +176,7 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 		v.Form.CommentKey = newFormKey()
 	}
 	v.Legal = u.legalForIncidentPage(c, l, inc)
+	v.Runs = u.runsForIncidentPage(c, l, inc)
 	v.Days = u.timelineDays(l, evs)
 	for i := range requests {
 		r := requestOf(l, &requests[i])

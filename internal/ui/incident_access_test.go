@@ -29,7 +29,9 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 	_, cs, _, err := w.h.App.Comments.List(ctx, access.System, w.ref, pageOf(10))
 	require.NoError(t, err)
 	require.Len(t, cs, 1)
-	ids := map[string]string{"comments": cs[0].ID.String(), "evidence": att.ID.String(), "tasks": tk.ID.String()}
+	w.h.App.Runs.SetPlaybooks(shippedPlaybooks(t, "personal-data-breach"))
+	runID := w.startRun(t)
+	ids := map[string]string{"comments": cs[0].ID.String(), "evidence": att.ID.String(), "tasks": tk.ID.String(), "runs": runID}
 
 	s := newClient(t, w.h.URL)
 	s.signIn(w.email("stranger"), password)
@@ -46,6 +48,7 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 		for _, ref := range []string{w.ref, w.incID} {
 			path := strings.Replace(r.Path, ":ref", ref, 1)
 			path = strings.Replace(path, ":kind", "nis2_notification", 1) // a legal report's kind
+			path = strings.Replace(path, ":step", "scope", 1)             // a playbook run's step
 			if strings.Contains(path, ":id") {
 				parts := strings.Split(path, "/")
 				for i, p := range parts {
@@ -101,4 +104,7 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 	got, err := w.h.App.Tasks.Get(ctx, access.System, w.ref, tk.ID.String())
 	require.NoError(t, err)
 	require.False(t, got.Status.Finished())
+	run, err := w.h.App.Runs.Get(ctx, access.System, w.ref, runID)
+	require.NoError(t, err)
+	require.Equal(t, "running", string(run.State))
 }
