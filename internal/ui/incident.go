@@ -72,6 +72,8 @@ type incidentView struct {
 
 	// Casework is the CERT's tasks, observables and circle (casework.go).
 	Casework *caseworkView
+	// Runs is the "Playbook runs" section (partials/playbook_runs.html).
+	Runs *runsSection
 
 	May  mayView
 	Form incidentForm
@@ -204,6 +206,7 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 	if p.Notice == "" {
 		p.Notice = caseworkNotice(l, c.QueryParam("done"), c.QueryParam("n"))
 	}
+	v.Runs = u.runsForIncidentPage(c, l, inc)
 	v.Days = u.timelineDays(l, evs)
 	for i := range requests {
 		r := requestOf(l, &requests[i])

@@ -118,6 +118,17 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/shares", u.caseworkShareAdd, signedInForm...)
 	e.POST("/incidents/:ref/shares/:id/end", u.caseworkShareEnd, signedInForm...)
 
+	// Playbook runs (docs/ui.md, "Playbook runs"): start one by hand with
+	// a preview, a run's graph and history, its inputs and approvals,
+	// cancel; the playbook catalogue with its validation.
+	e.GET("/incidents/:ref/runs/new", u.runNew, signedIn...)
+	e.POST("/incidents/:ref/runs", u.runStart, signedInForm...)
+	e.GET("/incidents/:ref/runs/:id", u.run, signedIn...)
+	e.POST("/incidents/:ref/runs/:id/cancel", u.runCancel, signedInForm...)
+	e.POST("/incidents/:ref/runs/:id/steps/:step/answer", u.runAnswer, signedInForm...)
+	e.POST("/incidents/:ref/runs/:id/steps/:step/decide", u.runDecide, signedInForm...)
+	e.GET("/admin/playbooks", u.adminPlaybooks, signedIn...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)
