@@ -88,6 +88,16 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/legal/:kind/check", u.legalCheck, signedIn...)
 	e.POST("/incidents/:ref/legal/:kind/check", u.legalSend, signedInForm...)
 
+	// Administration I, the directory (docs/ui.md, "Administration"):
+	// the overview, organisations, users, teams, TLP:RED recipients, and
+	// everyone's own API tokens.
+	e.GET("/admin", u.adminIndex, signedIn...)
+	e.GET("/admin/organisations", u.adminOrgs, signedIn...)
+	e.GET("/admin/organisations/new", u.adminOrgNew, signedIn...)
+	e.POST("/admin/organisations", u.adminOrgCreate, signedInForm...)
+	e.GET("/admin/organisations/:slug/edit", u.adminOrgEdit, signedIn...)
+	e.POST("/admin/organisations/:slug", u.adminOrgSave, signedInForm...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)
