@@ -117,11 +117,12 @@ func (u *UI) managedOrg(c echo.Context, p access.Principal) (*org.Organization, 
 
 // adminFormErrors turns a domain error with field errors (invalid, or a
 // conflict naming a field such as a slug or an e-mail taken) into the
-// form's errors, each message from the catalogue: "admin.error.<field>.<rule>",
-// else "admin.error.<field>", else "admin.error.invalid". rename maps a
-// domain field to the form's field id where they differ. Other errors are
-// returned as they are.
-func (u *UI) adminFormErrors(l interface{ T(string, ...any) string }, err error, rename map[string]string) ([]fieldError, error) {
+// form's errors, each message from the catalogue:
+// "admin.error.<area><field>.<rule>", else "admin.error.<area><field>",
+// else "admin.error.invalid" (area is "" or a form's prefix such as
+// "team."). rename maps a domain field to the form's field id where they
+// differ. Other errors are returned as they are.
+func (u *UI) adminFormErrors(l interface{ T(string, ...any) string }, err error, area string, rename map[string]string) ([]fieldError, error) {
 	e, ok := apperr.As(err)
 	if !ok || (e.Code != apperr.Invalid && e.Code != apperr.Conflict) || len(e.Fields) == 0 {
 		return nil, err
@@ -132,9 +133,9 @@ func (u *UI) adminFormErrors(l interface{ T(string, ...any) string }, err error,
 		if r, ok := rename[field]; ok {
 			field = r
 		}
-		key := "admin.error." + field + "." + f.Rule
+		key := "admin.error." + area + f.Field + "." + f.Rule
 		if !u.o.Catalogue.Has(key) {
-			key = "admin.error." + field
+			key = "admin.error." + area + f.Field
 		}
 		if !u.o.Catalogue.Has(key) {
 			key = "admin.error.invalid"

@@ -23,7 +23,7 @@ func (u *UI) adminOrgCreate(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/admin/organisations/"+o.Slug+"/users?done=org_created")
 	}
 	pg := u.newPage(c, "admin_org_form", "admin.org_new.title")
-	if pg.Errors, err = u.adminFormErrors(pg.L, err, nil); err != nil {
+	if pg.Errors, err = u.adminFormErrors(pg.L, err, "", nil); err != nil {
 		return err
 	}
 	v, err := u.orgFormView(c, p, f, nil)

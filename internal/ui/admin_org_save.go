@@ -27,7 +27,7 @@ func (u *UI) adminOrgSave(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/admin/organisations?done=saved")
 	}
 	pg := u.newPage(c, "admin_org_form", "admin.org_edit.title", o.Name)
-	if pg.Errors, err = u.adminFormErrors(pg.L, err, nil); err != nil {
+	if pg.Errors, err = u.adminFormErrors(pg.L, err, "", nil); err != nil {
 		return err
 	}
 	v, err := u.orgFormView(c, p, f, o)
