@@ -47,4 +47,3 @@ func (u *UI) adminTeamDelete(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/teams?done=deleted")
 }
-
