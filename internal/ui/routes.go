@@ -97,6 +97,8 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/admin/organisations", u.adminOrgCreate, signedInForm...)
 	e.GET("/admin/organisations/:slug/edit", u.adminOrgEdit, signedIn...)
 	e.POST("/admin/organisations/:slug", u.adminOrgSave, signedInForm...)
+	e.GET("/admin/organisations/:slug/red-recipients", u.adminRed, signedIn...)
+	e.POST("/admin/organisations/:slug/red-recipients", u.adminRedSave, signedInForm...)
 	e.GET("/admin/users", u.adminUsers, signedIn...)
 	e.GET("/admin/organisations/:slug/users", u.adminOrgUsers, signedIn...)
 	e.POST("/admin/organisations/:slug/users", u.adminUserCreate, signedInForm...)
@@ -119,4 +121,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/account/password", u.passwordSave, signedInForm...)
 	e.GET("/account/sessions", u.sessions, signedIn...)
 	e.POST("/account/sessions/:id/end", u.sessionEnd, signedInForm...)
+	e.GET("/account/tokens", u.tokens, signedIn...) // administration I: everyone's own API tokens
+	e.POST("/account/tokens", u.tokenCreate, signedInForm...)
+	e.POST("/account/tokens/:id/revoke", u.tokenRevoke, signedInForm...)
 }
