@@ -88,6 +88,11 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/legal/:kind/check", u.legalCheck, signedIn...)
 	e.POST("/incidents/:ref/legal/:kind/check", u.legalSend, signedInForm...)
 
+	// The administration's configuration and logs (docs/ui.md,
+	// "Administration: configuration and logs").
+	e.GET("/admin/organisations/:slug/escalation-policy", u.adminPolicy, signedIn...)
+	e.POST("/admin/organisations/:slug/escalation-policy", u.adminPolicySave, signedInForm...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)
