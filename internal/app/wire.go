@@ -169,7 +169,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	if a.Outbound, err = outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Now: now}); err != nil {
 		return nil, fmt.Errorf("CERTDESK_OUTBOUND_ALLOW: %w", err)
 	}
-	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier, Webhooks: a.Outbound,
+	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier, Webhooks: a.Outbound, Directory: a.Orgs,
 		Logger: log.With("component", "notify"), BaseURL: cfg.BaseURL, Now: now}); err != nil {
 		return nil, err
 	}

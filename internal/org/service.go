@@ -203,21 +203,9 @@ func (s *Service) authorize(ctx context.Context, a Actor, parent *Organization, 
 // (Actor.Sees) is apperr.NotFound, like one that does not exist; one the
 // actor sees but does not manage is apperr.Forbidden.
 func (s *Service) Update(ctx context.Context, a Actor, slug string, p Patch) (*Organization, error) {
-	o, err := s.Get(ctx, a, slug)
+	o, err := s.Managed(ctx, a, slug)
 	if err != nil {
 		return nil, err
-	}
-	if !a.System {
-		if !a.Admin {
-			return nil, apperr.New(apperr.Forbidden, "only administrators manage organisations")
-		}
-		scope, err := s.store.Scope(ctx, a.OrgID)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(scope, o.ID) {
-			return nil, apperr.New(apperr.Forbidden, "you manage your organisation and its constituency only")
-		}
 	}
 	changes := map[string]any{}
 	set := func(name string, dst *string, v *string) {
@@ -285,6 +273,29 @@ func (s *Service) Update(ctx context.Context, a Actor, slug string, p Patch) (*O
 		return nil, err
 	}
 	return s.store.Org(ctx, slug)
+}
+
+// Managed returns the organisation slug when the actor administers it:
+// its own organisation or one in its constituency (Store.Scope). One the
+// actor does not see is apperr.NotFound, like one that does not exist;
+// one it sees but does not manage, or an actor who is no administrator,
+// is apperr.Forbidden.
+func (s *Service) Managed(ctx context.Context, a Actor, slug string) (*Organization, error) {
+	o, err := s.Get(ctx, a, slug)
+	if err != nil || a.System {
+		return o, err
+	}
+	if !a.Admin {
+		return nil, apperr.New(apperr.Forbidden, "only administrators manage organisations")
+	}
+	scope, err := s.store.Scope(ctx, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(scope, o.ID) {
+		return nil, apperr.New(apperr.Forbidden, "you manage your organisation and its constituency only")
+	}
+	return o, nil
 }
 
 // Get returns one organisation the actor may see.

@@ -146,3 +146,88 @@ func TestAdminEscalationPolicyPage(t *testing.T) {
 		require.Empty(t, policyOf(t, w, "cert-north"))
 	})
 }
+
+func TestAdminWebhookPage(t *testing.T) {
+	t.Parallel()
+	w := adminWorld(t)
+	const path = "/admin/organisations/city-north/webhook"
+	ctx := context.Background()
+	hookOf := func() string {
+		h, err := w.h.App.Notify.Webhook(ctx, access.Principal{Role: access.Admin, System: true}, "city-north")
+		require.NoError(t, err)
+		return h.Origin
+	}
+	admin := w.signedIn(t, "admin-city")
+	pg := admin.get(path)
+	require.Equal(t, http.StatusOK, pg.status)
+	require.Contains(t, pg.body, "Webhook of City of Northbridge")
+	require.Equal(t, http.StatusOK, w.signedIn(t, "admin-north").get(path).status, "the CERT above manages it too")
+
+	t.Run("the guard's refusal is shown and nothing is saved", func(t *testing.T) {
+		for _, tc := range []struct{ url, want string }{
+			{"http://127.0.0.1:8080/hook", "127.0.0.1 resolves to 127.0.0.1, a loopback address"},
+			{"https://10.20.30.40/hook", "10.20.30.40 resolves to 10.20.30.40, a private address"},
+			{"http://169.254.169.254/latest/meta-data/", "a link-local address"},
+		} {
+			got := admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "url": {tc.url}})
+			require.Equal(t, http.StatusUnprocessableEntity, got.status, tc.url)
+			require.Contains(t, got.body, tc.want)
+			require.Contains(t, got.body, `href="#url"`)
+			require.Contains(t, got.body, "The guard refuses this address")
+			require.Contains(t, got.body, `value="`+tc.url+`"`, "what was typed stays")
+			require.Empty(t, hookOf())
+		}
+		got := admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "url": {"ftp://files.example/x"}})
+		require.Equal(t, http.StatusUnprocessableEntity, got.status)
+		require.Contains(t, got.body, "Enter an address that starts with https://")
+		got = admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "url": {" "}})
+		require.Equal(t, http.StatusUnprocessableEntity, got.status)
+		require.Contains(t, got.body, "Enter the address of your receiver.")
+		got = admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "url": {"https://user:pw@93.184.215.14/hook"}})
+		require.Contains(t, got.body, "Leave out user:password")
+		require.Empty(t, hookOf())
+	})
+
+	t.Run("another organisation's administrator gets 404 and changes nothing", func(t *testing.T) {
+		south := w.signedIn(t, "admin-south")
+		require.Equal(t, http.StatusNotFound, south.get(path).status)
+		own := south.get("/admin/organisations/cert-south/webhook")
+		require.Equal(t, http.StatusOK, own.status)
+		require.Equal(t, http.StatusNotFound, south.post(path, url.Values{"csrf": {own.csrf(t)}, "op": {"save"},
+			"url": {"https://93.184.215.14/south"}}).status)
+		require.Equal(t, http.StatusNotFound, w.signedIn(t, "admin-city").get("/admin/organisations/cert-north/webhook").status)
+		require.Empty(t, hookOf())
+	})
+
+	t.Run("a role that may not administer is refused", func(t *testing.T) {
+		reporter := w.signedIn(t, "reporter")
+		got := reporter.get(path)
+		require.Equal(t, http.StatusForbidden, got.status)
+		require.Equal(t, http.StatusForbidden, reporter.post(path, url.Values{"csrf": {got.csrf(t)}, "op": {"save"},
+			"url": {"https://93.184.215.14/x"}}).status)
+		require.Empty(t, hookOf())
+	})
+
+	t.Run("save shows the verdict and the secret once; remove", func(t *testing.T) {
+		got := admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "url": {"https://93.184.215.14/in/token-123"}})
+		require.Equal(t, http.StatusOK, got.status)
+		require.Contains(t, got.body, "The guard allows this address")
+		require.Contains(t, got.body, "93.184.215.14 resolves to 93.184.215.14")
+		require.Regexp(t, `<code class="secret" id="webhook-secret">whsec_[0-9a-f]{64}</code>`, got.body)
+		require.Equal(t, "https://93.184.215.14", hookOf())
+		again := admin.get(path)
+		require.NotContains(t, again.body, "whsec_", "the secret is shown once")
+		require.NotContains(t, again.body, "token-123", "the path is not shown")
+		require.Contains(t, again.body, "Sends to https://93.184.215.14")
+		entries, _, err := w.h.App.Audit.Read(ctx, access.System, audit.Query{Action: audit.OrgChanged, TargetID: "city-north"})
+		require.NoError(t, err)
+		require.NotEmpty(t, entries)
+		require.Equal(t, w.email("admin-city"), entries[0].Actor)
+		require.NotContains(t, string(entries[0].Data), "token-123")
+
+		got = admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"remove"}})
+		require.Equal(t, http.StatusSeeOther, got.status)
+		require.Empty(t, hookOf())
+		require.Contains(t, admin.get(path+"?removed=1").body, "The webhook is removed.")
+	})
+}

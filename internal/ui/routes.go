@@ -92,6 +92,8 @@ func (u *UI) Mount(e *echo.Echo) {
 	// "Administration: configuration and logs").
 	e.GET("/admin/organisations/:slug/escalation-policy", u.adminPolicy, signedIn...)
 	e.POST("/admin/organisations/:slug/escalation-policy", u.adminPolicySave, signedInForm...)
+	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
+	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
 
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
