@@ -100,7 +100,7 @@ type entryView struct {
 func (u *UI) describe(l i18n.Locale, ev incident.Event) entryView {
 	v := entryView{When: l.ClockTime(ev.OccurredAt)}
 	if d := ev.RecordedAt.Sub(ev.OccurredAt); !ev.RecordedAt.IsZero() && (d > time.Minute || d < -time.Minute) {
-		v.Recorded = l.WhenTime(ev.RecordedAt)
+		v.Recorded = l.Time(ev.RecordedAt)
 	}
 	if ev.ActorUserID == nil {
 		v.Who, v.System = l.T("timeline.system"), true

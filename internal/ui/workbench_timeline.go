@@ -15,6 +15,7 @@ var timelineKinds = []struct {
 	Key   string
 	Kinds []incident.EventKind
 }{
+	{"pinned", []incident.EventKind{incident.EventPinned}}, // the key events someone pinned
 	{"decisions", []incident.EventKind{"created", incident.EventRouted, incident.EventAcknowledged, incident.EventAssigned,
 		incident.EventTeamAssigned, incident.EventStageChanged, incident.EventClosed, incident.EventReopened,
 		incident.EventFieldChanged, incident.EventSummaryChanged}},
