@@ -153,3 +153,18 @@ func (f timelineFilter) view(l i18n.Locale, evs []incident.Event) *timelineFilte
 	}
 	return v
 }
+
+// markPinnable offers the pin button on every entry of the days.
+func markPinnable(days []timelineDay) {
+	for d := range days {
+		for i := range days[d].Items {
+			it := &days[d].Items[i]
+			if it.Entry != nil {
+				it.Entry.Pinnable = true
+			}
+			for g := range it.Group {
+				it.Group[g].Pinnable = true
+			}
+		}
+	}
+}
