@@ -149,6 +149,7 @@ func TestBrowserWorkbenchJourney(t *testing.T) {
 	require.EqualValues(t, http.StatusOK, b.submit(`#executive-summary button[type=submit]`))
 	require.Contains(t, b.text("#executive-summary"), "No payments possible for library users.")
 	require.Equal(t, "Agency restores the shop from a clean image by 16:00.", current().Summary.NextSteps)
+	shot("04-summary-saved")
 
 	// TLP: the confirmation says who loses sight before anything changes.
 	eval[chromedp.Void](b, `document.querySelector("#wb-tlp").value = "TLP:RED"`)
@@ -157,7 +158,7 @@ func TestBrowserWorkbenchJourney(t *testing.T) {
 	require.Contains(t, b.text(".wb-tlp-loses"), "CERT North")
 	require.Equal(t, incident.TLPAmber, current().TLP, "nothing changed yet")
 	b.axe("the TLP confirmation")
-	shot("04-tlp-confirm")
+	shot("05-tlp-confirm")
 	require.EqualValues(t, http.StatusOK, b.submit(`#wb-tlp-confirm`))
 	require.Equal(t, incident.TLPRed, current().TLP)
 	require.Contains(t, b.text(".tlp-banner"), "TLP:RED")
@@ -185,7 +186,7 @@ func TestBrowserWorkbenchJourney(t *testing.T) {
 	require.Contains(t, b.text(".timeline-list"), "first failed admin logins")
 	require.NotContains(t, b.text(".timeline-list"), "Reported the incident")
 	b.axe("the filtered timeline")
-	shot("05-timeline-filtered")
+	shot("06-timeline-filtered")
 
 	// Without JavaScript the class list still works (no filter field).
 	b.scripts(false)
