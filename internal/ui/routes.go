@@ -79,6 +79,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/tlp", u.workbenchTLPSave, signedInForm...)
 	e.POST("/incidents/:ref/executive-summary", u.workbenchSummary, signedInForm...)
 	e.POST("/incidents/:ref/entries", u.workbenchEntry, signedInForm...)
+	e.POST("/incidents/:ref/pins", u.workbenchPin, signedInForm...)
 
 	e.GET("/dashboard", u.dashboard, signedIn...)
 	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)
