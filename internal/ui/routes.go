@@ -65,6 +65,21 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/export.stix.json", u.incidentSTIX, signedIn...)
 	e.GET("/incidents/:ref/observables.csv", u.incidentObservablesCSV, signedIn...)
 
+	// The CERT's workbench on the incident page (docs/ui.md, "The
+	// incident workbench"): each action a form post that comes back to
+	// the incident page; the TLP change is confirmed on a page of its own.
+	e.POST("/incidents/:ref/acknowledge", u.workbenchAcknowledge, signedInForm...)
+	e.POST("/incidents/:ref/assign", u.workbenchAssign, signedInForm...)
+	e.POST("/incidents/:ref/classify", u.workbenchClassify, signedInForm...)
+	e.POST("/incidents/:ref/severity", u.workbenchSeverity, signedInForm...)
+	e.POST("/incidents/:ref/stage", u.workbenchStage, signedInForm...)
+	e.POST("/incidents/:ref/close", u.workbenchClose, signedInForm...)
+	e.POST("/incidents/:ref/reopen", u.workbenchReopen, signedInForm...)
+	e.GET("/incidents/:ref/tlp", u.workbenchTLP, signedIn...)
+	e.POST("/incidents/:ref/tlp", u.workbenchTLPSave, signedInForm...)
+	e.POST("/incidents/:ref/executive-summary", u.workbenchSummary, signedInForm...)
+	e.POST("/incidents/:ref/entries", u.workbenchEntry, signedInForm...)
+
 	e.GET("/dashboard", u.dashboard, signedIn...)
 	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)
 	e.GET("/dashboard/briefing.pdf", u.briefingPDF, signedIn...)
