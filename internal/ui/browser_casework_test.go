@@ -112,6 +112,10 @@ func init() {
 	walks["casework"] = func(w *demoWorld) []visit {
 		return []visit{
 			{"casework-filled", func(b *tab) {
+				b.open("/signin") // the walk before may have left someone signed in
+				if eval[int](b, `document.querySelectorAll(".signout-form button").length`) > 0 {
+					b.submit(`.signout-form button`)
+				}
 				b.signIn(w.responder, w.password)
 				b.open("/incidents/" + w.ref)
 				b.fill("#observables-paste", casePasted)
