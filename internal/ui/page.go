@@ -96,6 +96,7 @@ func (u *UI) newPage(c echo.Context, name, titleKey string, args ...any) *page {
 			p.Theme = string(cur.Settings.Theme)
 		}
 		p.Nav = navFor(cur.Principal, c.Request().URL.Path)
+		u.countOpenEscalations(c, cur.Principal, p.Nav)
 	}
 	p.L = u.locale(c)
 	if cur := current(c); cur != nil {

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/comment"
+	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/i18n"
@@ -68,6 +69,9 @@ type Options struct {
 	// colleagues the triage queue assigns to.
 	Identity *identity.Service
 	Orgs     *org.Service
+	// Escalations serve the escalation pages (escalate, inbox, decisions,
+	// hand-off history) and the navigation's count of open requests.
+	Escalations *escalation.Service
 	// Teams and Triage serve the triage queue: teams to assign to, bulk
 	// actions and saved views.
 	Teams  *team.Service
@@ -117,8 +121,8 @@ func New(o Options) (*UI, error) {
 	if o.UploadTimeout <= 0 {
 		o.UploadTimeout = 30 * time.Minute
 	}
-	if o.Stats == nil || o.Reports == nil {
-		return nil, fmt.Errorf("ui: Stats and Reports are required")
+	if o.Stats == nil || o.Reports == nil || o.Escalations == nil {
+		return nil, fmt.Errorf("ui: Stats, Reports and Escalations are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
