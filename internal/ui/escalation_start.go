@@ -17,7 +17,7 @@ type escalateView struct {
 	TLP       incident.TLP
 	// Tree is the directory as the person sees it, parents before their
 	// children, each organisation with what it may be asked.
-	Tree []*orgNode
+	Tree []*targetNode
 	// Kinds are the kinds the domain knows, in order.
 	Kinds []escalation.Kind
 	// JoinsCircle: some organisation may be asked only if it joins the
@@ -36,8 +36,8 @@ type escalateForm struct {
 	Joins  bool
 }
 
-// orgNode is one organisation of the tree.
-type orgNode struct {
+// targetNode is one organisation of the tree.
+type targetNode struct {
 	Slug        string
 	Name        string
 	Kind        org.Kind
@@ -49,7 +49,7 @@ type orgNode struct {
 	Refused     escalation.Refusal
 	JoinsCircle bool
 	Checked     bool
-	Children    []*orgNode
+	Children    []*targetNode
 }
 
 // escalateStart shows the form that escalates an incident: the
@@ -88,9 +88,9 @@ func (u *UI) escalatePage(c echo.Context, ref string, form escalateForm) (*page,
 	p.TLP = inc.TLP
 	v := escalateView{Reference: inc.Reference, Title: inc.Title, TLP: inc.TLP, Kinds: escalation.Kinds,
 		Deadlines: deadlines(p.L, u.o.Incidents.View(inc).Deadlines), Form: form}
-	nodes := make(map[uuid.UUID]*orgNode, len(targets))
+	nodes := make(map[uuid.UUID]*targetNode, len(targets))
 	for _, t := range targets {
-		n := &orgNode{Slug: t.Org.Slug, Name: t.Org.Name, Kind: t.Org.Kind, Reporting: t.Org.ID == inc.ReportingOrgID,
+		n := &targetNode{Slug: t.Org.Slug, Name: t.Org.Name, Kind: t.Org.Kind, Reporting: t.Org.ID == inc.ReportingOrgID,
 			Coordinates: inc.CoordinatingOrgID != nil && *inc.CoordinatingOrgID == t.Org.ID, Own: t.Org.ID == pr.OrgID,
 			Parent: t.Parent, Kinds: t.Kinds, Refused: t.Refused, JoinsCircle: t.JoinsCircle, Checked: form.To == t.Org.Slug}
 		nodes[t.Org.ID] = n

@@ -26,6 +26,7 @@ var navigation = []struct {
 	{"nav.escalations", "/escalations", hasRole(access.Responder, access.Coordinator, access.Admin)}, // escalation_nav.go counts the open ones
 	{"nav.dashboard", "/dashboard", nil},                                                             // every role reads incidents, so every role has figures
 	{"nav.incidents", "/incidents", nil},
+	{"nav.admin", "/admin", hasRole(access.Admin)}, // administration (docs/ui.md, "Administration")
 	{"nav.account", "/account", nil},
 }
 
