@@ -99,7 +99,15 @@ func TestBrowserEscalationHandOff(t *testing.T) {
 func init() {
 	walks["escalations"] = func(w *demoWorld) []visit {
 		return []visit{
-			{"escalate", func(b *tab) { b.signIn(w.responder, w.password); b.open("/incidents/" + w.ref + "/escalate") }},
+			{"escalate", func(b *tab) {
+				// The walk before may have left someone signed in.
+				b.open("/account")
+				if eval[bool](b, `document.querySelector(".signout-form button") !== null`) {
+					b.submit(`.signout-form button`)
+				}
+				b.signIn(w.responder, w.password)
+				b.open("/incidents/" + w.ref + "/escalate")
+			}},
 			{"escalate-error", func(b *tab) { b.submit(`form[action$="/escalate"] button[type=submit]`) }},
 			{"escalation-history", func(b *tab) {
 				b.fill("#escalate-reason", "Critical ransomware at city hall: national coordination needed.")

@@ -17,8 +17,9 @@ import (
 // seen by everyone who sees the incident, so both organisations read the
 // question and the answer, on the incident page and its timeline; no
 // separate channel exists that one side could miss. The form's key makes
-// a double submit one comment. An empty question comes back beside its
-// field; an escalation neither to nor from the person's organisation is
+// a double submit one comment. Only the organisation asked puts
+// questions (403 for the requesting one). An empty question comes back
+// beside its field; an escalation neither to nor from the person's organisation is
 // the 404 page.
 func (u *UI) escalationQuestion(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -27,6 +28,9 @@ func (u *UI) escalationQuestion(c echo.Context) error {
 	e, err := u.o.Escalations.Get(ctx, pr, id)
 	if err != nil {
 		return err
+	}
+	if e.ToOrgID != pr.OrgID { // the requester answers on the incident page, not by asking itself
+		return apperr.New(apperr.Forbidden, "only the organisation asked puts questions to the requester")
 	}
 	back := func(msgKey string) error {
 		p, err := u.escalationPage(c, id, escalationForm{Question: c.FormValue("question"), QuestionKey: key})

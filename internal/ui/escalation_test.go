@@ -165,6 +165,8 @@ func TestEscalationPages(t *testing.T) {
 	require.Contains(t, cs[0].Body, "Question to "+w.email("responder"))
 	require.Contains(t, cs[0].Body, "Are the backups offline?")
 	require.Contains(t, resp.get("/incidents/"+w.ref).body, "Are the backups offline?", "the requester reads the question")
+	got = resp.post("/escalations/"+id+"/question", url.Values{"csrf": {token}, "question": {"Asking myself?"}})
+	require.Equal(t, http.StatusForbidden, got.status, "the requester answers on the incident, it does not ask itself")
 
 	// Accepting: coordination moves; a second acceptance is a clear 409.
 	got = coord.post("/escalations/"+id+"/decide", url.Values{"csrf": {ctoken}, "decision": {"accept"}, "reason": {"We take it."}})
