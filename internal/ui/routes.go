@@ -164,6 +164,17 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
 	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
 
+	// Escalations (docs/ui.md, "Escalations"): escalating an incident,
+	// its hand-off history, the inbox and the decision page of one
+	// escalation with its decisions and the question to the requester.
+	e.GET("/incidents/:ref/escalate", u.escalateStart, signedIn...)
+	e.POST("/incidents/:ref/escalate", u.escalateSubmit, signedInForm...)
+	e.GET("/incidents/:ref/escalations", u.escalationHistory, signedIn...)
+	e.GET("/escalations", u.escalations, signedIn...)
+	e.GET("/escalations/:id", u.escalation, signedIn...)
+	e.POST("/escalations/:id/decide", u.escalationDecide, signedInForm...)
+	e.POST("/escalations/:id/question", u.escalationQuestion, signedInForm...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)
