@@ -328,11 +328,13 @@ func historyOf(l i18n.Locale, ev *incident.Event, d map[string]any) historyLine 
 	default:
 		status := str("status")
 		h.What = l.T("runs.history.step", str("step"), l.T("runs.status."+status))
+		out, _ := d["output"].(map[string]any)
+		comment, _ := out["comment"].(string)
 		switch {
 		case str("error") != "":
 			h.Note = str("error")
-		case str("comment") != "":
-			h.Note = str("comment")
+		case comment != "":
+			h.Note = comment
 		case status == string(runbook.Waiting):
 			h.Note = waitingText(l, str("waiting_for"))
 		}
