@@ -22,7 +22,10 @@ func init() {
 	walks["runs"] = func(w *demoWorld) []visit {
 		return []visit{
 			{"runs-new", func(b *tab) {
-				b.open("/signin")
+				b.open("/incidents")
+				if eval[bool](b, `!!document.querySelector(".signout-form button")`) {
+					b.submit(`.signout-form button`)
+				}
 				b.signIn(w.responder, w.password)
 				b.open("/incidents/" + w.ref + "/runs/new")
 			}},
@@ -63,13 +66,16 @@ func TestBrowserPlaybookRun(t *testing.T) {
 		for _, width := range []int64{1280, 390} {
 			b.look(false, width)
 			b.screenshot(dir, fmt.Sprintf("%s-%d", name, width))
-			if eval[bool](b, `!!document.querySelector(".run-graph")`) {
+			for part, sel := range map[string]string{"graph": ".run-figure", "form": ".run-open", "preview": ".run-preview"} {
+				if !eval[bool](b, `!!document.querySelector("`+sel+`")`) {
+					continue
+				}
 				b.within(func(ctx context.Context) error {
-					png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(".run-figure")))
+					png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
 					if err != nil {
 						return err
 					}
-					return os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-graph-%d.png", name, width)), png, 0o644)
+					return os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%s-%d.png", name, part, width)), png, 0o644)
 				})
 			}
 		}
