@@ -340,3 +340,41 @@ type Fields struct{ apperr.Fields }
 
 func (f *Fields) add(field, rule, msg string) { f.Fields.Add(field, rule, "%s", msg) }
 func (f *Fields) err() error                  { return f.Fields.Err() }
+
+// Managed returns the organisations the actor administers, by slug: their
+// own organisation and its constituency, and every partner for the
+// national CERT's administrators. An actor who may not manage
+// organisations is apperr.Forbidden; the operator (System) manages all.
+func (s *Service) Managed(ctx context.Context, a Actor) ([]Organization, error) {
+	if a.System {
+		return s.store.Orgs(ctx, nil)
+	}
+	if !a.Admin {
+		return nil, apperr.New(apperr.Forbidden, "only administrators manage organisations")
+	}
+	scope, err := s.store.Scope(ctx, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	if len(scope) == 0 {
+		return []Organization{}, nil
+	}
+	return s.store.Orgs(ctx, scope)
+}
+
+// GetManaged returns the organisation slug when the actor administers it
+// (Managed). Any other — one that does not exist, one the actor only
+// sees in the directory — is apperr.NotFound, so that an administrator's
+// pages of another organisation answer like pages that do not exist.
+func (s *Service) GetManaged(ctx context.Context, a Actor, slug string) (*Organization, error) {
+	os, err := s.Managed(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	for i := range os {
+		if os[i].Slug == slug {
+			return &os[i], nil
+		}
+	}
+	return nil, apperr.New(apperr.NotFound, "organisation %q not found", slug)
+}

@@ -65,6 +65,21 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/export.stix.json", u.incidentSTIX, signedIn...)
 	e.GET("/incidents/:ref/observables.csv", u.incidentObservablesCSV, signedIn...)
 
+	// The CERT's workbench on the incident page (docs/ui.md, "The
+	// incident workbench"): each action a form post that comes back to
+	// the incident page; the TLP change is confirmed on a page of its own.
+	e.POST("/incidents/:ref/acknowledge", u.workbenchAcknowledge, signedInForm...)
+	e.POST("/incidents/:ref/assign", u.workbenchAssign, signedInForm...)
+	e.POST("/incidents/:ref/classify", u.workbenchClassify, signedInForm...)
+	e.POST("/incidents/:ref/severity", u.workbenchSeverity, signedInForm...)
+	e.POST("/incidents/:ref/stage", u.workbenchStage, signedInForm...)
+	e.POST("/incidents/:ref/close", u.workbenchClose, signedInForm...)
+	e.POST("/incidents/:ref/reopen", u.workbenchReopen, signedInForm...)
+	e.GET("/incidents/:ref/tlp", u.workbenchTLP, signedIn...)
+	e.POST("/incidents/:ref/tlp", u.workbenchTLPSave, signedInForm...)
+	e.POST("/incidents/:ref/executive-summary", u.workbenchSummary, signedInForm...)
+	e.POST("/incidents/:ref/entries", u.workbenchEntry, signedInForm...)
+
 	e.GET("/dashboard", u.dashboard, signedIn...)
 	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)
 	e.GET("/dashboard/briefing.pdf", u.briefingPDF, signedIn...)
@@ -88,6 +103,21 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/legal/:kind/check", u.legalCheck, signedIn...)
 	e.POST("/incidents/:ref/legal/:kind/check", u.legalSend, signedInForm...)
 
+	// The CERT's case work on the incident page (docs/ui.md, "Case
+	// work"): the task board, observables, participants and shares. :id is
+	// a task's, an observable's or a participant's ID, or a shared
+	// organisation's slug.
+	e.POST("/incidents/:ref/tasks", u.caseworkTaskCreate, signedInForm...)
+	e.POST("/incidents/:ref/tasks/:id/status", u.caseworkTaskMove, signedInForm...)
+	e.POST("/incidents/:ref/tasks/:id/assign", u.caseworkTaskAssign, signedInForm...)
+	e.POST("/incidents/:ref/observables", u.caseworkObservablesAdd, signedInForm...)
+	e.POST("/incidents/:ref/observables/:id/tlp", u.caseworkObservableTLP, signedInForm...)
+	e.POST("/incidents/:ref/observables/:id/remove", u.caseworkObservableRemove, signedInForm...)
+	e.POST("/incidents/:ref/participants", u.caseworkParticipantAdd, signedInForm...)
+	e.POST("/incidents/:ref/participants/:id/remove", u.caseworkParticipantRemove, signedInForm...)
+	e.POST("/incidents/:ref/shares", u.caseworkShareAdd, signedInForm...)
+	e.POST("/incidents/:ref/shares/:id/end", u.caseworkShareEnd, signedInForm...)
+
 	// Playbook runs (docs/ui.md, "Playbook runs"): start one by hand with
 	// a preview, a run's graph and history, its inputs and approvals,
 	// cancel; the playbook catalogue with its validation.
@@ -99,10 +129,40 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/runs/:id/steps/:step/decide", u.runDecide, signedInForm...)
 	e.GET("/admin/playbooks", u.adminPlaybooks, signedIn...)
 
+	// Administration I, the directory (docs/ui.md, "Administration"):
+	// the overview, organisations, users, teams, TLP:RED recipients, and
+	// everyone's own API tokens.
+	e.GET("/admin", u.adminIndex, signedIn...)
+	e.GET("/admin/organisations", u.adminOrgs, signedIn...)
+	e.GET("/admin/organisations/new", u.adminOrgNew, signedIn...)
+	e.POST("/admin/organisations", u.adminOrgCreate, signedInForm...)
+	e.GET("/admin/organisations/:slug/edit", u.adminOrgEdit, signedIn...)
+	e.POST("/admin/organisations/:slug", u.adminOrgSave, signedInForm...)
+	e.GET("/admin/organisations/:slug/red-recipients", u.adminRed, signedIn...)
+	e.POST("/admin/organisations/:slug/red-recipients", u.adminRedSave, signedInForm...)
+	e.GET("/admin/users", u.adminUsers, signedIn...)
+	e.GET("/admin/organisations/:slug/users", u.adminOrgUsers, signedIn...)
+	e.POST("/admin/organisations/:slug/users", u.adminUserCreate, signedInForm...)
+	e.GET("/admin/users/:id", u.adminUser, signedIn...)
+	e.POST("/admin/users/:id", u.adminUserSave, signedInForm...)
+	e.GET("/admin/users/:id/disable", u.adminUserDisablePage, signedIn...)
+	e.POST("/admin/users/:id/disable", u.adminUserDisable, signedInForm...)
+	e.POST("/admin/users/:id/reset-link", u.adminUserResetLink, signedInForm...)
+	e.GET("/admin/teams", u.adminTeams, signedIn...)
+	e.POST("/admin/teams", u.adminTeamCreate, signedInForm...)
+	e.POST("/admin/teams/:id", u.adminTeamRename, signedInForm...)
+	e.GET("/admin/teams/:id/delete", u.adminTeamDeletePage, signedIn...)
+	e.POST("/admin/teams/:id/delete", u.adminTeamDelete, signedInForm...)
+	e.POST("/admin/teams/:id/members", u.adminTeamMemberAdd, signedInForm...)
+	e.POST("/admin/teams/:id/members/:user/remove", u.adminTeamMemberRemove, signedInForm...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)
 	e.POST("/account/password", u.passwordSave, signedInForm...)
 	e.GET("/account/sessions", u.sessions, signedIn...)
 	e.POST("/account/sessions/:id/end", u.sessionEnd, signedInForm...)
+	e.GET("/account/tokens", u.tokens, signedIn...) // administration I: everyone's own API tokens
+	e.POST("/account/tokens", u.tokenCreate, signedInForm...)
+	e.POST("/account/tokens/:id/revoke", u.tokenRevoke, signedInForm...)
 }
