@@ -59,7 +59,10 @@ func init() {
 				b.fill("#team_name", "Rufbereitschaft")
 				b.submit(`form[action="/admin/teams"] button[type=submit]`)
 			}},
-			{"admin-teams-error", func(b *tab) { b.fill("#team_name", "rufbereitschaft"); b.submit(`form[action="/admin/teams"] button[type=submit]`) }},
+			{"admin-teams-error", func(b *tab) {
+				b.fill("#team_name", "rufbereitschaft")
+				b.submit(`form[action="/admin/teams"] button[type=submit]`)
+			}},
 			{"admin-team-delete", func(b *tab) { b.open("/admin/teams"); b.submit(`a[href$="/delete"]`) }},
 			{"admin-red-recipients", func(b *tab) { b.open("/admin/organisations/cert-north/red-recipients") }},
 			{"admin-red-recipients-city", func(b *tab) { b.open("/admin/organisations/city-northbridge/red-recipients") }},
