@@ -70,6 +70,11 @@ type incidentView struct {
 	// (partials/workbench.html).
 	Workbench *workbenchView
 
+	// Casework is the CERT's tasks, observables and circle (casework.go).
+	Casework *caseworkView
+	// Runs is the "Playbook runs" section (partials/playbook_runs.html).
+	Runs *runsSection
+
 	May  mayView
 	Form incidentForm
 }
@@ -195,6 +200,13 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 		evs = tf.apply(evs)
 	}
 	v.TimelineFirstHref, v.TimelineNextHref = tf.href(""), tf.href(next)
+	if v.Casework, err = u.casework(c, l, inc); err != nil {
+		return nil, err
+	}
+	if p.Notice == "" {
+		p.Notice = caseworkNotice(l, c.QueryParam("done"), c.QueryParam("n"))
+	}
+	v.Runs = u.runsForIncidentPage(c, l, inc)
 	v.Days = u.timelineDays(l, evs)
 	for i := range requests {
 		r := requestOf(l, &requests[i])

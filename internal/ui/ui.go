@@ -42,8 +42,10 @@ import (
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/readmark"
 	"github.com/certdesk/certdesk/internal/report"
+	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/stats"
@@ -81,6 +83,10 @@ type Options struct {
 	// legal reports); Reads the unread markers.
 	Filings *filing.Service
 	Reads   *readmark.Service
+	// Playbooks is the playbook catalogue (its validation, dry runs) and
+	// Runs the playbook runs of incidents (docs/ui.md, "Playbook runs").
+	Playbooks *playbook.Service
+	Runs      *runbook.Service
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
 	UploadTimeout time.Duration
@@ -119,6 +125,9 @@ func New(o Options) (*UI, error) {
 	}
 	if o.Stats == nil || o.Reports == nil {
 		return nil, fmt.Errorf("ui: Stats and Reports are required")
+	}
+	if o.Playbooks == nil || o.Runs == nil {
+		return nil, fmt.Errorf("ui: Playbooks and Runs are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
