@@ -117,6 +117,10 @@ const (
 	// so its reporters may; the CERTs that work the incident may file on
 	// its behalf.
 	FileLegalReport Action = "incident.legal_report"
+	// PinEvent pins a timeline event as a key event of the incident (the
+	// executive timeline and the incident report show it) and takes the
+	// pin off: the work of those who keep the executive summary.
+	PinEvent Action = "incident.pin"
 	// CommentIncident posts a comment (editing one is for its author only).
 	CommentIncident Action = "incident.comment"
 	// ShareIncident shares the incident with an organisation and names
@@ -178,6 +182,9 @@ var writes = map[Action]map[Relation][]Role{
 	},
 	FileLegalReport: {
 		Reporting: authors, Coordinating: workers, CERTAbove: workers,
+	},
+	PinEvent: {
+		Reporting: workers, Coordinating: workers, CERTAbove: workers,
 	},
 	CommentIncident: {
 		Reporting: authors, Coordinating: authors, CERTAbove: authors, EscalatedTo: authors, Participant: authors, SharedWith: authors,

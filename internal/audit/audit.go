@@ -35,6 +35,10 @@ const (
 	ShareEnded         Action = "incident.share_ended"
 	ParticipantRemoved Action = "incident.participant_removed"
 	StrictCircleJoined Action = "incident.strict_circle_joined"
+	// EventPinned and EventUnpinned: a timeline event was pinned as a key
+	// event of the incident, or its pin taken off.
+	EventPinned   Action = "incident.event_pinned"
+	EventUnpinned Action = "incident.event_unpinned"
 )
 
 // The actions of password reset links.

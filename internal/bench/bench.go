@@ -182,11 +182,14 @@ func (e *env) startCluster(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := execSQL(ctx, c.URL("postgres"), "ALTER SYSTEM SET track_commit_timestamp = on"); err != nil {
-		_ = c.Stop()
-		return err
+	for _, set := range []string{"ALTER SYSTEM SET track_commit_timestamp = on",
+		"ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"} {
+		if err := execSQL(ctx, c.URL("postgres"), set); err != nil {
+			_ = c.Stop()
+			return err
+		}
 	}
-	e.progress("restarting PostgreSQL for track_commit_timestamp")
+	e.progress("restarting PostgreSQL for track_commit_timestamp and pg_stat_statements")
 	if err := c.Stop(); err != nil {
 		return err
 	}
@@ -204,7 +207,8 @@ func (e *env) startCluster(ctx context.Context) error {
 	if on != "on" || fsync != "on" {
 		return fmt.Errorf("cluster settings: track_commit_timestamp=%s fsync=%s, want both on", on, fsync)
 	}
-	return nil
+	// The statement counts (costs.go) read pg_stat_statements from here.
+	return execSQL(ctx, e.cluster.URL("postgres"), "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 }
 
 // database creates a database on the cluster, migrates it and opens it.

@@ -243,6 +243,16 @@ func (e *env) intake(ctx context.Context, raw rawResult) error {
 	if err != nil {
 		return err
 	}
+	// What one report costs in the database, counted: one report at a
+	// time on the idle app, each with all its jobs done.
+	e.progress("counting statements and write transactions of %d reports", costReports)
+	c, err := e.measureCost(ctx, "certdesk", costReports, 2*time.Second, func(ctx context.Context) error { return post(ctx, 0) },
+		func(ctx context.Context) error { return allJobsDone(ctx, url, 30*time.Second) })
+	if err != nil {
+		return fmt.Errorf("counting a report's statements: %w", err)
+	}
+	e.progress("per report: %.1f statements, %.2f write transactions; the most executed:\n%s", c.statements, c.writes, c.breakdown(40))
+
 	note := fmt.Sprintf("poll interval %s; %d jobs; commit (track_commit_timestamp) to River's attempted_at", e.opts.PollInterval, len(under))
 	if !drained {
 		note += "; the backlog had NOT drained after 60 s"
@@ -257,11 +267,26 @@ func (e *env) intake(ctx context.Context, raw rawResult) error {
 		NewRow("job pickup after commit, idle app, p50", "ms", Ms(Percentile(idle, 50)), 0, Target{}, ""),
 		NewRow("job pickup after commit, idle app, p99", "ms", Ms(Percentile(idle, 99)), 0, Target{AtMost, 50},
 			fmt.Sprintf("%d single reports paced %s–%s apart", len(idle), e.opts.PollInterval/2, e.opts.PollInterval*3/2)),
+		NewRow("SQL statements per report, with its jobs", "", c.statements, 0, Target{AtMost, maxReportStatements},
+			fmt.Sprintf("pg_stat_statements, BEGIN and COMMIT included; %d reports one at a time on the idle app, each with its jobs done, less the idle app's own", costReports)),
+		NewRow("write transactions per report, with its jobs", "", c.writes, 0, Target{AtMost, maxReportWrites},
+			"transaction IDs assigned: each a commit that waits for the WAL flush"),
 		NewRow("resident memory after the intake load (VmRSS)", "MB", rss, 0, Target{Below, 150},
 			fmt.Sprintf("peak VmHWM %.1f MB; the process also hosts the load generator (and River, as serve does)", hwm)),
 	)
 	return nil
 }
+
+// costReports is how many reports the statement count is taken over.
+const costReports = 20
+
+// The most a report may cost, with its jobs: the counts measured when they
+// were first taken (docs/performance.md), so that they can only go down.
+// Lower them when a change lowers the counts.
+const (
+	maxReportStatements = 52
+	maxReportWrites     = 5
+)
 
 // reporter creates a national CERT, a regional CERT and a city, and a
 // reporter of the city with an API token.

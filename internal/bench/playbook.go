@@ -21,6 +21,13 @@ const (
 	benchSteps = 25
 )
 
+// The most a playbook step may cost: the counts measured when they were
+// first taken (docs/performance.md), so that they can only go down.
+const (
+	maxStepStatements = 19.5
+	maxStepWrites     = 1.5
+)
+
 // benchPlaybook is a chain of n task.create steps, started by the creation
 // of an incident of category "test".
 func benchPlaybook(n int) string {
@@ -73,6 +80,16 @@ func (e *env) playbookSteps(ctx context.Context, riverRate float64) error {
 		defer cancel()
 		_ = a.River.Stop(stop)
 	}()
+	// The idle app's own statements, to take off the count of the steps.
+	idleFrom, err := e.snap(ctx, "playbooks")
+	if err != nil {
+		return err
+	}
+	time.Sleep(2 * time.Second)
+	from, err := e.snap(ctx, "playbooks")
+	if err != nil {
+		return err
+	}
 	e.progress("playbooks: %d runs of %d task.create steps", benchRuns, benchSteps)
 	began := time.Now()
 	for i := 0; i < benchRuns; i++ {
@@ -107,6 +124,12 @@ func (e *env) playbookSteps(ctx context.Context, riverRate float64) error {
 		}
 	}
 	took := time.Since(began)
+	to, err := e.snap(ctx, "playbooks")
+	if err != nil {
+		return err
+	}
+	c := costPer(idleFrom, from, from, to, benchRuns*benchSteps)
+	e.progress("per step: %.1f statements, %.2f write transactions; the most executed:\n%s", c.statements, c.writes, c.breakdown(40))
 	var tasks int64
 	if err := querySQL(ctx, url, `SELECT count(*) FROM incident_tasks`, &tasks); err != nil {
 		return err
@@ -120,6 +143,10 @@ func (e *env) playbookSteps(ctx context.Context, riverRate float64) error {
 		fmt.Sprintf("%d runs at once of a chain of %d task.create steps (%d steps, each its own River job: lock, effect, "+
 			"status, timeline events, next job, completion in one transaction), on the app's River client (MaxWorkers %d, poll %s); "+
 			"from the first report to the last run's end: %s",
-			benchRuns, benchSteps, benchRuns*benchSteps, cfg.WorkerConcurrency, cfg.JobPollInterval, took.Round(time.Millisecond))))
+			benchRuns, benchSteps, benchRuns*benchSteps, cfg.WorkerConcurrency, cfg.JobPollInterval, took.Round(time.Millisecond))),
+		NewRow("SQL statements per playbook step", "", c.statements, 0, Target{AtMost, maxStepStatements},
+			fmt.Sprintf("pg_stat_statements, BEGIN and COMMIT included, over the whole phase (its %d reports included) per step, less the idle app's own", benchRuns)),
+		NewRow("write transactions per playbook step", "", c.writes, 0, Target{AtMost, maxStepWrites}, ""),
+	)
 	return nil
 }

@@ -2,7 +2,7 @@
 // escalation policies that raise them by themselves (docs/escalation.md).
 //
 // An escalation asks another organisation to coordinate an incident or to
-// assist with it. It is requested, then accepted or declined by the
+// assist with it, or informs it. It is requested, then accepted or declined by the
 // receiving organisation's coordinators; an accepted one may be returned.
 // Every state change is a timeline event, an audit entry and a
 // notification to both organisations, all in the transaction of the change.
@@ -37,10 +37,17 @@ const (
 	// Assist asks the organisation to help: when it accepts, it takes part
 	// in the incident (it sees it as far as its TLP allows).
 	Assist Kind = "assist"
+	// Inform tells the organisation about the incident without asking it
+	// to act: it sees the incident as far as its TLP allows and has the
+	// rights of an organisation it was shared with (it may comment and
+	// add indicators, not work the incident); accepting acknowledges that
+	// it was informed and changes nothing else. Only people ask for it;
+	// policies and playbooks escalate to coordinate or assist.
+	Inform Kind = "inform"
 )
 
 // Kinds lists the kinds.
-var Kinds = []Kind{Coordinate, Assist}
+var Kinds = []Kind{Coordinate, Assist, Inform}
 
 // State is where an escalation stands.
 type State string

@@ -215,7 +215,7 @@ func (d PolicyDocument) Policy() (*Policy, error) {
 			}
 			r.Kind = Kind(rd.Kind)
 		default:
-			fs.Add(at("kind"), "enum", "kind must be coordinate or assist")
+			fs.Add(at("kind"), "enum", "kind must be coordinate or assist (a policy that only tells an organisation uses action notify)")
 		}
 		if r.RepeatUp && strings.TrimSpace(rd.UnacknowledgedFor) == Immediately {
 			fs.Add(at("repeat_up"), "needs_duration", "repeat_up needs unacknowledged_for as a duration: it is the time each next level gets")

@@ -82,7 +82,7 @@ func checkRequest(to, kind, reason string) (Kind, error) {
 		k = Assist
 	}
 	if !slices.Contains(Kinds, k) {
-		fs.Add("kind", "enum", "kind must be coordinate or assist")
+		fs.Add("kind", "enum", "kind must be coordinate, assist or inform")
 	}
 	fs.Text("reason", reason, MaxReason)
 	fs.Text("to", to, 64)
@@ -94,7 +94,7 @@ type Ask struct {
 	// To is an organisation's slug, "parent" or "" (the parent CERT of the
 	// coordinating organisation, or of the reporter while unrouted).
 	To string
-	// Kind is coordinate or assist ("" is assist).
+	// Kind is coordinate, assist or inform ("" is assist).
 	Kind   string
 	Reason string
 	// JoinsStrictCircle confirms, for a TLP:AMBER+STRICT incident, that
@@ -105,7 +105,7 @@ type Ask struct {
 }
 
 // Request asks the organisation a.To to coordinate or assist with the
-// incident.
+// incident, or informs it.
 //
 // Errors: apperr.NotFound when p may not see the incident; Forbidden when
 // p's role may not escalate or p's organisation does not own the incident;
@@ -532,6 +532,9 @@ func (s *Service) Accept(ctx context.Context, p access.Principal, id string, rea
 		func(ctx context.Context, tx Tx, d *decision) (string, error) {
 			e, inc, to := d.e, d.inc, d.to
 			role := "participant"
+			if e.Kind == Inform {
+				role = "informed"
+			}
 			if e.Kind == Coordinate {
 				role = "coordinator"
 				if inc.CoordinatingOrgID == nil || *inc.CoordinatingOrgID != to.ID {
@@ -587,11 +590,16 @@ func (s *Service) Decline(ctx context.Context, p access.Principal, id string, re
 // Return hands an accepted escalation back, with a reason (required): for
 // coordinate, coordination goes back to the organisation that coordinated
 // before the acceptance (Conflict when another organisation has taken it
-// over since); for assist, the assistance ends. Errors: see decide.
+// over since); for assist, the assistance ends. An accepted inform has
+// nothing to return (Conflict). Errors: see decide.
 func (s *Service) Return(ctx context.Context, p access.Principal, id string, reason string) (*Escalation, error) {
 	return s.runDecision(ctx, p, id, reason, true, "returning", Accepted, "return", EventEscalationReturned, AuditReturned,
 		func(ctx context.Context, tx Tx, d *decision) (string, error) {
 			e, inc, to := d.e, d.inc, d.to
+			if e.Kind == Inform {
+				return "", &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("%s was informed, not asked to act: there is nothing to return", to.Slug),
+					Details: map[string]any{"state": e.State, "allowed": []string{}}}
+			}
 			if e.Kind == Coordinate {
 				if inc.CoordinatingOrgID == nil || *inc.CoordinatingOrgID != to.ID {
 					return "", &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("%s no longer coordinates the incident (%s does): there is nothing to return", to.Slug, inc.CoordinatingOrgSlug),

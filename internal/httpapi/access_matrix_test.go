@@ -823,6 +823,11 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 			build: changeIncident("", http.MethodPatch, access.UpdateIncident, map[string]any{"title": ""}, http.StatusUnprocessableEntity)},
 		"POST /api/v1/incidents/:id/timeline": {targets: incTargets,
 			build: changeIncident("/timeline", http.MethodPost, access.AddTimelineEntry, map[string]any{"summary": ""}, http.StatusUnprocessableEntity)},
+		// No such event: the write table decides first (403), then 404.
+		"POST /api/v1/incidents/:id/timeline/:eventId/pin": {targets: incTargets,
+			build: changeIncident("/timeline/9223372036854775807/pin", http.MethodPost, access.PinEvent, nil, http.StatusNotFound)},
+		"DELETE /api/v1/incidents/:id/timeline/:eventId/pin": {targets: incTargets,
+			build: changeIncident("/timeline/9223372036854775807/pin", http.MethodDelete, access.PinEvent, nil, http.StatusNotFound)},
 		"POST /api/v1/incidents/:id/transitions": {targets: incTargets,
 			build: changeIncident("/transitions", http.MethodPost, access.TransitionIncident, map[string]any{"to": "nowhere"}, http.StatusUnprocessableEntity)},
 		"POST /api/v1/incidents/:id/close": {targets: incTargets,

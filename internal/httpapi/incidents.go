@@ -226,6 +226,26 @@ type eventResponse struct {
 	Data       json.RawMessage `json:"data"`
 	OccurredAt time.Time       `json:"occurred_at"`
 	RecordedAt time.Time       `json:"recorded_at"`
+	Pinned     bool            `json:"pinned"`
+}
+
+func toEventResponse(ev incident.Event) eventResponse {
+	return eventResponse{ID: ev.ID, Kind: string(ev.Kind), Actor: ev.Actor, Data: ev.Data, OccurredAt: ev.OccurredAt,
+		RecordedAt: ev.RecordedAt, Pinned: ev.Pinned}
+}
+
+// pinEvent pins a timeline event as a key event (POST) or takes the pin
+// off (DELETE), and answers the event.
+func (h *handlers) pinEvent(c echo.Context) error {
+	id, err := incident.ParseEventID(c.Param("eventId"))
+	if err != nil {
+		return err
+	}
+	ev, err := h.o.Incidents.Pin(c.Request().Context(), principal(c), c.Param("id"), id, c.Request().Method == http.MethodPost)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toEventResponse(*ev))
 }
 
 type timelineResponse struct {
@@ -253,7 +273,7 @@ func (h *handlers) timeline(c echo.Context) error {
 	}
 	out := timelineResponse{IncidentID: inc.ID.String(), Reference: inc.Reference, Events: make([]eventResponse, len(evs))}
 	for i, ev := range evs {
-		out.Events[i] = eventResponse{ID: ev.ID, Kind: string(ev.Kind), Actor: ev.Actor, Data: ev.Data, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt}
+		out.Events[i] = toEventResponse(ev)
 	}
 	if next != "" {
 		out.NextCursor = &next

@@ -317,8 +317,7 @@ func (h *handlers) addEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, eventResponse{ID: ev.ID, Kind: string(ev.Kind), Actor: ev.Actor, Data: ev.Data,
-		OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt})
+	return c.JSON(http.StatusCreated, toEventResponse(*ev))
 }
 
 func (h *handlers) taxonomy(c echo.Context) error {

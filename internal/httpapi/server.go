@@ -140,6 +140,8 @@ func New(o Options) *echo.Echo {
 	api.PATCH("/incidents/:id", h.patchIncident)
 	api.GET("/incidents/:id/timeline", h.timeline)
 	api.POST("/incidents/:id/timeline", h.addEntry)
+	api.POST("/incidents/:id/timeline/:eventId/pin", h.pinEvent)
+	api.DELETE("/incidents/:id/timeline/:eventId/pin", h.pinEvent)
 	api.POST("/incidents/:id/transitions", h.transition)
 	api.POST("/incidents/:id/close", h.closeIncident)
 	api.POST("/incidents/:id/reopen", h.reopenIncident)

@@ -142,6 +142,15 @@ func isWriteMethod(m string) bool {
 	return m == http.MethodPost || m == http.MethodPut || m == http.MethodPatch || m == http.MethodDelete
 }
 
+// firstEvent aims at the incident's first timeline event (its report).
+func firstEvent(fx *writeFixture, _ secUser, inc *secIncident) writeCall {
+	_, evs, _, err := fx.h.App.Incidents.Timeline(context.Background(), access.System, inc.ID, nil, incident.Page{Limit: 1})
+	if err != nil || len(evs) == 0 {
+		panic(fmt.Sprintf("the timeline of %s: %v", inc.Ref, err))
+	}
+	return writeCall{Incident: fx.key(inc), Params: map[string]string{"eventId": fmt.Sprint(evs[0].ID)}}
+}
+
 // writeActions is the table of actions: every write route that concerns
 // an incident (or one of its escalations).
 func writeActions() []*writeAction {
@@ -158,6 +167,10 @@ func writeActions() []*writeAction {
 			Prepare: inc(map[string]any{"title": ""}), Granted: always(wInvalid)},
 		{Name: "timeline.add", Route: "POST /api/v1/incidents/:id/timeline", Action: access.AddTimelineEntry,
 			Prepare: inc(map[string]any{"summary": ""}), Granted: always(wInvalid)},
+		{Name: "event.pin", Route: "POST /api/v1/incidents/:id/timeline/:eventId/pin", Action: access.PinEvent,
+			Prepare: firstEvent, Granted: always(wDone)},
+		{Name: "event.unpin", Route: "DELETE /api/v1/incidents/:id/timeline/:eventId/pin", Action: access.PinEvent,
+			Prepare: firstEvent, Granted: always(wDone)},
 		{Name: "stage.change", Route: "POST /api/v1/incidents/:id/transitions", Action: access.TransitionIncident,
 			Prepare: inc(map[string]any{"to": "nowhere"}), Granted: always(wInvalid)},
 		{Name: "incident.close", Route: "POST /api/v1/incidents/:id/close", Action: access.TransitionIncident,

@@ -93,6 +93,8 @@ type Event struct {
 	// (empty for certdesk itself and for users since removed).
 	ActorName    string
 	ActorOrgName string
+	// Pinned: the event is pinned as a key event (Service.Pin).
+	Pinned bool
 }
 
 // Limits on field sizes.

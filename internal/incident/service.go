@@ -104,6 +104,8 @@ type Tx interface {
 	RedTx
 	// LegalTx writes legal reports (legal.go).
 	LegalTx
+	// PinTx pins timeline events (pin.go).
+	PinTx
 
 	// OrgCanSee reports whether the organisation as a whole sees the
 	// incident now: the visibility rule for access.OrgOnly (named

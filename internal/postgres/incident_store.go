@@ -166,6 +166,7 @@ type eventRow struct {
 	// read-only, from the timeline's joins
 	ActorName    *string `gorm:"->"`
 	ActorOrgName *string `gorm:"->"`
+	Pinned       bool    `gorm:"->"`
 }
 
 func (eventRow) TableName() string { return "incident_events" }
@@ -465,21 +466,25 @@ type timelineCursor struct {
 // Timeline implements incident.Store. Each event comes with its actor's
 // name and organisation (joined, so a page of events is one query).
 func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, kinds []incident.EventKind, page incident.Page) ([]incident.Event, string, error) {
-	vis, args := visibleTo(p)
-	obsVis, obsArgs := observableVisibleTo(p)
-	q := s.db.WithContext(ctx).Table("incident_events e").
-		Select("e.*, u.name AS actor_name, ao.name AS actor_org_name").
-		Joins("LEFT JOIN users u ON u.id = e.actor_user_id").
-		Joins("LEFT JOIN organizations ao ON ao.id = u.org_id").
-		Where("e.incident_id = ?", incidentID).
-		Where("EXISTS (SELECT 1 FROM incidents i WHERE i.id = e.incident_id AND "+vis+")", args...).
-		Where(observableEventVisible(obsVis), append([]any{observableEventKinds}, obsArgs...)...)
+	q := visibleEvents(s.db.WithContext(ctx), p, incidentID)
 	if len(kinds) > 0 {
-		ks := make([]string, len(kinds))
-		for i, k := range kinds {
-			ks[i] = string(k)
+		ks := make([]string, 0, len(kinds))
+		pinned := false
+		for _, k := range kinds {
+			if k == incident.EventPinned {
+				pinned = true
+				continue
+			}
+			ks = append(ks, string(k))
 		}
-		q = q.Where("e.kind IN ?", ks)
+		switch {
+		case pinned && len(ks) > 0:
+			q = q.Where("(e.kind IN ? OR "+pinnedSQL+")", ks)
+		case pinned:
+			q = q.Where(pinnedSQL)
+		default:
+			q = q.Where("e.kind IN ?", ks)
+		}
 	}
 	if page.After != "" {
 		var c timelineCursor
@@ -495,18 +500,72 @@ func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uui
 	rows, next := trimPage(rows, page.Limit, func(last eventRow) any { return timelineCursor{At: last.OccurredAt, ID: last.ID} })
 	evs := make([]incident.Event, len(rows))
 	for i, r := range rows {
-		evs[i] = incident.Event{
-			ID: r.ID, IncidentID: r.IncidentID, ActorUserID: r.ActorUserID, Actor: r.Actor,
-			Kind: incident.EventKind(r.Kind), Data: r.Data, OccurredAt: r.OccurredAt.UTC(), RecordedAt: r.RecordedAt.UTC(),
-		}
-		if r.ActorName != nil {
-			evs[i].ActorName = *r.ActorName
-		}
-		if r.ActorOrgName != nil {
-			evs[i].ActorOrgName = *r.ActorOrgName
-		}
+		evs[i] = r.event()
 	}
 	return evs, next, nil
+}
+
+// pinnedSQL holds for an event (incident_events "e") that is pinned.
+const pinnedSQL = `EXISTS (SELECT 1 FROM incident_pins ip WHERE ip.incident_id = e.incident_id AND ip.event_id = e.id)`
+
+// visibleEvents is the query of an incident's events (aliased "e") that p
+// sees, with the actor's name and organisation and the pin: the incident
+// under the visibility rule, an observable's events under the
+// observable's label.
+func visibleEvents(db *gorm.DB, p access.Principal, incidentID uuid.UUID) *gorm.DB {
+	vis, args := visibleTo(p)
+	obsVis, obsArgs := observableVisibleTo(p)
+	return db.Table("incident_events e").
+		Select("e.*, u.name AS actor_name, ao.name AS actor_org_name, "+pinnedSQL+" AS pinned").
+		Joins("LEFT JOIN users u ON u.id = e.actor_user_id").
+		Joins("LEFT JOIN organizations ao ON ao.id = u.org_id").
+		Where("e.incident_id = ?", incidentID).
+		Where("EXISTS (SELECT 1 FROM incidents i WHERE i.id = e.incident_id AND "+vis+")", args...).
+		Where(observableEventVisible(obsVis), append([]any{observableEventKinds}, obsArgs...)...)
+}
+
+// event is the row as the domain's event.
+func (r eventRow) event() incident.Event {
+	ev := incident.Event{
+		ID: r.ID, IncidentID: r.IncidentID, ActorUserID: r.ActorUserID, Actor: r.Actor,
+		Kind: incident.EventKind(r.Kind), Data: r.Data, OccurredAt: r.OccurredAt.UTC(), RecordedAt: r.RecordedAt.UTC(),
+		Pinned: r.Pinned,
+	}
+	if r.ActorName != nil {
+		ev.ActorName = *r.ActorName
+	}
+	if r.ActorOrgName != nil {
+		ev.ActorOrgName = *r.ActorOrgName
+	}
+	return ev
+}
+
+// VisibleEvent implements incident.PinTx.
+func (t *txn) VisibleEvent(ctx context.Context, p access.Principal, incidentID uuid.UUID, eventID int64) (*incident.Event, error) {
+	var rows []eventRow
+	if err := visibleEvents(t.db.WithContext(ctx), p, incidentID).Where("e.id = ?", eventID).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "load event")
+	}
+	if len(rows) == 0 {
+		return nil, apperr.New(apperr.NotFound, "event %d not found", eventID)
+	}
+	ev := rows[0].event()
+	return &ev, nil
+}
+
+// SetPin implements incident.PinTx.
+func (t *txn) SetPin(ctx context.Context, incidentID uuid.UUID, eventID int64, by *uuid.UUID, pinned bool) (bool, error) {
+	var res *gorm.DB
+	if pinned {
+		res = t.db.WithContext(ctx).Exec(`INSERT INTO incident_pins (incident_id, event_id, pinned_by, pinned_at)
+			VALUES (?, ?, ?, now()) ON CONFLICT DO NOTHING`, incidentID, eventID, by)
+	} else {
+		res = t.db.WithContext(ctx).Exec(`DELETE FROM incident_pins WHERE incident_id = ? AND event_id = ?`, incidentID, eventID)
+	}
+	if res.Error != nil {
+		return false, translate(res.Error, "pin event")
+	}
+	return res.RowsAffected > 0, nil
 }
 
 // observableEventKinds are the timeline events that carry an

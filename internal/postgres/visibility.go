@@ -108,8 +108,10 @@ func visibleUnder(p access.Principal, label labelOf) (string, []any) {
 //   - a CERT whose constituency holds the reporting organisation (org_closure,
 //     as in visibleTo's CERT branch);
 //   - escalated to: an escalation to the organisation that is requested or
-//     accepted (also when the organisation had been shared the incident
-//     explicitly before, as a TLP:AMBER partner must);
+//     accepted and asks it to act, coordinate or assist (also when the
+//     organisation had been shared the incident explicitly before, as a
+//     TLP:AMBER partner must); an escalation that only informs it leaves
+//     it shared with;
 //   - shared with: any other incident_shares row of the organisation — a
 //     share of kind "share", or the share an escalation left after it was
 //     returned — so that every share that opens the incident is one
@@ -134,7 +136,8 @@ func relationsOf(p access.Principal) (string, []any) {
 	sql := `(CASE WHEN i.reporting_org_id = ? THEN ` + bit(access.Reporting) + ` ELSE 0 END
 		| CASE WHEN i.coordinating_org_id IS NOT NULL AND i.coordinating_org_id = ? THEN ` + bit(access.Coordinating) + ` ELSE 0 END
 		| ` + certAbove + `
-		| CASE WHEN EXISTS (SELECT 1 FROM escalations re WHERE re.incident_id = i.id AND re.to_org_id = ? AND re.state IN ('requested', 'accepted'))
+		| CASE WHEN EXISTS (SELECT 1 FROM escalations re WHERE re.incident_id = i.id AND re.to_org_id = ? AND re.state IN ('requested', 'accepted')
+				AND re.kind <> 'inform')
 			THEN ` + bit(access.EscalatedTo) + `
 			WHEN EXISTS (SELECT 1 FROM incident_shares rs WHERE rs.incident_id = i.id AND rs.org_id = ?)
 			THEN ` + bit(access.SharedWith) + ` ELSE 0 END

@@ -1,12 +1,14 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/stats"
 )
@@ -43,15 +45,41 @@ type KeyEvent struct {
 	Kind  incident.EventKind
 	Actor string
 	Text  string
+	// Pinned: someone pinned it (it may be of any kind).
+	Pinned bool
 }
 
 // KeyKinds are the events the executive timeline keeps: the life of the
 // incident (reported, acknowledged, stage changes, closed, reopened),
 // escalations between organisations, legal deadline reports and misses,
-// and changes of the executive summary. (certdesk has no pinned events.)
+// and changes of the executive summary. The events someone pinned are key
+// events too, whatever their kind (IsKey).
 var KeyKinds = []incident.EventKind{incident.EventCreated, incident.EventAcknowledged, incident.EventStageChanged,
 	incident.EventClosed, incident.EventReopened, "escalated", "escalation_accepted", "escalation_declined",
 	"escalation_returned", incident.EventDeadlineMet, "deadline_missed", incident.EventSummaryChanged}
+
+// IsKey reports whether the executive timeline keeps the event: one of
+// KeyKinds, or pinned.
+func IsKey(ev incident.Event) bool { return ev.Pinned || slices.Contains(KeyKinds, ev.Kind) }
+
+// KeyEvents reads the key events of an incident p has just read, in
+// timeline order (at most 5,000, which no executive reads to the end).
+func KeyEvents(ctx context.Context, incidents *incident.Service, p access.Principal, inc *incident.Incident) ([]incident.Event, error) {
+	var events []incident.Event
+	page := incident.Page{Limit: incident.MaxLimit}
+	kinds := append(slices.Clone(KeyKinds), incident.EventPinned)
+	for {
+		evs, next, err := incidents.TimelineOf(ctx, p, inc, kinds, page)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, evs...)
+		if next == "" || len(events) >= 5000 {
+			return events, nil
+		}
+		page.After = next
+	}
+}
 
 // NewExecutive builds the executive timeline from the incident and its
 // events of KeyKinds (in timeline order).
@@ -104,10 +132,10 @@ func NewExecutive(inc *incident.Incident, events []incident.Event, now time.Time
 		e.TimeToAcknowledge = &d
 	}
 	for _, ev := range events {
-		if !slices.Contains(KeyKinds, ev.Kind) {
+		if !IsKey(ev) {
 			continue
 		}
-		e.Key = append(e.Key, KeyEvent{At: ev.OccurredAt, Kind: ev.Kind, Actor: ev.Actor, Text: eventText(ev)})
+		e.Key = append(e.Key, KeyEvent{At: ev.OccurredAt, Kind: ev.Kind, Actor: ev.Actor, Text: eventText(ev), Pinned: ev.Pinned})
 	}
 	return e
 }
@@ -160,8 +188,20 @@ func eventText(ev incident.Event) string {
 			}
 		}
 		return "Executive summary updated (" + strings.Join(parts, ", ") + ")"
+	case incident.EventManual:
+		return s("summary")
 	}
-	return string(ev.Kind)
+	// A pinned event of another kind: the kind in words, with what it says.
+	text := strings.ReplaceAll(string(ev.Kind), "_", " ")
+	if text != "" {
+		text = strings.ToUpper(text[:1]) + text[1:]
+	}
+	for _, k := range []string{"summary", "title", "reason", "note", "resolution"} {
+		if s(k) != "" {
+			return with(text, s(k))
+		}
+	}
+	return text
 }
 
 // DeadlineLabel names a legal deadline with its law.

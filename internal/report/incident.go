@@ -175,7 +175,11 @@ func (s *Service) IncidentReport(ctx context.Context, p access.Principal, idOrRe
 	d.heading("Key events")
 	var evs [][]string
 	for _, k := range ex.Key {
-		evs = append(evs, []string{at(k.At), k.Text, k.Actor})
+		what := k.Text
+		if k.Pinned {
+			what = "Pinned: " + what
+		}
+		evs = append(evs, []string{at(k.At), what, k.Actor})
 	}
 	d.table([]string{"When", "What", "Who"}, []float64{29, 103, 48}, evs)
 

@@ -156,6 +156,20 @@ func TestIncidentReportPDF(t *testing.T) {
 		require.NoError(t, err)
 	}
 
+	// A manual entry pinned as a key event is in the report; another,
+	// not pinned, is not.
+	for _, e := range []struct {
+		text string
+		pin  bool
+	}{{"Kopie zapasowe na taśmach sprawdzone", true}, {"Kawa w pokoju 12 skończyła się", false}} {
+		ev, err := app.Incidents.AddEntry(ctx, w.coord, inc.Reference, e.text, nil)
+		require.NoError(t, err)
+		if e.pin {
+			_, err = app.Incidents.Pin(ctx, w.coord, inc.Reference, ev.ID, true)
+			require.NoError(t, err)
+		}
+	}
+
 	r := w.h.As(w.cityCoord).Request(http.MethodGet, "/api/v1/incidents/"+inc.Reference+"/report.pdf", nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, "application/pdf", r.Header.Get("Content-Type"))
@@ -168,9 +182,11 @@ func TestIncidentReportPDF(t *testing.T) {
 	for _, want := range []string{inc.Reference, "Ransomware w Urzędzie Miasta Łodzi — Ратуша", "Miasto Łódź (lodz)", "CERT Północ (north)", "Infected System", "critical",
 		"significant incident (NIS2 Art. 23)", "48 210", status, impact, next, "NIS2 early warning", "CSIRT-PL 2026/4711",
 		"met on time", "GDPR notification", "Stage response → recovery", "Acknowledged", "Odtworzyć serwer plików fs01",
-		"203.0.113.45", "zła-domena.example", "Recovery (now)", "stricter than the incident's TLP:AMBER"} {
+		"203.0.113.45", "zła-domena.example", "Recovery (now)", "stricter than the incident's TLP:AMBER",
+		"Pinned: Kopie zapasowe na taśmach sprawdzone"} {
 		require.Contains(t, flat, want)
 	}
+	require.NotContains(t, flat, "Kawa w pokoju", "an entry not pinned is not a key event")
 	require.NotContains(t, flat, strings.Repeat("ab", 32), "the TLP:RED observable is not the coordinator's to see")
 	png := render(t, r.Body, "incident-report")
 	t.Logf("page 1: %s", png)

@@ -61,18 +61,9 @@ func (s *Service) Executive(ctx context.Context, p access.Principal, idOrRef str
 	if err != nil {
 		return nil, err
 	}
-	var events []incident.Event
-	page := incident.Page{Limit: incident.MaxLimit}
-	for {
-		_, evs, next, err := s.o.Incidents.Timeline(ctx, p, inc.ID.String(), KeyKinds, page)
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, evs...)
-		if next == "" || len(events) >= 5000 {
-			break
-		}
-		page.After = next
+	events, err := KeyEvents(ctx, s.o.Incidents, p, inc)
+	if err != nil {
+		return nil, err
 	}
 	return NewExecutive(inc, events, s.o.Now().UTC(), loc), nil
 }

@@ -33,7 +33,7 @@ func adminWorld(t *testing.T) *world {
 }
 
 // signedIn is a client signed in as the world's user name.
-func (w *world) signedIn(t *testing.T, name string) *client {
+func (w *world) confSignedIn(t *testing.T, name string) *client {
 	t.Helper()
 	c := newClient(t, w.h.URL)
 	require.Equal(t, http.StatusSeeOther, c.signIn(w.email(name), password).status)
@@ -61,7 +61,7 @@ func TestAdminEscalationPolicyPage(t *testing.T) {
 		return f
 	}
 
-	admin := w.signedIn(t, "admin-north")
+	admin := w.confSignedIn(t, "admin-north")
 	pg := admin.get(path)
 	require.Equal(t, http.StatusOK, pg.status)
 	require.Contains(t, pg.body, "Escalation policy of CERT North")
@@ -99,21 +99,21 @@ func TestAdminEscalationPolicyPage(t *testing.T) {
 	})
 
 	t.Run("another organisation's administrator gets 404 and changes nothing", func(t *testing.T) {
-		south := w.signedIn(t, "admin-south")
+		south := w.confSignedIn(t, "admin-south")
 		require.Equal(t, http.StatusNotFound, south.get(path).status)
 		own := south.get("/admin/organisations/cert-south/escalation-policy")
 		require.Equal(t, http.StatusOK, own.status)
 		f := rule("save")
 		f.Set("csrf", own.csrf(t))
 		require.Equal(t, http.StatusNotFound, south.post(path, f).status)
-		city := w.signedIn(t, "admin-city")
+		city := w.confSignedIn(t, "admin-city")
 		require.Equal(t, http.StatusNotFound, city.get(path).status, "a city does not manage the CERT above it")
 		require.Equal(t, http.StatusNotFound, south.get("/admin/organisations/no-such-org/escalation-policy").status)
 		require.Empty(t, policyOf(t, w, "cert-north"))
 	})
 
 	t.Run("a role that may not administer is refused", func(t *testing.T) {
-		responder := w.signedIn(t, "responder")
+		responder := w.confSignedIn(t, "responder")
 		got := responder.get(path)
 		require.Equal(t, http.StatusForbidden, got.status)
 		require.Contains(t, got.body, "You cannot do this")
@@ -157,11 +157,11 @@ func TestAdminWebhookPage(t *testing.T) {
 		require.NoError(t, err)
 		return h.Origin
 	}
-	admin := w.signedIn(t, "admin-city")
+	admin := w.confSignedIn(t, "admin-city")
 	pg := admin.get(path)
 	require.Equal(t, http.StatusOK, pg.status)
 	require.Contains(t, pg.body, "Webhook of City of Northbridge")
-	require.Equal(t, http.StatusOK, w.signedIn(t, "admin-north").get(path).status, "the CERT above manages it too")
+	require.Equal(t, http.StatusOK, w.confSignedIn(t, "admin-north").get(path).status, "the CERT above manages it too")
 
 	t.Run("the guard's refusal is shown and nothing is saved", func(t *testing.T) {
 		for _, tc := range []struct{ url, want string }{
@@ -189,18 +189,18 @@ func TestAdminWebhookPage(t *testing.T) {
 	})
 
 	t.Run("another organisation's administrator gets 404 and changes nothing", func(t *testing.T) {
-		south := w.signedIn(t, "admin-south")
+		south := w.confSignedIn(t, "admin-south")
 		require.Equal(t, http.StatusNotFound, south.get(path).status)
 		own := south.get("/admin/organisations/cert-south/webhook")
 		require.Equal(t, http.StatusOK, own.status)
 		require.Equal(t, http.StatusNotFound, south.post(path, url.Values{"csrf": {own.csrf(t)}, "op": {"save"},
 			"url": {"https://93.184.215.14/south"}}).status)
-		require.Equal(t, http.StatusNotFound, w.signedIn(t, "admin-city").get("/admin/organisations/cert-north/webhook").status)
+		require.Equal(t, http.StatusNotFound, w.confSignedIn(t, "admin-city").get("/admin/organisations/cert-north/webhook").status)
 		require.Empty(t, hookOf())
 	})
 
 	t.Run("a role that may not administer is refused", func(t *testing.T) {
-		reporter := w.signedIn(t, "reporter")
+		reporter := w.confSignedIn(t, "reporter")
 		got := reporter.get(path)
 		require.Equal(t, http.StatusForbidden, got.status)
 		require.Equal(t, http.StatusForbidden, reporter.post(path, url.Values{"csrf": {got.csrf(t)}, "op": {"save"},

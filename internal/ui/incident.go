@@ -46,6 +46,11 @@ type incidentView struct {
 	Days            []timelineDay
 	TimelinePaged   bool   // this is not the timeline's first page
 	TimelineNext    string // the cursor of the timeline's next page
+	// TimelineNextHref and TimelineFirstHref are the timeline's pager
+	// links, keeping its filter (workbench_timeline.go).
+	TimelineNextHref  string
+	TimelineFirstHref string
+	TimelineFilter    *timelineFilterView
 
 	// OwnOrg: the person belongs to the reporting organisation (the
 	// requests are "asked of you").
@@ -61,6 +66,14 @@ type incidentView struct {
 
 	// Legal is the legal reports' task list (partials/legal_reports.html).
 	Legal *legalView
+	// Workbench is the CERT's actions and the executive summary
+	// (partials/workbench.html).
+	Workbench *workbenchView
+
+	// Casework is the CERT's tasks, observables and circle (casework.go).
+	Casework *caseworkView
+	// Runs is the "Playbook runs" section (partials/playbook_runs.html).
+	Runs *runsSection
 
 	May  mayView
 	Form incidentForm
@@ -82,6 +95,7 @@ type incidentForm struct {
 	CommentBody         string
 	CommentKey          string
 	EvidenceDescription string
+	Workbench           workbenchForm
 }
 
 // deadlineView is one legal deadline, in words.
@@ -117,10 +131,11 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 	ctx := c.Request().Context()
 	pr := cur.Principal
 	after := c.QueryParam("after")
-	evs, next, err := u.o.Incidents.TimelineOf(ctx, pr, inc, nil, incident.Page{After: after, Limit: timelinePageSize})
+	tf := timelineFilterOf(c)
+	evs, next, err := u.o.Incidents.TimelineOf(ctx, pr, inc, tf.kinds(), incident.Page{After: after, Limit: timelinePageSize})
 	if apperr.CodeOf(err) == apperr.Invalid && after != "" {
 		after, next = "", ""
-		evs, next, err = u.o.Incidents.TimelineOf(ctx, pr, inc, nil, incident.Page{Limit: timelinePageSize}) // a stale cursor: from the start
+		evs, next, err = u.o.Incidents.TimelineOf(ctx, pr, inc, tf.kinds(), incident.Page{Limit: timelinePageSize}) // a stale cursor: from the start
 	}
 	if err != nil {
 		return nil, err
@@ -156,6 +171,9 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 	p := u.newPage(c, "incident", "incident.page_title", inc.Reference, inc.Title)
 	p.TLP = inc.TLP
 	p.Notice = incidentNotice(p.L, c.QueryParam("done"))
+	if p.Notice == "" {
+		p.Notice = workbenchNotice(p.L, c.QueryParam("done"))
+	}
 	l := p.L
 	v := incidentView{Reference: inc.Reference, Title: inc.Title, TLP: inc.TLP, Severity: inc.Severity, Stage: inc.Stage,
 		Closed: inc.Status == incident.Closed, ReportingOrg: orgName(names, inc.ReportingOrgID, inc.ReportingOrgSlug),
@@ -174,6 +192,21 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 		v.Form.CommentKey = newFormKey()
 	}
 	v.Legal = u.legalForIncidentPage(c, l, inc)
+	if v.Workbench, err = u.workbenchFor(c, l, inc, form.Workbench); err != nil {
+		return nil, err
+	}
+	if v.Workbench.Show || v.Workbench.SummaryFirst {
+		v.TimelineFilter = tf.view(l, evs)
+		evs = tf.apply(evs)
+	}
+	v.TimelineFirstHref, v.TimelineNextHref = tf.href(""), tf.href(next)
+	if v.Casework, err = u.casework(c, l, inc); err != nil {
+		return nil, err
+	}
+	if p.Notice == "" {
+		p.Notice = caseworkNotice(l, c.QueryParam("done"), c.QueryParam("n"))
+	}
+	v.Runs = u.runsForIncidentPage(c, l, inc)
 	v.Days = u.timelineDays(l, evs)
 	for i := range requests {
 		r := requestOf(l, &requests[i])

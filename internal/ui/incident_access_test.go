@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/observable"
+	"github.com/certdesk/certdesk/internal/task"
 	"github.com/stretchr/testify/require"
 )
 
@@ -29,7 +32,12 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 	_, cs, _, err := w.h.App.Comments.List(ctx, access.System, w.ref, pageOf(10))
 	require.NoError(t, err)
 	require.Len(t, cs, 1)
-	ids := map[string]string{"comments": cs[0].ID.String(), "evidence": att.ID.String(), "tasks": tk.ID.String()}
+	obs, _, err := w.h.App.Observables.Add(ctx, w.principal(t, "responder"), w.ref, observable.NewObservable{Type: observable.IPv4, Value: "198.51.100.7"})
+	require.NoError(t, err)
+	w.h.App.Runs.SetPlaybooks(shippedPlaybooks(t, "personal-data-breach"))
+	runID := w.startRun(t)
+	ids := map[string]string{"comments": cs[0].ID.String(), "evidence": att.ID.String(), "tasks": tk.ID.String(),
+		"observables": obs.ID.String(), "participants": w.users["reporter"].ID.String(), "shares": "cert-north", "runs": runID}
 
 	s := newClient(t, w.h.URL)
 	s.signIn(w.email("stranger"), password)
@@ -46,6 +54,7 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 		for _, ref := range []string{w.ref, w.incID} {
 			path := strings.Replace(r.Path, ":ref", ref, 1)
 			path = strings.Replace(path, ":kind", "nis2_notification", 1) // a legal report's kind
+			path = strings.Replace(path, ":step", "scope", 1)             // a playbook run's step
 			if strings.Contains(path, ":id") {
 				parts := strings.Split(path, "/")
 				for i, p := range parts {
@@ -101,4 +110,17 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 	got, err := w.h.App.Tasks.Get(ctx, access.System, w.ref, tk.ID.String())
 	require.NoError(t, err)
 	require.False(t, got.Status.Finished())
+	_, os, _, err := w.h.App.Observables.List(ctx, access.System, w.ref, pageOf(10))
+	require.NoError(t, err)
+	require.Len(t, os, 1)
+	require.Equal(t, incident.TLPAmber, os[0].TLP)
+	// The playbook run adds its own tasks meanwhile; none is the stranger's.
+	_, ts, _, err := w.h.App.Tasks.List(ctx, access.System, w.ref, task.Any, pageOf(100))
+	require.NoError(t, err)
+	for _, x := range ts {
+		require.NotContains(t, x.Title+x.Description, "another city")
+	}
+	run, err := w.h.App.Runs.Get(ctx, access.System, w.ref, runID)
+	require.NoError(t, err)
+	require.Equal(t, "running", string(run.State))
 }

@@ -3,7 +3,6 @@ package ui
 import (
 	"html/template"
 	"net/http"
-	"slices"
 
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/report"
@@ -52,18 +51,9 @@ func (u *UI) incidentSummary(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var events []incident.Event
-	page := incident.Page{Limit: incident.MaxLimit}
-	for {
-		_, evs, next, err := u.o.Incidents.Timeline(ctx, cur.Principal, inc.ID.String(), report.KeyKinds, page)
-		if err != nil {
-			return err
-		}
-		events = append(events, evs...)
-		if next == "" || len(events) >= 5000 {
-			break
-		}
-		page.After = next
+	events, err := report.KeyEvents(ctx, u.o.Incidents, cur.Principal, inc)
+	if err != nil {
+		return err
 	}
 	names, err := u.orgNames(c, cur.Principal, []incident.Incident{*inc})
 	if err != nil {
@@ -102,7 +92,7 @@ func (u *UI) incidentSummary(c echo.Context) error {
 		v.Steps = append(v.Steps, sv)
 	}
 	for _, ev := range events {
-		if slices.Contains(report.KeyKinds, ev.Kind) {
+		if report.IsKey(ev) {
 			v.Key = append(v.Key, u.describe(p.L, ev))
 		}
 	}

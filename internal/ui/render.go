@@ -100,6 +100,7 @@ func funcs(p *i18n.Printer) template.FuncMap {
 			return "tlp.meaning." + strings.ReplaceAll(strings.TrimPrefix(tlpClass(t), "tlp-"), "-", "_")
 		},
 		"fieldError": findFieldError,
+		"wbField":    wbField,
 	}
 }
 

@@ -65,6 +65,21 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/export.stix.json", u.incidentSTIX, signedIn...)
 	e.GET("/incidents/:ref/observables.csv", u.incidentObservablesCSV, signedIn...)
 
+	// The CERT's workbench on the incident page (docs/ui.md, "The
+	// incident workbench"): each action a form post that comes back to
+	// the incident page; the TLP change is confirmed on a page of its own.
+	e.POST("/incidents/:ref/acknowledge", u.workbenchAcknowledge, signedInForm...)
+	e.POST("/incidents/:ref/assign", u.workbenchAssign, signedInForm...)
+	e.POST("/incidents/:ref/classify", u.workbenchClassify, signedInForm...)
+	e.POST("/incidents/:ref/severity", u.workbenchSeverity, signedInForm...)
+	e.POST("/incidents/:ref/stage", u.workbenchStage, signedInForm...)
+	e.POST("/incidents/:ref/close", u.workbenchClose, signedInForm...)
+	e.POST("/incidents/:ref/reopen", u.workbenchReopen, signedInForm...)
+	e.GET("/incidents/:ref/tlp", u.workbenchTLP, signedIn...)
+	e.POST("/incidents/:ref/tlp", u.workbenchTLPSave, signedInForm...)
+	e.POST("/incidents/:ref/executive-summary", u.workbenchSummary, signedInForm...)
+	e.POST("/incidents/:ref/entries", u.workbenchEntry, signedInForm...)
+
 	e.GET("/dashboard", u.dashboard, signedIn...)
 	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)
 	e.GET("/dashboard/briefing.pdf", u.briefingPDF, signedIn...)
@@ -87,6 +102,32 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/legal/:kind", u.legalSave, signedInForm...)
 	e.GET("/incidents/:ref/legal/:kind/check", u.legalCheck, signedIn...)
 	e.POST("/incidents/:ref/legal/:kind/check", u.legalSend, signedInForm...)
+
+	// The CERT's case work on the incident page (docs/ui.md, "Case
+	// work"): the task board, observables, participants and shares. :id is
+	// a task's, an observable's or a participant's ID, or a shared
+	// organisation's slug.
+	e.POST("/incidents/:ref/tasks", u.caseworkTaskCreate, signedInForm...)
+	e.POST("/incidents/:ref/tasks/:id/status", u.caseworkTaskMove, signedInForm...)
+	e.POST("/incidents/:ref/tasks/:id/assign", u.caseworkTaskAssign, signedInForm...)
+	e.POST("/incidents/:ref/observables", u.caseworkObservablesAdd, signedInForm...)
+	e.POST("/incidents/:ref/observables/:id/tlp", u.caseworkObservableTLP, signedInForm...)
+	e.POST("/incidents/:ref/observables/:id/remove", u.caseworkObservableRemove, signedInForm...)
+	e.POST("/incidents/:ref/participants", u.caseworkParticipantAdd, signedInForm...)
+	e.POST("/incidents/:ref/participants/:id/remove", u.caseworkParticipantRemove, signedInForm...)
+	e.POST("/incidents/:ref/shares", u.caseworkShareAdd, signedInForm...)
+	e.POST("/incidents/:ref/shares/:id/end", u.caseworkShareEnd, signedInForm...)
+
+	// Playbook runs (docs/ui.md, "Playbook runs"): start one by hand with
+	// a preview, a run's graph and history, its inputs and approvals,
+	// cancel; the playbook catalogue with its validation.
+	e.GET("/incidents/:ref/runs/new", u.runNew, signedIn...)
+	e.POST("/incidents/:ref/runs", u.runStart, signedInForm...)
+	e.GET("/incidents/:ref/runs/:id", u.run, signedIn...)
+	e.POST("/incidents/:ref/runs/:id/cancel", u.runCancel, signedInForm...)
+	e.POST("/incidents/:ref/runs/:id/steps/:step/answer", u.runAnswer, signedInForm...)
+	e.POST("/incidents/:ref/runs/:id/steps/:step/decide", u.runDecide, signedInForm...)
+	e.GET("/admin/playbooks", u.adminPlaybooks, signedIn...)
 
 	// The administration's configuration and logs (docs/ui.md,
 	// "Administration: configuration and logs").

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"time"
 
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
@@ -87,7 +88,10 @@ type entryView struct {
 	What   string
 	Detail string        // the entry's own words (a reason, a note), when it has them
 	When   template.HTML // the time of day (the day is the heading above)
-	System bool          // done by certdesk itself (routing, reminders, playbooks)
+	// Recorded is when certdesk recorded the entry, where that differs
+	// from when it happened (an entry written later about the past).
+	Recorded template.HTML
+	System   bool // done by certdesk itself (routing, reminders, playbooks)
 }
 
 // describe says what a timeline event was, in the reader's language:
@@ -95,6 +99,9 @@ type entryView struct {
 // message has room for them; a kind without a message is "event.other".
 func (u *UI) describe(l i18n.Locale, ev incident.Event) entryView {
 	v := entryView{When: l.ClockTime(ev.OccurredAt)}
+	if d := ev.RecordedAt.Sub(ev.OccurredAt); !ev.RecordedAt.IsZero() && (d > time.Minute || d < -time.Minute) {
+		v.Recorded = l.WhenTime(ev.RecordedAt)
+	}
 	if ev.ActorUserID == nil {
 		v.Who, v.System = l.T("timeline.system"), true
 	} else {

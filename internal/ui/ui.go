@@ -45,8 +45,10 @@ import (
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/readmark"
 	"github.com/certdesk/certdesk/internal/report"
+	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/stats"
@@ -84,6 +86,10 @@ type Options struct {
 	// legal reports); Reads the unread markers.
 	Filings *filing.Service
 	Reads   *readmark.Service
+	// Playbooks is the playbook catalogue (its validation, dry runs) and
+	// Runs the playbook runs of incidents (docs/ui.md, "Playbook runs").
+	Playbooks *playbook.Service
+	Runs      *runbook.Service
 	// Escalations, Notify and Audit serve the administration's
 	// configuration and logs (admin_policy.go, admin_webhook.go,
 	// admin_deliveries.go, admin_audit.go).
@@ -128,6 +134,9 @@ func New(o Options) (*UI, error) {
 	}
 	if o.Stats == nil || o.Reports == nil {
 		return nil, fmt.Errorf("ui: Stats and Reports are required")
+	}
+	if o.Playbooks == nil || o.Runs == nil {
+		return nil, fmt.Errorf("ui: Playbooks and Runs are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
