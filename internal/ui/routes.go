@@ -135,6 +135,8 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/admin/organisations/:slug/escalation-policy", u.adminPolicySave, signedInForm...)
 	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
 	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
+	e.GET("/admin/deliveries", u.adminDeliveries, signedIn...)
+	e.GET("/admin/audit", u.adminAudit, signedIn...)
 
 	// Administration I, the directory (docs/ui.md, "Administration"):
 	// the overview, organisations, users, teams, TLP:RED recipients, and
