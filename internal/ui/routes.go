@@ -157,6 +157,13 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/admin/teams/:id/members", u.adminTeamMemberAdd, signedInForm...)
 	e.POST("/admin/teams/:id/members/:user/remove", u.adminTeamMemberRemove, signedInForm...)
 
+	// The administration's configuration and logs (docs/ui.md,
+	// "Administration: configuration and logs").
+	e.GET("/admin/organisations/:slug/escalation-policy", u.adminPolicy, signedIn...)
+	e.POST("/admin/organisations/:slug/escalation-policy", u.adminPolicySave, signedInForm...)
+	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
+	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)

@@ -34,12 +34,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/comment"
+	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/playbook"
@@ -87,6 +90,12 @@ type Options struct {
 	// Runs the playbook runs of incidents (docs/ui.md, "Playbook runs").
 	Playbooks *playbook.Service
 	Runs      *runbook.Service
+	// Escalations, Notify and Audit serve the administration's
+	// configuration and logs (admin_policy.go, admin_webhook.go,
+	// admin_deliveries.go, admin_audit.go).
+	Escalations *escalation.Service
+	Notify      *notify.Service
+	Audit       *audit.Service
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
 	UploadTimeout time.Duration
