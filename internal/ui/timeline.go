@@ -173,6 +173,8 @@ func (u *UI) describe(l i18n.Locale, ev incident.Event) entryView {
 		v.What, v.Detail = l.T(key, str("org_name")), str("reason")
 	case "escalation_cancelled":
 		v.What, v.Detail = l.T(key), str("reason")
+	case "escalated", "escalation_accepted", "escalation_declined", "escalation_returned":
+		v.What, v.Detail = l.T(key), escalationDetail(l, str) // escalation_history.go
 	case "playbook_started":
 		v.What = l.T(key, str("name"))
 	case "playbook_step":
