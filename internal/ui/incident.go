@@ -211,6 +211,9 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 	}
 	v.Runs = u.runsForIncidentPage(c, l, inc)
 	v.Days = u.timelineDays(l, evs)
+	if v.Workbench.May.Pin {
+		markPinnable(v.Days)
+	}
 	for i := range requests {
 		r := requestOf(l, &requests[i])
 		if r.Open {

@@ -79,6 +79,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/tlp", u.workbenchTLPSave, signedInForm...)
 	e.POST("/incidents/:ref/executive-summary", u.workbenchSummary, signedInForm...)
 	e.POST("/incidents/:ref/entries", u.workbenchEntry, signedInForm...)
+	e.POST("/incidents/:ref/pins", u.workbenchPin, signedInForm...)
 
 	e.GET("/dashboard", u.dashboard, signedIn...)
 	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)
@@ -155,6 +156,13 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/admin/teams/:id/delete", u.adminTeamDelete, signedInForm...)
 	e.POST("/admin/teams/:id/members", u.adminTeamMemberAdd, signedInForm...)
 	e.POST("/admin/teams/:id/members/:user/remove", u.adminTeamMemberRemove, signedInForm...)
+
+	// The administration's configuration and logs (docs/ui.md,
+	// "Administration: configuration and logs").
+	e.GET("/admin/organisations/:slug/escalation-policy", u.adminPolicy, signedIn...)
+	e.POST("/admin/organisations/:slug/escalation-policy", u.adminPolicySave, signedInForm...)
+	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
+	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
 
 	// Escalations (docs/ui.md, "Escalations"): escalating an incident,
 	// its hand-off history, the inbox and the decision page of one

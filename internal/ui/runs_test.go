@@ -72,13 +72,6 @@ func (w *world) step(t *testing.T, runID, stepID string) runbook.Status {
 	return ""
 }
 
-func (w *world) signedIn(t *testing.T, name string) *client {
-	t.Helper()
-	c := newClient(t, w.h.URL)
-	require.Equal(t, http.StatusSeeOther, c.signIn(w.email(name), password).status)
-	return c
-}
-
 var runPathRE = regexp.MustCompile(`^/incidents/INC-[0-9-]+/runs/([0-9a-f-]{36})\?done=started$`)
 
 // The incident page shows a CERT its playbook runs; a responder of the

@@ -34,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/comment"
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
@@ -41,6 +42,7 @@ import (
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/playbook"
@@ -71,9 +73,6 @@ type Options struct {
 	// colleagues the triage queue assigns to.
 	Identity *identity.Service
 	Orgs     *org.Service
-	// Escalations serve the escalation pages (escalate, inbox, decisions,
-	// hand-off history) and the navigation's count of open requests.
-	Escalations *escalation.Service
 	// Teams and Triage serve the triage queue: teams to assign to, bulk
 	// actions and saved views.
 	Teams  *team.Service
@@ -91,6 +90,14 @@ type Options struct {
 	// Runs the playbook runs of incidents (docs/ui.md, "Playbook runs").
 	Playbooks *playbook.Service
 	Runs      *runbook.Service
+	// Escalations, Notify and Audit serve the administration's
+	// configuration and logs (admin_policy.go, admin_webhook.go,
+	// admin_deliveries.go, admin_audit.go); Escalations also the
+	// escalation pages (escalate, inbox, decisions, hand-off history) and
+	// the navigation's count of open requests.
+	Escalations *escalation.Service
+	Notify      *notify.Service
+	Audit       *audit.Service
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
 	UploadTimeout time.Duration
