@@ -73,6 +73,9 @@ type Options struct {
 	// colleagues the triage queue assigns to.
 	Identity *identity.Service
 	Orgs     *org.Service
+	// Escalations serve the escalation pages (escalate, inbox, decisions,
+	// hand-off history) and the navigation's count of open requests.
+	Escalations *escalation.Service
 	// Teams and Triage serve the triage queue: teams to assign to, bulk
 	// actions and saved views.
 	Teams  *team.Service
@@ -90,14 +93,11 @@ type Options struct {
 	// Runs the playbook runs of incidents (docs/ui.md, "Playbook runs").
 	Playbooks *playbook.Service
 	Runs      *runbook.Service
-	// Escalations, Notify and Audit serve the administration's
-	// configuration and logs (admin_policy.go, admin_webhook.go,
-	// admin_deliveries.go, admin_audit.go); Escalations also the
-	// escalation pages (escalate, inbox, decisions, hand-off history) and
-	// the navigation's count of open requests.
-	Escalations *escalation.Service
-	Notify      *notify.Service
-	Audit       *audit.Service
+	// Notify and Audit serve the administration's configuration and logs
+	// (admin_webhook.go, admin_deliveries.go, admin_audit.go), with
+	// Escalations for the policy editor (admin_policy.go).
+	Notify *notify.Service
+	Audit  *audit.Service
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
 	UploadTimeout time.Duration
