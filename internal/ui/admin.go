@@ -87,20 +87,21 @@ func (u *UI) adminIndex(c echo.Context) error {
 		list, _, err := u.o.Incidents.List(ctx, p, f, incident.Page{Limit: incident.MaxLimit})
 		return len(list), len(list) >= incident.MaxLimit, err
 	}
-	before := u.now().Add(-unassignedFor)
-	unassigned := incident.Filter{Status: incident.Open, Assignee: "none", CreatedBefore: &before}
-	atRisk := incident.Filter{Status: incident.Open, Deadline: "at_risk"}
-	unassignedHref, atRiskHref := "/incidents?status=open", "/incidents?status=open&deadline=at_risk"
+	// Unassigned work is a CERT's to assign (the triage queue's tab); the
+	// deadlines at risk are of everything the administrator may see, or
+	// of the CERT's work, each as the linked list shows it.
+	atRisk, atRiskHref := incident.Filter{Status: incident.Open, Deadline: "at_risk"}, "/incidents?status=open&deadline=at_risk"
 	if worksQueue(p) {
-		unassigned.WorkOf, atRisk.WorkOf = p.OrgSlug, p.OrgSlug
-		unassignedHref, atRiskHref = "/queue?tab=unassigned&status=open", "/queue?tab=at_risk&status=open"
+		before := u.now().Add(-unassignedFor)
+		n, more, err := count(incident.Filter{Status: incident.Open, WorkOf: p.OrgSlug, Assignee: "none", CreatedBefore: &before})
+		if err != nil {
+			return err
+		}
+		v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.unassigned", Count: n, More: more, Href: "/queue?tab=unassigned&status=open", Link: "admin.card.unassigned_link"})
+		atRisk.WorkOf, atRiskHref = p.OrgSlug, "/queue?tab=at_risk&status=open"
 	}
-	n, more, err := count(unassigned)
+	n, more, err := count(atRisk)
 	if err != nil {
-		return err
-	}
-	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.unassigned", Count: n, More: more, Href: unassignedHref, Link: "admin.card.unassigned_link"})
-	if n, more, err = count(atRisk); err != nil {
 		return err
 	}
 	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.at_risk", Count: n, More: more, Href: atRiskHref, Link: "admin.card.at_risk_link"})

@@ -61,7 +61,13 @@ func TestAdminOverviewAndTreeKeepToTheAdministratorsOrganisations(t *testing.T) 
 	require.NotContains(t, tree.body, "city-southvale")
 	require.NotContains(t, tree.body, "/admin/organisations/national-cert/")
 
+	require.Contains(t, got.body, `href="/queue?tab=unassigned&amp;status=open"`)
+
 	city := s.as(t, "admin", "city-northbridge")
+	overview := city.get("/admin")
+	require.Equal(t, http.StatusOK, overview.status)
+	require.NotContains(t, overview.body, "nobody assigned", "a city does not assign work")
+	require.Contains(t, overview.body, `href="/incidents?status=open&amp;deadline=at_risk"`)
 	tree = city.get("/admin/organisations")
 	require.Equal(t, http.StatusOK, tree.status)
 	require.Contains(t, tree.body, "/admin/organisations/city-northbridge/edit")
