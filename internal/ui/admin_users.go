@@ -52,7 +52,7 @@ func (u *UI) usersView(c echo.Context, p access.Principal, o *org.Organization, 
 		}
 	}
 	if o == nil {
-		orgs, err := u.o.Orgs.Managed(ctx, p.OrgActor())
+		orgs, err := u.o.Orgs.ManagedOrgs(ctx, p.OrgActor())
 		if err != nil {
 			return nil, err
 		}
