@@ -205,11 +205,11 @@ func TestManagedIsTheAdministratorsConstituency(t *testing.T) {
 		{"city-a", []string{"city-a"}},
 		{"partner", []string{"partner"}},
 	} {
-		got, err := svc.Managed(ctx, actor(c.slug, access.Admin))
+		got, err := svc.ManagedOrgs(ctx, actor(c.slug, access.Admin))
 		require.NoError(t, err)
 		require.Equal(t, c.want, slugs(got), c.slug)
 	}
-	_, err := svc.Managed(ctx, actor("north", access.Coordinator))
+	_, err := svc.ManagedOrgs(ctx, actor("north", access.Coordinator))
 	require.True(t, apperr.Is(err, apperr.Forbidden), "%v", err)
 
 	north := actor("north", access.Admin)
