@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/google/uuid"
@@ -19,9 +20,16 @@ type Store interface {
 	// InNotifyTx runs fn in one database transaction.
 	InNotifyTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 	// Notifications returns a page of the notifications of incidents p may
-	// see (of one incident when incidentID is set), newest first, and the
-	// cursor of the next page ("" on the last page).
-	Notifications(ctx context.Context, p access.Principal, incidentID *uuid.UUID, page incident.Page) ([]Notification, string, error)
+	// see that match f, newest first, and the cursor of the next page (""
+	// on the last page).
+	Notifications(ctx context.Context, p access.Principal, f Filter, page incident.Page) ([]Notification, string, error)
+}
+
+// Filter narrows a list of notifications; zero fields match all.
+type Filter struct {
+	IncidentID *uuid.UUID
+	State      State
+	Provider   Provider
 }
 
 // Tx is what the outbox does inside a transaction.
@@ -155,19 +163,49 @@ func (s *Service) Notify(ctx context.Context, idOrRef string, recipient org.Orga
 // (idOrRef, read through the visibility rule: invisible is not found), or
 // of every incident p may see when idOrRef is empty.
 func (s *Service) List(ctx context.Context, p access.Principal, idOrRef string, page incident.Page) ([]Notification, string, error) {
+	return s.Deliveries(ctx, p, DeliveryQuery{Incident: idOrRef}, page)
+}
+
+// DeliveryQuery narrows the delivery log; zero fields match all.
+type DeliveryQuery struct {
+	// Incident is an incident's ID or reference.
+	Incident string
+	State    State
+	Provider Provider
+}
+
+// Deliveries is the delivery log: a page of the notifications of the
+// incidents p may see, newest first, narrowed by q. An incident p may not
+// see is apperr.NotFound, like one that does not exist; an unknown state
+// or provider is apperr.Invalid naming it.
+func (s *Service) Deliveries(ctx context.Context, p access.Principal, q DeliveryQuery, page incident.Page) ([]Notification, string, error) {
 	if err := p.Require(access.ReadIncident); err != nil {
 		return nil, "", err
 	}
+	var fs apperr.Fields
+	switch q.State {
+	case "", Pending, Sent, Failed, Withdrawn:
+	default:
+		fs.Add("state", "enum", "state must be one of: pending, sent, failed, withdrawn")
+	}
+	switch q.Provider {
+	case "", Slack, Log, Webhook:
+	default:
+		fs.Add("provider", "enum", "provider must be one of: slack, log, webhook")
+	}
+	if err := fs.Err(); err != nil {
+		return nil, "", err
+	}
 	page.Limit = incident.ClampLimit(page.Limit)
-	var id *uuid.UUID
-	if idOrRef != "" {
-		inc, err := s.incidents.Get(ctx, p, idOrRef)
+	f := Filter{State: q.State, Provider: q.Provider}
+	if q.Incident != "" {
+		inc, err := s.incidents.Get(ctx, p, q.Incident)
 		if err != nil {
 			return nil, "", err
 		}
-		id = &inc.ID
+		f.IncidentID = &inc.ID
 	}
-	return s.store.Notifications(ctx, p, id, page)
+	return s.store.Notifications(ctx, p, f, page)
 }
 
 // Deliver sends one notification, once. complete is called in the

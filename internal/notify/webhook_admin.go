@@ -21,10 +21,10 @@ type Checker interface {
 // Directory tells which organisations an administrator manages;
 // *org.Service is one.
 type Directory interface {
-	// Managed returns the organisation slug when the actor administers
-	// it: apperr.NotFound when it does not exist or is hidden,
-	// apperr.Forbidden when the actor does not manage it.
-	Managed(ctx context.Context, a org.Actor, slug string) (*org.Organization, error)
+	// GetManaged returns the organisation slug when the actor
+	// administers it: apperr.NotFound for any other, apperr.Forbidden
+	// for an actor who may not manage organisations.
+	GetManaged(ctx context.Context, a org.Actor, slug string) (*org.Organization, error)
 }
 
 // ActorWebhookStore sets a webhook on behalf of an administrator, with the
@@ -62,7 +62,7 @@ func (s *Service) Webhook(ctx context.Context, p access.Principal, slug string) 
 	if s.directory == nil {
 		return nil, fmt.Errorf("notify: no Directory to authorise webhooks")
 	}
-	o, err := s.directory.Managed(ctx, p.OrgActor(), slug)
+	o, err := s.directory.GetManaged(ctx, p.OrgActor(), slug)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (s *Service) ConfigureWebhook(ctx context.Context, p access.Principal, slug
 	if !ok {
 		return nil, fmt.Errorf("notify: %T cannot store webhooks", s.store)
 	}
-	o, err := s.directory.Managed(ctx, p.OrgActor(), slug)
+	o, err := s.directory.GetManaged(ctx, p.OrgActor(), slug)
 	if err != nil {
 		return nil, err
 	}

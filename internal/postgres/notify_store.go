@@ -105,12 +105,20 @@ type notificationCursor struct {
 }
 
 // Notifications implements notify.Store.
-func (s *Store) Notifications(ctx context.Context, p access.Principal, incidentID *uuid.UUID, page incident.Page) ([]notify.Notification, string, error) {
+func (s *Store) Notifications(ctx context.Context, p access.Principal, f notify.Filter, page incident.Page) ([]notify.Notification, string, error) {
 	vis, args := visibleTo(p)
 	q := notificationSelect + " WHERE " + vis
-	if incidentID != nil {
+	if f.IncidentID != nil {
 		q += " AND n.incident_id = ?"
-		args = append(args, *incidentID)
+		args = append(args, *f.IncidentID)
+	}
+	if f.State != "" {
+		q += " AND n.state = ?"
+		args = append(args, string(f.State))
+	}
+	if f.Provider != "" {
+		q += " AND n.provider = ?"
+		args = append(args, string(f.Provider))
 	}
 	if page.After != "" {
 		var c notificationCursor

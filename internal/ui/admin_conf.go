@@ -14,29 +14,6 @@ import (
 // the principal: an organisation the administrator does not manage
 // answers as one that does not exist.
 
-// confLink is one entry of the pages' own sub-navigation.
-type confLink struct {
-	Key     string
-	Href    string
-	Current bool
-}
-
-// confLinks are the links between the configuration and log pages for p.
-func confLinks(p access.Principal, current string) []confLink {
-	out := []confLink{
-		{Key: "adminconf.nav.policy", Href: "/admin/organisations/" + p.OrgSlug + "/escalation-policy"},
-		{Key: "adminconf.nav.webhook", Href: "/admin/organisations/" + p.OrgSlug + "/webhook"},
-		{Key: "adminconf.nav.deliveries", Href: "/admin/deliveries"},
-	}
-	if p.Can(access.ReadAudit) {
-		out = append(out, confLink{Key: "adminconf.nav.audit", Href: "/admin/audit"})
-	}
-	for i := range out {
-		out[i].Current = out[i].Href == current
-	}
-	return out
-}
-
 // requireAdmin refuses a person whose role may not manage organisations
 // (the 403 page "You cannot do this").
 func requireAdmin(c echo.Context) (access.Principal, error) {

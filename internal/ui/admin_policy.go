@@ -44,7 +44,6 @@ type policyStepView struct {
 
 // policyView is the data of the escalation policy page.
 type policyView struct {
-	Links        []confLink
 	Org          org.Organization
 	Action       string
 	Rules        []policyRuleForm
@@ -91,7 +90,7 @@ func (u *UI) adminPolicy(c echo.Context) error {
 // policyView builds the page's data around the rows as typed (with one
 // empty row for a new rule).
 func (u *UI) policyView(c echo.Context, l i18n.Locale, p access.Principal, op *escalation.OrgPolicy, rows []policyRuleForm, sample policySample) (*policyView, error) {
-	v := &policyView{Links: confLinks(p, "/admin/organisations/"+p.OrgSlug+"/escalation-policy"), Org: op.Org,
+	v := &policyView{Org: op.Org,
 		Action: "/admin/organisations/" + op.Org.Slug + "/escalation-policy", Sample: sample,
 		Severities: []string{"low", "medium", "high", "critical"},
 		TLPs:       []incident.TLP{incident.TLPClear, incident.TLPGreen, incident.TLPAmber, incident.TLPAmberStrict, incident.TLPRed}}

@@ -13,7 +13,6 @@ import (
 
 // webhookView is the data of an organisation's webhook page.
 type webhookView struct {
-	Links   []confLink
 	Hook    notify.OrgWebhook
 	Action  string
 	URL     string // as typed
@@ -41,7 +40,7 @@ func (u *UI) adminWebhook(c echo.Context) error {
 		return outOfScope(err)
 	}
 	pg := u.newPage(c, "admin_webhook", "adminconf.webhook.title", hook.Org.Name)
-	v := &webhookView{Links: confLinks(p, "/admin/organisations/"+p.OrgSlug+"/webhook"), Hook: *hook,
+	v := &webhookView{Hook: *hook,
 		Action: "/admin/organisations/" + hook.Org.Slug + "/webhook"}
 	if c.QueryParam("removed") == "1" {
 		pg.Notice = pg.L.T("adminconf.webhook.removed")

@@ -31,7 +31,7 @@ func (u *UI) adminWebhookSave(c echo.Context) error {
 		}
 		pg := u.newPage(c, "admin_webhook", "adminconf.webhook.title", hook.Org.Name)
 		pg.Errors = []fieldError{{Field: "url", Message: pg.L.T("adminconf.webhook.err.url.required")}}
-		pg.Data = &webhookView{Links: confLinks(p, "/admin/organisations/"+p.OrgSlug+"/webhook"), Hook: *hook,
+		pg.Data = &webhookView{Hook: *hook,
 			Action: "/admin/organisations/" + hook.Org.Slug + "/webhook"}
 		return u.render(c, http.StatusUnprocessableEntity, pg)
 	}
@@ -40,7 +40,7 @@ func (u *UI) adminWebhookSave(c echo.Context) error {
 		return outOfScope(err)
 	}
 	pg := u.newPage(c, "admin_webhook", "adminconf.webhook.title", ch.Org.Name)
-	v := &webhookView{Links: confLinks(p, "/admin/organisations/"+p.OrgSlug+"/webhook"), Hook: ch.OrgWebhook,
+	v := &webhookView{Hook: ch.OrgWebhook,
 		Action: "/admin/organisations/" + ch.Org.Slug + "/webhook", Verdict: u.verdictOf(pg.L, ch.Verdict)}
 	if err != nil {
 		e, ok := apperr.As(err)

@@ -223,3 +223,89 @@ func TestAdminWebhookPage(t *testing.T) {
 		require.Contains(t, admin.get(path+"?removed=1").body, "The webhook is removed.")
 	})
 }
+
+func TestAdminDeliveriesPage(t *testing.T) {
+	t.Parallel()
+	w := adminWorld(t)
+	w.h.Eventually(func() bool {
+		ns, _, err := w.h.App.Notify.List(context.Background(), access.System, w.ref, pageOf(10))
+		return err == nil && len(ns) > 0 && ns[0].State != "pending"
+	}, "the routing notification is delivered")
+	north := w.signedIn(t, "admin-north")
+	got := north.get("/admin/deliveries")
+	require.Equal(t, http.StatusOK, got.status)
+	require.Contains(t, got.body, `<a href="/incidents/`+w.ref+`">`+w.ref+`</a>`)
+	require.Contains(t, got.body, "cert-north")
+	got = north.get("/admin/deliveries?state=sent&incident=" + w.ref)
+	require.Equal(t, http.StatusOK, got.status)
+	require.Contains(t, got.body, w.ref)
+	require.Contains(t, north.get("/admin/deliveries?state=failed").body, "No notifications match.")
+
+	t.Run("bad input names the filter", func(t *testing.T) {
+		got := north.get("/admin/deliveries?state=lost")
+		require.Equal(t, http.StatusBadRequest, got.status)
+		require.Contains(t, got.body, `href="#state"`)
+		require.Contains(t, got.body, "Choose a state from the list.")
+	})
+
+	t.Run("only deliveries of incidents the administrator may see", func(t *testing.T) {
+		south := w.signedIn(t, "admin-south")
+		got := south.get("/admin/deliveries")
+		require.Equal(t, http.StatusOK, got.status)
+		require.NotContains(t, got.body, w.ref)
+		got = south.get("/admin/deliveries?incident=" + w.ref)
+		require.Equal(t, http.StatusBadRequest, got.status)
+		require.Contains(t, got.body, "No incident you may see has this reference.")
+		require.Equal(t, normalise(got.body, w.ref, "REF"),
+			normalise(south.get("/admin/deliveries?incident=INC-2000-999999").body, "INC-2000-999999", "REF"),
+			"an incident of another organisation reads like one that does not exist")
+	})
+
+	t.Run("a role that may not administer is refused", func(t *testing.T) {
+		require.Equal(t, http.StatusForbidden, w.signedIn(t, "responder").get("/admin/deliveries").status)
+	})
+}
+
+func TestAdminAuditPage(t *testing.T) {
+	t.Parallel()
+	w := adminWorld(t)
+	ctx := context.Background()
+	pol, err := escalation.DecodePolicy([]byte(`{"rules": [{"name": "high", "unacknowledged_for": "30m"}]}`))
+	require.NoError(t, err)
+	_, err = w.h.App.Escalations.SetPolicy(ctx, w.users["admin-north"].Principal(), "cert-north", pol)
+	require.NoError(t, err)
+
+	national := w.signedIn(t, "admin-national")
+	got := national.get("/admin/audit")
+	require.Equal(t, http.StatusOK, got.status)
+	require.Contains(t, got.body, "escalation_policy.set")
+	require.Contains(t, got.body, "user.created")
+	got = national.get("/admin/audit?action=escalation_policy.set&actor=" + url.QueryEscape(w.email("admin-north")))
+	require.Equal(t, http.StatusOK, got.status)
+	require.Contains(t, got.body, w.email("admin-north"))
+	require.NotContains(t, got.body, "user.created")
+	require.Contains(t, got.body, `value="escalation_policy.set"`, "the filters stay in the form")
+	require.Contains(t, national.get("/admin/audit?action=escalation_policy.set&target_id=cert-south").body, "No entries match.")
+	require.Contains(t, national.get("/admin/audit?since=2000-01-01&until=2000-01-31").body, "No entries match.")
+
+	t.Run("bad input names the filter", func(t *testing.T) {
+		got := national.get("/admin/audit?since=yesterday")
+		require.Equal(t, http.StatusBadRequest, got.status)
+		require.Contains(t, got.body, `href="#since"`)
+		require.Contains(t, got.body, "Enter a day as a date")
+		got = national.get("/admin/audit?since=2026-03-02&until=2026-03-01")
+		require.Equal(t, http.StatusBadRequest, got.status)
+		require.Contains(t, got.body, "The last day must not be before the first.")
+		got = national.get("/admin/audit?after=forged")
+		require.Equal(t, http.StatusBadRequest, got.status)
+		require.Contains(t, got.body, "This page link is no longer valid")
+	})
+
+	t.Run("the audit log is for the national CERT's administrators", func(t *testing.T) {
+		for _, name := range []string{"admin-north", "admin-city", "responder", "national"} {
+			got := w.signedIn(t, name).get("/admin/audit?since=yesterday")
+			require.Equal(t, http.StatusForbidden, got.status, name)
+			require.NotContains(t, got.body, "escalation_policy.set")
+		}
+	})
+}
