@@ -8,6 +8,7 @@ import (
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/labstack/echo/v4"
 )
@@ -34,6 +35,10 @@ func adminPrincipal(c echo.Context) (access.Principal, error) {
 // unassignedFor is how long an open incident may wait without a person or
 // team assigned before the overview counts it.
 const unassignedFor = time.Hour
+
+// failedWithin is how far back the overview counts failed notification
+// deliveries (older ones are in the delivery log).
+const failedWithin = 7 * 24 * time.Hour
 
 // hygieneCard is one count of the administration overview.
 type hygieneCard struct {
@@ -105,6 +110,20 @@ func (u *UI) adminIndex(c echo.Context) error {
 		return err
 	}
 	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.at_risk", Count: n, More: more, Href: atRiskHref, Link: "admin.card.at_risk_link"})
+	// Failed notification deliveries of the last days, of the incidents
+	// the administrator may see (the delivery log, newest first).
+	failed, _, err := u.o.Notify.Deliveries(ctx, p, notify.DeliveryQuery{State: notify.Failed}, incident.Page{Limit: incident.MaxLimit})
+	if err != nil {
+		return err
+	}
+	since, recent := u.now().Add(-failedWithin), 0
+	for _, n := range failed {
+		if n.CreatedAt.After(since) {
+			recent++
+		}
+	}
+	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.failed", Count: recent, More: recent >= incident.MaxLimit,
+		Href: "/admin/deliveries?state=failed", Link: "admin.card.failed_link"})
 	pg := u.newPage(c, "admin", "admin.title")
 	pg.Data = v
 	return u.render(c, http.StatusOK, pg)

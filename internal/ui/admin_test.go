@@ -62,6 +62,8 @@ func TestAdminOverviewAndTreeKeepToTheAdministratorsOrganisations(t *testing.T) 
 	require.NotContains(t, tree.body, "/admin/organisations/national-cert/")
 
 	require.Contains(t, got.body, `href="/queue?tab=unassigned&amp;status=open"`)
+	require.Contains(t, got.body, `href="/admin/deliveries?state=failed"`)
+	require.Contains(t, got.body, "could not be delivered in the last 7 days")
 
 	city := s.as(t, "admin", "city-northbridge")
 	overview := city.get("/admin")
