@@ -92,22 +92,7 @@ func (s *Service) SetPolicy(ctx context.Context, p access.Principal, slug string
 		if err := p.Require(access.ManageOrgs); err != nil {
 			return err
 		}
-		var fs apperr.Fields
-		for i, r := range pol.Rules {
-			if r.To == ToParent || r.To == ToNational {
-				continue
-			}
-			t, err := tx.OrgBySlug(ctx, r.To)
-			switch {
-			case apperr.Is(err, apperr.NotFound):
-				fs.Add(fieldAt(i, "to"), "exists", "no organisation has the slug %q", r.To)
-			case err != nil:
-				return err
-			case !t.Kind.IsCERT() && t.Kind != org.Partner:
-				fs.Add(fieldAt(i, "to"), "target", "%s is a %s: a rule escalates to a CERT or a partner", t.Slug, t.Kind)
-			}
-		}
-		if err := fs.Err(); err != nil {
+		if _, err := checkTargets(ctx, tx, pol); err != nil {
 			return err
 		}
 		pol.UpdatedAt, pol.UpdatedBy = s.clock(), p.Name()

@@ -86,22 +86,11 @@ func rungs(chain []org.Organization) []org.Organization {
 	return out
 }
 
-// firstTarget resolves a rule's "to" for level 1: nil when the ladder has
-// no such organisation (a national CERT reporting has no parent).
+// firstTarget resolves a rule's "to" for level 1 (resolveTarget), looking
+// up an organisation named by slug.
 func firstTarget(ctx context.Context, tx Tx, ladder []org.Organization, to string) (*org.Organization, error) {
-	switch to {
-	case ToParent:
-		if len(ladder) > 0 {
-			return &ladder[0], nil
-		}
-		return nil, nil
-	case ToNational:
-		for i := range ladder {
-			if ladder[i].Kind == org.NationalCERT {
-				return &ladder[i], nil
-			}
-		}
-		return nil, nil
+	if to == ToParent || to == ToNational {
+		return resolveTarget(ladder, to, nil), nil
 	}
 	o, err := tx.OrgBySlug(ctx, to)
 	if apperr.Is(err, apperr.NotFound) {
@@ -109,15 +98,7 @@ func firstTarget(ctx context.Context, tx Tx, ladder []org.Organization, to strin
 	} else if err != nil {
 		return nil, err
 	}
-	if o.Kind == org.Partner {
-		return o, nil
-	}
-	for i := range ladder {
-		if ladder[i].ID == o.ID {
-			return &ladder[i], nil
-		}
-	}
-	return nil, nil // a CERT that is not above the reporter: not this incident's ladder
+	return resolveTarget(ladder, to, o), nil
 }
 
 // nextRung is the CERT above target on the ladder, or nil.

@@ -74,9 +74,12 @@ type Options struct {
 	// Webhooks posts to organisations' signed webhooks; nil: no webhook
 	// notifications.
 	Webhooks Poster
-	Logger   *slog.Logger
-	BaseURL  string // certdesk's public URL, for links
-	Now      func() time.Time
+	// Directory authorises administrators' webhook changes
+	// (ConfigureWebhook); nil: only the operator's SetWebhook.
+	Directory Directory
+	Logger    *slog.Logger
+	BaseURL   string // certdesk's public URL, for links
+	Now       func() time.Time
 }
 
 // Service holds the notification use cases.
@@ -85,6 +88,7 @@ type Service struct {
 	incidents *incident.Service
 	notifier  Notifier
 	webhooks  Poster
+	directory Directory
 	log       *slog.Logger
 	baseURL   string
 	now       func() time.Time
@@ -101,7 +105,7 @@ func NewService(o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{store: o.Store, incidents: o.Incidents, notifier: o.Notifier, webhooks: o.Webhooks, log: o.Logger,
+	return &Service{store: o.Store, incidents: o.Incidents, notifier: o.Notifier, webhooks: o.Webhooks, directory: o.Directory, log: o.Logger,
 		baseURL: o.BaseURL, now: o.Now}, nil
 }
 

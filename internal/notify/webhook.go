@@ -56,24 +56,41 @@ func (s *Service) SetWebhook(ctx context.Context, slug, rawURL string) (string, 
 	if rawURL == "" {
 		return "", ws.SetOrgWebhook(ctx, slug, "", "")
 	}
-	u, err := url.Parse(rawURL)
-	switch {
-	case err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return "", apperr.Fields{{Field: "url", Rule: "url", Message: "url must be an absolute http or https URL"}}.Err()
-	case u.User != nil:
-		return "", apperr.Fields{{Field: "url", Rule: "no_credentials", Message: "url must not carry user:password (the signature authenticates certdesk)"}}.Err()
-	case len(rawURL) > 2000:
-		return "", apperr.Fields{{Field: "url", Rule: "max_length", Message: "url must be at most 2000 characters"}}.Err()
+	if err := checkWebhookURL(rawURL); err != nil {
+		return "", err
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("webhook secret: %w", err)
+	secret, err := newWebhookSecret()
+	if err != nil {
+		return "", err
 	}
-	secret := WebhookSecretPrefix + hex.EncodeToString(b)
 	if err := ws.SetOrgWebhook(ctx, slug, rawURL, secret); err != nil {
 		return "", err
 	}
 	return secret, nil
+}
+
+// checkWebhookURL is the shape a webhook URL must have; errors name the
+// field "url".
+func checkWebhookURL(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	switch {
+	case err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return apperr.Fields{{Field: "url", Rule: "url", Message: "url must be an absolute http or https URL"}}.Err()
+	case u.User != nil:
+		return apperr.Fields{{Field: "url", Rule: "no_credentials", Message: "url must not carry user:password (the signature authenticates certdesk)"}}.Err()
+	case len(rawURL) > 2000:
+		return apperr.Fields{{Field: "url", Rule: "max_length", Message: "url must be at most 2000 characters"}}.Err()
+	}
+	return nil
+}
+
+// newWebhookSecret makes a signing secret.
+func newWebhookSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("webhook secret: %w", err)
+	}
+	return WebhookSecretPrefix + hex.EncodeToString(b), nil
 }
 
 // hasWebhook reports whether a recipient gets webhook notifications.

@@ -125,23 +125,16 @@ func (c *Client) dial(ctx context.Context, network, address string) (net.Conn, e
 	if err != nil {
 		return nil, err
 	}
-	var addrs []netip.Addr
-	if a, perr := netip.ParseAddr(host); perr == nil {
-		addrs = []netip.Addr{a}
-	} else {
-		ipnet := "ip"
-		switch network {
-		case "tcp4":
-			ipnet = "ip4"
-		case "tcp6":
-			ipnet = "ip6"
-		}
-		if addrs, err = c.resolver.LookupNetIP(ctx, ipnet, host); err != nil {
-			return nil, err
-		}
-		if len(addrs) == 0 {
-			return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
-		}
+	ipnet := "ip"
+	switch network {
+	case "tcp4":
+		ipnet = "ip4"
+	case "tcp6":
+		ipnet = "ip6"
+	}
+	addrs, err := c.addrsOf(ctx, ipnet, host)
+	if err != nil {
+		return nil, err
 	}
 	for _, a := range addrs {
 		if err := c.permitted(host, a); err != nil {
@@ -171,6 +164,62 @@ func (c *Client) dial(ctx context.Context, network, address string) (net.Conn, e
 		}
 	}
 	return nil, first
+}
+
+// addrsOf resolves host (an address stands for itself) on ipnet ("ip",
+// "ip4" or "ip6").
+func (c *Client) addrsOf(ctx context.Context, ipnet, host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a}, nil
+	}
+	addrs, err := c.resolver.LookupNetIP(ctx, ipnet, host)
+	if err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
+	}
+	return addrs, nil
+}
+
+// Verdict is the guard's answer about a URL before anything is sent to
+// it: what its host resolves to now, and whether the client would connect.
+type Verdict struct {
+	// Host is the URL's host name or address.
+	Host string
+	// Addrs are the addresses Host resolves to now.
+	Addrs []netip.Addr
+	// Refused is the first address the client refuses to connect to (nil
+	// when it would connect to every one).
+	Refused *RefusedError
+	// Err is why nothing could be judged: the URL is not absolute http(s)
+	// (an *InvalidError) or its host does not resolve.
+	Err error
+}
+
+// Allowed reports whether the client would send to the URL now.
+func (v Verdict) Allowed() bool { return v.Err == nil && v.Refused == nil }
+
+// Check asks the guard about rawURL as PostJSON would when sending: the
+// host is resolved and each address judged (Classify, and Options.Allow).
+// Nothing is sent. Names resolve again at every request, so a name that
+// later resolves elsewhere is judged again then.
+func (c *Client) Check(ctx context.Context, rawURL string) Verdict {
+	u, err := checkURL(rawURL)
+	if err != nil {
+		return Verdict{Err: err}
+	}
+	v := Verdict{Host: u.Hostname()}
+	if v.Addrs, v.Err = c.addrsOf(ctx, "ip", v.Host); v.Err != nil {
+		return v
+	}
+	for _, a := range v.Addrs {
+		if err := c.permitted(v.Host, a); err != nil {
+			v.Refused, _ = IsRefused(err)
+			break
+		}
+	}
+	return v
 }
 
 // Response is what a receiver answered.

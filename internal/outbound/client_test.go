@@ -439,3 +439,38 @@ func TestDNSRebindingIsCheckedOnEveryConnection(t *testing.T) {
 	require.EqualValues(t, 1, recv.hits.Load())
 	require.EqualValues(t, 2, res.n.Load())
 }
+
+func TestCheckJudgesAURLBeforeSending(t *testing.T) {
+	t.Parallel()
+	res := fixedResolver{
+		"hooks.example":    {netip.MustParseAddr("93.184.215.14")},
+		"internal.example": {netip.MustParseAddr("93.184.215.14"), netip.MustParseAddr("10.1.2.3")},
+	}
+	c, err := New(Options{Resolver: res, Allow: []netip.Prefix{netip.MustParsePrefix("192.168.7.0/24")}})
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	v := c.Check(ctx, "https://hooks.example/in/secret-token")
+	require.True(t, v.Allowed())
+	require.Equal(t, "hooks.example", v.Host)
+	require.Equal(t, []netip.Addr{netip.MustParseAddr("93.184.215.14")}, v.Addrs)
+
+	v = c.Check(ctx, "https://internal.example/hook")
+	require.False(t, v.Allowed())
+	require.NotNil(t, v.Refused, "one private address refuses the name")
+	require.Equal(t, "private", v.Refused.Reason)
+	require.Equal(t, netip.MustParseAddr("10.1.2.3"), v.Refused.Addr)
+
+	v = c.Check(ctx, "http://[::1]:8080/hook")
+	require.Equal(t, "loopback", v.Refused.Reason)
+	require.True(t, c.Check(ctx, "http://192.168.7.9/hook").Allowed(), "Options.Allow lets a range through")
+
+	v = c.Check(ctx, "https://nowhere.example/hook")
+	require.False(t, v.Allowed())
+	require.Error(t, v.Err)
+	require.Nil(t, v.Refused)
+
+	v = c.Check(ctx, "ftp://hooks.example/")
+	var ie *InvalidError
+	require.ErrorAs(t, v.Err, &ie)
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/notify"
+	"github.com/certdesk/certdesk/internal/org"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 )
@@ -85,6 +86,12 @@ func (t *txn) OrgWebhook(ctx context.Context, orgID uuid.UUID) (string, string, 
 // SetOrgWebhook implements notify.WebhookStore. The audit entry names the
 // webhook's host only: a URL's path often holds a token.
 func (s *Store) SetOrgWebhook(ctx context.Context, slug, rawURL, secret string) error {
+	return s.SetOrgWebhookAs(ctx, org.Actor{System: true, Name: "certdesk"}, slug, rawURL, secret)
+}
+
+// SetOrgWebhookAs implements notify.ActorWebhookStore: as SetOrgWebhook,
+// with the audit entry naming the actor.
+func (s *Store) SetOrgWebhookAs(ctx context.Context, a org.Actor, slug, rawURL, secret string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.WithContext(ctx).Exec(`UPDATE organizations SET webhook_url = ?, webhook_secret = ?, updated_at = now()
 			WHERE slug = ?`, rawURL, secret, slug)
@@ -99,7 +106,7 @@ func (s *Store) SetOrgWebhook(ctx context.Context, slug, rawURL, secret string) 
 			change = map[string]any{"webhook": "set", "webhook_host": u.Host}
 		}
 		b, _ := json.Marshal(change)
-		return insertAudit(ctx, tx, audit.Entry{Actor: "certdesk", Action: audit.OrgChanged, TargetType: "organization",
-			TargetID: slug, Data: b})
+		return insertAudit(ctx, tx, audit.Entry{ActorUserID: a.UserID, Actor: a.Name, Action: audit.OrgChanged,
+			TargetType: "organization", TargetID: slug, RemoteAddr: a.RemoteAddr, Data: b})
 	})
 }

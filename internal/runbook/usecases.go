@@ -243,6 +243,27 @@ func (s *Service) Answer(ctx context.Context, p access.Principal, idOrRef, runID
 	return s.Get(ctx, p, incID.String(), runID)
 }
 
+// CheckAnswers checks answers against the input step def's schema as
+// Answer does, and writes nothing: apperr.Invalid naming each field as
+// answers.<name> with the rule it breaks (required, type, enum, minimum,
+// maximum, min_length, max_length, pattern, unknown_field, else schema).
+// A form checks what it can before it answers; Answer checks again.
+func CheckAnswers(def *playbook.Step, answers map[string]any) error {
+	if def == nil || def.Action != playbook.ActionInput {
+		return apperr.New(apperr.Conflict, "not an input step")
+	}
+	sch, err := playbook.InputSchema(def)
+	if err != nil {
+		return fmt.Errorf("step %s: %w", def.ID, err)
+	}
+	return validateAnswers(sch, answers)
+}
+
+// Pinned returns the playbook a run runs: parsed from the source it
+// pinned when it started (not the catalogue's current file), so that a
+// page shows the prompts, schemas and roles the run's steps really have.
+func (s *Service) Pinned(r *Run) (*playbook.Playbook, error) { return s.pinned(r) }
+
 // inRun locks an incident p sees, asks the write table whether p may do
 // action in its relations to the incident, loads the run and calls fn,
 // then writes what fn changed.
@@ -330,6 +351,18 @@ func validateAnswers(sch *jsonschema.Schema, answers map[string]any) error {
 			return
 		case *kind.Type:
 			rule = "type"
+		case *kind.Enum:
+			rule = "enum"
+		case *kind.Minimum, *kind.ExclusiveMinimum:
+			rule = "minimum"
+		case *kind.Maximum, *kind.ExclusiveMaximum:
+			rule = "maximum"
+		case *kind.MinLength:
+			rule = "min_length"
+		case *kind.MaxLength:
+			rule = "max_length"
+		case *kind.Pattern:
+			rule = "pattern"
 		case *kind.AdditionalProperties:
 			for _, m := range k.Properties {
 				fs.Add(field+"."+m, "unknown_field", "%s is not a field of this form", m)

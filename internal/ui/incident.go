@@ -72,6 +72,8 @@ type incidentView struct {
 
 	// Casework is the CERT's tasks, observables and circle (casework.go).
 	Casework *caseworkView
+	// Runs is the "Playbook runs" section (partials/playbook_runs.html).
+	Runs *runsSection
 
 	May  mayView
 	Form incidentForm
@@ -190,12 +192,6 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 		v.Form.CommentKey = newFormKey()
 	}
 	v.Legal = u.legalForIncidentPage(c, l, inc)
-	if v.Casework, err = u.casework(c, l, inc); err != nil {
-		return nil, err
-	}
-	if p.Notice == "" {
-		p.Notice = caseworkNotice(l, c.QueryParam("done"), c.QueryParam("n"))
-	}
 	if v.Workbench, err = u.workbenchFor(c, l, inc, form.Workbench); err != nil {
 		return nil, err
 	}
@@ -204,7 +200,17 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 		evs = tf.apply(evs)
 	}
 	v.TimelineFirstHref, v.TimelineNextHref = tf.href(""), tf.href(next)
+	if v.Casework, err = u.casework(c, l, inc); err != nil {
+		return nil, err
+	}
+	if p.Notice == "" {
+		p.Notice = caseworkNotice(l, c.QueryParam("done"), c.QueryParam("n"))
+	}
+	v.Runs = u.runsForIncidentPage(c, l, inc)
 	v.Days = u.timelineDays(l, evs)
+	if v.Workbench.May.Pin {
+		markPinnable(v.Days)
+	}
 	for i := range requests {
 		r := requestOf(l, &requests[i])
 		if r.Open {

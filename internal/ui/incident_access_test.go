@@ -34,8 +34,10 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 	require.Len(t, cs, 1)
 	obs, _, err := w.h.App.Observables.Add(ctx, w.principal(t, "responder"), w.ref, observable.NewObservable{Type: observable.IPv4, Value: "198.51.100.7"})
 	require.NoError(t, err)
+	w.h.App.Runs.SetPlaybooks(shippedPlaybooks(t, "personal-data-breach"))
+	runID := w.startRun(t)
 	ids := map[string]string{"comments": cs[0].ID.String(), "evidence": att.ID.String(), "tasks": tk.ID.String(),
-		"observables": obs.ID.String(), "participants": w.users["reporter"].ID.String(), "shares": "cert-north"}
+		"observables": obs.ID.String(), "participants": w.users["reporter"].ID.String(), "shares": "cert-north", "runs": runID}
 
 	s := newClient(t, w.h.URL)
 	s.signIn(w.email("stranger"), password)
@@ -52,6 +54,7 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 		for _, ref := range []string{w.ref, w.incID} {
 			path := strings.Replace(r.Path, ":ref", ref, 1)
 			path = strings.Replace(path, ":kind", "nis2_notification", 1) // a legal report's kind
+			path = strings.Replace(path, ":step", "scope", 1)             // a playbook run's step
 			if strings.Contains(path, ":id") {
 				parts := strings.Split(path, "/")
 				for i, p := range parts {
@@ -111,7 +114,13 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, os, 1)
 	require.Equal(t, incident.TLPAmber, os[0].TLP)
-	_, ts, _, err := w.h.App.Tasks.List(ctx, access.System, w.ref, task.Any, pageOf(10))
+	// The playbook run adds its own tasks meanwhile; none is the stranger's.
+	_, ts, _, err := w.h.App.Tasks.List(ctx, access.System, w.ref, task.Any, pageOf(100))
 	require.NoError(t, err)
-	require.Len(t, ts, 1)
+	for _, x := range ts {
+		require.NotContains(t, x.Title+x.Description, "another city")
+	}
+	run, err := w.h.App.Runs.Get(ctx, access.System, w.ref, runID)
+	require.NoError(t, err)
+	require.Equal(t, "running", string(run.State))
 }

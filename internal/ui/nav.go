@@ -24,6 +24,7 @@ var navigation = []struct {
 	{"nav.report", "/report", hasRole(access.Reporter, access.Responder, access.Coordinator, access.Admin)},
 	{"nav.dashboard", "/dashboard", nil}, // every role reads incidents, so every role has figures
 	{"nav.incidents", "/incidents", nil},
+	{"nav.admin", "/admin", hasRole(access.Admin)}, // administration (docs/ui.md, "Administration")
 	{"nav.account", "/account", nil},
 }
 

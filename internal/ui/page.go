@@ -23,6 +23,7 @@ type page struct {
 	Theme        string // "light", "dark", or "" to follow the system
 	Me           *me    // nil on a page seen signed out
 	Nav          []navItem
+	AdminNav     []navItem // the sub-navigation of the administration pages (partials/admin_nav.html)
 	CSRF         string
 	Path         string // the request's path and query: where forms return to
 	TLP          incident.TLP
@@ -96,6 +97,7 @@ func (u *UI) newPage(c echo.Context, name, titleKey string, args ...any) *page {
 			p.Theme = string(cur.Settings.Theme)
 		}
 		p.Nav = navFor(cur.Principal, c.Request().URL.Path)
+		p.AdminNav = adminNavFor(cur.Principal, c.Request().URL.Path)
 	}
 	p.L = u.locale(c)
 	if cur := current(c); cur != nil {

@@ -79,6 +79,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/tlp", u.workbenchTLPSave, signedInForm...)
 	e.POST("/incidents/:ref/executive-summary", u.workbenchSummary, signedInForm...)
 	e.POST("/incidents/:ref/entries", u.workbenchEntry, signedInForm...)
+	e.POST("/incidents/:ref/pins", u.workbenchPin, signedInForm...)
 
 	e.GET("/dashboard", u.dashboard, signedIn...)
 	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)
@@ -118,10 +119,58 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/shares", u.caseworkShareAdd, signedInForm...)
 	e.POST("/incidents/:ref/shares/:id/end", u.caseworkShareEnd, signedInForm...)
 
+	// Playbook runs (docs/ui.md, "Playbook runs"): start one by hand with
+	// a preview, a run's graph and history, its inputs and approvals,
+	// cancel; the playbook catalogue with its validation.
+	e.GET("/incidents/:ref/runs/new", u.runNew, signedIn...)
+	e.POST("/incidents/:ref/runs", u.runStart, signedInForm...)
+	e.GET("/incidents/:ref/runs/:id", u.run, signedIn...)
+	e.POST("/incidents/:ref/runs/:id/cancel", u.runCancel, signedInForm...)
+	e.POST("/incidents/:ref/runs/:id/steps/:step/answer", u.runAnswer, signedInForm...)
+	e.POST("/incidents/:ref/runs/:id/steps/:step/decide", u.runDecide, signedInForm...)
+	e.GET("/admin/playbooks", u.adminPlaybooks, signedIn...)
+
+	// Administration I, the directory (docs/ui.md, "Administration"):
+	// the overview, organisations, users, teams, TLP:RED recipients, and
+	// everyone's own API tokens.
+	e.GET("/admin", u.adminIndex, signedIn...)
+	e.GET("/admin/organisations", u.adminOrgs, signedIn...)
+	e.GET("/admin/organisations/new", u.adminOrgNew, signedIn...)
+	e.POST("/admin/organisations", u.adminOrgCreate, signedInForm...)
+	e.GET("/admin/organisations/:slug/edit", u.adminOrgEdit, signedIn...)
+	e.POST("/admin/organisations/:slug", u.adminOrgSave, signedInForm...)
+	e.GET("/admin/organisations/:slug/red-recipients", u.adminRed, signedIn...)
+	e.POST("/admin/organisations/:slug/red-recipients", u.adminRedSave, signedInForm...)
+	e.GET("/admin/users", u.adminUsers, signedIn...)
+	e.GET("/admin/organisations/:slug/users", u.adminOrgUsers, signedIn...)
+	e.POST("/admin/organisations/:slug/users", u.adminUserCreate, signedInForm...)
+	e.GET("/admin/users/:id", u.adminUser, signedIn...)
+	e.POST("/admin/users/:id", u.adminUserSave, signedInForm...)
+	e.GET("/admin/users/:id/disable", u.adminUserDisablePage, signedIn...)
+	e.POST("/admin/users/:id/disable", u.adminUserDisable, signedInForm...)
+	e.POST("/admin/users/:id/reset-link", u.adminUserResetLink, signedInForm...)
+	e.GET("/admin/teams", u.adminTeams, signedIn...)
+	e.POST("/admin/teams", u.adminTeamCreate, signedInForm...)
+	e.POST("/admin/teams/:id", u.adminTeamRename, signedInForm...)
+	e.GET("/admin/teams/:id/delete", u.adminTeamDeletePage, signedIn...)
+	e.POST("/admin/teams/:id/delete", u.adminTeamDelete, signedInForm...)
+	e.POST("/admin/teams/:id/members", u.adminTeamMemberAdd, signedInForm...)
+	e.POST("/admin/teams/:id/members/:user/remove", u.adminTeamMemberRemove, signedInForm...)
+
+	// The administration's configuration and logs (docs/ui.md,
+	// "Administration: configuration and logs").
+	e.GET("/admin/organisations/:slug/escalation-policy", u.adminPolicy, signedIn...)
+	e.POST("/admin/organisations/:slug/escalation-policy", u.adminPolicySave, signedInForm...)
+	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
+	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)
 	e.POST("/account/password", u.passwordSave, signedInForm...)
 	e.GET("/account/sessions", u.sessions, signedIn...)
 	e.POST("/account/sessions/:id/end", u.sessionEnd, signedInForm...)
+	e.GET("/account/tokens", u.tokens, signedIn...) // administration I: everyone's own API tokens
+	e.POST("/account/tokens", u.tokenCreate, signedInForm...)
+	e.POST("/account/tokens/:id/revoke", u.tokenRevoke, signedInForm...)
 }

@@ -34,16 +34,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/comment"
+	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/readmark"
 	"github.com/certdesk/certdesk/internal/report"
+	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/stats"
@@ -81,6 +86,16 @@ type Options struct {
 	// legal reports); Reads the unread markers.
 	Filings *filing.Service
 	Reads   *readmark.Service
+	// Playbooks is the playbook catalogue (its validation, dry runs) and
+	// Runs the playbook runs of incidents (docs/ui.md, "Playbook runs").
+	Playbooks *playbook.Service
+	Runs      *runbook.Service
+	// Escalations, Notify and Audit serve the administration's
+	// configuration and logs (admin_policy.go, admin_webhook.go,
+	// admin_deliveries.go, admin_audit.go).
+	Escalations *escalation.Service
+	Notify      *notify.Service
+	Audit       *audit.Service
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
 	UploadTimeout time.Duration
@@ -119,6 +134,9 @@ func New(o Options) (*UI, error) {
 	}
 	if o.Stats == nil || o.Reports == nil {
 		return nil, fmt.Errorf("ui: Stats and Reports are required")
+	}
+	if o.Playbooks == nil || o.Runs == nil {
+		return nil, fmt.Errorf("ui: Playbooks and Runs are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

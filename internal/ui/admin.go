@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/org"
+	"github.com/labstack/echo/v4"
+)
+
+// The administration pages (docs/ui.md, "Administration"): the
+// directory of the organisations an administrator manages
+// (org.Service.Managed), their users, teams and TLP:RED recipients. Every
+// page asks the domain services with the signed-in principal; an
+// organisation the administrator does not manage is the ordinary 404
+// page, and anyone but an administrator gets 403.
+
+// errNotAdmin refuses the administration pages to other roles.
+var errNotAdmin = apperr.New(apperr.Forbidden, "only administrators use the administration pages")
+
+// adminPrincipal is the signed-in administrator, or errNotAdmin.
+func adminPrincipal(c echo.Context) (access.Principal, error) {
+	p := current(c).Principal
+	if !p.Can(access.ManageOrgs) {
+		return p, errNotAdmin
+	}
+	return p, nil
+}
+
+// unassignedFor is how long an open incident may wait without a person or
+// team assigned before the overview counts it.
+const unassignedFor = time.Hour
+
+// hygieneCard is one count of the administration overview.
+type hygieneCard struct {
+	Key   string // message key of its label (a plural)
+	Count int
+	More  bool // Count is a lower bound (the list stopped at its limit)
+	Href  string
+	Link  string // message key of the link's text
+}
+
+type adminView struct {
+	Cards []hygieneCard
+	Orgs  int
+}
+
+// adminIndex is the administration overview: what needs an
+// administrator's attention in the organisations they manage, each a
+// count with a link. Incidents are counted under the visibility rule
+// (incident.Service.List with the administrator's principal).
+func (u *UI) adminIndex(c echo.Context) error {
+	p, err := adminPrincipal(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	orgs, err := u.o.Orgs.ManagedOrgs(ctx, p.OrgActor())
+	if err != nil {
+		return err
+	}
+	noChannel, noRed := 0, 0
+	for _, o := range orgs {
+		if o.ChatChannel == "" {
+			noChannel++
+		}
+		if !o.Kind.IsCERT() {
+			continue
+		}
+		ws, err := u.o.Incidents.AdminWarnings(ctx, p, o.Slug)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(ws, func(w incident.Warning) bool { return w.Code == incident.WarnNoRedRecipients }) {
+			noRed++
+		}
+	}
+	v := adminView{Orgs: len(orgs), Cards: []hygieneCard{
+		{Key: "admin.card.no_channel", Count: noChannel, Href: "/admin/organisations", Link: "admin.card.no_channel_link"},
+		{Key: "admin.card.no_red", Count: noRed, Href: "/admin/organisations", Link: "admin.card.no_red_link"},
+	}}
+	count := func(f incident.Filter) (int, bool, error) {
+		list, _, err := u.o.Incidents.List(ctx, p, f, incident.Page{Limit: incident.MaxLimit})
+		return len(list), len(list) >= incident.MaxLimit, err
+	}
+	before := u.now().Add(-unassignedFor)
+	unassigned := incident.Filter{Status: incident.Open, Assignee: "none", CreatedBefore: &before}
+	atRisk := incident.Filter{Status: incident.Open, Deadline: "at_risk"}
+	unassignedHref, atRiskHref := "/incidents?status=open", "/incidents?status=open&deadline=at_risk"
+	if worksQueue(p) {
+		unassigned.WorkOf, atRisk.WorkOf = p.OrgSlug, p.OrgSlug
+		unassignedHref, atRiskHref = "/queue?tab=unassigned&status=open", "/queue?tab=at_risk&status=open"
+	}
+	n, more, err := count(unassigned)
+	if err != nil {
+		return err
+	}
+	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.unassigned", Count: n, More: more, Href: unassignedHref, Link: "admin.card.unassigned_link"})
+	if n, more, err = count(atRisk); err != nil {
+		return err
+	}
+	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.at_risk", Count: n, More: more, Href: atRiskHref, Link: "admin.card.at_risk_link"})
+	pg := u.newPage(c, "admin", "admin.title")
+	pg.Data = v
+	return u.render(c, http.StatusOK, pg)
+}
+
+// managedOrg is the organisation slug of the request when p manages it;
+// the 404 otherwise.
+func (u *UI) managedOrg(c echo.Context, p access.Principal) (*org.Organization, error) {
+	return u.o.Orgs.GetManaged(c.Request().Context(), p.OrgActor(), c.Param("slug"))
+}
+
+// adminFormErrors turns a domain error with field errors (invalid, or a
+// conflict naming a field such as a slug or an e-mail taken) into the
+// form's errors, each message from the catalogue:
+// "admin.error.<area><field>.<rule>", else "admin.error.<area><field>",
+// else "admin.error.invalid" (area is "" or a form's prefix such as
+// "team."). rename maps a domain field to the form's field id where they
+// differ. Other errors are returned as they are.
+func (u *UI) adminFormErrors(l interface{ T(string, ...any) string }, err error, area string, rename map[string]string) ([]fieldError, error) {
+	e, ok := apperr.As(err)
+	if !ok || (e.Code != apperr.Invalid && e.Code != apperr.Conflict) || len(e.Fields) == 0 {
+		return nil, err
+	}
+	var out []fieldError
+	for _, f := range e.Fields {
+		field := f.Field
+		if r, ok := rename[field]; ok {
+			field = r
+		}
+		key := "admin.error." + area + f.Field + "." + f.Rule
+		if !u.o.Catalogue.Has(key) {
+			key = "admin.error." + area + f.Field
+		}
+		if !u.o.Catalogue.Has(key) {
+			key = "admin.error.invalid"
+		}
+		if findFieldError(out, field) == nil {
+			out = append(out, fieldError{Field: field, Message: l.T(key)})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,225 @@
+package ui_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/audit"
+	"github.com/certdesk/certdesk/internal/escalation"
+	"github.com/certdesk/certdesk/internal/identity"
+	"github.com/stretchr/testify/require"
+)
+
+// adminWorld is the small world with administrators: of CERT North
+// ("admin-north"), CERT South ("admin-south"), the city under CERT North
+// ("admin-city") and the national CERT ("admin-national").
+func adminWorld(t *testing.T) *world {
+	t.Helper()
+	w := newWorld(t, worldOpts{})
+	ctx := context.Background()
+	for name, slug := range map[string]string{"admin-north": "cert-north", "admin-south": "cert-south",
+		"admin-city": "city-north", "admin-national": "national"} {
+		o, err := w.h.App.Store.OrganizationBySlug(ctx, slug)
+		require.NoError(t, err)
+		u, err := w.h.App.Identity.CreateUser(ctx, access.System, identity.NewUser{OrgID: o.ID, Email: name + "@" + slug + ".example",
+			Name: "Admin " + slug, Role: access.Admin, Password: password})
+		require.NoError(t, err)
+		w.users[name] = u
+	}
+	return w
+}
+
+func policyOf(t *testing.T, w *world, slug string) []escalation.Rule {
+	t.Helper()
+	op, err := w.h.App.Escalations.GetPolicy(context.Background(), access.System, slug)
+	require.NoError(t, err)
+	return op.Policy.Rules
+}
+
+func TestAdminEscalationPolicyPage(t *testing.T) {
+	t.Parallel()
+	w := adminWorld(t)
+	const path = "/admin/organisations/cert-north/escalation-policy"
+	rule := func(op string, kv ...string) url.Values {
+		f := url.Values{"op": {op}, "rule-0-row": {"1"}, "rule-0-name": {"high"}, "rule-0-unacknowledged_for": {"30m"},
+			"rule-0-min_severity": {"high"}, "rule-0-action": {"escalate"}, "rule-0-to": {"parent"}, "rule-0-kind": {"assist"},
+			"rule-0-repeat_up": {"yes"}, "rule-1-row": {"1"}, "rule-1-new": {"yes"}, "sample-severity": {"critical"}, "sample-tlp": {"TLP:AMBER"}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return f
+	}
+
+	admin := w.signedIn(t, "admin-north")
+	pg := admin.get(path)
+	require.Equal(t, http.StatusOK, pg.status)
+	require.Contains(t, pg.body, "Escalation policy of CERT North")
+	require.Contains(t, pg.body, "No rules yet")
+	require.Equal(t, http.StatusOK, admin.get("/admin/organisations/city-north/escalation-policy").status,
+		"a CERT's administrator manages its constituency's policies")
+
+	t.Run("bad input names the rule and the field, and keeps what was typed", func(t *testing.T) {
+		f := rule("save", "rule-0-unacknowledged_for", "soon")
+		f.Set("csrf", pg.csrf(t))
+		got := admin.post(path, f)
+		require.Equal(t, http.StatusUnprocessableEntity, got.status)
+		require.Contains(t, got.body, `href="#rule-0-unacknowledged_for"`)
+		require.Contains(t, got.body, "Rule 1: write the time as 30m, 2h or 1h30m")
+		require.Contains(t, got.body, `value="soon"`)
+		require.Empty(t, policyOf(t, w, "cert-north"))
+		f = rule("preview", "rule-0-repeat_up", "yes", "rule-0-unacknowledged_for", "immediately")
+		f.Set("csrf", pg.csrf(t))
+		got = admin.post(path, f)
+		require.Equal(t, http.StatusUnprocessableEntity, got.status)
+		require.Contains(t, got.body, "Rule 1: climbing higher needs a time")
+	})
+
+	t.Run("preview shows each step and saves nothing", func(t *testing.T) {
+		f := rule("preview")
+		f.Set("csrf", pg.csrf(t))
+		got := admin.post(path, f)
+		require.Equal(t, http.StatusOK, got.status)
+		require.Contains(t, got.body, "<strong>After 30 min:</strong> escalate to CERT North, asking it to assist (rule “high”)")
+		require.Contains(t, got.body, "<strong>After 1 h:</strong> escalate to National CERT, asking it to assist (rule “high”, level 2)")
+		require.Empty(t, policyOf(t, w, "cert-north"))
+		f.Set("sample-severity", "low")
+		got = admin.post(path, f)
+		require.Contains(t, got.body, "Nothing: no rule applies to such an incident.")
+	})
+
+	t.Run("another organisation's administrator gets 404 and changes nothing", func(t *testing.T) {
+		south := w.signedIn(t, "admin-south")
+		require.Equal(t, http.StatusNotFound, south.get(path).status)
+		own := south.get("/admin/organisations/cert-south/escalation-policy")
+		require.Equal(t, http.StatusOK, own.status)
+		f := rule("save")
+		f.Set("csrf", own.csrf(t))
+		require.Equal(t, http.StatusNotFound, south.post(path, f).status)
+		city := w.signedIn(t, "admin-city")
+		require.Equal(t, http.StatusNotFound, city.get(path).status, "a city does not manage the CERT above it")
+		require.Equal(t, http.StatusNotFound, south.get("/admin/organisations/no-such-org/escalation-policy").status)
+		require.Empty(t, policyOf(t, w, "cert-north"))
+	})
+
+	t.Run("a role that may not administer is refused", func(t *testing.T) {
+		responder := w.signedIn(t, "responder")
+		got := responder.get(path)
+		require.Equal(t, http.StatusForbidden, got.status)
+		require.Contains(t, got.body, "You cannot do this")
+		f := rule("save")
+		f.Set("csrf", got.csrf(t))
+		require.Equal(t, http.StatusForbidden, responder.post(path, f).status)
+		require.Empty(t, policyOf(t, w, "cert-north"))
+	})
+
+	t.Run("save", func(t *testing.T) {
+		f := rule("save")
+		f.Set("csrf", pg.csrf(t))
+		got := admin.post(path, f)
+		require.Equal(t, http.StatusSeeOther, got.status)
+		require.Equal(t, path+"?saved=1", got.header.Get("Location"))
+		rules := policyOf(t, w, "cert-north")
+		require.Len(t, rules, 1)
+		require.True(t, rules[0].RepeatUp)
+		shown := admin.get(path + "?saved=1")
+		require.Contains(t, shown.body, "The escalation policy is saved.")
+		require.Contains(t, shown.body, `value="high"`)
+		entries, _, err := w.h.App.Audit.Read(context.Background(), access.System, audit.Query{Action: escalation.AuditPolicySet})
+		require.NoError(t, err)
+		require.Len(t, entries, 1)
+		require.Equal(t, w.email("admin-north"), entries[0].Actor)
+		// Removing the rule empties the policy.
+		f = url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "rule-0-row": {"1"}, "rule-0-name": {"high"},
+			"rule-0-unacknowledged_for": {"30m"}, "rule-0-remove": {"yes"}}
+		require.Equal(t, http.StatusSeeOther, admin.post(path, f).status)
+		require.Empty(t, policyOf(t, w, "cert-north"))
+	})
+}
+
+func TestAdminWebhookPage(t *testing.T) {
+	t.Parallel()
+	w := adminWorld(t)
+	const path = "/admin/organisations/city-north/webhook"
+	ctx := context.Background()
+	hookOf := func() string {
+		h, err := w.h.App.Notify.Webhook(ctx, access.Principal{Role: access.Admin, System: true}, "city-north")
+		require.NoError(t, err)
+		return h.Origin
+	}
+	admin := w.signedIn(t, "admin-city")
+	pg := admin.get(path)
+	require.Equal(t, http.StatusOK, pg.status)
+	require.Contains(t, pg.body, "Webhook of City of Northbridge")
+	require.Equal(t, http.StatusOK, w.signedIn(t, "admin-north").get(path).status, "the CERT above manages it too")
+
+	t.Run("the guard's refusal is shown and nothing is saved", func(t *testing.T) {
+		for _, tc := range []struct{ url, want string }{
+			{"http://127.0.0.1:8080/hook", "127.0.0.1 resolves to 127.0.0.1, a loopback address"},
+			{"https://10.20.30.40/hook", "10.20.30.40 resolves to 10.20.30.40, a private address"},
+			{"http://169.254.169.254/latest/meta-data/", "a link-local address"},
+		} {
+			got := admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "url": {tc.url}})
+			require.Equal(t, http.StatusUnprocessableEntity, got.status, tc.url)
+			require.Contains(t, got.body, tc.want)
+			require.Contains(t, got.body, `href="#url"`)
+			require.Contains(t, got.body, "The guard refuses this address")
+			require.Contains(t, got.body, `value="`+tc.url+`"`, "what was typed stays")
+			require.Empty(t, hookOf())
+		}
+		got := admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "url": {"ftp://files.example/x"}})
+		require.Equal(t, http.StatusUnprocessableEntity, got.status)
+		require.Contains(t, got.body, "Enter an address that starts with https://")
+		got = admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "url": {" "}})
+		require.Equal(t, http.StatusUnprocessableEntity, got.status)
+		require.Contains(t, got.body, "Enter the address of your receiver.")
+		got = admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "url": {"https://user:pw@93.184.215.14/hook"}})
+		require.Contains(t, got.body, "Leave out user:password")
+		require.Empty(t, hookOf())
+	})
+
+	t.Run("another organisation's administrator gets 404 and changes nothing", func(t *testing.T) {
+		south := w.signedIn(t, "admin-south")
+		require.Equal(t, http.StatusNotFound, south.get(path).status)
+		own := south.get("/admin/organisations/cert-south/webhook")
+		require.Equal(t, http.StatusOK, own.status)
+		require.Equal(t, http.StatusNotFound, south.post(path, url.Values{"csrf": {own.csrf(t)}, "op": {"save"},
+			"url": {"https://93.184.215.14/south"}}).status)
+		require.Equal(t, http.StatusNotFound, w.signedIn(t, "admin-city").get("/admin/organisations/cert-north/webhook").status)
+		require.Empty(t, hookOf())
+	})
+
+	t.Run("a role that may not administer is refused", func(t *testing.T) {
+		reporter := w.signedIn(t, "reporter")
+		got := reporter.get(path)
+		require.Equal(t, http.StatusForbidden, got.status)
+		require.Equal(t, http.StatusForbidden, reporter.post(path, url.Values{"csrf": {got.csrf(t)}, "op": {"save"},
+			"url": {"https://93.184.215.14/x"}}).status)
+		require.Empty(t, hookOf())
+	})
+
+	t.Run("save shows the verdict and the secret once; remove", func(t *testing.T) {
+		got := admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"save"}, "url": {"https://93.184.215.14/in/token-123"}})
+		require.Equal(t, http.StatusOK, got.status)
+		require.Contains(t, got.body, "The guard allows this address")
+		require.Contains(t, got.body, "93.184.215.14 resolves to 93.184.215.14")
+		require.Regexp(t, `<code class="secret" id="webhook-secret">whsec_[0-9a-f]{64}</code>`, got.body)
+		require.Equal(t, "https://93.184.215.14", hookOf())
+		again := admin.get(path)
+		require.NotContains(t, again.body, "whsec_", "the secret is shown once")
+		require.NotContains(t, again.body, "token-123", "the path is not shown")
+		require.Contains(t, again.body, "Sends to https://93.184.215.14")
+		entries, _, err := w.h.App.Audit.Read(ctx, access.System, audit.Query{Action: audit.OrgChanged, TargetID: "city-north"})
+		require.NoError(t, err)
+		require.NotEmpty(t, entries)
+		require.Equal(t, w.email("admin-city"), entries[0].Actor)
+		require.NotContains(t, string(entries[0].Data), "token-123")
+
+		got = admin.post(path, url.Values{"csrf": {pg.csrf(t)}, "op": {"remove"}})
+		require.Equal(t, http.StatusSeeOther, got.status)
+		require.Empty(t, hookOf())
+		require.Contains(t, admin.get(path+"?removed=1").body, "The webhook is removed.")
+	})
+}
