@@ -219,24 +219,43 @@ func (s *Service) resolveTarget(ctx context.Context, tx Tx, inc *incident.Incide
 			if err != nil {
 				return nil, err
 			}
-			above := false
-			for _, c := range append(repChain[1:], baseChain[1:]...) {
-				if c.ID == o.ID && c.Kind.IsCERT() {
-					above = true
-				}
-			}
-			if !above {
+			if !aboveIncident(o, repChain, baseChain) {
 				return nil, toField("an incident is escalated to a CERT above the reporting or coordinating organisation, or to a partner; %s is neither", o.Slug)
 			}
 		}
 	}
-	switch {
-	case target.ID == from.ID:
+	switch targetRefusal(inc, from.ID, target) {
+	case RefusedSelf:
 		return nil, toField("%s cannot escalate to itself", from.Slug)
-	case inc.CoordinatingOrgID != nil && target.ID == *inc.CoordinatingOrgID:
+	case RefusedCoordinates:
 		return nil, toField("%s already coordinates the incident", target.Slug)
 	}
 	return target, nil
+}
+
+// aboveIncident reports whether o is a CERT above the reporting
+// organisation (repChain) or the coordinating one (baseChain), each chain
+// nearest first from the organisation itself.
+func aboveIncident(o *org.Organization, repChain, baseChain []org.Organization) bool {
+	for _, c := range append(repChain[1:len(repChain):len(repChain)], baseChain[1:]...) {
+		if c.ID == o.ID && c.Kind.IsCERT() {
+			return true
+		}
+	}
+	return false
+}
+
+// targetRefusal is why target may not receive inc from the organisation
+// fromID whatever else holds: itself, or the coordinating organisation
+// already; "" when neither.
+func targetRefusal(inc *incident.Incident, fromID uuid.UUID, target *org.Organization) Refusal {
+	switch {
+	case target.ID == fromID:
+		return RefusedSelf
+	case inc.CoordinatingOrgID != nil && target.ID == *inc.CoordinatingOrgID:
+		return RefusedCoordinates
+	}
+	return ""
 }
 
 // JoinsStrictCircleField names the request field that confirms that the
@@ -298,7 +317,8 @@ func (s *Service) request(ctx context.Context, tx Tx, a actor, inc *incident.Inc
 	if _, err := tx.InsertShare(ctx, inc.ID, to.ID, "escalation", "escalated: "+string(k), a.userID); err != nil {
 		return nil, err
 	}
-	data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": k, "reason": reason}
+	data := map[string]any{"escalation_id": e.ID, "from_org": from.Slug, "to_org": to.Slug, "kind": k, "reason": reason,
+		"from_org_name": from.Name, "to_org_name": to.Name}
 	if join {
 		if err := s.joinCircle(ctx, tx, a, inc, to, e.ID, "escalated: the requester confirmed that it joins"); err != nil {
 			return nil, err
@@ -491,7 +511,8 @@ func (s *Service) runDecision(ctx context.Context, p access.Principal, id, reaso
 		}
 		e = d.e
 		d.now = s.clock()
-		d.data = map[string]any{"escalation_id": d.e.ID, "from_org": d.from.Slug, "to_org": d.to.Slug, "kind": d.e.Kind, "reason": reason}
+		d.data = map[string]any{"escalation_id": d.e.ID, "from_org": d.from.Slug, "to_org": d.to.Slug, "kind": d.e.Kind, "reason": reason,
+			"from_org_name": d.from.Name, "to_org_name": d.to.Name}
 		headline, err := step(ctx, tx, d)
 		if err != nil {
 			return err
@@ -559,7 +580,7 @@ func (s *Service) Accept(ctx context.Context, p access.Principal, id string, rea
 						}
 					}
 				}
-				d.data["coordinating_org"] = to.Slug
+				d.data["coordinating_org"], d.data["coordinating_org_name"] = to.Slug, to.Name
 			}
 			d.data["role"] = role
 			if err := d.settle(ctx, tx, p, Accepted, reason); err != nil {
@@ -617,7 +638,7 @@ func (s *Service) Return(ctx context.Context, p access.Principal, id string, rea
 						return "", err
 					}
 				}
-				d.data["coordinating_org"] = back.Slug
+				d.data["coordinating_org"], d.data["coordinating_org_name"] = back.Slug, back.Name
 			}
 			if err := d.settle(ctx, tx, p, Returned, reason); err != nil {
 				return "", err

@@ -203,21 +203,9 @@ func (s *Service) authorize(ctx context.Context, a Actor, parent *Organization, 
 // (Actor.Sees) is apperr.NotFound, like one that does not exist; one the
 // actor sees but does not manage is apperr.Forbidden.
 func (s *Service) Update(ctx context.Context, a Actor, slug string, p Patch) (*Organization, error) {
-	o, err := s.Get(ctx, a, slug)
+	o, err := s.Managed(ctx, a, slug)
 	if err != nil {
 		return nil, err
-	}
-	if !a.System {
-		if !a.Admin {
-			return nil, apperr.New(apperr.Forbidden, "only administrators manage organisations")
-		}
-		scope, err := s.store.Scope(ctx, a.OrgID)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(scope, o.ID) {
-			return nil, apperr.New(apperr.Forbidden, "you manage your organisation and its constituency only")
-		}
 	}
 	changes := map[string]any{}
 	set := func(name string, dst *string, v *string) {
@@ -287,6 +275,29 @@ func (s *Service) Update(ctx context.Context, a Actor, slug string, p Patch) (*O
 	return s.store.Org(ctx, slug)
 }
 
+// Managed returns the organisation slug when the actor administers it:
+// its own organisation or one in its constituency (Store.Scope). One the
+// actor does not see is apperr.NotFound, like one that does not exist;
+// one it sees but does not manage, or an actor who is no administrator,
+// is apperr.Forbidden.
+func (s *Service) Managed(ctx context.Context, a Actor, slug string) (*Organization, error) {
+	o, err := s.Get(ctx, a, slug)
+	if err != nil || a.System {
+		return o, err
+	}
+	if !a.Admin {
+		return nil, apperr.New(apperr.Forbidden, "only administrators manage organisations")
+	}
+	scope, err := s.store.Scope(ctx, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(scope, o.ID) {
+		return nil, apperr.New(apperr.Forbidden, "you manage your organisation and its constituency only")
+	}
+	return o, nil
+}
+
 // Get returns one organisation the actor may see.
 func (s *Service) Get(ctx context.Context, a Actor, slug string) (*Organization, error) {
 	o, err := s.store.Org(ctx, slug)
@@ -341,11 +352,11 @@ type Fields struct{ apperr.Fields }
 func (f *Fields) add(field, rule, msg string) { f.Fields.Add(field, rule, "%s", msg) }
 func (f *Fields) err() error                  { return f.Fields.Err() }
 
-// Managed returns the organisations the actor administers, by slug: their
+// ManagedOrgs returns the organisations the actor administers, by slug: their
 // own organisation and its constituency, and every partner for the
 // national CERT's administrators. An actor who may not manage
 // organisations is apperr.Forbidden; the operator (System) manages all.
-func (s *Service) Managed(ctx context.Context, a Actor) ([]Organization, error) {
+func (s *Service) ManagedOrgs(ctx context.Context, a Actor) ([]Organization, error) {
 	if a.System {
 		return s.store.Orgs(ctx, nil)
 	}
@@ -362,19 +373,15 @@ func (s *Service) Managed(ctx context.Context, a Actor) ([]Organization, error) 
 	return s.store.Orgs(ctx, scope)
 }
 
-// GetManaged returns the organisation slug when the actor administers it
-// (Managed). Any other — one that does not exist, one the actor only
-// sees in the directory — is apperr.NotFound, so that an administrator's
-// pages of another organisation answer like pages that do not exist.
+// GetManaged is Managed for the web UI's administration pages: an
+// organisation the administrator sees but does not manage answers like
+// one that does not exist (apperr.NotFound), so that those pages of
+// another organisation are the ordinary 404. A person who is no
+// administrator stays apperr.Forbidden.
 func (s *Service) GetManaged(ctx context.Context, a Actor, slug string) (*Organization, error) {
-	os, err := s.Managed(ctx, a)
-	if err != nil {
-		return nil, err
+	o, err := s.Managed(ctx, a, slug)
+	if apperr.Is(err, apperr.Forbidden) && a.Admin {
+		return nil, apperr.New(apperr.NotFound, "organisation %q not found", slug)
 	}
-	for i := range os {
-		if os[i].Slug == slug {
-			return &os[i], nil
-		}
-	}
-	return nil, apperr.New(apperr.NotFound, "organisation %q not found", slug)
+	return o, err
 }

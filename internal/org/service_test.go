@@ -184,3 +184,42 @@ func TestCreateAndUpdateAnswerForBothTransports(t *testing.T) {
 	_, err = svc.Update(ctx, actor("partner", access.Admin), "nowhere", org.Patch{Name: &name})
 	require.True(t, apperr.Is(err, apperr.NotFound), "%v", err)
 }
+
+// Managed is what an administrator manages: their organisation and its
+// constituency, and the partners for the national CERT; GetManaged
+// answers anything else as not found, whatever the directory shows.
+func TestManagedIsTheAdministratorsConstituency(t *testing.T) {
+	t.Parallel()
+	h, svc := setup(t)
+	ctx := context.Background()
+	actor := func(slug string, role access.Role) org.Actor {
+		u, _ := h.User(slug, role)
+		return u.Principal().OrgActor()
+	}
+	for _, c := range []struct {
+		slug string
+		want []string
+	}{
+		{"national", []string{"city-a", "city-b", "city-c", "national", "north", "partner", "south"}},
+		{"north", []string{"city-a", "city-b", "north"}},
+		{"city-a", []string{"city-a"}},
+		{"partner", []string{"partner"}},
+	} {
+		got, err := svc.ManagedOrgs(ctx, actor(c.slug, access.Admin))
+		require.NoError(t, err)
+		require.Equal(t, c.want, slugs(got), c.slug)
+	}
+	_, err := svc.ManagedOrgs(ctx, actor("north", access.Coordinator))
+	require.True(t, apperr.Is(err, apperr.Forbidden), "%v", err)
+
+	north := actor("north", access.Admin)
+	o, err := svc.GetManaged(ctx, north, "city-b")
+	require.NoError(t, err)
+	require.Equal(t, "north", o.ParentSlug)
+	for _, slug := range []string{"south", "city-c", "national", "no-such-org"} {
+		_, err := svc.GetManaged(ctx, north, slug)
+		require.True(t, apperr.Is(err, apperr.NotFound), "%s: %v", slug, err)
+	}
+	_, err = svc.GetManaged(ctx, actor("city-a", access.Admin), "north")
+	require.True(t, apperr.Is(err, apperr.NotFound), "a city's administrator does not manage its CERT: %v", err)
+}

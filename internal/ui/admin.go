@@ -59,7 +59,7 @@ func (u *UI) adminIndex(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	orgs, err := u.o.Orgs.Managed(ctx, p.OrgActor())
+	orgs, err := u.o.Orgs.ManagedOrgs(ctx, p.OrgActor())
 	if err != nil {
 		return err
 	}

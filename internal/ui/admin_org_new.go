@@ -40,7 +40,7 @@ func (u *UI) orgFormView(c echo.Context, p access.Principal, f orgForm, o *org.O
 	l := u.locale(c)
 	v := &adminOrgFormView{Form: f, New: o == nil, Org: o}
 	if o == nil {
-		orgs, err := u.o.Orgs.Managed(c.Request().Context(), p.OrgActor())
+		orgs, err := u.o.Orgs.ManagedOrgs(c.Request().Context(), p.OrgActor())
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"sort"
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/identity"
@@ -51,13 +52,15 @@ func (u *UI) usersView(c echo.Context, p access.Principal, o *org.Organization, 
 		}
 	}
 	if o == nil {
-		orgs, err := u.o.Orgs.Managed(ctx, p.OrgActor())
+		orgs, err := u.o.Orgs.ManagedOrgs(ctx, p.OrgActor())
 		if err != nil {
 			return nil, err
 		}
 		for _, x := range orgs {
 			v.Orgs[x.Slug] = x.Name
 		}
+		// By organisation, then as listed (by e-mail).
+		sort.SliceStable(v.Users, func(i, j int) bool { return v.Orgs[v.Users[i].OrgSlug] < v.Orgs[v.Users[j].OrgSlug] })
 	}
 	return v, nil
 }

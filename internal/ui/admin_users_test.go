@@ -103,6 +103,17 @@ func TestAdminManagesUsersOfItsOrganisations(t *testing.T) {
 		city := s.as(t, "admin", "city-northbridge")
 		require.Equal(t, http.StatusNotFound, city.get("/admin/users/"+s.userOf(t, "responder", "cert-north").ID.String()).status)
 	})
+	t.Run("a new password link, shown once", func(t *testing.T) {
+		target := s.userOf(t, "reporter", "city-northbridge")
+		path := "/admin/users/" + target.ID.String()
+		got := north.form(path, path+"/reset-link", nil)
+		require.Equal(t, http.StatusOK, got.status)
+		require.Contains(t, got.body, "/password-reset/cdr_")
+		require.NotContains(t, north.get(path).body, "/password-reset/")
+		other := s.userOf(t, "reporter", "city-southvale")
+		got = north.form(path, "/admin/users/"+other.ID.String()+"/reset-link", nil)
+		require.Equal(t, http.StatusNotFound, got.status)
+	})
 	t.Run("other roles are refused", func(t *testing.T) {
 		c := s.as(t, "coordinator", "cert-north")
 		target := s.userOf(t, "reporter", "city-northbridge")

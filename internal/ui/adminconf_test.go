@@ -32,14 +32,6 @@ func adminWorld(t *testing.T) *world {
 	return w
 }
 
-// signedIn is a client signed in as the world's user name.
-func (w *world) confSignedIn(t *testing.T, name string) *client {
-	t.Helper()
-	c := newClient(t, w.h.URL)
-	require.Equal(t, http.StatusSeeOther, c.signIn(w.email(name), password).status)
-	return c
-}
-
 func policyOf(t *testing.T, w *world, slug string) []escalation.Rule {
 	t.Helper()
 	op, err := w.h.App.Escalations.GetPolicy(context.Background(), access.System, slug)
@@ -61,7 +53,7 @@ func TestAdminEscalationPolicyPage(t *testing.T) {
 		return f
 	}
 
-	admin := w.confSignedIn(t, "admin-north")
+	admin := w.signedIn(t, "admin-north")
 	pg := admin.get(path)
 	require.Equal(t, http.StatusOK, pg.status)
 	require.Contains(t, pg.body, "Escalation policy of CERT North")
@@ -99,21 +91,21 @@ func TestAdminEscalationPolicyPage(t *testing.T) {
 	})
 
 	t.Run("another organisation's administrator gets 404 and changes nothing", func(t *testing.T) {
-		south := w.confSignedIn(t, "admin-south")
+		south := w.signedIn(t, "admin-south")
 		require.Equal(t, http.StatusNotFound, south.get(path).status)
 		own := south.get("/admin/organisations/cert-south/escalation-policy")
 		require.Equal(t, http.StatusOK, own.status)
 		f := rule("save")
 		f.Set("csrf", own.csrf(t))
 		require.Equal(t, http.StatusNotFound, south.post(path, f).status)
-		city := w.confSignedIn(t, "admin-city")
+		city := w.signedIn(t, "admin-city")
 		require.Equal(t, http.StatusNotFound, city.get(path).status, "a city does not manage the CERT above it")
 		require.Equal(t, http.StatusNotFound, south.get("/admin/organisations/no-such-org/escalation-policy").status)
 		require.Empty(t, policyOf(t, w, "cert-north"))
 	})
 
 	t.Run("a role that may not administer is refused", func(t *testing.T) {
-		responder := w.confSignedIn(t, "responder")
+		responder := w.signedIn(t, "responder")
 		got := responder.get(path)
 		require.Equal(t, http.StatusForbidden, got.status)
 		require.Contains(t, got.body, "You cannot do this")
@@ -157,11 +149,11 @@ func TestAdminWebhookPage(t *testing.T) {
 		require.NoError(t, err)
 		return h.Origin
 	}
-	admin := w.confSignedIn(t, "admin-city")
+	admin := w.signedIn(t, "admin-city")
 	pg := admin.get(path)
 	require.Equal(t, http.StatusOK, pg.status)
 	require.Contains(t, pg.body, "Webhook of City of Northbridge")
-	require.Equal(t, http.StatusOK, w.confSignedIn(t, "admin-north").get(path).status, "the CERT above manages it too")
+	require.Equal(t, http.StatusOK, w.signedIn(t, "admin-north").get(path).status, "the CERT above manages it too")
 
 	t.Run("the guard's refusal is shown and nothing is saved", func(t *testing.T) {
 		for _, tc := range []struct{ url, want string }{
@@ -189,18 +181,18 @@ func TestAdminWebhookPage(t *testing.T) {
 	})
 
 	t.Run("another organisation's administrator gets 404 and changes nothing", func(t *testing.T) {
-		south := w.confSignedIn(t, "admin-south")
+		south := w.signedIn(t, "admin-south")
 		require.Equal(t, http.StatusNotFound, south.get(path).status)
 		own := south.get("/admin/organisations/cert-south/webhook")
 		require.Equal(t, http.StatusOK, own.status)
 		require.Equal(t, http.StatusNotFound, south.post(path, url.Values{"csrf": {own.csrf(t)}, "op": {"save"},
 			"url": {"https://93.184.215.14/south"}}).status)
-		require.Equal(t, http.StatusNotFound, w.confSignedIn(t, "admin-city").get("/admin/organisations/cert-north/webhook").status)
+		require.Equal(t, http.StatusNotFound, w.signedIn(t, "admin-city").get("/admin/organisations/cert-north/webhook").status)
 		require.Empty(t, hookOf())
 	})
 
 	t.Run("a role that may not administer is refused", func(t *testing.T) {
-		reporter := w.confSignedIn(t, "reporter")
+		reporter := w.signedIn(t, "reporter")
 		got := reporter.get(path)
 		require.Equal(t, http.StatusForbidden, got.status)
 		require.Equal(t, http.StatusForbidden, reporter.post(path, url.Values{"csrf": {got.csrf(t)}, "op": {"save"},
@@ -239,7 +231,7 @@ func TestAdminDeliveriesPage(t *testing.T) {
 		ns, _, err := w.h.App.Notify.List(context.Background(), access.System, w.ref, pageOf(10))
 		return err == nil && len(ns) > 0 && ns[0].State != "pending"
 	}, "the routing notification is delivered")
-	north := w.confSignedIn(t, "admin-north")
+	north := w.signedIn(t, "admin-north")
 	got := north.get("/admin/deliveries")
 	require.Equal(t, http.StatusOK, got.status)
 	require.Contains(t, got.body, `<a href="/incidents/`+w.ref+`">`+w.ref+`</a>`)
@@ -257,7 +249,7 @@ func TestAdminDeliveriesPage(t *testing.T) {
 	})
 
 	t.Run("only deliveries of incidents the administrator may see", func(t *testing.T) {
-		south := w.confSignedIn(t, "admin-south")
+		south := w.signedIn(t, "admin-south")
 		got := south.get("/admin/deliveries")
 		require.Equal(t, http.StatusOK, got.status)
 		require.NotContains(t, got.body, w.ref)
@@ -270,7 +262,7 @@ func TestAdminDeliveriesPage(t *testing.T) {
 	})
 
 	t.Run("a role that may not administer is refused", func(t *testing.T) {
-		require.Equal(t, http.StatusForbidden, w.confSignedIn(t, "responder").get("/admin/deliveries").status)
+		require.Equal(t, http.StatusForbidden, w.signedIn(t, "responder").get("/admin/deliveries").status)
 	})
 }
 
@@ -283,7 +275,7 @@ func TestAdminAuditPage(t *testing.T) {
 	_, err = w.h.App.Escalations.SetPolicy(ctx, w.users["admin-north"].Principal(), "cert-north", pol)
 	require.NoError(t, err)
 
-	national := w.confSignedIn(t, "admin-national")
+	national := w.signedIn(t, "admin-national")
 	got := national.get("/admin/audit")
 	require.Equal(t, http.StatusOK, got.status)
 	require.Contains(t, got.body, "escalation_policy.set")
@@ -311,7 +303,7 @@ func TestAdminAuditPage(t *testing.T) {
 
 	t.Run("the audit log is for the national CERT's administrators", func(t *testing.T) {
 		for _, name := range []string{"admin-north", "admin-city", "responder", "national"} {
-			got := w.confSignedIn(t, name).get("/admin/audit?since=yesterday")
+			got := w.signedIn(t, name).get("/admin/audit?since=yesterday")
 			require.Equal(t, http.StatusForbidden, got.status, name)
 			require.NotContains(t, got.body, "escalation_policy.set")
 		}

@@ -243,10 +243,11 @@ func TestBrowserGermanPagesHaveNoEnglish(t *testing.T) {
 			continue
 		}
 		v.go_(b)
-		// What people wrote (comments, descriptions, requests) stays in
-		// their words: it is left out.
+		// What people wrote (comments, descriptions, requests, and the
+		// playbooks' names, questions and messages, marked data-written)
+		// stays in their words: it is left out.
 		eval[chromedp.Void](b, `window.withoutWritten = () => { const c = document.body.cloneNode(true);
-			c.querySelectorAll(".prose, .request-text, .evidence-description, .hash, #body").forEach(e => e.remove());
+			c.querySelectorAll(".prose, .request-text, .evidence-description, .hash, #body, [data-written]").forEach(e => e.remove());
 			return c.textContent; }`)
 		require.Equal(t, "de", eval[string](b, "document.documentElement.lang"), v.name)
 		seen := eval[string](b, `[document.title, withoutWritten(),

@@ -265,7 +265,7 @@ func (u *UI) casework(c echo.Context, l i18n.Locale, inc *incident.Incident) (*c
 
 // card is one task as the board shows it.
 func (v *caseworkView) card(l i18n.Locale, t *task.Task) taskCard {
-	k := taskCard{ID: t.ID.String(), Title: t.Title, Description: clipText(t.Description, 500),
+	k := taskCard{ID: t.ID.String(), Title: t.Title, Description: clipText(t.Description, 240),
 		Assignee: firstOf(t.AssigneeName, t.AssigneeEmail), Team: t.AssigneeTeamName, Finished: t.Status.Finished()}
 	if t.DueAt != nil {
 		k.DueValue = t.DueAt.In(l.Zone).Format(dueLayout)

@@ -205,3 +205,11 @@ func normalise(body string, replace ...string) string {
 func incidentFilterAll() incident.Filter { return incident.Filter{} }
 
 func pageOf(n int) incident.Page { return incident.Page{Limit: n} }
+
+// signedIn is a client signed in as the world's user name.
+func (w *world) signedIn(t *testing.T, name string) *client {
+	t.Helper()
+	c := newClient(t, w.h.URL)
+	require.Equal(t, http.StatusSeeOther, c.signIn(w.email(name), password).status)
+	return c
+}

@@ -86,6 +86,9 @@ type mayView struct {
 	Comment bool // write comments (and edit their own)
 	Upload  bool // add evidence
 	Task    bool // mark the requests done
+	// Escalate: ask another organisation to coordinate or assist
+	// (partials/escalation.html links to the escalate page).
+	Escalate bool
 }
 
 // incidentForm is what the person typed into the page's forms, shown
@@ -183,7 +186,7 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 		TimelinePaged: after != "", TimelineNext: next, OwnOrg: pr.OrgID == inc.ReportingOrgID,
 		CommentsNext: commentsNext, EvidenceNext: evidenceNext, MaxUpload: l.Size(u.o.Evidence.MaxBytes()),
 		May: mayView{Comment: pr.MayWrite(access.CommentIncident, inc.Relations), Upload: pr.MayWrite(access.AddEvidence, inc.Relations),
-			Task: pr.MayWrite(access.WriteTask, inc.Relations)},
+			Task: pr.MayWrite(access.WriteTask, inc.Relations), Escalate: pr.MayWrite(access.EscalateIncident, inc.Relations) && inc.Status != incident.Closed},
 		Form: form}
 	if inc.CoordinatingOrgID != nil {
 		v.CoordinatingOrg = orgName(names, *inc.CoordinatingOrgID, inc.CoordinatingOrgSlug)
@@ -208,6 +211,9 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 	}
 	v.Runs = u.runsForIncidentPage(c, l, inc)
 	v.Days = u.timelineDays(l, evs)
+	if v.Workbench.May.Pin {
+		markPinnable(v.Days)
+	}
 	for i := range requests {
 		r := requestOf(l, &requests[i])
 		if r.Open {

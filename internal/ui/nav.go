@@ -11,6 +11,7 @@ type navItem struct {
 	Key     string // message key of its label
 	Href    string
 	Current bool
+	Count   string // a number beside the label ("3" open requests), or ""
 }
 
 // navigation lists the navigation's entries and who sees them (show nil:
@@ -22,7 +23,8 @@ var navigation = []struct {
 	{"nav.queue", "/queue", worksQueue},
 	{"nav.our_reports", "/reports", hasRole(access.Reporter)},
 	{"nav.report", "/report", hasRole(access.Reporter, access.Responder, access.Coordinator, access.Admin)},
-	{"nav.dashboard", "/dashboard", nil}, // every role reads incidents, so every role has figures
+	{"nav.escalations", "/escalations", hasRole(access.Responder, access.Coordinator, access.Admin)}, // escalation_nav.go counts the open ones
+	{"nav.dashboard", "/dashboard", nil},                                                             // every role reads incidents, so every role has figures
 	{"nav.incidents", "/incidents", nil},
 	{"nav.admin", "/admin", hasRole(access.Admin)}, // administration (docs/ui.md, "Administration")
 	{"nav.account", "/account", nil},

@@ -97,6 +97,7 @@ func (u *UI) newPage(c echo.Context, name, titleKey string, args ...any) *page {
 			p.Theme = string(cur.Settings.Theme)
 		}
 		p.Nav = navFor(cur.Principal, c.Request().URL.Path)
+		u.countOpenEscalations(c, cur.Principal, p.Nav)
 		p.AdminNav = adminNavFor(cur.Principal, c.Request().URL.Path)
 	}
 	p.L = u.locale(c)

@@ -79,6 +79,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/tlp", u.workbenchTLPSave, signedInForm...)
 	e.POST("/incidents/:ref/executive-summary", u.workbenchSummary, signedInForm...)
 	e.POST("/incidents/:ref/entries", u.workbenchEntry, signedInForm...)
+	e.POST("/incidents/:ref/pins", u.workbenchPin, signedInForm...)
 
 	e.GET("/dashboard", u.dashboard, signedIn...)
 	e.GET("/dashboard/csv", u.dashboardCSV, signedIn...)
@@ -129,15 +130,6 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/runs/:id/steps/:step/decide", u.runDecide, signedInForm...)
 	e.GET("/admin/playbooks", u.adminPlaybooks, signedIn...)
 
-	// The administration's configuration and logs (docs/ui.md,
-	// "Administration: configuration and logs").
-	e.GET("/admin/organisations/:slug/escalation-policy", u.adminPolicy, signedIn...)
-	e.POST("/admin/organisations/:slug/escalation-policy", u.adminPolicySave, signedInForm...)
-	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
-	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
-	e.GET("/admin/deliveries", u.adminDeliveries, signedIn...)
-	e.GET("/admin/audit", u.adminAudit, signedIn...)
-
 	// Administration I, the directory (docs/ui.md, "Administration"):
 	// the overview, organisations, users, teams, TLP:RED recipients, and
 	// everyone's own API tokens.
@@ -164,6 +156,26 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/admin/teams/:id/delete", u.adminTeamDelete, signedInForm...)
 	e.POST("/admin/teams/:id/members", u.adminTeamMemberAdd, signedInForm...)
 	e.POST("/admin/teams/:id/members/:user/remove", u.adminTeamMemberRemove, signedInForm...)
+
+	// The administration's configuration and logs (docs/ui.md,
+	// "Administration: configuration and logs").
+	e.GET("/admin/organisations/:slug/escalation-policy", u.adminPolicy, signedIn...)
+	e.POST("/admin/organisations/:slug/escalation-policy", u.adminPolicySave, signedInForm...)
+	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
+	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
+	e.GET("/admin/deliveries", u.adminDeliveries, signedIn...)
+	e.GET("/admin/audit", u.adminAudit, signedIn...)
+
+	// Escalations (docs/ui.md, "Escalations"): escalating an incident,
+	// its hand-off history, the inbox and the decision page of one
+	// escalation with its decisions and the question to the requester.
+	e.GET("/incidents/:ref/escalate", u.escalateStart, signedIn...)
+	e.POST("/incidents/:ref/escalate", u.escalateSubmit, signedInForm...)
+	e.GET("/incidents/:ref/escalations", u.escalationHistory, signedIn...)
+	e.GET("/escalations", u.escalations, signedIn...)
+	e.GET("/escalations/:id", u.escalation, signedIn...)
+	e.POST("/escalations/:id/decide", u.escalationDecide, signedInForm...)
+	e.POST("/escalations/:id/question", u.escalationQuestion, signedInForm...)
 
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)

@@ -143,7 +143,7 @@ func (u *UI) runPage(c echo.Context, inc *incident.Incident, r *runbook.Run, for
 	cur := current(c)
 	pr := cur.Principal
 	ctx := c.Request().Context()
-	p := u.newPage(c, "run", "runs.run_title", r.Name, inc.Reference)
+	p := u.newPage(c, "run", "runs.run_title", inc.Reference)
 	p.TLP, p.Errors = inc.TLP, errs
 	l := p.L
 	pb, err := u.o.Runs.Pinned(r)
@@ -200,7 +200,7 @@ func (u *UI) runPage(c echo.Context, inc *incident.Incident, r *runbook.Run, for
 			sv.Waiting = waitingText(l, st.WaitingFor)
 			if t, ok := deadlines[st.ID]; ok {
 				sv.Deadline = l.DueHTML(t)
-				lines = append(lines, l.Due(t))
+				lines = append(lines, l.T("runs.until", l.When(t)))
 			} else {
 				lines = append(lines, l.T("runs.no_deadline"))
 			}
@@ -287,6 +287,10 @@ func waitingText(l i18n.Locale, what string) string {
 		return ""
 	case what == playbook.WaitAcknowledgement:
 		return l.T("runs.waiting.acknowledgement")
+	case strings.HasPrefix(what, playbook.WaitTaskDonePrefix):
+		return l.T("runs.waiting.task_done", strings.TrimPrefix(what, playbook.WaitTaskDonePrefix))
+	case strings.HasPrefix(what, playbook.WaitStagePrefix):
+		return l.T("runs.waiting.stage", strings.TrimPrefix(what, playbook.WaitStagePrefix))
 	}
 	if d, err := playbook.ParseDuration(what); err == nil {
 		return l.T("runs.waiting.duration", l.Duration(d))
@@ -328,11 +332,13 @@ func historyOf(l i18n.Locale, ev *incident.Event, d map[string]any) historyLine 
 	default:
 		status := str("status")
 		h.What = l.T("runs.history.step", str("step"), l.T("runs.status."+status))
+		out, _ := d["output"].(map[string]any)
+		comment, _ := out["comment"].(string)
 		switch {
 		case str("error") != "":
 			h.Note = str("error")
-		case str("comment") != "":
-			h.Note = str("comment")
+		case comment != "":
+			h.Note = comment
 		case status == string(runbook.Waiting):
 			h.Note = waitingText(l, str("waiting_for"))
 		}

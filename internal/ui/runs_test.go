@@ -72,13 +72,6 @@ func (w *world) step(t *testing.T, runID, stepID string) runbook.Status {
 	return ""
 }
 
-func (w *world) signedIn(t *testing.T, name string) *client {
-	t.Helper()
-	c := newClient(t, w.h.URL)
-	require.Equal(t, http.StatusSeeOther, c.signIn(w.email(name), password).status)
-	return c
-}
-
 var runPathRE = regexp.MustCompile(`^/incidents/INC-[0-9-]+/runs/([0-9a-f-]{36})\?done=started$`)
 
 // The incident page shows a CERT its playbook runs; a responder of the
@@ -101,7 +94,7 @@ func TestPlaybookRunStartWithPreview(t *testing.T) {
 	require.NotContains(t, choose.body, "start-run", "no start before a preview")
 	preview := r.get("/incidents/" + w.ref + "/runs/new?playbook=personal-data-breach")
 	require.Equal(t, http.StatusOK, preview.status)
-	require.Contains(t, preview.body, "What Personal-data breach (GDPR and NIS2 deadlines) would do")
+	require.Contains(t, preview.body, "<span data-written>Personal-data breach (GDPR and NIS2 deadlines)</span></h2>")
 	require.Contains(t, preview.body, "Which data and how many people are affected?")
 	require.Contains(t, preview.body, `id="start-run"`)
 	unknown := r.get("/incidents/" + w.ref + "/runs/new?playbook=nope")
@@ -137,7 +130,7 @@ func TestPlaybookRunStartWithPreview(t *testing.T) {
 	require.Equal(t, http.StatusOK, run.status)
 	require.Contains(t, run.body, "The playbook is running.")
 	require.Contains(t, run.body, `<svg class="run-graph"`)
-	require.Contains(t, run.body, `<title id="run-graph-title">`)
+	require.Contains(t, run.body, `<title id="run-graph-title" data-written>`)
 	require.Contains(t, run.body, `id="answer-data_subjects"`)
 	// A second start of the same version is named on the field.
 	again := r.post("/incidents/"+w.ref+"/runs", url.Values{"csrf": {token}, "playbook": {"personal-data-breach"}})

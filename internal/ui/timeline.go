@@ -91,6 +91,11 @@ type entryView struct {
 	// Recorded is when certdesk recorded the entry, where that differs
 	// from when it happened (an entry written later about the past).
 	Recorded template.HTML
+	// ID and Pinned: the event, and whether it is pinned as a key event;
+	// Pinnable: the page offers to pin it or take the pin off.
+	ID       int64
+	Pinned   bool
+	Pinnable bool
 	System   bool // done by certdesk itself (routing, reminders, playbooks)
 }
 
@@ -98,9 +103,9 @@ type entryView struct {
 // "event.<kind>" from the catalogue, with the event's details where the
 // message has room for them; a kind without a message is "event.other".
 func (u *UI) describe(l i18n.Locale, ev incident.Event) entryView {
-	v := entryView{When: l.ClockTime(ev.OccurredAt)}
+	v := entryView{When: l.ClockTime(ev.OccurredAt), ID: ev.ID, Pinned: ev.Pinned}
 	if d := ev.RecordedAt.Sub(ev.OccurredAt); !ev.RecordedAt.IsZero() && (d > time.Minute || d < -time.Minute) {
-		v.Recorded = l.WhenTime(ev.RecordedAt)
+		v.Recorded = l.Time(ev.RecordedAt)
 	}
 	if ev.ActorUserID == nil {
 		v.Who, v.System = l.T("timeline.system"), true
@@ -168,6 +173,8 @@ func (u *UI) describe(l i18n.Locale, ev incident.Event) entryView {
 		v.What, v.Detail = l.T(key, str("org_name")), str("reason")
 	case "escalation_cancelled":
 		v.What, v.Detail = l.T(key), str("reason")
+	case "escalated", "escalation_accepted", "escalation_declined", "escalation_returned":
+		v.What, v.Detail = l.T(key), escalationDetail(l, str) // escalation_history.go
 	case "playbook_started":
 		v.What = l.T(key, str("name"))
 	case "playbook_step":

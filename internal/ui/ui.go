@@ -73,6 +73,9 @@ type Options struct {
 	// colleagues the triage queue assigns to.
 	Identity *identity.Service
 	Orgs     *org.Service
+	// Escalations serve the escalation pages (escalate, inbox, decisions,
+	// hand-off history) and the navigation's count of open requests.
+	Escalations *escalation.Service
 	// Teams and Triage serve the triage queue: teams to assign to, bulk
 	// actions and saved views.
 	Teams  *team.Service
@@ -90,12 +93,11 @@ type Options struct {
 	// Runs the playbook runs of incidents (docs/ui.md, "Playbook runs").
 	Playbooks *playbook.Service
 	Runs      *runbook.Service
-	// Escalations, Notify and Audit serve the administration's
-	// configuration and logs (admin_policy.go, admin_webhook.go,
-	// admin_deliveries.go, admin_audit.go).
-	Escalations *escalation.Service
-	Notify      *notify.Service
-	Audit       *audit.Service
+	// Notify and Audit serve the administration's configuration and logs
+	// (admin_webhook.go, admin_deliveries.go, admin_audit.go), with
+	// Escalations for the policy editor (admin_policy.go).
+	Notify *notify.Service
+	Audit  *audit.Service
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
 	UploadTimeout time.Duration
@@ -132,8 +134,8 @@ func New(o Options) (*UI, error) {
 	if o.UploadTimeout <= 0 {
 		o.UploadTimeout = 30 * time.Minute
 	}
-	if o.Stats == nil || o.Reports == nil {
-		return nil, fmt.Errorf("ui: Stats and Reports are required")
+	if o.Stats == nil || o.Reports == nil || o.Escalations == nil {
+		return nil, fmt.Errorf("ui: Stats, Reports and Escalations are required")
 	}
 	if o.Playbooks == nil || o.Runs == nil {
 		return nil, fmt.Errorf("ui: Playbooks and Runs are required")

@@ -55,6 +55,7 @@ type workbenchMay struct {
 	Transition bool // acknowledge, stage, close, reopen
 	Update     bool // assign, classify, severity, TLP, executive summary
 	Entry      bool // a manual timeline entry
+	Pin        bool // pin timeline entries as key events
 }
 
 // workbenchForm is what was typed into the workbench's forms; a form that
@@ -92,7 +93,8 @@ func (u *UI) workbenchFor(c echo.Context, l i18n.Locale, inc *incident.Incident,
 		return w, nil
 	}
 	w.May = workbenchMay{Transition: pr.MayWrite(access.TransitionIncident, inc.Relations),
-		Update: pr.MayWrite(access.UpdateIncident, inc.Relations), Entry: pr.MayWrite(access.AddTimelineEntry, inc.Relations)}
+		Update: pr.MayWrite(access.UpdateIncident, inc.Relations), Entry: pr.MayWrite(access.AddTimelineEntry, inc.Relations),
+		Pin: pr.MayWrite(access.PinEvent, inc.Relations)}
 	w.Form = formOver(inc, form)
 	if w.May.Update {
 		if err := u.workbenchChoices(c, l, inc, w); err != nil {
@@ -261,7 +263,7 @@ func (u *UI) workbenchErrorKey(done, field, rule string) string {
 // (?done=…), or "" for another.
 func workbenchNotice(l i18n.Locale, done string) string {
 	switch done {
-	case "acknowledge", "assign", "classify", "severity", "stage", "close", "reopen", "tlp", "summary", "entry":
+	case "acknowledge", "assign", "classify", "severity", "stage", "close", "reopen", "tlp", "summary", "entry", "pin", "unpin":
 		return l.T("workbench.done." + done)
 	}
 	return ""

@@ -202,6 +202,24 @@ func TestWorkbenchActions(t *testing.T) {
 	}
 	require.NotNil(t, entry)
 	require.Equal(t, time.Date(2026, 1, 2, 2, 12, 0, 0, time.UTC), entry.OccurredAt)
+	// Pinning an entry as a key event: the viewer may not, the responder
+	// may; the pinned chip shows it; taking the pin off.
+	id := strconv.FormatInt(entry.ID, 10)
+	require.Equal(t, http.StatusForbidden, viewer.post("/incidents/"+w.ref+"/pins", url.Values{"csrf": {viewerToken}, "pin": {id}}).status)
+	require.Equal(t, http.StatusNotFound, responder.post("/incidents/"+w.ref+"/pins", url.Values{"csrf": {token}, "pin": {"99999999"}}).status)
+	require.Contains(t, responder.get("/incidents/"+w.ref).body, `name="pin" value="`+id+`"`)
+	pin := responder.post("/incidents/"+w.ref+"/pins", url.Values{"csrf": {token}, "pin": {id}})
+	require.Equal(t, http.StatusSeeOther, pin.status, pin.body)
+	pinned := responder.get("/incidents/" + w.ref + "?kind=pinned")
+	require.Contains(t, pinned.body, "Attacker first seen on the VPN gateway")
+	require.Contains(t, pinned.body, `class="wb-pinned"`)
+	require.Contains(t, pinned.body, `name="unpin" value="`+id+`"`)
+	require.NotContains(t, pinned.body, "Reported the incident")
+	require.NotContains(t, mine.body, `wb-pin-form`, "the reporter's page offers no pin")
+	unpin := responder.post("/incidents/"+w.ref+"/pins", url.Values{"csrf": {token}, "unpin": {id}})
+	require.Equal(t, http.StatusSeeOther, unpin.status)
+	require.NotContains(t, responder.get("/incidents/"+w.ref+"?kind=pinned").body, "Attacker first seen")
+
 	timeline := responder.get("/incidents/" + w.ref + "?kind=notes")
 	require.Contains(t, timeline.body, "Attacker first seen on the VPN gateway")
 	require.Contains(t, timeline.body, `class="timeline-recorded"`)

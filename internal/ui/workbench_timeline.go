@@ -15,6 +15,7 @@ var timelineKinds = []struct {
 	Key   string
 	Kinds []incident.EventKind
 }{
+	{"pinned", []incident.EventKind{incident.EventPinned}}, // the key events someone pinned
 	{"decisions", []incident.EventKind{"created", incident.EventRouted, incident.EventAcknowledged, incident.EventAssigned,
 		incident.EventTeamAssigned, incident.EventStageChanged, incident.EventClosed, incident.EventReopened,
 		incident.EventFieldChanged, incident.EventSummaryChanged}},
@@ -151,4 +152,19 @@ func (f timelineFilter) view(l i18n.Locale, evs []incident.Event) *timelineFilte
 		v.Orgs = append(v.Orgs, timelineChip{Label: label, Href: k.href(""), Current: f.Org == o})
 	}
 	return v
+}
+
+// markPinnable offers the pin button on every entry of the days.
+func markPinnable(days []timelineDay) {
+	for d := range days {
+		for i := range days[d].Items {
+			it := &days[d].Items[i]
+			if it.Entry != nil {
+				it.Entry.Pinnable = true
+			}
+			for g := range it.Group {
+				it.Group[g].Pinnable = true
+			}
+		}
+	}
 }
