@@ -275,29 +275,6 @@ func (s *Service) Update(ctx context.Context, a Actor, slug string, p Patch) (*O
 	return s.store.Org(ctx, slug)
 }
 
-// Managed returns the organisation slug when the actor administers it:
-// its own organisation or one in its constituency (Store.Scope). One the
-// actor does not see is apperr.NotFound, like one that does not exist;
-// one it sees but does not manage, or an actor who is no administrator,
-// is apperr.Forbidden.
-func (s *Service) Managed(ctx context.Context, a Actor, slug string) (*Organization, error) {
-	o, err := s.Get(ctx, a, slug)
-	if err != nil || a.System {
-		return o, err
-	}
-	if !a.Admin {
-		return nil, apperr.New(apperr.Forbidden, "only administrators manage organisations")
-	}
-	scope, err := s.store.Scope(ctx, a.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	if !slices.Contains(scope, o.ID) {
-		return nil, apperr.New(apperr.Forbidden, "you manage your organisation and its constituency only")
-	}
-	return o, nil
-}
-
 // Get returns one organisation the actor may see.
 func (s *Service) Get(ctx context.Context, a Actor, slug string) (*Organization, error) {
 	o, err := s.store.Org(ctx, slug)
@@ -371,6 +348,29 @@ func (s *Service) ManagedOrgs(ctx context.Context, a Actor) ([]Organization, err
 		return []Organization{}, nil
 	}
 	return s.store.Orgs(ctx, scope)
+}
+
+// Managed returns the organisation slug when the actor administers it:
+// its own organisation or one in its constituency (Store.Scope). One the
+// actor does not see is apperr.NotFound, like one that does not exist;
+// one it sees but does not manage, or an actor who is no administrator,
+// is apperr.Forbidden.
+func (s *Service) Managed(ctx context.Context, a Actor, slug string) (*Organization, error) {
+	o, err := s.Get(ctx, a, slug)
+	if err != nil || a.System {
+		return o, err
+	}
+	if !a.Admin {
+		return nil, apperr.New(apperr.Forbidden, "only administrators manage organisations")
+	}
+	scope, err := s.store.Scope(ctx, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(scope, o.ID) {
+		return nil, apperr.New(apperr.Forbidden, "you manage your organisation and its constituency only")
+	}
+	return o, nil
 }
 
 // GetManaged is Managed for the web UI's administration pages: an

@@ -130,6 +130,15 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/runs/:id/steps/:step/decide", u.runDecide, signedInForm...)
 	e.GET("/admin/playbooks", u.adminPlaybooks, signedIn...)
 
+	// The administration's configuration and logs (docs/ui.md,
+	// "Administration: configuration and logs").
+	e.GET("/admin/organisations/:slug/escalation-policy", u.adminPolicy, signedIn...)
+	e.POST("/admin/organisations/:slug/escalation-policy", u.adminPolicySave, signedInForm...)
+	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
+	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
+	e.GET("/admin/deliveries", u.adminDeliveries, signedIn...)
+	e.GET("/admin/audit", u.adminAudit, signedIn...)
+
 	// Administration I, the directory (docs/ui.md, "Administration"):
 	// the overview, organisations, users, teams, TLP:RED recipients, and
 	// everyone's own API tokens.
@@ -156,15 +165,6 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/admin/teams/:id/delete", u.adminTeamDelete, signedInForm...)
 	e.POST("/admin/teams/:id/members", u.adminTeamMemberAdd, signedInForm...)
 	e.POST("/admin/teams/:id/members/:user/remove", u.adminTeamMemberRemove, signedInForm...)
-
-	// The administration's configuration and logs (docs/ui.md,
-	// "Administration: configuration and logs").
-	e.GET("/admin/organisations/:slug/escalation-policy", u.adminPolicy, signedIn...)
-	e.POST("/admin/organisations/:slug/escalation-policy", u.adminPolicySave, signedInForm...)
-	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
-	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
-	e.GET("/admin/deliveries", u.adminDeliveries, signedIn...)
-	e.GET("/admin/audit", u.adminAudit, signedIn...)
 
 	// Escalations (docs/ui.md, "Escalations"): escalating an incident,
 	// its hand-off history, the inbox and the decision page of one

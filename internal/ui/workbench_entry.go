@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/labstack/echo/v4"
 )
@@ -24,6 +25,14 @@ func (u *UI) workbenchEntry(c echo.Context) error {
 		}
 		t, err := time.ParseInLocation("2006-01-02 15:04", form.EntryDay+" "+clock, u.locale(c).Zone)
 		if err != nil {
+			// Who may not add an entry learns nothing about the input.
+			inc, gerr := u.o.Incidents.Get(c.Request().Context(), current(c).Principal, c.Param("ref"))
+			if gerr != nil {
+				return gerr
+			}
+			if werr := current(c).Principal.RequireWrite(access.AddTimelineEntry, inc.Relations); werr != nil {
+				return werr
+			}
 			field := "occurred_at"
 			if _, derr := time.Parse("2006-01-02", form.EntryDay); derr == nil {
 				field = "time"

@@ -202,6 +202,17 @@ func TestWorkbenchActions(t *testing.T) {
 	}
 	require.NotNil(t, entry)
 	require.Equal(t, time.Date(2026, 1, 2, 2, 12, 0, 0, time.UTC), entry.OccurredAt)
+	// A day that is not a date is the named error; a viewer sending it is
+	// still refused.
+	badDay := url.Values{"summary": {"Second sighting"}, "day": {"yesterday"}, "time": {"03:12"}}
+	badDay.Set("csrf", token)
+	got = responder.post("/incidents/"+w.ref+"/entries", badDay)
+	require.Equal(t, http.StatusUnprocessableEntity, got.status)
+	require.Contains(t, got.body, "Enter the day as a date")
+	require.Contains(t, got.body, "Second sighting", "what was typed is kept")
+	badDay.Set("csrf", viewerToken)
+	require.Equal(t, http.StatusForbidden, viewer.post("/incidents/"+w.ref+"/entries", badDay).status)
+
 	// Pinning an entry as a key event: the viewer may not, the responder
 	// may; the pinned chip shows it; taking the pin off.
 	id := strconv.FormatInt(entry.ID, 10)
