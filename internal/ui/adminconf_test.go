@@ -57,7 +57,7 @@ func TestAdminEscalationPolicyPage(t *testing.T) {
 	pg := admin.get(path)
 	require.Equal(t, http.StatusOK, pg.status)
 	require.Contains(t, pg.body, "Escalation policy of CERT North")
-	require.Contains(t, pg.body, "No rules yet")
+	require.Contains(t, pg.body, "No rules saved yet")
 	require.Equal(t, http.StatusOK, admin.get("/admin/organisations/city-north/escalation-policy").status,
 		"a CERT's administrator manages its constituency's policies")
 
