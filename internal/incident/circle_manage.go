@@ -78,7 +78,9 @@ func (s *Service) EndShareWith(ctx context.Context, p access.Principal, idOrRef,
 // event and an audit entry, in one transaction; a participant who is the
 // assignee is no longer assigned. It needs the write naming a participant
 // needs (incident.share; on TLP:RED incident.participant_red). Errors as
-// for EndShareWith; a user who is not a participant is apperr.NotFound.
+// for EndShareWith; a user who is not a participant is apperr.NotFound;
+// the reporter of a TLP:RED incident, who would lose sight of their own
+// report, apperr.Conflict.
 func (s *Service) RemoveParticipantByID(ctx context.Context, p access.Principal, idOrRef, userID, reason string) error {
 	if err := checkReason(reason); err != nil {
 		return err
@@ -101,6 +103,9 @@ func (s *Service) RemoveParticipantByID(ctx context.Context, p access.Principal,
 		}
 		for _, pt := range parts {
 			if pt.UserID == uid {
+				if inc.TLP == TLPRed && inc.ReporterUserID != nil && *inc.ReporterUserID == uid {
+					return apperr.New(apperr.Conflict, "the reporter of a TLP:RED incident stays a participant: without it they would lose sight of their own report")
+				}
 				return s.RemoveParticipant(ctx, tx, ActorOf(p), inc, pt, strings.TrimSpace(reason))
 			}
 		}

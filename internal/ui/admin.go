@@ -8,6 +8,7 @@ import (
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/labstack/echo/v4"
 )
@@ -34,6 +35,10 @@ func adminPrincipal(c echo.Context) (access.Principal, error) {
 // unassignedFor is how long an open incident may wait without a person or
 // team assigned before the overview counts it.
 const unassignedFor = time.Hour
+
+// failedWithin is how far back the overview counts failed notification
+// deliveries (older ones are in the delivery log).
+const failedWithin = 7 * 24 * time.Hour
 
 // hygieneCard is one count of the administration overview.
 type hygieneCard struct {
@@ -87,23 +92,38 @@ func (u *UI) adminIndex(c echo.Context) error {
 		list, _, err := u.o.Incidents.List(ctx, p, f, incident.Page{Limit: incident.MaxLimit})
 		return len(list), len(list) >= incident.MaxLimit, err
 	}
-	before := u.now().Add(-unassignedFor)
-	unassigned := incident.Filter{Status: incident.Open, Assignee: "none", CreatedBefore: &before}
-	atRisk := incident.Filter{Status: incident.Open, Deadline: "at_risk"}
-	unassignedHref, atRiskHref := "/incidents?status=open", "/incidents?status=open&deadline=at_risk"
+	// Unassigned work is a CERT's to assign (the triage queue's tab); the
+	// deadlines at risk are of everything the administrator may see, or
+	// of the CERT's work, each as the linked list shows it.
+	atRisk, atRiskHref := incident.Filter{Status: incident.Open, Deadline: "at_risk"}, "/incidents?status=open&deadline=at_risk"
 	if worksQueue(p) {
-		unassigned.WorkOf, atRisk.WorkOf = p.OrgSlug, p.OrgSlug
-		unassignedHref, atRiskHref = "/queue?tab=unassigned&status=open", "/queue?tab=at_risk&status=open"
+		before := u.now().Add(-unassignedFor)
+		n, more, err := count(incident.Filter{Status: incident.Open, WorkOf: p.OrgSlug, Assignee: "none", CreatedBefore: &before})
+		if err != nil {
+			return err
+		}
+		v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.unassigned", Count: n, More: more, Href: "/queue?tab=unassigned&status=open", Link: "admin.card.unassigned_link"})
+		atRisk.WorkOf, atRiskHref = p.OrgSlug, "/queue?tab=at_risk&status=open"
 	}
-	n, more, err := count(unassigned)
+	n, more, err := count(atRisk)
 	if err != nil {
 		return err
 	}
-	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.unassigned", Count: n, More: more, Href: unassignedHref, Link: "admin.card.unassigned_link"})
-	if n, more, err = count(atRisk); err != nil {
+	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.at_risk", Count: n, More: more, Href: atRiskHref, Link: "admin.card.at_risk_link"})
+	// Failed notification deliveries of the last days, of the incidents
+	// the administrator may see (the delivery log, newest first).
+	failed, _, err := u.o.Notify.Deliveries(ctx, p, notify.DeliveryQuery{State: notify.Failed}, incident.Page{Limit: incident.MaxLimit})
+	if err != nil {
 		return err
 	}
-	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.at_risk", Count: n, More: more, Href: atRiskHref, Link: "admin.card.at_risk_link"})
+	since, recent := u.now().Add(-failedWithin), 0
+	for _, n := range failed {
+		if n.CreatedAt.After(since) {
+			recent++
+		}
+	}
+	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.failed", Count: recent, More: recent >= incident.MaxLimit,
+		Href: "/admin/deliveries?state=failed", Link: "admin.card.failed_link"})
 	pg := u.newPage(c, "admin", "admin.title")
 	pg.Data = v
 	return u.render(c, http.StatusOK, pg)

@@ -20,7 +20,8 @@ var adminNavigation = []struct {
 	{"admin.nav.teams", "/admin/teams", func(p access.Principal) bool { return p.OrgKind.IsCERT() }},
 	{"admin.nav.deliveries", "/admin/deliveries", nil},
 	{"admin.nav.audit", "/admin/audit", func(p access.Principal) bool { return p.Can(access.ReadAudit) }}, // the national CERT's administrators
-	{"playbooks.nav", "/admin/playbooks", nil},                                                            // the playbook catalogue (admin_playbooks.go)
+	// The playbook catalogue (admin_playbooks.go).
+	{"playbooks.nav", "/admin/playbooks", nil},
 }
 
 // adminNavFor returns the administration sub-navigation of p on path

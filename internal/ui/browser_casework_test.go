@@ -134,7 +134,6 @@ func init() {
 				b.do(chromedp.Click(chromedp.CSS(`.circle-end summary`), chromedp.NodeVisible))
 				b.submit(`form[action$="/shares/cert-south/end"] button[type=submit]`)
 			}},
-			{"casework-signed-out", func(b *tab) { b.submit(`.signout-form button`) }},
 		}
 	}
 }

@@ -139,4 +139,24 @@ func TestBrowserPlaybookRun(t *testing.T) {
 	require.Contains(t, b.text(".run-history"), "High risk: inform the residents today")
 	b.axe("run after approval")
 	shots("6-approved")
+
+	// The same pages in German show none of the catalogue's English
+	// (the playbooks' own words, data-written, and people's are left out).
+	english := englishFragments(t, w)
+	require.EqualValues(t, http.StatusOK, b.submit(`.language-switch button[value="de"]`))
+	for p, sel := range map[string]string{path: "main", "/incidents/" + w.ref + "/runs/new?playbook=phishing-campaign": "main",
+		"/admin/playbooks": "main", "/incidents/" + w.ref: "#playbook-runs"} {
+		b.open(p)
+		require.Equal(t, "de", eval[string](b, "document.documentElement.lang"), p)
+		seen := eval[string](b, `(() => { const c = document.querySelector("`+sel+`").cloneNode(true);
+			c.querySelectorAll(".prose, .request-text, .evidence-description, .hash, #body, [data-written]").forEach(e => e.remove());
+			return [document.title, c.textContent].join("\n"); })()`)
+		for _, data := range userData(t, w) {
+			seen = strings.ReplaceAll(seen, data, "")
+		}
+		for _, en := range english {
+			require.NotContains(t, seen, en, "%s shows English", p)
+		}
+	}
+	shots("7-german")
 }

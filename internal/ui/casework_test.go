@@ -378,6 +378,19 @@ func TestCaseworkParticipantsAndShares(t *testing.T) {
 	for _, p := range pt {
 		require.NotEqual(t, w.email("south"), p.Email)
 	}
+
+	t.Run("the reporter of a TLP:RED incident stays", func(t *testing.T) {
+		ctx := context.Background()
+		red, _, err := w.h.App.Incidents.Create(ctx, w.principal(t, "reporter"), incident.NewIncident{Title: "Red case", Description: "x",
+			Severity: incident.High, TLP: incident.TLPRed, Category: "malicious-code", Type: "infected-system"}, nil)
+		require.NoError(t, err)
+		c, ct := w.as(t, "reporter")
+		id := w.users["reporter"].ID.String()
+		got := c.post("/incidents/"+red.Reference+"/participants/"+id+"/remove", url.Values{"csrf": {ct}, "reason": {"leaving"}})
+		require.Equal(t, http.StatusConflict, got.status)
+		require.Contains(t, text(got), "The reporter of a TLP:RED incident stays a participant")
+		require.Equal(t, http.StatusOK, c.get("/incidents/"+red.Reference).status)
+	})
 }
 
 // between is the part of s from the first from to the next to (or the

@@ -17,20 +17,9 @@ import (
 func (u *UI) runDecide(c echo.Context) error {
 	ctx := c.Request().Context()
 	pr := current(c).Principal
-	inc, err := u.o.Incidents.Get(ctx, pr, c.Param("ref"))
+	inc, r, def, err := u.runStepOf(c, playbook.ActionApproval)
 	if err != nil {
 		return err
-	}
-	r, err := u.o.Runs.Get(ctx, pr, inc.ID.String(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	def, err := u.stepDef(r, c.Param("step"))
-	if err != nil {
-		return err
-	}
-	if def.Action != playbook.ActionApproval {
-		return apperr.New(apperr.NotFound, "step %s is not an approval", def.ID)
 	}
 	decision := runbook.Decision(c.FormValue("decision"))
 	comment := c.FormValue("comment")
