@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/settings"
@@ -203,6 +204,11 @@ func TestComputedKeysExist(t *testing.T) {
 	}
 	for _, rule := range []string{"required", "max_length", "utf8", "characters"} {
 		keys = append(keys, "field.body."+rule) // comment.ValidateBody's rules
+	}
+	for _, k := range escalation.Kinds {
+		for _, form := range []string{"kind", "kind_label", "kind_long", "kind_hint"} {
+			keys = append(keys, "escalation."+form+"."+string(k))
+		}
 	}
 	for _, u := range []string{"kb", "mb", "gb"} {
 		keys = append(keys, "size."+u, "size."+u+"_whole")
