@@ -57,6 +57,11 @@ const (
 	// the incident: a legal report's kind and its form); Why names the
 	// tests that check who may use it.
 	uiIncidentTested
+	// uiAdmin is an administration page: an organisation's administrator
+	// (org.Service.GetManaged: their organisation and its constituency;
+	// another organisation is 404, another role 403) or, for the audit
+	// log, the national CERT's administrators; Why names the tests.
+	uiAdmin
 )
 
 // uiRoute is the entry of one UI route.
@@ -148,6 +153,78 @@ var uiRoutes = map[string]uiRoute{
 	"POST /incidents/:ref/legal/:kind":       {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
 	"GET /incidents/:ref/legal/:kind/check":  {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
 	"POST /incidents/:ref/legal/:kind/check": {Kind: uiIncidentTested, Why: "the legal reports' forms: incident.legal_report on the incident (docs/security.md); TestReportPagesOfAnotherOrganisationAreNotFound (ui), TestLegalReportsArePrefilledAndRecordTheDeadlineMet (filing)"},
+	// The responder's workspace (issue 12): the incident workbench, case
+	// work, playbook runs, escalations, and administration. Their tests
+	// drive each form as allowed and refused roles and as another
+	// organisation, which gets 404 and changes nothing.
+	"POST /incidents/:ref/acknowledge":                  {Kind: uiIncidentTested, Why: "the workbench: incident.transition; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/assign":                       {Kind: uiIncidentTested, Why: "the workbench: incident.update (the assignee and team); TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/classify":                     {Kind: uiIncidentTested, Why: "the workbench: incident.update (the RSIT class); TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/severity":                     {Kind: uiIncidentTested, Why: "the workbench: incident.update; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/stage":                        {Kind: uiIncidentTested, Why: "the workbench: incident.transition; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/close":                        {Kind: uiIncidentTested, Why: "the workbench: incident.transition; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/reopen":                       {Kind: uiIncidentTested, Why: "the workbench: incident.transition; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"GET /incidents/:ref/tlp":                           {Kind: uiIncidentTested, Why: "the workbench: the TLP change's confirmation page: incident.update, read under the visibility rule; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui), TestWorkbenchTLPConfirmation (ui)"},
+	"POST /incidents/:ref/tlp":                          {Kind: uiIncidentTested, Why: "the workbench: incident.update (the TLP); TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui), TestWorkbenchTLPConfirmation (ui)"},
+	"POST /incidents/:ref/executive-summary":            {Kind: uiIncidentTested, Why: "the workbench: incident.update (the executive summary); TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/entries":                      {Kind: uiIncidentTested, Why: "the workbench: incident.timeline; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/pins":                         {Kind: uiIncidentTested, Why: "the workbench: incident.pin (the API's rows event.pin and event.unpin judge the same use case); TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/tasks":                        {Kind: uiIncidentTested, Why: "case work: task.write; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/tasks/:id/assign":             {Kind: uiIncidentTested, Why: "case work: task.write; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/tasks/:id/status":             {Kind: uiIncidentTested, Why: "case work: task.write; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/observables":                  {Kind: uiIncidentTested, Why: "case work: observable.add; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/observables/:id/remove":       {Kind: uiIncidentTested, Why: "case work: observable.change; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/observables/:id/tlp":          {Kind: uiIncidentTested, Why: "case work: observable.change; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/participants":                 {Kind: uiIncidentTested, Why: "case work: incident.share (incident.participant_red on TLP:RED); TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/participants/:id/remove":      {Kind: uiIncidentTested, Why: "case work: incident.share (incident.participant_red on TLP:RED); TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/shares":                       {Kind: uiIncidentTested, Why: "case work: incident.share; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/shares/:id/end":               {Kind: uiIncidentTested, Why: "case work: incident.share; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"GET /incidents/:ref/runs/new":                      {Kind: uiIncidentTested, Why: "playbook runs: the playbooks that may start, under the incident's visibility (playbook.run to start); TestPlaybookRunStartWithPreview, TestPlaybookRunAnswerForm, TestPlaybookRunApproval, TestPlaybookRunCancel, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/runs":                         {Kind: uiIncidentTested, Why: "playbook runs: playbook.run; TestPlaybookRunStartWithPreview, TestPlaybookRunAnswerForm, TestPlaybookRunApproval, TestPlaybookRunCancel, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"GET /incidents/:ref/runs/:id":                      {Kind: uiIncidentTested, Why: "playbook runs: a run of the incident, under its visibility; TestPlaybookRunStartWithPreview, TestPlaybookRunAnswerForm, TestPlaybookRunApproval, TestPlaybookRunCancel, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/runs/:id/cancel":              {Kind: uiIncidentTested, Why: "playbook runs: playbook.run; TestPlaybookRunStartWithPreview, TestPlaybookRunAnswerForm, TestPlaybookRunApproval, TestPlaybookRunCancel, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/runs/:id/steps/:step/answer":  {Kind: uiIncidentTested, Why: "playbook runs: playbook.input; TestPlaybookRunStartWithPreview, TestPlaybookRunAnswerForm, TestPlaybookRunApproval, TestPlaybookRunCancel, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/runs/:id/steps/:step/decide":  {Kind: uiIncidentTested, Why: "playbook runs: playbook.approve (the step's role, RequireApprover); TestPlaybookRunStartWithPreview, TestPlaybookRunAnswerForm, TestPlaybookRunApproval, TestPlaybookRunCancel, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"GET /incidents/:ref/escalate":                      {Kind: uiIncidentTested, Why: "escalations: the organisations that may be asked (escalation.Service.Targets, the rules of Request); TestEscalationPages, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/escalate":                     {Kind: uiIncidentTested, Why: "escalations: incident.escalate; TestEscalationPages, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"GET /incidents/:ref/escalations":                   {Kind: uiIncidentTested, Why: "escalations: the hand-off history, from the timeline under the incident's visibility; TestEscalationPages, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"GET /escalations":                                  {Kind: uiIncidentTested, Why: "the inbox: escalation.Service.List, the escalations to or from the person's organisation only; TestEscalationPages, TestBrowserEscalationHandOff (ui); the API's escalation rows of writeActions judge the same decisions"},
+	"GET /escalations/:id":                              {Kind: uiIncidentTested, Why: "one escalation to or from the person's organisation (escalation.Service.Get; a third organisation's is 404); TestEscalationPages, TestBrowserEscalationHandOff (ui); the API's escalation rows of writeActions judge the same decisions"},
+	"POST /escalations/:id/decide":                      {Kind: uiIncidentTested, Why: "escalation.decide on that escalation (its receiving organisation's coordinators and administrators); TestEscalationPages, TestBrowserEscalationHandOff (ui); the API's escalation rows of writeActions judge the same decisions"},
+	"POST /escalations/:id/question":                    {Kind: uiIncidentTested, Why: "a comment (incident.comment) to the requester, by the receiving organisation only; TestEscalationPages, TestBrowserEscalationHandOff (ui); the API's escalation rows of writeActions judge the same decisions"},
+	"GET /account/tokens":                               {Kind: uiOwn, Why: "the person's own API tokens"},
+	"POST /account/tokens":                              {Kind: uiOwn, Why: "creates an API token of the person's own (TestEveryoneManagesTheirOwnAPITokens)"},
+	"POST /account/tokens/:id/revoke":                   {Kind: uiOwn, Why: "revokes one of the person's own tokens; another's is 404 (TestEveryoneManagesTheirOwnAPITokens)"},
+	"GET /admin":                                        {Kind: uiAdmin, Why: "organisations an administrator manages (org.Service.ManagedOrgs, GetManaged); TestAdminOverviewAndTreeKeepToTheAdministratorsOrganisations, TestAdminCreatesAndChangesOrganisations (ui)"},
+	"GET /admin/organisations":                          {Kind: uiAdmin, Why: "organisations an administrator manages (org.Service.ManagedOrgs, GetManaged); TestAdminOverviewAndTreeKeepToTheAdministratorsOrganisations, TestAdminCreatesAndChangesOrganisations (ui)"},
+	"GET /admin/organisations/new":                      {Kind: uiAdmin, Why: "organisations an administrator manages (org.Service.ManagedOrgs, GetManaged); TestAdminOverviewAndTreeKeepToTheAdministratorsOrganisations, TestAdminCreatesAndChangesOrganisations (ui)"},
+	"POST /admin/organisations":                         {Kind: uiAdmin, Why: "organisations an administrator manages (org.Service.ManagedOrgs, GetManaged); TestAdminOverviewAndTreeKeepToTheAdministratorsOrganisations, TestAdminCreatesAndChangesOrganisations (ui)"},
+	"GET /admin/organisations/:slug/edit":               {Kind: uiAdmin, Why: "organisations an administrator manages (org.Service.ManagedOrgs, GetManaged); TestAdminOverviewAndTreeKeepToTheAdministratorsOrganisations, TestAdminCreatesAndChangesOrganisations (ui)"},
+	"POST /admin/organisations/:slug":                   {Kind: uiAdmin, Why: "organisations an administrator manages (org.Service.ManagedOrgs, GetManaged); TestAdminOverviewAndTreeKeepToTheAdministratorsOrganisations, TestAdminCreatesAndChangesOrganisations (ui)"},
+	"GET /admin/organisations/:slug/users":              {Kind: uiAdmin, Why: "users of the organisations the administrator manages; TestAdminManagesUsersOfItsOrganisations, TestAdminDisablingAUserEndsTheirSessionsAndTokens (ui)"},
+	"POST /admin/organisations/:slug/users":             {Kind: uiAdmin, Why: "users of the organisations the administrator manages; TestAdminManagesUsersOfItsOrganisations, TestAdminDisablingAUserEndsTheirSessionsAndTokens (ui)"},
+	"GET /admin/users":                                  {Kind: uiAdmin, Why: "users of the organisations the administrator manages; TestAdminManagesUsersOfItsOrganisations, TestAdminDisablingAUserEndsTheirSessionsAndTokens (ui)"},
+	"GET /admin/users/:id":                              {Kind: uiAdmin, Why: "users of the organisations the administrator manages; TestAdminManagesUsersOfItsOrganisations, TestAdminDisablingAUserEndsTheirSessionsAndTokens (ui)"},
+	"POST /admin/users/:id":                             {Kind: uiAdmin, Why: "users of the organisations the administrator manages; TestAdminManagesUsersOfItsOrganisations, TestAdminDisablingAUserEndsTheirSessionsAndTokens (ui)"},
+	"GET /admin/users/:id/disable":                      {Kind: uiAdmin, Why: "users of the organisations the administrator manages; TestAdminManagesUsersOfItsOrganisations, TestAdminDisablingAUserEndsTheirSessionsAndTokens (ui)"},
+	"POST /admin/users/:id/disable":                     {Kind: uiAdmin, Why: "users of the organisations the administrator manages; TestAdminManagesUsersOfItsOrganisations, TestAdminDisablingAUserEndsTheirSessionsAndTokens (ui)"},
+	"POST /admin/users/:id/reset-link":                  {Kind: uiAdmin, Why: "users of the organisations the administrator manages; TestAdminManagesUsersOfItsOrganisations, TestAdminDisablingAUserEndsTheirSessionsAndTokens (ui)"},
+	"GET /admin/teams":                                  {Kind: uiAdmin, Why: "the teams of the administrator's CERT (team.Service); TestAdminManagesTeams (ui)"},
+	"POST /admin/teams":                                 {Kind: uiAdmin, Why: "the teams of the administrator's CERT (team.Service); TestAdminManagesTeams (ui)"},
+	"POST /admin/teams/:id":                             {Kind: uiAdmin, Why: "the teams of the administrator's CERT (team.Service); TestAdminManagesTeams (ui)"},
+	"GET /admin/teams/:id/delete":                       {Kind: uiAdmin, Why: "the teams of the administrator's CERT (team.Service); TestAdminManagesTeams (ui)"},
+	"POST /admin/teams/:id/delete":                      {Kind: uiAdmin, Why: "the teams of the administrator's CERT (team.Service); TestAdminManagesTeams (ui)"},
+	"POST /admin/teams/:id/members":                     {Kind: uiAdmin, Why: "the teams of the administrator's CERT (team.Service); TestAdminManagesTeams (ui)"},
+	"POST /admin/teams/:id/members/:user/remove":        {Kind: uiAdmin, Why: "the teams of the administrator's CERT (team.Service); TestAdminManagesTeams (ui)"},
+	"GET /admin/organisations/:slug/red-recipients":     {Kind: uiAdmin, Why: "a CERT's TLP:RED recipients (incident.Service.RedRecipients, SetRedRecipients); TestAdminDesignatesTLPRedRecipients (ui)"},
+	"POST /admin/organisations/:slug/red-recipients":    {Kind: uiAdmin, Why: "a CERT's TLP:RED recipients (incident.Service.RedRecipients, SetRedRecipients); TestAdminDesignatesTLPRedRecipients (ui)"},
+	"GET /admin/organisations/:slug/escalation-policy":  {Kind: uiAdmin, Why: "an organisation's escalation policy (escalation.Service.GetPolicy, SetPolicy, PreviewPolicy); TestAdminEscalationPolicyPage (ui)"},
+	"POST /admin/organisations/:slug/escalation-policy": {Kind: uiAdmin, Why: "an organisation's escalation policy (escalation.Service.GetPolicy, SetPolicy, PreviewPolicy); TestAdminEscalationPolicyPage (ui)"},
+	"GET /admin/organisations/:slug/webhook":            {Kind: uiAdmin, Why: "an organisation's webhook (notify.Service.Webhook, ConfigureWebhook through org.Service.GetManaged); TestAdminWebhookPage (ui)"},
+	"POST /admin/organisations/:slug/webhook":           {Kind: uiAdmin, Why: "an organisation's webhook (notify.Service.Webhook, ConfigureWebhook through org.Service.GetManaged); TestAdminWebhookPage (ui)"},
+	"GET /admin/deliveries":                             {Kind: uiAdmin, Why: "the notification delivery log: notify.Service.Deliveries, only incidents the administrator may see; TestAdminDeliveriesPage (ui)"},
+	"GET /admin/audit":                                  {Kind: uiAdmin, Why: "the audit log: audit.Service.Read (access.ReadAudit: the national CERT's administrators); TestAdminAuditPage (ui)"},
+	"GET /admin/playbooks":                              {Kind: uiAdmin, Why: "the playbook catalogue and its validation (administrators and the CERTs' people; others 404); TestPlaybookCatalogue (ui)"},
 }
 
 // uiSkipRoute: the routes that are not the UI's (the API, Slack, the
@@ -198,7 +275,7 @@ func checkUIRoutes(t *testing.T, h *testapp.Harness, actions []*writeAction) {
 			require.NotEmpty(t, r.Why, "uiRoutes: say why no incident decides %s", key)
 		case uiIncidentPart:
 			require.Contains(t, []string{"comment", "evidence"}, r.Part, "uiRoutes: %s names no part", key)
-		case uiIncidentTested:
+		case uiIncidentTested, uiAdmin:
 			require.NotEmpty(t, r.Why, "uiRoutes: name the tests that check %s", key)
 		}
 	}
