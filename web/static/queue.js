@@ -1,7 +1,7 @@
 // The triage queue's script. The page works without it (every action is a
 // form, a "Refresh" link brings new reports); it adds:
 //  - single-key shortcuts, when the person has them on (data-shortcuts):
-//    j/k move, x select, a acknowledge, e open to escalate, / search,
+//    j/k move, x select, a acknowledge, e escalate (its page), / search,
 //    ? help. They never fire while typing in a field or with Ctrl, Alt or
 //    Meta held (WCAG 2.1.4: they can be switched off in the settings);
 //  - live updates: about every second it asks /queue/live what changed in
@@ -258,7 +258,7 @@
             break;
           case "e":
             if (currentRow) {
-              window.location.assign("/incidents/" + encodeURIComponent(currentRow.getAttribute("data-ref")));
+              window.location.assign("/incidents/" + encodeURIComponent(currentRow.getAttribute("data-ref")) + "/escalate");
             }
             break;
           case "/":
