@@ -18,10 +18,19 @@ import (
 
 // views are the parsed templates: one set per page (the layout, every
 // partial and the page's own file) and per language (the set's "t"
-// translates into that language). They are built once, in New; nothing
-// is parsed while serving.
+// translates into that language). New parses every page once, so that a
+// template that does not parse stops the start; the set of a page in a
+// language is then built from the parsed layout and partials the first
+// time it is shown, and kept. (Each set holds a copy of every partial:
+// built for every page and language up front, they took gigabytes in the
+// race-detector tests, where every test starts an app.)
 type views struct {
-	sets map[string]map[string]*template.Template // language → page → template set
+	fsys  fs.FS
+	base  *template.Template          // the layout and the partials, never executed
+	pages map[string]string           // page → its file
+	funcs map[string]template.FuncMap // language → its functions
+	mu    sync.Mutex
+	sets  map[string]map[string]*template.Template // language → page → template set, as built
 }
 
 // keyRE finds the message keys a template names literally: {{t "key"}}.
@@ -64,31 +73,57 @@ func parseViews(fsys fs.FS, cat *i18n.Catalogue) (*views, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
-	v := &views{sets: map[string]map[string]*template.Template{}}
+	v := &views{fsys: fsys, base: base, pages: map[string]string{}, funcs: map[string]template.FuncMap{},
+		sets: map[string]map[string]*template.Template{}}
 	for _, lang := range cat.Languages() {
+		v.funcs[lang] = funcs(cat.Printer(lang))
 		v.sets[lang] = map[string]*template.Template{}
 	}
 	for _, p := range pages {
-		name := strings.TrimSuffix(path.Base(p), ".html")
-		set, err := base.Clone()
+		set, err := v.parse(p)
 		if err != nil {
 			return nil, err
-		}
-		if set, err = set.ParseFS(fsys, p); err != nil {
-			return nil, fmt.Errorf("ui: %w", err)
 		}
 		if set.Lookup("content") == nil {
 			return nil, fmt.Errorf("ui: %s defines no \"content\"", p)
 		}
-		for _, lang := range cat.Languages() {
-			l, err := set.Clone()
-			if err != nil {
-				return nil, err
-			}
-			v.sets[lang][name] = l.Funcs(funcs(cat.Printer(lang)))
-		}
+		v.pages[strings.TrimSuffix(path.Base(p), ".html")] = p
 	}
 	return v, nil
+}
+
+// parse parses the page file p over a copy of the layout and partials.
+func (v *views) parse(p string) (*template.Template, error) {
+	set, err := v.base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	if set, err = set.ParseFS(v.fsys, p); err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
+	return set, nil
+}
+
+// set returns the template set of page in lang, building it the first
+// time.
+func (v *views) set(lang, page string) (*template.Template, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if set, ok := v.sets[lang][page]; ok {
+		return set, nil
+	}
+	p, ok := v.pages[page]
+	fs, lok := v.funcs[lang]
+	if !ok || !lok {
+		return nil, fmt.Errorf("ui: no page %q in %q", page, lang)
+	}
+	set, err := v.parse(p)
+	if err != nil {
+		return nil, err
+	}
+	set = set.Funcs(fs)
+	v.sets[lang][page] = set
+	return set, nil
 }
 
 // funcs are the template functions; "t" is bound to one language.
@@ -124,9 +159,9 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // fragment renders the template name of page's set in lang into w: a
 // part of a page (a row of the queue) for a script to insert.
 func (v *views) fragment(w io.Writer, lang, page, name string, data any) error {
-	set, ok := v.sets[lang][page]
-	if !ok {
-		return fmt.Errorf("ui: no page %q in %q", page, lang)
+	set, err := v.set(lang, page)
+	if err != nil {
+		return err
 	}
 	if err := set.ExecuteTemplate(w, name, data); err != nil {
 		return fmt.Errorf("ui: render %s of %s: %w", name, page, err)
@@ -136,9 +171,9 @@ func (v *views) fragment(w io.Writer, lang, page, name string, data any) error {
 
 // execute renders page name in lang into w.
 func (v *views) execute(w io.Writer, lang, name string, data any) error {
-	set, ok := v.sets[lang][name]
-	if !ok {
-		return fmt.Errorf("ui: no page %q in %q", name, lang)
+	set, err := v.set(lang, name)
+	if err != nil {
+		return err
 	}
 	if err := set.ExecuteTemplate(w, "layout", data); err != nil {
 		return fmt.Errorf("ui: render %s: %w", name, err)
