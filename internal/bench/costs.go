@@ -120,16 +120,7 @@ func (e *env) measureCost(ctx context.Context, db string, n int, idleFor time.Du
 	if err := settle(ctx); err != nil {
 		return cost{}, err
 	}
-	idleFrom, err := e.snap(ctx, db)
-	if err != nil {
-		return cost{}, err
-	}
-	select {
-	case <-ctx.Done():
-		return cost{}, ctx.Err()
-	case <-time.After(idleFor):
-	}
-	idleTo, err := e.snap(ctx, db)
+	idleFrom, idleTo, err := e.idleWindow(ctx, db, idleFor)
 	if err != nil {
 		return cost{}, err
 	}
@@ -146,6 +137,23 @@ func (e *env) measureCost(ctx context.Context, db string, n int, idleFor time.Du
 		return cost{}, err
 	}
 	return costPer(idleFrom, idleTo, idleTo, to, n), nil
+}
+
+// idleWindow counts what the idle app does by itself during d (River's
+// leader election and maintenance, the workers' fallback polls): the
+// counters at its start and its end. Waiting out d is the measurement
+// itself, not a wait for a condition.
+func (e *env) idleWindow(ctx context.Context, db string, d time.Duration) (from, to snapshot, err error) {
+	if from, err = e.snap(ctx, db); err != nil {
+		return from, to, err
+	}
+	select {
+	case <-ctx.Done():
+		return from, to, ctx.Err()
+	case <-time.After(d):
+	}
+	to, err = e.snap(ctx, db)
+	return from, to, err
 }
 
 // breakdown renders the statements most executed per unit, for the

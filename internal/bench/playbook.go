@@ -81,12 +81,7 @@ func (e *env) playbookSteps(ctx context.Context, riverRate float64) error {
 		_ = a.River.Stop(stop)
 	}()
 	// The idle app's own statements, to take off the count of the steps.
-	idleFrom, err := e.snap(ctx, "playbooks")
-	if err != nil {
-		return err
-	}
-	time.Sleep(2 * time.Second)
-	from, err := e.snap(ctx, "playbooks")
+	idleFrom, from, err := e.idleWindow(ctx, "playbooks", 2*time.Second)
 	if err != nil {
 		return err
 	}
