@@ -175,12 +175,8 @@ func (u *UI) casework(c echo.Context, l i18n.Locale, inc *incident.Incident) (*c
 		for _, cu := range cs {
 			v.People = append(v.People, choice{Value: cu.Email, Label: personLabel(cu)})
 		}
-		teams, err := u.o.Teams.List(ctx, pr)
-		if err != nil {
+		if v.Teams, err = u.teamChoices(ctx, pr, ""); err != nil {
 			return nil, err
-		}
-		for _, t := range teams {
-			v.Teams = append(v.Teams, choice{Value: t.ID.String(), Label: t.Name})
 		}
 	}
 	v.TaskCount = len(tasks)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -340,23 +341,43 @@ func (u *UI) bulkChoices(c echo.Context, v *queueView, rc *rowContext) error {
 		}
 		v.Colleagues = append(v.Colleagues, choice{Value: cu.Email, Label: personLabel(cu), Selected: v.Bulk.Assignee == cu.Email})
 	}
-	teams, err := u.o.Teams.List(c.Request().Context(), pr)
-	if err != nil {
+	var err error
+	if v.Teams, err = u.teamChoices(c.Request().Context(), pr, v.Bulk.Team); err != nil {
 		return err
 	}
-	for _, t := range teams {
-		v.Teams = append(v.Teams, choice{Value: t.ID.String(), Label: t.Name, Selected: v.Bulk.Team == t.ID.String()})
+	v.Classes = u.classChoices(l, v.Bulk.Class)
+	return nil
+}
+
+// teamChoices are the teams of the person's organisation as choices of a
+// select, the one whose ID is selected marked.
+func (u *UI) teamChoices(ctx context.Context, pr access.Principal, selected string) ([]choice, error) {
+	teams, err := u.o.Teams.List(ctx, pr)
+	if err != nil {
+		return nil, err
 	}
+	out := make([]choice, 0, len(teams))
+	for _, t := range teams {
+		out = append(out, choice{Value: t.ID.String(), Label: t.Name, Selected: selected == t.ID.String()})
+	}
+	return out, nil
+}
+
+// classChoices are the RSIT classes grouped by category, each category
+// selectable itself ("category") and with its types ("category:type"),
+// selected marked.
+func (u *UI) classChoices(l i18n.Locale, selected string) []classGroup {
+	var out []classGroup
 	for _, cat := range taxonomy.RSIT.Categories {
 		name := rsitName(l, u, cat.Value, "")
-		g := classGroup{Category: name, Options: []choice{{Value: cat.Value, Label: name, Selected: v.Bulk.Class == cat.Value}}}
+		g := classGroup{Category: name, Options: []choice{{Value: cat.Value, Label: name, Selected: selected == cat.Value}}}
 		for _, t := range cat.Types {
 			val := cat.Value + ":" + t.Value
-			g.Options = append(g.Options, choice{Value: val, Label: name + " – " + rsitName(l, u, cat.Value, t.Value), Selected: v.Bulk.Class == val})
+			g.Options = append(g.Options, choice{Value: val, Label: name + " – " + rsitName(l, u, cat.Value, t.Value), Selected: selected == val})
 		}
-		v.Classes = append(v.Classes, g)
+		out = append(out, g)
 	}
-	return nil
+	return out
 }
 
 // personLabel is how a colleague is named in a list: the name and, to

@@ -11,7 +11,6 @@ import (
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
-	"github.com/certdesk/certdesk/internal/taxonomy"
 	"github.com/labstack/echo/v4"
 )
 
@@ -153,22 +152,10 @@ func (u *UI) workbenchChoices(c echo.Context, l i18n.Locale, inc *incident.Incid
 	if w.Form.Assignee != "" && !containsChoice(w.Colleagues, w.Form.Assignee) { // someone of another organisation
 		w.Colleagues = append(w.Colleagues, choice{Value: w.Form.Assignee, Label: w.Form.Assignee, Selected: true})
 	}
-	teams, err := u.o.Teams.List(ctx, pr)
-	if err != nil {
+	if w.Teams, err = u.teamChoices(ctx, pr, w.Form.Team); err != nil {
 		return err
 	}
-	for _, t := range teams {
-		w.Teams = append(w.Teams, choice{Value: t.ID.String(), Label: t.Name, Selected: w.Form.Team == t.ID.String()})
-	}
-	for _, cat := range taxonomy.RSIT.Categories {
-		name := rsitName(l, u, cat.Value, "")
-		g := classGroup{Category: name, Options: []choice{{Value: cat.Value, Label: name, Selected: w.Form.Class == cat.Value}}}
-		for _, t := range cat.Types {
-			val := cat.Value + ":" + t.Value
-			g.Options = append(g.Options, choice{Value: val, Label: name + " – " + rsitName(l, u, cat.Value, t.Value), Selected: w.Form.Class == val})
-		}
-		w.Classes = append(w.Classes, g)
-	}
+	w.Classes = u.classChoices(l, w.Form.Class)
 	for _, s := range incident.Severities {
 		w.Severities = append(w.Severities, choice{Value: string(s), Label: l.T("severity." + string(s)), Selected: w.Form.Severity == string(s)})
 	}
