@@ -440,14 +440,16 @@ func (s *Service) TimelineOf(ctx context.Context, p access.Principal, inc *Incid
 
 // Filter narrows a list of incidents; zero fields match everything.
 type Filter struct {
-	Status          Status
-	Stage           Stage
-	Severity        Severity
-	TLP             TLP
-	Category        string
-	Type            string
-	ReportingOrg    string // slug
-	CoordinatingOrg string // slug
+	Status       Status
+	Stage        Stage
+	Severity     Severity
+	TLP          TLP
+	Category     string
+	Type         string
+	ReportingOrg string // slug
+	// CoordinatingOrg is a slug, or NoOrg: incidents not routed to a
+	// coordinator yet.
+	CoordinatingOrg string
 	// Assignee is an e-mail, "me" (assigned to the caller), "mine"
 	// (assigned to the caller, or to one of the caller's teams with nobody
 	// assigned) or "none" (neither a person nor a team assigned).
@@ -489,6 +491,10 @@ type Filter struct {
 	Query                       string // full text over title, description and comments
 	Sort                        Sort
 }
+
+// NoOrg is the organisation filter's value for "no organisation"
+// (org.NoOrg, a slug no organisation may take).
+const NoOrg = "none"
 
 // Sort orders a list: by creation or last update, "-" for newest first.
 type Sort string

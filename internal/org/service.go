@@ -57,6 +57,10 @@ type Patch struct {
 	Name, Parent, Country, Region, Sector, NIS2Class, ChatChannel, ContactEmail, ContactPhone, TimeZone *string
 }
 
+// NoOrg is the slug no organisation may take: a filter on an
+// organisation (coordinating_org=none) uses it for "no organisation".
+const NoOrg = "none"
+
 var (
 	slugRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
@@ -70,6 +74,8 @@ var (
 func (o *Organization) validate(fs *Fields) {
 	if !slugRE.MatchString(o.Slug) {
 		fs.add("slug", "format", "slug must be 1–63 lower-case letters, digits and dashes, starting with a letter or digit")
+	} else if o.Slug == NoOrg {
+		fs.add("slug", "reserved", `slug "none" is reserved: filters use it for "no organisation"`)
 	}
 	o.Name = strings.TrimSpace(o.Name)
 	if n := utf8.RuneCountInString(o.Name); n == 0 || n > 200 {

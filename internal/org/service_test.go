@@ -73,6 +73,7 @@ func TestPlacementRules(t *testing.T) {
 		{"partner has no parent", org.Organization{Slug: "p2", Name: "P2", Kind: org.Partner}, "national", "parent", "none"},
 		{"unknown parent", org.Organization{Slug: "x", Name: "X", Kind: org.Operator}, "atlantis", "parent", "exists"},
 		{"bad slug", org.Organization{Slug: "Bad Slug", Name: "X", Kind: org.Operator}, "north", "slug", "format"},
+		{"reserved slug", org.Organization{Slug: org.NoOrg, Name: "X", Kind: org.Operator}, "north", "slug", "reserved"},
 		{"unknown kind", org.Organization{Slug: "x", Name: "X", Kind: "ministry"}, "north", "kind", "enum"},
 		{"unknown sector", org.Organization{Slug: "x", Name: "X", Kind: org.Operator, Sector: "mining"}, "north", "sector", "enum"},
 		{"bad time zone", org.Organization{Slug: "x", Name: "X", Kind: org.Operator, TimeZone: "Mars/Olympus"}, "north", "time_zone", "enum"},

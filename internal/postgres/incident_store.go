@@ -281,6 +281,10 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 	}
 	eq := map[string]string{"i.status": string(f.Status), "i.stage": string(f.Stage), "i.severity": string(f.Severity),
 		"i.tlp": string(f.TLP), "i.category": f.Category, "i.type": f.Type, "ro.slug": f.ReportingOrg, "co.slug": f.CoordinatingOrg}
+	if f.CoordinatingOrg == incident.NoOrg {
+		delete(eq, "co.slug")
+		add("i.coordinating_org_id IS NULL")
+	}
 	for _, col := range []string{"i.status", "i.stage", "i.severity", "i.tlp", "i.category", "i.type", "ro.slug", "co.slug"} {
 		if v := eq[col]; v != "" {
 			add(col+" = ?", v)

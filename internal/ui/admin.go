@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -105,7 +106,17 @@ func (u *UI) adminIndex(c echo.Context) error {
 		v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.unassigned", Count: n, More: more, Href: "/queue?tab=unassigned&status=open", Link: "admin.card.unassigned_link"})
 		atRisk.WorkOf, atRiskHref = p.OrgSlug, "/queue?tab=at_risk&status=open"
 	}
-	n, more, err := count(atRisk)
+	// Incidents nobody coordinates an hour after their report: routing
+	// found no CERT, or its job has not run.
+	before := u.now().Add(-unassignedFor)
+	n, more, err := count(incident.Filter{Status: incident.Open, CoordinatingOrg: incident.NoOrg, CreatedBefore: &before})
+	if err != nil {
+		return err
+	}
+	v.Cards = append(v.Cards, hygieneCard{Key: "admin.card.uncoordinated", Count: n, More: more,
+		Href: "/incidents?" + url.Values{"status": {"open"}, "coordinating_org": {incident.NoOrg},
+			"created_before": {before.UTC().Format(time.RFC3339)}}.Encode(), Link: "admin.card.uncoordinated_link"})
+	n, more, err = count(atRisk)
 	if err != nil {
 		return err
 	}

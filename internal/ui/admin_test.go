@@ -2,8 +2,10 @@ package ui_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -167,4 +169,39 @@ func require404LikeNothing(t *testing.T, c *client, path, name string) {
 	none := c.get(strings.Replace(path, name, "no-such-thing", 1))
 	require.Equal(t, http.StatusNotFound, none.status)
 	require.Equal(t, normalise(none.body, "no-such-thing", "…"), normalise(got.body, name, "…"), path)
+}
+
+// An incident nobody coordinates an hour after its report is counted on
+// the overview of an administrator who may see it, and the card's link
+// lists exactly it; another region's administrator does not count it.
+func TestAdminOverviewCountsIncidentsWithoutACoordinator(t *testing.T) {
+	t.Parallel()
+	s := newAdminSetup(t)
+	ctx := context.Background()
+	north := s.as(t, "admin", "cert-north")
+	card := regexp.MustCompile(`hygiene-count">(\d+)</span>\s*<span class="hygiene-label">open incidents? not routed`)
+	count := func(c *client) string {
+		t.Helper()
+		m := card.FindStringSubmatch(c.get("/admin").body)
+		require.NotNil(t, m, "the card is on the overview")
+		return m[1]
+	}
+	require.Equal(t, "0", count(north))
+
+	res, err := s.w.h.App.DB.SQL.ExecContext(ctx, `UPDATE incidents SET coordinating_org_id = NULL,
+		created_at = now() - interval '2 hours' WHERE reference = $1`, s.w.ref)
+	require.NoError(t, err)
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+
+	require.Equal(t, "1", count(north))
+	require.Equal(t, "0", count(s.as(t, "admin", "cert-south")), "cert-south does not see cert-north's incident")
+
+	link := regexp.MustCompile(`href="(/incidents\?[^"]*coordinating_org=none[^"]*)"`).FindStringSubmatch(north.get("/admin").body)
+	require.NotNil(t, link)
+	list := north.get(html.UnescapeString(link[1]))
+	require.Equal(t, http.StatusOK, list.status)
+	require.Contains(t, list.body, s.w.ref)
+	require.Equal(t, 1, strings.Count(list.body, `<th scope="row" class="cell-key"`), "only the unrouted incident is listed")
 }

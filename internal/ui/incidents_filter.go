@@ -15,7 +15,7 @@ import (
 // dashboard's drill-down (internal/dashboard.Drill) lands on the
 // incidents its bar or cell counts.
 var listFilterParams = []string{"status", "stage", "severity", "category", "significant", "personal_data_breach",
-	"deadline", "reporting_org", "constituency", "created_after", "created_before"}
+	"deadline", "reporting_org", "coordinating_org", "constituency", "created_after", "created_before"}
 
 // listFilter reads the list's filters from the query string; it returns
 // them also as a query (in a fixed order) for the pager's links. A
@@ -24,7 +24,7 @@ func listFilter(c echo.Context) (incident.Filter, url.Values, error) {
 	q := c.QueryParam
 	f := incident.Filter{Status: incident.Status(q("status")), Stage: incident.Stage(q("stage")),
 		Severity: incident.Severity(q("severity")), Category: q("category"), Deadline: q("deadline"),
-		ReportingOrg: q("reporting_org"), Constituency: q("constituency"), Sort: incident.SortUpdatedDesc}
+		ReportingOrg: q("reporting_org"), CoordinatingOrg: q("coordinating_org"), Constituency: q("constituency"), Sort: incident.SortUpdatedDesc}
 	kept := url.Values{}
 	for _, name := range listFilterParams {
 		if v := q(name); v != "" {
