@@ -93,6 +93,7 @@ type Event struct {
 	// (empty for certdesk itself and for users since removed).
 	ActorName    string
 	ActorOrgName string
+	ActorOrgSlug string
 	// Pinned: the event is pinned as a key event (Service.Pin).
 	Pinned bool
 }

@@ -47,9 +47,11 @@ type Store interface {
 	// first, and the cursor of the next page ("" on the last page).
 	List(ctx context.Context, p access.Principal, f Filter, page Page) (incidents []Incident, next string, err error)
 	// Timeline returns a page of an incident's events in time order and the
-	// cursor of the next page ("" on the last page).
-	// kinds, when not empty, keeps only events of those kinds.
-	Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, kinds []EventKind, page Page) (events []Event, next string, err error)
+	// cursor of the next page ("" on the last page), those f keeps.
+	Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, f EventFilter, page Page) (events []Event, next string, err error)
+	// TimelineActors lists the organisations whose people acted on the
+	// incident's events p sees, by name, and SystemActor when certdesk did.
+	TimelineActors(ctx context.Context, p access.Principal, incidentID uuid.UUID) ([]ActorOrg, error)
 	// LegalStore reads the legal reports filed (legal.go).
 	LegalStore
 }
@@ -424,18 +426,48 @@ func (s *Service) Timeline(ctx context.Context, p access.Principal, idOrRef stri
 // incident once. The store applies the visibility rule to the events
 // again, so an incident read for someone else yields nothing.
 func (s *Service) TimelineOf(ctx context.Context, p access.Principal, inc *Incident, kinds []EventKind, page Page) ([]Event, string, error) {
+	return s.TimelineWhere(ctx, p, inc, EventFilter{Kinds: kinds}, page)
+}
+
+// SystemActor is EventFilter.ActorOrg's value for certdesk's own entries
+// (events without an acting person).
+const SystemActor = "-"
+
+// EventFilter narrows a timeline; zero fields keep every event.
+type EventFilter struct {
+	Kinds []EventKind // events of these kinds (EventPinned: the pinned ones)
+	// ActorOrg is an organisation's slug (events by its people) or
+	// SystemActor.
+	ActorOrg string
+}
+
+// ActorOrg is an organisation that acted on an incident's timeline.
+type ActorOrg struct {
+	Slug, Name string // SystemActor and "" for certdesk itself
+}
+
+// TimelineWhere is TimelineOf with every filter of the timeline.
+func (s *Service) TimelineWhere(ctx context.Context, p access.Principal, inc *Incident, f EventFilter, page Page) ([]Event, string, error) {
 	page.Limit = ClampLimit(page.Limit)
 	var fs apperr.Fields
-	if len(kinds) > 20 {
+	if len(f.Kinds) > 20 {
 		fs.Add("kind", "max_items", "at most 20 kinds")
 	}
-	for _, k := range kinds {
+	for _, k := range f.Kinds {
 		fs.Text("kind", string(k), 64)
 	}
+	fs.Text("actor_org", f.ActorOrg, 64)
 	if err := fs.Err(); err != nil {
 		return nil, "", err
 	}
-	return s.store.Timeline(ctx, p, inc.ID, kinds, page)
+	return s.store.Timeline(ctx, p, inc.ID, f, page)
+}
+
+// TimelineActors lists the organisations that acted on the timeline of
+// inc as p sees it (the timeline's organisation filter offers them), by
+// name, with SystemActor when certdesk itself did.
+func (s *Service) TimelineActors(ctx context.Context, p access.Principal, inc *Incident) ([]ActorOrg, error) {
+	return s.store.TimelineActors(ctx, p, inc.ID)
 }
 
 // Filter narrows a list of incidents; zero fields match everything.

@@ -166,6 +166,7 @@ type eventRow struct {
 	// read-only, from the timeline's joins
 	ActorName    *string `gorm:"->"`
 	ActorOrgName *string `gorm:"->"`
+	ActorOrgSlug *string `gorm:"->"`
 	Pinned       bool    `gorm:"->"`
 }
 
@@ -469,9 +470,16 @@ type timelineCursor struct {
 
 // Timeline implements incident.Store. Each event comes with its actor's
 // name and organisation (joined, so a page of events is one query).
-func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, kinds []incident.EventKind, page incident.Page) ([]incident.Event, string, error) {
+func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, f incident.EventFilter, page incident.Page) ([]incident.Event, string, error) {
 	q := visibleEvents(s.db.WithContext(ctx), p, incidentID)
-	if len(kinds) > 0 {
+	switch f.ActorOrg {
+	case "":
+	case incident.SystemActor:
+		q = q.Where("e.actor_user_id IS NULL")
+	default:
+		q = q.Where("ao.slug = ?", f.ActorOrg)
+	}
+	if kinds := f.Kinds; len(kinds) > 0 {
 		ks := make([]string, 0, len(kinds))
 		pinned := false
 		for _, k := range kinds {
@@ -509,6 +517,25 @@ func (s *Store) Timeline(ctx context.Context, p access.Principal, incidentID uui
 	return evs, next, nil
 }
 
+// TimelineActors implements incident.Store: one query over the events p
+// sees.
+func (s *Store) TimelineActors(ctx context.Context, p access.Principal, incidentID uuid.UUID) ([]incident.ActorOrg, error) {
+	var rows []struct {
+		Slug, Name string
+	}
+	err := s.db.WithContext(ctx).Table("(?) AS a", visibleEvents(s.db, p, incidentID).
+		Select("DISTINCT CASE WHEN e.actor_user_id IS NULL THEN ? ELSE ao.slug END AS slug, COALESCE(ao.name, '') AS name", incident.SystemActor)).
+		Where("a.slug IS NOT NULL").Order("a.name, a.slug").Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "load timeline actors")
+	}
+	out := make([]incident.ActorOrg, len(rows))
+	for i, r := range rows {
+		out[i] = incident.ActorOrg{Slug: r.Slug, Name: r.Name}
+	}
+	return out, nil
+}
+
 // pinnedSQL holds for an event (incident_events "e") that is pinned.
 const pinnedSQL = `EXISTS (SELECT 1 FROM incident_pins ip WHERE ip.incident_id = e.incident_id AND ip.event_id = e.id)`
 
@@ -520,7 +547,7 @@ func visibleEvents(db *gorm.DB, p access.Principal, incidentID uuid.UUID) *gorm.
 	vis, args := visibleTo(p)
 	obsVis, obsArgs := observableVisibleTo(p)
 	return db.Table("incident_events e").
-		Select("e.*, u.name AS actor_name, ao.name AS actor_org_name, "+pinnedSQL+" AS pinned").
+		Select("e.*, u.name AS actor_name, ao.name AS actor_org_name, ao.slug AS actor_org_slug, "+pinnedSQL+" AS pinned").
 		Joins("LEFT JOIN users u ON u.id = e.actor_user_id").
 		Joins("LEFT JOIN organizations ao ON ao.id = u.org_id").
 		Where("e.incident_id = ?", incidentID).
@@ -537,6 +564,9 @@ func (r eventRow) event() incident.Event {
 	}
 	if r.ActorName != nil {
 		ev.ActorName = *r.ActorName
+	}
+	if r.ActorOrgSlug != nil {
+		ev.ActorOrgSlug = *r.ActorOrgSlug
 	}
 	if r.ActorOrgName != nil {
 		ev.ActorOrgName = *r.ActorOrgName

@@ -135,10 +135,10 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 	pr := cur.Principal
 	after := c.QueryParam("after")
 	tf := timelineFilterOf(c)
-	evs, next, err := u.o.Incidents.TimelineOf(ctx, pr, inc, tf.kinds(), incident.Page{After: after, Limit: timelinePageSize})
+	evs, next, err := u.o.Incidents.TimelineWhere(ctx, pr, inc, tf.events(), incident.Page{After: after, Limit: timelinePageSize})
 	if apperr.CodeOf(err) == apperr.Invalid && after != "" {
 		after, next = "", ""
-		evs, next, err = u.o.Incidents.TimelineOf(ctx, pr, inc, tf.kinds(), incident.Page{Limit: timelinePageSize}) // a stale cursor: from the start
+		evs, next, err = u.o.Incidents.TimelineWhere(ctx, pr, inc, tf.events(), incident.Page{Limit: timelinePageSize}) // a stale cursor: from the start
 	}
 	if err != nil {
 		return nil, err
@@ -199,8 +199,11 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 		return nil, err
 	}
 	if v.Workbench.Show || v.Workbench.SummaryFirst {
-		v.TimelineFilter = tf.view(l, evs)
-		evs = tf.apply(evs)
+		actors, err := u.o.Incidents.TimelineActors(ctx, pr, inc)
+		if err != nil {
+			return nil, err
+		}
+		v.TimelineFilter = tf.view(l, actors)
 	}
 	v.TimelineFirstHref, v.TimelineNextHref = tf.href(""), tf.href(next)
 	if v.Casework, err = u.casework(c, l, inc); err != nil {

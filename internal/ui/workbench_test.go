@@ -268,3 +268,40 @@ func TestWorkbenchTLPConfirmation(t *testing.T) {
 
 	require.Equal(t, http.StatusNotFound, stranger.get("/incidents/"+w.ref+"/tlp?tlp=TLP:RED").status)
 }
+
+// The timeline's organisation filter is asked of the store: an entry of
+// the city behind more than a page of certdesk's own events is on the
+// first page of the city's filter, the chips name every organisation that
+// acted (not only those of the page read), and the stranger's filter of
+// another organisation's incident is the 404 page.
+func TestWorkbenchTimelineOrganisationFilterReadsTheWholeTimeline(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOpts{})
+	ctx := context.Background()
+	_, err := w.h.App.DB.SQL.ExecContext(ctx, `INSERT INTO incident_events (incident_id, actor, kind, data, occurred_at)
+		SELECT id, 'certdesk', 'notified', '{}', now() - interval '1 hour' + g * interval '1 second'
+		FROM incidents, generate_series(1, 150) g WHERE reference = $1`, w.ref)
+	require.NoError(t, err)
+	_, _, err = w.h.App.Comments.Add(ctx, w.users["reporter"].Principal(), w.ref, "The backup server answers again", nil)
+	require.NoError(t, err)
+
+	responder := newClient(t, w.h.URL)
+	responder.signIn(w.email("responder"), password)
+	first := responder.get("/incidents/" + w.ref)
+	require.Equal(t, http.StatusOK, first.status)
+	require.True(t, strings.Contains(first.body, `href="?org=city-north#timeline-title"`), "the city acted after the first page, and its chip is offered")
+	require.True(t, strings.Contains(first.body, `href="?org=-#timeline-title"`), "certdesk's chip")
+
+	city := responder.get("/incidents/" + w.ref + "?org=city-north")
+	require.Equal(t, http.StatusOK, city.status)
+	require.True(t, strings.Contains(city.body, "Wrote a comment"), "the city's comment is on the first page of its filter")
+	require.False(t, strings.Contains(city.body, "Later entries"), "the city's entries fit on one page")
+
+	system := responder.get("/incidents/" + w.ref + "?org=-")
+	require.False(t, strings.Contains(system.body, "Wrote a comment"))
+	require.True(t, strings.Contains(system.body, "Later entries"), "certdesk's own entries run over a page")
+
+	stranger := newClient(t, w.h.URL)
+	stranger.signIn(w.email("stranger"), password)
+	require.Equal(t, http.StatusNotFound, stranger.get("/incidents/"+w.ref+"?org=city-north").status)
+}

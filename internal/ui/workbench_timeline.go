@@ -2,7 +2,7 @@ package ui
 
 import (
 	"net/url"
-	"sort"
+	"slices"
 
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/incident"
@@ -30,11 +30,10 @@ var timelineKinds = []struct {
 	{"notifications", []incident.EventKind{"notified", "notification_failed", "notification_withdrawn"}},
 }
 
-// systemOrg is the organisation filter's value for certdesk's own entries.
-const systemOrg = "-"
-
 // timelineFilter is the timeline's filter of the URL: kind (a group of
-// timelineKinds) and org (an organisation's name, or systemOrg).
+// timelineKinds) and org (an organisation's slug, or
+// incident.SystemActor for certdesk's own entries), both asked of the
+// store.
 type timelineFilter struct {
 	Kind string
 	Org  string
@@ -52,37 +51,15 @@ func timelineFilterOf(c echo.Context) timelineFilter {
 	return f
 }
 
-// kinds are the event kinds the filter asks the store for (nil: all).
-func (f timelineFilter) kinds() []incident.EventKind {
+// events is the filter as the store takes it.
+func (f timelineFilter) events() incident.EventFilter {
+	ef := incident.EventFilter{ActorOrg: f.Org}
 	for _, g := range timelineKinds {
 		if g.Key == f.Kind {
-			return g.Kinds
+			ef.Kinds = g.Kinds
 		}
 	}
-	return nil
-}
-
-// apply keeps the events of the filter's organisation. The organisation
-// filter applies to the page of the timeline read (the store filters by
-// kind only); the chips offer the organisations of that page.
-func (f timelineFilter) apply(evs []incident.Event) []incident.Event {
-	if f.Org == "" {
-		return evs
-	}
-	var out []incident.Event
-	for _, ev := range evs {
-		if eventOrg(ev) == f.Org {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
-func eventOrg(ev incident.Event) string {
-	if ev.ActorUserID == nil {
-		return systemOrg
-	}
-	return ev.ActorOrgName
+	return ef
 }
 
 // query is the filter as a query string with after (the page's cursor),
@@ -116,8 +93,8 @@ type timelineFilterView struct {
 }
 
 // view builds the chips: every kind group, and the organisations that
-// acted on the page read (evs, before the organisation filter).
-func (f timelineFilter) view(l i18n.Locale, evs []incident.Event) *timelineFilterView {
+// acted on the incident's timeline (incident.Service.TimelineActors).
+func (f timelineFilter) view(l i18n.Locale, actors []incident.ActorOrg) *timelineFilterView {
 	v := &timelineFilterView{Filtered: f.Kind != "" || f.Org != ""}
 	all := f
 	all.Kind = ""
@@ -127,29 +104,20 @@ func (f timelineFilter) view(l i18n.Locale, evs []incident.Event) *timelineFilte
 		k.Kind = g.Key
 		v.Kinds = append(v.Kinds, timelineChip{Label: l.T("workbench.timeline.kind." + g.Key), Href: k.href(""), Current: f.Kind == g.Key})
 	}
-	seen := map[string]bool{}
-	var orgs []string
-	for _, ev := range evs {
-		if o := eventOrg(ev); o != "" && !seen[o] {
-			seen[o] = true
-			orgs = append(orgs, o)
-		}
-	}
-	if f.Org != "" && !seen[f.Org] {
-		orgs = append(orgs, f.Org)
-	}
-	sort.Strings(orgs)
 	everyone := f
 	everyone.Org = ""
 	v.Orgs = append(v.Orgs, timelineChip{Label: l.T("workbench.timeline.org.all"), Href: everyone.href(""), Current: f.Org == ""})
-	for _, o := range orgs {
+	if f.Org != "" && !slices.ContainsFunc(actors, func(a incident.ActorOrg) bool { return a.Slug == f.Org }) {
+		actors = append(actors, incident.ActorOrg{Slug: f.Org, Name: f.Org}) // nobody of it acted: the chip says what is filtered
+	}
+	for _, a := range actors {
 		k := f
-		k.Org = o
-		label := o
-		if o == systemOrg {
+		k.Org = a.Slug
+		label := a.Name
+		if a.Slug == incident.SystemActor {
 			label = l.T("timeline.system")
 		}
-		v.Orgs = append(v.Orgs, timelineChip{Label: label, Href: k.href(""), Current: f.Org == o})
+		v.Orgs = append(v.Orgs, timelineChip{Label: label, Href: k.href(""), Current: f.Org == a.Slug})
 	}
 	return v
 }
