@@ -2,8 +2,11 @@ package ui_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/certdesk/certdesk/internal/access"
@@ -308,4 +311,51 @@ func TestAdminAuditPage(t *testing.T) {
 			require.NotContains(t, got.body, "escalation_policy.set")
 		}
 	})
+}
+
+// walkPages follows a log's "next" links from path and returns the
+// number of rows of every page and the pages' links, checking that each
+// link keeps the filter.
+func walkPages(t *testing.T, c *client, path, filter string) (rows int, pages int) {
+	t.Helper()
+	next := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
+	for path != "" && pages < 10 {
+		got := c.get(path)
+		require.Equal(t, http.StatusOK, got.status, path)
+		pages++
+		rows += strings.Count(got.body, `<th scope="row" class="cell-key"`)
+		path = ""
+		if m := next.FindStringSubmatch(got.body); m != nil {
+			path = html.UnescapeString(m[1])
+			require.Contains(t, path, filter, "the next page keeps the filter")
+		}
+	}
+	return rows, pages
+}
+
+// The delivery and audit logs page 50 rows at a time: following "next"
+// reads every matching row once, the filter kept on every page.
+func TestAdminLogsPageThroughEveryRow(t *testing.T) {
+	t.Parallel()
+	w := adminWorld(t)
+	ctx := context.Background()
+	_, err := w.h.App.DB.SQL.ExecContext(ctx, `INSERT INTO audit_log (actor, action, target_type, target_id)
+		SELECT 'paging@test', 'test.paging', 'row', 'row-' || g FROM generate_series(1, 120) g`)
+	require.NoError(t, err)
+	rows, pages := walkPages(t, w.signedIn(t, "admin-national"), "/admin/audit?action=test.paging", "action=test.paging")
+	require.Equal(t, 120, rows)
+	require.Equal(t, 3, pages)
+
+	_, err = w.h.App.DB.SQL.ExecContext(ctx, `INSERT INTO notifications (id, incident_id, event_key, event_kind, recipient_org_id,
+			provider, message, state, attempts, last_error, created_at)
+		SELECT gen_random_uuid(), i.id, 'paging-' || g, 'routed', i.coordinating_org_id, 'log', '{}', 'failed', 5,
+			'refused', now() - g * interval '1 second'
+		FROM incidents i, generate_series(1, 70) g WHERE i.reference = $1`, w.ref)
+	require.NoError(t, err)
+	north := w.signedIn(t, "admin-north")
+	rows, pages = walkPages(t, north, "/admin/deliveries?state=failed", "state=failed")
+	require.Equal(t, 70, rows)
+	require.Equal(t, 2, pages)
+	rows, _ = walkPages(t, w.signedIn(t, "admin-south"), "/admin/deliveries?state=failed", "state=failed")
+	require.Zero(t, rows, "another region's administrator pages through none of them")
 }
