@@ -275,97 +275,14 @@ func deadlineFilter(state string) string {
 // serve in both directions. There is no total count: counting a million
 // rows per page is what the design rules out.
 func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter, page incident.Page) ([]incident.Incident, string, error) {
-	vis, args := visibleTo(p)
-	q := incidentSelect + " WHERE " + vis
+	where, args, err := s.listWhere(ctx, p, f)
+	if err != nil {
+		return nil, "", err
+	}
+	q := incidentSelect + " WHERE " + where
 	add := func(cond string, vs ...any) {
 		q += " AND " + cond
 		args = append(args, vs...)
-	}
-	eq := map[string]string{"i.status": string(f.Status), "i.stage": string(f.Stage), "i.severity": string(f.Severity),
-		"i.tlp": string(f.TLP), "i.category": f.Category, "i.type": f.Type, "ro.slug": f.ReportingOrg, "co.slug": f.CoordinatingOrg}
-	if f.CoordinatingOrg == incident.NoOrg {
-		delete(eq, "co.slug")
-		add("i.coordinating_org_id IS NULL")
-	}
-	for _, col := range []string{"i.status", "i.stage", "i.severity", "i.tlp", "i.category", "i.type", "ro.slug", "co.slug"} {
-		if v := eq[col]; v != "" {
-			add(col+" = ?", v)
-		}
-	}
-	if f.AssigneeID != nil {
-		add("i.assignee_id = ?", *f.AssigneeID)
-	}
-	if f.MineOf != nil {
-		cond, cargs, err := s.idSetCondition(ctx, `SELECT m.id FROM incidents m WHERE m.assignee_id = ?
-			UNION ALL SELECT m.id FROM incidents m WHERE m.assignee_id IS NULL
-				AND m.assignee_team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?)`, *f.MineOf, *f.MineOf)
-		if err != nil {
-			return nil, "", err
-		}
-		add(cond, cargs...)
-	}
-	if f.Unassigned {
-		add("i.assignee_id IS NULL AND i.assignee_team_id IS NULL")
-	}
-	if f.AssigneeTeam != "" {
-		add("i.assignee_team_id = ?", f.AssigneeTeam)
-	}
-	if f.Acknowledged != nil {
-		if *f.Acknowledged {
-			add("i.acknowledged_at IS NOT NULL")
-		} else {
-			add("i.acknowledged_at IS NULL")
-		}
-	}
-	if f.Constituency != "" {
-		add("i.reporting_org_id IN (SELECT cc.descendant_id FROM org_closure cc WHERE cc.ancestor_id = "+orgIDOf+")", f.Constituency)
-	}
-	if f.WorkOf != "" {
-		add(`(i.coordinating_org_id = `+orgIDOf+`
-			OR i.reporting_org_id IN (SELECT wc.descendant_id FROM org_closure wc WHERE wc.ancestor_id = `+orgIDOf+`)
-			OR EXISTS (SELECT 1 FROM escalations we WHERE we.incident_id = i.id AND we.to_org_id = `+orgIDOf+`
-				AND we.state IN ('requested', 'accepted')))`, f.WorkOf, f.WorkOf, f.WorkOf)
-	}
-	if f.EscalatedTo != "" {
-		cond, cargs, err := s.idSetCondition(ctx, `SELECT ee.incident_id FROM escalations ee WHERE ee.to_org_id = `+orgIDOf+`
-			AND ee.state IN ('requested', 'accepted')`, f.EscalatedTo)
-		if err != nil {
-			return nil, "", err
-		}
-		add(cond, cargs...)
-	}
-	if len(f.References) > 0 {
-		add("i.reference IN ?", f.References)
-	}
-	if f.DeadlineBefore != nil {
-		add("i.next_deadline_at <= ?", *f.DeadlineBefore)
-	}
-	if f.Tag != "" {
-		add("i.tags @> ?", textArray{f.Tag})
-	}
-	if f.PersonalDataBreach != nil {
-		add("i.personal_data_breach = ?", *f.PersonalDataBreach)
-	}
-	if f.Significant != nil {
-		add("i.significant = ?", *f.Significant)
-	}
-	if f.Deadline == "open" || f.Deadline == "missed" {
-		add(deadlineFilter(f.Deadline))
-	}
-	for _, r := range []struct {
-		col, op string
-		t       *time.Time
-	}{{"i.created_at", ">=", f.CreatedAfter}, {"i.created_at", "<", f.CreatedBefore}, {"i.updated_at", ">=", f.UpdatedAfter}, {"i.updated_at", "<", f.UpdatedBefore}} {
-		if r.t != nil {
-			add(r.col+" "+r.op+" ?", *r.t)
-		}
-	}
-	if f.Query != "" {
-		cond, qargs, err := s.searchCondition(ctx, f.Query)
-		if err != nil {
-			return nil, "", err
-		}
-		add(cond, qargs...)
 	}
 	if f.Sort == incident.SortTriage {
 		return s.listTriage(ctx, q, args, f, page)
@@ -410,6 +327,122 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 		out[i] = *rows[i].domain()
 	}
 	return out, next, nil
+}
+
+// listWhere is the condition of a list over "i" (incidents), "ro" and
+// "co" (its reporting and coordinating organisations): the visibility
+// rule and f's filters, with its arguments.
+func (s *Store) listWhere(ctx context.Context, p access.Principal, f incident.Filter) (string, []any, error) {
+	q, args := visibleTo(p)
+	add := func(cond string, vs ...any) {
+		q += " AND " + cond
+		args = append(args, vs...)
+	}
+	eq := map[string]string{"i.status": string(f.Status), "i.stage": string(f.Stage), "i.severity": string(f.Severity),
+		"i.tlp": string(f.TLP), "i.category": f.Category, "i.type": f.Type, "ro.slug": f.ReportingOrg, "co.slug": f.CoordinatingOrg}
+	if f.CoordinatingOrg == incident.NoOrg {
+		delete(eq, "co.slug")
+		add("i.coordinating_org_id IS NULL")
+	}
+	for _, col := range []string{"i.status", "i.stage", "i.severity", "i.tlp", "i.category", "i.type", "ro.slug", "co.slug"} {
+		if v := eq[col]; v != "" {
+			add(col+" = ?", v)
+		}
+	}
+	if f.AssigneeID != nil {
+		add("i.assignee_id = ?", *f.AssigneeID)
+	}
+	if f.MineOf != nil {
+		cond, cargs, err := s.idSetCondition(ctx, `SELECT m.id FROM incidents m WHERE m.assignee_id = ?
+			UNION ALL SELECT m.id FROM incidents m WHERE m.assignee_id IS NULL
+				AND m.assignee_team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?)`, *f.MineOf, *f.MineOf)
+		if err != nil {
+			return "", nil, err
+		}
+		add(cond, cargs...)
+	}
+	if f.Unassigned {
+		add("i.assignee_id IS NULL AND i.assignee_team_id IS NULL")
+	}
+	if f.AssigneeTeam != "" {
+		add("i.assignee_team_id = ?", f.AssigneeTeam)
+	}
+	if f.Acknowledged != nil {
+		if *f.Acknowledged {
+			add("i.acknowledged_at IS NOT NULL")
+		} else {
+			add("i.acknowledged_at IS NULL")
+		}
+	}
+	if f.Constituency != "" {
+		add("i.reporting_org_id IN (SELECT cc.descendant_id FROM org_closure cc WHERE cc.ancestor_id = "+orgIDOf+")", f.Constituency)
+	}
+	if f.WorkOf != "" {
+		add(`(i.coordinating_org_id = `+orgIDOf+`
+			OR i.reporting_org_id IN (SELECT wc.descendant_id FROM org_closure wc WHERE wc.ancestor_id = `+orgIDOf+`)
+			OR EXISTS (SELECT 1 FROM escalations we WHERE we.incident_id = i.id AND we.to_org_id = `+orgIDOf+`
+				AND we.state IN ('requested', 'accepted')))`, f.WorkOf, f.WorkOf, f.WorkOf)
+	}
+	if f.EscalatedTo != "" {
+		cond, cargs, err := s.idSetCondition(ctx, `SELECT ee.incident_id FROM escalations ee WHERE ee.to_org_id = `+orgIDOf+`
+			AND ee.state IN ('requested', 'accepted')`, f.EscalatedTo)
+		if err != nil {
+			return "", nil, err
+		}
+		add(cond, cargs...)
+	}
+	if len(f.References) > 0 {
+		add("i.reference IN ?", f.References)
+	}
+	if f.DeadlineBefore != nil {
+		add("i.next_deadline_at <= ?", *f.DeadlineBefore)
+	}
+	if f.Tag != "" {
+		add("i.tags @> ?", textArray{f.Tag})
+	}
+	if f.PersonalDataBreach != nil {
+		add("i.personal_data_breach = ?", *f.PersonalDataBreach)
+	}
+	if f.Significant != nil {
+		add("i.significant = ?", *f.Significant)
+	}
+	if f.Deadline == "open" || f.Deadline == "missed" {
+		add(deadlineFilter(f.Deadline))
+	}
+	for _, r := range []struct {
+		col, op string
+		t       *time.Time
+	}{{"i.created_at", ">=", f.CreatedAfter}, {"i.created_at", "<", f.CreatedBefore}, {"i.updated_at", ">=", f.UpdatedAfter}, {"i.updated_at", "<", f.UpdatedBefore}} {
+		if r.t != nil {
+			add(r.col+" "+r.op+" ?", *r.t)
+		}
+	}
+	if f.Query != "" {
+		cond, qargs, err := s.searchCondition(ctx, f.Query)
+		if err != nil {
+			return "", nil, err
+		}
+		add(cond, qargs...)
+	}
+	return q, args, nil
+}
+
+// countFrom is what listWhere's condition reads.
+const countFrom = `FROM incidents i JOIN organizations ro ON ro.id = i.reporting_org_id
+	LEFT JOIN organizations co ON co.id = i.coordinating_org_id`
+
+// Count implements incident.Store: the incidents p may see that match f,
+// counted up to max+1 (a bounded count: no page reads a million rows to
+// say "500+").
+func (s *Store) Count(ctx context.Context, p access.Principal, f incident.Filter, max int) (int, error) {
+	where, args, err := s.listWhere(ctx, p, f)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT 1 `+countFrom+` WHERE `+where+` LIMIT ?) c`,
+		append(args, max+1)...).Scan(&n).Error
+	return n, translate(err, "count incidents")
 }
 
 // listTriage finishes List in the triage order (incident.SortTriage):
