@@ -236,6 +236,10 @@ type Store interface {
 	// (type, value) is one of cs, newest first, with their effective
 	// labels, and the cursor of the next page.
 	FindObservables(ctx context.Context, p access.Principal, cs []Candidate, page Page) ([]Match, string, error)
+	// Correlations returns, for each (type, value) of cs, the newest
+	// observables p may see that hold it in incidents other than
+	// incidentID, at most per of each, in one query.
+	Correlations(ctx context.Context, p access.Principal, incidentID uuid.UUID, cs []Candidate, per int) ([]Match, error)
 	// Orgs returns the organisations with these IDs.
 	Orgs(ctx context.Context, ids []uuid.UUID) ([]org.Organization, error)
 }

@@ -255,6 +255,34 @@ func (s *Service) Search(ctx context.Context, p access.Principal, value string, 
 	return cs, ms, next, err
 }
 
+// Correlations returns, for the observables obs of inc (an incident p has
+// just read), the other incidents p may see that hold the same (type,
+// value): at most per matches of each, newest first, keyed by Candidate.
+// One query for all of them (the case work page shows up to a hundred
+// observables, each with its "also seen in").
+func (s *Service) Correlations(ctx context.Context, p access.Principal, inc *incident.Incident, obs []Observable, per int) (map[Candidate][]Match, error) {
+	if err := p.Require(access.ReadIncident); err != nil {
+		return nil, err
+	}
+	cs := make([]Candidate, 0, len(obs))
+	for _, o := range obs {
+		cs = append(cs, Candidate{Type: o.Type, Value: o.Value})
+	}
+	out := map[Candidate][]Match{}
+	if len(cs) == 0 {
+		return out, nil
+	}
+	ms, err := s.store.Correlations(ctx, p, inc.ID, cs, per)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		k := Candidate{Type: m.Observable.Type, Value: m.Observable.Value}
+		out[k] = append(out[k], m)
+	}
+	return out, nil
+}
+
 // Export returns an incident p may see with all its observables and its
 // organisations, for an export.
 func (s *Service) Export(ctx context.Context, p access.Principal, idOrRef string) (*Export, error) {

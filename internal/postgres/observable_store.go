@@ -179,6 +179,41 @@ func (s *Store) FindObservables(ctx context.Context, p access.Principal, cs []ob
 	return out, next, nil
 }
 
+// Correlations implements observable.Store: the matches of every
+// candidate, numbered per (type, value) newest first and cut at per.
+func (s *Store) Correlations(ctx context.Context, p access.Principal, incidentID uuid.UUID, cs []observable.Candidate, per int) ([]observable.Match, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	vis, visArgs := observableVisibleTo(p)
+	keys := make([]string, len(cs))
+	args := make([]any, 0, 2*len(cs)+len(visArgs)+2)
+	for i, c := range cs {
+		keys[i] = "(?, ?)"
+		args = append(args, string(c.Type), c.Value)
+	}
+	args = append(append(args, incidentID), visArgs...)
+	q := `SELECT * FROM (SELECT ` + observableColumns + `, ` + observableTLP + ` AS tlp, i.reference AS inc_ref, i.title AS inc_title,
+			i.tlp AS inc_tlp, row_number() OVER (PARTITION BY o.type, o.value ORDER BY o.created_at DESC, o.id DESC) AS nth
+		FROM incident_observables o JOIN incidents i ON i.id = o.incident_id LEFT JOIN users u ON u.id = o.created_by
+		WHERE (o.type, o.value) IN (` + strings.Join(keys, ", ") + `) AND o.incident_id <> ? AND ` + vis + `) m
+		WHERE m.nth <= ? ORDER BY m.type, m.value, m.nth`
+	var rows []observableRow
+	if err := s.db.WithContext(ctx).Raw(q, append(args, per)...).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "find correlations")
+	}
+	out := make([]observable.Match, len(rows))
+	for i := range rows {
+		o, err := rows[i].domain()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = observable.Match{Observable: o, Incident: observable.IncidentRef{ID: rows[i].IncidentID,
+			Reference: rows[i].IncRef, Title: rows[i].IncTitle, TLP: incident.TLP(rows[i].IncTLP)}}
+	}
+	return out, nil
+}
+
 // oneObservable reads one observable of an incident with its stored
 // label, locks it, and says whether p may see it.
 func (t *txn) oneObservable(ctx context.Context, p access.Principal, where string, args ...any) (*observable.Observable, bool, error) {

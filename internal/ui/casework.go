@@ -203,12 +203,12 @@ func (u *UI) casework(c echo.Context, l i18n.Locale, inc *incident.Incident) (*c
 			v.PasteTLPs = append(v.PasteTLPs, choice{Value: string(t), Label: string(t), Selected: t == inc.TLP})
 		}
 	}
+	seen, err := u.o.Observables.Correlations(ctx, pr, inc, obs, caseworkCorrelations+1)
+	if err != nil {
+		return nil, err
+	}
 	for i := range obs {
-		row, err := u.observableRow(c, l, inc, &obs[i])
-		if err != nil {
-			return nil, err
-		}
-		v.Observables = append(v.Observables, row)
+		v.Observables = append(v.Observables, newObservableRow(l, inc, &obs[i], seen[observable.Candidate{Type: obs[i].Type, Value: obs[i].Value}]))
 	}
 
 	shares, parts, err := u.o.Incidents.Circle(ctx, pr, inc)
@@ -295,34 +295,25 @@ func (v *caseworkView) card(l i18n.Locale, t *task.Task) taskCard {
 	return k
 }
 
-// observableRow is one observable, defanged, with the other incidents
-// the person may see that hold it (observable.Service.Search applies the
-// visibility rule to each).
-func (u *UI) observableRow(c echo.Context, l i18n.Locale, inc *incident.Incident, o *observable.Observable) (observableRow, error) {
+// newObservableRow is one observable, defanged, with the other incidents
+// the person may see that hold it (ms: observable.Service.Correlations,
+// which applies the visibility rule to each, at most
+// caseworkCorrelations+1 of them).
+func newObservableRow(l i18n.Locale, inc *incident.Incident, o *observable.Observable, ms []observable.Match) observableRow {
 	row := observableRow{ID: o.ID.String(), Type: l.T("casework.type." + string(o.Type)), Value: observable.Defang(o.Type, o.Value), TLP: o.TLP}
 	for _, t := range incident.TLPs {
 		if !t.LooserThan(inc.TLP) {
 			row.TLPs = append(row.TLPs, choice{Value: string(t), Label: string(t), Selected: t == o.TLP})
 		}
 	}
-	_, ms, next, err := u.o.Observables.Search(c.Request().Context(), current(c).Principal, o.Value, o.Type, observable.Page{Limit: caseworkCorrelations + 1})
-	if err != nil {
-		return row, err
-	}
-	seen := map[uuid.UUID]bool{inc.ID: true}
 	for _, m := range ms {
-		if seen[m.Incident.ID] {
-			continue
-		}
-		seen[m.Incident.ID] = true
 		if len(row.Related) == caseworkCorrelations {
 			row.MoreSeen = true
 			break
 		}
 		row.Related = append(row.Related, relatedIncident{Reference: m.Incident.Reference, Title: m.Incident.Title, TLP: m.Incident.TLP})
 	}
-	row.MoreSeen = row.MoreSeen || next != ""
-	return row, nil
+	return row
 }
 
 // dueLayout is a due time as a datetime-local field holds it.

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -305,6 +306,30 @@ func TestCaseworkCorrelationKeepsToWhatTheViewerMaySee(t *testing.T) {
 	require.NotContains(t, pg.body, w.ref)
 	require.NotContains(t, pg.body, north2)
 	require.Contains(t, text(pg), "No other incident you may see")
+
+	// A second observable seen in seven other incidents: six are named
+	// and "more" is said, each observable with its own incidents (one
+	// query for all of them).
+	const domain = "c2.matrix-correlation.example"
+	var seven []string
+	for i := range 7 {
+		ref := create("reporter", fmt.Sprintf("Beacon %d", i))
+		_, _, err := w.h.App.Observables.Add(ctx, w.principal(t, "reporter"), ref, observable.NewObservable{Type: observable.Domain, Value: domain})
+		require.NoError(t, err)
+		seven = append(seven, ref)
+	}
+	_, _, err := w.h.App.Observables.Add(ctx, w.principal(t, "reporter"), w.ref, observable.NewObservable{Type: observable.Domain, Value: domain})
+	require.NoError(t, err)
+	pg = r.get("/incidents/" + w.ref)
+	named := 0
+	for _, ref := range seven {
+		if strings.Contains(pg.body, `href="/incidents/`+ref+`"`) {
+			named++
+		}
+	}
+	require.Equal(t, 6, named, "six of the seven are named")
+	require.Equal(t, 1, strings.Count(pg.body, `class="muted">`+"and more"), "the domain says there are more; the address does not")
+	require.Contains(t, pg.body, `href="/incidents/`+north2+`"`, "the address keeps its own correlation")
 }
 
 // Participants and shares: CERT North's responder shares the incident
