@@ -41,10 +41,17 @@ type fakeSlack struct {
 	posts   []post
 	refused int
 	down    func(call int, w http.ResponseWriter) // nil: up
+	gate    *gate                                 // nil: answers at once
 }
 
 func (f *fakeSlack) postMessage(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
+	f.mu.Lock()
+	g := f.gate
+	f.mu.Unlock()
+	if g != nil && !g.wait(r) {
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down != nil {
