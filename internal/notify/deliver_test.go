@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/notify"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -245,4 +246,40 @@ func TestClaimNeverRecordedIsDeliveredAfterItLapses(t *testing.T) {
 	e.deliveriesDone(t)
 	require.Len(t, e.slack.all(), 1)
 	require.Equal(t, attempts+1, ns[0].Attempts, "the failed ones and the one that sent: the dead worker's recorded nothing")
+}
+
+// Two deliveries of one notification at once (a rescued job whose first
+// run is still alive, a job retried by hand): the second finds the
+// first's claim and is told to wait (notify.ClaimedError, a snooze for
+// the worker) instead of sending; once the first has recorded, another
+// delivery finds the notification sent and sends nothing.
+func TestTwoDeliveriesOfOneNotificationSendOnce(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	g := e.slack.hold()
+	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{
+		"title": "Raced", "severity": "medium", "tlp": "amber"})["id"].(string)
+	select {
+	case <-g.arrived:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the routing notification never reached Slack")
+	}
+	ns := e.notifications(t, e.cert, id)
+	require.Len(t, ns, 1)
+	nid := uuid.MustParse(ns[0].ID)
+	completed := 0
+	complete := func(context.Context, notify.Tx) error { completed++; return nil }
+
+	err := e.h.App.Notify.Deliver(context.Background(), nid, complete)
+	var claimed *notify.ClaimedError
+	require.ErrorAs(t, err, &claimed, "the job's delivery holds the claim")
+	require.Positive(t, claimed.Wait)
+	require.Zero(t, completed)
+
+	g.release()
+	e.delivered(t, e.cert, id, 1)
+	require.NoError(t, e.h.App.Notify.Deliver(context.Background(), nid, complete))
+	require.Equal(t, 1, completed, "the late delivery completes without sending")
+	e.deliveriesDone(t)
+	require.Len(t, e.slack.all(), 1)
 }
