@@ -283,3 +283,56 @@ func TestTwoDeliveriesOfOneNotificationSendOnce(t *testing.T) {
 	e.deliveriesDone(t)
 	require.Len(t, e.slack.all(), 1)
 }
+
+// The label raised while Slack is answering: the change does not wait
+// for Slack, and the message that was on its way leaves as its claim
+// decided (the incident was TLP:AMBER then). It is recorded as sent, not
+// withdrawn, and after the change on the timeline; because the change
+// found no thread to update, the record queues the update of the thread's
+// first message, which replaces it, for a channel that no longer sees the
+// incident, by the withdrawn root (no title).
+func TestLabelRaisedDuringTheCallIsRecordedAndTheRootWithdrawn(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	g := e.slack.hold()
+	id := e.do(t, e.cityResponder, http.MethodPost, "/api/v1/incidents", map[string]any{
+		"title": "QUOKKA-3 at the harbour", "severity": "high", "tlp": "amber"})["id"].(string)
+	select {
+	case <-g.arrived:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the routing notification never reached Slack")
+	}
+	e.do(t, e.cityResponder, http.MethodPatch, "/api/v1/incidents/"+id, map[string]any{"tlp": "TLP:RED"})
+	held, abandoned := g.still()
+	require.Equal(t, 1, held, "the change did not wait for Slack")
+	require.Zero(t, abandoned)
+
+	g.release()
+	ns := e.delivered(t, e.cityResponder, id, 1)
+	require.Equal(t, "incident.routed", ns[0].EventKind)
+	posts := e.slack.all()
+	require.Len(t, posts, 1)
+	require.Contains(t, posts[0].form.Get("text"), "QUOKKA-3", "decided at the claim, before the change")
+	r := e.h.As(e.cityResponder).Request(http.MethodGet, "/api/v1/incidents/"+id+"/timeline?limit=100", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	var tl struct{ Events []struct{ Kind string } }
+	r.JSON(t, &tl)
+	var order []string
+	for _, ev := range tl.Events {
+		if ev.Kind == "notified" || ev.Kind == "notification_withdrawn" || ev.Kind == "field_changed" {
+			order = append(order, ev.Kind)
+		}
+	}
+	require.Equal(t, []string{"field_changed", "notified"}, order, "a message on its way is not withdrawn; it is recorded after the change")
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		ups := e.slack.allUpdates()
+		if assert.NotEmpty(c, ups) {
+			last := ups[len(ups)-1]
+			assert.Equal(c, regionChannel, last.Get("channel"))
+			assert.Equal(c, posts[0].ts(), last.Get("ts"), "the thread's first message")
+			assert.Contains(c, last.Get("text"), "no longer shared")
+			assert.NotContains(c, last.Get("text"), "QUOKKA")
+		}
+	}, 60*time.Second, 50*time.Millisecond, "the first message replaced by the withdrawn root")
+}
