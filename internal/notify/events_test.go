@@ -41,10 +41,34 @@ type fakeSlack struct {
 	posts   []post
 	refused int
 	down    func(call int, w http.ResponseWriter) // nil: up
+	gate    *gate                                 // nil: answers at once
+	updates []url.Values                          // chat.update calls
+}
+
+// chatUpdate is chat.update: it records the call and answers ok.
+func (f *fakeSlack) chatUpdate(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates = append(f.updates, r.PostForm)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": r.PostForm.Get("channel"), "ts": r.PostForm.Get("ts")})
+}
+
+func (f *fakeSlack) allUpdates() []url.Values {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]url.Values(nil), f.updates...)
 }
 
 func (f *fakeSlack) postMessage(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
+	f.mu.Lock()
+	g := f.gate
+	f.mu.Unlock()
+	if g != nil && !g.wait(r) {
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down != nil {
@@ -95,7 +119,10 @@ const (
 func setup(t *testing.T) *env {
 	t.Helper()
 	f := &fakeSlack{}
-	srv := slacktest.NewTestServer(func(c slacktest.Customize) { c.Handle("/chat.postMessage", f.postMessage) })
+	srv := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", f.postMessage)
+		c.Handle("/chat.update", f.chatUpdate)
+	})
 	srv.Start()
 	t.Cleanup(srv.Stop)
 	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks, Config: func(c *config.Config) {

@@ -75,10 +75,27 @@ type Notification struct {
 	ThreadTS       string // Slack: the thread the message went into ("" for the first)
 	CreatedAt      time.Time
 	SentAt         *time.Time
+	// ClaimedUntil is when the claim of a delivery under way lapses (nil:
+	// no claim); ClaimToken names that delivery, and ClaimRoot says it is
+	// posting the first message of the incident's thread in Channel.
+	ClaimedUntil *time.Time
+	ClaimToken   uuid.UUID
+	ClaimRoot    bool
 
 	// filled on reads
 	IncidentReference string
 	RecipientOrgSlug  string
+}
+
+// InFlight reports whether a delivery claimed n and its claim has not
+// lapsed at now: it may be talking to Slack or the webhook right now.
+func (n *Notification) InFlight(now time.Time) bool {
+	return n.ClaimedUntil != nil && now.Before(*n.ClaimedUntil)
+}
+
+// releaseClaim clears the claim of n.
+func (n *Notification) releaseClaim() {
+	n.ClaimedUntil, n.ClaimToken, n.ClaimRoot = nil, uuid.Nil, false
 }
 
 // Field is one labelled value of a message.

@@ -37,16 +37,17 @@ func RetryDelay(attempt int) time.Duration {
 // last attempt, with cause as its last error and a notification_failed
 // timeline event, so that a notification is never dropped silently.
 func (s *Service) GiveUp(ctx context.Context, id uuid.UUID, attempts int, cause error) error {
-	return s.fail(ctx, id, fmt.Sprintf("gave up after %d attempts: %v", attempts, cause), false, true)
+	return s.fail(ctx, id, uuid.Nil, fmt.Sprintf("gave up after %d attempts: %v", attempts, cause), true)
 }
 
 // fail records a failure of a notification that is still pending, in a
-// transaction of its own: lastError, one more attempt when attempted (a
-// send that failed; not a give-up, whose attempts are counted already),
-// and when final the state failed with a notification_failed timeline
-// event (markFailed). Deliver calls it after a failed send (final when
-// the error is permanent), GiveUp after the last attempt.
-func (s *Service) fail(ctx context.Context, id uuid.UUID, lastError string, attempted, final bool) error {
+// transaction of its own: lastError, one more attempt and the release of
+// the claim when token names the delivery that failed (uuid.Nil: a
+// give-up, whose attempts are counted already), and when final
+// the state failed with a notification_failed timeline event
+// (markFailed). Deliver calls it after a failed call (final when the
+// error is permanent), GiveUp after the last attempt.
+func (s *Service) fail(ctx context.Context, id, token uuid.UUID, lastError string, final bool) error {
 	return s.store.InNotifyTx(ctx, func(ctx context.Context, tx Tx) error {
 		n, err := tx.LockNotification(ctx, id)
 		if err != nil {
@@ -55,8 +56,11 @@ func (s *Service) fail(ctx context.Context, id uuid.UUID, lastError string, atte
 		if n.State != Pending {
 			return nil
 		}
-		if attempted {
+		if token != uuid.Nil {
 			n.Attempts++
+			if n.ClaimToken == token {
+				n.releaseClaim()
+			}
 		}
 		n.LastError = truncate(lastError, 1000)
 		if !final {

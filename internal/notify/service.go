@@ -42,10 +42,15 @@ type Tx interface {
 	LockNotification(ctx context.Context, id uuid.UUID) (*Notification, error)
 	// UpdateNotification writes the delivery columns and the message of n.
 	UpdateNotification(ctx context.Context, n *Notification) error
-	// LockThread serialises the deliveries into one incident's thread in
-	// one channel until the end of the transaction, and returns the thread's
-	// ts ("" when no message was posted there yet).
+	// LockThread serialises the claims of deliveries into one incident's
+	// thread in one channel until the end of the transaction, and returns
+	// the thread's ts ("" when no message was posted there yet).
 	LockThread(ctx context.Context, incidentID uuid.UUID, channel string) (string, error)
+	// RootClaimUntil returns when the claim of another pending
+	// notification (not except) that is posting the first message of the
+	// incident's thread in channel lapses, if one holds such a claim after
+	// now; nil when none does.
+	RootClaimUntil(ctx context.Context, incidentID uuid.UUID, channel string, except uuid.UUID, now time.Time) (*time.Time, error)
 	// InsertThread records the first message of an incident in a channel.
 	InsertThread(ctx context.Context, incidentID uuid.UUID, channel, ts string) error
 	// AppendEvent adds a timeline event.
@@ -208,106 +213,12 @@ func (s *Service) Deliveries(ctx context.Context, p access.Principal, q Delivery
 	return s.store.Notifications(ctx, p, f, page)
 }
 
-// Deliver sends one notification, once. complete is called in the
-// transaction that records the outcome (the worker completes its job
-// there). A notification already sent or failed is not sent again.
-//
-// The notification row stays locked while the provider is called, so two
-// deliveries of the same notification never both send; the one window
-// left is a crash after the provider accepted the message and before the
-// commit, after which the message is sent again.
-//
-// Errors: a *RateLimitError or a *PermanentError from the notifier come
-// back as they are (a permanent one after the notification was marked
-// failed, with a timeline event); any other error is worth retrying.
-func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx context.Context, tx Tx) error) error {
-	var sendErr error
-	err := s.store.InNotifyTx(ctx, func(ctx context.Context, tx Tx) error {
-		n, err := tx.LockNotification(ctx, id)
-		if err != nil {
-			return err
-		}
-		if n.State != Pending {
-			return complete(ctx, tx)
-		}
-		// The message was decided and rendered when it was queued; a
-		// delivery can wait hours for Slack, and the recipient may have
-		// lost sight of the incident since, or the incident become
-		// TLP:RED or TLP:AMBER+STRICT. What may leave is decided again
-		// now, for the recipient organisation as it is now.
-		inc, err := tx.LockIncident(ctx, access.System, n.IncidentID.String())
-		if err != nil {
-			return err
-		}
-		sees, err := tx.OrgCanSee(ctx, n.RecipientOrgID, n.IncidentID)
-		if err != nil {
-			return err
-		}
-		if !sees {
-			if err := s.Withdraw(ctx, tx, n, incident.Actor{Name: access.System.Name()},
-				n.RecipientOrgSlug+" no longer sees the incident"); err != nil {
-				return err
-			}
-			return complete(ctx, tx)
-		}
-		n.Message = RestrictNow(inc, n.Message, s.baseURL)
-		now := s.clock()
-		n.Attempts++
-		if n.Provider == Webhook {
-			if err := s.sendWebhook(ctx, tx, n); err != nil {
-				sendErr = err
-				return err
-			}
-		} else if n.Provider == Slack && s.notifier != nil {
-			thread, err := tx.LockThread(ctx, n.IncidentID, n.Channel)
-			if err != nil {
-				return err
-			}
-			ts, err := s.notifier.Send(ctx, n.Channel, thread, n.Message)
-			if err != nil {
-				sendErr = err
-				return err
-			}
-			if thread == "" {
-				if err := tx.InsertThread(ctx, n.IncidentID, n.Channel, ts); err != nil {
-					return err
-				}
-			}
-			n.ProviderMsgID, n.ThreadTS = ts, thread
-		} else {
-			n.Provider = Log
-			s.log.Info("notification", "notification", n.ID, "incident", n.IncidentReference,
-				"recipient", n.RecipientOrgSlug, "kind", n.EventKind, "header", n.Message.Header,
-				"text", n.Message.Text, "link", n.Message.Link)
-		}
-		n.State, n.SentAt, n.LastError = Sent, &now, ""
-		if err := tx.UpdateNotification(ctx, n); err != nil {
-			return err
-		}
-		// Only a message that reached someone is on the timeline: the
-		// timeline says who was told, and a log line told nobody.
-		if n.Provider != Log {
-			if err := tx.AppendEvent(ctx, &incident.Event{IncidentID: n.IncidentID, Actor: access.System.Name(),
-				Kind: EventNotified, Data: eventData(n), OccurredAt: now}); err != nil {
-				return err
-			}
-		}
-		return complete(ctx, tx)
-	})
-	if sendErr == nil {
-		return err
-	}
-	if rerr := s.fail(ctx, id, sendErr.Error(), true, IsPermanent(sendErr)); rerr != nil {
-		return errors.Join(sendErr, rerr)
-	}
-	return sendErr
-}
-
 // markFailed records that n will not be delivered: state failed and a
 // notification_failed timeline event with its last error.
 func (s *Service) markFailed(ctx context.Context, tx Tx, n *Notification) error {
 	now := s.clock()
 	n.State = Failed
+	n.releaseClaim()
 	if err := tx.UpdateNotification(ctx, n); err != nil {
 		return err
 	}
@@ -329,10 +240,14 @@ func (s *Service) markFailed(ctx context.Context, tx Tx, n *Notification) error 
 // coordinators see who was not told. A notification that is no longer
 // pending is left as it is.
 func (s *Service) Withdraw(ctx context.Context, tx Tx, n *Notification, by incident.Actor, reason string) error {
-	if n.State != Pending {
+	if n.State != Pending || n.InFlight(s.clock()) {
+		// A claimed notification is being sent with what its claim
+		// decided (Deliver); it is recorded as sent, or, if the call
+		// fails, decided again at its next claim.
 		return nil
 	}
 	n.State, n.LastError = Withdrawn, truncate(reason, 1000)
+	n.releaseClaim()
 	if err := tx.UpdateNotification(ctx, n); err != nil {
 		return err
 	}

@@ -151,19 +151,27 @@ func webhookDocument(n *Notification) WebhookDocument {
 	return d
 }
 
-// sendWebhook POSTs a notification to its recipient's webhook and maps
-// outbound's errors to the outbox's: a 429 or 503 with Retry-After is a
-// *RateLimitError, a refused destination, a redirect or another 4xx is a
-// *PermanentError (as is a recipient whose webhook was removed), anything
-// else (5xx, timeouts, network errors) is worth retrying.
-func (s *Service) sendWebhook(ctx context.Context, tx Tx, n *Notification) error {
+// webhookTarget reads, in the claim's transaction, where the webhook
+// notification n goes: its recipient's URL and secret. A recipient
+// without a webhook (removed since) gets "" and "": postWebhook then
+// fails for good.
+func (s *Service) webhookTarget(ctx context.Context, tx Tx, n *Notification) (rawURL, secret string, err error) {
 	wtx, ok := tx.(WebhookTx)
 	if !ok || s.webhooks == nil {
-		return &PermanentError{Err: errors.New("webhooks are not configured")}
+		return "", "", nil
 	}
-	rawURL, secret, err := wtx.OrgWebhook(ctx, n.RecipientOrgID)
-	if err != nil {
-		return err
+	return wtx.OrgWebhook(ctx, n.RecipientOrgID)
+}
+
+// postWebhook POSTs a notification to its recipient's webhook, with no
+// transaction open, and maps outbound's errors to the outbox's: a 429 or
+// 503 with Retry-After is a *RateLimitError, a refused destination, a
+// redirect or another 4xx is a *PermanentError (as is a recipient whose
+// webhook was removed), anything else (5xx, timeouts, network errors) is
+// worth retrying.
+func (s *Service) postWebhook(ctx context.Context, rawURL, secret string, n *Notification) error {
+	if s.webhooks == nil {
+		return &PermanentError{Err: errors.New("webhooks are not configured")}
 	}
 	if rawURL == "" {
 		return &PermanentError{Err: errors.New("the organisation no longer has a webhook")}

@@ -37,6 +37,9 @@ type notificationRow struct {
 	ThreadTS          string `gorm:"column:thread_ts"`
 	CreatedAt         time.Time
 	SentAt            *time.Time
+	ClaimedUntil      *time.Time
+	ClaimToken        *uuid.UUID
+	ClaimRoot         bool
 	// read-only, from joins
 	IncidentReference string `gorm:"->"`
 	RecipientOrgSlug  string `gorm:"->"`
@@ -81,6 +84,7 @@ func (r *notificationRow) domain() (notify.Notification, error) {
 		RecipientOrgID: r.RecipientOrgID, Channel: r.Channel, Provider: notify.Provider(r.Provider), Message: m,
 		State: notify.State(r.State), Attempts: r.Attempts, LastError: r.LastError, ProviderMsgID: r.ProviderMessageID,
 		ThreadTS: r.ThreadTS, CreatedAt: r.CreatedAt.UTC(), SentAt: utcp(r.SentAt),
+		ClaimedUntil: utcp(r.ClaimedUntil), ClaimToken: derefUUID(r.ClaimToken), ClaimRoot: r.ClaimRoot,
 		IncidentReference: r.IncidentReference, RecipientOrgSlug: r.RecipientOrgSlug,
 	}, nil
 }
@@ -184,16 +188,22 @@ func (t *txn) LockNotification(ctx context.Context, id uuid.UUID) (*notify.Notif
 
 // UpdateNotification implements notify.Tx.
 func (t *txn) UpdateNotification(ctx context.Context, n *notify.Notification) error {
+	var token *uuid.UUID
+	if n.ClaimToken != uuid.Nil {
+		token = &n.ClaimToken
+	}
 	err := t.db.WithContext(ctx).Exec(`UPDATE notifications SET provider = ?, state = ?, attempts = ?, last_error = ?,
-		provider_message_id = ?, thread_ts = ?, sent_at = ?, message = ? WHERE id = ?`,
+		provider_message_id = ?, thread_ts = ?, sent_at = ?, message = ?, claimed_until = ?, claim_token = ?, claim_root = ?
+		WHERE id = ?`,
 		string(n.Provider), string(n.State), n.Attempts, n.LastError, n.ProviderMsgID, n.ThreadTS, n.SentAt,
-		encodeMessage(n.Message), n.ID).Error
+		encodeMessage(n.Message), n.ClaimedUntil, token, n.ClaimRoot, n.ID).Error
 	return translate(err, "update notification")
 }
 
 // LockThread implements notify.Tx with a transaction-scoped advisory lock
-// on (incident, channel): the first message of a thread is posted by one
-// delivery at a time, and the later ones find its ts.
+// on (incident, channel), held by a delivery's claim (a short
+// transaction, never during the call to Slack): one claim at a time
+// decides whether it posts the thread's first message (RootClaimUntil).
 func (t *txn) LockThread(ctx context.Context, incidentID uuid.UUID, channel string) (string, error) {
 	if err := t.db.WithContext(ctx).Exec(`SELECT pg_advisory_xact_lock(hashtextextended('slack_thread:' || ? || ':' || ?, 0))`,
 		incidentID.String(), channel).Error; err != nil {
@@ -208,6 +218,23 @@ func (t *txn) LockThread(ctx context.Context, incidentID uuid.UUID, channel stri
 		return "", nil
 	}
 	return ts[0], nil
+}
+
+// RootClaimUntil implements notify.Tx. The caller holds LockThread, so
+// no other claim of the thread's first message starts meanwhile.
+func (t *txn) RootClaimUntil(ctx context.Context, incidentID uuid.UUID, channel string, except uuid.UUID, now time.Time) (*time.Time, error) {
+	var until []time.Time
+	if err := t.db.WithContext(ctx).Raw(`SELECT claimed_until FROM notifications
+		WHERE incident_id = ? AND channel = ? AND provider = 'slack' AND state = 'pending' AND claim_root
+		AND claimed_until > ? AND id <> ? ORDER BY claimed_until DESC LIMIT 1`,
+		incidentID, channel, now, except).Scan(&until).Error; err != nil {
+		return nil, translate(err, "load thread claim")
+	}
+	if len(until) == 0 {
+		return nil, nil
+	}
+	u := until[0].UTC()
+	return &u, nil
 }
 
 // InsertThread implements notify.Tx.
@@ -225,4 +252,12 @@ func SQLTxOfAny(tx any) (*sql.Tx, error) {
 		return nil, fmt.Errorf("postgres: %T is not a postgres transaction", tx)
 	}
 	return t.sql, nil
+}
+
+// derefUUID returns *u, or uuid.Nil for a NULL.
+func derefUUID(u *uuid.UUID) uuid.UUID {
+	if u == nil {
+		return uuid.Nil
+	}
+	return *u
 }

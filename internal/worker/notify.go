@@ -23,6 +23,13 @@ func (nw *notifyWorker) Work(ctx context.Context, job *river.Job[notify.DeliverJ
 	if err == nil {
 		return nil
 	}
+	var claimed *notify.ClaimedError
+	if errors.As(err, &claimed) {
+		// Another delivery holds the notification (or is posting the
+		// first message of its thread): look again when that is over.
+		// A snooze uses no attempt.
+		return river.JobSnooze(max(claimed.Wait, 100*time.Millisecond))
+	}
 	var rl *notify.RateLimitError
 	if errors.As(err, &rl) {
 		// Slack asked us to wait: a snooze uses no attempt.
