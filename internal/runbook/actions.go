@@ -81,7 +81,7 @@ func (e *exec) taskCreate(ctx context.Context, st *Step, d *playbook.Step) error
 		at := e.now.Add(dd)
 		in.DueAt = &at
 	}
-	t, err := e.s.tasks.CreateInTx(ctx, e.tx, access.System, e.inc.ID, in)
+	t, err := e.s.tasks.CreateOnIncident(ctx, e.tx, access.System, e.inc, in)
 	if err != nil {
 		return err
 	}
