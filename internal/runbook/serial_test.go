@@ -43,6 +43,17 @@ func workers(t *testing.T, w *world, concurrency int) (stop func()) {
 	return stop
 }
 
+// settled waits until every job but the playbook's is finished (the
+// report's routing and notification jobs lock the incident too), so that
+// only the contenders a test starts queue behind the incident's lock.
+func settled(t *testing.T, w *world) {
+	t.Helper()
+	w.h.Eventually(func() bool {
+		return w.count(t, `SELECT count(*) FROM river_job WHERE kind <> 'playbook.step'
+			AND state NOT IN ('completed', 'cancelled', 'discarded')`) == 0
+	}, "the report's own jobs are done")
+}
+
 // holdIncident locks the incident in a transaction of the test and
 // returns a function that commits it.
 func holdIncident(t *testing.T, w *world, incID string) (release func()) {
@@ -66,12 +77,30 @@ func holdIncident(t *testing.T, w *world, incID string) (release func()) {
 	return release
 }
 
-// waiters waits until n transactions of the test's database wait for a lock.
+// waiters waits until n transactions of the test's database wait for a
+// lock (on a loaded machine a River client takes seconds to start).
 func waiters(t *testing.T, w *world, n int) {
 	t.Helper()
-	w.h.Eventually(func() bool {
-		return w.count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`) == n
-	}, "contenders queue behind the incident's lock")
+	deadline := time.Now().Add(time.Minute)
+	for {
+		got := w.count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			rows, err := w.h.App.DB.SQL.Query(`SELECT state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), left(query, 120)
+				FROM pg_stat_activity WHERE datname = current_database()`)
+			require.NoError(t, err)
+			for rows.Next() {
+				var st, wt, we, q string
+				require.NoError(t, rows.Scan(&st, &wt, &we, &q))
+				t.Logf("%s %s %s %s", st, wt, we, q)
+			}
+			rows.Close()
+			t.Fatalf("%d transactions wait for a lock, want %d", got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // post sends a request in the background; the returned function waits for
@@ -116,11 +145,14 @@ func TestStepsFinishingAtOnce(t *testing.T) {
 	id := w.report(t, map[string]any{"severity": "low", "category": "vulnerable", "type": "weak-crypto"})
 	stop := workers(t, w, 2)
 	r := w.until(t, id, "fan", func(r runView) bool { return r.step("gate").Status == "waiting" }, "the gate waits")
+	settled(t, w)
 	stop()
 
 	ok := w.as("coordinator").Request(http.MethodPost, "/api/v1/incidents/"+id+"/playbook-runs/"+r.ID+"/approvals/gate",
 		map[string]any{"decision": "approve"})
 	require.Equal(t, http.StatusOK, ok.Status, "%s", ok.Body)
+	require.Equal(t, 0, w.count(t, `SELECT count(*) FROM river_job WHERE kind <> 'playbook.step'
+		AND state NOT IN ('completed', 'cancelled', 'discarded')`), "the approval queued no other job")
 	require.Equal(t, 4, w.count(t, `SELECT count(*) FROM river_job WHERE kind = 'playbook.step' AND state = 'available'
 		AND args->>'run_id' = $1`, r.ID), "the four jobs are queued")
 	require.Equal(t, 1, w.count(t, `SELECT count(DISTINCT created_at) FROM river_job WHERE kind = 'playbook.step'
@@ -182,11 +214,14 @@ func raceSetup(t *testing.T) (w *world, incID, runID string) {
 	r := w.until(t, incID, "race", func(r runView) bool {
 		return r.step("go").Status == "waiting" && r.step("approve").Status == "waiting"
 	}, "both approvals wait")
+	settled(t, w)
 	stop()
 	ok := w.as("coordinator").Request(http.MethodPost, "/api/v1/incidents/"+incID+"/playbook-runs/"+r.ID+"/approvals/go",
 		map[string]any{"decision": "approve"})
 	require.Equal(t, http.StatusOK, ok.Status, "%s", ok.Body)
 	require.Equal(t, "running", w.run(t, incID, "race").step("work").Status, "the work step's job is queued")
+	require.Equal(t, 0, w.count(t, `SELECT count(*) FROM river_job WHERE kind <> 'playbook.step'
+		AND state NOT IN ('completed', 'cancelled', 'discarded')`), "the approval queued no other job")
 	return w, incID, r.ID
 }
 
