@@ -38,6 +38,13 @@ func Open(ctx context.Context, url string, maxConns int, log *slog.Logger) (*DB,
 	if maxConns > 0 {
 		cfg.MaxConns = int32(maxConns)
 	}
+	// No JIT compilation: certdesk's statements are short and indexed, and
+	// PostgreSQL's cost estimate can still start the compiler on one that
+	// reads a bloated table, where compiling took 280 ms of a 300 ms query
+	// (docs/performance.md). A setting of the URL wins.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
