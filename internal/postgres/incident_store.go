@@ -448,9 +448,11 @@ func (s *Store) listTriage(ctx context.Context, q string, args []any, f incident
 var searchHitLimit = 2000
 
 // searchHits is the set of incidents whose title, description or comments
-// match a full-text query (two arguments: the query twice).
+// match a full-text query (two arguments: the query twice). UNION ALL: an
+// incident may come twice (= ANY does not mind), and a LIMIT stops it
+// early, where UNION would collect every hit first.
 const searchHits = `SELECT x.id FROM incidents x WHERE x.search @@ websearch_to_tsquery('simple', ?)
-	UNION SELECT c.incident_id FROM incident_comments c WHERE c.search @@ websearch_to_tsquery('simple', ?)`
+	UNION ALL SELECT c.incident_id FROM incident_comments c WHERE c.search @@ websearch_to_tsquery('simple', ?)`
 
 // searchCondition returns the full-text condition over "i" with its
 // arguments. No single plan suits every term: a rare term is found fastest
@@ -487,14 +489,38 @@ func (s *Store) idSetCondition(ctx context.Context, sub string, args ...any) (st
 	return `i.id IN (` + sub + `)`, args, nil
 }
 
-// fewIDs counts the rows of sub up to searchHitLimit+1 (an index lookup
-// of a few milliseconds at most) and says whether there are at most
-// searchHitLimit.
+// fewIDs says whether sub selects at most searchHitLimit rows. The
+// planner's estimate answers first: far more than the limit (a common
+// word: PostgreSQL keeps the frequencies of a tsvector's common words)
+// is "many" without reading anything — counting even up to the limit
+// makes the GIN index collect every hit first (140 ms for 190,000 hits
+// at 1,000,000 incidents). Otherwise the rows are counted up to
+// searchHitLimit+1, an index lookup of a few milliseconds at most.
 func (s *Store) fewIDs(ctx context.Context, sub string, args ...any) (bool, error) {
+	var plan []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		}
+	}
+	var raw string
+	if err := s.db.WithContext(ctx).Raw(`EXPLAIN (FORMAT JSON) `+sub, args...).Row().Scan(&raw); err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal([]byte(raw), &plan); err != nil || len(plan) != 1 {
+		return false, fmt.Errorf("read the plan of a set of incidents: %v", err)
+	}
+	if plan[0].Plan.Rows > manyIDs*float64(searchHitLimit) {
+		return false, nil
+	}
 	var n int
 	err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (`+sub+` LIMIT ?) h`, append(slices.Clip(args), searchHitLimit+1)...).Scan(&n).Error
 	return n <= searchHitLimit, err
 }
+
+// manyIDs is how many times searchHitLimit the planner must expect before
+// fewIDs believes it without counting (its estimates of rare values are
+// rough; of common ones, close).
+const manyIDs = 5
 
 // timelineCursor is the keyset position after the last event of a page.
 type timelineCursor struct {
