@@ -983,6 +983,16 @@ func (t *txn) EnqueueJob(ctx context.Context, job incident.Job, opts *incident.J
 	if t.store.jobs == nil {
 		return 0, apperr.New(apperr.Internal, "no job queue configured")
 	}
+	res, err := t.store.jobs.InsertTx(ctx, t.sql, job, insertOpts(opts))
+	if err != nil {
+		return 0, translate(err, "queue "+job.Kind())
+	}
+	return res.Job.ID, nil
+}
+
+// insertOpts are River's insert options for opts: unique by arguments
+// unless opts says otherwise.
+func insertOpts(opts *incident.JobOpts) *river.InsertOpts {
 	ro := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 	if opts != nil && !opts.ScheduledAt.IsZero() {
 		ro.ScheduledAt = opts.ScheduledAt
@@ -990,11 +1000,39 @@ func (t *txn) EnqueueJob(ctx context.Context, job incident.Job, opts *incident.J
 	if opts != nil && opts.NotUnique {
 		ro.UniqueOpts = river.UniqueOpts{}
 	}
-	res, err := t.store.jobs.InsertTx(ctx, t.sql, job, ro)
-	if err != nil {
-		return 0, translate(err, "queue "+job.Kind())
+	return ro
+}
+
+// EnqueueJobs queues jobs with one River insert (InsertManyTx: one
+// statement) and returns their IDs in the order of jobs; opts[i] (nil
+// allowed) are the options of jobs[i], as EnqueueJob's.
+func (t *txn) EnqueueJobs(ctx context.Context, jobs []incident.Job, opts []*incident.JobOpts) ([]int64, error) {
+	if len(jobs) == 0 {
+		return nil, nil
 	}
-	return res.Job.ID, nil
+	if t.store.jobs == nil {
+		return nil, apperr.New(apperr.Internal, "no job queue configured")
+	}
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, job := range jobs {
+		var o *incident.JobOpts
+		if i < len(opts) {
+			o = opts[i]
+		}
+		params[i] = river.InsertManyParams{Args: job, InsertOpts: insertOpts(o)}
+	}
+	res, err := t.store.jobs.InsertManyTx(ctx, t.sql, params)
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("queue %d jobs", len(jobs)))
+	}
+	if len(res) != len(jobs) {
+		return nil, fmt.Errorf("queue %d jobs: River returned %d", len(jobs), len(res))
+	}
+	ids := make([]int64, len(res))
+	for i, r := range res {
+		ids[i] = r.Job.ID
+	}
+	return ids, nil
 }
 
 // CancelJob implements incident.Tx.

@@ -3,11 +3,13 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -35,6 +37,8 @@ type runRow struct {
 	FinishedAt        *time.Time
 	Error             string
 	IncidentReference string `gorm:"->"`
+	// StepsJSON are the run's steps as a JSON array in file order (LockRun).
+	StepsJSON []byte `gorm:"->"`
 }
 
 func (r *runRow) domain() runbook.Run {
@@ -97,7 +101,7 @@ func (s *Store) Runs(ctx context.Context, p access.Principal, incidentID uuid.UU
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	steps, err := runSteps(ctx, s.db, ids, "")
+	steps, err := runSteps(ctx, s.db, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -110,25 +114,20 @@ func (s *Store) Runs(ctx context.Context, p access.Principal, incidentID uuid.UU
 // Run implements runbook.Store.
 func (s *Store) Run(ctx context.Context, p access.Principal, incidentID, runID uuid.UUID) (*runbook.Run, error) {
 	vis, args := visibleTo(p)
-	return oneRun(ctx, s.db, runSelect+` WHERE r.id = ? AND r.incident_id = ? AND `+vis, append([]any{runID, incidentID}, args...), false)
+	return oneRun(ctx, s.db, runSelect+` WHERE r.id = ? AND r.incident_id = ? AND `+vis, append([]any{runID, incidentID}, args...))
 }
 
-// oneRun reads one run and its steps; lock also locks them until the end
-// of the transaction.
-func oneRun(ctx context.Context, db *gorm.DB, q string, args []any, lock bool) (*runbook.Run, error) {
-	runLock, stepLock := "", ""
-	if lock {
-		runLock, stepLock = " FOR UPDATE OF r", " FOR UPDATE"
-	}
+// oneRun reads one run and its steps.
+func oneRun(ctx context.Context, db *gorm.DB, q string, args []any) (*runbook.Run, error) {
 	var rows []runRow
-	if err := db.WithContext(ctx).Raw(q+runLock, args...).Scan(&rows).Error; err != nil {
+	if err := db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load playbook run")
 	}
 	if len(rows) == 0 {
 		return nil, apperr.New(apperr.NotFound, "playbook run %v not found", args[0])
 	}
 	r := rows[0].domain()
-	steps, err := runSteps(ctx, db, []uuid.UUID{r.ID}, stepLock)
+	steps, err := runSteps(ctx, db, []uuid.UUID{r.ID})
 	if err != nil {
 		return nil, err
 	}
@@ -136,10 +135,10 @@ func oneRun(ctx context.Context, db *gorm.DB, q string, args []any, lock bool) (
 	return &r, nil
 }
 
-// runSteps reads the steps of runs in file order; lock is "" or " FOR UPDATE".
-func runSteps(ctx context.Context, db *gorm.DB, runIDs []uuid.UUID, lock string) (map[uuid.UUID][]runbook.Step, error) {
+// runSteps reads the steps of runs in file order.
+func runSteps(ctx context.Context, db *gorm.DB, runIDs []uuid.UUID) (map[uuid.UUID][]runbook.Step, error) {
 	var rows []stepRow
-	if err := db.WithContext(ctx).Raw(`SELECT * FROM playbook_steps WHERE run_id IN ? ORDER BY run_id, position`+lock, runIDs).
+	if err := db.WithContext(ctx).Raw(`SELECT * FROM playbook_steps WHERE run_id IN ? ORDER BY run_id, position`, runIDs).
 		Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load playbook steps")
 	}
@@ -176,40 +175,145 @@ func (t *txn) InsertRun(ctx context.Context, r *runbook.Run) (bool, error) {
 	return true, nil
 }
 
-// RunIncident implements runbook.Tx.
-func (t *txn) RunIncident(ctx context.Context, runID uuid.UUID) (uuid.UUID, error) {
-	var ids []uuid.UUID
-	if err := t.db.WithContext(ctx).Raw(`SELECT incident_id FROM playbook_runs WHERE id = ?`, runID).Scan(&ids).Error; err != nil {
-		return uuid.Nil, translate(err, "find playbook run")
+// LockRunIncident implements runbook.Tx: the incident is found through
+// the run in the statement that locks it.
+func (t *txn) LockRunIncident(ctx context.Context, runID uuid.UUID) (*incident.Incident, error) {
+	inc, err := oneIncident(ctx, t.db, access.System, "i.id = (SELECT pr.incident_id FROM playbook_runs pr WHERE pr.id = ?)", runID,
+		"FOR UPDATE OF i")
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, apperr.New(apperr.NotFound, "playbook run %s not found", runID)
 	}
-	if len(ids) == 0 {
-		return uuid.Nil, apperr.New(apperr.NotFound, "playbook run %s not found", runID)
-	}
-	return ids[0], nil
+	return inc, err
 }
 
-// LockRun implements runbook.Tx.
+// stepJSON is a playbook_steps row as json_agg renders it.
+type stepJSON struct {
+	RunID      uuid.UUID       `json:"run_id"`
+	StepID     string          `json:"step_id"`
+	Position   int             `json:"position"`
+	Action     string          `json:"action"`
+	Status     string          `json:"status"`
+	Attempts   int             `json:"attempts"`
+	LastError  string          `json:"last_error"`
+	Output     json.RawMessage `json:"output"`
+	JobID      *int64          `json:"job_id"`
+	WaitingFor string          `json:"waiting_for"`
+	Handled    bool            `json:"handled"`
+	JumpedFrom string          `json:"jumped_from"`
+	StartedAt  *time.Time      `json:"started_at"`
+	FinishedAt *time.Time      `json:"finished_at"`
+}
+
+// LockRun implements runbook.Tx: one statement reads the run and its
+// steps and locks the run row, not the step rows. Its snapshot is taken
+// after the caller locked the incident, and every writer of a run's steps
+// holds that lock first, so the steps it reads are the latest committed.
 func (t *txn) LockRun(ctx context.Context, incidentID, runID uuid.UUID) (*runbook.Run, error) {
-	return oneRun(ctx, t.db, runSelect+` WHERE r.id = ? AND r.incident_id = ?`, []any{runID, incidentID}, true)
-}
-
-// UpdateRun implements runbook.Tx.
-func (t *txn) UpdateRun(ctx context.Context, r *runbook.Run) error {
-	return translate(t.db.WithContext(ctx).Exec(`UPDATE playbook_runs SET state = ?, finished_at = ?, error = ? WHERE id = ?`,
-		string(r.State), r.FinishedAt, r.Error, r.ID).Error, "update playbook run")
-}
-
-// UpdateStep implements runbook.Tx.
-func (t *txn) UpdateStep(ctx context.Context, s *runbook.Step) error {
-	out, err := json.Marshal(s.Output)
-	if err != nil || s.Output == nil {
-		out = []byte("{}")
+	var rows []runRow
+	err := t.db.WithContext(ctx).Raw(`SELECT r.*, i.reference AS incident_reference,
+		COALESCE((SELECT json_agg(s ORDER BY s.position) FROM playbook_steps s WHERE s.run_id = r.id), '[]') AS steps_json
+		FROM playbook_runs r JOIN incidents i ON i.id = r.incident_id
+		WHERE r.id = ? AND r.incident_id = ? FOR UPDATE OF r`, runID, incidentID).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "lock playbook run")
 	}
-	return translate(t.db.WithContext(ctx).Exec(`UPDATE playbook_steps SET status = ?, attempts = ?, last_error = ?, output = ?,
-		job_id = ?, waiting_for = ?, handled = ?, jumped_from = ?, started_at = ?, finished_at = ?
-		WHERE run_id = ? AND step_id = ?`,
-		string(s.Status), s.Attempts, s.LastError, string(out), s.JobID, s.WaitingFor, s.Handled, s.JumpedFrom,
-		s.StartedAt, s.FinishedAt, s.RunID, s.ID).Error, "update playbook step")
+	if len(rows) == 0 {
+		return nil, apperr.New(apperr.NotFound, "playbook run %s not found", runID)
+	}
+	var steps []stepJSON
+	if err := json.Unmarshal(rows[0].StepsJSON, &steps); err != nil {
+		return nil, fmt.Errorf("lock playbook run: read its steps: %w", err)
+	}
+	r := rows[0].domain()
+	r.Steps = make([]runbook.Step, len(steps))
+	for i, s := range steps {
+		row := stepRow{RunID: s.RunID, StepID: s.StepID, Position: s.Position, Action: s.Action, Status: s.Status,
+			Attempts: s.Attempts, LastError: s.LastError, Output: s.Output, JobID: s.JobID, WaitingFor: s.WaitingFor,
+			Handled: s.Handled, JumpedFrom: s.JumpedFrom, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt}
+		r.Steps[i] = row.domain()
+	}
+	return &r, nil
+}
+
+// WriteRun implements runbook.Tx: the events, the steps and the run are
+// written by one statement (data-modifying WITH clauses, each run once to
+// completion), which returns the events' IDs.
+func (t *txn) WriteRun(ctx context.Context, r *runbook.Run, runChanged bool, steps []*runbook.Step, events []*incident.Event) error {
+	if !runChanged && len(steps) == 0 && len(events) == 0 {
+		return nil
+	}
+	type evJSON struct {
+		N           int             `json:"n"`
+		IncidentID  uuid.UUID       `json:"incident_id"`
+		ActorUserID *uuid.UUID      `json:"actor_user_id"`
+		Actor       string          `json:"actor"`
+		Kind        string          `json:"kind"`
+		Data        json.RawMessage `json:"data"`
+		OccurredAt  time.Time       `json:"occurred_at"`
+	}
+	evs := make([]evJSON, len(events))
+	for i, ev := range events {
+		data := ev.Data
+		if len(data) == 0 {
+			data = []byte("{}")
+		}
+		evs[i] = evJSON{N: i, IncidentID: ev.IncidentID, ActorUserID: ev.ActorUserID, Actor: ev.Actor, Kind: string(ev.Kind),
+			Data: data, OccurredAt: ev.OccurredAt}
+	}
+	sts := make([]stepJSON, len(steps))
+	for i, s := range steps {
+		out, err := json.Marshal(s.Output)
+		if err != nil || s.Output == nil {
+			out = []byte("{}")
+		}
+		sts[i] = stepJSON{StepID: s.ID, Status: string(s.Status), Attempts: s.Attempts, LastError: s.LastError, Output: out,
+			JobID: s.JobID, WaitingFor: s.WaitingFor, Handled: s.Handled, JumpedFrom: s.JumpedFrom, StartedAt: s.StartedAt,
+			FinishedAt: s.FinishedAt}
+	}
+	evArg, err := json.Marshal(evs)
+	if err != nil {
+		return fmt.Errorf("write playbook run: events: %w", err)
+	}
+	stArg, err := json.Marshal(sts)
+	if err != nil {
+		return fmt.Errorf("write playbook run: steps: %w", err)
+	}
+	var out []struct {
+		ID         int64
+		RecordedAt time.Time
+	}
+	err = t.db.WithContext(ctx).Raw(`WITH ev AS (
+			INSERT INTO incident_events (incident_id, actor_user_id, actor, kind, data, occurred_at)
+			SELECT v.incident_id, v.actor_user_id, v.actor, v.kind, v.data, v.occurred_at
+			FROM jsonb_to_recordset(?::jsonb) AS v(n int, incident_id uuid, actor_user_id uuid, actor text, kind text, data jsonb,
+				occurred_at timestamptz)
+			ORDER BY v.n
+			RETURNING id, recorded_at
+		), st AS (
+			UPDATE playbook_steps s SET status = v.status, attempts = v.attempts, last_error = v.last_error, output = v.output,
+				job_id = v.job_id, waiting_for = v.waiting_for, handled = v.handled, jumped_from = v.jumped_from,
+				started_at = v.started_at, finished_at = v.finished_at
+			FROM jsonb_to_recordset(?::jsonb) AS v(step_id text, status text, attempts int, last_error text, output jsonb,
+				job_id bigint, waiting_for text, handled boolean, jumped_from text, started_at timestamptz, finished_at timestamptz)
+			WHERE s.run_id = ? AND s.step_id = v.step_id
+		), run AS (
+			UPDATE playbook_runs SET state = ?, finished_at = ?, error = ? WHERE id = ? AND ?
+		)
+		SELECT id, recorded_at FROM ev ORDER BY id`,
+		string(evArg), string(stArg), r.ID, string(r.State), r.FinishedAt, r.Error, r.ID, runChanged).Scan(&out).Error
+	if err != nil {
+		return translate(err, "write playbook run")
+	}
+	if len(out) != len(events) {
+		return fmt.Errorf("write playbook run: %d events appended, want %d", len(out), len(events))
+	}
+	for i, ev := range events {
+		ev.ID, ev.RecordedAt = out[i].ID, out[i].RecordedAt.UTC()
+		if t.store.events != nil {
+			t.appended = append(t.appended, *ev)
+		}
+	}
+	return nil
 }
 
 // WaitingRuns implements runbook.Tx.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
@@ -241,12 +242,24 @@ func (t *txn) LastTaskPosition(ctx context.Context, incidentID uuid.UUID) (int, 
 	return n, translate(err, "last task position")
 }
 
+// InsertTask implements task.Tx: the position (one after the incident's
+// last) is computed by the insert and returned by it.
 func (t *txn) InsertTask(ctx context.Context, tk *task.Task) error {
-	err := t.db.WithContext(ctx).Exec(`INSERT INTO incident_tasks (id, incident_id, title, description, assignee_id, assignee_team_id,
-		due_at, status, position, created_by, created_at, updated_at, completed_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tk.ID, tk.IncidentID, tk.Title, tk.Description, tk.AssigneeID, tk.AssigneeTeamID, tk.DueAt, string(tk.Status), tk.Position,
-		tk.CreatedBy, tk.CreatedAt, tk.UpdatedAt, tk.CompletedAt, tk.Version).Error
-	return translate(err, "insert task")
+	var pos []int
+	err := t.db.WithContext(ctx).Raw(`INSERT INTO incident_tasks (id, incident_id, title, description, assignee_id, assignee_team_id,
+		due_at, status, position, created_by, created_at, updated_at, completed_at, version)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(MAX(position), 0) + 1, ?, ?, ?, ?, ? FROM incident_tasks WHERE incident_id = ?
+		RETURNING position`,
+		tk.ID, tk.IncidentID, tk.Title, tk.Description, tk.AssigneeID, tk.AssigneeTeamID, tk.DueAt, string(tk.Status),
+		tk.CreatedBy, tk.CreatedAt, tk.UpdatedAt, tk.CompletedAt, tk.Version, tk.IncidentID).Scan(&pos).Error
+	if err != nil {
+		return translate(err, "insert task")
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("insert task: %d rows inserted", len(pos))
+	}
+	tk.Position = pos[0]
+	return nil
 }
 
 func (t *txn) LockTask(ctx context.Context, incidentID, taskID uuid.UUID) (*task.Task, error) {

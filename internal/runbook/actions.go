@@ -81,7 +81,7 @@ func (e *exec) taskCreate(ctx context.Context, st *Step, d *playbook.Step) error
 		at := e.now.Add(dd)
 		in.DueAt = &at
 	}
-	t, err := e.s.tasks.CreateInTx(ctx, e.tx, access.System, e.inc.ID, in)
+	t, err := e.s.tasks.CreateOnIncident(ctx, eventsToFlush{Tx: e.tx, e: e}, access.System, e.inc, in)
 	if err != nil {
 		return err
 	}
@@ -90,6 +90,21 @@ func (e *exec) taskCreate(ctx context.Context, st *Step, d *playbook.Step) error
 		out["assignee_role"] = role
 	}
 	return e.succeed(ctx, st, out, nil)
+}
+
+// eventsToFlush is the step's transaction as the task service sees it:
+// the task's timeline event joins the step's own, which flush writes with
+// the step's changes in one statement (and then sets its ID). Only for
+// callers that do not read an event's ID back.
+type eventsToFlush struct {
+	Tx
+	e *exec
+}
+
+// AppendEvent implements task.Tx.
+func (t eventsToFlush) AppendEvent(_ context.Context, ev *incident.Event) error {
+	t.e.events = append(t.e.events, ev)
+	return nil
 }
 
 // set changes the incident through the incident service's change path, as

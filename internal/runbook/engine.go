@@ -33,6 +33,18 @@ type exec struct {
 	// hook is what the webhook request of this attempt got, sent before
 	// the transaction.
 	hook *hookResult
+	// events and jobs wait for flush, which writes them with the steps:
+	// the events with the steps' and the run's changes in one statement,
+	// the jobs in one insert before it (the steps record their IDs).
+	events []*incident.Event
+	jobs   []queuedJob
+}
+
+// queuedJob is a step's job that flush inserts.
+type queuedJob struct {
+	st   *Step
+	job  StepJob
+	opts *incident.JobOpts
 }
 
 // load locks the run (the caller has locked the incident inc) and parses
@@ -70,8 +82,9 @@ func (e *exec) event(ctx context.Context, kind incident.EventKind, data map[stri
 	if err != nil {
 		return fmt.Errorf("runbook: event data: %w", err)
 	}
-	return e.tx.AppendEvent(ctx, &incident.Event{IncidentID: e.inc.ID, ActorUserID: e.actorID, Actor: e.actor,
+	e.events = append(e.events, &incident.Event{IncidentID: e.inc.ID, ActorUserID: e.actorID, Actor: e.actor,
 		Kind: kind, Data: b, OccurredAt: e.now})
+	return nil
 }
 
 // stepEvent records a step's new status on the timeline.
@@ -87,24 +100,37 @@ func (e *exec) stepEvent(ctx context.Context, st *Step, extra map[string]any) er
 	return e.event(ctx, EventStep, data)
 }
 
-// flush writes the steps and the run that changed.
+// flush writes what changed: the queued jobs in one insert, then the
+// timeline events, the steps and the run in one statement.
 func (e *exec) flush(ctx context.Context) error {
-	for i := range e.run.Steps {
-		st := &e.run.Steps[i]
-		if !st.dirty {
-			continue
+	if len(e.jobs) > 0 {
+		jobs := make([]incident.Job, len(e.jobs))
+		opts := make([]*incident.JobOpts, len(e.jobs))
+		for i, q := range e.jobs {
+			jobs[i], opts[i] = q.job, q.opts
 		}
-		if err := e.tx.UpdateStep(ctx, st); err != nil {
+		ids, err := e.tx.EnqueueJobs(ctx, jobs, opts)
+		if err != nil {
 			return err
 		}
+		for i, q := range e.jobs {
+			q.st.JobID, q.st.dirty = &ids[i], true
+		}
+		e.jobs = nil
+	}
+	var steps []*Step
+	for i := range e.run.Steps {
+		if st := &e.run.Steps[i]; st.dirty {
+			steps = append(steps, st)
+		}
+	}
+	if err := e.tx.WriteRun(ctx, e.run, e.runDirty, steps, e.events); err != nil {
+		return err
+	}
+	for _, st := range steps {
 		st.dirty = false
 	}
-	if e.runDirty {
-		if err := e.tx.UpdateRun(ctx, e.run); err != nil {
-			return err
-		}
-		e.runDirty = false
-	}
+	e.events, e.runDirty = nil, false
 	return nil
 }
 
@@ -123,23 +149,29 @@ func (e *exec) env() playbook.Env {
 	return env
 }
 
-// queue queues a job for a step and makes it the step's job.
+// queue queues a job for a step, to be inserted by flush, and makes it
+// the step's job.
 func (e *exec) queue(ctx context.Context, st *Step, purpose string, attempt int, at time.Time) error {
 	opts := &incident.JobOpts{}
 	if at.After(e.now) {
 		opts.ScheduledAt = at
 	}
-	id, err := e.tx.EnqueueJob(ctx, StepJob{RunID: e.run.ID, StepID: st.ID, Attempt: attempt, Purpose: purpose, Action: st.Action}, opts)
-	if err != nil {
-		return err
-	}
-	st.JobID = &id
-	st.dirty = true
+	e.jobs = append(e.jobs, queuedJob{st: st, opts: opts,
+		job: StepJob{RunID: e.run.ID, StepID: st.ID, Attempt: attempt, Purpose: purpose, Action: st.Action}})
+	st.JobID, st.dirty = nil, true
 	return nil
 }
 
-// cancelJob cancels the step's pending job, if any.
+// cancelJob cancels the step's job, if any: one flush has yet to insert
+// is dropped, one in the queue is cancelled.
 func (e *exec) cancelJob(ctx context.Context, st *Step) error {
+	kept := e.jobs[:0]
+	for _, q := range e.jobs {
+		if q.st != st {
+			kept = append(kept, q)
+		}
+	}
+	e.jobs = kept
 	if st.JobID == nil {
 		return nil
 	}

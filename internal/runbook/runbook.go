@@ -11,12 +11,15 @@
 //     failed with on_failure/on_timeout continue or a step id), its when
 //     condition is evaluated: false skips it, true makes it running and
 //     queues its job, in the transaction of the change that made it ready.
-//   - A step job locks the incident, the run and its steps, and acts only
-//     when it is the step's current job and the step is in the state that
-//     job expects; otherwise it completes doing nothing. The step's effect,
-//     its status, the job's completion, the jobs of the steps that become
-//     ready and the timeline events commit in one transaction, so a crash
-//     or a duplicate delivery never applies a step twice.
+//   - A step job locks the incident, then the run row (every writer of a
+//     run takes the same two locks in that order, so an incident's runs
+//     change one after another; the step rows are not locked), and acts
+//     only when it is the step's current job and the step is in the state
+//     that job expects; otherwise it completes doing nothing. The step's
+//     effect, its status, the job's completion, the jobs of the steps that
+//     become ready (one insert) and the timeline events commit in one
+//     transaction, so a crash or a duplicate delivery never applies a step
+//     twice.
 //   - A failing attempt is retried after the step's backoff (doubling) as a
 //     new job; when the attempts are used up, on_failure decides: fail
 //     fails the run and cancels what remains, continue counts the step as
@@ -159,17 +162,24 @@ type Tx interface {
 	// InsertRun inserts a run and its steps unless a run of the same
 	// (incident, playbook, version) exists; false then.
 	InsertRun(ctx context.Context, r *Run) (bool, error)
-	// RunIncident returns the incident of a run without locking anything;
+	// LockRunIncident reads the incident of a run as the system and locks
+	// it until the end of the transaction, in one statement;
 	// apperr.NotFound when there is no such run.
-	RunIncident(ctx context.Context, runID uuid.UUID) (uuid.UUID, error)
-	// LockRun reads a run of the incident with its steps and locks them
-	// until the end of the transaction (the caller has locked the
-	// incident); apperr.NotFound when there is none.
+	LockRunIncident(ctx context.Context, runID uuid.UUID) (*incident.Incident, error)
+	// LockRun reads a run of the incident with its steps, in one
+	// statement, and locks the run row (not the step rows) until the end
+	// of the transaction; apperr.NotFound when there is none. The caller
+	// has locked the incident: every writer of a run locks its incident,
+	// then the run, so the runs of an incident change one after another
+	// and the steps read are the latest committed.
 	LockRun(ctx context.Context, incidentID, runID uuid.UUID) (*Run, error)
-	// UpdateRun writes a run's state, finished_at and error.
-	UpdateRun(ctx context.Context, r *Run) error
-	// UpdateStep writes a step's mutable columns.
-	UpdateStep(ctx context.Context, s *Step) error
+	// WriteRun writes, in one statement, the timeline events (setting
+	// their IDs, in the order given), the mutable columns of steps, and
+	// the run's state, finished_at and error when runChanged.
+	WriteRun(ctx context.Context, r *Run, runChanged bool, steps []*Step, events []*incident.Event) error
+	// EnqueueJobs queues jobs in one statement and returns their IDs in
+	// order; opts[i] are the options of jobs[i] (nil: none).
+	EnqueueJobs(ctx context.Context, jobs []incident.Job, opts []*incident.JobOpts) ([]int64, error)
 	// WaitingRuns lists the running runs of an incident that have a
 	// waiting step.
 	WaitingRuns(ctx context.Context, incidentID uuid.UUID) ([]uuid.UUID, error)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/incident"
 )
@@ -98,18 +97,14 @@ func (s *Service) Work(ctx context.Context, jobID int64, job StepJob, complete f
 	})
 }
 
-// claim locks the job's incident, run and step, and reports whether the
+// claim locks the job's incident, then its run, and reports whether the
 // job may act: the run is running, the step is in the state the job's
 // purpose expects, and the job is the step's current job.
 func (s *Service) claim(ctx context.Context, tx Tx, jobID int64, job StepJob) (*exec, *Step, bool, error) {
-	incID, err := tx.RunIncident(ctx, job.RunID)
+	inc, err := tx.LockRunIncident(ctx, job.RunID)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, nil, false, nil
 	} else if err != nil {
-		return nil, nil, false, err
-	}
-	inc, err := tx.LockIncident(ctx, access.System, incID.String())
-	if err != nil {
 		return nil, nil, false, err
 	}
 	e, err := s.load(ctx, tx, inc, job.RunID)

@@ -54,7 +54,9 @@ type Tx interface {
 	TaskAssignee(ctx context.Context, incidentID uuid.UUID, ref string) (*Assignee, error)
 	// LastTaskPosition returns the highest position of the incident's tasks (0 for none).
 	LastTaskPosition(ctx context.Context, incidentID uuid.UUID) (int, error)
-	// InsertTask inserts a task.
+	// InsertTask inserts a task as the last of its incident's, and sets
+	// its Position (the statement computes it; the caller has locked the
+	// incident, so positions do not collide).
 	InsertTask(ctx context.Context, t *Task) error
 	// LockTask reads one task of the incident and locks it. The caller has
 	// locked the incident through the visibility rule.
@@ -140,11 +142,26 @@ func (s *Service) CreateInTx(ctx context.Context, tx Tx, p access.Principal, inc
 	return s.create(ctx, tx, p, incidentID.String(), in)
 }
 
+// CreateOnIncident is CreateInTx on an incident the caller has already
+// read and locked in tx for p (a playbook step holds its incident's lock):
+// it does not read the incident again. Errors are those of Create.
+func (s *Service) CreateOnIncident(ctx context.Context, tx Tx, p access.Principal, inc *incident.Incident, in NewTask) (*Task, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	return s.createOn(ctx, tx, p, inc, in)
+}
+
 func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, idOrRef string, in NewTask) (*Task, error) {
 	inc, err := lockIncident(ctx, tx, p, idOrRef)
 	if err != nil {
 		return nil, err
 	}
+	return s.createOn(ctx, tx, p, inc, in)
+}
+
+// createOn creates a task on inc, which tx has locked for p.
+func (s *Service) createOn(ctx context.Context, tx Tx, p access.Principal, inc *incident.Incident, in NewTask) (*Task, error) {
 	if err := p.RequireWrite(access.WriteTask, inc.Relations); err != nil {
 		return nil, err
 	}
@@ -174,11 +191,6 @@ func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, idOrRef
 		}
 		t.AssigneeTeamID, t.AssigneeTeamName = &tm.ID, tm.Name
 	}
-	last, err := tx.LastTaskPosition(ctx, inc.ID)
-	if err != nil {
-		return nil, err
-	}
-	t.Position = last + 1
 	if err := tx.InsertTask(ctx, t); err != nil {
 		return nil, err
 	}
