@@ -38,6 +38,14 @@ func Open(ctx context.Context, url string, maxConns int, log *slog.Logger) (*DB,
 	if maxConns > 0 {
 		cfg.MaxConns = int32(maxConns)
 	}
+	// No JIT compilation: certdesk's queries are short, and JIT is
+	// switched on by the planner's cost estimate, not by the work — a
+	// timeline query over 10,000 events, estimated high for its many
+	// visibility subplans, spent 19 s compiling for 0.1 s of execution
+	// (docs/performance.md, "The timeline"). The URL may still set it.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
