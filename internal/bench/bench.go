@@ -42,6 +42,9 @@ type Options struct {
 	LargeCount int
 	// LargeOnly skips the load phases and runs only the large one.
 	LargeOnly bool
+	// LargeSkipMetrics skips the metrics' backfill and the dashboard of the
+	// large phase.
+	LargeSkipMetrics bool
 	// LargeRequests is the number of requests per viewer in the large phase.
 	LargeRequests int
 	// UIRequests is the number of requests per page of the web UI phases.

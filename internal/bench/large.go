@@ -186,7 +186,9 @@ func (e *env) large(ctx context.Context) error {
 				fmt.Sprintf("p50 %.1f ms of %d requests after one warm-up; seeding took %s", Ms(Percentile(lat, 50)), len(lat), seeded.Round(time.Second))))
 		}
 	}
-	if err := e.dashboard(ctx, a, principals, get, tokens); err != nil {
+	if e.opts.LargeSkipMetrics {
+		e.report.Notes = append(e.report.Notes, "the metrics' backfill and the dashboard were not measured (-large-skip-metrics)")
+	} else if err := e.dashboard(ctx, a, principals, get, tokens); err != nil {
 		return err
 	}
 	// The web UI's pages for a city among them (its region as in the seed).

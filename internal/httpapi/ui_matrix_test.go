@@ -87,6 +87,23 @@ type uiRoute struct {
 // uiBody posts the action's body field as the form's "body".
 func uiBody(call writeCall) url.Values { return url.Values{"body": {fmt.Sprint(call.Fields["body"])}} }
 
+// uiFields posts the action's fields under the form's names (form name →
+// the API's field), and the fixed values.
+func uiFields(names map[string]string, fixed ...string) func(call writeCall) url.Values {
+	return func(call writeCall) url.Values {
+		v := url.Values{}
+		for form, api := range names {
+			if f, ok := call.Fields[api]; ok {
+				v.Set(form, fmt.Sprint(f))
+			}
+		}
+		for i := 0; i+1 < len(fixed); i += 2 {
+			v.Set(fixed[i], fixed[i+1])
+		}
+		return v
+	}
+}
+
 // uiRoutes lists every route of the web UI ("METHOD pattern" as Echo
 // registers it), static files aside.
 var uiRoutes = map[string]uiRoute{
@@ -157,27 +174,27 @@ var uiRoutes = map[string]uiRoute{
 	// work, playbook runs, escalations, and administration. Their tests
 	// drive each form as allowed and refused roles and as another
 	// organisation, which gets 404 and changes nothing.
-	"POST /incidents/:ref/acknowledge":                  {Kind: uiIncidentTested, Why: "the workbench: incident.transition; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/acknowledge":                  {Kind: uiWrite, Write: "incident.acknowledge"},
 	"POST /incidents/:ref/assign":                       {Kind: uiIncidentTested, Why: "the workbench: incident.update (the assignee and team); TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
 	"POST /incidents/:ref/classify":                     {Kind: uiIncidentTested, Why: "the workbench: incident.update (the RSIT class); TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
 	"POST /incidents/:ref/severity":                     {Kind: uiIncidentTested, Why: "the workbench: incident.update; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
-	"POST /incidents/:ref/stage":                        {Kind: uiIncidentTested, Why: "the workbench: incident.transition; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
-	"POST /incidents/:ref/close":                        {Kind: uiIncidentTested, Why: "the workbench: incident.transition; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
-	"POST /incidents/:ref/reopen":                       {Kind: uiIncidentTested, Why: "the workbench: incident.transition; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/stage":                        {Kind: uiWrite, Write: "stage.change", Form: uiFields(map[string]string{"stage": "to"})},
+	"POST /incidents/:ref/close":                        {Kind: uiWrite, Write: "incident.close", Form: uiFields(map[string]string{"resolution": "resolution"})},
+	"POST /incidents/:ref/reopen":                       {Kind: uiWrite, Write: "incident.reopen", Form: uiFields(map[string]string{"reason": "reason"})},
 	"GET /incidents/:ref/tlp":                           {Kind: uiIncidentTested, Why: "the workbench: the TLP change's confirmation page: incident.update, read under the visibility rule; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui), TestWorkbenchTLPConfirmation (ui)"},
 	"POST /incidents/:ref/tlp":                          {Kind: uiIncidentTested, Why: "the workbench: incident.update (the TLP); TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui), TestWorkbenchTLPConfirmation (ui)"},
 	"POST /incidents/:ref/executive-summary":            {Kind: uiIncidentTested, Why: "the workbench: incident.update (the executive summary); TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
-	"POST /incidents/:ref/entries":                      {Kind: uiIncidentTested, Why: "the workbench: incident.timeline; TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
-	"POST /incidents/:ref/pins":                         {Kind: uiIncidentTested, Why: "the workbench: incident.pin (the API's rows event.pin and event.unpin judge the same use case); TestWorkbenchActions, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
-	"POST /incidents/:ref/tasks":                        {Kind: uiIncidentTested, Why: "case work: task.write; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/entries":                      {Kind: uiWrite, Write: "timeline.add", Form: uiFields(map[string]string{"summary": "summary"})},
+	"POST /incidents/:ref/pins":                         {Kind: uiWrite, Write: "event.pin", Form: func(call writeCall) url.Values { return url.Values{"pin": {call.Params["eventId"]}} }},
+	"POST /incidents/:ref/tasks":                        {Kind: uiWrite, Write: "task.create", Form: uiFields(map[string]string{"title": "title"})},
 	"POST /incidents/:ref/tasks/:id/assign":             {Kind: uiIncidentTested, Why: "case work: task.write; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
 	"POST /incidents/:ref/tasks/:id/status":             {Kind: uiIncidentTested, Why: "case work: task.write; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
-	"POST /incidents/:ref/observables":                  {Kind: uiIncidentTested, Why: "case work: observable.add; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/observables":                  {Kind: uiWrite, Write: "observable.add", Form: uiFields(map[string]string{"indicators": "value"}, "tlp", "TLP:RED")},
 	"POST /incidents/:ref/observables/:id/remove":       {Kind: uiIncidentTested, Why: "case work: observable.change; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
 	"POST /incidents/:ref/observables/:id/tlp":          {Kind: uiIncidentTested, Why: "case work: observable.change; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
-	"POST /incidents/:ref/participants":                 {Kind: uiIncidentTested, Why: "case work: incident.share (incident.participant_red on TLP:RED); TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/participants":                 {Kind: uiWrite, Write: "participant.add", Form: uiFields(map[string]string{"email": "email"})},
 	"POST /incidents/:ref/participants/:id/remove":      {Kind: uiIncidentTested, Why: "case work: incident.share (incident.participant_red on TLP:RED); TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
-	"POST /incidents/:ref/shares":                       {Kind: uiIncidentTested, Why: "case work: incident.share; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
+	"POST /incidents/:ref/shares":                       {Kind: uiWrite, Write: "incident.share", Form: uiFields(map[string]string{"org": "org", "note": "note"})},
 	"POST /incidents/:ref/shares/:id/end":               {Kind: uiIncidentTested, Why: "case work: incident.share; TestCaseworkTaskBoard, TestCaseworkObservables, TestCaseworkParticipantsAndShares, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
 	"GET /incidents/:ref/runs/new":                      {Kind: uiIncidentTested, Why: "playbook runs: the playbooks that may start, under the incident's visibility (playbook.run to start); TestPlaybookRunStartWithPreview, TestPlaybookRunAnswerForm, TestPlaybookRunApproval, TestPlaybookRunCancel, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},
 	"POST /incidents/:ref/runs":                         {Kind: uiIncidentTested, Why: "playbook runs: playbook.run; TestPlaybookRunStartWithPreview, TestPlaybookRunAnswerForm, TestPlaybookRunApproval, TestPlaybookRunCancel, TestAnotherOrganisationGets404OnEveryIncidentRoute (ui)"},

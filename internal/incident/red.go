@@ -152,6 +152,11 @@ func (r *RedRouting) fallbackWarning() string {
 	return ""
 }
 
+// Undesignated says that the organisation has no designated TLP:RED
+// recipient who can receive: its coordinators, or nobody, receive TLP:RED
+// incidents (the administration's "no TLP:RED recipient").
+func (r *RedRouting) Undesignated() bool { return r.Source != RedDesignated }
+
 // participantReason is why a recipient of r is named on a TLP:RED incident.
 func (r *RedRouting) participantReason() string {
 	if r.Source == RedDesignated {

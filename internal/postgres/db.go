@@ -38,11 +38,12 @@ func Open(ctx context.Context, url string, maxConns int, log *slog.Logger) (*DB,
 	if maxConns > 0 {
 		cfg.MaxConns = int32(maxConns)
 	}
-	// No JIT compilation: certdesk's queries are short, and JIT is
-	// switched on by the planner's cost estimate, not by the work — a
-	// timeline query over 10,000 events, estimated high for its many
-	// visibility subplans, spent 19 s compiling for 0.1 s of execution
-	// (docs/performance.md, "The timeline"). The URL may still set it.
+	// No JIT compilation: certdesk's statements are short and indexed, and
+	// PostgreSQL's cost estimate can still start the compiler on one that
+	// reads a bloated table, where compiling took 280 ms of a 300 ms query,
+	// or on a timeline of 10,000 events, estimated high for its visibility
+	// subplans, where it took 19 s of 19.3 s (docs/performance.md). A
+	// setting of the URL wins.
 	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}

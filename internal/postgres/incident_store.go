@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -295,8 +296,13 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 		add("i.assignee_id = ?", *f.AssigneeID)
 	}
 	if f.MineOf != nil {
-		add(`(i.assignee_id = ? OR (i.assignee_id IS NULL
-			AND i.assignee_team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?)))`, *f.MineOf, *f.MineOf)
+		cond, cargs, err := s.idSetCondition(ctx, `SELECT m.id FROM incidents m WHERE m.assignee_id = ?
+			UNION ALL SELECT m.id FROM incidents m WHERE m.assignee_id IS NULL
+				AND m.assignee_team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?)`, *f.MineOf, *f.MineOf)
+		if err != nil {
+			return nil, "", err
+		}
+		add(cond, cargs...)
 	}
 	if f.Unassigned {
 		add("i.assignee_id IS NULL AND i.assignee_team_id IS NULL")
@@ -321,8 +327,12 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 				AND we.state IN ('requested', 'accepted')))`, f.WorkOf, f.WorkOf, f.WorkOf)
 	}
 	if f.EscalatedTo != "" {
-		add(`i.id IN (SELECT ee.incident_id FROM escalations ee WHERE ee.to_org_id = `+orgIDOf+`
-			AND ee.state IN ('requested', 'accepted'))`, f.EscalatedTo)
+		cond, cargs, err := s.idSetCondition(ctx, `SELECT ee.incident_id FROM escalations ee WHERE ee.to_org_id = `+orgIDOf+`
+			AND ee.state IN ('requested', 'accepted')`, f.EscalatedTo)
+		if err != nil {
+			return nil, "", err
+		}
+		add(cond, cargs...)
 	}
 	if len(f.References) > 0 {
 		add("i.reference IN ?", f.References)
@@ -435,7 +445,7 @@ func (s *Store) listTriage(ctx context.Context, q string, args []any, f incident
 }
 
 // searchHitLimit decides the plan of a full-text search (docs/performance.md).
-const searchHitLimit = 2000
+var searchHitLimit = 2000
 
 // searchHits is the set of incidents whose title, description or comments
 // match a full-text query (two arguments: the query twice).
@@ -449,17 +459,41 @@ const searchHits = `SELECT x.id FROM incidents x WHERE x.search @@ websearch_to_
 // lookup, picks: up to searchHitLimit hits, the list reads exactly those
 // rows; more, it filters while it walks.
 func (s *Store) searchCondition(ctx context.Context, query string) (string, []any, error) {
-	var hits int
-	err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (`+searchHits+` LIMIT ?) h`,
-		query, query, searchHitLimit+1).Scan(&hits).Error
+	few, err := s.fewIDs(ctx, searchHits, query, query)
 	if err != nil {
 		return "", nil, translate(err, "search")
 	}
-	if hits <= searchHitLimit {
+	if few {
 		return `i.id = ANY (ARRAY (` + searchHits + `))`, []any{query, query}, nil
 	}
 	return `(i.search @@ websearch_to_tsquery('simple', ?) OR EXISTS (SELECT 1 FROM incident_comments c
 		WHERE c.incident_id = i.id AND c.search @@ websearch_to_tsquery('simple', ?)))`, []any{query, query}, nil
+}
+
+// idSetCondition is the condition "i.id is one of the IDs sub selects"
+// (sub an indexed lookup, args its arguments) in the plan that suits the
+// set's size, as searchCondition picks: up to searchHitLimit IDs, the
+// list reads exactly those rows and sorts them; more, it walks its
+// ordered index and checks each row against the set. Without the choice
+// a person with nothing assigned made the Mine tab walk all incidents.
+func (s *Store) idSetCondition(ctx context.Context, sub string, args ...any) (string, []any, error) {
+	few, err := s.fewIDs(ctx, sub, args...)
+	if err != nil {
+		return "", nil, translate(err, "list incidents")
+	}
+	if few {
+		return `i.id = ANY (ARRAY (` + sub + `))`, args, nil
+	}
+	return `i.id IN (` + sub + `)`, args, nil
+}
+
+// fewIDs counts the rows of sub up to searchHitLimit+1 (an index lookup
+// of a few milliseconds at most) and says whether there are at most
+// searchHitLimit.
+func (s *Store) fewIDs(ctx context.Context, sub string, args ...any) (bool, error) {
+	var n int
+	err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (`+sub+` LIMIT ?) h`, append(slices.Clip(args), searchHitLimit+1)...).Scan(&n).Error
+	return n <= searchHitLimit, err
 }
 
 // timelineCursor is the keyset position after the last event of a page.

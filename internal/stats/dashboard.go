@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -268,6 +269,9 @@ func viewerCells(ctx context.Context, r Reader, p access.Principal, loc *time.Lo
 			}
 		}
 	}
+	// A total and its deltas may cancel out (an incident moved away):
+	// such a key counts nothing.
+	maps.DeleteFunc(out, func(_ Key, c Cell) bool { return c.N == 0 && c.Total == 0 })
 	return out, red, nil
 }
 

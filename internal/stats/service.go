@@ -22,8 +22,9 @@ type Store interface {
 type Reader interface {
 	// ViewerOrg returns the viewer's organisation.
 	ViewerOrg(ctx context.Context, orgID uuid.UUID) (OrgLabel, error)
-	// RollupCells returns the roll-up rows of an organisation (totals plus
-	// deltas, summed) on the days [from, to) and of Snapshot.
+	// RollupCells returns the roll-up rows of an organisation on the days
+	// [from, to) and of Snapshot: totals and the deltas not folded into
+	// them yet, several rows of a key to be summed.
 	RollupCells(ctx context.Context, orgID uuid.UUID, from, to time.Time) ([]Cell, error)
 	// ExtraFacts returns the facts of the incidents p sees that are not in
 	// its organisation's roll-up: those it sees as a named participant, or

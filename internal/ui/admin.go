@@ -3,7 +3,6 @@ package ui
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
@@ -77,11 +76,11 @@ func (u *UI) adminIndex(c echo.Context) error {
 		if !o.Kind.IsCERT() {
 			continue
 		}
-		ws, err := u.o.Incidents.AdminWarnings(ctx, p, o.Slug)
+		r, err := u.o.Incidents.RedRecipients(ctx, p, o.Slug)
 		if err != nil {
 			return err
 		}
-		if slices.ContainsFunc(ws, func(w incident.Warning) bool { return w.Code == incident.WarnNoRedRecipients }) {
+		if r.Undesignated() {
 			noRed++
 		}
 	}

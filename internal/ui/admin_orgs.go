@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"sort"
 
-	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/labstack/echo/v4"
 )
@@ -50,7 +49,7 @@ func (u *UI) adminOrgs(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			n.RedApplies, n.RedCount, n.RedMissing = true, len(r.Designated), r.Source != incident.RedDesignated
+			n.RedApplies, n.RedCount, n.RedMissing = true, len(r.Designated), r.Undesignated()
 		}
 		nodes[o.Slug] = n
 	}
