@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certdesk/certdesk/internal/deadline"
 	"github.com/certdesk/certdesk/internal/identity"
 )
 
@@ -251,7 +250,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.SkipInvalidPlaybooks, err = parseBool("CERTDESK_SKIP_INVALID_PLAYBOOKS", get("CERTDESK_SKIP_INVALID_PLAYBOOKS")); err != nil {
 		return c, err
 	}
-	if c.DeadlineReminders, err = deadline.ParseReminders(get("CERTDESK_DEADLINE_REMINDERS")); err != nil {
+	if c.DeadlineReminders, err = ParseReminders(get("CERTDESK_DEADLINE_REMINDERS")); err != nil {
 		return c, &Error{"CERTDESK_DEADLINE_REMINDERS", get("CERTDESK_DEADLINE_REMINDERS"), err.Error()}
 	}
 	if c.ResetLinkLifetime, err = parseDuration("CERTDESK_RESET_LINK_LIFETIME", get("CERTDESK_RESET_LINK_LIFETIME"),

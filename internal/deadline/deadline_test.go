@@ -28,30 +28,6 @@ func TestTimeLeft(t *testing.T) {
 	require.Equal(t, "Tue 24 Nov 09:00 UTC", DueText(time.Date(2026, 11, 24, 10, 0, 0, 0, time.FixedZone("CET", 3600))))
 }
 
-func TestParseReminders(t *testing.T) {
-	t.Parallel()
-	good := map[string][]int{"50%,90%": {50, 90}, " 10% , 20%": {10, 20}, "off": {}, "none": {}, "99%": {99}}
-	for in, want := range good {
-		got, err := ParseReminders(in)
-		require.NoError(t, err, in)
-		require.Equal(t, want, got, in)
-	}
-	bad := map[string]string{
-		"":                                   "no reminder points",
-		"50":                                 `"50" is not a percentage`,
-		"0%":                                 `"0%" is not a percentage`,
-		"100%":                               `"100%" is not a percentage`,
-		"x%":                                 `"x%" is not a percentage`,
-		"90%,50%":                            "ascending",
-		"50%,50%":                            "ascending",
-		"1%,2%,3%,4%,5%,6%,7%,8%,9%,10%,11%": "at most 10",
-	}
-	for in, want := range bad {
-		_, err := ParseReminders(in)
-		require.ErrorContains(t, err, want, in)
-	}
-}
-
 func TestPlan(t *testing.T) {
 	t.Parallel()
 	aware := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)

@@ -46,6 +46,8 @@ type Store interface {
 	// List returns a page of the incidents p may see that match f, newest
 	// first, and the cursor of the next page ("" on the last page).
 	List(ctx context.Context, p access.Principal, f Filter, page Page) (incidents []Incident, next string, err error)
+	// Count counts the incidents p may see that match f, up to max+1.
+	Count(ctx context.Context, p access.Principal, f Filter, max int) (int, error)
 	// Timeline returns a page of an incident's events in time order and the
 	// cursor of the next page ("" on the last page), those f keeps.
 	Timeline(ctx context.Context, p access.Principal, incidentID uuid.UUID, f EventFilter, page Page) (events []Event, next string, err error)
@@ -609,8 +611,31 @@ func (f *Filter) Validate() error {
 // List returns a page of the incidents p may see that match f, in f.Sort's
 // order (newest first by default).
 func (s *Service) List(ctx context.Context, p access.Principal, f Filter, page Page) ([]Incident, string, error) {
-	if err := f.Validate(); err != nil {
+	none, err := s.prepare(ctx, p, &f)
+	if err != nil {
 		return nil, "", err
+	} else if none {
+		return []Incident{}, "", nil
+	}
+	page.Limit = ClampLimit(page.Limit)
+	return s.store.List(ctx, p, f, page)
+}
+
+// Count counts the incidents p may see that match f, up to max: more is
+// max+1 ("more than max"), without reading them.
+func (s *Service) Count(ctx context.Context, p access.Principal, f Filter, max int) (int, error) {
+	none, err := s.prepare(ctx, p, &f)
+	if err != nil || none {
+		return 0, err
+	}
+	return s.store.Count(ctx, p, f, max)
+}
+
+// prepare validates f and resolves its relative values for p (the
+// deadline at risk, the assignee); none says that nothing can match.
+func (s *Service) prepare(ctx context.Context, p access.Principal, f *Filter) (none bool, err error) {
+	if err := f.Validate(); err != nil {
+		return false, err
 	}
 	if f.Deadline == "at_risk" {
 		before := s.clock().Add(AtRiskWithin)
@@ -635,15 +660,14 @@ func (s *Service) List(ctx context.Context, p access.Principal, f Filter, page P
 				return e
 			})
 			if apperr.Is(err, apperr.NotFound) {
-				return []Incident{}, "", nil // nobody by that address is assigned anything
+				return true, nil // nobody by that address is assigned anything
 			} else if err != nil {
-				return nil, "", err
+				return false, err
 			}
 			f.AssigneeID = &id
 		}
 	}
-	page.Limit = ClampLimit(page.Limit)
-	return s.store.List(ctx, p, f, page)
+	return false, nil
 }
 
 // Share shares an incident with another organisation, which then sees it

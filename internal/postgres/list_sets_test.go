@@ -99,3 +99,32 @@ func TestMineAndEscalatedToListTheSameInBothPlans(t *testing.T) {
 		restore()
 	}
 }
+
+// Count counts what List lists, under the same visibility rule, and
+// stops one past its bound.
+func TestCountIsBoundedAndKeepsToWhatTheViewerSees(t *testing.T) {
+	t.Parallel()
+	h, city := setup(t)
+	ctx := context.Background()
+	for range 3 {
+		inc := newIncident(city.ID)
+		require.NoError(t, h.App.Store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error { return tx.InsertIncident(ctx, inc) }))
+	}
+	h.Org("elsewhere", org.LocalAuthority, "national")
+	reporter, _ := h.User("city", access.Reporter)
+	stranger, _ := h.User("elsewhere", access.Reporter)
+	count := func(p access.Principal, f incident.Filter, max int) int {
+		t.Helper()
+		n, err := h.App.Incidents.Count(ctx, p, f, max)
+		require.NoError(t, err)
+		return n
+	}
+	require.Equal(t, 3, count(reporter.Principal(), incident.Filter{}, 10))
+	require.Equal(t, 3, count(reporter.Principal(), incident.Filter{}, 2), "one past the bound of 2")
+	require.Equal(t, 2, count(reporter.Principal(), incident.Filter{}, 1))
+	require.Equal(t, 0, count(stranger.Principal(), incident.Filter{}, 10))
+	require.Equal(t, 3, count(reporter.Principal(), incident.Filter{CoordinatingOrg: incident.NoOrg}, 10), "not routed")
+	require.Equal(t, 0, count(reporter.Principal(), incident.Filter{Assignee: "nobody@nowhere.example"}, 10))
+	_, err := h.App.Incidents.Count(ctx, reporter.Principal(), incident.Filter{Status: "lost"}, 10)
+	require.Error(t, err, "the filter is validated as List's")
+}

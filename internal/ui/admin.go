@@ -89,8 +89,8 @@ func (u *UI) adminIndex(c echo.Context) error {
 		{Key: "admin.card.no_red", Count: noRed, Href: "/admin/organisations", Link: "admin.card.no_red_link"},
 	}}
 	count := func(f incident.Filter) (int, bool, error) {
-		list, _, err := u.o.Incidents.List(ctx, p, f, incident.Page{Limit: incident.MaxLimit})
-		return len(list), len(list) >= incident.MaxLimit, err
+		n, err := u.o.Incidents.Count(ctx, p, f, incident.MaxLimit)
+		return min(n, incident.MaxLimit), n > incident.MaxLimit, err
 	}
 	// Unassigned work is a CERT's to assign (the triage queue's tab); the
 	// deadlines at risk are of everything the administrator may see, or

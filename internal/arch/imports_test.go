@@ -1,0 +1,124 @@
+package arch
+
+import (
+	"go/build"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/certdesk/certdesk/"
+
+// rule says which importers may import what matches Import (a prefix).
+type rule struct {
+	Import string   // an import path prefix
+	Only   []string // the packages (relative to the module) that may import it
+	Why    string
+}
+
+var rules = []rule{
+	{"gorm.io/", []string{"internal/postgres"}, "the store is the only package that speaks SQL through GORM"},
+	{"github.com/labstack/echo", []string{"internal/app", "internal/httpapi", "internal/ui"}, "HTTP stays at the edge"},
+	{"github.com/riverqueue/river", []string{"internal/worker", "internal/postgres", "internal/app", "internal/bench"},
+		"the domain queues work through its Tx.Enqueue, never River"},
+	{module + "internal/postgres", []string{"internal/app", "internal/bench", "internal/testapp", "internal/testdb"},
+		"the domain and its workers reach the store through their Tx interfaces, wired by app"},
+	{module + "internal/slack", []string{"internal/app"}, "chat goes out through notify's interface, wired by app"},
+}
+
+// domain are the packages at the centre: they import the standard
+// library, each other and google/uuid, nothing else.
+var domain = []string{"internal/incident", "internal/org", "internal/access", "internal/apperr"}
+
+// domainMay are the module's packages the domain packages may import.
+var domainMay = []string{"internal/incident", "internal/org", "internal/access", "internal/apperr", "internal/audit", "internal/taxonomy"}
+
+// pending are imports that break a rule and are to go (issue 14: workers
+// complete jobs through the domain transaction instead of importing the
+// store; chat replies go through notify instead of workers importing
+// slack). The test fails when one of them is no longer there, so that the
+// list only shrinks.
+var pending = map[string][]string{
+	"internal/worker": {module + "internal/postgres", module + "internal/slack"},
+}
+
+// packages reads the non-test imports of every package of the module.
+func packages(t *testing.T) map[string][]string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, top := range []string{"cmd", "internal", "migrations", "playbooks", "web"} {
+		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d os.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return err
+			}
+			if name := d.Name(); name == "testdata" || strings.HasPrefix(name, ".") {
+				return filepath.SkipDir
+			}
+			p, err := build.ImportDir(path, 0)
+			if _, ok := err.(*build.NoGoError); ok {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, path)
+			out[filepath.ToSlash(rel)] = p.Imports
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(out) < 30 {
+		t.Fatalf("found only %d packages under %s", len(out), root)
+	}
+	return out
+}
+
+func TestImportRules(t *testing.T) {
+	t.Parallel()
+	pkgs := packages(t)
+	seenPending := map[string]bool{}
+	broken := func(pkg, imp string) bool {
+		if slices.Contains(pending[pkg], imp) {
+			seenPending[pkg+" → "+imp] = true
+			return false
+		}
+		return true
+	}
+	for pkg, imports := range pkgs {
+		for _, imp := range imports {
+			for _, r := range rules {
+				if strings.HasPrefix(imp, r.Import) && pkg != strings.TrimPrefix(r.Import, module) && !slices.Contains(r.Only, pkg) && broken(pkg, imp) {
+					t.Errorf("%s imports %s: only %s may (%s)", pkg, imp, strings.Join(r.Only, ", "), r.Why)
+				}
+			}
+			if slices.Contains(domain, pkg) {
+				own, inModule := strings.CutPrefix(imp, module)
+				switch {
+				case inModule && !slices.Contains(domainMay, own):
+					t.Errorf("domain package %s imports %s: the domain imports only %s", pkg, imp, strings.Join(domainMay, ", "))
+				case !inModule && strings.Contains(strings.Split(imp, "/")[0], ".") && imp != "github.com/google/uuid":
+					t.Errorf("domain package %s imports %s: outside the module, only github.com/google/uuid", pkg, imp)
+				}
+			}
+		}
+	}
+	for _, imp := range pkgs["internal/config"] {
+		if own, ok := strings.CutPrefix(imp, module); ok && own != "internal/identity" {
+			t.Errorf("internal/config imports %s: config reads certdesk's variables and imports no feature (identity only for the reset link's bounds)", imp)
+		}
+	}
+	for pkg, imps := range pending {
+		for _, imp := range imps {
+			if !seenPending[pkg+" → "+imp] {
+				t.Errorf("%s no longer imports %s: take it off the pending list", pkg, imp)
+			}
+		}
+	}
+}
