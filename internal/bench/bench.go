@@ -49,6 +49,13 @@ type Options struct {
 	LargeRequests int
 	// UIRequests is the number of requests per page of the web UI phases.
 	UIRequests int
+	// TimelineEvents is the length of the long timeline whose first page
+	// is timed; TimelineRequests the requests per page.
+	TimelineEvents   int
+	TimelineRequests int
+	// ChatRate is the rate (reports per second, for Duration) of the
+	// report → Slack message phase.
+	ChatRate int
 	// CPUProfile, when set, receives a CPU profile of the intake phase
 	// (server and load generator together).
 	CPUProfile io.Writer
@@ -61,7 +68,8 @@ type Options struct {
 // CERTDESK_WORKER_CONCURRENCY).
 func DefaultOptions() Options {
 	o := Options{Duration: 10 * time.Second, Clients: 32, PollInterval: 100 * time.Millisecond, IdleProbes: 40,
-		RiverJobs: 2000, RiverWorkers: 50, LargeCount: 1_000_000, LargeRequests: 20, UIRequests: 100}
+		RiverJobs: 2000, RiverWorkers: 50, LargeCount: 1_000_000, LargeRequests: 20, UIRequests: 100,
+		TimelineEvents: 10_000, TimelineRequests: 100, ChatRate: 50}
 	if c, err := config.Load(func(string) string { return "" }); err == nil {
 		o.PollInterval, o.RiverWorkers = c.JobPollInterval, c.WorkerConcurrency
 	}
@@ -96,6 +104,15 @@ func (o *Options) fill() {
 	}
 	if o.UIRequests <= 0 {
 		o.UIRequests = d.UIRequests
+	}
+	if o.TimelineEvents <= 0 {
+		o.TimelineEvents = d.TimelineEvents
+	}
+	if o.TimelineRequests <= 0 {
+		o.TimelineRequests = d.TimelineRequests
+	}
+	if o.ChatRate <= 0 {
+		o.ChatRate = d.ChatRate
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -163,6 +180,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		if err := e.uiDemo(ctx); err != nil {
 			return nil, fmt.Errorf("web UI: %w", err)
+		}
+		if err := e.timeline(ctx); err != nil {
+			return nil, fmt.Errorf("timeline: %w", err)
+		}
+		if err := e.chat(ctx); err != nil {
+			return nil, fmt.Errorf("report → Slack: %w", err)
 		}
 	}
 	if opts.Large || opts.LargeOnly {

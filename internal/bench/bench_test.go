@@ -27,7 +27,8 @@ func TestSmoke(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr bytes.Buffer
 	code := Main(ctx, []string{"-duration", "300ms", "-clients", "2", "-poll-interval", "20ms", "-idle-probes", "3",
-		"-river-jobs", "100", "-large", "-large-count", "3000", "-large-requests", "2", "-ui-requests", "3", "-json", out}, &stdout, &stderr)
+		"-river-jobs", "100", "-large", "-large-count", "3000", "-large-requests", "2", "-ui-requests", "3",
+		"-timeline-events", "500", "-timeline-requests", "2", "-chat-rate", "20", "-json", out}, &stdout, &stderr)
 	require.Equal(t, 0, code, "stderr: %s", stderr.String())
 
 	b, err := os.ReadFile(out)
@@ -67,6 +68,10 @@ func TestSmoke(t *testing.T) {
 		"UI /password-reset/:token, demo data, server time p99",
 		"UI /incidents/:ref, at 3000 incidents, city, server time p99",
 		"UI /incidents, at 3000 incidents, city, server time p99",
+		"timeline first page over the API, 500 events, server time p99",
+		"UI /incidents/:ref with a long timeline, 500 events, server time p99",
+		"report → Slack message, p50",
+		"report → Slack message, p99",
 	} {
 		require.True(t, whats[want], "missing row %q in %v", want, whats)
 	}
@@ -92,6 +97,8 @@ func TestMainRefusesBadFlags(t *testing.T) {
 		{"-duration", "1ms"},
 		{"-clients", "0"},
 		{"-poll-interval", "1ms"},
+		{"-timeline-events", "0"},
+		{"-chat-rate", "0"},
 		{"extra"},
 		{"-nosuchflag"},
 	} {

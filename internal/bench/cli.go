@@ -35,6 +35,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.LargeSkipMetrics, "large-skip-metrics", false, "with -large, skip the metrics' backfill and the dashboard (about 15 minutes at 1,000,000 incidents): lists, search and pages only")
 	fs.IntVar(&o.LargeRequests, "large-requests", d.LargeRequests, "requests per viewer and query with -large")
 	fs.IntVar(&o.UIRequests, "ui-requests", d.UIRequests, "requests per page of the web UI (demo data, and with -large a city)")
+	fs.IntVar(&o.TimelineEvents, "timeline-events", d.TimelineEvents, "events of the incident whose timeline's first page is timed")
+	fs.IntVar(&o.TimelineRequests, "timeline-requests", d.TimelineRequests, "requests of that first page, over the API and as the web page")
+	fs.IntVar(&o.ChatRate, "chat-rate", d.ChatRate, "reports per second, for -duration, of the report → Slack message phase")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the intake phase (server and clients) to this file")
 	strict := fs.Bool("strict", false, "exit with status 1 when a target is missed")
@@ -58,6 +61,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if o.PollInterval < 10*time.Millisecond || o.PollInterval > time.Minute {
 		fmt.Fprintln(stderr, "certdesk-bench: -poll-interval must be between 10ms and 1m (as CERTDESK_JOB_POLL_INTERVAL)")
+		return 2
+	}
+	if o.TimelineEvents < 1 || o.TimelineEvents > 10_000_000 || o.TimelineRequests < 1 || o.TimelineRequests > 100_000 {
+		fmt.Fprintln(stderr, "certdesk-bench: -timeline-events must be between 1 and 10000000, -timeline-requests between 1 and 100000")
+		return 2
+	}
+	if o.ChatRate < 1 || o.ChatRate > 1000 {
+		fmt.Fprintln(stderr, "certdesk-bench: -chat-rate must be between 1 and 1000 reports per second")
 		return 2
 	}
 	o.Progress = stderr

@@ -143,7 +143,7 @@ func (e *env) intake(ctx context.Context, raw rawResult) error {
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
-	token, err := e.reporter(ctx, a)
+	token, err := e.reporter(ctx, a, "")
 	if err != nil {
 		return err
 	}
@@ -288,14 +288,15 @@ const (
 	maxReportWrites     = 5
 )
 
-// reporter creates a national CERT, a regional CERT and a city, and a
-// reporter of the city with an API token.
-func (e *env) reporter(ctx context.Context, a *app.App) (string, error) {
+// reporter creates a national CERT, a regional CERT (chat channel
+// regionChannel, "" for none) and a city, and a reporter of the city with
+// an API token.
+func (e *env) reporter(ctx context.Context, a *app.App, regionChannel string) (string, error) {
 	nat := &org.Organization{Slug: "bench-national", Name: "National CERT", Kind: org.NationalCERT}
 	if err := a.Store.CreateOrganization(ctx, nat); err != nil {
 		return "", err
 	}
-	reg := &org.Organization{Slug: "bench-region", Name: "Regional CERT", Kind: org.RegionalCERT, ParentID: &nat.ID}
+	reg := &org.Organization{Slug: "bench-region", Name: "Regional CERT", Kind: org.RegionalCERT, ParentID: &nat.ID, ChatChannel: regionChannel}
 	if err := a.Store.CreateOrganization(ctx, reg); err != nil {
 		return "", err
 	}

@@ -40,8 +40,10 @@ func Open(ctx context.Context, url string, maxConns int, log *slog.Logger) (*DB,
 	}
 	// No JIT compilation: certdesk's statements are short and indexed, and
 	// PostgreSQL's cost estimate can still start the compiler on one that
-	// reads a bloated table, where compiling took 280 ms of a 300 ms query
-	// (docs/performance.md). A setting of the URL wins.
+	// reads a bloated table, where compiling took 280 ms of a 300 ms query,
+	// or on a timeline of 10,000 events, estimated high for its visibility
+	// subplans, where it took 19 s of 19.3 s (docs/performance.md). A
+	// setting of the URL wins.
 	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}
