@@ -28,10 +28,6 @@ func TestAcceptedEscalationPostsToBothCERTs(t *testing.T) {
 		map[string]any{"to": "national-cert", "kind": "coordinate", "reason": "Several cities hit"})
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	escID := r.Map(t)["id"].(string)
-	_, natCoord := w.h.User("national-cert", access.Coordinator)
-	r = w.h.As(natCoord).Request(http.MethodPost, "/api/v1/escalations/"+escID+"/accept", map[string]any{"reason": "We coordinate"})
-	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
-
 	type post struct{ channel, thread, text, blocks string }
 	posts := func() []post {
 		var out []post
@@ -49,6 +45,15 @@ func TestAcceptedEscalationPostsToBothCERTs(t *testing.T) {
 		}
 		return out
 	}
+	// The request reaches the national CERT's channel before anyone
+	// accepts it, as it does for people: otherwise the request's job and
+	// the acceptance's race for the thread's first message.
+	w.h.Eventually(func() bool { return len(about(posts(), "C0NATION001", inc.Reference)) > 0 },
+		"the request is posted in the national CERT's channel")
+	_, natCoord := w.h.User("national-cert", access.Coordinator)
+	r = w.h.As(natCoord).Request(http.MethodPost, "/api/v1/escalations/"+escID+"/accept", map[string]any{"reason": "We coordinate"})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+
 	w.h.Eventually(func() bool {
 		ps := posts()
 		return len(about(ps, "C0NATION001", "accepted")) == 1 && len(about(ps, "C0REGIONN01", "accepted")) == 1
