@@ -76,14 +76,15 @@ func (r *statsReader) RollupCells(ctx context.Context, orgID uuid.UUID, from, to
 	}
 	// Four index range reads (the span and the snapshot day, of totals and
 	// of deltas not folded in yet), without an OR that would make them
-	// one read of every day; the caller sums the rows of a key.
+	// one read of every day; the caller sums the rows of a key. The span
+	// leaves the snapshot day out, in case it holds 1970-01-01.
 	f, t, snap := from.Format(time.DateOnly), to.Format(time.DateOnly), stats.Snapshot.Format(time.DateOnly)
 	err := r.db.WithContext(ctx).Raw(`
-		SELECT series, day, k1, k2, n, total FROM stats_rollup WHERE org_id = ? AND day >= ?::date AND day < ?::date
+		SELECT series, day, k1, k2, n, total FROM stats_rollup WHERE org_id = ? AND day >= ?::date AND day < ?::date AND day <> ?::date
 		UNION ALL SELECT series, day, k1, k2, n, total FROM stats_rollup WHERE org_id = ? AND day = ?::date
-		UNION ALL SELECT series, day, k1, k2, n, total FROM stats_delta WHERE org_id = ? AND day >= ?::date AND day < ?::date
+		UNION ALL SELECT series, day, k1, k2, n, total FROM stats_delta WHERE org_id = ? AND day >= ?::date AND day < ?::date AND day <> ?::date
 		UNION ALL SELECT series, day, k1, k2, n, total FROM stats_delta WHERE org_id = ? AND day = ?::date`,
-		orgID, f, t, orgID, snap, orgID, f, t, orgID, snap).Scan(&rows).Error
+		orgID, f, t, snap, orgID, snap, orgID, f, t, snap, orgID, snap).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "read roll-ups")
 	}
