@@ -297,12 +297,9 @@ func (s *Store) List(ctx context.Context, p access.Principal, f incident.Filter,
 		col, dir, cmp = "i.updated_at", "ASC", ">"
 	}
 	if page.After != "" {
-		var c listCursor
-		if err := decodeCursor(page.After, &c); err != nil {
+		c, err := listCursorOf(page.After, f.Sort)
+		if err != nil {
 			return nil, "", err
-		}
-		if c.S != string(f.Sort) {
-			return nil, "", apperr.Fields{{Field: "cursor", Rule: "sort", Message: "the cursor belongs to another sort order"}}.Err()
 		}
 		add("("+col+", i.id) "+cmp+" (?, ?)", c.At, c.ID)
 	}
@@ -445,17 +442,26 @@ func (s *Store) Count(ctx context.Context, p access.Principal, f incident.Filter
 	return n, translate(err, "count incidents")
 }
 
+// listCursorOf decodes a list's cursor, which must belong to sort.
+func listCursorOf(after string, sort incident.Sort) (listCursor, error) {
+	var c listCursor
+	if err := decodeCursor(after, &c); err != nil {
+		return c, err
+	}
+	if c.S != string(sort) {
+		return c, apperr.Fields{{Field: "cursor", Rule: "sort", Message: "the cursor belongs to another sort order"}}.Err()
+	}
+	return c, nil
+}
+
 // listTriage finishes List in the triage order (incident.SortTriage):
 // keyset pagination on the whole sort key, which incidents_triage_idx
 // serves.
 func (s *Store) listTriage(ctx context.Context, q string, args []any, f incident.Filter, page incident.Page) ([]incident.Incident, string, error) {
 	if page.After != "" {
-		var c listCursor
-		if err := decodeCursor(page.After, &c); err != nil {
+		c, err := listCursorOf(page.After, f.Sort)
+		if err != nil {
 			return nil, "", err
-		}
-		if c.S != string(f.Sort) {
-			return nil, "", apperr.Fields{{Field: "cursor", Rule: "sort", Message: "the cursor belongs to another sort order"}}.Err()
 		}
 		q += " AND (" + triageOrder + ") > (?, ?, COALESCE(CAST(? AS timestamptz), 'infinity'::timestamptz), ?, ?)"
 		args = append(args, c.C, c.A, c.D, c.At, c.ID)

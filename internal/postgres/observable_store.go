@@ -142,15 +142,10 @@ func (s *Store) FindObservables(ctx context.Context, p access.Principal, cs []ob
 		return nil, "", nil
 	}
 	vis, visArgs := observableVisibleTo(p)
-	keys := make([]string, len(cs))
-	args := make([]any, 0, 2*len(cs)+len(visArgs)+3)
-	for i, c := range cs {
-		keys[i] = "(?, ?)"
-		args = append(args, string(c.Type), c.Value)
-	}
+	keys, args := candidateKeys(cs)
 	q := `SELECT ` + observableColumns + `, ` + observableTLP + ` AS tlp, i.reference AS inc_ref, i.title AS inc_title, i.tlp AS inc_tlp
 		FROM incident_observables o JOIN incidents i ON i.id = o.incident_id LEFT JOIN users u ON u.id = o.created_by
-		WHERE (o.type, o.value) IN (` + strings.Join(keys, ", ") + `) AND ` + vis
+		WHERE (o.type, o.value) IN (` + keys + `) AND ` + vis
 	args = append(args, visArgs...)
 	if page.After != "" {
 		var c observableCursor
@@ -179,6 +174,18 @@ func (s *Store) FindObservables(ctx context.Context, p access.Principal, cs []ob
 	return out, next, nil
 }
 
+// candidateKeys is the list of (type, value) pairs of cs for an IN, with
+// its arguments.
+func candidateKeys(cs []observable.Candidate) (string, []any) {
+	keys := make([]string, len(cs))
+	args := make([]any, 0, 2*len(cs))
+	for i, c := range cs {
+		keys[i] = "(?, ?)"
+		args = append(args, string(c.Type), c.Value)
+	}
+	return strings.Join(keys, ", "), args
+}
+
 // Correlations implements observable.Store: the matches of every
 // candidate, numbered per (type, value) newest first and cut at per.
 func (s *Store) Correlations(ctx context.Context, p access.Principal, incidentID uuid.UUID, cs []observable.Candidate, per int) ([]observable.Match, error) {
@@ -186,17 +193,12 @@ func (s *Store) Correlations(ctx context.Context, p access.Principal, incidentID
 		return nil, nil
 	}
 	vis, visArgs := observableVisibleTo(p)
-	keys := make([]string, len(cs))
-	args := make([]any, 0, 2*len(cs)+len(visArgs)+2)
-	for i, c := range cs {
-		keys[i] = "(?, ?)"
-		args = append(args, string(c.Type), c.Value)
-	}
+	keys, args := candidateKeys(cs)
 	args = append(append(args, incidentID), visArgs...)
 	q := `SELECT * FROM (SELECT ` + observableColumns + `, ` + observableTLP + ` AS tlp, i.reference AS inc_ref, i.title AS inc_title,
 			i.tlp AS inc_tlp, row_number() OVER (PARTITION BY o.type, o.value ORDER BY o.created_at DESC, o.id DESC) AS nth
 		FROM incident_observables o JOIN incidents i ON i.id = o.incident_id LEFT JOIN users u ON u.id = o.created_by
-		WHERE (o.type, o.value) IN (` + strings.Join(keys, ", ") + `) AND o.incident_id <> ? AND ` + vis + `) m
+		WHERE (o.type, o.value) IN (` + keys + `) AND o.incident_id <> ? AND ` + vis + `) m
 		WHERE m.nth <= ? ORDER BY m.type, m.value, m.nth`
 	var rows []observableRow
 	if err := s.db.WithContext(ctx).Raw(q, append(args, per)...).Scan(&rows).Error; err != nil {
