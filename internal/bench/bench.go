@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/pgembed"
 	"github.com/certdesk/certdesk/internal/postgres"
@@ -355,3 +358,42 @@ func load(ctx context.Context, clients int, d time.Duration, op func(ctx context
 // loadGrace bounds how long a load phase may run past its duration to
 // finish the calls in flight.
 const loadGrace = 30 * time.Second
+
+// phaseApp opens a database of the phase's own (name) and builds the app
+// on it with cfg; closeDB closes the database.
+func (e *env) phaseApp(ctx context.Context, name string, cfg config.Config, maxConns int) (a *app.App, url string, closeDB func(), err error) {
+	db, url, err := e.database(ctx, name, maxConns)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if a, err = app.New(cfg, db, e.log, time.Now); err != nil {
+		db.Close()
+		return nil, "", nil, err
+	}
+	return a, url, db.Close, nil
+}
+
+// runWorkers starts a's River workers; stop stops them, waiting 10 s at
+// most for jobs under way.
+func runWorkers(ctx context.Context, a *app.App) (stop func(), err error) {
+	if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, err
+	}
+	return func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = a.River.Stop(stopCtx)
+	}, nil
+}
+
+// serveHTTP serves a's handler on a loopback port: its base URL, and the
+// function that closes the server.
+func serveHTTP(a *app.App) (base string, closeHTTP func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/slackfake"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -97,34 +96,24 @@ func (e *env) chat(ctx context.Context) error {
 	cfg.DataDir, cfg.BlobDir = e.dir, e.dir+"/blobs-chat"
 	cfg.JobPollInterval = e.opts.PollInterval
 	cfg.SlackAPIURL, cfg.SlackBotToken = "http://"+sln.Addr().String()+"/api/", "xoxb-bench"
-	db, url, err := e.database(ctx, "chat", cfg.DBMaxConns)
+	a, url, closeDB, err := e.phaseApp(ctx, "chat", cfg, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a, err := app.New(cfg, db, e.log, time.Now)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	// As in the intake phase: the ransomware playbook would start in each
 	// report's transaction; this phase measures the report's own path.
 	a.Runs.SetPlaybooks(nil)
-	if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
-		return err
-	}
-	defer func() {
-		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = a.River.Stop(stop)
-	}()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	stopWorkers, err := runWorkers(ctx, a)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
+	defer stopWorkers()
+	base, closeHTTP, err := serveHTTP(a)
+	if err != nil {
+		return err
+	}
+	defer closeHTTP()
 	token, err := e.reporter(ctx, a, chatChannel)
 	if err != nil {
 		return err

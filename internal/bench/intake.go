@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"runtime/pprof"
 	"strings"
@@ -111,37 +110,27 @@ func (e *env) intake(ctx context.Context, raw rawResult) error {
 	cfg.DataDir = e.dir
 	cfg.BlobDir = e.dir + "/blobs"
 	cfg.JobPollInterval = e.opts.PollInterval
-	db, url, err := e.database(ctx, "certdesk", cfg.DBMaxConns)
+	a, url, closeDB, err := e.phaseApp(ctx, "certdesk", cfg, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a, err := app.New(cfg, db, e.log, time.Now)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	// The reports are ransomware reports, which would start the shipped
 	// ransomware playbook in each report's transaction: intake measures
 	// the report itself, as its raw baseline does; playbook steps have a
 	// phase of their own.
 	a.Runs.SetPlaybooks(nil)
 	e.report.Settings = append(e.report.Settings, "intake: playbook triggers off (the playbook phase measures runs)")
-	if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
-		return err
-	}
-	defer func() {
-		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = a.River.Stop(stop)
-	}()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	stopWorkers, err := runWorkers(ctx, a)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
+	defer stopWorkers()
+	base, closeHTTP, err := serveHTTP(a)
+	if err != nil {
+		return err
+	}
+	defer closeHTTP()
 
 	token, err := e.reporter(ctx, a, "")
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
-	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/identity"
 )
@@ -36,15 +35,11 @@ func (e *env) large(ctx context.Context) error {
 		return err
 	}
 	cfg.DataDir, cfg.BlobDir, cfg.Workers = e.dir, e.dir+"/blobs-large", false
-	db, _, err := e.database(ctx, "large", 10)
+	a, _, closeDB, err := e.phaseApp(ctx, "large", cfg, 10)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a, err := app.New(cfg, db, e.log, time.Now)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	began := time.Now()
 	e.progress("large: seeding %d incidents", e.opts.LargeCount)
 	seed := []string{
@@ -103,7 +98,7 @@ func (e *env) large(ctx context.Context) error {
 			FROM incidents i WHERE i.reference LIKE 'LRG-%' AND abs(hashtext(i.reference)) % 50 = 0 AND i.coordinating_org_id IS NOT NULL`,
 		`VACUUM ANALYZE`)
 	for _, q := range seed {
-		if _, err := db.Pool.Exec(ctx, q); err != nil {
+		if _, err := a.DB.Pool.Exec(ctx, q); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
 	}

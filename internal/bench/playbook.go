@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
-	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
@@ -57,15 +56,11 @@ func (e *env) playbookSteps(ctx context.Context, riverRate float64) error {
 	cfg.DataDir, cfg.BlobDir = e.dir, e.dir+"/blobs-playbooks"
 	cfg.JobPollInterval = e.opts.PollInterval
 	cfg.WorkerConcurrency = e.opts.RiverWorkers
-	db, url, err := e.database(ctx, "playbooks", cfg.DBMaxConns)
+	a, url, closeDB, err := e.phaseApp(ctx, "playbooks", cfg, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a, err := app.New(cfg, db, e.log, time.Now)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	pbs, err := playbook.LoadSources([]playbook.Source{{Name: "bench.yaml", Data: []byte(benchPlaybook(benchSteps))}})
 	if err != nil {
 		return err
@@ -76,14 +71,11 @@ func (e *env) playbookSteps(ctx context.Context, riverRate float64) error {
 		return err
 	}
 	p := access.Principal{Email: "bench@bench-city.example", Role: access.Reporter, OrgID: city.ID, OrgSlug: city.Slug, OrgKind: city.Kind}
-	if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
+	stopWorkers, err := runWorkers(ctx, a)
+	if err != nil {
 		return err
 	}
-	defer func() {
-		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = a.River.Stop(stop)
-	}()
+	defer stopWorkers()
 	// The idle app's own statements, to take off the count of the steps.
 	idleFrom, from, err := e.idleWindow(ctx, "playbooks", 2*time.Second)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
-	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
@@ -57,15 +56,11 @@ func (e *env) timeline(ctx context.Context) error {
 	// No workers: the incident's route job stays queued; the bench sets
 	// its coordinating CERT itself.
 	cfg.DataDir, cfg.BlobDir, cfg.Workers = e.dir, e.dir+"/blobs-timeline", false
-	db, _, err := e.database(ctx, "timeline", 10)
+	a, _, closeDB, err := e.phaseApp(ctx, "timeline", cfg, 10)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a, err := app.New(cfg, db, e.log, time.Now)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	a.Runs.SetPlaybooks(nil)
 	if _, err := e.reporter(ctx, a, ""); err != nil {
 		return err
@@ -105,7 +100,7 @@ func (e *env) timeline(ctx context.Context) error {
 		{`VACUUM ANALYZE incident_events`, nil},
 		{`VACUUM ANALYZE incidents`, nil},
 	} {
-		if _, err := db.Pool.Exec(ctx, q.sql, q.args...); err != nil {
+		if _, err := a.DB.Pool.Exec(ctx, q.sql, q.args...); err != nil {
 			return fmt.Errorf("seed the timeline: %w", err)
 		}
 	}

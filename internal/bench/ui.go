@@ -61,23 +61,16 @@ func (e *env) uiDemo(ctx context.Context) error {
 	}
 	cfg.DataDir, cfg.BlobDir = e.dir, e.dir+"/blobs-ui"
 	cfg.JobPollInterval = e.opts.PollInterval
-	db, url, err := e.database(ctx, "ui", cfg.DBMaxConns)
+	a, url, closeDB, err := e.phaseApp(ctx, "ui", cfg, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a, err := app.New(cfg, db, e.log, time.Now)
+	defer closeDB()
+	stopWorkers, err := runWorkers(ctx, a)
 	if err != nil {
 		return err
 	}
-	if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
-		return err
-	}
-	defer func() {
-		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = a.River.Stop(stop)
-	}()
+	defer stopWorkers()
 	e.progress("UI: seeding the demo")
 	if err := a.SeedDemo(ctx, io.Discard, cfg.BaseURL); err != nil {
 		return err
