@@ -132,7 +132,7 @@ type EscalationCell struct {
 	From, To                                           OrgLabel
 	Requested                                          int64 // all of them
 	Accepted, Declined, Returned, Cancelled, Undecided int64
-	Decide                                             Summary // requested → accepted or declined; exact nearest rank
+	Decide                                             Summary // requested → accepted, declined or returned (decided_at keeps the acceptance); exact nearest rank
 }
 
 // Breaches counts personal-data breaches reported in the period, the

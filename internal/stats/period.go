@@ -28,7 +28,9 @@ func (p Period) String() string {
 	return p.From.Format(time.DateOnly) + "/" + p.To.AddDate(0, 0, -1).Format(time.DateOnly)
 }
 
-// Span is the period asked for and the one before it, of the same length.
+// Span is the period asked for and the one before it: the same number of
+// days for a duration or from/to, the calendar month or year before for a
+// month or a year (docs/metrics.md).
 type Span struct {
 	Current, Previous Period
 	// Asked is how the period was given: an ISO 8601 duration (P30D), a
