@@ -10,6 +10,7 @@ import (
 
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/certdesk/certdesk/internal/worker"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -81,26 +82,23 @@ func holdIncident(t *testing.T, w *world, incID string) (release func()) {
 // lock (on a loaded machine a River client takes seconds to start).
 func waiters(t *testing.T, w *world, n int) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		got := w.count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			rows, err := w.h.App.DB.SQL.Query(`SELECT state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), left(query, 120)
-				FROM pg_stat_activity WHERE datname = current_database()`)
-			require.NoError(t, err)
-			for rows.Next() {
-				var st, wt, we, q string
-				require.NoError(t, rows.Scan(&st, &wt, &we, &q))
-				t.Logf("%s %s %s %s", st, wt, we, q)
-			}
-			rows.Close()
-			t.Fatalf("%d transactions wait for a lock, want %d", got, n)
-		}
-		time.Sleep(20 * time.Millisecond)
+	got := 0
+	if assert.Eventually(t, func() bool {
+		got = w.count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+		return got == n
+	}, time.Minute, 20*time.Millisecond) {
+		return
 	}
+	rows, err := w.h.App.DB.SQL.Query(`SELECT state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), left(query, 120)
+		FROM pg_stat_activity WHERE datname = current_database()`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var st, wt, we, q string
+		require.NoError(t, rows.Scan(&st, &wt, &we, &q))
+		t.Logf("%s %s %s %s", st, wt, we, q)
+	}
+	rows.Close()
+	t.Fatalf("%d transactions wait for a lock, want %d", got, n)
 }
 
 // post sends a request in the background; the returned function waits for
