@@ -526,9 +526,9 @@ type Filter struct {
 	Sort                        Sort
 }
 
-// NoOrg is the organisation filter's value for "no organisation"
-// (org.NoOrg, a slug no organisation may take).
-const NoOrg = "none"
+// NoOrg is the organisation filter's value for "no organisation": the
+// slug no organisation may take.
+const NoOrg = org.NoOrg
 
 // Sort orders a list: by creation or last update, "-" for newest first.
 type Sort string
