@@ -187,9 +187,7 @@ const incidentSelect = `SELECT i.*, array_to_json(i.tags) AS tags_json, i.affect
 	au.email AS assignee_email, ateam.name AS assignee_team_name,
 	(SELECT jsonb_object_agg(m.kind, jsonb_build_object('at', m.met_at, 'reference', m.reference))
 	   FROM incident_deadlines_met m WHERE m.incident_id = i.id) AS deadlines_json
-FROM incidents i
-JOIN organizations ro ON ro.id = i.reporting_org_id
-LEFT JOIN organizations co ON co.id = i.coordinating_org_id
+` + listFrom + `
 LEFT JOIN users au ON au.id = i.assignee_id
 LEFT JOIN teams ateam ON ateam.id = i.assignee_team_id`
 
@@ -424,9 +422,11 @@ func (s *Store) listWhere(ctx context.Context, p access.Principal, f incident.Fi
 	return q, args, nil
 }
 
-// countFrom is what listWhere's condition reads.
-const countFrom = `FROM incidents i JOIN organizations ro ON ro.id = i.reporting_org_id
-	LEFT JOIN organizations co ON co.id = i.coordinating_org_id`
+// listFrom is what listWhere's condition reads: the incident and its
+// reporting and coordinating organisations.
+const listFrom = `FROM incidents i
+JOIN organizations ro ON ro.id = i.reporting_org_id
+LEFT JOIN organizations co ON co.id = i.coordinating_org_id`
 
 // Count implements incident.Store: the incidents p may see that match f,
 // counted up to max+1 (a bounded count: no page reads a million rows to
@@ -437,7 +437,7 @@ func (s *Store) Count(ctx context.Context, p access.Principal, f incident.Filter
 		return 0, err
 	}
 	var n int
-	err = s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT 1 `+countFrom+` WHERE `+where+` LIMIT ?) c`,
+	err = s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT 1 `+listFrom+` WHERE `+where+` LIMIT ?) c`,
 		append(args, max+1)...).Scan(&n).Error
 	return n, translate(err, "count incidents")
 }
