@@ -236,7 +236,11 @@ func TestSubmitCreatesTheIncidentAndKeepsTheStructuredReport(t *testing.T) {
 	ctx := context.Background()
 	d, err := b.svc.Start(ctx, b.ana.Principal())
 	require.NoError(t, err)
+	// The form asks for the minute the incident was noticed (two hours
+	// before the answers are written): detected_at is that minute.
+	before := b.h.Clock.Now().Add(-2 * time.Hour).Truncate(time.Minute)
 	filled := b.fill(t, b.ana, d.ID.String())
+	after := b.h.Clock.Now().Add(-2 * time.Hour)
 	require.Equal(t, "", filing.FirstMissing(filled.Answers, filled.Done))
 
 	inc, replayed, err := b.svc.Submit(ctx, b.ana.Principal(), d.ID.String(), "de", filing.Final{})
@@ -251,7 +255,9 @@ func TestSubmitCreatesTheIncidentAndKeepsTheStructuredReport(t *testing.T) {
 	require.Equal(t, incident.Critical, inc.Severity, "services down and severe: critical")
 	require.Equal(t, incident.TLPAmber, inc.TLP)
 	require.NotNil(t, inc.DetectedAt)
-	require.WithinDuration(t, b.h.Clock.Now().Add(-2*time.Hour), *inc.DetectedAt, time.Minute)
+	require.False(t, inc.DetectedAt.Before(before), "detected_at %s is the minute noticed, not before %s", inc.DetectedAt, before)
+	require.False(t, inc.DetectedAt.After(after), "detected_at %s is the minute noticed, not after %s", inc.DetectedAt, after)
+	require.Zero(t, inc.DetectedAt.Second(), "the form asks for the minute")
 	require.Equal(t, "Ransomware: Dateien unlesbar, Lösegeldforderung", inc.Title, "the suggested title, in the reporter's language")
 	require.Len(t, inc.Assets, 2)
 	require.Equal(t, "payroll system", inc.Assets[1].Name)
