@@ -6,6 +6,7 @@ package s3fake
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"sort"
@@ -33,11 +34,22 @@ type Server struct {
 // t ends.
 func New(t testing.TB) *Server {
 	t.Helper()
+	return NewWrapped(t, nil)
+}
+
+// NewWrapped is New with the server's handler passed through wrap (a test
+// that watches the requests); nil wraps nothing.
+func NewWrapped(t testing.TB, wrap func(http.Handler) http.Handler) *Server {
+	t.Helper()
 	backend := s3mem.New()
 	if err := backend.CreateBucket(Bucket); err != nil {
 		t.Fatalf("s3fake: create bucket: %v", err)
 	}
-	srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithoutVersioning()).Server())
+	h := gofakes3.New(backend, gofakes3.WithoutVersioning()).Server()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	u, err := url.Parse(srv.URL)
 	if err != nil {
