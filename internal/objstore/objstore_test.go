@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/objstore"
 	"github.com/certdesk/certdesk/internal/s3fake"
 	"github.com/minio/minio-go/v7"
@@ -135,4 +136,21 @@ func TestPutStreamsAPartAtATime(t *testing.T) {
 	require.EqualValues(t, 7, parts.Load(), "parts of 5 MiB")
 	t.Logf("read ahead of the store by at most %d bytes (part %d)", worst.Load(), part)
 	require.LessOrEqual(t, worst.Load(), int64(2*part), "read ahead of the store by at most two parts")
+}
+
+// TestStoreDownIsUnavailable: a store that cannot be reached is
+// apperr.Unavailable (503: try again), never an internal error.
+func TestStoreDownIsUnavailable(t *testing.T) {
+	t.Parallel()
+	srv := s3fake.New(t)
+	s, err := objstore.New(srv.Options)
+	require.NoError(t, err)
+	sum, _, err := s.Put(context.Background(), strings.NewReader("stored before the outage"), 1024)
+	require.NoError(t, err)
+	srv.Close()
+	_, _, err = s.Put(context.Background(), strings.NewReader("during the outage"), 1024)
+	require.True(t, apperr.Is(err, apperr.Unavailable), "%v", err)
+	_, _, err = s.Open(context.Background(), sum)
+	require.True(t, apperr.Is(err, apperr.Unavailable), "%v", err)
+	require.True(t, apperr.Is(s.Delete(context.Background(), sum), apperr.Unavailable))
 }

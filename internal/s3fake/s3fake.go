@@ -28,7 +28,11 @@ type Server struct {
 	// Options reach the server's bucket (path style, no TLS).
 	Options objstore.Options
 	client  *minio.Client
+	srv     *httptest.Server
 }
+
+// Close stops the server: the store becomes unreachable.
+func (s *Server) Close() { s.srv.Close() }
 
 // New starts a fake S3 server with an empty bucket Bucket; it stops when
 // t ends.
@@ -62,7 +66,7 @@ func NewWrapped(t testing.TB, wrap func(http.Handler) http.Handler) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Server{Options: o, client: c}
+	return &Server{Options: o, client: c, srv: srv}
 }
 
 // Keys lists every object in the bucket, sorted.
