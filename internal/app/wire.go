@@ -95,6 +95,10 @@ type App struct {
 	Catalogue *playbook.Service
 	// Audit reads the audit log (the API's and the web interface's reader).
 	Audit *audit.Service
+	// AuditWatch verifies the audit log's hash chain and alerts the
+	// national CERT's administrators when it breaks (certdesk audit
+	// verify, and the periodic audit.WatchJob).
+	AuditWatch *audit.Watcher
 	// Stats computes the leadership metrics; StatsMaintainer keeps their
 	// roll-ups (docs/metrics.md).
 	Stats           *stats.Service
@@ -178,6 +182,16 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	}
 	bus.Subscribe(a.Notify.EventHandler())
 	ws.Notify, ws.Slack = a.Notify, slackClient
+	if a.AuditWatch, err = audit.NewWatcher(store, func(ctx context.Context, header, text string) error {
+		nat, err := store.NationalCERT(ctx)
+		if err != nil {
+			return err
+		}
+		return a.Notify.AlertAdmins(ctx, *nat, header, text)
+	}, log.With("component", "audit"), now); err != nil {
+		return nil, err
+	}
+	ws.AuditWatch = a.AuditWatch
 	var slackInbound httpapi.SlackInbound
 	if slackClient != nil && cfg.SlackSigningSecret != "" {
 		if a.SlackInbound, err = slack.NewInbound(slack.InboundOptions{SigningSecret: cfg.SlackSigningSecret,
