@@ -21,9 +21,7 @@ import (
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
 
 // Client is the River client type used everywhere in certdesk.
@@ -48,34 +46,18 @@ type Options struct {
 // a job that arrives just after a fetch by up to 100 ms.
 const FetchCooldown = 5 * time.Millisecond
 
-// listeningDriver is riverdatabasesql's driver (jobs are inserted, worked
-// and completed on *sql.Tx, the transaction under GORM) with riverpgxv5's
-// listener on the same pgx pool, so that the client LISTENs instead of
-// only polling. riverdatabasesql v0.41 has no listener of its own (River
-// v0.46 added riverdatabasesql.NewWithPgxListener for exactly this, but
-// that version cannot be fetched here). The two drivers share the pool and
-// River's schema; only the listener comes from riverpgxv5.
-type listeningDriver struct {
-	*riverdatabasesql.Driver
-	listener *riverpgxv5.Driver
-}
-
-// SupportsListener reports that the client can LISTEN.
-func (d *listeningDriver) SupportsListener() bool { return true }
-
-// GetListener returns riverpgxv5's listener on the pool.
-func (d *listeningDriver) GetListener(params *riverdriver.GetListenenerParams) riverdriver.Listener {
-	return d.listener.GetListener(params)
-}
-
-// Driver returns certdesk's River driver: riverdatabasesql on db, which
-// listens through pool (the pgx pool under db) when pool is not nil.
-func Driver(db *sql.DB, pool *pgxpool.Pool) riverdriver.Driver[*sql.Tx] {
-	d := riverdatabasesql.New(db)
+// Driver returns certdesk's River driver: riverdatabasesql on db (jobs are
+// inserted, worked and completed on *sql.Tx, the transaction under GORM).
+// When pool (the pgx pool under db) is not nil, the driver LISTENs for
+// River's notifications on a connection of pool
+// (riverdatabasesql.NewWithPgxListener), so that a working client picks new
+// jobs up within milliseconds of their commit instead of at its next poll.
+// That connection is taken out of pool for the client's lifetime.
+func Driver(db *sql.DB, pool *pgxpool.Pool) *riverdatabasesql.Driver {
 	if pool == nil {
-		return d
+		return riverdatabasesql.New(db)
 	}
-	return &listeningDriver{Driver: d, listener: riverpgxv5.New(pool)}
+	return riverdatabasesql.NewWithPgxListener(db, pool)
 }
 
 // Workers are the job handlers. Their services are set after the client
