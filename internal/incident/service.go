@@ -90,6 +90,10 @@ type Tx interface {
 	// (that of the existing job when a unique job was already queued), so
 	// that a timer can be cancelled later.
 	EnqueueJob(ctx context.Context, job Job, opts *JobOpts) (int64, error)
+	// EnqueueJobs queues jobs like EnqueueJob with one insert (one
+	// statement) and returns their River job IDs in the order of jobs;
+	// opts[i] (nil allowed) are the options of jobs[i].
+	EnqueueJobs(ctx context.Context, jobs []Job, opts []*JobOpts) ([]int64, error)
 	// CancelJob cancels a queued or scheduled job with the transaction. A
 	// job already finished or unknown is left as it is.
 	CancelJob(ctx context.Context, jobID int64) error
