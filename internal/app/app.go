@@ -41,6 +41,7 @@ func commands() []command {
 		{"user", "manage users (create, reset-link)", userCmd},
 		{"token", "manage API tokens (create)", tokenCmd},
 		{"playbook", "check playbooks (validate)", playbookCmd},
+		{"audit", "verify the audit log's hash chain (verify)", auditCmd},
 		{"demo", "seed demo organisations, users and incidents; print demo tokens", demoCmd},
 		{"slack-fake", "serve a stand-in for Slack's Web API that prints what certdesk posts", slackFakeCmd},
 		{"version", "print the version", func(_ context.Context, env Env, _ []string) error {

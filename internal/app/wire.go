@@ -23,6 +23,7 @@ import (
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/markdown"
 	"github.com/certdesk/certdesk/internal/notify"
+	"github.com/certdesk/certdesk/internal/objstore"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/outbound"
@@ -57,7 +58,9 @@ type App struct {
 	Identity  *identity.Service
 	Orgs      *org.Service
 	Evidence  *evidence.Service
-	Blobs     *blob.Store
+	// Blobs holds the bytes of attachments: a folder (*blob.Store) or an
+	// S3-compatible object store (*objstore.Store), CERTDESK_BLOB_BACKEND.
+	Blobs evidence.BlobStore
 	// Observables holds the observable (IOC) use cases and exports.
 	Observables *observable.Service
 	Tasks       *task.Service
@@ -92,6 +95,10 @@ type App struct {
 	Catalogue *playbook.Service
 	// Audit reads the audit log (the API's and the web interface's reader).
 	Audit *audit.Service
+	// AuditWatch verifies the audit log's hash chain and alerts the
+	// national CERT's administrators when it breaks (certdesk audit
+	// verify, and the periodic audit.WatchJob).
+	AuditWatch *audit.Watcher
 	// Stats computes the leadership metrics; StatsMaintainer keeps their
 	// roll-ups (docs/metrics.md).
 	Stats           *stats.Service
@@ -175,6 +182,16 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	}
 	bus.Subscribe(a.Notify.EventHandler())
 	ws.Notify, ws.Slack = a.Notify, slackClient
+	if a.AuditWatch, err = audit.NewWatcher(store, func(ctx context.Context, header, text string) error {
+		nat, err := store.NationalCERT(ctx)
+		if err != nil {
+			return err
+		}
+		return a.Notify.AlertAdmins(ctx, *nat, header, text)
+	}, log.With("component", "audit"), now); err != nil {
+		return nil, err
+	}
+	ws.AuditWatch = a.AuditWatch
 	var slackInbound httpapi.SlackInbound
 	if slackClient != nil && cfg.SlackSigningSecret != "" {
 		if a.SlackInbound, err = slack.NewInbound(slack.InboundOptions{SigningSecret: cfg.SlackSigningSecret,
@@ -218,15 +235,8 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 			return err
 		})
 	}
-	if a.Blobs, err = blob.New(cfg.BlobDir); err != nil {
-		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
-	}
-	// Uploads cut short by a crash leave temporary files; an hour is far
-	// longer than any upload still running in another process.
-	if n, err := a.Blobs.CleanTemp(now(), time.Hour); err != nil {
-		log.Warn("could not clean temporary upload files", "dir", a.Blobs.Root(), "err", err)
-	} else if n > 0 {
-		log.Info("removed temporary upload files", "dir", a.Blobs.Root(), "count", n)
+	if a.Blobs, err = openBlobs(cfg, log, now); err != nil {
+		return nil, err
 	}
 	if a.Evidence, err = evidence.NewService(evidence.Options{Store: store, Incidents: a.Incidents, Blobs: a.Blobs,
 		MaxBytes: cfg.MaxUploadBytes, Now: now}); err != nil {
@@ -322,4 +332,40 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		Notify: a.Notify, Audit: a.Audit,
 		Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err
+}
+
+// openBlobs opens the evidence backend of cfg and removes what uploads cut
+// short by a crash left behind: an hour is far longer than any upload
+// still running in another process. An object store whose bucket cannot be
+// reached stops the start (a misconfiguration found now, not at the first
+// upload).
+func openBlobs(cfg config.Config, log *slog.Logger, now func() time.Time) (evidence.BlobStore, error) {
+	if cfg.BlobBackend == config.BackendS3 {
+		s, err := objstore.New(objstore.Options{Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, Region: cfg.S3.Region,
+			AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey, TLS: cfg.S3.TLS, PathStyle: cfg.S3.PathStyle, Prefix: cfg.S3.Prefix})
+		if err != nil {
+			return nil, fmt.Errorf("CERTDESK_S3_*: %w", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.Check(ctx); err != nil {
+			return nil, fmt.Errorf("CERTDESK_S3_*: %w", err)
+		}
+		if n, err := s.CleanTemp(ctx, now(), time.Hour); err != nil {
+			log.Warn("could not clean temporary uploads", "store", s.Where(), "err", err)
+		} else if n > 0 {
+			log.Info("removed temporary uploads", "store", s.Where(), "count", n)
+		}
+		return s, nil
+	}
+	s, err := blob.New(cfg.BlobDir)
+	if err != nil {
+		return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
+	}
+	if n, err := s.CleanTemp(now(), time.Hour); err != nil {
+		log.Warn("could not clean temporary upload files", "dir", s.Root(), "err", err)
+	} else if n > 0 {
+		log.Info("removed temporary upload files", "dir", s.Root(), "count", n)
+	}
+	return s, nil
 }

@@ -89,6 +89,23 @@ func (e *env) large(ctx context.Context) error {
 		`INSERT INTO incident_deadlines_met (incident_id, kind, met_at, reference)
 			SELECT id, 'nis2_early_warning', reported_at + make_interval(hours => 2 + abs(hashtext(reference)) % 30), 'EW'
 			FROM incidents WHERE significant AND abs(hashtext(reference)) % 5 <> 0`,
+		// The earliest open legal deadline, which the application keeps with
+		// every change of an incident (deadline=open and deadline=missed,
+		// the triage order): the rules of migration 0027 in SQL, once.
+		`UPDATE incidents i SET legal_deadline_at = d.due, next_deadline_at = d.due
+		FROM (
+			SELECT x.id, LEAST(
+				CASE WHEN x.significant AND m.ew IS NULL THEN x.reported_at + interval '24 hours' END,
+				CASE WHEN x.significant AND m.n IS NULL THEN x.reported_at + interval '72 hours' END,
+				CASE WHEN x.significant AND m.f IS NULL THEN x.reported_at + interval '72 hours' + interval '1 month' END,
+				CASE WHEN x.personal_data_breach AND m.g IS NULL THEN x.reported_at + interval '72 hours' END) AS due
+			FROM incidents x LEFT JOIN LATERAL (
+				SELECT max(met_at) FILTER (WHERE kind = 'nis2_early_warning') AS ew, max(met_at) FILTER (WHERE kind = 'nis2_notification') AS n,
+					max(met_at) FILTER (WHERE kind = 'nis2_final_report') AS f, max(met_at) FILTER (WHERE kind = 'gdpr_notification') AS g
+				FROM incident_deadlines_met WHERE incident_id = x.id) m ON true
+			WHERE x.reference LIKE 'LRG-%' AND (x.significant OR x.personal_data_breach)
+		) d
+		WHERE d.id = i.id`,
 		// Escalations from the region to the national CERT for 2 % of them.
 		`INSERT INTO escalations (id, incident_id, from_org_id, to_org_id, kind, state, requested_by, requested_at, decided_at)
 			SELECT gen_random_uuid(), i.id, i.coordinating_org_id, (SELECT id FROM organizations WHERE slug = 'large-national'),
@@ -163,6 +180,8 @@ func (e *env) large(ctx context.Context) error {
 	for _, q := range []struct{ what, path string }{
 		{"list first page", "/api/v1/incidents?limit=50"},
 		{"search 'ransomware'", "/api/v1/incidents?limit=50&q=ransomware"},
+		{"search 'ransomware hospital'", "/api/v1/incidents?limit=50&q=ransomware+hospital"},
+		{"deadline=missed", "/api/v1/incidents?limit=50&deadline=missed"},
 	} {
 		for _, viewer := range []string{"city", "regional CERT", "national CERT"} {
 			if _, err := get(q.path, tokens[viewer]); err != nil { // warm-up

@@ -207,7 +207,7 @@ func (s *Store) path(sum string) string {
 // Open returns the blob with SHA-256 sum and its size. A sum that is not 64
 // lower-case hex digits is refused before any file is touched; a missing
 // blob is apperr.NotFound.
-func (s *Store) Open(sum string) (io.ReadSeekCloser, int64, error) {
+func (s *Store) Open(_ context.Context, sum string) (io.ReadSeekCloser, int64, error) {
 	if !ValidHash(sum) {
 		return nil, 0, apperr.New(apperr.NotFound, "blob not found")
 	}
@@ -227,6 +227,22 @@ func (s *Store) Open(sum string) (io.ReadSeekCloser, int64, error) {
 		return nil, 0, fmt.Errorf("blob: %s is not a regular file", sum)
 	}
 	return f, st.Size(), nil
+}
+
+// Delete removes the blob with SHA-256 sum. A blob that is not there is
+// no error (deleting twice is deleting once); a sum that is not a valid
+// hash is apperr.NotFound. The caller makes sure no row still leads to it.
+func (s *Store) Delete(_ context.Context, sum string) error {
+	if !ValidHash(sum) {
+		return apperr.New(apperr.NotFound, "blob not found")
+	}
+	p := s.path(sum)
+	if err := os.Remove(p); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("blob: delete: %w", err)
+	}
+	return syncDir(filepath.Dir(p))
 }
 
 // CleanTemp removes temporary files of uploads that started before

@@ -56,8 +56,14 @@ type Config struct {
 	PGBinDir string
 	// MaxUploadBytes limits the size of one evidence attachment.
 	MaxUploadBytes int64
-	// BlobDir is the content-addressed folder of attachment bytes.
+	// BlobDir is the content-addressed folder of attachment bytes (the
+	// "folder" backend).
 	BlobDir string
+	// BlobBackend is where attachment bytes live: BackendFolder (BlobDir)
+	// or BackendS3 (S3).
+	BlobBackend string
+	// S3 is the S3-compatible object store of the "s3" backend.
+	S3 S3
 	// UploadTimeout bounds the time of one attachment upload (it replaces
 	// RequestTimeout on that route).
 	UploadTimeout time.Duration
@@ -92,6 +98,30 @@ type Config struct {
 	SessionLifetime time.Duration
 }
 
+// The evidence backends (CERTDESK_BLOB_BACKEND).
+const (
+	BackendFolder = "folder"
+	BackendS3     = "s3"
+)
+
+// S3 configures the S3-compatible object store that holds attachment
+// bytes when BlobBackend is BackendS3.
+type S3 struct {
+	// Endpoint is host[:port], without a scheme.
+	Endpoint string
+	Bucket   string
+	// Region is the bucket's region; empty: the client asks the store.
+	Region string
+	// AccessKey and SecretKey are static credentials. Never logged.
+	AccessKey, SecretKey string
+	// TLS speaks HTTPS to the endpoint.
+	TLS bool
+	// PathStyle puts the bucket in the URL's path instead of its host.
+	PathStyle bool
+	// Prefix starts every key ("" or ending in "/").
+	Prefix string
+}
+
 // Var describes one environment variable: its name, default and meaning.
 type Var struct {
 	Name    string
@@ -119,6 +149,15 @@ var Vars = []Var{
 	{"PG_BINDIR", "", "folder with initdb and postgres for the embedded database; empty: /usr/lib/postgresql/*/bin, then PATH"},
 	{"CERTDESK_MAX_UPLOAD_BYTES", "104857600", "largest accepted evidence attachment in bytes (100 MiB)"},
 	{"CERTDESK_BLOB_DIR", "<CERTDESK_DATA_DIR>/blobs", "folder of the attachment files (content-addressed); back it up with the database"},
+	{"CERTDESK_BLOB_BACKEND", "folder", "where attachment files live: folder (CERTDESK_BLOB_DIR) or s3 (an S3-compatible object store, CERTDESK_S3_*; no shared disk between replicas)"},
+	{"CERTDESK_S3_ENDPOINT", "", "object store host[:port] without a scheme (e.g. s3.eu-central-1.amazonaws.com, minio.internal:9000); required with CERTDESK_BLOB_BACKEND=s3"},
+	{"CERTDESK_S3_BUCKET", "", "bucket of the attachment files; it must exist; required with CERTDESK_BLOB_BACKEND=s3"},
+	{"CERTDESK_S3_REGION", "", "the bucket's region; empty: asked of the store"},
+	{"CERTDESK_S3_ACCESS_KEY", "", "access key ID; required with CERTDESK_BLOB_BACKEND=s3"},
+	{"CERTDESK_S3_SECRET_KEY", "", "secret access key; required with CERTDESK_BLOB_BACKEND=s3; never logged"},
+	{"CERTDESK_S3_TLS", "true", "speak HTTPS to the object store (false only on a trusted network)"},
+	{"CERTDESK_S3_PATH_STYLE", "false", "put the bucket in the URL path (https://host/bucket/key), as most self-hosted stores need; false: chosen by endpoint"},
+	{"CERTDESK_S3_PREFIX", "", "prefix of every key (e.g. certdesk/), to share a bucket; letters, digits and . _ - / only"},
 	{"CERTDESK_UPLOAD_TIMEOUT", "30m", "time limit of one attachment upload (Go duration)"},
 	{"SLACK_BOT_TOKEN", "", "Slack bot token (xoxb-...) for chat notifications; empty: notifications are recorded and logged only"},
 	{"SLACK_SIGNING_SECRET", "", "Slack app signing secret, verifies Slack's inbound requests (interactivity)"},
@@ -190,6 +229,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.BlobDir = strings.TrimSpace(getenv("CERTDESK_BLOB_DIR"))
 	if c.BlobDir == "" {
 		c.BlobDir = filepath.Join(c.DataDir, "blobs")
+	}
+	if err := loadS3(&c, get); err != nil {
+		return c, err
 	}
 	if c.LogLevel, err = parseLevel(get("CERTDESK_LOG_LEVEL")); err != nil {
 		return c, &Error{"CERTDESK_LOG_LEVEL", get("CERTDESK_LOG_LEVEL"), "must be debug, info, warn or error"}
@@ -270,6 +312,52 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// loadS3 reads the evidence backend and, for s3, the object store.
+func loadS3(c *Config, get func(string) string) error {
+	c.BlobBackend = strings.ToLower(get("CERTDESK_BLOB_BACKEND"))
+	if c.BlobBackend != BackendFolder && c.BlobBackend != BackendS3 {
+		return &Error{"CERTDESK_BLOB_BACKEND", c.BlobBackend, "must be folder or s3"}
+	}
+	var err error
+	if c.S3.TLS, err = parseBool("CERTDESK_S3_TLS", get("CERTDESK_S3_TLS")); err != nil {
+		return err
+	}
+	if c.S3.PathStyle, err = parseBool("CERTDESK_S3_PATH_STYLE", get("CERTDESK_S3_PATH_STYLE")); err != nil {
+		return err
+	}
+	c.S3.Endpoint, c.S3.Bucket, c.S3.Region = get("CERTDESK_S3_ENDPOINT"), get("CERTDESK_S3_BUCKET"), get("CERTDESK_S3_REGION")
+	c.S3.AccessKey, c.S3.SecretKey = get("CERTDESK_S3_ACCESS_KEY"), get("CERTDESK_S3_SECRET_KEY")
+	c.S3.Prefix = get("CERTDESK_S3_PREFIX")
+	if c.S3.Prefix != "" {
+		if strings.Trim(c.S3.Prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") != "" ||
+			strings.HasPrefix(c.S3.Prefix, "/") || strings.Contains(c.S3.Prefix, "//") || strings.Contains(c.S3.Prefix, "..") {
+			return &Error{"CERTDESK_S3_PREFIX", c.S3.Prefix, "must be letters, digits and . _ - / only, not start with / nor contain // or .."}
+		}
+		if !strings.HasSuffix(c.S3.Prefix, "/") {
+			c.S3.Prefix += "/"
+		}
+	}
+	if c.BlobBackend != BackendS3 {
+		return nil
+	}
+	if c.S3.Endpoint == "" || strings.Contains(c.S3.Endpoint, "/") {
+		return &Error{"CERTDESK_S3_ENDPOINT", c.S3.Endpoint, "must be host[:port] without a scheme, e.g. minio.internal:9000"}
+	}
+	if _, _, perr := net.SplitHostPort(c.S3.Endpoint); perr != nil && strings.Contains(c.S3.Endpoint, ":") {
+		return &Error{"CERTDESK_S3_ENDPOINT", c.S3.Endpoint, "must be host[:port] without a scheme, e.g. minio.internal:9000"}
+	}
+	if n := len(c.S3.Bucket); n < 3 || n > 63 || strings.Trim(c.S3.Bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" {
+		return &Error{"CERTDESK_S3_BUCKET", c.S3.Bucket, "must be a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens"}
+	}
+	if c.S3.AccessKey == "" {
+		return &Error{"CERTDESK_S3_ACCESS_KEY", "", "is required with CERTDESK_BLOB_BACKEND=s3"}
+	}
+	if c.S3.SecretKey == "" {
+		return &Error{"CERTDESK_S3_SECRET_KEY", "", "is required with CERTDESK_BLOB_BACKEND=s3"}
+	}
+	return nil
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -181,3 +181,48 @@ func TestLoadWorkerConcurrencyFitsThePool(t *testing.T) {
 		require.ErrorContains(t, err, "CERTDESK_DB_MAX_CONNS")
 	}
 }
+
+func TestLoadS3Settings(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, BackendFolder, c.BlobBackend, "the folder unless told otherwise")
+	require.True(t, c.S3.TLS, "TLS unless told otherwise")
+	require.False(t, c.S3.PathStyle)
+
+	s3 := map[string]string{"CERTDESK_BLOB_BACKEND": "s3", "CERTDESK_S3_ENDPOINT": "minio.internal:9000",
+		"CERTDESK_S3_BUCKET": "certdesk-evidence", "CERTDESK_S3_REGION": "eu-central-1",
+		"CERTDESK_S3_ACCESS_KEY": "AKIA", "CERTDESK_S3_SECRET_KEY": "s3cr3t", "CERTDESK_S3_TLS": "false",
+		"CERTDESK_S3_PATH_STYLE": "true", "CERTDESK_S3_PREFIX": "prod/certdesk"}
+	c, err = Load(env(s3))
+	require.NoError(t, err)
+	require.Equal(t, BackendS3, c.BlobBackend)
+	require.Equal(t, S3{Endpoint: "minio.internal:9000", Bucket: "certdesk-evidence", Region: "eu-central-1",
+		AccessKey: "AKIA", SecretKey: "s3cr3t", TLS: false, PathStyle: true, Prefix: "prod/certdesk/"}, c.S3)
+
+	for name, bad := range map[string]map[string]string{
+		"CERTDESK_BLOB_BACKEND":  {"CERTDESK_BLOB_BACKEND": "nfs"},
+		"CERTDESK_S3_ENDPOINT":   {"CERTDESK_S3_ENDPOINT": "https://minio.internal:9000"},
+		"CERTDESK_S3_BUCKET":     {"CERTDESK_S3_BUCKET": "Evidence_Bucket"},
+		"CERTDESK_S3_ACCESS_KEY": {"CERTDESK_S3_ACCESS_KEY": ""},
+		"CERTDESK_S3_SECRET_KEY": {"CERTDESK_S3_SECRET_KEY": ""},
+		"CERTDESK_S3_TLS":        {"CERTDESK_S3_TLS": "maybe"},
+		"CERTDESK_S3_PREFIX":     {"CERTDESK_S3_PREFIX": "../other"},
+	} {
+		vars := map[string]string{}
+		for k, v := range s3 {
+			vars[k] = v
+		}
+		for k, v := range bad {
+			vars[k] = v
+		}
+		_, err := Load(env(vars))
+		var ce *Error
+		require.ErrorAs(t, err, &ce, name)
+		require.Equal(t, name, ce.Var)
+		require.NotContains(t, err.Error(), "s3cr3t", "the secret key is never in an error")
+	}
+	// Without the s3 backend, the S3 variables are not required.
+	_, err = Load(env(map[string]string{"CERTDESK_S3_BUCKET": ""}))
+	require.NoError(t, err)
+}

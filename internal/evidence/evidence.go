@@ -185,15 +185,22 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("the file is larger than the limit of %d bytes", e.Max)
 }
 
-// BlobStore keeps the bytes of attachments, named by their SHA-256.
+// BlobStore keeps the bytes of attachments, named by their SHA-256. Two
+// implementations exist: a folder (package blob) and an S3-compatible
+// object store (package objstore); internal/blob's contract tests run one
+// table against both.
 type BlobStore interface {
 	// Put reads r to its end and stores it. It returns the hex SHA-256 and
 	// the size; more than max bytes is *TooLargeError. An error from r is
 	// returned as is. On any error nothing is kept. When Put returns nil the
 	// bytes are on stable storage.
 	Put(ctx context.Context, r io.Reader, max int64) (sha256 string, size int64, err error)
-	// Open returns the stored bytes of a SHA-256 and their size.
-	Open(sha256 string) (io.ReadSeekCloser, int64, error)
+	// Open returns the stored bytes of a SHA-256 and their size. The
+	// reader seeks (Range requests) and may keep using ctx while it is
+	// read; the caller closes it. A SHA-256 that is not 64 lower-case hex
+	// digits is apperr.NotFound; a valid one without bytes is an internal
+	// error (a row leads to every blob that is opened).
+	Open(ctx context.Context, sha256 string) (io.ReadSeekCloser, int64, error)
 }
 
 // Incidents reads incidents through the visibility rule (incident.Service).

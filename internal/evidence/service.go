@@ -173,7 +173,7 @@ func (s *Service) Open(ctx context.Context, p access.Principal, idOrRef, attachm
 	if err != nil {
 		return nil, nil, err
 	}
-	r, size, err := s.blobs.Open(a.SHA256)
+	r, size, err := s.blobs.Open(ctx, a.SHA256)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -59,7 +59,7 @@ func (s *Service) AttachInTx(ctx context.Context, tx Tx, p access.Principal, inc
 	if err := p.RequireWrite(access.AddEvidence, inc.Relations); err != nil {
 		return nil, err
 	}
-	r, size, err := s.blobs.Open(f.SHA256)
+	r, size, err := s.blobs.Open(ctx, f.SHA256)
 	if err != nil {
 		return nil, apperr.Wrap(fmt.Errorf("staged file %s: %w", f.SHA256, err), "attach staged file")
 	}

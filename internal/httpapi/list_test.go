@@ -95,6 +95,13 @@ func TestListFiltersAndSearch(t *testing.T) {
 		})
 	}
 
+	t.Run("a deadline met leaves deadline=missed and deadline=open", func(t *testing.T) {
+		r := rs.Request(http.MethodPost, "/api/v1/incidents/"+leak.ID+"/deadlines/gdpr_notification/met", map[string]any{"reference": "DPA-2026-17"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Empty(t, w.titles(t, "deadline=missed"))
+		require.Equal(t, []string{"DDoS on the citizen portal"}, w.titles(t, "deadline=open"))
+	})
+
 	t.Run("assignee", func(t *testing.T) {
 		r := rs.Request(http.MethodPatch, "/api/v1/incidents/"+leak.ID, `{"assignee":"`+w.responderEmail+`"}`,
 			"Content-Type", "application/merge-patch+json")

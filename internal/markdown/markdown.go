@@ -22,6 +22,12 @@
 //
 // Every link gets rel="nofollow noopener noreferrer" and no target.
 //
+// The output is bounded by a multiple of the source: a reference link
+// ("[x]", three bytes) repeats its definition's destination, so 50 KB of
+// references to one long URL would render to hundreds of megabytes. Links
+// whose destinations together exceed maxLinkBytes(the source's length)
+// lose their destination and keep their text (see linkTransformer).
+//
 // Cost: rendering is fast for what people write, but goldmark has
 // quadratic corners that a hostile writer can reach (50,000 characters of
 // "[a](" or "*a_" take seconds), and GFM tables pad every row to the
@@ -51,7 +57,7 @@ import (
 // the renderer or of the sanitiser's policy changes the HTML of some
 // source, so that HTML stored by an older version is known to be stale and
 // is rendered again.
-const Version = 1
+const Version = 2 // 2: links past maxLinkBytes lose their destination
 
 // LinkRel is the rel attribute of every link in rendered HTML.
 const LinkRel = "nofollow noopener noreferrer"
@@ -186,37 +192,52 @@ func (r *renderer) render(src string) string {
 	return r.policy.Sanitize(buf.String())
 }
 
+// maxLinkBytes is how many bytes of link destinations and titles a source
+// of n bytes may render: every destination written out in the source fits,
+// and reference links may repeat a definition up to this bound.
+func maxLinkBytes(n int) int { return 2*n + 16_384 }
+
 // linkTransformer gives every link its rel attribute and turns images into
-// links (see the package comment).
+// links (see the package comment). Links and images past maxLinkBytes keep
+// only their text.
 type linkTransformer struct{}
 
-func (linkTransformer) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+func (linkTransformer) Transform(doc *ast.Document, reader text.Reader, _ parser.Context) {
 	var images []*ast.Image
+	var unlink []ast.Node
+	budget := maxLinkBytes(len(reader.Source()))
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
 		switch n := n.(type) {
-		case *ast.Link, *ast.AutoLink:
+		case *ast.Link:
+			if budget -= len(n.Destination) + len(n.Title); budget < 0 {
+				unlink = append(unlink, n)
+			}
+			n.SetAttributeString("rel", []byte(LinkRel))
+		case *ast.AutoLink:
 			n.SetAttributeString("rel", []byte(LinkRel))
 		case *ast.Image:
-			images = append(images, n)
+			// A converted image without a description shows its destination.
+			if budget -= 2*len(n.Destination) + len(n.Title); budget < 0 {
+				unlink = append(unlink, n)
+			} else {
+				images = append(images, n)
+			}
 		}
 		return ast.WalkContinue, nil
 	})
+	for _, n := range unlink {
+		unwrap(n)
+	}
 	for _, img := range images {
 		parent := img.Parent()
 		if parent == nil {
 			continue
 		}
 		if insideLink(img) {
-			// A link cannot hold another link: keep only the description.
-			for c := img.FirstChild(); c != nil; {
-				next := c.NextSibling()
-				parent.InsertBefore(parent, img, c)
-				c = next
-			}
-			parent.RemoveChild(parent, img)
+			unwrap(img) // a link cannot hold another link: keep only the description
 			continue
 		}
 		link := ast.NewLink()
@@ -233,6 +254,20 @@ func (linkTransformer) Transform(doc *ast.Document, _ text.Reader, _ parser.Cont
 		}
 		parent.ReplaceChild(parent, img, link)
 	}
+}
+
+// unwrap replaces n with its children.
+func unwrap(n ast.Node) {
+	parent := n.Parent()
+	if parent == nil {
+		return
+	}
+	for c := n.FirstChild(); c != nil; {
+		next := c.NextSibling()
+		parent.InsertBefore(parent, n, c)
+		c = next
+	}
+	parent.RemoveChild(parent, n)
 }
 
 func insideLink(n ast.Node) bool {

@@ -294,6 +294,36 @@ func TestTablesAreBounded(t *testing.T) {
 	})
 }
 
+// TestReferenceLinksAreBounded: a reference link repeats its definition's
+// destination; thousands of references to one long URL would render to
+// a hundred times the source or more (found by FuzzRender's output bound).
+// Past maxLinkBytes links keep their text and lose their destination.
+func TestReferenceLinksAreBounded(t *testing.T) {
+	t.Parallel()
+	long := "https://evil.example/" + strings.Repeat("a", 8_000)
+	src := "[x]: " + long + "\n\n" + strings.Repeat("[x] ", 2_000)
+	out := Render(src)
+	require.LessOrEqual(t, len(out), maxRenderedBytes(len(src)), "rendered %d bytes from %d", len(out), len(src))
+	require.Equal(t, maxLinkBytes(len(src))/len(long), strings.Count(out, long), "links until the budget is spent")
+	require.Contains(t, out, "x x x", "the rest keep their text")
+
+	img := "![](" + long + ") "
+	out = Render(strings.Repeat(img, 20) + "\n\n" + "[y]: " + long + "\n\n" + strings.Repeat("![y] ", 100))
+	require.LessOrEqual(t, len(out), maxRenderedBytes(20*len(img)+len(long)+600))
+
+	// What people write is untouched: a few links to the same place.
+	out = Render("See [the advisory][a], [again][a] and ![shot](https://x.example/s.png).\n\n[a]: https://x.example/adv")
+	require.Equal(t, 2, strings.Count(out, `href="https://x.example/adv"`))
+	require.Contains(t, out, `href="https://x.example/s.png"`)
+}
+
+// maxRenderedBytes is the bound FuzzRender holds Render's output to: a
+// multiple of the source (markup around every byte: ">" nests a
+// blockquote, "&" is "&amp;") plus room for what bounded tables and link
+// destinations may add beyond it (maxTableCells(0) empty cells,
+// maxLinkBytes(0)).
+func maxRenderedBytes(n int) int { return 64*n + 256<<10 }
+
 func TestPlainText(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ src, want string }{
@@ -344,9 +374,21 @@ func FuzzRender(f *testing.F) {
 	for _, tc := range normalMarkdown {
 		f.Add(tc.src)
 	}
+	f.Add("[x]: https://a.example/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n\n[x][x][x][x][x][x][x][x][x][x][x][x][x][x][x][x]")
+	f.Add(">>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>> x")
+	f.Add("|a|b|c|d|e|f|g|h|\n|-|-|-|-|-|-|-|-|\n|\n|\n|\n|\n")
 	r := std()
 	f.Fuzz(func(t *testing.T, src string) {
+		// goldmark has quadratic corners (see the package comment): keep
+		// every input well inside the size of a comment, so that one input
+		// takes milliseconds.
+		if len(src) > 8<<10 {
+			t.Skip()
+		}
 		out := r.render(src) // without Render's recover: a panic fails the fuzz test
+		if len(out) > maxRenderedBytes(len(src)) {
+			t.Fatalf("%d bytes of source rendered to %d bytes", len(src), len(out))
+		}
 		if strings.Contains(strings.ToLower(out), "<script") {
 			t.Fatalf("script in the output of %q: %s", src, out)
 		}

@@ -242,29 +242,16 @@ const orgIDOf = `(SELECT so.id FROM organizations so WHERE so.slug = ?)`
 
 // deadlineOpenSQL and deadlineMissedSQL decide the deadline filter over an
 // incidents row "i" (the same rules as incident.Incident.Deadlines).
-const (
-	awareSQL     = `coalesce(i.detected_at, i.reported_at)`
-	notMetSQL    = `NOT EXISTS (SELECT 1 FROM incident_deadlines_met m WHERE m.incident_id = i.id AND m.kind = '%s')`
-	finalFromSQL = `coalesce((SELECT m.met_at FROM incident_deadlines_met m WHERE m.incident_id = i.id AND m.kind = 'nis2_notification'), ` + awareSQL + ` + interval '72 hours')`
-)
-
+// deadlineFilter is the condition of deadline=open (a legal deadline not
+// met yet) and deadline=missed (one past due and not met) on the stored
+// earliest open legal deadline (legal_deadline_at, kept with every change
+// of the incident: UpdateIncident): the earliest unmet deadline is past
+// due exactly when one of them is.
 func deadlineFilter(state string) string {
-	type dl struct{ flag, kind, due string }
-	dls := []dl{
-		{"i.significant", "nis2_early_warning", awareSQL + " + interval '24 hours'"},
-		{"i.significant", "nis2_notification", awareSQL + " + interval '72 hours'"},
-		{"i.significant", "nis2_final_report", finalFromSQL + " + interval '1 month'"},
-		{"i.personal_data_breach", "gdpr_notification", awareSQL + " + interval '72 hours'"},
+	if state == "missed" {
+		return "i.legal_deadline_at <= now()"
 	}
-	var ors []string
-	for _, d := range dls {
-		c := "(" + d.flag + " AND " + fmt.Sprintf(notMetSQL, d.kind)
-		if state == "missed" {
-			c += " AND " + d.due + " <= now()"
-		}
-		ors = append(ors, c+")")
-	}
-	return "(" + strings.Join(ors, " OR ") + ")"
+	return "i.legal_deadline_at IS NOT NULL"
 }
 
 // List implements incident.Store. Every filter is a condition on the

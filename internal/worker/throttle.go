@@ -3,8 +3,10 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/riverqueue/river"
@@ -33,8 +35,9 @@ func (sw *sweepWorker) Work(ctx context.Context, _ *river.Job[throttle.SweepJob]
 }
 
 // periodicJobs are the jobs River's leader inserts on a schedule: the
-// throttle sweep every throttle.SweepInterval and the compaction of the
-// metrics' roll-ups every stats.CompactInterval. One of each at a time is
+// throttle sweep every throttle.SweepInterval, the compaction of the
+// metrics' roll-ups every stats.CompactInterval and the audit chain's
+// verification every audit.WatchInterval. One of each at a time is
 // enough, so none is queued while another of its kind waits or runs.
 func periodicJobs() []*river.PeriodicJob {
 	once := river.UniqueOpts{ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
@@ -47,6 +50,10 @@ func periodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(stats.CompactInterval),
 			func() (river.JobArgs, *river.InsertOpts) {
 				return stats.CompactJob{}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: once}
+			}, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(audit.WatchInterval),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return audit.WatchJob{}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: once}
 			}, nil),
 	}
 }
@@ -67,4 +74,28 @@ func (cw *compactWorker) Work(ctx context.Context, _ *river.Job[stats.CompactJob
 	}
 	_, err := cw.w.Stats.Compact(ctx)
 	return err
+}
+
+// auditWatchWorker verifies the audit log's hash chain (audit.Watcher):
+// a broken chain is an alert to the national CERT's administrators, once
+// per break, not an error of the job; failing to read the chain or to
+// send the alert is, and is retried.
+type auditWatchWorker struct {
+	river.WorkerDefaults[audit.WatchJob]
+	w *Workers
+}
+
+// Timeout bounds one walk of the whole chain, which grows with the log.
+func (aw *auditWatchWorker) Timeout(*river.Job[audit.WatchJob]) time.Duration {
+	return 30 * time.Minute
+}
+
+func (aw *auditWatchWorker) Work(ctx context.Context, _ *river.Job[audit.WatchJob]) error {
+	if aw.w.AuditWatch == nil {
+		return river.JobCancel(errors.New("no audit chain watcher is wired"))
+	}
+	if _, err := aw.w.AuditWatch.Check(ctx); err != nil {
+		return fmt.Errorf("audit chain: %w", err)
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/deadline"
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/incident"
@@ -96,6 +97,10 @@ type Workers struct {
 	// Throttle summarises failed authentications into the audit log and
 	// removes old throttle windows (throttle.SweepJob, periodic).
 	Throttle *throttle.Sweeper
+	// AuditWatch verifies the audit log's hash chain and alerts the
+	// national CERT's administrators once per broken chain
+	// (audit.WatchJob, periodic).
+	AuditWatch *audit.Watcher
 }
 
 // New returns a River client with every worker registered. The workers read
@@ -128,6 +133,9 @@ func New(opts Options, w *Workers) (*Client, error) {
 	}
 	if err := river.AddWorkerSafely(workers, &compactWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register stats compaction worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &auditWatchWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("register audit chain worker: %w", err)
 	}
 	cfg := &river.Config{
 		Logger:            opts.Logger.With("component", "river"),
