@@ -186,7 +186,7 @@ func TestDemoIsIdempotentAndVisibilityHolds(t *testing.T) {
 	require.Positive(t, count(`SELECT count(*) FROM incidents WHERE tlp = 'TLP:AMBER+STRICT'`))
 	require.Equal(t, 4, count(`SELECT count(DISTINCT stage) FROM incidents`))
 	require.Equal(t, 4, count(`SELECT count(DISTINCT severity) FROM incidents`))
-	require.Equal(t, first[2], count(`SELECT count(*) FROM river_job WHERE kind = 'incident.route'`), "every incident's routing is queued")
+	require.Equal(t, first[2], count(`SELECT count(*) FROM incidents WHERE coordinating_org_id IS NOT NULL`), "every incident is routed as it is reported")
 
 	for _, out := range []string{out1, out2} {
 		require.Contains(t, out, app.DemoPassword)
