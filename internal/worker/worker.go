@@ -16,9 +16,7 @@ import (
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
-	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/runbook"
-	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -71,8 +69,6 @@ type Workers struct {
 	// Escalations runs escalation policy timers.
 	Escalations *escalation.Service
 	Runs        *runbook.Service
-	// Slack posts replies to Slack's response_urls; nil without Slack.
-	Slack *slack.Client
 	// Stats folds the metrics' roll-up deltas into their totals
 	// (stats.CompactJob, periodic).
 	Stats *stats.Maintainer
@@ -156,13 +152,28 @@ func completeWith[T river.JobArgs](job *river.Job[T]) func(ctx context.Context, 
 // completeTx[notify.Tx](job).
 func completeTx[Tx any, T river.JobArgs](job *river.Job[T]) func(ctx context.Context, tx Tx) error {
 	return func(ctx context.Context, tx Tx) error {
-		stx, err := postgres.SQLTxOfAny(tx)
+		stx, err := sqlTxOf(tx)
 		if err != nil {
 			return err
 		}
 		_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, stx, job)
 		return err
 	}
+}
+
+// sqlTxer is what the store's domain transactions offer River: the
+// *sql.Tx they run in, so that a job completes in the transaction of its
+// effect. The workers reach it through the domain's Tx interface value,
+// without knowing the store.
+type sqlTxer interface{ SQLTx() *sql.Tx }
+
+// sqlTxOf returns the *sql.Tx of a domain transaction.
+func sqlTxOf(tx any) (*sql.Tx, error) {
+	t, ok := tx.(sqlTxer)
+	if !ok {
+		return nil, fmt.Errorf("worker: %T does not run in a *sql.Tx", tx)
+	}
+	return t.SQLTx(), nil
 }
 
 // routeWorker assigns the coordinating organisation of a new incident.
