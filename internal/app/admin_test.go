@@ -57,8 +57,8 @@ func TestAdminCommandsHaveHelp(t *testing.T) {
 	c := cli{t: t}
 	for _, args := range [][]string{
 		{"org", "create", "--help"}, {"org", "set-webhook", "--help"}, {"user", "create", "--help"}, {"user", "reset-link", "--help"},
-		{"token", "create", "--help"}, {"demo", "--help"},
-		{"org", "--help"}, {"user", "--help"}, {"token", "--help"},
+		{"token", "create", "--help"}, {"demo", "--help"}, {"audit", "verify", "--help"},
+		{"org", "--help"}, {"user", "--help"}, {"token", "--help"}, {"audit", "--help"},
 	} {
 		out, _, err := c.run("", args...)
 		require.NoError(t, err, args)
@@ -66,7 +66,7 @@ func TestAdminCommandsHaveHelp(t *testing.T) {
 	}
 	out, _, err := c.run("", "--help")
 	require.NoError(t, err)
-	for _, cmd := range []string{"org", "user", "token", "demo"} {
+	for _, cmd := range []string{"org", "user", "token", "demo", "audit"} {
 		require.Contains(t, out, "\n  "+cmd+" ")
 	}
 	_, errOut, err := c.run("", "org", "delete")
@@ -186,7 +186,7 @@ func TestDemoIsIdempotentAndVisibilityHolds(t *testing.T) {
 	require.Positive(t, count(`SELECT count(*) FROM incidents WHERE tlp = 'TLP:AMBER+STRICT'`))
 	require.Equal(t, 4, count(`SELECT count(DISTINCT stage) FROM incidents`))
 	require.Equal(t, 4, count(`SELECT count(DISTINCT severity) FROM incidents`))
-	require.Equal(t, first[2], count(`SELECT count(*) FROM river_job WHERE kind = 'incident.route'`), "every incident's routing is queued")
+	require.Equal(t, first[2], count(`SELECT count(*) FROM incidents WHERE coordinating_org_id IS NOT NULL`), "every incident is routed as it is reported")
 
 	for _, out := range []string{out1, out2} {
 		require.Contains(t, out, app.DemoPassword)

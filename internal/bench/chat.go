@@ -246,7 +246,7 @@ func (e *env) chat(ctx context.Context) error {
 		Ms(Percentile(posts, 50)), Ms(Percentile(posts, 99)))
 	// Where the time goes: how long each job of the path waited for a
 	// worker and how long it ran.
-	for _, kind := range []string{"incident.route", "notify.deliver"} {
+	for _, kind := range []string{"notify.deliver"} {
 		waited, err := durations(ctx, url, `SELECT EXTRACT(epoch FROM attempted_at - scheduled_at) FROM river_job
 			WHERE kind = '`+kind+`' AND attempted_at IS NOT NULL AND created_at >= $1`, began)
 		if err != nil {

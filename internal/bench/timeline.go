@@ -53,8 +53,9 @@ func (e *env) timeline(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// No workers: the incident's route job stays queued; the bench sets
-	// its coordinating CERT itself.
+	// No workers: the report's notification stays queued. The report is
+	// routed to bench-region in its own transaction; the bench sets the
+	// coordinating CERT again all the same.
 	cfg.DataDir, cfg.BlobDir, cfg.Workers = e.dir, e.dir+"/blobs-timeline", false
 	a, _, closeDB, err := e.phaseApp(ctx, "timeline", cfg, 10)
 	if err != nil {

@@ -154,6 +154,9 @@ func (s *Service) Reschedule(ctx context.Context, tx Tx, inc *incident.Incident)
 			return err
 		}
 	}
+	var add []Timer
+	var jobs []incident.Job
+	var opts []*incident.JobOpts
 	for _, t := range plan {
 		if slices.ContainsFunc(existing, t.same) {
 			continue
@@ -161,17 +164,24 @@ func (s *Service) Reschedule(ctx context.Context, tx Tx, inc *incident.Incident)
 		// Not unique by arguments: the row and its job ID are the record
 		// of the timer, and a re-planned timer with the arguments of an
 		// earlier job (completed, or stale) needs a job of its own.
-		opts := &incident.JobOpts{NotUnique: true}
+		o := &incident.JobOpts{NotUnique: true}
 		if t.FireAt.After(now) {
-			opts.ScheduledAt = t.FireAt
+			o.ScheduledAt = t.FireAt
 		} else if t.Point != PointDue {
 			continue
 		}
-		id, err := tx.EnqueueJob(ctx, TimerJob{IncidentID: inc.ID, Deadline: t.Kind, Point: t.Point, DueAt: t.DueAt}, opts)
-		if err != nil {
-			return err
-		}
-		t.JobID = id
+		add = append(add, t)
+		jobs = append(jobs, TimerJob{IncidentID: inc.ID, Deadline: t.Kind, Point: t.Point, DueAt: t.DueAt})
+		opts = append(opts, o)
+	}
+	// Every new timer's job in one insert (a flagged report plans
+	// several).
+	ids, err := tx.EnqueueJobs(ctx, jobs, opts)
+	if err != nil {
+		return err
+	}
+	for i, t := range add {
+		t.JobID = ids[i]
 		if err := tx.PutDeadlineTimer(ctx, t); err != nil {
 			return err
 		}

@@ -317,7 +317,9 @@ func TestJobDeliveredTwiceRemindsOnce(t *testing.T) {
 	}
 	require.NoError(t, b.h.App.Deadlines.Fire(context.Background(), half[0].Args, half[0].ID, noop))
 	require.Len(t, b.events(t, id, deadline.EventReminder), 1, "one reminder for four deliveries")
-	require.Len(t, b.notifications(t, id, "deadline.reminder"), 1, "unrouted: the reporting organisation only")
+	// Routed as it was reported: one to the reporting organisation and
+	// one to its coordinator, not four of each.
+	require.Len(t, b.notifications(t, id, "deadline.reminder"), 2, "one per organisation")
 
 	// A job for another due time, or another job ID, is stale: probed on
 	// the 90 % timer, which has not fired (the 50 % one would be stale

@@ -9,11 +9,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
+	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/certdesk/certdesk/internal/testdb"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 )
@@ -76,15 +79,14 @@ func TestReportIsRoutedToNearestCERT(t *testing.T) {
 			require.Regexp(t, `^INC-\d{4}-\d{6}$`, inc.Reference)
 			require.Equal(t, tc.reporter, inc.ReportingOrg)
 			require.Equal(t, "TLP:AMBER", inc.TLP, "TLP is normalised")
+			require.NotNil(t, inc.CoordinatingOrg, "routed in the report's transaction")
+			require.Equal(t, tc.coordinator, *inc.CoordinatingOrg)
 			require.Equal(t, `"1"`, r.Header.Get("ETag"))
 			require.Equal(t, "/api/v1/incidents/"+inc.ID, r.Header.Get("Location"))
 
 			var tl timelineBody
-			h.Eventually(func() bool {
-				tl = timelineBody{}
-				h.Request(http.MethodGet, "/api/v1/incidents/"+inc.ID+"/timeline", nil).JSON(t, &tl)
-				return len(tl.Events) == 2
-			}, "the routed event appears")
+			h.Request(http.MethodGet, "/api/v1/incidents/"+inc.ID+"/timeline", nil).JSON(t, &tl)
+			require.Len(t, tl.Events, 2, "created and routed, committed together")
 			require.Equal(t, "created", tl.Events[0].Kind)
 			require.Equal(t, "routed", tl.Events[1].Kind)
 			require.Equal(t, tc.coordinator, tl.Events[1].Data["coordinating_org"])
@@ -96,7 +98,7 @@ func TestReportIsRoutedToNearestCERT(t *testing.T) {
 			g.JSON(t, &got)
 			require.Equal(t, inc.ID, got.ID, "an incident can be read by its reference")
 			require.Equal(t, tc.coordinator, *got.CoordinatingOrg)
-			require.Equal(t, 2, got.Version, "routing is a change: the version moved")
+			require.Equal(t, 1, got.Version, "routed as it was inserted: no second write")
 		})
 	}
 }
@@ -106,21 +108,41 @@ func TestRouteJobAppliesOnce(t *testing.T) {
 	h := testapp.New(t, testapp.Options{NoWorkers: true})
 	toks := tree(h)
 	h = h.As(toks["national"]) // reads as the national CERT, which sees every AMBER incident
+	ctx := context.Background()
+	kinds := func(id string) []string {
+		var tl timelineBody
+		h.Request(http.MethodGet, "/api/v1/incidents/"+id+"/timeline", nil).JSON(t, &tl)
+		out := []string{}
+		for _, e := range tl.Events {
+			out = append(out, e.Kind)
+		}
+		return out
+	}
+
+	// A report is routed in its transaction: a route job left over from
+	// before (an upgrade with a backlog) changes nothing.
 	var inc incidentBody
 	report(h, toks, "city", "Phishing wave").JSON(t, &inc)
-	ctx := context.Background()
-	id := mustUUID(t, inc.ID)
-	// The same job delivered twice (a crash after the effect, before River
-	// saw the result) must not route twice.
-	require.NoError(t, h.App.Incidents.Route(ctx, id, nil))
-	require.NoError(t, h.App.Incidents.Route(ctx, id, nil))
-	var tl timelineBody
-	h.Request(http.MethodGet, "/api/v1/incidents/"+inc.ID+"/timeline", nil).JSON(t, &tl)
-	kinds := []string{}
-	for _, e := range tl.Events {
-		kinds = append(kinds, e.Kind)
-	}
-	require.Equal(t, []string{"created", "routed"}, kinds)
+	require.NoError(t, h.App.Incidents.Route(ctx, mustUUID(t, inc.ID), nil))
+	require.Equal(t, []string{"created", "routed"}, kinds(inc.ID))
+
+	// An incident without a coordinator (written before reports were
+	// routed as they came): the same job delivered twice (a crash after
+	// the effect, before River saw the result) must not route twice.
+	city, err := h.App.Store.OrganizationBySlug(ctx, "city")
+	require.NoError(t, err)
+	now := time.Now().UTC()
+	old := &incident.Incident{ID: uuid.New(), Reference: "INC-2025-000001", Title: "Left unrouted", ReportingOrgID: city.ID,
+		Stage: incident.Response, Status: incident.Open, Severity: incident.High, TLP: incident.TLPAmber,
+		ReportedAt: now, CreatedAt: now, UpdatedAt: now, Version: 1}
+	require.NoError(t, h.App.Store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error { return tx.InsertIncident(ctx, old) }))
+	require.NoError(t, h.App.Incidents.Route(ctx, old.ID, nil))
+	require.NoError(t, h.App.Incidents.Route(ctx, old.ID, nil))
+	require.Equal(t, []string{"routed"}, kinds(old.ID.String()))
+	var got incidentBody
+	h.Request(http.MethodGet, "/api/v1/incidents/"+old.ID.String(), nil).JSON(t, &got)
+	require.Equal(t, "region", *got.CoordinatingOrg)
+	require.Equal(t, 2, got.Version, "routing it later is a change: the version moved")
 }
 
 func TestConcurrentReportsGetUniqueIncreasingReferences(t *testing.T) {
@@ -377,7 +399,7 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 	h.Request(http.MethodGet, "/api/v1/incidents/"+testapp.NewID(), nil)
 	h.Eventually(func() bool {
 		body := string(h.Request(http.MethodGet, "/metrics", nil).Body)
-		return strings.Contains(body, `certdesk_jobs{kind="incident.route",state="completed"} 1`)
+		return strings.Contains(body, `certdesk_jobs{kind="notify.deliver",state="completed"} 1`)
 	}, "job metrics by kind and state")
 	body := string(h.Request(http.MethodGet, "/metrics", nil).Body)
 	require.Contains(t, body, `certdesk_http_requests_total{method="POST",route="/api/v1/incidents",status="201"} 1`)

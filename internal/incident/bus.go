@@ -23,7 +23,8 @@ type Handler struct {
 	// handler wants is not even read for it (the intake path stays cheap).
 	Match func(ev Event) bool
 	// Handle gets the incident (read for the system, locked by the
-	// transaction) and its new events of the wanted kinds, in order.
+	// transaction, or the new incident the use case held: Tx.Hold) and
+	// its new events of the wanted kinds, in order.
 	Handle func(ctx context.Context, tx Tx, inc *Incident, evs []Event) error
 }
 
@@ -54,7 +55,9 @@ func (b *Bus) Dispatch(ctx context.Context, tx Tx, evs []Event) error {
 		byIncident[ev.IncidentID] = append(byIncident[ev.IncidentID], ev)
 	}
 	for _, id := range order {
-		var inc *Incident
+		// A new incident the use case handed over (Tx.Hold) is not read
+		// back: it is exactly what the transaction wrote.
+		inc := tx.Held(id)
 		for _, h := range b.handlers {
 			wanted := byIncident[id]
 			if len(h.Kinds) > 0 || h.Match != nil {

@@ -71,6 +71,15 @@ type Tx interface {
 	// LockIncident reads an incident p may see (by UUID or reference) and
 	// locks it until the end of the transaction.
 	LockIncident(ctx context.Context, p access.Principal, idOrRef string) (*Incident, error)
+	// Hold hands the transaction inc as the caller has just written it in
+	// full (a new incident, which no other transaction sees yet), so that
+	// the event handlers of the transaction's first dispatch get a copy of
+	// it instead of reading the row again. The caller holds it as its
+	// last write before the transaction's handlers run.
+	Hold(inc *Incident)
+	// Held returns the incident that Hold handed over for id, read as the
+	// system, once: nil when none was, or when it was taken already.
+	Held(id uuid.UUID) *Incident
 	// SetCoordinatingOrg sets the coordinating organisation and bumps the version.
 	SetCoordinatingOrg(ctx context.Context, id, orgID uuid.UUID, now time.Time) error
 	// AppendEvent adds a timeline event; it fills ID and RecordedAt.
@@ -81,6 +90,10 @@ type Tx interface {
 	// (that of the existing job when a unique job was already queued), so
 	// that a timer can be cancelled later.
 	EnqueueJob(ctx context.Context, job Job, opts *JobOpts) (int64, error)
+	// EnqueueJobs queues jobs like EnqueueJob with one insert (one
+	// statement) and returns their River job IDs in the order of jobs;
+	// opts[i] (nil allowed) are the options of jobs[i].
+	EnqueueJobs(ctx context.Context, jobs []Job, opts []*JobOpts) ([]int64, error)
 	// CancelJob cancels a queued or scheduled job with the transaction. A
 	// job already finished or unknown is left as it is.
 	CancelJob(ctx context.Context, jobID int64) error
@@ -153,7 +166,10 @@ type Page struct {
 	Limit int
 }
 
-// RouteJob assigns a new incident's coordinating organisation.
+// RouteJob assigns the coordinating organisation of an incident that has
+// none (Route). Reports are routed in their own transaction now (Create),
+// so nothing queues it any more; the worker stays for jobs queued before
+// (an upgrade with a backlog) and for incidents written without routing.
 type RouteJob struct {
 	IncidentID uuid.UUID `json:"incident_id" river:"unique"`
 }
@@ -194,9 +210,10 @@ func NewService(store Store, now func() time.Time) *Service {
 // precision (so that what a use case returns equals what it stored).
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// Create records a new incident reported by p's organisation, its "created"
-// timeline event, p as its first participant, and its routing job, in one
-// transaction. With an idempotency key that was used before, it creates
+// Create records a new incident reported by p's organisation, routed to its
+// coordinating organisation (Route's rule), its "created" and "routed"
+// timeline events, p as its first participant (and, for TLP:RED, the
+// coordinator's TLP:RED recipients), in one transaction. With an idempotency key that was used before, it creates
 // nothing and returns the first incident with replayed=true; with the same
 // key and another request it fails with apperr.Conflict.
 func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident, idem *IdempotencyKey) (inc *Incident, replayed bool, err error) {
@@ -206,8 +223,13 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 	var firstID uuid.UUID
 	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		var err error
-		firstID, err = s.create(ctx, tx, p, inc, idem)
-		return err
+		if firstID, err = s.create(ctx, tx, p, inc, idem); err != nil || firstID != uuid.Nil {
+			return err
+		}
+		// Nothing writes the new row after this: the event handlers get
+		// it from memory instead of reading it back.
+		tx.Hold(inc)
+		return nil
 	})
 	if err != nil {
 		return nil, false, err
@@ -223,7 +245,7 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in NewIncident
 
 // CreateInTx is Create inside the caller's transaction, without an
 // idempotency key: the incident, its first participant, its "created"
-// event and its routing job commit or roll back with whatever else the
+// and "routed" events commit or roll back with whatever else the
 // caller writes there (the guided report adds its structured report,
 // files and indicators; internal/report). Errors as for Create.
 func (s *Service) CreateInTx(ctx context.Context, tx Tx, p access.Principal, in NewIncident) (*Incident, error) {
@@ -296,6 +318,18 @@ func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, inc *In
 	}
 	inc.Reference = Reference(year, n)
 	s.render(inc)
+	// Routing is a function of the organisation tree: the coordinator is
+	// chosen here and inserted with the incident, so that a report is one
+	// transaction (no route job, no second commit, no UPDATE).
+	chain, err := tx.OrgChain(ctx, inc.ReportingOrgID)
+	if apperr.Is(err, apperr.NotFound) {
+		return uuid.Nil, &apperr.Error{Code: apperr.Invalid, Message: "the reporting organisation does not exist",
+			Fields: []apperr.FieldError{{Field: "reporting_org", Rule: "exists", Message: "no such organisation"}}}
+	} else if err != nil {
+		return uuid.Nil, err
+	}
+	target, reason := nearestCERT(chain)
+	inc.CoordinatingOrgID, inc.CoordinatingOrgSlug = &target.ID, target.Slug
 	if err := tx.InsertIncident(ctx, inc); err != nil {
 		return uuid.Nil, err
 	}
@@ -316,12 +350,14 @@ func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, inc *In
 	}); err != nil {
 		return uuid.Nil, err
 	}
-	return uuid.Nil, tx.Enqueue(ctx, RouteJob{IncidentID: inc.ID}, nil)
+	return uuid.Nil, s.routed(ctx, tx, inc, target, reason, now)
 }
 
-// Route sets a new incident's coordinating organisation to the nearest CERT
-// above the reporting organisation (a CERT that reports coordinates its own
-// incident) and records a "routed" event. A TLP:RED incident, which no
+// Route sets the coordinating organisation of an incident that has none to
+// the nearest CERT above the reporting organisation (a CERT that reports
+// coordinates its own incident) and records a "routed" event. Create
+// applies the same rule in the report's own transaction; Route serves the
+// route jobs queued before it did (RouteJob). A TLP:RED incident, which no
 // organisation sees as a whole, also gets the coordinating organisation's
 // TLP:RED recipients as named participants (or its coordinators when it
 // has none; RedRouting), each with a participant_added event, and the
@@ -346,35 +382,9 @@ func (s *Service) Route(ctx context.Context, id uuid.UUID, also func(ctx context
 			if err := tx.SetCoordinatingOrg(ctx, id, target.ID, now); err != nil {
 				return err
 			}
-			data := map[string]any{"coordinating_org": target.Slug, "coordinating_org_name": target.Name, "reason": reason}
-			var named []Event
-			if inc.TLP == TLPRed {
-				r, evs, err := s.nameRedRecipients(ctx, tx, access.System, inc, target, "")
-				if err != nil {
-					return err
-				}
-				data["red_source"], data["red_recipients"], named = r.Source, r.Emails(), evs
-				if w := r.fallbackWarning(); w != "" {
-					data["warning"] = w
-				}
-			}
-			if err := tx.AppendEvent(ctx, &Event{
-				IncidentID: id, Actor: access.System.Name(), Kind: EventRouted, Data: mustJSON(data), OccurredAt: now,
-			}); err != nil {
+			inc.CoordinatingOrgID, inc.CoordinatingOrgSlug = &target.ID, target.Slug
+			if err := s.routed(ctx, tx, inc, target, reason, now); err != nil {
 				return err
-			}
-			for i := range named {
-				ev := &named[i]
-				ev.IncidentID, ev.Actor, ev.OccurredAt = id, access.System.Name(), now
-				if err := tx.AppendEvent(ctx, ev); err != nil {
-					return err
-				}
-			}
-			if s.OnRouted != nil {
-				inc.CoordinatingOrgID, inc.CoordinatingOrgSlug = &target.ID, target.Slug
-				if err := s.OnRouted(ctx, tx, inc, target); err != nil {
-					return err
-				}
 			}
 		}
 		if also != nil {
@@ -382,6 +392,42 @@ func (s *Service) Route(ctx context.Context, id uuid.UUID, also func(ctx context
 		}
 		return nil
 	})
+}
+
+// routed records that inc, whose coordinating organisation is now target
+// (reason says why), was routed: the "routed" event and, for a TLP:RED
+// incident, the target's TLP:RED recipients as named participants with
+// their participant_added events (the routed event names them), then the
+// OnRouted hook.
+func (s *Service) routed(ctx context.Context, tx Tx, inc *Incident, target org.Organization, reason string, now time.Time) error {
+	data := map[string]any{"coordinating_org": target.Slug, "coordinating_org_name": target.Name, "reason": reason}
+	var named []Event
+	if inc.TLP == TLPRed {
+		r, evs, err := s.nameRedRecipients(ctx, tx, access.System, inc, target, "")
+		if err != nil {
+			return err
+		}
+		data["red_source"], data["red_recipients"], named = r.Source, r.Emails(), evs
+		if w := r.fallbackWarning(); w != "" {
+			data["warning"] = w
+		}
+	}
+	if err := tx.AppendEvent(ctx, &Event{
+		IncidentID: inc.ID, Actor: access.System.Name(), Kind: EventRouted, Data: mustJSON(data), OccurredAt: now,
+	}); err != nil {
+		return err
+	}
+	for i := range named {
+		ev := &named[i]
+		ev.IncidentID, ev.Actor, ev.OccurredAt = inc.ID, access.System.Name(), now
+		if err := tx.AppendEvent(ctx, ev); err != nil {
+			return err
+		}
+	}
+	if s.OnRouted != nil {
+		return s.OnRouted(ctx, tx, inc, target)
+	}
+	return nil
 }
 
 // nearestCERT picks the coordinator from an organisation chain (the

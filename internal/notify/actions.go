@@ -127,6 +127,7 @@ func (s *Service) QueueMessage(ctx context.Context, tx Tx, inc *incident.Inciden
 		providers = append(providers, Log)
 	}
 	var first *Notification
+	var jobs []incident.Job
 	for _, p := range providers {
 		n := &Notification{
 			ID: uuid.New(), IncidentID: inc.ID, EventKey: eventKey, EventID: eventID, EventKind: kind,
@@ -142,12 +143,14 @@ func (s *Service) QueueMessage(ctx context.Context, tx Tx, inc *incident.Inciden
 		if !inserted {
 			continue
 		}
-		if err := tx.Enqueue(ctx, DeliverJob{NotificationID: n.ID}, nil); err != nil {
-			return nil, err
-		}
+		jobs = append(jobs, DeliverJob{NotificationID: n.ID})
 		if first == nil {
 			first = n
 		}
+	}
+	// The deliveries of every provider in one insert.
+	if _, err := tx.EnqueueJobs(ctx, jobs, nil); err != nil {
+		return nil, err
 	}
 	return first, nil
 }

@@ -57,6 +57,8 @@ type Tx interface {
 	AppendEvent(ctx context.Context, ev *incident.Event) error
 	// Enqueue queues a job that commits with the transaction.
 	Enqueue(ctx context.Context, job incident.Job, opts *incident.JobOpts) error
+	// EnqueueJobs queues jobs with one insert (incident.Tx's).
+	EnqueueJobs(ctx context.Context, jobs []incident.Job, opts []*incident.JobOpts) ([]int64, error)
 	// LockIncident reads an incident p may see and locks it.
 	LockIncident(ctx context.Context, p access.Principal, idOrRef string) (*incident.Incident, error)
 	// OrgCanSee reports whether the organisation as a whole sees the

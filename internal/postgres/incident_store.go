@@ -768,6 +768,32 @@ type txn struct {
 	store *Store
 	// appended are the events appended since they were last dispatched.
 	appended []incident.Event
+	// held are the incidents a use case wrote in full in this transaction
+	// (Hold), for the first dispatch round only.
+	held map[uuid.UUID]*incident.Incident
+}
+
+// Hold implements incident.Tx.
+func (t *txn) Hold(inc *incident.Incident) {
+	if t.held == nil {
+		t.held = map[uuid.UUID]*incident.Incident{}
+	}
+	c := *inc
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	if c.Assets == nil {
+		c.Assets = []incident.Asset{}
+	}
+	c.Relations = 0 // read as the system
+	t.held[inc.ID] = &c
+}
+
+// Held implements incident.Tx.
+func (t *txn) Held(id uuid.UUID) *incident.Incident {
+	inc := t.held[id]
+	delete(t.held, id)
+	return inc
 }
 
 // SQLTxOf returns the *sql.Tx of a domain transaction handed out by this

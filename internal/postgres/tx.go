@@ -47,6 +47,9 @@ func (t *txn) dispatch(ctx context.Context) error {
 		if err := t.store.events(ctx, t, evs); err != nil {
 			return err
 		}
+		// The handlers may have written the incidents held: later rounds
+		// read them again.
+		t.held = nil
 	}
 	return nil
 }

@@ -45,18 +45,24 @@ func TestNewJobsArePickedUpWithoutPolling(t *testing.T) {
 		var attempt int
 		var errs int
 		require.Eventually(t, func() bool {
-			err := h.App.DB.SQL.QueryRowContext(ctx, `SELECT state, attempt, coalesce(array_length(errors, 1), 0) FROM river_job
-				WHERE kind = 'incident.route' AND args->>'incident_id' = $1`, inc.ID).Scan(&state, &attempt, &errs)
+			// The report is routed in its own transaction, which queues
+			// the delivery of the coordinator's notification.
+			err := h.App.DB.SQL.QueryRowContext(ctx, `SELECT j.state, j.attempt, coalesce(array_length(j.errors, 1), 0)
+				FROM river_job j JOIN notifications n ON j.args->>'notification_id' = n.id::text
+				WHERE j.kind = 'notify.deliver' AND n.incident_id = $1 AND n.event_kind = 'incident.routed'`, inc.ID).Scan(&state, &attempt, &errs)
 			require.NoError(t, err)
 			return state == "completed"
-		}, 10*time.Second, 5*time.Millisecond, "route job %d not completed within 10 s with a 1 min poll interval", i)
+		}, 10*time.Second, 5*time.Millisecond, "delivery job %d not completed within 10 s with a 1 min poll interval", i)
 		t.Logf("job %d completed %s after the report answered", i, time.Since(began).Round(time.Millisecond))
 		require.Equal(t, 1, attempt, "completed on the first attempt")
 		require.Zero(t, errs, "no failed attempt (JobCompleteTx found its client)")
 
-		var routed int
+		var routed, routeJobs int
 		require.NoError(t, h.App.DB.SQL.QueryRowContext(ctx, `SELECT count(*) FROM incident_events
 			WHERE incident_id = $1 AND kind = 'routed'`, inc.ID).Scan(&routed))
 		require.Equal(t, 1, routed)
+		require.NoError(t, h.App.DB.SQL.QueryRowContext(ctx, `SELECT count(*) FROM river_job
+			WHERE kind = 'incident.route' AND args->>'incident_id' = $1`, inc.ID).Scan(&routeJobs))
+		require.Zero(t, routeJobs, "routed in the report's transaction, without a job")
 	}
 }
