@@ -19,7 +19,7 @@ REDOCLY_VERSION := 2.77.0
 REDOCLY_DIR     := .cache/redocly-$(REDOCLY_VERSION)
 REDOCLY         := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY_DIR)/node_modules/.bin/redocly
 
-.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe deps-redocly lint-openapi deps-poppler clean bench
+.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe deps-redocly lint-openapi deps-poppler clean bench fuzz
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/certdesk
@@ -41,6 +41,20 @@ test: deps-postgres deps-chromium deps-axe deps-poppler lint-openapi
 bench: deps-postgres
 	$(GO) build -o bin/certdesk-bench ./cmd/certdesk-bench
 	./bin/certdesk-bench $(ARGS)
+
+## fuzz: run every fuzzer (every func FuzzX in internal/) for FUZZTIME each,
+## one after the other; a failing input is written to the package's
+## testdata/fuzz/FuzzX/ (commit it with the fix). E.g. make fuzz FUZZTIME=5m
+FUZZTIME  ?= 30s
+FUZZFLAGS ?=
+fuzz: deps-postgres
+	@set -e; for file in $$(grep -rl --include='*_test.go' '^func Fuzz' internal | sort); do \
+		pkg=./$$(dirname $$file); \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(f \*testing\.F).*/\1/p' $$file); do \
+			echo "== $$name in $$pkg for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
+		done; \
+	done
 
 vet:
 	$(GO) vet ./...

@@ -57,8 +57,8 @@ func TestAdminCommandsHaveHelp(t *testing.T) {
 	c := cli{t: t}
 	for _, args := range [][]string{
 		{"org", "create", "--help"}, {"org", "set-webhook", "--help"}, {"user", "create", "--help"}, {"user", "reset-link", "--help"},
-		{"token", "create", "--help"}, {"demo", "--help"},
-		{"org", "--help"}, {"user", "--help"}, {"token", "--help"},
+		{"token", "create", "--help"}, {"demo", "--help"}, {"audit", "verify", "--help"},
+		{"org", "--help"}, {"user", "--help"}, {"token", "--help"}, {"audit", "--help"},
 	} {
 		out, _, err := c.run("", args...)
 		require.NoError(t, err, args)
@@ -66,7 +66,7 @@ func TestAdminCommandsHaveHelp(t *testing.T) {
 	}
 	out, _, err := c.run("", "--help")
 	require.NoError(t, err)
-	for _, cmd := range []string{"org", "user", "token", "demo"} {
+	for _, cmd := range []string{"org", "user", "token", "demo", "audit"} {
 		require.Contains(t, out, "\n  "+cmd+" ")
 	}
 	_, errOut, err := c.run("", "org", "delete")

@@ -181,7 +181,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	bus.Subscribe(a.Notify.EventHandler())
-	ws.Notify, ws.Slack = a.Notify, slackClient
+	ws.Notify = a.Notify
 	if a.AuditWatch, err = audit.NewWatcher(store, func(ctx context.Context, header, text string) error {
 		nat, err := store.NationalCERT(ctx)
 		if err != nil {

@@ -31,6 +31,11 @@ func TestMalformedJSONIs400(t *testing.T) {
 		{"not an object", http.MethodPost, "/api/v1/incidents", `[1,2]`, 422, "body", "type"},
 		{"wrong type", http.MethodPost, "/api/v1/incidents", `{"title":42}`, 422, "title", "type"},
 		{"unknown field", http.MethodPost, base + "/comments", `{"body":"x","author":"me"}`, 422, "author", "unknown_field"},
+		// encoding/json matches names ignoring case; the API does not
+		// (found by FuzzJSONWriteRoutes: "severitY" was taken for severity).
+		{"name in another case", http.MethodPost, "/api/v1/incidents", `{"title":"x","severitY":"high"}`, 422, "severitY", "unknown_field"},
+		{"nested name in another case", http.MethodPost, "/api/v1/incidents", `{"title":"x","affected_assets":[{"name":"a","Kind":"server"}]}`, 422, "affected_assets[0].Kind", "unknown_field"},
+		{"comment name in another case", http.MethodPost, base + "/comments", `{"Body":"x"}`, 422, "Body", "unknown_field"},
 		{"merge patch not an object", http.MethodPatch, base, `"x"`, 422, "body", "type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

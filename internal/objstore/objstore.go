@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -110,6 +111,10 @@ func New(o Options) (*Store, error) {
 		Region:       o.Region,
 		BucketLookup: lookup,
 		Transport:    o.Transport,
+		// A few quick retries (about a second in all, instead of ten):
+		// an upload or download waits on them, and a store that stays down
+		// is a 503 the client can retry.
+		MaxRetries: 4,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("objstore: %w", err)
@@ -183,7 +188,7 @@ func (s *Store) putSmall(ctx context.Context, sum string, b []byte) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("objstore: upload: %w", err)
+		return storeError("upload", err)
 	}
 	return nil
 }
@@ -211,7 +216,7 @@ func (s *Store) putLarge(ctx context.Context, lr *limitedHashReader, r io.Reader
 		case ctx.Err() != nil:
 			return "", 0, ctx.Err()
 		}
-		return "", 0, fmt.Errorf("objstore: upload: %w", err)
+		return "", 0, storeError("upload", err)
 	}
 	sum := hex.EncodeToString(lr.h.Sum(nil))
 	dst := s.key(sum)
@@ -231,7 +236,7 @@ func (s *Store) putLarge(ctx context.Context, lr *limitedHashReader, r io.Reader
 		if ctx.Err() != nil {
 			return "", 0, ctx.Err()
 		}
-		return "", 0, fmt.Errorf("objstore: copy into place: %w", err)
+		return "", 0, storeError("copy into place", err)
 	}
 	return sum, lr.n, nil
 }
@@ -260,7 +265,7 @@ func (s *Store) exists(ctx context.Context, key string) (bool, error) {
 	case ctx.Err() != nil:
 		return false, ctx.Err()
 	}
-	return false, fmt.Errorf("objstore: stat: %w", err)
+	return false, storeError("stat", err)
 }
 
 // limitedHashReader hashes and counts what it reads, fails after max bytes
@@ -297,6 +302,20 @@ func (l *limitedHashReader) Read(b []byte) (int, error) {
 	return m, err
 }
 
+// storeError wraps an error of the store. A store that cannot be reached
+// or answers that it is overloaded or failing (5xx, SlowDown) is
+// apperr.Unavailable (503: try again later), anything else an internal
+// error.
+func storeError(op string, err error) error {
+	wrapped := fmt.Errorf("objstore: %s: %w", op, err)
+	resp := minio.ToErrorResponse(err)
+	var netErr net.Error
+	if errors.As(err, &netErr) || resp.StatusCode >= 500 || resp.Code == "SlowDown" || resp.Code == "ServiceUnavailable" {
+		return &apperr.Error{Code: apperr.Unavailable, Message: "the evidence store is unavailable, try again later", Err: wrapped}
+	}
+	return wrapped
+}
+
 // notFound reports whether err is S3's answer for a missing object.
 func notFound(err error) bool {
 	code := minio.ToErrorResponse(err).Code
@@ -321,7 +340,7 @@ func (s *Store) Open(ctx context.Context, sum string) (io.ReadSeekCloser, int64,
 		if notFound(err) {
 			return nil, 0, &apperr.Error{Code: apperr.Internal, Message: "the stored file of an attachment is missing", Err: err}
 		}
-		return nil, 0, fmt.Errorf("objstore: stat: %w", err)
+		return nil, 0, storeError("open", err)
 	}
 	return obj, st.Size, nil
 }
@@ -334,7 +353,7 @@ func (s *Store) Delete(ctx context.Context, sum string) error {
 		return apperr.New(apperr.NotFound, "blob not found")
 	}
 	if err := s.c.RemoveObject(ctx, s.bucket, s.key(sum), minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
-		return fmt.Errorf("objstore: delete: %w", err)
+		return storeError("delete", err)
 	}
 	return nil
 }

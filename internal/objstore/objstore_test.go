@@ -2,10 +2,14 @@ package objstore_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/objstore"
 	"github.com/certdesk/certdesk/internal/s3fake"
 	"github.com/minio/minio-go/v7"
@@ -80,4 +84,73 @@ func TestCleanTempRemovesOnlyOldLeftovers(t *testing.T) {
 	require.Equal(t, 2, n)
 	require.Equal(t, []string{"sha256/" + sum[:2] + "/" + sum[2:4] + "/" + sum}, srv.Keys(t), "stored blobs are never touched")
 	require.Empty(t, srv.Incomplete(t))
+}
+
+// countingReader yields n bytes and counts what was read.
+type countingReader struct {
+	n    int64
+	read atomic.Int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	left := c.n - c.read.Load()
+	if left <= 0 {
+		return 0, io.EOF
+	}
+	m := int(min(int64(len(b)), left))
+	for i := range b[:m] {
+		b[i] = byte(i)
+	}
+	c.read.Add(int64(m))
+	return m, nil
+}
+
+// TestPutStreamsAPartAtATime: a large upload is never read far ahead of
+// what the store received. When each part request arrives, the reader has
+// given at most two parts more than the store acknowledged: memory per
+// upload is bounded by the part size, not by the file.
+func TestPutStreamsAPartAtATime(t *testing.T) {
+	t.Parallel()
+	const part = 5 << 20
+	src := &countingReader{n: 6*part + 12345}
+	var received, parts, worst atomic.Int64
+	srv := s3fake.NewWrapped(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut && r.URL.Query().Get("partNumber") != "" {
+				if gap := src.read.Load() - received.Load(); gap > worst.Load() {
+					worst.Store(gap)
+				}
+				next.ServeHTTP(w, r)
+				received.Add(r.ContentLength)
+				parts.Add(1)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	s, err := objstore.New(srv.Options)
+	require.NoError(t, err)
+	_, size, err := s.Put(context.Background(), src, 1<<30)
+	require.NoError(t, err)
+	require.Equal(t, src.n, size)
+	require.EqualValues(t, 7, parts.Load(), "parts of 5 MiB")
+	t.Logf("read ahead of the store by at most %d bytes (part %d)", worst.Load(), part)
+	require.LessOrEqual(t, worst.Load(), int64(2*part), "read ahead of the store by at most two parts")
+}
+
+// TestStoreDownIsUnavailable: a store that cannot be reached is
+// apperr.Unavailable (503: try again), never an internal error.
+func TestStoreDownIsUnavailable(t *testing.T) {
+	t.Parallel()
+	srv := s3fake.New(t)
+	s, err := objstore.New(srv.Options)
+	require.NoError(t, err)
+	sum, _, err := s.Put(context.Background(), strings.NewReader("stored before the outage"), 1024)
+	require.NoError(t, err)
+	srv.Close()
+	_, _, err = s.Put(context.Background(), strings.NewReader("during the outage"), 1024)
+	require.True(t, apperr.Is(err, apperr.Unavailable), "%v", err)
+	_, _, err = s.Open(context.Background(), sum)
+	require.True(t, apperr.Is(err, apperr.Unavailable), "%v", err)
+	require.True(t, apperr.Is(s.Delete(context.Background(), sum), apperr.Unavailable))
 }

@@ -244,15 +244,10 @@ func (t *txn) InsertThread(ctx context.Context, incidentID uuid.UUID, channel, t
 	return translate(err, "record thread")
 }
 
-// SQLTxOfAny returns the *sql.Tx of any domain transaction handed out by
-// this package.
-func SQLTxOfAny(tx any) (*sql.Tx, error) {
-	t, ok := tx.(*txn)
-	if !ok {
-		return nil, fmt.Errorf("postgres: %T is not a postgres transaction", tx)
-	}
-	return t.sql, nil
-}
+// SQLTx returns the *sql.Tx the domain transaction runs in: River
+// completes a job in it (internal/worker), so that the job is done
+// exactly when its effect commits.
+func (t *txn) SQLTx() *sql.Tx { return t.sql }
 
 // derefUUID returns *u, or uuid.Nil for a NULL.
 func derefUUID(u *uuid.UUID) uuid.UUID {

@@ -13,6 +13,7 @@ import (
 	"github.com/certdesk/certdesk/internal/testdb"
 	"github.com/google/uuid"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertest"
 	"github.com/stretchr/testify/require"
 )
@@ -127,4 +128,45 @@ func TestMigrateIsIdempotentAndStatusIsComplete(t *testing.T) {
 	}
 	require.Positive(t, river)
 	require.Positive(t, ours)
+}
+
+// TestMigrateUpgradesADatabaseOfRiverV041 takes a database whose River
+// schema is where River v0.41 left it (main line version 7: version 8
+// arrived with v0.48) and checks that certdesk reports the pending
+// migration, that Migrate applies exactly it, and that jobs queued before
+// the upgrade survive it and new ones queue after it. rivermigrate itself
+// decides what is pending from river_migration; this checks that certdesk's
+// Migrate and SchemaCurrent go through it.
+func TestMigrateUpgradesADatabaseOfRiverV041(t *testing.T) {
+	t.Parallel()
+	h, city := setup(t)
+	ctx := context.Background()
+	rm, err := rivermigrate.New(riverdatabasesql.New(h.App.DB.SQL), nil)
+	require.NoError(t, err)
+	_, err = rm.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: 7})
+	require.NoError(t, err)
+	require.Equal(t, 7, count(t, h, "SELECT max(version) FROM river_migration WHERE line = 'main'"))
+
+	before := newIncident(city.ID)
+	require.NoError(t, h.App.Store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error {
+		if err := tx.InsertIncident(ctx, before); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, incident.RouteJob{IncidentID: before.ID}, nil)
+	}))
+	require.ErrorContains(t, postgres.SchemaCurrent(ctx, h.App.DB.SQL), "river migration 8")
+
+	require.NoError(t, postgres.Migrate(ctx, h.App.DB.SQL, nil))
+	require.NoError(t, postgres.SchemaCurrent(ctx, h.App.DB.SQL))
+	require.Equal(t, 8, count(t, h, "SELECT max(version) FROM river_migration WHERE line = 'main'"))
+	require.Equal(t, 1, count(t, h, "SELECT count(*) FROM river_job WHERE kind = 'incident.route' AND state = 'available'"))
+
+	after := newIncident(city.ID)
+	require.NoError(t, h.App.Store.InTx(ctx, func(ctx context.Context, tx incident.Tx) error {
+		if err := tx.InsertIncident(ctx, after); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, incident.RouteJob{IncidentID: after.ID}, nil)
+	}))
+	require.Equal(t, 2, count(t, h, "SELECT count(*) FROM river_job WHERE kind = 'incident.route'"))
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
-	"github.com/certdesk/certdesk/internal/outbound"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/task"
 )
@@ -27,9 +26,9 @@ type Options struct {
 	// choose from. Runs do not use them: a run re-parses its pinned source.
 	Playbooks []*playbook.Playbook
 	// Outbound sends the requests of webhook steps, signed with
-	// WebhookSecret; without both, webhook steps fail with
-	// ErrWebhookNotConfigured.
-	Outbound      *outbound.Client
+	// WebhookSecret (*outbound.Client is one); without both, webhook steps
+	// fail with ErrWebhookNotConfigured.
+	Outbound      notify.Poster
 	WebhookSecret string
 	Logger        *slog.Logger
 	Now           func() time.Time
@@ -42,7 +41,7 @@ type Service struct {
 	tasks     *task.Service
 	notify    *notify.Service
 	escalator Escalator
-	outbound  *outbound.Client
+	outbound  notify.Poster
 	secret    string
 	log       *slog.Logger
 	now       func() time.Time

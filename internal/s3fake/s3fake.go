@@ -6,6 +6,7 @@ package s3fake
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"sort"
@@ -27,17 +28,32 @@ type Server struct {
 	// Options reach the server's bucket (path style, no TLS).
 	Options objstore.Options
 	client  *minio.Client
+	srv     *httptest.Server
 }
+
+// Close stops the server: the store becomes unreachable.
+func (s *Server) Close() { s.srv.Close() }
 
 // New starts a fake S3 server with an empty bucket Bucket; it stops when
 // t ends.
 func New(t testing.TB) *Server {
 	t.Helper()
+	return NewWrapped(t, nil)
+}
+
+// NewWrapped is New with the server's handler passed through wrap (a test
+// that watches the requests); nil wraps nothing.
+func NewWrapped(t testing.TB, wrap func(http.Handler) http.Handler) *Server {
+	t.Helper()
 	backend := s3mem.New()
 	if err := backend.CreateBucket(Bucket); err != nil {
 		t.Fatalf("s3fake: create bucket: %v", err)
 	}
-	srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithoutVersioning()).Server())
+	h := gofakes3.New(backend, gofakes3.WithoutVersioning()).Server()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	u, err := url.Parse(srv.URL)
 	if err != nil {
@@ -50,7 +66,7 @@ func New(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Server{Options: o, client: c}
+	return &Server{Options: o, client: c, srv: srv}
 }
 
 // Keys lists every object in the bucket, sorted.

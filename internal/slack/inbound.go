@@ -125,16 +125,6 @@ func (c *Client) Respond(ctx context.Context, responseURL, text string) error {
 	return nil
 }
 
-// RespondJob posts a reply to a response_url (Slack wants the answer to a
-// button press there, and within three seconds of it only an HTTP 200).
-type RespondJob struct {
-	ResponseURL string `json:"response_url" river:"unique"`
-	Text        string `json:"text" river:"unique"`
-}
-
-// Kind implements incident.Job.
-func (RespondJob) Kind() string { return "slack.respond" }
-
 // Users finds certdesk users by e-mail.
 type Users interface {
 	// UserByEmail finds a user by e-mail, ignoring case; apperr.NotFound
@@ -286,7 +276,7 @@ func (in *Inbound) Interaction(ctx context.Context, h http.Header, body []byte, 
 	if cb.ResponseURL == "" {
 		return nil
 	}
-	return in.o.Enqueue(ctx, RespondJob{ResponseURL: cb.ResponseURL, Text: text})
+	return in.o.Enqueue(ctx, notify.RespondJob{ResponseURL: cb.ResponseURL, Text: text})
 }
 
 // act does a button's action as the Slack user and returns the answer.

@@ -109,7 +109,7 @@ func newWorld(t *testing.T, slackOn bool) *world {
 
 // newWorldWith is newWorld with Slack's signing secret set (interactivity
 // on when Slack is).
-func newWorldWith(t *testing.T, slackOn bool, signingSecret string) *world {
+func newWorldWith(t testing.TB, slackOn bool, signingSecret string) *world {
 	t.Helper()
 	rec := &recorder{}
 	slackUsers := &directory{emails: map[string]string{}}

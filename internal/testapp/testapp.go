@@ -103,6 +103,15 @@ func (h *Harness) As(token string) *Harness {
 	return &c
 }
 
+// WithT returns a harness that reports its failures to t: for requests
+// made inside a subtest or a fuzz target (where the *testing.F that
+// started the harness may not be used) on the harness of the test.
+func (h *Harness) WithT(t testing.TB) *Harness {
+	c := *h
+	c.t = t
+	return &c
+}
+
 // User creates a user of role in the organisation slug and returns it with
 // a fresh API token.
 func (h *Harness) User(orgSlug string, role access.Role) (*identity.User, string) {

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/notify"
-	"github.com/certdesk/certdesk/internal/postgres"
-	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 )
@@ -22,7 +20,7 @@ type updateRootWorker struct {
 
 func (uw *updateRootWorker) Work(ctx context.Context, job *river.Job[notify.UpdateRootJob]) error {
 	complete := func(ctx context.Context, tx notify.Tx) error {
-		stx, err := postgres.SQLTxOfAny(tx)
+		stx, err := sqlTxOf(tx)
 		if err != nil {
 			return err
 		}
@@ -43,15 +41,12 @@ const respondAttempts = 5
 
 // respondWorker posts a reply to a Slack response_url.
 type respondWorker struct {
-	river.WorkerDefaults[slack.RespondJob]
+	river.WorkerDefaults[notify.RespondJob]
 	w *Workers
 }
 
-func (rw *respondWorker) Work(ctx context.Context, job *river.Job[slack.RespondJob]) error {
-	if rw.w.Slack == nil {
-		return river.JobCancel(errors.New("slack is not configured"))
-	}
-	err := rw.w.Slack.Respond(ctx, job.Args.ResponseURL, job.Args.Text)
+func (rw *respondWorker) Work(ctx context.Context, job *river.Job[notify.RespondJob]) error {
+	err := rw.w.Notify.Respond(ctx, job.Args)
 	if err == nil {
 		return nil
 	}

@@ -16,16 +16,12 @@ import (
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/notify"
-	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/runbook"
-	"github.com/certdesk/certdesk/internal/slack"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
 
 // Client is the River client type used everywhere in certdesk.
@@ -50,34 +46,18 @@ type Options struct {
 // a job that arrives just after a fetch by up to 100 ms.
 const FetchCooldown = 5 * time.Millisecond
 
-// listeningDriver is riverdatabasesql's driver (jobs are inserted, worked
-// and completed on *sql.Tx, the transaction under GORM) with riverpgxv5's
-// listener on the same pgx pool, so that the client LISTENs instead of
-// only polling. riverdatabasesql v0.41 has no listener of its own (River
-// v0.46 added riverdatabasesql.NewWithPgxListener for exactly this, but
-// that version cannot be fetched here). The two drivers share the pool and
-// River's schema; only the listener comes from riverpgxv5.
-type listeningDriver struct {
-	*riverdatabasesql.Driver
-	listener *riverpgxv5.Driver
-}
-
-// SupportsListener reports that the client can LISTEN.
-func (d *listeningDriver) SupportsListener() bool { return true }
-
-// GetListener returns riverpgxv5's listener on the pool.
-func (d *listeningDriver) GetListener(params *riverdriver.GetListenenerParams) riverdriver.Listener {
-	return d.listener.GetListener(params)
-}
-
-// Driver returns certdesk's River driver: riverdatabasesql on db, which
-// listens through pool (the pgx pool under db) when pool is not nil.
-func Driver(db *sql.DB, pool *pgxpool.Pool) riverdriver.Driver[*sql.Tx] {
-	d := riverdatabasesql.New(db)
+// Driver returns certdesk's River driver: riverdatabasesql on db (jobs are
+// inserted, worked and completed on *sql.Tx, the transaction under GORM).
+// When pool (the pgx pool under db) is not nil, the driver LISTENs for
+// River's notifications on a connection of pool
+// (riverdatabasesql.NewWithPgxListener), so that a working client picks new
+// jobs up within milliseconds of their commit instead of at its next poll.
+// That connection is taken out of pool for the client's lifetime.
+func Driver(db *sql.DB, pool *pgxpool.Pool) *riverdatabasesql.Driver {
 	if pool == nil {
-		return d
+		return riverdatabasesql.New(db)
 	}
-	return &listeningDriver{Driver: d, listener: riverpgxv5.New(pool)}
+	return riverdatabasesql.NewWithPgxListener(db, pool)
 }
 
 // Workers are the job handlers. Their services are set after the client
@@ -89,8 +69,6 @@ type Workers struct {
 	// Escalations runs escalation policy timers.
 	Escalations *escalation.Service
 	Runs        *runbook.Service
-	// Slack posts replies to Slack's response_urls; nil without Slack.
-	Slack *slack.Client
 	// Stats folds the metrics' roll-up deltas into their totals
 	// (stats.CompactJob, periodic).
 	Stats *stats.Maintainer
@@ -174,13 +152,28 @@ func completeWith[T river.JobArgs](job *river.Job[T]) func(ctx context.Context, 
 // completeTx[notify.Tx](job).
 func completeTx[Tx any, T river.JobArgs](job *river.Job[T]) func(ctx context.Context, tx Tx) error {
 	return func(ctx context.Context, tx Tx) error {
-		stx, err := postgres.SQLTxOfAny(tx)
+		stx, err := sqlTxOf(tx)
 		if err != nil {
 			return err
 		}
 		_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, stx, job)
 		return err
 	}
+}
+
+// sqlTxer is what the store's domain transactions offer River: the
+// *sql.Tx they run in, so that a job completes in the transaction of its
+// effect. The workers reach it through the domain's Tx interface value,
+// without knowing the store.
+type sqlTxer interface{ SQLTx() *sql.Tx }
+
+// sqlTxOf returns the *sql.Tx of a domain transaction.
+func sqlTxOf(tx any) (*sql.Tx, error) {
+	t, ok := tx.(sqlTxer)
+	if !ok {
+		return nil, fmt.Errorf("worker: %T does not run in a *sql.Tx", tx)
+	}
+	return t.SQLTx(), nil
 }
 
 // routeWorker assigns the coordinating organisation of a new incident.
