@@ -555,9 +555,9 @@ func TestCommentTimelineEvents(t *testing.T) {
 	for _, e := range tl.Events {
 		kinds = append(kinds, e.Kind)
 	}
-	require.Equal(t, []string{"created", "comment_added", "comment_edited"}, kinds)
+	require.Equal(t, []string{"created", "routed", "comment_added", "comment_edited"}, kinds)
 
-	added := tl.Events[1]
+	added := tl.Events[2]
 	require.Equal(t, w.author.Email, added.Actor)
 	require.Equal(t, c.ID, added.Data["comment_id"])
 	require.Equal(t, w.author.Email, added.Data["author"])
@@ -567,7 +567,7 @@ func TestCommentTimelineEvents(t *testing.T) {
 	require.True(t, strings.HasSuffix(excerpt, "…"), "a cut excerpt says so: %q", excerpt)
 	require.NotContains(t, excerpt, "<", "raw HTML is dropped, its text kept")
 
-	edited := tl.Events[2]
+	edited := tl.Events[3]
 	require.Equal(t, c.ID, edited.Data["comment_id"])
 	require.EqualValues(t, 2, edited.Data["version"])
 	require.Equal(t, "Short edit", edited.Data["excerpt"])

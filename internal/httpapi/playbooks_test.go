@@ -269,9 +269,9 @@ func TestPlaybookDryRun(t *testing.T) {
 		}
 	}
 
-	// The CERT above sees a TLP:AMBER incident of city, not a TLP:AMBER+STRICT
-	// one that is not routed to it.
-	dry(w.regionCoord, "ransomware", map[string]any{"incident": inc.Reference}, http.StatusNotFound)
+	// A TLP:AMBER+STRICT incident of city is routed to the CERT above in
+	// the report's own transaction: its coordinator sees it at once.
+	dry(w.regionCoord, "ransomware", map[string]any{"incident": inc.Reference}, http.StatusOK)
 	r = h.As(w.cityReporter).Request(http.MethodPost, "/api/v1/incidents", map[string]any{
 		"title": "Phishing mails to council staff", "category": "fraud", "type": "phishing", "tlp": "TLP:AMBER"})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)

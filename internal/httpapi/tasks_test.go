@@ -228,9 +228,10 @@ func TestTaskLifecycle(t *testing.T) {
 		for _, e := range tl.Events {
 			kinds = append(kinds, e.Kind)
 		}
-		require.Equal(t, []string{"created", "task_created", "task_created", "task_created",
+		require.Equal(t, []string{"created", "routed", "task_created", "task_created", "task_created",
 			"task_updated", "task_completed", "task_updated", "task_cancelled", "task_updated"}, kinds)
-		ev := tl.Events
+		ev := tl.Events[1:] // after "created": the task events, routed left out
+		require.Equal(t, "routed", ev[0].Kind)
 		require.Equal(t, a.ID, ev[1].Data["task_id"])
 		require.Equal(t, "Isolate the file server", ev[1].Data["title"])
 		require.Nil(t, ev[1].Data["assignee"])
