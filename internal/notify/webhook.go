@@ -17,10 +17,11 @@ import (
 )
 
 // Poster sends a signed JSON body to a URL a user configured, refusing
-// private destinations; *outbound.Client is one. Its errors are
+// private destinations, with key as its Idempotency-Key header (the same
+// for every attempt to deliver one thing); *outbound.Client is one. Its errors are
 // outbound's (IsPermanent, RetryAfter).
 type Poster interface {
-	PostJSON(ctx context.Context, rawURL string, body []byte, secret string) (*outbound.Response, error)
+	PostJSON(ctx context.Context, rawURL string, body []byte, secret, key string) (*outbound.Response, error)
 }
 
 // WebhookTx is what webhook notifications need inside a transaction,
@@ -180,7 +181,9 @@ func (s *Service) postWebhook(ctx context.Context, rawURL, secret string, n *Not
 	if err != nil {
 		return &PermanentError{Err: err}
 	}
-	_, err = s.webhooks.PostJSON(ctx, rawURL, body, secret)
+	// The notification's ID is the key: one per (event, recipient,
+	// provider), the same on every attempt, and the body's "id".
+	_, err = s.webhooks.PostJSON(ctx, rawURL, body, secret, n.ID.String())
 	if err == nil {
 		return nil
 	}

@@ -30,6 +30,7 @@ type receiver struct {
 	fail map[string][]int
 	got  map[string][]received // accepted requests, by path
 	hits map[string]int
+	keys map[string][]string // the Idempotency-Key of every request, by path
 }
 
 type received struct {
@@ -42,6 +43,9 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	rc.hits[r.URL.Path]++
+	if rc.keys != nil {
+		rc.keys[r.URL.Path] = append(rc.keys[r.URL.Path], r.Header.Get(outbound.HeaderIdempotencyKey))
+	}
 	if f := rc.fail[r.URL.Path]; len(f) > 0 {
 		rc.fail[r.URL.Path] = f[1:]
 		w.WriteHeader(f[0])
@@ -73,7 +77,7 @@ type notificationView struct {
 func TestWebhookNotifications(t *testing.T) {
 	t.Parallel()
 	rc := &receiver{fail: map[string][]int{"/hook": {http.StatusInternalServerError}, "/gone": {http.StatusNotFound}},
-		got: map[string][]received{}, hits: map[string]int{}}
+		got: map[string][]received{}, hits: map[string]int{}, keys: map[string][]string{}}
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
 	// The Slack peer: certdesk's own stand-in for Slack's Web API.
@@ -148,6 +152,10 @@ func TestWebhookNotifications(t *testing.T) {
 	require.Equal(t, notify.KindRouted, doc.Event)
 	require.Equal(t, ref, doc.Incident.Reference)
 	require.Equal(t, id, doc.Incident.ID)
+	rc.mu.Lock()
+	keys := append([]string(nil), rc.keys["/hook"]...)
+	rc.mu.Unlock()
+	require.Equal(t, []string{doc.ID, doc.ID}, keys, "the failed attempt and the retry carry one Idempotency-Key: the notification's ID")
 	require.Equal(t, "high", doc.Incident.Severity)
 	require.Equal(t, "response", doc.Incident.Stage)
 	require.Equal(t, "TLP:AMBER", doc.Incident.TLP)

@@ -235,14 +235,16 @@ type Response struct {
 }
 
 // PostJSON sends body (JSON) to rawURL with a POST, signed with secret as
-// described in the package documentation, and returns the answer.
+// described in the package documentation, and returns the answer. A
+// non-empty key is sent as the Idempotency-Key header: the caller gives
+// every attempt to deliver the same thing the same key.
 //
 // A 2xx answer returns a nil error. Any other answer returns the Response
 // and a *StatusError. A URL that is not absolute http(s), an empty
 // secret, or a refused destination fails before anything is sent. Errors
 // never contain the URL's path or query, which often hold a secret; use
 // IsPermanent and RetryAfter to decide what to do next.
-func (c *Client) PostJSON(ctx context.Context, rawURL string, body []byte, secret string) (*Response, error) {
+func (c *Client) PostJSON(ctx context.Context, rawURL string, body []byte, secret, key string) (*Response, error) {
 	u, err := checkURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -261,6 +263,9 @@ func (c *Client) PostJSON(ctx context.Context, rawURL string, body []byte, secre
 	req.Header.Set("User-Agent", c.agent)
 	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderSignature, Sign(secret, ts, body))
+	if key != "" {
+		req.Header.Set(HeaderIdempotencyKey, key)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var ue *url.Error

@@ -104,7 +104,7 @@ func TestRefusedDestinations(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			resp, err := tc.client.PostJSON(context.Background(), tc.url, []byte(`{"a":1}`), secret)
+			resp, err := tc.client.PostJSON(context.Background(), tc.url, []byte(`{"a":1}`), secret, "")
 			require.Error(t, err)
 			require.Nil(t, resp)
 			re, ok := IsRefused(err)
@@ -119,10 +119,14 @@ func TestRefusedDestinations(t *testing.T) {
 
 func TestAllowedRequestIsSigned(t *testing.T) {
 	t.Parallel()
+	keys := make(chan string, 4)
 	recv := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Content-Type") != "application/json" || r.Header.Get("User-Agent") != "certdesk-test" || r.Method != http.MethodPost {
 			w.WriteHeader(http.StatusBadRequest)
 			return
+		}
+		if _, sent := r.Header[HeaderIdempotencyKey]; sent {
+			keys <- r.Header.Get(HeaderIdempotencyKey)
 		}
 		_, _ = io.WriteString(w, `{"ok":true}`)
 	})
@@ -134,7 +138,7 @@ func TestAllowedRequestIsSigned(t *testing.T) {
 		"http://receiver.test:" + recv.port() + "/hook",
 		"http://[::ffff:127.0.0.1]:" + recv.port() + "/hook", // mapped form, allowed by the IPv4 prefix
 	} {
-		resp, err := c.PostJSON(context.Background(), u, body, secret)
+		resp, err := c.PostJSON(context.Background(), u, body, secret, "")
 		require.NoError(t, err, u)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		require.Equal(t, `{"ok":true}`, string(resp.Body))
@@ -143,13 +147,17 @@ func TestAllowedRequestIsSigned(t *testing.T) {
 	require.EqualValues(t, 3, recv.hits.Load())
 	require.EqualValues(t, 3, recv.verified.Load(), "the receiver verified every signature")
 	require.Equal(t, string(body), recv.lastBody.Load())
+	require.Empty(t, keys, "no Idempotency-Key header without a key")
+	_, err := c.PostJSON(context.Background(), recv.URL+"/hook", body, secret, "notification-7")
+	require.NoError(t, err)
+	require.Equal(t, "notification-7", <-keys, "a key is sent as the Idempotency-Key header")
 
 	// Another /32 does not let 127.0.0.1 through.
 	other := mustNew(t, Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}})
-	_, err := other.PostJSON(context.Background(), recv.URL, body, secret)
+	_, err = other.PostJSON(context.Background(), recv.URL, body, secret, "")
 	_, refused := IsRefused(err)
 	require.True(t, refused)
-	require.EqualValues(t, 3, recv.hits.Load())
+	require.EqualValues(t, 4, recv.hits.Load(), "the refused request never reached the receiver")
 }
 
 func TestVerify(t *testing.T) {
@@ -193,7 +201,7 @@ func TestSignatureUsesClock(t *testing.T) {
 		}
 	})
 	c := mustNew(t, Options{Allow: loopback, Now: func() time.Time { return at }})
-	_, err := c.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret)
+	_, err := c.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret, "")
 	require.NoError(t, err)
 }
 
@@ -208,13 +216,13 @@ func TestHugeResponseIsCut(t *testing.T) {
 		}
 	})
 	c := mustNew(t, Options{Allow: loopback, MaxResponseBytes: 1000})
-	resp, err := c.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret)
+	resp, err := c.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret, "")
 	require.NoError(t, err)
 	require.Len(t, resp.Body, 1000)
 	require.True(t, resp.Truncated)
 
 	d := mustNew(t, Options{Allow: loopback}) // the default bound is 64 KiB
-	resp, err = d.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret)
+	resp, err = d.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret, "")
 	require.NoError(t, err)
 	require.Len(t, resp.Body, DefaultMaxResponseBytes)
 	require.True(t, resp.Truncated)
@@ -232,7 +240,7 @@ func TestSlowServerTimesOut(t *testing.T) {
 	defer close(release)
 	c := mustNew(t, Options{Allow: loopback, Timeout: 200 * time.Millisecond})
 	start := time.Now()
-	resp, err := c.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret)
+	resp, err := c.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret, "")
 	require.Error(t, err)
 	require.Nil(t, resp)
 	require.True(t, IsTimeout(err), "timeout, got %v", err)
@@ -248,7 +256,7 @@ func TestSlowServerTimesOut(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	})
-	_, err = c.PostJSON(context.Background(), slowBody.URL, []byte(`{}`), secret)
+	_, err = c.PostJSON(context.Background(), slowBody.URL, []byte(`{}`), secret, "")
 	require.Error(t, err)
 	require.True(t, IsTimeout(err), "timeout, got %v", err)
 }
@@ -265,7 +273,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 			http.Redirect(w, r, loc, http.StatusFound)
 		})
 		c := mustNew(t, Options{Allow: loopback})
-		resp, err := c.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret)
+		resp, err := c.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret, "")
 		require.Error(t, err)
 		var se *StatusError
 		require.ErrorAs(t, err, &se)
@@ -309,7 +317,7 @@ func TestStatusClassification(t *testing.T) {
 				_, _ = io.WriteString(w, "nope")
 			})
 			c := mustNew(t, Options{Allow: loopback})
-			resp, err := c.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret)
+			resp, err := c.PostJSON(context.Background(), recv.URL, []byte(`{}`), secret, "")
 			require.Error(t, err)
 			require.Equal(t, tc.status, resp.StatusCode)
 			require.Equal(t, "nope", string(resp.Body))
@@ -350,17 +358,17 @@ func TestNetworkErrorsAreRetryable(t *testing.T) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close()) // nothing listens there now
 	c := mustNew(t, Options{Allow: loopback, Resolver: fixedResolver{}})
-	_, err = c.PostJSON(context.Background(), "http://"+addr+"/", []byte(`{}`), secret)
+	_, err = c.PostJSON(context.Background(), "http://"+addr+"/", []byte(`{}`), secret, "")
 	require.Error(t, err)
 	require.False(t, IsPermanent(err), "connection refused is worth retrying: %v", err)
 
-	_, err = c.PostJSON(context.Background(), "http://unknown.test/", []byte(`{}`), secret)
+	_, err = c.PostJSON(context.Background(), "http://unknown.test/", []byte(`{}`), secret, "")
 	require.Error(t, err)
 	require.False(t, IsPermanent(err), "DNS errors are worth retrying: %v", err)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = c.PostJSON(ctx, "http://"+addr+"/", []byte(`{}`), secret)
+	_, err = c.PostJSON(ctx, "http://"+addr+"/", []byte(`{}`), secret, "")
 	require.True(t, errors.Is(err, context.Canceled), "%v", err)
 	require.False(t, IsPermanent(err))
 }
@@ -369,12 +377,12 @@ func TestInvalidRequests(t *testing.T) {
 	t.Parallel()
 	c := mustNew(t, Options{Allow: loopback})
 	for _, u := range []string{"ftp://example.org/x", "file:///etc/passwd", "gopher://example.org", "/relative", "http://", "http://%zz", "example.org/hook"} {
-		_, err := c.PostJSON(context.Background(), u, []byte(`{}`), secret)
+		_, err := c.PostJSON(context.Background(), u, []byte(`{}`), secret, "")
 		var ie *InvalidError
 		require.ErrorAs(t, err, &ie, u)
 		require.True(t, IsPermanent(err), u)
 	}
-	_, err := c.PostJSON(context.Background(), "https://example.org/hook", []byte(`{}`), "")
+	_, err := c.PostJSON(context.Background(), "https://example.org/hook", []byte(`{}`), "", "")
 	require.ErrorContains(t, err, "secret")
 	require.True(t, IsPermanent(err))
 }
@@ -386,7 +394,7 @@ func TestRequestThatCannotBeBuiltNamesTheHostOnly(t *testing.T) {
 	t.Parallel()
 	c := mustNew(t, Options{Allow: loopback})
 	var noCtx context.Context // net/http refuses a nil context
-	_, err := c.PostJSON(noCtx, "https://hooks.example.org/services/T0/B0/SECRET-PATH?token=SECRET-QUERY", []byte(`{}`), secret)
+	_, err := c.PostJSON(noCtx, "https://hooks.example.org/services/T0/B0/SECRET-PATH?token=SECRET-QUERY", []byte(`{}`), secret, "")
 	var ie *InvalidError
 	require.ErrorAs(t, err, &ie)
 	require.Equal(t, "outbound: cannot build the request to hooks.example.org", err.Error())
@@ -429,9 +437,9 @@ func TestDNSRebindingIsCheckedOnEveryConnection(t *testing.T) {
 	res := &flippingResolver{answers: []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2")}}
 	c := mustNew(t, Options{Allow: loopback, Resolver: res})
 	u := "http://hook.example:" + recv.port() + "/"
-	_, err := c.PostJSON(context.Background(), u, []byte(`{}`), secret)
+	_, err := c.PostJSON(context.Background(), u, []byte(`{}`), secret, "")
 	require.NoError(t, err, "first answer is allowed")
-	_, err = c.PostJSON(context.Background(), u, []byte(`{}`), secret)
+	_, err = c.PostJSON(context.Background(), u, []byte(`{}`), secret, "")
 	re, ok := IsRefused(err)
 	require.True(t, ok, "the second answer is checked again: %v", err)
 	require.Equal(t, netip.MustParseAddr("127.0.0.2"), re.Addr)

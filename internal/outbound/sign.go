@@ -17,6 +17,11 @@ const (
 	HeaderTimestamp = "X-Certdesk-Timestamp"
 	// HeaderSignature carries "sha256=" and the hex HMAC-SHA256.
 	HeaderSignature = "X-Certdesk-Signature"
+	// HeaderIdempotencyKey names what a request delivers: every attempt
+	// to deliver the same thing carries the same key, so a receiver that
+	// remembers the keys it processed drops a repeat (a retry after a
+	// timeout, or a worker that died between the call and recording it).
+	HeaderIdempotencyKey = "Idempotency-Key"
 )
 
 // DefaultTolerance is the clock skew Verify accepts when given 0.

@@ -305,13 +305,14 @@ var errPeek = errors.New("runbook: peek")
 // transaction, so that no lock is held while a receiver answers: it checks
 // in a read-only transaction that the job may act, then posts. A crash
 // between the request and the attempt's commit sends the request again
-// (webhooks are delivered at least once; the body names the run, step and
-// attempt so receivers can drop repeats). nil for other jobs.
+// (webhooks are delivered at least once; every attempt of a step carries
+// the same Idempotency-Key, run and step, so receivers can drop repeats;
+// the body's "delivery" also names the attempt). nil for other jobs.
 func (s *Service) webhook(ctx context.Context, jobID int64, job StepJob) (*hookResult, error) {
 	if job.Purpose != PurposeRun || job.Action != playbook.ActionWebhook {
 		return nil, nil
 	}
-	var url string
+	var url, key string
 	var body []byte
 	var timeout time.Duration
 	err := s.store.InRunTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -320,7 +321,10 @@ func (s *Service) webhook(ctx context.Context, jobID int64, job StepJob) (*hookR
 			return err
 		}
 		d := e.def(st)
-		url, timeout = str(d.With, "url"), d.Timeout
+		// The key names the step of the run, not the attempt: a retry
+		// (the receiver failed, or a worker died after the call) carries
+		// the same key, so the receiver can drop what it already did.
+		url, timeout, key = str(d.With, "url"), d.Timeout, fmt.Sprintf("%s:%s", e.run.ID, st.ID)
 		payload := map[string]any{"delivery": fmt.Sprintf("%s:%s:%d", e.run.ID, st.ID, job.Attempt), "playbook": e.run.PlaybookID,
 			"version": e.run.Version, "run_id": e.run.ID, "step": st.ID, "incident": e.inc.Reference}
 		if b, ok := d.With["body"]; ok {
@@ -345,7 +349,7 @@ func (s *Service) webhook(ctx context.Context, jobID int64, job StepJob) (*hookR
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	resp, err := s.outbound.PostJSON(ctx, url, body, s.secret)
+	resp, err := s.outbound.PostJSON(ctx, url, body, s.secret, key)
 	if err != nil {
 		return &hookResult{err: err}, nil
 	}

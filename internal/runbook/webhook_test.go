@@ -23,6 +23,7 @@ func TestWebhookStep(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var got []map[string]any
+	var keys []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if err := outbound.Verify("s3cret", r.Header, body, time.Now(), time.Hour); err != nil {
@@ -33,6 +34,7 @@ func TestWebhookStep(t *testing.T) {
 		_ = json.Unmarshal(body, &m)
 		mu.Lock()
 		got = append(got, m)
+		keys = append(keys, r.Header.Get(outbound.HeaderIdempotencyKey))
 		mu.Unlock()
 	}))
 	defer srv.Close()
@@ -74,4 +76,5 @@ steps:
 	require.Equal(t, map[string]any{"text": "hello", "n": float64(3)}, got[0]["body"])
 	require.Equal(t, "hooks", got[0]["playbook"])
 	require.Equal(t, r.ID+":allowed:1", got[0]["delivery"])
+	require.Equal(t, []string{r.ID + ":allowed"}, keys, "the key names the run's step, the same on every attempt")
 }
