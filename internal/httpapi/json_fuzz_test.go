@@ -178,7 +178,7 @@ func FuzzJSONWriteRoutes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, route, actor uint8, body string) {
 		if len(body) > 64<<10 {
-			t.Skip() // the API's body limit is tested on its own; keep each input fast
+			return // the API's body limit is tested on its own: keep each input fast
 		}
 		rt := w.routes[int(route)%len(w.routes)]
 		h := w.h.WithT(t).As(w.actors[int(actor)%len(w.actors)])

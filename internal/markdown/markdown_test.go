@@ -383,7 +383,7 @@ func FuzzRender(f *testing.F) {
 		// every input well inside the size of a comment, so that one input
 		// takes milliseconds.
 		if len(src) > 8<<10 {
-			t.Skip()
+			return // longer than a comment: not an input this fuzzer judges
 		}
 		out := r.render(src) // without Render's recover: a panic fails the fuzz test
 		if len(out) > maxRenderedBytes(len(src)) {
