@@ -74,13 +74,5 @@ func (s *Store) ChainAlertSent(ctx context.Context, id int64, at time.Time) erro
 // NationalCERT returns the national CERT (the oldest, if there were
 // several); apperr.NotFound when there is none.
 func (s *Store) NationalCERT(ctx context.Context) (*org.Organization, error) {
-	var rows []orgRow
-	if err := s.db.WithContext(ctx).Raw(orgSelect + " WHERE o.kind = 'national_cert' ORDER BY o.created_at LIMIT 1").Scan(&rows).Error; err != nil {
-		return nil, translate(err, "load national CERT")
-	}
-	if len(rows) == 0 {
-		return nil, apperr.New(apperr.NotFound, "there is no national CERT")
-	}
-	o := rows[0].domain()
-	return &o, nil
+	return nationalCERT(ctx, s.db)
 }

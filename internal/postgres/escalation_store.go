@@ -12,6 +12,7 @@ import (
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 var (
@@ -223,8 +224,14 @@ func (t *txn) OrgByID(ctx context.Context, id uuid.UUID) (*org.Organization, err
 
 // NationalCERT implements escalation.Tx.
 func (t *txn) NationalCERT(ctx context.Context) (*org.Organization, error) {
+	return nationalCERT(ctx, t.db)
+}
+
+// nationalCERT returns the national CERT (the oldest, if there were
+// several); apperr.NotFound when there is none.
+func nationalCERT(ctx context.Context, db *gorm.DB) (*org.Organization, error) {
 	var rows []orgRow
-	if err := t.db.WithContext(ctx).Raw(orgSelect + " WHERE o.kind = 'national_cert' ORDER BY o.created_at LIMIT 1").Scan(&rows).Error; err != nil {
+	if err := db.WithContext(ctx).Raw(orgSelect + " WHERE o.kind = 'national_cert' ORDER BY o.created_at LIMIT 1").Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load national CERT")
 	}
 	if len(rows) == 0 {
