@@ -296,6 +296,12 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 			}
 			return nil
 		},
+		Unavailable: func(err error) error {
+			if postgres.Unavailable(err) {
+				return postgres.UnavailableError(err)
+			}
+			return nil
+		},
 		MetricsDB: db.SQL, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, UploadTimeout: cfg.UploadTimeout,
 		TrustProxy: cfg.TrustProxy, BaseURL: cfg.BaseURL, Pages: a.UI,
 	})

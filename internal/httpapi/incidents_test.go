@@ -383,6 +383,12 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	h.Eventually(func() bool { return h.Request(http.MethodGet, "/readyz", nil).Status == http.StatusServiceUnavailable },
 		"readyz reports the database down")
 	require.Equal(t, http.StatusOK, h.Request(http.MethodGet, "/healthz", nil).Status, "the process itself is alive")
+	// A request that needs the database gets a 503 with Retry-After and a
+	// problem document, never a 500 (docs/reliability.md, T2).
+	r := h.As("cdt_abcdefghijklmnopqrstuvwxyz0123456789").Request(http.MethodGet, "/api/v1/incidents", nil)
+	require.Equal(t, http.StatusServiceUnavailable, r.Status, "%s", r.Body)
+	require.Equal(t, "5", r.Header.Get("Retry-After"))
+	require.Equal(t, "urn:certdesk:problem:unavailable", r.Map(t)["type"])
 
 	_, err = admin.Exec(ctx, "ALTER DATABASE "+name+" ALLOW_CONNECTIONS true")
 	require.NoError(t, err)

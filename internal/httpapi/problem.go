@@ -48,13 +48,26 @@ var statusOf = map[apperr.Code]int{
 
 const problemJSON = "application/problem+json"
 
+// defaultRetryAfter is the Retry-After, in seconds, of a 503 whose error
+// does not say how long to wait (a request that took too long).
+const defaultRetryAfter = 5
+
 // errorHandler renders every error as problem+json, except on the web
 // UI's paths, where pages renders it as a page. Internal errors are
 // logged with the request ID and shown without their text.
-func errorHandler(log *slog.Logger, pages Pages) echo.HTTPErrorHandler {
+//
+// An error that is not an application error but means the database is
+// unavailable (as Options.Unavailable decides) becomes that 503 first,
+// for the API and the pages alike. Every 503 carries Retry-After.
+func errorHandler(log *slog.Logger, pages Pages, unavailable func(error) error) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
+		}
+		if unavailable != nil && apperr.CodeOf(err) == apperr.Internal {
+			if ue := unavailable(err); ue != nil {
+				err = ue
+			}
 		}
 		if pages != nil && pages.RenderError(err, c) {
 			return
@@ -91,6 +104,9 @@ func errorHandler(log *slog.Logger, pages Pages) echo.HTTPErrorHandler {
 					c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
 				}
 			}
+		}
+		if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(defaultRetryAfter))
 		}
 		if p.Status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed", "err", err, "request_id", p.RequestID,

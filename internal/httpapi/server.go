@@ -37,27 +37,37 @@ import (
 
 // Options are the dependencies of the API.
 type Options struct {
-	Logger         *slog.Logger
-	Incidents      *incident.Service
-	Comments       *comment.Service
-	Identity       *identity.Service
-	Orgs           *org.Service
-	Evidence       *evidence.Service
-	Observables    *observable.Service
-	Tasks          *task.Service
-	Notify         *notify.Service
-	Runs           *runbook.Service
-	Playbooks      *playbook.Service // the playbook catalogue's use cases
-	Escalations    *escalation.Service
-	Teams          *team.Service
-	Triage         *triage.Service
-	Stats          *stats.Service
-	Reports        *report.Service // the PDF reports
-	Filings        *filing.Service // the guided reports' structured reports, the legal reports
-	Slack          SlackInbound    // nil: the /slack routes answer 404
-	Audit          *audit.Service
-	Ready          func(ctx context.Context) error // nil error: ready to serve
-	MetricsDB      *sql.DB                         // the database whose job table /metrics reports; may be nil
+	Logger      *slog.Logger
+	Incidents   *incident.Service
+	Comments    *comment.Service
+	Identity    *identity.Service
+	Orgs        *org.Service
+	Evidence    *evidence.Service
+	Observables *observable.Service
+	Tasks       *task.Service
+	Notify      *notify.Service
+	Runs        *runbook.Service
+	Playbooks   *playbook.Service // the playbook catalogue's use cases
+	Escalations *escalation.Service
+	Teams       *team.Service
+	Triage      *triage.Service
+	Stats       *stats.Service
+	Reports     *report.Service // the PDF reports
+	Filings     *filing.Service // the guided reports' structured reports, the legal reports
+	Slack       SlackInbound    // nil: the /slack routes answer 404
+	Audit       *audit.Service
+	Ready       func(ctx context.Context) error // nil error: ready to serve
+	// Unavailable turns an error that means the database cannot be
+	// reached (connection refused, shutting down, a connection dropped)
+	// into the apperr.Unavailable error shown to the caller, and returns
+	// nil for any other error; nil: no such errors are recognised. The
+	// error handler asks it about every error that is not already an
+	// application error, so that a database outage answers 503 with
+	// Retry-After and never 500, whichever path the error took.
+	Unavailable func(error) error
+	// ReadyTimeout bounds the readiness check; zero: 2 seconds.
+	ReadyTimeout   time.Duration
+	MetricsDB      *sql.DB // the database whose job table /metrics reports; may be nil
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
 	UploadTimeout  time.Duration // the upload route's own time limit; 0: RequestTimeout
@@ -86,7 +96,7 @@ type Pages interface {
 func New(o Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(o.Logger, o.Pages)
+	e.HTTPErrorHandler = errorHandler(o.Logger, o.Pages, o.Unavailable)
 	if o.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	} else {
@@ -237,8 +247,19 @@ func (h *handlers) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// defaultReadyTimeout bounds /readyz when Options.ReadyTimeout is zero: a
+// load balancer's probe gets its answer (503) well before its own time
+// limit when the database does not answer.
+const defaultReadyTimeout = 2 * time.Second
+
 func (h *handlers) readyz(c echo.Context) error {
-	if err := h.o.Ready(c.Request().Context()); err != nil {
+	timeout := h.o.ReadyTimeout
+	if timeout <= 0 {
+		timeout = defaultReadyTimeout
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), timeout)
+	defer cancel()
+	if err := h.o.Ready(ctx); err != nil {
 		// The detail (driver errors, host names) goes to the log only.
 		h.o.Logger.WarnContext(c.Request().Context(), "not ready", "err", err)
 		reason := "database unreachable"

@@ -58,6 +58,11 @@ type Options struct {
 	// StartTimeout bounds the wait for the server to accept connections;
 	// zero means 30 seconds.
 	StartTimeout time.Duration
+	// Port, when not zero, is the TCP port on 127.0.0.1 to listen on,
+	// instead of a free port picked anew on every start: for a test that
+	// stops a cluster and starts it again under clients that keep its URL.
+	// Start fails when the port is taken.
+	Port int
 }
 
 // Cluster is a running PostgreSQL server started by Start. Its methods are
@@ -72,6 +77,7 @@ type Cluster struct {
 
 	// Set by launch before Start returns; read-only afterwards.
 	port     int
+	fixed    bool // Options.Port was set: launch keeps port
 	cmd      *exec.Cmd
 	logStart int64         // size of the log file when the server was launched
 	exited   chan struct{} // closed once the server process has been reaped
@@ -133,6 +139,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		logger:    logger,
 		user:      su,
 		logPath:   filepath.Join(dataDir, logFileName),
+		port:      opts.Port,
+		fixed:     opts.Port != 0,
 	}
 
 	started := false
@@ -153,6 +161,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return c, nil
 		}
 	}
+	c.port = opts.Port // zero: launch picks one
 	if err := stopStaleServer(ctx, dataDir, logger); err != nil {
 		return nil, fmt.Errorf("stale server: %w", err)
 	}
@@ -173,7 +182,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		if err == nil {
 			break
 		}
-		if errors.Is(err, errPortInUse) && attempt < portAttempts {
+		if errors.Is(err, errPortInUse) && attempt < portAttempts && !c.fixed {
 			logger.Warn("postgres port was taken, trying another", "port", c.port)
 			continue
 		}
@@ -306,14 +315,17 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	return firstErr
 }
 
-// launch starts the postgres process on a fresh port and waits until it
-// accepts connections.
+// launch starts the postgres process on a fresh port (or the fixed one)
+// and waits until it accepts connections.
 func (c *Cluster) launch(ctx context.Context, timeout time.Duration) error {
-	port, err := freePort()
-	if err != nil {
-		return fmt.Errorf("pick port: %w", err)
+	port := c.port
+	if !c.fixed {
+		var err error
+		if port, err = freePort(); err != nil {
+			return fmt.Errorf("pick port: %w", err)
+		}
+		c.port = port
 	}
-	c.port = port
 
 	logFile, err := os.OpenFile(c.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {

@@ -4,7 +4,11 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,14 +50,67 @@ func translate(err error, what string) error {
 				Fields: []apperr.FieldError{{Field: "body", Rule: "characters", Message: "text must be valid UTF-8 without NUL characters"}}, Err: err}
 		case pe.Code == "57014" && strings.Contains(pe.Message, "statement timeout"):
 			return &apperr.Error{Code: apperr.Unavailable, Message: "the database took too long", Err: err}
-		case strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P03":
-			return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable", Err: err}
 		}
+	}
+	if Unavailable(err) {
+		return UnavailableError(err)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return apperr.Wrap(err, what)
+}
+
+// RetryAfter is the wait a client is told (Retry-After) when the database
+// is unavailable: long enough for a restart, short enough that a report
+// filed during an outage goes through soon after it ends.
+const RetryAfter = 5 * time.Second
+
+// UnavailableError wraps err, a database-unavailable error, as the
+// apperr.Unavailable error (503 with Retry-After) that callers are shown.
+func UnavailableError(err error) *apperr.Error {
+	return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly",
+		Err: err, RetryAfter: RetryAfter}
+}
+
+// Unavailable reports whether err means that the database cannot be
+// reached or is not serving now, as opposed to refusing a statement: the
+// server refused or dropped the connection (connection refused or reset,
+// an unexpected end of the stream, a connection the driver had to
+// close), it is shutting down or starting up (SQLSTATE 57P01
+// admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now), a
+// connection exception (class 08) or too many connections (53300), or
+// connecting failed (also when connecting ran out of time). Any other
+// end of a context (a request's time limit) is not among them: callers
+// map it themselves. It is what the HTTP error
+// handler uses to answer 503 instead of 500 for errors that were not
+// translated on their way up.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		// Connecting failed, whatever the server said (it may refuse
+		// connections to the database: SQLSTATE 55000), also when it ran
+		// out of time.
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" ||
+			pe.Code == "57P03" || pe.Code == "53300"
+	}
+	var oe *net.OpError
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	case errors.As(err, &oe), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, pgconn.ErrConnClosed):
+		return true
+	}
+	return false
 }
 
 // isConstraint reports whether err is a PostgreSQL error on the named constraint.

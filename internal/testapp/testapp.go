@@ -136,6 +136,10 @@ type Options struct {
 	// Playbooks, when not nil, replace the shipped playbooks that triggers
 	// and manual starts choose from; an empty slice (NoPlaybooks) means none.
 	Playbooks []*playbook.Playbook
+	// DatabaseURL, when set, is the migrated database the app runs on
+	// instead of a fresh clone from testdb: for a test that runs its own
+	// PostgreSQL cluster (to stop and start it). The test owns it.
+	DatabaseURL string
 }
 
 // NoPlaybooks runs an app without any playbook, for tests that count their
@@ -148,7 +152,10 @@ var NoPlaybooks = []*playbook.Playbook{}
 func New(t testing.TB, opts Options) *Harness {
 	t.Helper()
 	ctx := context.Background()
-	dbURL := testdb.New(t)
+	dbURL := opts.DatabaseURL
+	if dbURL == "" {
+		dbURL = testdb.New(t)
+	}
 	cfg, err := config.Load(func(string) string { return "" })
 	require.NoError(t, err)
 	cfg.DatabaseURL = dbURL

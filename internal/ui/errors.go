@@ -97,6 +97,13 @@ func (u *UI) RenderError(err error, c echo.Context) bool {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		v.Lines = append(v.Lines, p.L.T("error.rate_limited.wait", p.L.Duration(retryRound(secs))))
 	}
+	if status == http.StatusServiceUnavailable {
+		secs := 5
+		if ae, ok := apperr.As(err); ok && ae.RetryAfter > 0 {
+			secs = int(math.Ceil(ae.RetryAfter.Seconds()))
+		}
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 	if status >= 500 {
 		v.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 		u.o.Logger.ErrorContext(c.Request().Context(), "page failed", "err", err, "request_id", v.RequestID,
