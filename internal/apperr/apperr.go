@@ -24,7 +24,10 @@ const (
 	Forbidden    Code = "forbidden"    // credentials valid, action not allowed (403)
 	RateLimited  Code = "rate_limited" // too many requests (429)
 	Unavailable  Code = "unavailable"  // a dependency is down (503)
-	Internal     Code = "internal"     // a bug or an unexpected failure (500)
+	// InsufficientStorage: there is no room to store what was sent (the
+	// evidence folder's disk is full) (507).
+	InsufficientStorage Code = "insufficient_storage"
+	Internal            Code = "internal" // a bug or an unexpected failure (500)
 )
 
 // FieldError names one field that broke one rule.

@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/apperr"
@@ -62,8 +63,10 @@ const chunk = 64 << 10
 // Put copies r into the store and returns the SHA-256 (64 lower-case hex
 // digits) and size of what it read. It stops with *evidence.TooLargeError
 // as soon as r yields more than max bytes, and with r's own error when
-// reading fails; in both cases nothing is kept. When it returns without
-// error the blob is on stable storage.
+// reading fails; in both cases nothing is kept. A full file system
+// (ENOSPC, EDQUOT) is apperr.InsufficientStorage, and nothing is kept
+// either: the temporary file is removed. When it returns without error
+// the blob is on stable storage.
 func (s *Store) Put(ctx context.Context, r io.Reader, max int64) (string, int64, error) {
 	tmpDir := filepath.Join(s.root, "tmp")
 	if err := mkdirs(tmpDir); err != nil {
@@ -71,7 +74,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, max int64) (string, int64,
 	}
 	f, err := os.CreateTemp(tmpDir, "upload-*")
 	if err != nil {
-		return "", 0, fmt.Errorf("blob: create temporary file: %w", err)
+		return "", 0, storageErr(fmt.Errorf("blob: create temporary file: %w", err))
 	}
 	tmp := f.Name()
 	kept := false
@@ -90,13 +93,13 @@ func (s *Store) Put(ctx context.Context, r io.Reader, max int64) (string, int64,
 		return "", 0, err
 	}
 	if err := f.Sync(); err != nil {
-		return "", 0, fmt.Errorf("blob: sync: %w", err)
+		return "", 0, storageErr(fmt.Errorf("blob: sync: %w", err))
 	}
 	if err := f.Chmod(0o400); err != nil {
 		return "", 0, fmt.Errorf("blob: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return "", 0, fmt.Errorf("blob: close: %w", err)
+		return "", 0, storageErr(fmt.Errorf("blob: close: %w", err))
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	dst := s.path(sum)
@@ -110,7 +113,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, max int64) (string, int64,
 		return "", 0, fmt.Errorf("blob: %w", err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
-		return "", 0, fmt.Errorf("blob: move into place: %w", err)
+		return "", 0, storageErr(fmt.Errorf("blob: move into place: %w", err))
 	}
 	kept = true
 	if err := syncDir(filepath.Dir(dst)); err != nil {
@@ -135,7 +138,7 @@ func copyLimited(ctx context.Context, w io.Writer, r io.Reader, max int64) (int6
 				return n, &evidence.TooLargeError{Max: max}
 			}
 			if _, err := w.Write(buf[:m]); err != nil {
-				return n, fmt.Errorf("blob: write: %w", err)
+				return n, storageErr(fmt.Errorf("blob: write: %w", err))
 			}
 			n += int64(m)
 		}
@@ -162,7 +165,7 @@ func mkdirs(dir string) error {
 		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("blob: create %s: %w", dir, err)
+		return storageErr(fmt.Errorf("blob: create %s: %w", dir, err))
 	}
 	for _, d := range created {
 		if err := syncDir(filepath.Dir(d)); err != nil {
@@ -172,6 +175,18 @@ func mkdirs(dir string) error {
 	return nil
 }
 
+// storageErr returns err as apperr.InsufficientStorage (507) when the file
+// system is full (ENOSPC) or the quota is used up (EDQUOT), else err.
+// Put removes its temporary file on every error, so a full disk leaves
+// nothing half-written behind.
+func storageErr(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return &apperr.Error{Code: apperr.InsufficientStorage, Err: err,
+			Message: "no space left in the evidence store: the file was not stored; tell the administrators"}
+	}
+	return err
+}
+
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -179,7 +194,7 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("blob: sync folder %s: %w", dir, err)
+		return storageErr(fmt.Errorf("blob: sync folder %s: %w", dir, err))
 	}
 	return nil
 }

@@ -34,16 +34,17 @@ type FieldProblem struct {
 
 // statusOf is the one place that maps application error codes to HTTP status.
 var statusOf = map[apperr.Code]int{
-	apperr.Malformed:    http.StatusBadRequest,
-	apperr.Invalid:      http.StatusUnprocessableEntity,
-	apperr.NotFound:     http.StatusNotFound,
-	apperr.Conflict:     http.StatusConflict,
-	apperr.Precondition: http.StatusPreconditionFailed,
-	apperr.Unauthorized: http.StatusUnauthorized,
-	apperr.Forbidden:    http.StatusForbidden,
-	apperr.RateLimited:  http.StatusTooManyRequests,
-	apperr.Unavailable:  http.StatusServiceUnavailable,
-	apperr.Internal:     http.StatusInternalServerError,
+	apperr.Malformed:           http.StatusBadRequest,
+	apperr.Invalid:             http.StatusUnprocessableEntity,
+	apperr.NotFound:            http.StatusNotFound,
+	apperr.Conflict:            http.StatusConflict,
+	apperr.Precondition:        http.StatusPreconditionFailed,
+	apperr.Unauthorized:        http.StatusUnauthorized,
+	apperr.Forbidden:           http.StatusForbidden,
+	apperr.RateLimited:         http.StatusTooManyRequests,
+	apperr.Unavailable:         http.StatusServiceUnavailable,
+	apperr.InsufficientStorage: http.StatusInsufficientStorage,
+	apperr.Internal:            http.StatusInternalServerError,
 }
 
 const problemJSON = "application/problem+json"

@@ -81,6 +81,8 @@ func (u *UI) RenderError(err error, c echo.Context) bool {
 			status, key = http.StatusTooManyRequests, "rate_limited"
 		case apperr.Unavailable:
 			status, key = http.StatusServiceUnavailable, "unavailable"
+		case apperr.InsufficientStorage:
+			status, key = http.StatusInsufficientStorage, "insufficient_storage"
 		case apperr.Invalid, apperr.Conflict, apperr.Precondition:
 			status, key = http.StatusBadRequest, "bad_request"
 		case apperr.Unauthorized:

@@ -106,6 +106,8 @@ func (u *UI) evidenceUpload(c echo.Context) error {
 					u.o.Evidence.MaxBytes())
 			case apperr.CodeOf(err) == apperr.Invalid:
 				return u.uploadFailed(c, inc, in, "evidence-file", "evidence.error.invalid", http.StatusUnprocessableEntity)
+			case apperr.CodeOf(err) == apperr.InsufficientStorage:
+				return u.uploadFailed(c, inc, in, "evidence-file", "evidence.error.storage_full", http.StatusInsufficientStorage)
 			case err != nil:
 				return uploadReadError(err)
 			}
@@ -181,11 +183,15 @@ func fileName(part *multipart.Part) string {
 }
 
 // uploadReadError classifies an error while reading the upload: past the
-// body limit is 413, a read deadline a timeout (503), anything else a
-// malformed or cut-short body (400).
+// body limit is 413, a read deadline a timeout (503), an application
+// error (the database or the evidence store unavailable or full) itself,
+// anything else a malformed or cut-short body (400).
 func uploadReadError(err error) error {
 	var mbe *http.MaxBytesError
 	var he *echo.HTTPError
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
 	switch {
 	case errors.As(err, &he):
 		return he

@@ -214,7 +214,7 @@ func TestComputedKeysExist(t *testing.T) {
 		keys = append(keys, "size."+u, "size."+u+"_whole")
 	}
 	for _, e := range []string{"not_found", "forbidden", "csrf", "rate_limited", "internal", "unavailable", "too_large",
-		"bad_request", "unauthorized"} {
+		"bad_request", "unauthorized", "insufficient_storage"} {
 		keys = append(keys, "error."+e+".title", "error."+e+".text")
 	}
 	for _, k := range keys {
