@@ -1,0 +1,157 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/backup"
+	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/pgembed"
+	"github.com/certdesk/certdesk/internal/postgres"
+)
+
+// backupCmd is `certdesk backup <dir>`: a consistent copy of the database
+// and the evidence files it names (internal/backup, docs/operations.md).
+func backupCmd(ctx context.Context, env Env, args []string) error {
+	const cmd = "backup"
+	fs := newFlags(env, cmd, "[--skip-evidence] <dir>",
+		"Writes a backup into <dir> (new or empty): a pg_dump of the database taken in\n"+
+			"one snapshot, the evidence files its attachment rows name (read from the folder\n"+
+			"or the object store), and manifest.json with the migration level, counts and\n"+
+			"the SHA-256 of every part. Works against the embedded database (also while\n"+
+			"`serve` runs) and DATABASE_URL. It changes nothing in the database: run it\n"+
+			"before `migrate up`. pg_dump is taken from PG_BINDIR, the Debian layout or the PATH.")
+	skip := fs.Bool("skip-evidence", false, "leave the evidence files in the object store (CERTDESK_BLOB_BACKEND=s3, with versioning or replication); the manifest still lists them")
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(env.Stderr, "certdesk %s: name one folder to write the backup into\n", cmd)
+		return ErrUsage
+	}
+	if err := backup.CheckTarget(fs.Arg(0)); err != nil {
+		return err
+	}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if *skip && cfg.BlobBackend != config.BackendS3 {
+		fmt.Fprintf(env.Stderr, "certdesk %s: --skip-evidence is for CERTDESK_BLOB_BACKEND=s3: a folder's files are only backed up here\n", cmd)
+		return ErrUsage
+	}
+	pgDump, err := backup.Tool(pgBinDir(cfg), "pg_dump")
+	if err != nil {
+		return err
+	}
+	// No migration: a backup is what an operator takes before upgrading.
+	log, db, closeDB, err := openDatabase(ctx, cfg, env, false)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	blobs, err := openBlobs(cfg, log, time.Now)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	m, err := backup.Create(ctx, fs.Arg(0), backup.Options{DatabaseURL: db.Pool.Config().ConnString(), PGDump: pgDump,
+		Blobs: blobs, Backend: cfg.BlobBackend, SkipEvidence: *skip, Version: Version})
+	if err != nil {
+		return err
+	}
+	where := "included"
+	if !m.Evidence.Included {
+		where = "left in the object store"
+	}
+	_, err = fmt.Fprintf(env.Stdout, "backup %s: snapshot %s, certdesk migration %d, %d incidents, %d evidence rows, %d evidence files (%d bytes, %s), %d audit rows (head %d), database dump %d bytes, SHA-256 %s, %s\n",
+		fs.Arg(0), m.SnapshotAt.Format(time.RFC3339), m.Migrations.Certdesk, m.Counts.Incidents, m.Counts.EvidenceRows,
+		m.Counts.EvidenceFiles, m.Counts.EvidenceBytes, where, m.Counts.AuditRows, m.AuditHead.Seq, m.Database.Size, m.Database.SHA256,
+		time.Since(start).Round(time.Millisecond))
+	return err
+}
+
+// restoreCmd is `certdesk restore <dir>`.
+func restoreCmd(ctx context.Context, env Env, args []string) error {
+	const cmd = "restore"
+	fs := newFlags(env, cmd, "[--replace] <dir>",
+		"Restores a backup written by `certdesk backup` into the configured database\n"+
+			"(DATABASE_URL or the embedded one) and evidence store. First checks every part\n"+
+			"against the manifest's SHA-256 and refuses a damaged backup; refuses a database\n"+
+			"or evidence folder that is not empty unless --replace. Stores the evidence\n"+
+			"files, restores the dump in one transaction, then applies the migrations this\n"+
+			"certdesk has beyond the backup's. Run `certdesk audit verify` afterwards.")
+	replace := fs.Bool("replace", false, "drop everything in the database's public schema first, and add the files to a non-empty evidence folder")
+	verifyOnly := fs.Bool("verify-only", false, "only check the backup's parts against its manifest; restore nothing")
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(env.Stderr, "certdesk %s: name the backup's folder\n", cmd)
+		return ErrUsage
+	}
+	dir := fs.Arg(0)
+	if *verifyOnly {
+		m, err := backup.Verify(dir)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(env.Stdout, "ok: backup %s of %s (certdesk %s, migration %d): database dump and %d evidence files match the manifest\n",
+			dir, m.SnapshotAt.Format(time.RFC3339), m.CertdeskVersion, m.Migrations.Certdesk, len(m.Evidence.Files))
+		return err
+	}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	pgRestore, err := backup.Tool(pgBinDir(cfg), "pg_restore")
+	if err != nil {
+		return err
+	}
+	// Check the backup before anything starts (an embedded server, a
+	// connection): a damaged backup changes nothing.
+	if _, err := backup.Verify(dir); err != nil {
+		return err
+	}
+	log, db, closeDB, err := openDatabase(ctx, cfg, env, false)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	blobs, err := openBlobs(cfg, log, time.Now)
+	if err != nil {
+		return err
+	}
+	o := backup.RestoreOptions{DatabaseURL: db.Pool.Config().ConnString(), PGRestore: pgRestore, Blobs: blobs, Replace: *replace}
+	if cfg.BlobBackend == config.BackendFolder {
+		o.BlobDir = cfg.BlobDir
+	}
+	m, err := backup.Restore(ctx, dir, o)
+	if err != nil {
+		return err
+	}
+	if err := postgres.Migrate(ctx, db.SQL, log); err != nil {
+		return fmt.Errorf("restore: the backup is restored, but migrating it failed: %w", err)
+	}
+	note := ""
+	if !m.Evidence.Included {
+		note = " (evidence files were not in the backup: they must still be in the object store)"
+	}
+	_, err = fmt.Fprintf(env.Stdout, "restored %s (snapshot %s, certdesk %s, migration %d): %d incidents, %d evidence files%s, %d audit rows; run 'certdesk audit verify'\n",
+		dir, m.SnapshotAt.Format(time.RFC3339), m.CertdeskVersion, m.Migrations.Certdesk, m.Counts.Incidents, m.Counts.EvidenceFiles, note, m.Counts.AuditRows)
+	return err
+}
+
+// pgBinDir is the folder of the PostgreSQL programs: PG_BINDIR, else the
+// embedded database's (pgembed.FindBinDir), else "" (the PATH).
+func pgBinDir(cfg config.Config) string {
+	if cfg.PGBinDir != "" {
+		return cfg.PGBinDir
+	}
+	dir, err := pgembed.FindBinDir(func(string) string { return "" })
+	if err != nil {
+		return ""
+	}
+	return dir
+}
