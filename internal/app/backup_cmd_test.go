@@ -76,7 +76,7 @@ func runBackupUnderLoad(t *testing.T, load backupLoad) (backupFigures, string) {
 	var started atomic.Bool // set just before the backup starts
 	var stop atomic.Bool
 	before, all := &ackRecord{}, &ackRecord{}
-	shared := randomBytes(t, 4096) // uploaded again and again: one file, many rows
+	shared := bkRandom(t, 4096) // uploaded again and again: one file, many rows
 	var wg sync.WaitGroup
 	errs := make(chan error, load.clients+1)
 	for c := 0; c < load.clients; c++ {
@@ -84,7 +84,7 @@ func runBackupUnderLoad(t *testing.T, load backupLoad) (backupFigures, string) {
 		go func() {
 			defer wg.Done()
 			for i := 0; !stop.Load(); i++ {
-				id, err := postReport(h.URL, reporter, fmt.Sprintf("backup-load-%d-%d", c, i))
+				id, err := bkReport(h.URL, reporter, fmt.Sprintf("backup-load-%d-%d", c, i))
 				if err != nil {
 					errs <- err
 					return
@@ -92,9 +92,9 @@ func runBackupUnderLoad(t *testing.T, load backupLoad) (backupFigures, string) {
 				early := !started.Load()
 				content := shared
 				if i%3 != 0 {
-					content = randomBytes(t, 1+(c*7919+i*104729)%32768)
+					content = bkRandom(t, 1+(c*7919+i*104729)%32768)
 				}
-				att, err := uploadEvidence(h.URL, reporter, id, content)
+				att, err := bkUpload(h.URL, reporter, id, content)
 				if err != nil {
 					errs <- err
 					return
@@ -164,7 +164,7 @@ func runBackupUnderLoad(t *testing.T, load backupLoad) (backupFigures, string) {
 	require.NoError(t, err)
 
 	// Restore into a new, empty database and a new folder.
-	target := map[string]string{"DATABASE_URL": emptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
+	target := map[string]string{"DATABASE_URL": bkEmptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
 	t1 := time.Now()
 	e, out, errb = env(target, "restore", dir)
 	require.NoError(t, app.Run(ctx, e), "stderr: %s", errb)
@@ -176,7 +176,7 @@ func runBackupUnderLoad(t *testing.T, load backupLoad) (backupFigures, string) {
 	ok := regexp.MustCompile(`^ok: (\d+) rows, head position (\d+),`).FindStringSubmatch(out.String())
 	require.NotNil(t, ok, out.String())
 	audits, _ := strconv.ParseInt(ok[1], 10, 64)
-	require.Equal(t, m.AuditHead.Seq, mustInt(t, ok[2]), "the restored chain's head is the backup's")
+	require.Equal(t, m.AuditHead.Seq, bkInt(t, ok[2]), "the restored chain's head is the backup's")
 
 	conn, err := pgx.Connect(ctx, target["DATABASE_URL"])
 	require.NoError(t, err)
@@ -229,8 +229,8 @@ func TestBackupUnderLoadRestoresAVerifiedCopy(t *testing.T) {
 		require.NotEmpty(t, m.Evidence.Files)
 		evidenceFile := filepath.Join("evidence", "sha256", m.Evidence.Files[0].SHA256[:2], m.Evidence.Files[0].SHA256[2:4], m.Evidence.Files[0].SHA256)
 		for _, part := range []string{backup.DatabaseFile, evidenceFile, backup.ManifestFile} {
-			restoreByte := flipByte(t, filepath.Join(dir, part))
-			target := map[string]string{"DATABASE_URL": emptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
+			restoreByte := bkFlipByte(t, filepath.Join(dir, part))
+			target := map[string]string{"DATABASE_URL": bkEmptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
 			e, _, _ := env(target, "restore", dir)
 			err := app.Run(ctx, e)
 			var damaged *backup.DamagedError
@@ -238,7 +238,7 @@ func TestBackupUnderLoadRestoresAVerifiedCopy(t *testing.T) {
 			require.Equal(t, part, damaged.Part)
 			require.ErrorContains(t, err, "is damaged: "+part)
 			require.ErrorContains(t, err, "nothing was restored")
-			requireEmpty(t, target["DATABASE_URL"])
+			bkRequireEmpty(t, target["DATABASE_URL"])
 			_, err = os.Stat(target["CERTDESK_BLOB_DIR"])
 			require.ErrorIs(t, err, os.ErrNotExist, "no evidence file was restored")
 			e, _, _ = env(nil, "restore", "--verify-only", dir)
@@ -263,7 +263,7 @@ func TestBackupUnderLoadRestoresAVerifiedCopy(t *testing.T) {
 		require.NoError(t, app.Run(ctx, e))
 		// The folder now holds the files: a second restore without
 		// --replace into an emptied database is refused for the folder.
-		target["DATABASE_URL"] = emptyDatabase(t)
+		target["DATABASE_URL"] = bkEmptyDatabase(t)
 		e, _, _ = env(target, "restore", dir)
 		require.ErrorAs(t, app.Run(ctx, e), &notEmpty)
 		require.Equal(t, "evidence folder", notEmpty.What)
@@ -275,16 +275,16 @@ func TestBackupUnderLoadRestoresAVerifiedCopy(t *testing.T) {
 	})
 }
 
-// emptyDatabase creates a database with nothing in it on the test server,
+// bkEmptyDatabase creates a database with nothing in it on the test server,
 // dropped when the test ends, and returns its URL.
-func emptyDatabase(t *testing.T) string {
+func bkEmptyDatabase(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
 	admin := testdb.Admin(t)
 	conn, err := pgx.Connect(ctx, admin)
 	require.NoError(t, err)
 	defer conn.Close(ctx)
-	name := "r_" + hex.EncodeToString(randomBytes(t, 6))
+	name := "r_" + hex.EncodeToString(bkRandom(t, 6))
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0")
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -301,8 +301,8 @@ func emptyDatabase(t *testing.T) string {
 	return u.String()
 }
 
-// requireEmpty checks that a database still has no table.
-func requireEmpty(t *testing.T, dbURL string) {
+// bkRequireEmpty checks that a database still has no table.
+func bkRequireEmpty(t *testing.T, dbURL string) {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), dbURL)
 	require.NoError(t, err)
@@ -312,9 +312,9 @@ func requireEmpty(t *testing.T, dbURL string) {
 	require.Zero(t, n, "the refused restore left tables behind")
 }
 
-// flipByte changes one byte in the middle of a file and returns a function
+// bkFlipByte changes one byte in the middle of a file and returns a function
 // that puts it back.
-func flipByte(t *testing.T, path string) func() {
+func bkFlipByte(t *testing.T, path string) func() {
 	t.Helper()
 	require.NoError(t, os.Chmod(path, 0o600))
 	b, err := os.ReadFile(path)
@@ -328,22 +328,22 @@ func flipByte(t *testing.T, path string) func() {
 	}
 }
 
-func randomBytes(t testing.TB, n int) []byte {
+func bkRandom(t testing.TB, n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return b
 }
 
-func mustInt(t *testing.T, s string) int64 {
+func bkInt(t *testing.T, s string) int64 {
 	t.Helper()
 	v, err := strconv.ParseInt(s, 10, 64)
 	require.NoError(t, err)
 	return v
 }
 
-// postReport reports an incident through the API and returns its ID once
+// bkReport reports an incident through the API and returns its ID once
 // it is acknowledged (201).
-func postReport(base, token, key string) (string, error) {
+func bkReport(base, token, key string) (string, error) {
 	body, _ := json.Marshal(map[string]any{"title": "Backup load " + key, "tlp": "amber"})
 	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/incidents", bytes.NewReader(body))
 	if err != nil {
@@ -352,12 +352,12 @@ func postReport(base, token, key string) (string, error) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Idempotency-Key", key)
-	return created(req)
+	return bkCreated(req)
 }
 
-// uploadEvidence attaches content to an incident and returns the
+// bkUpload attaches content to an incident and returns the
 // attachment's ID once it is acknowledged (201).
-func uploadEvidence(base, token, incident string, content []byte) (string, error) {
+func bkUpload(base, token, incident string, content []byte) (string, error) {
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
 	part, err := w.CreateFormFile("file", "evidence.bin")
@@ -374,10 +374,10 @@ func uploadEvidence(base, token, incident string, content []byte) (string, error
 	}
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+token)
-	return created(req)
+	return bkCreated(req)
 }
 
-func created(req *http.Request) (string, error) {
+func bkCreated(req *http.Request) (string, error) {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "", err
@@ -392,4 +392,34 @@ func created(req *http.Request) (string, error) {
 		return "", errors.Join(errors.New("no id in the answer"), err)
 	}
 	return v.ID, nil
+}
+
+// TestBackupAndRestoreEmbedded backs up the embedded database (no
+// DATABASE_URL, CERTDESK_DATA_DIR) and restores the backup.
+func TestBackupAndRestoreEmbedded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// The embedded server may run as user postgres (under root), which
+	// must be able to enter the data folder's parent.
+	d, err := os.MkdirTemp("", "cdbackup")
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(d, 0o711))
+	t.Cleanup(func() { _ = os.RemoveAll(d) })
+	src := map[string]string{"CERTDESK_DATA_DIR": d}
+	e, _, errb := env(src, "org", "create", "--slug", "national", "--name", "National CERT", "--kind", "national_cert")
+	require.NoError(t, app.Run(ctx, e), "%s", errb)
+	dir := filepath.Join(t.TempDir(), "backup")
+	e, out, errb := env(src, "backup", dir)
+	require.NoError(t, app.Run(ctx, e), "%s", errb)
+	require.Contains(t, out.String(), "0 incidents")
+
+	// Restoring into an embedded database differs only in how the database
+	// is opened (the same as for backup); an external one is cheaper here.
+	dst := map[string]string{"DATABASE_URL": bkEmptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
+	e, out, errb = env(dst, "restore", dir)
+	require.NoError(t, app.Run(ctx, e), "%s", errb)
+	require.Contains(t, out.String(), "restored "+dir)
+	e, out, errb = env(dst, "audit", "verify")
+	require.NoError(t, app.Run(ctx, e), "%s", errb)
+	require.Regexp(t, `^ok: [1-9]\d* rows`, out.String(), "the organisation's audit row came along")
 }
