@@ -25,7 +25,9 @@ import (
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/backup"
+	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/s3fake"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/certdesk/certdesk/internal/testdb"
 	"github.com/jackc/pgx/v5"
@@ -269,6 +271,32 @@ func TestBackupUnderLoadRestoresAVerifiedCopy(t *testing.T) {
 		require.Equal(t, "evidence folder", notEmpty.What)
 	})
 
+	t.Run("a backup from a newer certdesk is refused", func(t *testing.T) {
+		manifest, sum := filepath.Join(dir, backup.ManifestFile), filepath.Join(dir, backup.ManifestSumFile)
+		origM, err := os.ReadFile(manifest)
+		require.NoError(t, err)
+		origS, err := os.ReadFile(sum)
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(origM, &m))
+		known, err := backup.KnownMigration()
+		require.NoError(t, err)
+		m["migrations"].(map[string]any)["certdesk"] = known + 1
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		h := sha256.Sum256(b)
+		for path, content := range map[string][]byte{manifest: b, sum: []byte(hex.EncodeToString(h[:]) + "  manifest.json\n")} {
+			require.NoError(t, os.Chmod(path, 0o600))
+			require.NoError(t, os.WriteFile(path, content, 0o600))
+		}
+		target := map[string]string{"DATABASE_URL": bkEmptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
+		e, _, _ := env(target, "restore", dir)
+		require.ErrorContains(t, app.Run(ctx, e), fmt.Sprintf("is at certdesk migration %d and this certdesk knows migrations up to %d", known+1, known))
+		bkRequireEmpty(t, target["DATABASE_URL"])
+		require.NoError(t, os.WriteFile(manifest, origM, 0o600))
+		require.NoError(t, os.WriteFile(sum, origS, 0o600))
+	})
+
 	t.Run("the backup folder must be new or empty", func(t *testing.T) {
 		e, _, _ := env(nil, "backup", dir)
 		require.ErrorContains(t, app.Run(ctx, e), "is not empty")
@@ -422,4 +450,64 @@ func TestBackupAndRestoreEmbedded(t *testing.T) {
 	e, out, errb = env(dst, "audit", "verify")
 	require.NoError(t, app.Run(ctx, e), "%s", errb)
 	require.Regexp(t, `^ok: [1-9]\d* rows`, out.String(), "the organisation's audit row came along")
+}
+
+// TestBackupAndRestoreWithObjectStore backs up a certdesk whose evidence
+// is in an S3-compatible store: the referenced objects are copied into the
+// backup and restored into another bucket; with --skip-evidence they stay
+// in the bucket and only the database is restored.
+func TestBackupAndRestoreWithObjectStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src, dst := s3fake.New(t), s3fake.New(t)
+	s3env := func(s *s3fake.Server, dbURL string) map[string]string {
+		return map[string]string{"DATABASE_URL": dbURL, "CERTDESK_BLOB_BACKEND": "s3", "CERTDESK_S3_ENDPOINT": s.Options.Endpoint,
+			"CERTDESK_S3_BUCKET": s.Options.Bucket, "CERTDESK_S3_REGION": s.Options.Region, "CERTDESK_S3_ACCESS_KEY": s.Options.AccessKey,
+			"CERTDESK_S3_SECRET_KEY": s.Options.SecretKey, "CERTDESK_S3_TLS": "false", "CERTDESK_S3_PATH_STYLE": "true", "CERTDESK_S3_PREFIX": "certdesk/"}
+	}
+	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks, Config: func(c *config.Config) {
+		c.BlobBackend = config.BackendS3
+		c.S3 = config.S3{Endpoint: src.Options.Endpoint, Bucket: src.Options.Bucket, Region: src.Options.Region,
+			AccessKey: src.Options.AccessKey, SecretKey: src.Options.SecretKey, PathStyle: true, Prefix: "certdesk/"}
+	}})
+	h.Org("national", org.NationalCERT, "")
+	h.Org("city", org.LocalAuthority, "national")
+	_, reporter := h.User("city", access.Reporter)
+	for i := range 3 {
+		id, err := bkReport(h.URL, reporter, fmt.Sprintf("s3-%d", i))
+		require.NoError(t, err)
+		_, err = bkUpload(h.URL, reporter, id, bkRandom(t, 1000+i))
+		require.NoError(t, err)
+	}
+	require.Len(t, src.Keys(t), 3)
+
+	dir := filepath.Join(t.TempDir(), "backup")
+	e, _, errb := env(s3env(src, h.DBURL), "backup", dir)
+	require.NoError(t, app.Run(ctx, e), "%s", errb)
+	m, err := backup.Verify(dir)
+	require.NoError(t, err)
+	require.Equal(t, "s3", m.Evidence.Backend)
+	require.True(t, m.Evidence.Included)
+	require.Len(t, m.Evidence.Files, 3)
+
+	e, _, errb = env(s3env(dst, bkEmptyDatabase(t)), "restore", dir)
+	require.NoError(t, app.Run(ctx, e), "%s", errb)
+	require.Equal(t, src.Keys(t), dst.Keys(t), "the objects are in the other bucket")
+
+	skip := filepath.Join(t.TempDir(), "skip")
+	e, out, errb := env(s3env(src, h.DBURL), "backup", "--skip-evidence", skip)
+	require.NoError(t, app.Run(ctx, e), "%s", errb)
+	require.Contains(t, out.String(), "left in the object store")
+	m, err = backup.Verify(skip)
+	require.NoError(t, err)
+	require.False(t, m.Evidence.Included)
+	require.Len(t, m.Evidence.Files, 3, "the manifest lists the files it left out")
+	_, err = os.Stat(filepath.Join(skip, backup.EvidenceDir))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	e, out, errb = env(s3env(src, bkEmptyDatabase(t)), "restore", skip)
+	require.NoError(t, app.Run(ctx, e), "%s", errb)
+	require.Contains(t, out.String(), "must still be in the object store")
+
+	e, _, _ = env(map[string]string{"DATABASE_URL": h.DBURL}, "backup", "--skip-evidence", filepath.Join(t.TempDir(), "x"))
+	require.ErrorIs(t, app.Run(ctx, e), app.ErrUsage, "--skip-evidence only with the object store")
 }
