@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/backup"
@@ -15,8 +18,9 @@ import (
 // and the evidence files it names (internal/backup, docs/operations.md).
 func backupCmd(ctx context.Context, env Env, args []string) error {
 	const cmd = "backup"
-	fs := newFlags(env, cmd, "[--skip-evidence] <dir>",
-		"Writes a backup into <dir> (new or empty): a pg_dump of the database taken in\n"+
+	fs := newFlags(env, cmd, "[--skip-evidence] <dir>|<file.tar>",
+		"Writes a backup into <dir> (new or empty), or into one new file when the name\n"+
+			"ends in .tar (the same parts, packed; written beside it first): a pg_dump of the database taken in\n"+
 			"one snapshot, the evidence files its attachment rows name (read from the folder\n"+
 			"or the object store), and manifest.json with the migration level, counts and\n"+
 			"the SHA-256 of every part. Works against the embedded database (also while\n"+
@@ -30,7 +34,12 @@ func backupCmd(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "certdesk %s: name one folder to write the backup into\n", cmd)
 		return ErrUsage
 	}
-	if err := backup.CheckTarget(fs.Arg(0)); err != nil {
+	target := fs.Arg(0)
+	if backup.IsArchive(target) {
+		if _, err := os.Lstat(target); err == nil {
+			return fmt.Errorf("backup: %s exists: name a new file", target)
+		}
+	} else if err := backup.CheckTarget(target); err != nil {
 		return err
 	}
 	cfg, err := config.Load(env.Getenv)
@@ -56,17 +65,30 @@ func backupCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	m, err := backup.Create(ctx, fs.Arg(0), backup.Options{DatabaseURL: db.Pool.Config().ConnString(), PGDump: pgDump,
+	dir := target
+	if backup.IsArchive(target) {
+		// The parts are written to a folder beside the file, then packed.
+		if dir, err = os.MkdirTemp(filepath.Dir(target), ".certdesk-backup-"); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		defer os.RemoveAll(dir)
+	}
+	m, err := backup.Create(ctx, dir, backup.Options{DatabaseURL: db.Pool.Config().ConnString(), PGDump: pgDump,
 		Blobs: blobs, Backend: cfg.BlobBackend, SkipEvidence: *skip, Version: Version})
 	if err != nil {
 		return err
+	}
+	if dir != target {
+		if err := backup.Pack(dir, target); err != nil {
+			return err
+		}
 	}
 	where := "included"
 	if !m.Evidence.Included {
 		where = "left in the object store"
 	}
 	_, err = fmt.Fprintf(env.Stdout, "backup %s: snapshot %s, certdesk migration %d, %d incidents, %d evidence rows, %d evidence files (%d bytes, %s), %d audit rows (head %d), database dump %d bytes, SHA-256 %s, %s\n",
-		fs.Arg(0), m.SnapshotAt.Format(time.RFC3339), m.Migrations.Certdesk, m.Counts.Incidents, m.Counts.EvidenceRows,
+		target, m.SnapshotAt.Format(time.RFC3339), m.Migrations.Certdesk, m.Counts.Incidents, m.Counts.EvidenceRows,
 		m.Counts.EvidenceFiles, m.Counts.EvidenceBytes, where, m.Counts.AuditRows, m.AuditHead.Seq, m.Database.Size, m.Database.SHA256,
 		time.Since(start).Round(time.Millisecond))
 	return err
@@ -75,7 +97,7 @@ func backupCmd(ctx context.Context, env Env, args []string) error {
 // restoreCmd is `certdesk restore <dir>`.
 func restoreCmd(ctx context.Context, env Env, args []string) error {
 	const cmd = "restore"
-	fs := newFlags(env, cmd, "[--replace] <dir>",
+	fs := newFlags(env, cmd, "[--replace] [--verify-only] <dir>|<file.tar>",
 		"Restores a backup written by `certdesk backup` into the configured database\n"+
 			"(DATABASE_URL or the embedded one) and evidence store. First checks every part\n"+
 			"against the manifest's SHA-256 and refuses a damaged backup; refuses a database\n"+
@@ -91,14 +113,19 @@ func restoreCmd(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "certdesk %s: name the backup's folder\n", cmd)
 		return ErrUsage
 	}
-	dir := fs.Arg(0)
+	name := fs.Arg(0)
+	dir, cleanup, err := openBackup(name)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	if *verifyOnly {
 		m, err := backup.Verify(dir)
 		if err != nil {
-			return err
+			return renamed(err, name)
 		}
 		_, err = fmt.Fprintf(env.Stdout, "ok: backup %s of %s (certdesk %s, migration %d): database dump and %d evidence files match the manifest\n",
-			dir, m.SnapshotAt.Format(time.RFC3339), m.CertdeskVersion, m.Migrations.Certdesk, len(m.Evidence.Files))
+			name, m.SnapshotAt.Format(time.RFC3339), m.CertdeskVersion, m.Migrations.Certdesk, len(m.Evidence.Files))
 		return err
 	}
 	cfg, err := config.Load(env.Getenv)
@@ -111,8 +138,9 @@ func restoreCmd(ctx context.Context, env Env, args []string) error {
 	}
 	// Check the backup before anything starts (an embedded server, a
 	// connection): a damaged backup changes nothing.
-	if _, err := backup.Verify(dir); err != nil {
-		return err
+	m, err := backup.Verify(dir)
+	if err != nil {
+		return renamed(err, name)
 	}
 	log, db, closeDB, err := openDatabase(ctx, cfg, env, false)
 	if err != nil {
@@ -127,9 +155,8 @@ func restoreCmd(ctx context.Context, env Env, args []string) error {
 	if cfg.BlobBackend == config.BackendFolder {
 		o.BlobDir = cfg.BlobDir
 	}
-	m, err := backup.Restore(ctx, dir, o)
-	if err != nil {
-		return err
+	if err := backup.Restore(ctx, dir, m, o); err != nil {
+		return renamed(err, name)
 	}
 	if err := postgres.Migrate(ctx, db.SQL, log); err != nil {
 		return fmt.Errorf("restore: the backup is restored, but migrating it failed: %w", err)
@@ -139,7 +166,40 @@ func restoreCmd(ctx context.Context, env Env, args []string) error {
 		note = " (evidence files were not in the backup: they must still be in the object store)"
 	}
 	_, err = fmt.Fprintf(env.Stdout, "restored %s (snapshot %s, certdesk %s, migration %d): %d incidents, %d evidence files%s, %d audit rows; run 'certdesk audit verify'\n",
-		dir, m.SnapshotAt.Format(time.RFC3339), m.CertdeskVersion, m.Migrations.Certdesk, m.Counts.Incidents, m.Counts.EvidenceFiles, note, m.Counts.AuditRows)
+		name, m.SnapshotAt.Format(time.RFC3339), m.CertdeskVersion, m.Migrations.Certdesk, m.Counts.Incidents, m.Counts.EvidenceFiles, note, m.Counts.AuditRows)
+	return err
+}
+
+// openBackup returns the folder of the backup name: name itself, or for a
+// single-file backup (a regular file) a temporary folder it is unpacked
+// into ($TMPDIR; it needs the backup's size), removed by cleanup.
+func openBackup(name string) (string, func(), error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return "", nil, fmt.Errorf("restore: %w", err)
+	}
+	if fi.IsDir() {
+		return name, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "certdesk-restore-")
+	if err != nil {
+		return "", nil, fmt.Errorf("restore: %w", err)
+	}
+	cleanup := func() { _ = os.RemoveAll(dir) }
+	if err := backup.Unpack(name, dir); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return dir, cleanup, nil
+}
+
+// renamed makes an error about an unpacked backup name the file the user
+// gave rather than the temporary folder.
+func renamed(err error, name string) error {
+	var d *backup.DamagedError
+	if errors.As(err, &d) && d.Dir != name {
+		d.Dir = name
+	}
 	return err
 }
 

@@ -423,7 +423,8 @@ func bkCreated(req *http.Request) (string, error) {
 }
 
 // TestBackupAndRestoreEmbedded backs up the embedded database (no
-// DATABASE_URL, CERTDESK_DATA_DIR) and restores the backup.
+// DATABASE_URL, CERTDESK_DATA_DIR) into one file (.tar) and restores it;
+// a damaged file is refused, naming it.
 func TestBackupAndRestoreEmbedded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -436,20 +437,32 @@ func TestBackupAndRestoreEmbedded(t *testing.T) {
 	src := map[string]string{"CERTDESK_DATA_DIR": d}
 	e, _, errb := env(src, "org", "create", "--slug", "national", "--name", "National CERT", "--kind", "national_cert")
 	require.NoError(t, app.Run(ctx, e), "%s", errb)
-	dir := filepath.Join(t.TempDir(), "backup")
-	e, out, errb := env(src, "backup", dir)
+	file := filepath.Join(t.TempDir(), "certdesk.tar")
+	e, out, errb := env(src, "backup", file)
 	require.NoError(t, app.Run(ctx, e), "%s", errb)
 	require.Contains(t, out.String(), "0 incidents")
+	entries, err := os.ReadDir(filepath.Dir(file))
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "only the file is left beside it")
+	e, out, _ = env(nil, "restore", "--verify-only", file)
+	require.NoError(t, app.Run(ctx, e))
+	require.Contains(t, out.String(), "ok: backup "+file)
 
 	// Restoring into an embedded database differs only in how the database
 	// is opened (the same as for backup); an external one is cheaper here.
 	dst := map[string]string{"DATABASE_URL": bkEmptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
-	e, out, errb = env(dst, "restore", dir)
+	e, out, errb = env(dst, "restore", file)
 	require.NoError(t, app.Run(ctx, e), "%s", errb)
-	require.Contains(t, out.String(), "restored "+dir)
+	require.Contains(t, out.String(), "restored "+file)
 	e, out, errb = env(dst, "audit", "verify")
 	require.NoError(t, app.Run(ctx, e), "%s", errb)
 	require.Regexp(t, `^ok: [1-9]\d* rows`, out.String(), "the organisation's audit row came along")
+
+	bkFlipByte(t, file)
+	e, _, _ = env(dst, "restore", "--replace", file)
+	var damaged *backup.DamagedError
+	require.ErrorAs(t, app.Run(ctx, e), &damaged)
+	require.Equal(t, file, damaged.Dir)
 }
 
 // TestBackupAndRestoreWithObjectStore backs up a certdesk whose evidence

@@ -117,28 +117,26 @@ type RestoreOptions struct {
 	Replace bool
 }
 
-// Restore checks the backup in dir (Verify), refuses a backup from a newer
-// certdesk, checks that the targets are empty, stores the evidence files
+// Restore restores the backup in dir, whose manifest m Verify returned
+// (Verify reads every part; the caller runs it first, before it opens
+// anything, so that a damaged backup changes nothing). It refuses a backup
+// from a newer certdesk, checks that the targets are empty, stores the evidence files
 // and then restores the dump in one transaction (pg_restore
 // --single-transaction): a failure leaves the database as it was. Files
 // come first, as with an upload: a row never exists without its file.
 // The caller applies the migrations this binary has beyond the backup's.
-func Restore(ctx context.Context, dir string, o RestoreOptions) (*Manifest, error) {
-	m, err := Verify(dir)
-	if err != nil {
-		return nil, err
-	}
+func Restore(ctx context.Context, dir string, m *Manifest, o RestoreOptions) error {
 	known, err := KnownMigration()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if m.Migrations.Certdesk > known {
-		return nil, fmt.Errorf("backup %s is at certdesk migration %d and this certdesk knows migrations up to %d: restore it with the certdesk that made it (%s) or a newer one",
-			dir, m.Migrations.Certdesk, known, m.CertdeskVersion)
+		return fmt.Errorf("the backup is at certdesk migration %d and this certdesk knows migrations up to %d: restore it with the certdesk that made it (%s) or a newer one",
+			m.Migrations.Certdesk, known, m.CertdeskVersion)
 	}
 	conn, err := connect(ctx, o.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("restore: connect: %w", err)
+		return fmt.Errorf("restore: connect: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	var relations int64
@@ -146,36 +144,36 @@ func Restore(ctx context.Context, dir string, o RestoreOptions) (*Manifest, erro
 		WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
 		  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 		  AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'`).Scan(&relations); err != nil {
-		return nil, fmt.Errorf("restore: inspect the database: %w", err)
+		return fmt.Errorf("restore: inspect the database: %w", err)
 	}
 	if relations > 0 && !o.Replace {
-		return nil, &NotEmptyError{What: "database", Detail: fmt.Sprintf("%d tables, views or sequences", relations)}
+		return &NotEmptyError{What: "database", Detail: fmt.Sprintf("%d tables, views or sequences", relations)}
 	}
 	if o.BlobDir != "" && !o.Replace {
 		if name, err := anyFile(filepath.Join(o.BlobDir, "sha256")); err != nil {
-			return nil, err
+			return err
 		} else if name != "" {
-			return nil, &NotEmptyError{What: "evidence folder", Detail: "it holds " + name}
+			return &NotEmptyError{What: "evidence folder", Detail: "it holds " + name}
 		}
 	}
 	if m.Evidence.Included {
 		for _, f := range m.Evidence.Files {
 			if err := putBlob(ctx, o.Blobs, filepath.Join(dir, EvidenceDir, blobPath(f.SHA256)), f); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	if relations > 0 {
 		// Everything certdesk and River keep lives in the public schema.
 		if _, err := conn.Exec(ctx, "DROP SCHEMA public CASCADE; CREATE SCHEMA public"); err != nil {
-			return nil, fmt.Errorf("restore: --replace: drop the public schema: %w", err)
+			return fmt.Errorf("restore: --replace: drop the public schema: %w", err)
 		}
 	}
 	if err := runTool(ctx, o.PGRestore, o.DatabaseURL, "--single-transaction", "--exit-on-error",
 		"--no-owner", "--no-privileges", "--no-password", filepath.Join(dir, DatabaseFile)); err != nil {
-		return nil, fmt.Errorf("restore: %w", err)
+		return fmt.Errorf("restore: %w", err)
 	}
-	return m, nil
+	return nil
 }
 
 // putBlob stores one evidence file of the backup and checks that the
