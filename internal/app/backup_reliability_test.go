@@ -16,7 +16,7 @@ func TestReliabilityBackupUnderLoad(t *testing.T) {
 	t.Parallel()
 	load := backupLoad{clients: 4, before: 60, after: 10}
 	if os.Getenv("CERTDESK_RELIABILITY") == "long" {
-		load = backupLoad{clients: 8, before: 400, after: 40}
+		load = backupLoad{clients: 8, before: 1500, after: 100}
 	}
 	f, _ := runBackupUnderLoad(t, load)
 	t.Logf("T11: backup under load (%d clients): %d incidents acknowledged before it began, all restored; %d incidents, %d evidence rows, %d evidence files in the backup, every file present with its hash; %d audit rows verified on the restored copy; backup %s, restore %s",
