@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/backup"
+	"github.com/certdesk/certdesk/internal/blob"
+	"github.com/certdesk/certdesk/internal/evidence"
+	"github.com/certdesk/certdesk/internal/objstore"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/pgembed"
 	"github.com/certdesk/certdesk/internal/postgres"
@@ -55,12 +58,12 @@ func backupCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	// No migration: a backup is what an operator takes before upgrading.
-	log, db, closeDB, err := openDatabase(ctx, cfg, env, false)
+	_, db, closeDB, err := openDatabase(ctx, cfg, env, false)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	blobs, err := openBlobs(cfg, log, time.Now)
+	blobs, err := backupBlobs(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -168,6 +171,27 @@ func restoreCmd(ctx context.Context, env Env, args []string) error {
 	_, err = fmt.Fprintf(env.Stdout, "restored %s (snapshot %s, certdesk %s, migration %d): %d incidents, %d evidence files%s, %d audit rows; run 'certdesk audit verify'\n",
 		name, m.SnapshotAt.Format(time.RFC3339), m.CertdeskVersion, m.Migrations.Certdesk, m.Counts.Incidents, m.Counts.EvidenceFiles, note, m.Counts.AuditRows)
 	return err
+}
+
+// backupBlobs opens the evidence backend for reading, as openBlobs does but
+// without its clean-up of old temporary uploads: a backup changes nothing.
+func backupBlobs(ctx context.Context, cfg config.Config) (evidence.BlobStore, error) {
+	if cfg.BlobBackend != config.BackendS3 {
+		s, err := blob.New(cfg.BlobDir)
+		if err != nil {
+			return nil, fmt.Errorf("CERTDESK_BLOB_DIR: %w", err)
+		}
+		return s, nil
+	}
+	s, err := objstore.New(objstore.Options{Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, Region: cfg.S3.Region,
+		AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey, TLS: cfg.S3.TLS, PathStyle: cfg.S3.PathStyle, Prefix: cfg.S3.Prefix})
+	if err != nil {
+		return nil, fmt.Errorf("CERTDESK_S3_*: %w", err)
+	}
+	if err := s.Check(ctx); err != nil {
+		return nil, fmt.Errorf("CERTDESK_S3_*: %w", err)
+	}
+	return s, nil
 }
 
 // openBackup returns the folder of the backup name: name itself, or for a
