@@ -10,9 +10,9 @@ import (
 
 	"github.com/certdesk/certdesk/internal/backup"
 	"github.com/certdesk/certdesk/internal/blob"
+	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/evidence"
 	"github.com/certdesk/certdesk/internal/objstore"
-	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/pgembed"
 	"github.com/certdesk/certdesk/internal/postgres"
 )
