@@ -23,18 +23,19 @@ func backupCmd(ctx context.Context, env Env, args []string) error {
 	const cmd = "backup"
 	fs := newFlags(env, cmd, "[--skip-evidence] <dir>|<file.tar>",
 		"Writes a backup into <dir> (new or empty), or into one new file when the name\n"+
-			"ends in .tar (the same parts, packed; written beside it first): a pg_dump of the database taken in\n"+
-			"one snapshot, the evidence files its attachment rows name (read from the folder\n"+
-			"or the object store), and manifest.json with the migration level, counts and\n"+
-			"the SHA-256 of every part. Works against the embedded database (also while\n"+
-			"`serve` runs) and DATABASE_URL. It changes nothing in the database: run it\n"+
-			"before `migrate up`. pg_dump is taken from PG_BINDIR, the Debian layout or the PATH.")
+			"ends in .tar (the same parts, packed; written beside it first): a pg_dump of\n"+
+			"the database taken in one snapshot, the evidence files its attachment rows name\n"+
+			"(read from the folder or the object store), and manifest.json with the migration\n"+
+			"level, counts and the SHA-256 of every part. Works against the embedded\n"+
+			"database (also while `serve` runs) and DATABASE_URL. It changes nothing in the\n"+
+			"database: run it before `migrate up`. pg_dump is taken from PG_BINDIR, the\n"+
+			"Debian layout (/usr/lib/postgresql/*/bin) or the PATH.")
 	skip := fs.Bool("skip-evidence", false, "leave the evidence files in the object store (CERTDESK_BLOB_BACKEND=s3, with versioning or replication); the manifest still lists them")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintf(env.Stderr, "certdesk %s: name one folder to write the backup into\n", cmd)
+		fmt.Fprintf(env.Stderr, "certdesk %s: name one folder (or a new .tar file) to write the backup into\n", cmd)
 		return ErrUsage
 	}
 	target := fs.Arg(0)
@@ -113,7 +114,7 @@ func restoreCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintf(env.Stderr, "certdesk %s: name the backup's folder\n", cmd)
+		fmt.Fprintf(env.Stderr, "certdesk %s: name the backup's folder or .tar file\n", cmd)
 		return ErrUsage
 	}
 	name := fs.Arg(0)
