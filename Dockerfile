@@ -3,9 +3,14 @@
 #   docker build -t certdesk --build-arg VERSION=$(git describe --tags --always) .
 #   docker run -p 8080:8080 -e DATABASE_URL=postgres://user:pass@host:5432/certdesk certdesk
 #
-# DATABASE_URL must be set: the image holds no PostgreSQL, so the embedded
-# database mode (DATABASE_URL unset) stops at start-up with "postgresql
-# server binaries not found". See docs/operations.md.
+# DATABASE_URL must be set: the image holds no PostgreSQL, so without it
+# every command stops at start-up with "DATABASE_URL is not set, and the
+# embedded PostgreSQL ... cannot run" (exit status 2). To try certdesk out
+# with its own PostgreSQL, use deploy/compose.yaml. See docs/operations.md.
+#
+# No HEALTHCHECK: the same image runs serve, worker and migrate, and only
+# serve answers HTTP. Orchestrators check serve with `certdesk healthcheck`
+# (no shell or curl needed) or HTTP probes on /healthz and /readyz.
 
 # ---- build ----
 FROM golang:1.26-bookworm AS build
