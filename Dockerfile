@@ -25,13 +25,18 @@ COPY . .
 RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X github.com/certdesk/certdesk/internal/app.Version=${VERSION}" \
       -o /out/certdesk ./cmd/certdesk
+# The state folder, owned by nonroot in the image: a new volume mounted on
+# it (or on its blobs folder) takes that owner.
+RUN mkdir -p /out/state/blobs
 
 # ---- run ----
 # Static, non-root, no shell. Migrations, the OpenAPI document and the web
 # files are embedded in the binary.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/certdesk /certdesk
-ENV CERTDESK_ADDR=0.0.0.0:8080
+COPY --from=build --chown=65532:65532 /out/state /var/lib/certdesk
+ENV CERTDESK_ADDR=0.0.0.0:8080 \
+    CERTDESK_DATA_DIR=/var/lib/certdesk
 EXPOSE 8080
 USER nonroot:nonroot
 ENTRYPOINT ["/certdesk"]
