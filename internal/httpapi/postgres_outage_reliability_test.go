@@ -28,9 +28,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// longMode reports whether the battery runs in its long mode
+// outageLongMode reports whether the battery runs in its long mode
 // (CERTDESK_RELIABILITY=long); quick is the default.
-func longMode() bool { return os.Getenv("CERTDESK_RELIABILITY") == "long" }
+func outageLongMode() bool { return os.Getenv("CERTDESK_RELIABILITY") == "long" }
 
 // outageCluster is a PostgreSQL cluster of the test's own, on a fixed
 // port, that the test stops and starts again (the shared test cluster is
@@ -108,7 +108,7 @@ func (s *outageStats) record(status int, lat time.Duration, what string) {
 func TestReliabilityPostgresOutage(t *testing.T) {
 	outage := 8 * time.Second
 	steady := 2 * time.Second
-	if longMode() {
+	if outageLongMode() {
 		outage, steady = 30*time.Second, 5*time.Second
 	}
 	const requestTimeout = 5 * time.Second
