@@ -25,6 +25,7 @@ import (
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 )
 
@@ -308,16 +309,16 @@ func TestReliabilityPostgresOutage(t *testing.T) {
 	// the reports acknowledged now are still waiting when the database
 	// goes away.
 	require.NoError(t, h.App.River.QueuePause(ctx, "default", nil))
-	// A report queues few jobs of its own here (routing runs in its
-	// transaction; no chat is configured): add real work that must wait
-	// for the outage, the throttle's sweep (it reads and writes the
-	// database).
+	time.Sleep(steady)
+	// River's producers learn of the pause by polling, so the reports'
+	// jobs may or may not be held back yet: add work that is sure to
+	// wait, the throttle's sweep (it reads and writes the database), due
+	// in the middle of the outage.
 	const sweeps = 20
 	for range sweeps {
-		_, err := h.App.River.Insert(ctx, throttle.SweepJob{}, nil)
+		_, err := h.App.River.Insert(ctx, throttle.SweepJob{}, &river.InsertOpts{ScheduledAt: time.Now().Add(outage / 2)})
 		require.NoError(t, err)
 	}
-	time.Sleep(steady)
 
 	// Jobs queued before the outage: the ones not finished when it
 	// begins (the paused queue's).
