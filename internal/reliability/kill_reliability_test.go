@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // reliabilityPlaybook is started by every report of category "test": a
@@ -97,21 +99,43 @@ func (h *harness) checkReports(res *loadResult) int {
 	for _, err := range res.errs {
 		h.t.Errorf("a report was refused: %v", err)
 	}
-	var lost, twice int
+	type row struct {
+		n   int
+		ids string
+	}
+	stored := map[string]row{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, h.dbURL)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT title, count(*), string_agg(id::text, ',') FROM incidents WHERE category = 'test' GROUP BY title`)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for rows.Next() {
+		var title string
+		var r row
+		if err := rows.Scan(&title, &r.n, &r.ids); err != nil {
+			h.t.Fatal(err)
+		}
+		stored[title] = r
+	}
+	if err := rows.Err(); err != nil {
+		h.t.Fatal(err)
+	}
 	for _, title := range res.tried {
-		var n int
-		var ids string
-		h.query(fmt.Sprintf(`SELECT count(*), coalesce(string_agg(id::text, ','), '') FROM incidents WHERE title = '%s'`, title), &n, &ids)
+		r := stored[title]
 		id, acked := res.acked[title]
 		switch {
-		case n > 1:
-			twice++
-			h.t.Errorf("%q exists %d times", title, n)
-		case acked && n == 0:
-			lost++
+		case r.n > 1:
+			h.t.Errorf("%q exists %d times", title, r.n)
+		case acked && r.n == 0:
 			h.t.Errorf("%q was acknowledged (%s) and is lost", title, id)
-		case acked && ids != id:
-			h.t.Errorf("%q was acknowledged as %s and is %s", title, id, ids)
+		case acked && r.ids != id:
+			h.t.Errorf("%q was acknowledged as %s and is %s", title, id, r.ids)
 		}
 	}
 	return len(res.acked)
@@ -139,6 +163,15 @@ func (h *harness) waitWorkDone(limit time.Duration) (took time.Duration, notific
 		}
 		return ""
 	})
+	// The playbook's task step ran once per report: no task twice.
+	var withTask, twice int
+	h.query(`SELECT count(*), count(*) FILTER (WHERE n > 1) FROM (SELECT t.incident_id, count(*) AS n FROM incident_tasks t
+		JOIN incidents i ON i.id = t.incident_id WHERE i.category = 'test' AND t.title = 'Check the report' GROUP BY t.incident_id) x`, &withTask, &twice)
+	var reports int
+	h.query(`SELECT count(*) FROM incidents WHERE category = 'test'`, &reports)
+	if withTask != reports || twice > 0 {
+		h.t.Errorf("%d reports, %d with the playbook's task, %d with it more than once", reports, withTask, twice)
+	}
 	// Every notification of these reports went to Slack: one post each.
 	var sent int
 	h.query(`SELECT count(*) FROM notifications n JOIN incidents i ON i.id = n.incident_id
