@@ -60,7 +60,7 @@ func TestReliabilityScaleOut(t *testing.T) {
 
 	// Evidence through API 1 while both run.
 	time.Sleep(duration / 4)
-	inc := h.reportVia(api[0].URL(), token, "T10 evidence")
+	inc := h.reportVia(api[0].URL(), token, "T10 evidence", "other")
 	var files []uploaded
 	for i := 0; i < 3; i++ {
 		files = append(files, h.upload(api[0].URL(), token, inc, fmt.Sprintf("evidence-%d.bin", i), 64<<10+i))
@@ -91,13 +91,14 @@ func TestReliabilityScaleOut(t *testing.T) {
 // uploaded is an attachment the test uploaded.
 type uploaded struct{ id, sha256 string }
 
-// reportVia creates one report through base and returns its ID.
-func (h *harness) reportVia(base, token, title string) string {
+// reportVia creates one report of category through base and returns its
+// ID.
+func (h *harness) reportVia(base, token, title, category string) string {
 	h.t.Helper()
 	r := &reporter{token: token, client: &http.Client{Timeout: 30 * time.Second}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	id, _, err := r.post(ctx, func() string { return base }, "rel-"+randomHex(6), title, "other")
+	id, _, err := r.post(ctx, func() string { return base }, "rel-"+randomHex(6), title, category)
 	if err != nil {
 		h.t.Fatalf("report through %s: %v", base, err)
 	}
