@@ -199,15 +199,19 @@ func TestReliabilityKillUnderLoad(t *testing.T) {
 
 	kills := 0
 	var down time.Duration // from each kill to /readyz 200 again
+	// The next kill is 2–5 s after the last one, restart included, and
+	// at least half a second after the server was ready again.
+	last := time.Now()
 	for ctx.Err() == nil {
+		wait := max(time.Until(last.Add(2*time.Second+rand.N(3*time.Second))), 500*time.Millisecond)
 		select {
 		case <-ctx.Done():
-		case <-time.After(2*time.Second + rand.N(3*time.Second)):
-			began := time.Now()
+		case <-time.After(wait):
+			last = time.Now()
 			srv.kill()
 			kills++
 			srv.start()
-			down += time.Since(began)
+			down += time.Since(last)
 		}
 	}
 	res := <-done
