@@ -5,6 +5,10 @@ package reliability
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -21,7 +25,29 @@ import (
 func TestReliabilityGracefulShutdown(t *testing.T) {
 	h := newHarness(t)
 	token := h.demoToken("reporter@city-northbridge.demo")
-	h.env["CERTDESK_PLAYBOOK_DIR"] = h.writePlaybook("reliability", reliabilityPlaybook)
+	// A webhook step after the playbook's notification, to a receiver
+	// that takes half a second: jobs are running when the signal comes.
+	var active atomic.Int64
+	var hookMu sync.Mutex
+	hookCalls := map[string]int{} // Idempotency-Key → calls
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		active.Add(1)
+		defer active.Add(-1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		hookMu.Lock()
+		hookCalls[r.Header.Get("Idempotency-Key")]++
+		hookMu.Unlock()
+		time.Sleep(500 * time.Millisecond)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(recv.Close)
+	h.env["CERTDESK_PLAYBOOK_DIR"] = h.writePlaybook("reliability", reliabilityPlaybook+fmt.Sprintf(`  - id: call
+    action: webhook
+    needs: [tell]
+    with: { url: %q, body: { battery: T6 } }
+`, recv.URL+"/hook"))
+	h.env["CERTDESK_WEBHOOK_SECRET"] = "reliability-webhook-secret"
+	h.env["CERTDESK_OUTBOUND_ALLOW"] = "127.0.0.1/32"
 	srv := h.serve("serve", nil)
 
 	stops := pick(2, 5)
@@ -53,9 +79,11 @@ func TestReliabilityGracefulShutdown(t *testing.T) {
 		done <- runObservedLoad(ctx, 8, token, "T6", func(int) string { return srv.URL() }, observe)
 	}()
 	var stopTimes []time.Duration
+	callsAtSignal := 0 // webhook calls in flight when a signal came
 	for i := 0; i < stops; i++ {
 		time.Sleep(pick(3*time.Second, 6*time.Second))
 		signalled.Store(time.Now().UnixNano())
+		callsAtSignal += int(active.Load())
 		began := time.Now()
 		if err := srv.stop(syscall.SIGTERM); err != nil {
 			t.Errorf("serve exited with %v after SIGTERM", err)
@@ -86,10 +114,27 @@ func TestReliabilityGracefulShutdown(t *testing.T) {
 	if fivexx > 0 {
 		t.Errorf("%d answers were 5xx", fivexx)
 	}
+	// Running jobs finished before the process exited: no webhook step
+	// was called twice.
+	hookMu.Lock()
+	repeated := 0
+	for key, n := range hookCalls {
+		if n > 1 {
+			repeated++
+			t.Errorf("webhook step %s was called %d times", key, n)
+		}
+	}
+	steps := len(hookCalls)
+	hookMu.Unlock()
+	var reports int
+	h.query(`SELECT count(*) FROM incidents WHERE category = 'test'`, &reports)
+	if steps != reports {
+		t.Errorf("%d reports, %d webhook steps called", reports, steps)
+	}
 	var longest time.Duration
 	for _, d := range stopTimes {
 		longest = max(longest, d)
 	}
-	t.Logf("T6: %d SIGTERMs under load, %d acknowledged reports, %d requests in flight at a signal all answered, %d cut, 0 lost, %d duplicated deliveries, 0 jobs left running (%d refused while stopped; %d notifications of the reports; longest stop %s; work done %s after the last restart)",
-		stops, acked, answeredAfter, len(cut), dup, refused, notes, longest.Round(10*time.Millisecond), took.Round(time.Second))
+	t.Logf("T6: %d SIGTERMs under load, %d acknowledged reports, %d requests in flight at a signal all answered, %d cut, 0 lost, %d duplicated deliveries, 0 jobs left running, %d webhook calls in flight at a signal finished, %d of %d webhook steps called twice (%d refused while stopped; %d notifications of the reports; longest stop %s; work done %s after the last restart)",
+		stops, acked, answeredAfter, len(cut), dup, callsAtSignal, repeated, steps, refused, notes, longest.Round(10*time.Millisecond), took.Round(time.Second))
 }
