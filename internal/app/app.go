@@ -37,11 +37,14 @@ func commands() []command {
 		{"serve", "run the HTTP API, the web UI and the background workers", serve},
 		{"worker", "run background workers only (scale out job processing)", workerCmd},
 		{"migrate", "apply database migrations (up) or list them (status)", migrate},
+		{"healthcheck", "ask a running serve process for /readyz; exit 0 when ready, 1 otherwise", healthcheck},
 		{"org", "manage organisations (create, policy, set-webhook)", orgCmd},
 		{"user", "manage users (create, reset-link)", userCmd},
 		{"token", "manage API tokens (create)", tokenCmd},
 		{"playbook", "check playbooks (validate)", playbookCmd},
 		{"audit", "verify the audit log's hash chain (verify)", auditCmd},
+		{"backup", "write a consistent backup: a pg_dump and the evidence files it names, with a manifest", backupCmd},
+		{"restore", "check a backup and restore it into an empty database and evidence store", restoreCmd},
 		{"demo", "seed demo organisations, users and incidents; print demo tokens", demoCmd},
 		{"slack-fake", "serve a stand-in for Slack's Web API that prints what certdesk posts", slackFakeCmd},
 		{"version", "print the version", func(_ context.Context, env Env, _ []string) error {
@@ -79,7 +82,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "certdesk: coordinated incident response between organisations")
 	fmt.Fprintln(w, "\nUsage: certdesk <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'certdesk <command> --help' for a command's flags.")
 	fmt.Fprintln(w, "Configuration comes from environment variables: see docs/configuration.md.")
