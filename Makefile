@@ -19,7 +19,7 @@ REDOCLY_VERSION := 2.77.0
 REDOCLY_DIR     := .cache/redocly-$(REDOCLY_VERSION)
 REDOCLY         := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY_DIR)/node_modules/.bin/redocly
 
-.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe deps-redocly lint-openapi deps-poppler clean bench fuzz
+.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe deps-redocly lint-openapi deps-poppler clean bench fuzz reliability reliability-quick
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/certdesk
@@ -35,6 +35,20 @@ test: deps-postgres deps-chromium deps-axe deps-poppler lint-openapi lint-deploy
 	@test -z "$$(gofmt -l cmd internal migrations docs web playbooks 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal migrations docs web playbooks; exit 1; }
 	$(GO) vet ./...
 	CERTDESK_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 30m ./...
+
+## reliability: the reliability battery (docs/reliability.md), long mode:
+## every TestReliability* test behind the build tag "reliability" (processes
+## killed and restarted under load, outages, storms...); each prints its figure
+RELIABILITY_TEST = $(GO) test -tags reliability -run '^TestReliability' -count=1 -timeout 60m $(RELIABILITYFLAGS) ./...
+reliability: deps-postgres
+	$(GO) vet -tags reliability ./...
+	CERTDESK_RELIABILITY=long $(RELIABILITY_TEST)
+
+## reliability-quick: the battery's quick mode (shorter loads; under 10 minutes
+## on two cores), run by .ci/run after make test
+reliability-quick: deps-postgres
+	$(GO) vet -tags reliability ./...
+	CERTDESK_RELIABILITY=quick $(RELIABILITY_TEST)
 
 ## bench: measure against same-run baselines (raw PostgreSQL, River) and print a
 ## table; pass flags with ARGS, e.g. make bench ARGS="-duration 30s -json bench.json"

@@ -95,6 +95,9 @@ type Options struct {
 	Logger    *slog.Logger
 	BaseURL   string // certdesk's public URL, for links
 	Now       func() time.Time
+	// ClaimLease is how long a delivery's claim on its notification holds
+	// (at least as long as a delivery job may run); zero: ClaimLease.
+	ClaimLease time.Duration
 }
 
 // Service holds the notification use cases.
@@ -107,6 +110,7 @@ type Service struct {
 	log       *slog.Logger
 	baseURL   string
 	now       func() time.Time
+	lease     time.Duration
 }
 
 // NewService returns a Service.
@@ -120,8 +124,11 @@ func NewService(o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.ClaimLease <= 0 {
+		o.ClaimLease = ClaimLease
+	}
 	return &Service{store: o.Store, incidents: o.Incidents, notifier: o.Notifier, webhooks: o.Webhooks, directory: o.Directory, log: o.Logger,
-		baseURL: o.BaseURL, now: o.Now}, nil
+		baseURL: o.BaseURL, now: o.Now, lease: o.ClaimLease}, nil
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
