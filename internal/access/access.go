@@ -51,6 +51,10 @@ const (
 	// ManageTeams creates, renames and deletes the teams of the caller's
 	// own organisation and changes their members; only CERTs have teams.
 	ManageTeams Action = "team.manage"
+	// OperateJobs is River's web UI of the background jobs (queues,
+	// retries, stuck and discarded jobs; retry, cancel, delete, pause):
+	// the national CERT's administrators, who run the installation.
+	OperateJobs Action = "jobs.operate"
 )
 
 // matrix is the role × action table of the actions that concern no
@@ -63,6 +67,7 @@ var matrix = map[Action][]Role{
 	ManageUsers:    {Admin},
 	ReadAudit:      {Admin},
 	ManageTeams:    {Coordinator, Admin},
+	OperateJobs:    {Admin},
 }
 
 // Actions lists every action: those of the role matrix and the writes.
@@ -130,8 +135,8 @@ func (p Principal) Can(a Action) bool {
 	if p.System {
 		return true
 	}
-	if a == ReadAudit && p.OrgKind != org.NationalCERT {
-		return false // the audit log is for the national CERT's administrators
+	if (a == ReadAudit || a == OperateJobs) && p.OrgKind != org.NationalCERT {
+		return false // the audit log and the job queue are the national CERT's administrators'
 	}
 	if a == ManageTeams && !p.OrgKind.IsCERT() {
 		return false // teams group a CERT's responders

@@ -42,6 +42,8 @@ func commands() []command {
 		{"token", "manage API tokens (create)", tokenCmd},
 		{"playbook", "check playbooks (validate)", playbookCmd},
 		{"audit", "verify the audit log's hash chain (verify)", auditCmd},
+		{"backup", "write a consistent backup: a pg_dump and the evidence files it names, with a manifest", backupCmd},
+		{"restore", "check a backup and restore it into an empty database and evidence store", restoreCmd},
 		{"demo", "seed demo organisations, users and incidents; print demo tokens", demoCmd},
 		{"slack-fake", "serve a stand-in for Slack's Web API that prints what certdesk posts", slackFakeCmd},
 		{"version", "print the version", func(_ context.Context, env Env, _ []string) error {

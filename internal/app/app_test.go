@@ -26,7 +26,7 @@ func env(vars map[string]string, args ...string) (app.Env, *bytes.Buffer, *bytes
 
 func TestEveryCommandHasHelp(t *testing.T) {
 	t.Parallel()
-	for _, cmd := range []string{"serve", "worker", "migrate", "version"} {
+	for _, cmd := range []string{"serve", "worker", "migrate", "version", "backup", "restore"} {
 		e, out, _ := env(nil, cmd, "--help")
 		if cmd == "version" {
 			e.Args = []string{"version"}
@@ -36,7 +36,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	}
 	e, out, _ := env(nil, "--help")
 	require.NoError(t, app.Run(context.Background(), e))
-	for _, cmd := range []string{"serve", "worker", "migrate", "version"} {
+	for _, cmd := range []string{"serve", "worker", "migrate", "version", "backup", "restore"} {
 		require.Contains(t, out.String(), cmd)
 	}
 }

@@ -477,6 +477,12 @@ func crawlPages(t *testing.T, h *testapp.Harness, users []demoUser, canaries []*
 		}
 		c.routes[r.Method+" "+r.Path] = true
 	}
+	// River's web UI (/admin/jobs/, the national CERT's administrators)
+	// draws its pages from its JSON API, which carries the jobs' arguments
+	// and errors: crawl its lists of every state as everyone too.
+	for _, state := range []string{"available", "cancelled", "completed", "discarded", "pending", "retryable", "running", "scheduled"} {
+		gets = append(gets, "/admin/jobs/api/jobs?state="+state+"&limit=1000")
+	}
 	sort.Strings(gets)
 	sort.Strings(posts)
 	require.Contains(t, gets, "/incidents/:ref", "the crawl finds the pages in the router")

@@ -325,7 +325,11 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		Messages: func(lang string) filing.Translator { return msgs.Printer(lang).T }}); err != nil {
 		return err
 	}
-	a.UI, err = ui.New(ui.Options{Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
+	jobs, err := worker.JobsUI(context.Background(), a.River, log.With("component", "riverui"), ui.JobsPrefix)
+	if err != nil {
+		return err
+	}
+	a.UI, err = ui.New(ui.Options{Jobs: jobs, Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
 		Observables: a.Observables, Orgs: a.Orgs, Escalations: a.Escalations, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, Reads: a.Reads,
 		Playbooks: a.Catalogue, Runs: a.Runs,

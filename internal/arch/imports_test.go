@@ -26,6 +26,7 @@ var rules = []rule{
 	{module + "internal/postgres", []string{"internal/app", "internal/bench", "internal/testapp", "internal/testdb"},
 		"the domain and its workers reach the store through their Tx interfaces, wired by app"},
 	{module + "internal/slack", []string{"internal/app"}, "chat goes out through notify's interface, wired by app"},
+	{"riverqueue.com/riverui", []string{"internal/worker"}, "River's web UI is built on the River client, in one place; the UI mounts it as an http.Handler"},
 	{"github.com/minio/minio-go", []string{"internal/objstore", "internal/s3fake"}, "evidence reaches the object store through evidence.BlobStore"},
 	{"github.com/johannesboyne/gofakes3", []string{"internal/s3fake"}, "the fake S3 server is for tests only"},
 	{module + "internal/s3fake", []string{}, "the fake S3 server is for tests only"},

@@ -59,6 +59,12 @@ const (
 	TeamMemberRemoved Action = "team.member_removed"
 )
 
+// JobsOperated: an administrator changed the background job queue through
+// River's web UI (/admin/jobs): retried, cancelled or deleted jobs, paused,
+// resumed or changed a queue. Data holds the method, the path and the
+// answer's status; the target is the path.
+const JobsOperated Action = "jobs.operated"
+
 // Entry is one audit record.
 type Entry struct {
 	ID          int64

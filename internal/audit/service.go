@@ -62,6 +62,8 @@ type Store interface {
 	// first, and the next page's cursor ("" after the last page). A
 	// cursor it did not write is apperr.Invalid naming cursor.
 	AuditLog(ctx context.Context, q Query) ([]Entry, string, error)
+	// AppendAudit writes one entry in a transaction of its own.
+	AppendAudit(ctx context.Context, e Entry) error
 }
 
 // Service is the audit log's reader, the one use case the API and the web
@@ -86,4 +88,12 @@ func (s *Service) Read(ctx context.Context, p access.Principal, q Query) ([]Entr
 		return nil, "", err
 	}
 	return s.store.AuditLog(ctx, q)
+}
+
+// Record writes an entry about what p did, for an action no other service
+// records in its own transaction (an administrator operating the job
+// queue). The actor, their ID and address come from p.
+func (s *Service) Record(ctx context.Context, p access.Principal, e Entry) error {
+	e.ActorUserID, e.Actor, e.RemoteAddr = p.UserIDPtr(), p.Name(), p.RemoteAddr
+	return s.store.AppendAudit(ctx, e)
 }

@@ -242,7 +242,18 @@ var uiRoutes = map[string]uiRoute{
 	"GET /admin/deliveries":                             {Kind: uiAdmin, Why: "the notification delivery log: notify.Service.Deliveries, only incidents the administrator may see; TestAdminDeliveriesPage (ui)"},
 	"GET /admin/audit":                                  {Kind: uiAdmin, Why: "the audit log: audit.Service.Read (access.ReadAudit: the national CERT's administrators); TestAdminAuditPage (ui)"},
 	"GET /admin/playbooks":                              {Kind: uiAdmin, Why: "the playbook catalogue and its validation (administrators and the CERTs' people; others 404); TestPlaybookCatalogue (ui)"},
+	"GET /admin/jobs":                                   {Kind: uiAdmin, Why: jobsUIWhy},
+	"GET /admin/jobs/*":                                 {Kind: uiAdmin, Why: jobsUIWhy},
+	"POST /admin/jobs":                                  {Kind: uiAdmin, Why: jobsUIWhy},
+	"POST /admin/jobs/*":                                {Kind: uiAdmin, Why: jobsUIWhy},
+	"PUT /admin/jobs":                                   {Kind: uiAdmin, Why: jobsUIWhy},
+	"PUT /admin/jobs/*":                                 {Kind: uiAdmin, Why: jobsUIWhy},
+	"PATCH /admin/jobs":                                 {Kind: uiAdmin, Why: jobsUIWhy},
+	"PATCH /admin/jobs/*":                               {Kind: uiAdmin, Why: jobsUIWhy},
 }
+
+// jobsUIWhy says what decides River's web UI (ui.JobsPrefix).
+const jobsUIWhy = "River's web UI of the background jobs (its page and JSON API): access.OperateJobs, the national CERT's administrators; writes audited; TestJobsUIIsTheNationalAdministratorsAndAudited, TestBrowserJobsUI (ui), TestLeakCrawler (app)"
 
 // uiSkipRoute: the routes that are not the UI's (the API, Slack, the
 // operational endpoints) and the UI's static files.

@@ -261,6 +261,12 @@ func (t *txn) VoidResetLinks(ctx context.Context, userID uuid.UUID, now time.Tim
 
 func (t *txn) Audit(ctx context.Context, e audit.Entry) error { return insertAudit(ctx, t.db, e) }
 
+// AppendAudit implements audit.Store: one entry, in a transaction of its
+// own.
+func (s *Store) AppendAudit(ctx context.Context, e audit.Entry) error {
+	return insertAudit(ctx, s.db, e)
+}
+
 func insertAudit(ctx context.Context, db *gorm.DB, e audit.Entry) error {
 	data := e.Data
 	if len(data) == 0 {

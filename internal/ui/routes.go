@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -138,6 +140,15 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
 	e.GET("/admin/deliveries", u.adminDeliveries, signedIn...)
 	e.GET("/admin/audit", u.adminAudit, signedIn...)
+	if u.o.Jobs != nil {
+		// River's own web UI: a page and its JSON calls, which carry no
+		// CSRF token, so its writes are refused from other sites only by
+		// the browser's word (Sec-Fetch-Site, Origin).
+		jobs := append(signedIn[:len(signedIn):len(signedIn)], u.crossSite)
+		methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch}
+		e.Match(methods, JobsPrefix, u.jobs, jobs...)
+		e.Match(methods, JobsPrefix+"/*", u.jobs, jobs...)
+	}
 
 	// Administration I, the directory (docs/ui.md, "Administration"):
 	// the overview, organisations, users, teams, TLP:RED recipients, and

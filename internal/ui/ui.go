@@ -98,6 +98,10 @@ type Options struct {
 	// Escalations for the policy editor (admin_policy.go).
 	Notify *notify.Service
 	Audit  *audit.Service
+	// Jobs is River's web UI of the background jobs, served under
+	// JobsPrefix to the national CERT's administrators (jobs.go); nil: not
+	// mounted.
+	Jobs http.Handler
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
 	UploadTimeout time.Duration
