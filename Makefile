@@ -19,7 +19,7 @@ REDOCLY_VERSION := 2.77.0
 REDOCLY_DIR     := .cache/redocly-$(REDOCLY_VERSION)
 REDOCLY         := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY_DIR)/node_modules/.bin/redocly
 
-.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe deps-redocly lint-openapi deps-poppler clean bench fuzz
+.PHONY: build run test vet fmt deps-postgres deps-chromium deps-axe deps-redocly lint-openapi deps-poppler clean bench fuzz reliability reliability-quick
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/certdesk
@@ -29,12 +29,26 @@ build:
 run: deps-postgres build
 	./$(BIN) serve --demo
 
-## test: lint the OpenAPI document, vet and run every test (real PostgreSQL, real
+## test: lint the OpenAPI document and the deployment descriptors, vet and run every test (real PostgreSQL, real
 ## River workers, the web UI in Chromium with axe-core) with the race detector
-test: deps-postgres deps-chromium deps-axe deps-poppler lint-openapi
+test: deps-postgres deps-chromium deps-axe deps-poppler lint-openapi lint-deploy
 	@test -z "$$(gofmt -l cmd internal migrations docs web playbooks 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal migrations docs web playbooks; exit 1; }
 	$(GO) vet ./...
 	CERTDESK_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 30m ./...
+
+## reliability: the reliability battery (docs/reliability.md), long mode:
+## every TestReliability* test behind the build tag "reliability" (processes
+## killed and restarted under load, outages, storms...); each prints its figure
+RELIABILITY_TEST = $(GO) test -tags reliability -run '^TestReliability' -count=1 -timeout 60m $(RELIABILITYFLAGS) ./...
+reliability: deps-postgres
+	$(GO) vet -tags reliability ./...
+	CERTDESK_RELIABILITY=long $(RELIABILITY_TEST)
+
+## reliability-quick: the battery's quick mode (shorter loads; under 10 minutes
+## on two cores), run by .ci/run after make test
+reliability-quick: deps-postgres
+	$(GO) vet -tags reliability ./...
+	CERTDESK_RELIABILITY=quick $(RELIABILITY_TEST)
 
 ## bench: measure against same-run baselines (raw PostgreSQL, River) and print a
 ## table; pass flags with ARGS, e.g. make bench ARGS="-duration 30s -json bench.json"
@@ -97,6 +111,37 @@ deps-redocly:
 	echo "installing @redocly/cli@$(REDOCLY_VERSION) into $(REDOCLY_DIR)"; \
 	mkdir -p $(REDOCLY_DIR) && \
 	npm install --prefix $(REDOCLY_DIR) --no-audit --no-fund --loglevel=error @redocly/cli@$(REDOCLY_VERSION)
+
+# The deployment descriptors: Debian's docker-compose (1.29) checks
+# deploy/compose.yaml; helm, built from the Go module proxy at this pinned
+# version into an ignored folder of its own (a new version, a new folder),
+# lints and renders deploy/helm/certdesk. internal/deploy's tests read what
+# they produce.
+HELM_VERSION := 4.3.2
+HELM_DIR     := .cache/helm-$(HELM_VERSION)
+HELM         := $(HELM_DIR)/helm
+.PHONY: lint-deploy deps-compose deps-helm
+
+## lint-deploy: deploy/compose.yaml must pass docker-compose config, and the
+## chart deploy/helm/certdesk helm lint --strict and helm template
+## (with the placeholder values of deploy/helm/lint-values.yaml)
+lint-deploy: deps-compose deps-helm
+	cd deploy && CERTDESK_ENV_FILE=certdesk.env.example POSTGRES_ENV_FILE=postgres.env.example docker-compose -f compose.yaml config -q
+	$(HELM) lint --strict --quiet deploy/helm/certdesk --values deploy/helm/lint-values.yaml
+	$(HELM) template certdesk deploy/helm/certdesk --values deploy/helm/lint-values.yaml >/dev/null
+
+## deps-compose: install Debian's docker-compose package when no docker-compose is found
+deps-compose:
+	@if command -v docker-compose >/dev/null 2>&1; then exit 0; fi; \
+	echo "docker-compose not found: installing Debian's docker-compose package (it checks deploy/compose.yaml)"; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+
+## deps-helm: build the pinned helm from the Go module proxy into $(HELM_DIR) if missing
+deps-helm:
+	@if [ -x $(HELM) ]; then exit 0; fi; \
+	echo "installing helm v$(HELM_VERSION) into $(HELM_DIR)"; \
+	GOBIN=$(CURDIR)/$(HELM_DIR) $(GO) install helm.sh/helm/v4/cmd/helm@v$(HELM_VERSION)
 
 ## deps-axe: fetch axe-core $(AXE_VERSION) from the npm registry into $(AXE_DIR) if missing
 deps-axe:

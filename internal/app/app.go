@@ -37,6 +37,7 @@ func commands() []command {
 		{"serve", "run the HTTP API, the web UI and the background workers", serve},
 		{"worker", "run background workers only (scale out job processing)", workerCmd},
 		{"migrate", "apply database migrations (up) or list them (status)", migrate},
+		{"healthcheck", "ask a running serve process for /readyz; exit 0 when ready, 1 otherwise", healthcheck},
 		{"org", "manage organisations (create, policy, set-webhook)", orgCmd},
 		{"user", "manage users (create, reset-link)", userCmd},
 		{"token", "manage API tokens (create)", tokenCmd},
@@ -81,7 +82,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "certdesk: coordinated incident response between organisations")
 	fmt.Fprintln(w, "\nUsage: certdesk <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'certdesk <command> --help' for a command's flags.")
 	fmt.Fprintln(w, "Configuration comes from environment variables: see docs/configuration.md.")

@@ -26,7 +26,7 @@ func env(vars map[string]string, args ...string) (app.Env, *bytes.Buffer, *bytes
 
 func TestEveryCommandHasHelp(t *testing.T) {
 	t.Parallel()
-	for _, cmd := range []string{"serve", "worker", "migrate", "version", "backup", "restore"} {
+	for _, cmd := range []string{"serve", "worker", "migrate", "healthcheck", "version", "backup", "restore"} {
 		e, out, _ := env(nil, cmd, "--help")
 		if cmd == "version" {
 			e.Args = []string{"version"}
@@ -99,6 +99,9 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, out.String(), "is serving at http://"+addr)
+	he, hout, _ := env(map[string]string{"CERTDESK_ADDR": addr}, "healthcheck")
+	require.NoError(t, app.Run(context.Background(), he), "certdesk healthcheck against the real server")
+	require.Contains(t, hout.String(), "/readyz answered 200")
 
 	cancel()
 	select {

@@ -26,16 +26,19 @@ func database(ctx context.Context, cfg config.Config, log *slog.Logger) (*postgr
 	if url == "" {
 		dir := filepath.Join(cfg.DataDir, "postgres")
 		log.Info("DATABASE_URL is not set: using the embedded PostgreSQL", "data_dir", dir)
-		bin := cfg.PGBinDir
-		if bin == "" {
-			if bin, err = pgembed.FindBinDir(func(string) string { return "" }); err != nil {
-				return nil, nil, err
+		bin, err := pgembed.FindBinDir(func(name string) string {
+			if name == "PG_BINDIR" {
+				return cfg.PGBinDir
 			}
+			return ""
+		})
+		if err != nil {
+			return nil, nil, noDatabaseError(err)
 		}
 		cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, BinDir: bin, Logger: log.With("component", "pgembed")})
 		if err != nil {
 			if errors.Is(err, pgembed.ErrNoBinaries) {
-				return nil, nil, err
+				return nil, nil, noDatabaseError(err)
 			}
 			return nil, nil, fmt.Errorf("embedded postgres: %w", err)
 		}
@@ -57,6 +60,15 @@ func database(ctx context.Context, cfg config.Config, log *slog.Logger) (*postgr
 	}
 	return db, func() { db.Close(); stop() }, nil
 
+}
+
+// noDatabaseError explains a start without DATABASE_URL where the embedded
+// PostgreSQL cannot run, as in the container image, which holds no
+// PostgreSQL. It wraps err (pgembed.ErrNoBinaries).
+func noDatabaseError(err error) error {
+	return fmt.Errorf("DATABASE_URL is not set, and the embedded PostgreSQL it would start instead cannot run: %w. "+
+		"In the container image DATABASE_URL is required (the image holds no PostgreSQL): "+
+		"see docs/operations.md, \"Docker image\" and \"Deploying with Compose\"", err)
 }
 
 // ensureDatabase creates database name on the server at adminURL if missing.

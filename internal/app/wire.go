@@ -147,7 +147,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	}
 	ws := &worker.Workers{}
 	rc, err := worker.New(worker.Options{DB: db.SQL, Pool: db.Pool, Logger: log, Work: cfg.Workers,
-		Concurrency: cfg.WorkerConcurrency, PollInterval: cfg.JobPollInterval}, ws)
+		Concurrency: cfg.WorkerConcurrency, PollInterval: cfg.JobPollInterval, RescueAfter: cfg.JobRescueAfter}, ws)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, fmt.Errorf("CERTDESK_OUTBOUND_ALLOW: %w", err)
 	}
 	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier, Webhooks: a.Outbound, Directory: a.Orgs,
-		Logger: log.With("component", "notify"), BaseURL: cfg.BaseURL, Now: now}); err != nil {
+		Logger: log.With("component", "notify"), BaseURL: cfg.BaseURL, Now: now, ClaimLease: cfg.JobRescueAfter}); err != nil {
 		return nil, err
 	}
 	bus.Subscribe(a.Notify.EventHandler())

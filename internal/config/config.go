@@ -39,6 +39,10 @@ type Config struct {
 	WorkerConcurrency int
 	// JobPollInterval is how often workers poll for new jobs.
 	JobPollInterval time.Duration
+	// JobRescueAfter is how long a job may stay running before it is taken
+	// for the job of a dead process and run again; a notification's
+	// delivery claim lapses after as long.
+	JobRescueAfter time.Duration
 	// DBMaxConns caps the connection pool.
 	DBMaxConns int
 	// MaxBodyBytes limits the size of a JSON request body.
@@ -143,6 +147,7 @@ var Vars = []Var{
 	{"CERTDESK_WORKERS", "true", "run background job workers in the serve process (false: API only)"},
 	{"CERTDESK_WORKER_CONCURRENCY", "30", "jobs worked at once per process; at most CERTDESK_DB_MAX_CONNS minus 10"},
 	{"CERTDESK_JOB_POLL_INTERVAL", "100ms", "how often workers look for new jobs without a notification (Go duration; they LISTEN too)"},
+	{"CERTDESK_JOB_RESCUE_AFTER", "2m", "a job still running this long after it started belonged to a process that died (killed, crashed) and runs again; a job's own time limit is half of it, at most 1m (Go duration, 10s to 1h)"},
 	{"CERTDESK_DB_MAX_CONNS", "40", "maximum database connections per process"},
 	{"CERTDESK_MAX_BODY_BYTES", "1048576", "largest accepted JSON request body in bytes"},
 	{"CERTDESK_REQUEST_TIMEOUT", "30s", "time limit of one HTTP request"},
@@ -271,6 +276,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.MaxUploadBytes = int64(n)
 	if c.JobPollInterval, err = parseDuration("CERTDESK_JOB_POLL_INTERVAL", get("CERTDESK_JOB_POLL_INTERVAL"), 10*time.Millisecond, time.Minute); err != nil {
+		return c, err
+	}
+	if c.JobRescueAfter, err = parseDuration("CERTDESK_JOB_RESCUE_AFTER", get("CERTDESK_JOB_RESCUE_AFTER"), 10*time.Second, time.Hour); err != nil {
 		return c, err
 	}
 	if c.RequestTimeout, err = parseDuration("CERTDESK_REQUEST_TIMEOUT", get("CERTDESK_REQUEST_TIMEOUT"), time.Second, time.Hour); err != nil {

@@ -11,12 +11,13 @@ import (
 	"github.com/google/uuid"
 )
 
-// ClaimLease is how long a delivery's claim on its notification holds. It
-// is longer than a delivery job may run (the worker's JobTimeout, one
-// minute), so that a delivery still talking to Slack is never overtaken
-// by another, and short enough that the claim of a worker that died
-// mid-call has lapsed by the time River rescues its job (two minutes) and
-// retries it.
+// ClaimLease is how long a delivery's claim on its notification holds by
+// default (Options.ClaimLease; certdesk sets it to
+// CERTDESK_JOB_RESCUE_AFTER). It is longer than a delivery job may run
+// (the worker's JobTimeout, one minute), so that a delivery still talking
+// to Slack is never overtaken by another, and short enough that the claim
+// of a worker that died mid-call has lapsed by the time River rescues its
+// job (two minutes) and retries it.
 const ClaimLease = 2 * time.Minute
 
 // RootWait is the longest a delivery into a thread waits before it looks
@@ -223,7 +224,7 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, complete func(ctx con
 			// timeline says who was told, and a log line told nobody.
 			return complete(ctx, tx)
 		}
-		until := now.Add(ClaimLease)
+		until := now.Add(s.lease)
 		n.ClaimedUntil, n.ClaimToken, n.ClaimRoot = &until, d.token, d.root
 		if err := tx.UpdateNotification(ctx, n); err != nil {
 			return err

@@ -100,6 +100,9 @@ type Options struct {
 	Logger    *slog.Logger
 	BaseURL   string // certdesk's public URL, for links
 	Now       func() time.Time
+	// ClaimLease is how long a delivery's claim on its notification holds
+	// (at least as long as a delivery job may run); zero: ClaimLease.
+	ClaimLease time.Duration
 }
 
 // Service holds the notification use cases.
@@ -112,6 +115,7 @@ type Service struct {
 	log       *slog.Logger
 	baseURL   string
 	now       func() time.Time
+	lease     time.Duration
 	// gate keeps each Slack channel's Retry-After and trouble in this
 	// process (gate.go).
 	gate *gate
@@ -128,8 +132,11 @@ func NewService(o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.ClaimLease <= 0 {
+		o.ClaimLease = ClaimLease
+	}
 	return &Service{store: o.Store, incidents: o.Incidents, notifier: o.Notifier, webhooks: o.Webhooks, directory: o.Directory, log: o.Logger,
-		baseURL: o.BaseURL, now: o.Now, gate: newGate()}, nil
+		baseURL: o.BaseURL, now: o.Now, lease: o.ClaimLease, gate: newGate()}, nil
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

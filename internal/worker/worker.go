@@ -38,7 +38,19 @@ type Options struct {
 	Work         bool          // false: an insert-only client (API-only processes)
 	Concurrency  int           // jobs worked at once
 	PollInterval time.Duration // how often to look for jobs (a fallback when Pool is set)
+	// RescueAfter is how long a job may stay running before River takes
+	// it for the job of a dead process and runs it again
+	// (CERTDESK_JOB_RESCUE_AFTER); zero: RescueAfter. A job's own time
+	// limit is half of it, at most JobTimeout.
+	RescueAfter time.Duration
 }
+
+// RescueAfter is the default of Options.RescueAfter.
+const RescueAfter = 2 * time.Minute
+
+// JobTimeout is the longest a job may run (less when Options.RescueAfter
+// is under twice this).
+const JobTimeout = time.Minute
 
 // FetchCooldown is the shortest time between two fetches of a queue, and
 // between two insert notifications per queue of one client. River's
@@ -115,6 +127,10 @@ func New(opts Options, w *Workers) (*Client, error) {
 	if err := river.AddWorkerSafely(workers, &auditWatchWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register audit chain worker: %w", err)
 	}
+	rescue := opts.RescueAfter
+	if rescue <= 0 {
+		rescue = RescueAfter
+	}
 	cfg := &river.Config{
 		Logger:            opts.Logger.With("component", "river"),
 		Workers:           workers,
@@ -123,9 +139,10 @@ func New(opts Options, w *Workers) (*Client, error) {
 		// Our jobs are short (outbound calls are bounded well below this);
 		// a job still "running" after RescueStuckJobsAfter belonged to a
 		// process that died, and is retried that soon rather than River's
-		// default of an hour later.
-		JobTimeout:           time.Minute,
-		RescueStuckJobsAfter: 2 * time.Minute,
+		// default of an hour later. A job's time limit is at most half of
+		// that, so that a live job is never taken for a dead one.
+		JobTimeout:           min(JobTimeout, rescue/2),
+		RescueStuckJobsAfter: rescue,
 		MaxAttempts:          25,
 	}
 	if opts.Work {
