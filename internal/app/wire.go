@@ -170,7 +170,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	var notifier notify.Notifier
 	var slackClient *slack.Client
 	if cfg.SlackBotToken != "" {
-		slackClient = slack.New(cfg.SlackBotToken, cfg.SlackAPIURL, 15*time.Second)
+		slackClient = slack.New(cfg.SlackBotToken, cfg.SlackAPIURL, cfg.SlackTimeout)
 		notifier = slackClient
 	}
 	if a.Outbound, err = outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Now: now}); err != nil {

@@ -79,6 +79,9 @@ type Config struct {
 	SlackSigningSecret string
 	// SlackAPIURL is the base URL of Slack's Web API, ending in "/".
 	SlackAPIURL string
+	// SlackTimeout bounds one call to Slack's Web API; it stays below a
+	// delivery job's time limit (one minute).
+	SlackTimeout time.Duration
 	// OutboundAllow lists address ranges that webhooks may reach although
 	// they are loopback, private or otherwise refused by internal/outbound.
 	OutboundAllow []netip.Prefix
@@ -167,6 +170,7 @@ var Vars = []Var{
 	{"SLACK_BOT_TOKEN", "", "Slack bot token (xoxb-...) for chat notifications; empty: notifications are recorded and logged only"},
 	{"SLACK_SIGNING_SECRET", "", "Slack app signing secret, verifies Slack's inbound requests (interactivity)"},
 	{"SLACK_API_URL", "https://slack.com/api/", "base URL of Slack's Web API (a local fake in tests or air-gapped sites)"},
+	{"SLACK_TIMEOUT", "15s", "time limit of one call to Slack's Web API (Go duration, 1s-50s); a call that runs over is retried"},
 	{"CERTDESK_OUTBOUND_ALLOW", "", "comma-separated CIDRs or addresses that webhooks may reach although private or loopback (e.g. 10.20.0.0/16)"},
 	{"CERTDESK_WEBHOOK_SECRET", "", "secret that signs playbook webhook requests (HMAC-SHA256); empty: webhook steps fail"},
 	{"CERTDESK_PLAYBOOK_DIR", "", "folder of local playbooks (*.yaml, *.yml) loaded besides the shipped ones; one with a shipped playbook's id replaces it"},
@@ -291,6 +295,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/"
+	}
+	if c.SlackTimeout, err = parseDuration("SLACK_TIMEOUT", get("SLACK_TIMEOUT"), time.Second, 50*time.Second); err != nil {
+		return c, err
 	}
 	if c.OutboundAllow, err = parsePrefixes("CERTDESK_OUTBOUND_ALLOW", get("CERTDESK_OUTBOUND_ALLOW")); err != nil {
 		return c, err

@@ -36,12 +36,20 @@ const (
 // ClaimedError says that another delivery holds the notification's claim,
 // or is posting the first message of its thread: look again after Wait.
 // It is not a failure and uses no attempt.
+//
+// In a channel in trouble (gate.go) it also says that Earlier notifications
+// of the channel created before this one are still pending: this one waits
+// for them, so that the channel's backlog drains in order.
 type ClaimedError struct {
-	Until time.Time     // when the other claim lapses at the latest
-	Wait  time.Duration // how long to wait before looking again
+	Until   time.Time     // when the other claim lapses at the latest
+	Wait    time.Duration // how long to wait before looking again
+	Earlier int           // earlier notifications of the channel still pending (strict order)
 }
 
 func (e *ClaimedError) Error() string {
+	if e.Earlier > 0 {
+		return fmt.Sprintf("%d earlier notifications of the channel are still pending", e.Earlier)
+	}
 	return fmt.Sprintf("claimed by another delivery until %s", e.Until.Format(time.RFC3339Nano))
 }
 
@@ -85,6 +93,12 @@ type delivery struct {
 // leave nothing outside certdesk and are delivered in the claim's
 // transaction.
 //
+// A Slack channel that was answered 429 is not called again before its
+// Retry-After has passed (a *RateLimitError before the claim, from what
+// this process was told: gate.go), and while a channel is in trouble its
+// notifications are delivered one at a time, oldest first (a *ClaimedError
+// with Earlier set for the younger ones).
+//
 // Errors: a *RateLimitError or a *PermanentError from the notifier come
 // back as they are (a permanent one after the notification was marked
 // failed, with a timeline event); a *ClaimedError; any other error is
@@ -99,6 +113,7 @@ func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx c
 		err = s.postWebhook(ctx, d.hookURL, d.hookKey, d.n)
 	} else {
 		ts, err = s.notifier.Send(ctx, d.n.Channel, d.thread, d.n.Message)
+		s.gate.observe(d.n.Channel, s.clock(), err)
 	}
 	if err != nil {
 		// Recorded even when the job's context ended (a call that timed
@@ -162,6 +177,22 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, complete func(ctx con
 				return err
 			}
 		case n.Provider == Slack && s.notifier != nil:
+			// The channel's Retry-After first: no call to it before then.
+			// Then, while the channel is in trouble, strict order: the
+			// oldest pending notification of the channel goes first.
+			if err := s.gate.hold(n.Channel, now); err != nil {
+				return err
+			}
+			if s.gate.inTrouble(n.Channel, now) {
+				earlier, err := tx.EarlierPending(ctx, n, n.CreatedAt.Add(-OrderWindow))
+				if err != nil {
+					return err
+				}
+				if earlier > 0 {
+					w := orderWait(earlier)
+					return &ClaimedError{Until: now.Add(w), Wait: w, Earlier: earlier}
+				}
+			}
 			if d.thread, err = tx.LockThread(ctx, n.IncidentID, n.Channel); err != nil {
 				return err
 			}

@@ -377,12 +377,16 @@ func TestBecameStrictWhilePendingIsDeliveredRestricted(t *testing.T) {
 	}
 	strict, red := report("ZEBRA-7 exfiltration at the mayor's office"), report("ZEBRA-8 the mayor's mailbox")
 	var ns []sent
-	for _, id := range []string{strict, red} {
+	for i, id := range []string{strict, red} {
 		require.EventuallyWithT(t, func(c *assert.CollectT) {
 			got := e.notificationsC(c, e.cert, id)
 			if assert.Len(c, got, 1) {
 				assert.Equal(c, "pending", got[0].State)
-				assert.GreaterOrEqual(c, got[0].Attempts, 1)
+				if i == 0 {
+					// The channel is in trouble after the first failure:
+					// the second waits behind the first (strict order).
+					assert.GreaterOrEqual(c, got[0].Attempts, 1)
+				}
 			}
 			ns = got
 		}, 30*time.Second, 20*time.Millisecond, "the routing notification tried while Slack is down")
@@ -448,10 +452,13 @@ func TestSlackOutageDeliversEveryEventOnceWhenBack(t *testing.T) {
 				tried++
 			}
 		}
+		// Once a channel failed, its notifications go one at a time,
+		// oldest first (strict order): the oldest of each of the two
+		// channels is tried, again and again, the others wait behind it.
 		assert.Len(c, ns, 6)
-		assert.Equal(c, 6, tried)
-		assert.GreaterOrEqual(c, e.slack.refusals(), 8)
-	}, 30*time.Second, 50*time.Millisecond, "every delivery tried during the outage, some twice")
+		assert.GreaterOrEqual(c, tried, 2)
+		assert.GreaterOrEqual(c, e.slack.refusals(), 4)
+	}, 30*time.Second, 50*time.Millisecond, "the oldest delivery of each channel tried during the outage, some twice")
 	require.Empty(t, e.slack.all())
 
 	e.slack.setDown(nil)
@@ -461,11 +468,16 @@ func TestSlackOutageDeliversEveryEventOnceWhenBack(t *testing.T) {
 	require.Len(t, posts, 6, "nothing twice")
 	requireThreads(t, posts)
 	seen := map[string]bool{}
+	retried := 0
 	for _, n := range ns {
-		require.GreaterOrEqual(t, n.Attempts, 2)
+		require.GreaterOrEqual(t, n.Attempts, 1)
+		if n.Attempts >= 2 {
+			retried++
+		}
 		require.Empty(t, n.LastError, "a sent notification has no error left")
 		seen[n.EventKind] = true
 	}
+	require.GreaterOrEqual(t, retried, 2, "the oldest of each channel failed, then succeeded")
 	require.Len(t, seen, 4, "routed, acknowledged, stage changed and closed, each delivered")
 }
 

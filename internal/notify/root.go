@@ -178,7 +178,12 @@ func (s *Service) UpdateRoot(ctx context.Context, incidentID uuid.UUID, channel 
 				m.Actions = append(m.Actions, AcknowledgeAction(inc.ID))
 			}
 		}
-		if err := up.Update(ctx, channel, root.TS, m); err != nil {
+		if err := s.gate.hold(channel, s.clock()); err != nil {
+			return err
+		}
+		err = up.Update(ctx, channel, root.TS, m)
+		s.gate.observe(channel, s.clock(), err)
+		if err != nil {
 			var rl *RateLimitError
 			if errors.As(err, &rl) || !IsPermanent(err) {
 				return err

@@ -69,6 +69,11 @@ type Tx interface {
 	// PendingNotifications returns the incident's notifications still
 	// pending, locked until the end of the transaction, oldest first.
 	PendingNotifications(ctx context.Context, incidentID uuid.UUID) ([]Notification, error)
+	// EarlierPending counts, up to 100, the Slack notifications to n's
+	// channel still pending that were created before n ((created_at, id)
+	// before n's) and after since: the ones a delivery in strict order
+	// waits for.
+	EarlierPending(ctx context.Context, n *Notification, since time.Time) (int, error)
 }
 
 // DeliverJob delivers one notification.
@@ -111,6 +116,9 @@ type Service struct {
 	baseURL   string
 	now       func() time.Time
 	lease     time.Duration
+	// gate keeps each Slack channel's Retry-After and trouble in this
+	// process (gate.go).
+	gate *gate
 }
 
 // NewService returns a Service.
@@ -128,7 +136,7 @@ func NewService(o Options) (*Service, error) {
 		o.ClaimLease = ClaimLease
 	}
 	return &Service{store: o.Store, incidents: o.Incidents, notifier: o.Notifier, webhooks: o.Webhooks, directory: o.Directory, log: o.Logger,
-		baseURL: o.BaseURL, now: o.Now, lease: o.ClaimLease}, nil
+		baseURL: o.BaseURL, now: o.Now, lease: o.ClaimLease, gate: newGate()}, nil
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

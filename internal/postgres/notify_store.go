@@ -256,3 +256,15 @@ func derefUUID(u *uuid.UUID) uuid.UUID {
 	}
 	return *u
 }
+
+// EarlierPending implements notify.Tx. It reads the range of
+// notifications_created_idx from since to n, so its cost is bounded by the
+// notifications created in that time.
+func (t *txn) EarlierPending(ctx context.Context, n *notify.Notification, since time.Time) (int, error) {
+	var count int
+	err := t.db.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT 1 FROM notifications
+		WHERE created_at >= ? AND (created_at, id) < (?, ?)
+		AND channel = ? AND provider = 'slack' AND state = 'pending' LIMIT 100) e`,
+		since, n.CreatedAt, n.ID, n.Channel).Scan(&count).Error
+	return count, translate(err, "count earlier notifications")
+}

@@ -24,14 +24,20 @@ func (s *Store) ThrottleCount(ctx context.Context, scope, key string, start time
 }
 
 // ThrottleAdd implements throttle.Store: one upsert, so that concurrent
-// failures on any replica are all counted, reasons included. (GORM ends a
-// named parameter at a space, a comma or a parenthesis, not at "::":
-// hence CAST.)
+// failures on any replica are all counted, reasons included.
 func (s *Store) ThrottleAdd(ctx context.Context, scope, key string, start time.Time, reason string) (int, error) {
+	return s.ThrottleAdjust(ctx, scope, key, start, 1, reason)
+}
+
+// ThrottleAdjust implements throttle.Store: one upsert, so that
+// concurrent changes on any replica are all counted; the count never goes
+// below zero. (GORM ends a named parameter at a space, a comma or a
+// parenthesis, not at "::": hence CAST.)
+func (s *Store) ThrottleAdjust(ctx context.Context, scope, key string, start time.Time, delta int, reason string) (int, error) {
 	var n int
 	err := s.db.WithContext(ctx).Raw(`INSERT INTO auth_throttle AS t (scope, key, window_start, failures, reasons)
-		VALUES (@scope, @key, @start, 1, CASE WHEN @reason = '' THEN '{}'::jsonb ELSE jsonb_build_object(CAST(@reason AS text), 1) END)
-		ON CONFLICT (scope, key, window_start) DO UPDATE SET failures = t.failures + 1,
+		VALUES (@scope, @key, @start, GREATEST(@delta, 0), CASE WHEN @reason = '' THEN '{}'::jsonb ELSE jsonb_build_object(CAST(@reason AS text), 1) END)
+		ON CONFLICT (scope, key, window_start) DO UPDATE SET failures = GREATEST(t.failures + @delta, 0),
 		  reasons = CASE
 		    WHEN @reason = '' THEN t.reasons
 		    WHEN jsonb_exists(t.reasons, @reason) OR (SELECT count(*) FROM jsonb_object_keys(t.reasons)) < @max
@@ -39,7 +45,7 @@ func (s *Store) ThrottleAdd(ctx context.Context, scope, key string, start time.T
 		    ELSE jsonb_set(t.reasons, ARRAY[CAST(@other AS text)], to_jsonb(COALESCE((t.reasons ->> @other)::int, 0) + 1))
 		  END
 		RETURNING failures`,
-		map[string]any{"scope": scope, "key": key, "start": start, "reason": reason, "max": throttle.MaxReasons,
+		map[string]any{"scope": scope, "key": key, "start": start, "delta": delta, "reason": reason, "max": throttle.MaxReasons,
 			"other": throttle.OtherReason}).Scan(&n).Error
 	return n, translate(err, "record a failed attempt")
 }

@@ -21,6 +21,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -235,15 +236,27 @@ func accountKey(email string) string {
 // the signed-in person. Every refusal is ErrBadCredentials and takes as
 // long as the others (an unknown account is checked against a dummy
 // hash); it counts against the account and the address, and reaches the
-// audit log summarised (AuditSummary). Over either limit the answer is apperr.RateLimited with
-// RetryAfter, before anything is checked.
+// audit log summarised (AuditSummary). Each attempt is counted against
+// both before the password is checked (throttle.Limiter.Begin) and taken
+// back when it succeeds, so that guesses made at the same moment on any
+// replica cannot get more checks than the limits allow. Over either
+// limit the answer is apperr.RateLimited with RetryAfter, before anything
+// is checked.
 func (s *Service) SignIn(ctx context.Context, email, password string, c Client) (string, *Current, error) {
 	key := accountKey(email)
-	if err := s.o.Limiter.Check(ctx, AccountRule, key); err != nil {
+	acctTry, err := s.o.Limiter.Begin(ctx, AccountRule, key)
+	if err != nil {
 		return "", nil, err
 	}
-	if err := s.o.Limiter.Check(ctx, identity.AddressRule, identity.AddressKey(c.RemoteAddr)); err != nil {
-		return "", nil, err
+	addrTry, err := s.o.Limiter.Begin(ctx, identity.AddressRule, identity.AddressKey(c.RemoteAddr))
+	if err != nil {
+		return "", nil, errors.Join(err, acctTry.End(context.WithoutCancel(ctx), false, ""))
+	}
+	// end ends both attempts, also when the request's context has ended:
+	// an attempt left counted is a failure.
+	end := func(failed bool, reason string) error {
+		ctx := context.WithoutCancel(ctx)
+		return errors.Join(acctTry.End(ctx, failed, reason), addrTry.End(ctx, failed, reason))
 	}
 	acct, err := s.o.Store.SignInAccount(ctx, key)
 	reason, hash := "", s.dummy
@@ -251,7 +264,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string, c Client) 
 	case apperr.Is(err, apperr.NotFound):
 		reason, acct = "unknown e-mail", nil
 	case err != nil:
-		return "", nil, err
+		return "", nil, errors.Join(err, end(false, ""))
 	case acct.PasswordHash == "":
 		reason = "no password"
 	default:
@@ -268,10 +281,13 @@ func (s *Service) SignIn(ctx context.Context, email, password string, c Client) 
 		reason = "disabled user"
 	}
 	if reason != "" {
-		if err := s.fail(ctx, key, reason, c); err != nil {
+		if err := end(true, reason); err != nil {
 			return "", nil, err
 		}
 		return "", nil, ErrBadCredentials
+	}
+	if err := end(false, ""); err != nil {
+		return "", nil, err
 	}
 	return s.open(ctx, acct, c)
 }

@@ -334,28 +334,34 @@ func TestSlackOutageDeliversEverythingOnceWhenBack(t *testing.T) {
 	for i := range 3 {
 		incs = append(incs, w.report(t, fmt.Sprintf("Outage report %d", i), "TLP:GREEN"))
 	}
-	// Every notification was tried (and failed) during the outage.
+	// The first notification was tried (and failed) during the outage;
+	// the channel is in trouble, so the others wait behind it (strict
+	// order, docs/slack.md).
 	w.h.Eventually(func() bool {
-		for _, inc := range incs {
+		for i, inc := range incs {
 			ns := w.notifications(t, w.cert, inc.ID)
-			if len(ns) != 1 || ns[0].Attempts < 1 {
+			if len(ns) != 1 || (i == 0 && ns[0].Attempts < 1) {
 				return false
 			}
 			require.Equal(t, "pending", ns[0].State)
-			require.Contains(t, ns[0].LastError, "500")
+			if i == 0 {
+				require.Contains(t, ns[0].LastError, "500")
+			}
 		}
 		return true
-	}, "every delivery tried during the outage")
+	}, "the first delivery tried during the outage")
 	w.rec.setRespond(nil) // Slack is back
 	// River's backoff grows as attempt⁴ seconds: a notification tried
 	// twice during the outage waits 16 s for its third attempt.
 	require.Eventually(t, func() bool {
-		for _, inc := range incs {
+		for i, inc := range incs {
 			ns := w.notifications(t, w.cert, inc.ID)
 			if len(ns) != 1 || ns[0].State != "sent" {
 				return false
 			}
-			require.GreaterOrEqual(t, ns[0].Attempts, 2)
+			if i == 0 {
+				require.GreaterOrEqual(t, ns[0].Attempts, 2)
+			}
 		}
 		return true
 	}, 60*time.Second, 100*time.Millisecond, "everything delivered once Slack is back")

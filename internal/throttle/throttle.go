@@ -62,6 +62,11 @@ type Store interface {
 	// reasons: under its own name while the window has fewer than
 	// MaxReasons, else under OtherReason.
 	ThrottleAdd(ctx context.Context, scope, key string, start time.Time, reason string) (int, error)
+	// ThrottleAdjust adds delta (which may be 0 or negative) to the
+	// failures of (scope, key) in the window that starts at start, never
+	// below zero, counts reason as ThrottleAdd does, and returns the new
+	// count. Concurrent changes are counted exactly.
+	ThrottleAdjust(ctx context.Context, scope, key string, start time.Time, delta int, reason string) (int, error)
 }
 
 // Limiter checks and records failures against rules.
@@ -119,6 +124,62 @@ func (l *Limiter) FailFor(ctx context.Context, r Rule, key, reason string) (int,
 	}
 	start, _ := l.window(r)
 	return l.store.ThrottleAdd(ctx, r.Scope, key, start, cleanReason(reason))
+}
+
+// Attempt is one attempt counted against a rule before it is checked
+// (Limiter.Begin). Until End it counts as a failure.
+type Attempt struct {
+	l     *Limiter
+	r     Rule
+	key   string
+	start time.Time
+	ended bool
+}
+
+// Begin counts an attempt of key against r before it is made: for a
+// check whose outcome takes a while (a password hash), so that attempts
+// made at the same moment on any replica are all counted before any of
+// them is checked, and a burst gets no more checks than r.Limit. When
+// the window already holds r.Limit failures and attempts under way, it
+// takes the attempt back and returns an apperr.RateLimited error with
+// RetryAfter. Otherwise the attempt counts as a failure until End.
+func (l *Limiter) Begin(ctx context.Context, r Rule, key string) (*Attempt, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	start, end := l.window(r)
+	n, err := l.store.ThrottleAdjust(ctx, r.Scope, key, start, 1, "")
+	if err != nil {
+		return nil, err
+	}
+	a := &Attempt{l: l, r: r, key: key, start: start}
+	if n > r.Limit {
+		if err := a.End(ctx, false, ""); err != nil {
+			return nil, err
+		}
+		return nil, l.limited(end)
+	}
+	return a, nil
+}
+
+// End ends an attempt Begin counted: a failure stays counted, with reason
+// counted among the window's reasons (as FailFor); a success is taken
+// back. Ending an attempt a second time does nothing. The change is made
+// in the window the attempt began in, whatever the time now.
+func (a *Attempt) End(ctx context.Context, failed bool, reason string) error {
+	if a == nil || a.ended {
+		return nil
+	}
+	a.ended = true
+	delta, counted := -1, ""
+	if failed {
+		delta, counted = 0, cleanReason(reason)
+		if counted == "" {
+			return nil
+		}
+	}
+	_, err := a.l.store.ThrottleAdjust(ctx, a.r.Scope, a.key, a.start, delta, counted)
+	return err
 }
 
 // Refuse records one failure of key for reason, like FailFor, and

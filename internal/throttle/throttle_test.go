@@ -256,3 +256,60 @@ func TestReasonsAreBounded(t *testing.T) {
 	require.EqualValues(t, 2, reasons["reason 0"], "a known reason keeps counting")
 	require.EqualValues(t, 5, reasons[throttle.OtherReason])
 }
+
+// Attempts begun at the same moment on two replicas are counted before
+// any is checked: of 12 concurrent Begins against a limit of 5, exactly 5
+// go ahead. A success is taken back; a failure stays counted with its
+// reason; ending twice changes nothing.
+func TestBeginCountsConcurrentAttemptsBeforeTheCheck(t *testing.T) {
+	t.Parallel()
+	h := testapp.New(t, testapp.Options{NoWorkers: true})
+	ctx := context.Background()
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	a := throttle.New(h.App.Store, func() time.Time { return now })
+	b := throttle.New(h.App.Store, func() time.Time { return now })
+	rule := throttle.Rule{Scope: "test.account", Limit: 5, Window: time.Hour}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var begun []*throttle.Attempt
+	refused := 0
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			try, err := []*throttle.Limiter{a, b}[i%2].Begin(ctx, rule, "ana")
+			mu.Lock()
+			defer mu.Unlock()
+			if apperr.Is(err, apperr.RateLimited) {
+				refused++
+				return
+			}
+			assert.NoError(t, err)
+			begun = append(begun, try)
+		}()
+	}
+	wg.Wait()
+	require.Len(t, begun, rule.Limit)
+	require.Equal(t, 12-rule.Limit, refused)
+
+	// Two succeed (taken back, one of them twice), three fail.
+	require.NoError(t, begun[0].End(ctx, false, ""))
+	require.NoError(t, begun[0].End(ctx, false, ""))
+	require.NoError(t, begun[1].End(ctx, false, ""))
+	for _, try := range begun[2:] {
+		require.NoError(t, try.End(ctx, true, "wrong password"))
+	}
+	n, err := h.App.Store.ThrottleCount(ctx, rule.Scope, "ana", now.Truncate(time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	var reasons string
+	require.NoError(t, h.App.DB.SQL.QueryRowContext(ctx, `SELECT reasons::text FROM auth_throttle WHERE scope = $1`, rule.Scope).Scan(&reasons))
+	require.JSONEq(t, `{"wrong password": 3}`, reasons)
+	// Two more may begin now.
+	for range 2 {
+		_, err := a.Begin(ctx, rule, "ana")
+		require.NoError(t, err)
+	}
+	_, err = b.Begin(ctx, rule, "ana")
+	require.True(t, apperr.Is(err, apperr.RateLimited), "%v", err)
+}
