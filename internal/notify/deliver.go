@@ -56,10 +56,14 @@ func (e *ClaimedError) Error() string {
 // delivery is what a claim decided: the notification as it will be sent
 // and where it goes.
 type delivery struct {
-	n       *Notification
-	token   uuid.UUID
-	thread  string // Slack: the thread to reply into; "" for its first message
-	root    bool   // Slack: this delivery posts the thread's first message
+	n      *Notification
+	token  uuid.UUID
+	thread string // Slack: the thread to reply into; "" for its first message
+	root   bool   // Slack: this delivery posts the thread's first message
+	// again: an earlier attempt was made whose message may have been
+	// posted (it failed, or its claim lapsed unrecorded): look for it
+	// before posting (Finder).
+	again   bool
 	version int64  // the incident's version the claim saw
 	hookURL string // webhook: the recipient's URL and secret at claim time
 	hookKey string
@@ -112,7 +116,7 @@ func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx c
 	if d.n.Provider == Webhook {
 		err = s.postWebhook(ctx, d.hookURL, d.hookKey, d.n)
 	} else {
-		ts, err = s.notifier.Send(ctx, d.n.Channel, d.thread, d.n.Message)
+		ts, err = s.send(ctx, d)
 		s.gate.observe(d.n.Channel, s.clock(), err)
 	}
 	if err != nil {
@@ -126,6 +130,30 @@ func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx c
 		return err
 	}
 	return s.recordSent(ctx, d, ts, complete)
+}
+
+// send posts the claimed delivery d to Slack, unless an earlier attempt
+// did already: before an attempt that is not the first, a notifier that
+// can (Finder) looks for the message labelled with the notification's ID,
+// and the ts of the one it finds is recorded instead of posting again.
+// When looking is refused for good (a token without the history scopes),
+// the message is posted, at least once as before, and that is logged.
+func (s *Service) send(ctx context.Context, d *delivery) (string, error) {
+	if f, ok := s.notifier.(Finder); ok && d.again {
+		ts, err := f.Find(ctx, d.n.Channel, d.thread, d.n.Message.Key, d.n.CreatedAt)
+		switch {
+		case err != nil && IsPermanent(err):
+			s.log.Warn("cannot look for the message of an earlier attempt; posting it, it may appear twice",
+				"notification", d.n.ID, "channel", d.n.Channel, "err", err)
+		case err != nil:
+			return "", err
+		case ts != "":
+			s.log.Info("an earlier attempt had posted the message; recorded, not posted again",
+				"notification", d.n.ID, "channel", d.n.Channel, "ts", ts)
+			return ts, nil
+		}
+	}
+	return s.notifier.Send(ctx, d.n.Channel, d.thread, d.n.Message)
 }
 
 // claim is the first step of Deliver. It returns nil when nothing is to
@@ -224,6 +252,8 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, complete func(ctx con
 			// timeline says who was told, and a log line told nobody.
 			return complete(ctx, tx)
 		}
+		d.again = n.Attempts > 0 || n.ClaimedUntil != nil // a lapsed claim: its call's outcome is unknown
+		d.n.Message.Key = n.ID.String()
 		until := now.Add(s.lease)
 		n.ClaimedUntil, n.ClaimToken, n.ClaimRoot = &until, d.token, d.root
 		if err := tx.UpdateNotification(ctx, n); err != nil {

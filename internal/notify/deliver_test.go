@@ -161,12 +161,12 @@ func TestRecordFailingOnceAfterSlackAcceptedSendsOnce(t *testing.T) {
 }
 
 // Slack accepted two replies and the database refused to record them
-// for longer than the delivery keeps trying: the chosen behaviour is at
-// least once. The claims stay until they lapse (ClaimLease), River
-// retries the jobs, and once the claims have lapsed each message is
-// posted again, into the same thread as the first time, and recorded
-// once; nothing is lost.
-func TestSentButNotRecordedIsSentAgainInItsThread(t *testing.T) {
+// for longer than the delivery keeps trying. The claims stay until they
+// lapse (ClaimLease), River retries the jobs, and once the claims have
+// lapsed each retry looks for its message in its thread first (by the
+// notification's ID in the message's metadata), finds it and records it:
+// posted once, recorded once, nothing lost.
+func TestSentButNotRecordedIsFoundInItsThread(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	id := e.do(t, e.reporter, http.MethodPost, "/api/v1/incidents", map[string]any{
@@ -197,15 +197,18 @@ func TestSentButNotRecordedIsSentAgainInItsThread(t *testing.T) {
 	ns := e.delivered(t, e.cert, id, 4)
 	e.deliveriesDone(t)
 	posts := e.slack.all()
-	require.Len(t, posts, 6, "each reply posted twice: sent, not recorded, sent again")
+	require.Len(t, posts, 4, "each reply posted once: the retry finds it in its thread and records it")
 	require.Equal(t, roots, requireThreads(t, posts), "no new thread")
+	byTS := map[string]post{}
 	for _, p := range posts[2:] {
-		require.Equal(t, roots[p.channel()], p.thread(), "posted again into its thread")
+		require.Equal(t, roots[p.channel()], p.thread(), "posted into its thread")
 		require.Contains(t, p.form.Get("text"), "Stage changed to recovery")
+		byTS[p.form.Get("ts")] = p
 	}
 	for _, n := range ns {
 		if n.EventKind == "incident.stage_changed" {
-			require.Equal(t, 1, n.Attempts, "the call whose outcome was never recorded does not count")
+			require.Equal(t, 1, n.Attempts, "the call whose outcome was never recorded does not count; the search that found it does")
+			require.Contains(t, byTS, n.MessageTS, "the message found is the one recorded")
 		}
 	}
 }

@@ -83,6 +83,36 @@ func (f *fakeSlack) postMessage(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": form.Get("channel"), "ts": form.Get("ts")})
 }
 
+// history is conversations.history and conversations.replies: the
+// posts of the channel (of the thread ts), with the metadata they were
+// posted with, in one page. It stays up while posts are refused.
+func (f *fakeSlack) history(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	msgs := []map[string]any{}
+	for _, p := range f.posts {
+		if p.form.Get("channel") != r.Form.Get("channel") || (r.Form.Get("ts") != "" && p.form.Get("thread_ts") != r.Form.Get("ts")) {
+			continue
+		}
+		m := map[string]any{"type": "message", "ts": p.form.Get("ts"), "text": p.form.Get("text")}
+		if meta := p.form.Get("metadata"); meta != "" {
+			m["metadata"] = json.RawMessage(meta)
+		}
+		msgs = append(msgs, m)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "messages": msgs, "has_more": false})
+}
+
+// handle adds the fake's calls to a slacktest server.
+func (f *fakeSlack) handle(c slacktest.Customize) {
+	c.Handle("/chat.postMessage", f.postMessage)
+	c.Handle("/chat.update", f.chatUpdate)
+	c.Handle("/conversations.history", f.history)
+	c.Handle("/conversations.replies", f.history)
+}
+
 func (f *fakeSlack) all() []post {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -119,10 +149,7 @@ const (
 func setup(t *testing.T) *env {
 	t.Helper()
 	f := &fakeSlack{}
-	srv := slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/chat.postMessage", f.postMessage)
-		c.Handle("/chat.update", f.chatUpdate)
-	})
+	srv := slacktest.NewTestServer(f.handle)
 	srv.Start()
 	t.Cleanup(srv.Stop)
 	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks, Config: func(c *config.Config) {
@@ -155,6 +182,7 @@ type sent struct {
 	State        string
 	Attempts     int
 	LastError    string `json:"last_error"`
+	MessageTS    string `json:"message_ts"`
 	Message      struct{ Header, Text string }
 }
 

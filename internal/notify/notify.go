@@ -112,6 +112,11 @@ type Message struct {
 	Link   string // the incident's page
 	// Actions are buttons, for providers that have them (Slack).
 	Actions []Action
+	// Key names the delivery (the notification's ID), for a provider that
+	// can label a message with it (Slack: the message's metadata), so that
+	// a later attempt finds the message an earlier one posted (Finder).
+	// Set at each delivery; not stored with the notification.
+	Key string `json:"-"`
 }
 
 // Restricted reports whether an incident of this TLP may show only its
@@ -188,6 +193,16 @@ func firstLine(s string, n int) string {
 // is not empty, and returns the provider's message ID (Slack's ts).
 type Notifier interface {
 	Send(ctx context.Context, channel, threadTS string, m Message) (ts string, err error)
+}
+
+// Finder is a Notifier that can find a message it posted with a Key
+// (Message.Key): in channel, or in the thread threadTS when it is not
+// empty, posted at or after since; "" when there is none. Deliver asks
+// before every attempt but the first, so that a message whose post
+// succeeded but whose outcome was never recorded (the process died during
+// the call, or its answer was lost) is recorded, not posted twice.
+type Finder interface {
+	Find(ctx context.Context, channel, threadTS, key string, since time.Time) (ts string, err error)
 }
 
 // RateLimitError says: try again after RetryAfter. It uses no attempt.

@@ -28,7 +28,7 @@ func TestDeliveryWithdrawsWhenTheRecipientLostSight(t *testing.T) {
 	t.Cleanup(hook.Close)
 	f := &fakeSlack{}
 	f.setDown(func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
-	srv := slacktest.NewTestServer(func(c slacktest.Customize) { c.Handle("/chat.postMessage", f.postMessage) })
+	srv := slacktest.NewTestServer(f.handle)
 	srv.Start()
 	t.Cleanup(srv.Stop)
 	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks, Config: func(c *config.Config) {

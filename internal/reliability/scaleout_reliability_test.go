@@ -80,9 +80,8 @@ func TestReliabilityScaleOut(t *testing.T) {
 		}
 	}
 	_, dup, extra := h.slack.counts()
-	if limit := workerConcurrency; extra > limit {
-		t.Errorf("%d messages reached Slack more than once (%d extra posts): more than the %d deliveries in flight at the worker's kill",
-			dup, extra, limit)
+	if dup > 0 {
+		t.Errorf("%d messages reached Slack more than once (%d extra posts)", dup, extra)
 	}
 	t.Logf("T10: 2 API + 2 worker processes, 1 API and 1 worker killed half-way: %d acknowledged reports, 0 lost, no playbook step twice, %d duplicated deliveries, %d of %d files uploaded through API 1 downloaded intact through API 2 (%d retried requests; %d notifications of the reports; work done %s after the kills' load ended)",
 		acked, dup, len(files), len(files), res.retries.Load(), notes, took.Round(time.Second))

@@ -25,6 +25,7 @@ type Client struct {
 var (
 	_ notify.Notifier = (*Client)(nil)
 	_ notify.Updater  = (*Client)(nil)
+	_ notify.Finder   = (*Client)(nil)
 )
 
 // New returns a Client with the bot token, talking to the Web API at
@@ -44,6 +45,7 @@ var permanentErrors = map[string]bool{
 	"msg_too_long": true, "invalid_blocks": true, "invalid_blocks_format": true, "invalid_arguments": true,
 	"too_many_attachments": true, "no_text": true, "invalid_thread_ts": true,
 	"message_not_found": true, "cant_update_message": true, "edit_window_closed": true,
+	"unknown_method": true, // a Slack-compatible server without the method (the history calls)
 }
 
 // Send implements notify.Notifier: chat.postMessage with a header, the
@@ -54,11 +56,86 @@ func (c *Client) Send(ctx context.Context, channel, threadTS string, m notify.Me
 	if threadTS != "" {
 		opts = append(opts, slackapi.MsgOptionTS(threadTS))
 	}
+	if m.Key != "" {
+		opts = append(opts, slackapi.MsgOptionMetadata(slackapi.SlackMetadata{EventType: MetadataEventType,
+			EventPayload: map[string]any{MetadataKey: m.Key}}))
+	}
 	_, ts, err := c.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return "", classify(err)
 	}
 	return ts, nil
+}
+
+// The label of a message certdesk posts (Slack's message metadata): its
+// event type, and the payload's field holding the notification's ID.
+const (
+	MetadataEventType = "certdesk_notification"
+	MetadataKey       = "notification_id"
+)
+
+// findPages bounds Find: pages of findPageSize messages read at most.
+const (
+	findPages    = 10
+	findPageSize = 200
+)
+
+// Find implements notify.Finder: the message labelled key in the thread
+// threadTS (conversations.replies) or among the channel's top-level
+// messages (conversations.history), posted since a minute before since,
+// read with their metadata. A reply is looked for at the top level too:
+// an earlier attempt may have posted it as the thread's first message
+// (its thread was not recorded yet), and another delivery may have
+// started the thread since. It needs the bot's history scopes
+// (channels:history, groups:history); a token without them is a
+// PermanentError (missing_scope).
+func (c *Client) Find(ctx context.Context, channel, threadTS, key string, since time.Time) (string, error) {
+	from := since.Add(-time.Minute)
+	oldest := fmt.Sprintf("%d.%06d", from.Unix(), from.Nanosecond()/1000)
+	if threadTS != "" {
+		ts, err := c.findIn(ctx, channel, threadTS, key, oldest)
+		if ts != "" || err != nil {
+			return ts, err
+		}
+	}
+	return c.findIn(ctx, channel, "", key, oldest)
+}
+
+// findIn reads the thread threadTS of channel (its top level when
+// threadTS is empty) from oldest on, page by page (at most findPages),
+// for the message labelled key.
+func (c *Client) findIn(ctx context.Context, channel, threadTS, key, oldest string) (string, error) {
+	cursor := ""
+	for range findPages {
+		var msgs []slackapi.Message
+		var more bool
+		var next string
+		if threadTS == "" {
+			resp, err := c.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{ChannelID: channel,
+				Oldest: oldest, Limit: findPageSize, Cursor: cursor, IncludeAllMetadata: true})
+			if err != nil {
+				return "", classify(err)
+			}
+			msgs, more, next = resp.Messages, resp.HasMore, resp.ResponseMetaData.NextCursor
+		} else {
+			var err error
+			msgs, more, next, err = c.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{ChannelID: channel,
+				Timestamp: threadTS, Oldest: oldest, Limit: findPageSize, Cursor: cursor, IncludeAllMetadata: true})
+			if err != nil {
+				return "", classify(err)
+			}
+		}
+		for _, m := range msgs {
+			if m.Metadata.EventType == MetadataEventType && fmt.Sprint(m.Metadata.EventPayload[MetadataKey]) == key {
+				return m.Timestamp, nil
+			}
+		}
+		if !more || next == "" {
+			return "", nil
+		}
+		cursor = next
+	}
+	return "", nil
 }
 
 // Update implements notify.Updater: chat.update of the message ts in

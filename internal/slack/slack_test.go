@@ -33,6 +33,11 @@ type recorder struct {
 	refused []time.Time
 	updates []url.Values
 	respond func(call int, w http.ResponseWriter) bool
+	// lose, when set and true for a call, keeps the post but never
+	// answers it: the connection is closed (Slack took the message, its
+	// answer was lost).
+	lose     func(call int) bool
+	searches int // conversations.history and .replies calls
 }
 
 func (rec *recorder) handler(w http.ResponseWriter, r *http.Request) {
@@ -46,9 +51,38 @@ func (rec *recorder) handler(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.posts = append(rec.posts, r.PostForm)
 	rec.at = append(rec.at, time.Now())
+	if rec.lose != nil && rec.lose(rec.calls) {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": r.PostForm.Get("channel"),
 		"ts": fmt.Sprintf("1700000000.%06d", len(rec.posts))})
+}
+
+// history is the Slack peer's conversations.history and
+// conversations.replies: every kept post of the channel (of the thread),
+// with the metadata it was posted with, in one page.
+func (rec *recorder) history(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.searches++
+	msgs := []map[string]any{}
+	for i, p := range rec.posts {
+		if p.Get("channel") != r.Form.Get("channel") || (r.Form.Get("ts") != "" && p.Get("thread_ts") != r.Form.Get("ts")) {
+			continue
+		}
+		m := map[string]any{"type": "message", "ts": fmt.Sprintf("1700000000.%06d", i+1), "text": p.Get("text")}
+		if meta := p.Get("metadata"); meta != "" {
+			m["metadata"] = json.RawMessage(meta)
+		}
+		msgs = append(msgs, m)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "messages": msgs, "has_more": false})
 }
 
 // updateHandler is the Slack peer's chat.update: it keeps every update's
@@ -117,6 +151,8 @@ func newWorldWith(t testing.TB, slackOn bool, signingSecret string) *world {
 	srv := slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", rec.handler)
 		c.Handle("/chat.update", rec.updateHandler)
+		c.Handle("/conversations.history", rec.history)
+		c.Handle("/conversations.replies", rec.history)
 		c.Handle("/users.info", slackUsers.handler)
 		c.Handle("/respond/", replies.handler)
 	})
@@ -321,6 +357,46 @@ func TestRateLimitSnoozesAndDeliversOnce(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	require.Len(t, w.rec.snapshot(), 1, "delivered exactly once")
 	require.Equal(t, 1, w.timelineKinds(t, inc.ID, "notified"))
+}
+
+// Slack takes a message but its answer is lost (the connection closes,
+// as when the process dies during the call): the next attempt finds the
+// message by its metadata (the notification's ID) and records it instead
+// of posting it again. A first attempt never looks.
+func TestLostAnswerIsRecordedNotPostedTwice(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	w.rec.mu.Lock()
+	w.rec.lose = func(call int) bool { return call == 1 }
+	w.rec.mu.Unlock()
+	inc := w.report(t, "Answer lost", "TLP:GREEN")
+	ns := w.sentFor(t, w.cert, inc.ID, 1)
+	posts := w.rec.snapshot()
+	require.Len(t, posts, 1, "posted once")
+	require.JSONEq(t, `{"event_type":"certdesk_notification","event_payload":{"notification_id":"`+ns[0].ID+`"}}`,
+		posts[0].Get("metadata"), "labelled with the notification's ID")
+	require.Equal(t, "1700000000.000001", ns[0].MessageTS, "the message found is the one recorded")
+	require.Equal(t, 2, ns[0].Attempts, "the lost answer and the search")
+	w.rec.mu.Lock()
+	searches := w.rec.searches
+	w.rec.mu.Unlock()
+	require.Equal(t, 1, searches, "only the second attempt looked")
+	require.Equal(t, 1, w.timelineKinds(t, inc.ID, "notified"))
+
+	// A thread's reply is looked for in the thread.
+	w.rec.mu.Lock()
+	w.rec.lose = func(call int) bool { return call == 2 }
+	w.rec.mu.Unlock()
+	_, err := w.h.App.Notify.Notify(context.Background(), inc.ID, *w.region, "test.update:"+inc.ID, "test.update", "Update")
+	require.NoError(t, err)
+	w.sentFor(t, w.cert, inc.ID, 2)
+	posts = w.rec.snapshot()
+	require.Len(t, posts, 2, "the reply posted once")
+	require.Equal(t, "1700000000.000001", posts[1].Get("thread_ts"))
+	w.rec.mu.Lock()
+	searches = w.rec.searches
+	w.rec.mu.Unlock()
+	require.Equal(t, 2, searches)
 }
 
 func TestSlackOutageDeliversEverythingOnceWhenBack(t *testing.T) {

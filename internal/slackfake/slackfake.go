@@ -3,7 +3,9 @@
 // serves it, SLACK_API_URL points certdesk at it, and every message
 // certdesk posts or updates is printed and kept. It answers the calls
 // certdesk makes (chat.postMessage, chat.update, chat.postEphemeral,
-// users.info, auth.test) the way Slack does, and nothing else. It is a
+// users.info, auth.test, and conversations.history and
+// conversations.replies with message metadata) the way Slack does, and
+// nothing else. It is a
 // development tool, not a Slack emulator: it checks no token.
 package slackfake
 
@@ -12,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,8 +29,12 @@ type Message struct {
 	ThreadTS string `json:"thread_ts,omitempty"`
 	Text     string `json:"text"`
 	// Blocks is the Block Kit JSON as posted.
-	Blocks  json.RawMessage `json:"blocks,omitempty"`
-	Updated int             `json:"updated"` // how often chat.update changed it
+	Blocks json.RawMessage `json:"blocks,omitempty"`
+	// Metadata is the message's metadata as posted (event_type and
+	// event_payload), returned by the history calls with
+	// include_all_metadata.
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+	Updated  int             `json:"updated"` // how often chat.update changed it
 }
 
 // Server is the fake Slack. Its zero value is not usable; call New.
@@ -57,6 +65,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/chat.update", s.update)
 	mux.HandleFunc("/api/chat.postEphemeral", s.ephemeral)
 	mux.HandleFunc("/api/users.info", s.userInfo)
+	mux.HandleFunc("/api/conversations.history", s.history)
+	mux.HandleFunc("/api/conversations.replies", s.history)
 	mux.HandleFunc("/api/auth.test", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, map[string]any{"ok": true, "team": "certdesk-demo", "user": "certdesk", "user_id": "UCERTDESK", "bot_id": "BCERTDESK"})
 	})
@@ -112,7 +122,8 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.seq++
 	m := &Message{Channel: channel, TS: fmt.Sprintf("%d.%06d", s.now().Unix(), s.seq),
-		ThreadTS: r.PostForm.Get("thread_ts"), Text: r.PostForm.Get("text"), Blocks: blocks(r.PostForm.Get("blocks"))}
+		ThreadTS: r.PostForm.Get("thread_ts"), Text: r.PostForm.Get("text"), Blocks: blocks(r.PostForm.Get("blocks")),
+		Metadata: blocks(r.PostForm.Get("metadata"))}
 	s.messages = append(s.messages, m)
 	s.byTS[m.TS] = m
 	s.mu.Unlock()
@@ -138,6 +149,65 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.print("update", &cp)
 	reply(w, map[string]any{"ok": true, "channel": cp.Channel, "ts": cp.TS, "text": cp.Text})
+}
+
+// history answers conversations.history (a channel's top-level messages,
+// newest first) and conversations.replies (a thread: its first message,
+// then the replies, oldest first): posted at or after oldest, limit a
+// page (default 100), cursor the next page's offset; metadata only with
+// include_all_metadata.
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	channel, thread := r.Form.Get("channel"), r.Form.Get("ts")
+	replies := strings.HasSuffix(r.URL.Path, "conversations.replies")
+	if channel == "" || (replies && thread == "") {
+		reply(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	oldest, _ := strconv.ParseFloat(r.Form.Get("oldest"), 64)
+	limit, err := strconv.Atoi(r.Form.Get("limit"))
+	if err != nil || limit <= 0 {
+		limit = 100
+	}
+	from, _ := strconv.Atoi(r.Form.Get("cursor"))
+	withMeta := r.Form.Get("include_all_metadata") == "true" || r.Form.Get("include_all_metadata") == "1"
+	s.mu.Lock()
+	var all []map[string]any
+	for _, m := range s.messages {
+		ts, _ := strconv.ParseFloat(m.TS, 64)
+		in := m.Channel == channel && ts >= oldest
+		if replies {
+			in = in && (m.TS == thread || m.ThreadTS == thread)
+		} else {
+			in = in && (m.ThreadTS == "" || m.ThreadTS == m.TS)
+		}
+		if !in {
+			continue
+		}
+		out := map[string]any{"type": "message", "ts": m.TS, "text": m.Text}
+		if m.ThreadTS != "" {
+			out["thread_ts"] = m.ThreadTS
+		}
+		if withMeta && len(m.Metadata) > 0 {
+			out["metadata"] = m.Metadata
+		}
+		all = append(all, out)
+	}
+	s.mu.Unlock()
+	if !replies {
+		slices.Reverse(all)
+	}
+	page := all[min(from, len(all)):]
+	resp := map[string]any{"ok": true, "has_more": false, "messages": []map[string]any{}}
+	if len(page) > limit {
+		page = page[:limit]
+		resp["has_more"] = true
+		resp["response_metadata"] = map[string]any{"next_cursor": strconv.Itoa(from + limit)}
+	}
+	if len(page) > 0 {
+		resp["messages"] = page
+	}
+	reply(w, resp)
 }
 
 func (s *Server) ephemeral(w http.ResponseWriter, r *http.Request) {
