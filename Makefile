@@ -40,9 +40,13 @@ test: deps-postgres deps-chromium deps-axe deps-poppler lint-openapi lint-deploy
 ## every TestReliability* test behind the build tag "reliability" (processes
 ## killed and restarted under load, outages, storms...); each prints its figure
 RELIABILITY_TEST = $(GO) test -tags reliability -run '^TestReliability' -count=1 -timeout 60m $(RELIABILITYFLAGS) ./...
+## and then every fuzzer for RELIABILITY_FUZZTIME each (item 8: no panic, bounded
+## time and memory; a failing input lands in the package's testdata/fuzz/)
+RELIABILITY_FUZZTIME ?= 20s
 reliability: deps-postgres
 	$(GO) vet -tags reliability ./...
 	CERTDESK_RELIABILITY=long $(RELIABILITY_TEST)
+	$(MAKE) fuzz FUZZTIME=$(RELIABILITY_FUZZTIME)
 
 ## reliability-quick: the battery's quick mode (shorter loads; under 10 minutes
 ## on two cores), run by .ci/run after make test
