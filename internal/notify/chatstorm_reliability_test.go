@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,23 +50,29 @@ func stormPlanFor(mode string) stormPlan {
 type stormCall struct {
 	method  string
 	at      time.Time // received
-	outcome string    // "ok", "429", "503", "timeout"
+	outcome string    // "ok", "429", "503", "timeout", "lost" (posted, then no answer)
 	// a 429: when it was answered and the Retry-After it gave
 	answered   time.Time
 	retryAfter time.Duration
-	ts         string // "ok" chat.postMessage: the message's ts
+	ts         string // an accepted chat.postMessage ("ok", "lost"): the message's ts
+	thread     string // its thread_ts
+	meta       string // its metadata
 }
 
 // stormSlack is Slack's Web API in a storm: between start and end every
 // call is answered 429 with a random Retry-After, 503, or nothing at all
-// (it hangs past the client's timeout and the message is not posted);
-// outside it, calls succeed. It records every call per channel.
+// (it hangs past the client's timeout; a post may also be taken and then
+// left unanswered, as when an answer is lost); outside it, calls
+// succeed. conversations.history and .replies, storm or not, answer
+// with the accepted posts and their metadata. It records every call per
+// channel.
 type stormSlack struct {
 	plan       stormPlan
 	mu         sync.Mutex
 	rng        *rand.Rand
 	start, end time.Time
 	calls      map[string][]*stormCall // channel → calls in order of receipt
+	lost       map[string]bool         // channels that had a post taken and not answered
 	seq        int
 }
 
@@ -78,13 +85,23 @@ func (f *stormSlack) setStorm(start, end time.Time) {
 func (f *stormSlack) handle(method string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
-		channel := r.PostForm.Get("channel")
+		channel := r.Form.Get("channel")
 		now := time.Now()
 		f.mu.Lock()
 		c := &stormCall{method: method, at: now, outcome: "ok"}
 		f.calls[channel] = append(f.calls[channel], c)
 		if !now.Before(f.start) && now.Before(f.end) {
-			c.outcome = []string{"429", "429", "503", "timeout"}[f.rng.IntN(4)]
+			outcomes := []string{"429", "429", "503", "timeout"}
+			if method == "chat.postMessage" {
+				outcomes = append(outcomes, "lost")
+			}
+			c.outcome = outcomes[f.rng.IntN(len(outcomes))]
+			if method == "chat.postMessage" && !f.lost[channel] {
+				c.outcome = "lost" // each channel's first post in the storm: taken, never answered
+			}
+			if c.outcome == "lost" {
+				f.lost[channel] = true
+			}
 		}
 		retryAfter := 1 + f.rng.IntN(f.plan.maxRetryAfter)
 		switch c.outcome {
@@ -100,6 +117,15 @@ func (f *stormSlack) handle(method string) http.HandlerFunc {
 			f.mu.Unlock()
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 			return
+		case "lost":
+			f.seq++
+			c.ts, c.thread, c.meta = fmt.Sprintf("1700000100.%06d", f.seq), r.Form.Get("thread_ts"), r.Form.Get("metadata")
+			f.mu.Unlock()
+			select {
+			case <-r.Context().Done():
+			case <-time.After(f.plan.hang):
+			}
+			return
 		case "timeout":
 			f.mu.Unlock()
 			select {
@@ -108,11 +134,28 @@ func (f *stormSlack) handle(method string) http.HandlerFunc {
 			}
 			return
 		}
+		if strings.HasPrefix(method, "conversations.") {
+			msgs := []map[string]any{}
+			for _, p := range f.calls[channel] {
+				if p.method != "chat.postMessage" || p.ts == "" || (method == "conversations.replies" && p.thread != r.Form.Get("ts")) {
+					continue
+				}
+				m := map[string]any{"type": "message", "ts": p.ts}
+				if p.meta != "" {
+					m["metadata"] = json.RawMessage(p.meta)
+				}
+				msgs = append(msgs, m)
+			}
+			f.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "messages": msgs, "has_more": false})
+			return
+		}
 		f.seq++
-		ts := r.PostForm.Get("ts")
+		ts := r.Form.Get("ts")
 		if method == "chat.postMessage" {
 			ts = fmt.Sprintf("1700000100.%06d", f.seq)
-			c.ts = ts
+			c.ts, c.thread, c.meta = ts, r.Form.Get("thread_ts"), r.Form.Get("metadata")
 		}
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
@@ -129,11 +172,13 @@ func (f *stormSlack) handle(method string) http.HandlerFunc {
 func TestReliabilityChatStorm(t *testing.T) {
 	mode := os.Getenv("CERTDESK_RELIABILITY")
 	plan := stormPlanFor(mode)
-	f := &stormSlack{plan: plan, rng: rand.New(rand.NewPCG(4, 2026)), calls: map[string][]*stormCall{}}
+	f := &stormSlack{plan: plan, rng: rand.New(rand.NewPCG(4, 2026)), calls: map[string][]*stormCall{}, lost: map[string]bool{}}
 	f.setStorm(time.Now().Add(24*time.Hour), time.Now().Add(24*time.Hour))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/chat.postMessage", f.handle("chat.postMessage"))
 	mux.HandleFunc("/api/chat.update", f.handle("chat.update"))
+	mux.HandleFunc("/api/conversations.history", f.handle("conversations.history"))
+	mux.HandleFunc("/api/conversations.replies", f.handle("conversations.replies"))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
@@ -221,11 +266,13 @@ func TestReliabilityChatStorm(t *testing.T) {
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var n429, n503, nTimeout, delivered, early int
+	var n429, n503, nTimeout, nLost, delivered, early int
+
 	for ci, ch := range channels {
 		calls := f.calls[ch]
 		var posted []string // ts of accepted posts, in order of receipt
-		firstFailure := -1
+		var postedAt []time.Time
+		var firstFailure time.Time // when certdesk first learnt of a failed call to the channel
 		for k, c := range calls {
 			switch c.outcome {
 			case "429":
@@ -234,13 +281,23 @@ func TestReliabilityChatStorm(t *testing.T) {
 				n503++
 			case "timeout":
 				nTimeout++
-			case "ok":
-				if c.method == "chat.postMessage" {
-					posted = append(posted, c.ts)
-				}
+			case "lost":
+				nLost++
 			}
-			if c.outcome != "ok" && firstFailure < 0 {
-				firstFailure = len(posted)
+			if c.ts != "" {
+				posted = append(posted, c.ts) // accepted, answered or not
+				postedAt = append(postedAt, c.at)
+			}
+			// certdesk learns of a failure when it is answered, or, for a
+			// call left unanswered, when its client gives up.
+			if c.outcome != "ok" {
+				known := c.at
+				if c.outcome == "timeout" || c.outcome == "lost" {
+					known = c.at.Add(plan.clientTimeout)
+				}
+				if firstFailure.IsZero() || known.Before(firstFailure) {
+					firstFailure = known
+				}
 			}
 			// Never before Retry-After: no call to the channel received
 			// after a 429 was answered and before its Retry-After passed.
@@ -268,18 +325,34 @@ func TestReliabilityChatStorm(t *testing.T) {
 		}
 		require.Len(t, posted, len(order[ch]), "%s: posts", ch)
 		require.Equal(t, reported[ci], len(order[ch]), "%s: one notification per report", ch)
-		// In order: from the channel's first failure on, posts arrive in
-		// the order their notifications were created.
-		require.GreaterOrEqual(t, firstFailure, 0, "%s saw no storm", ch)
-		after := posted[firstFailure:]
+		// In order: from the moment certdesk learnt of the channel's first
+		// failure on, posts arrive in the order their notifications were
+		// created.
+		require.False(t, firstFailure.IsZero(), "%s saw no storm", ch)
+		var after []string
+		for k, ts := range posted {
+			if postedAt[k].After(firstFailure) {
+				after = append(after, ts)
+			}
+		}
 		rank := map[string]int{}
 		for k, ts := range order[ch] {
 			rank[ts] = k
 		}
 		require.True(t, sort.SliceIsSorted(after, func(a, b int) bool { return rank[after[a]] < rank[after[b]] }),
-			"%s: posts after the first failure out of order of creation: %v", ch, after)
+			"%s: posts after the first failure out of order of creation: %v (ranks %v)", ch, after, ranksOf(after, rank))
 	}
 	require.Zero(t, early, "calls before Retry-After")
-	t.Logf("T4: %d events, %d channels, %d 429s, %d 503s, %d timeouts, %d delivered once, %d early retries, in order (mode %q, storm %s, backlog drained %s after it)",
-		events, plan.channels, n429, n503, nTimeout, delivered, early, mode, plan.storm, drained.Round(100*time.Millisecond))
+	require.Positive(t, nLost, "the storm took posts without answering them")
+	t.Logf("T4: %d events, %d channels, %d 429s, %d 503s, %d timeouts, %d posts whose answer was lost, %d delivered once, %d early retries, in order (mode %q, storm %s, backlog drained %s after it)",
+		events, plan.channels, n429, n503, nTimeout, nLost, delivered, early, mode, plan.storm, drained.Round(100*time.Millisecond))
+}
+
+// ranksOf maps each ts to its notification's rank of creation.
+func ranksOf(tss []string, rank map[string]int) []int {
+	out := make([]int, len(tss))
+	for i, ts := range tss {
+		out[i] = rank[ts]
+	}
+	return out
 }
