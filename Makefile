@@ -39,6 +39,7 @@ test: deps-postgres deps-chromium deps-axe deps-poppler lint-openapi lint-deploy
 ## reliability: the reliability battery (docs/reliability.md), long mode:
 ## every TestReliability* test behind the build tag "reliability" (processes
 ## killed and restarted under load, outages, storms...); each prints its figure
+RELIABILITYFLAGS ?= -v
 RELIABILITY_TEST = $(GO) test -tags reliability -run '^TestReliability' -count=1 -timeout 60m $(RELIABILITYFLAGS) ./...
 ## and then every fuzzer for RELIABILITY_FUZZTIME each (item 8: no panic, bounded
 ## time and memory; a failing input lands in the package's testdata/fuzz/)
