@@ -12,7 +12,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -121,27 +120,28 @@ func runBackupUnderLoad(t *testing.T, load backupLoad) (backupFigures, string) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for !stop.Load() {
+		pace := time.NewTicker(5 * time.Millisecond) // about 200 audit rows a second, beside the reports
+		defer pace.Stop()
+		for ; !stop.Load(); <-pace.C {
 			if _, _, err := h.App.Identity.CreateToken(ctx, access.System, u.ID, "backup-load", nil); err != nil {
 				errs <- err
 				return
 			}
-			time.Sleep(5 * time.Millisecond)
 		}
 	}()
 	count := func(r *ackRecord) int { r.mu.Lock(); defer r.mu.Unlock(); return r.total }
 	waitFor := func(n int, what string) {
-		deadline := time.Now().Add(2 * time.Minute)
+		deadline := time.After(2 * time.Minute)
+		poll := time.NewTicker(10 * time.Millisecond)
+		defer poll.Stop()
 		for count(all) < n {
 			select {
 			case err := <-errs:
 				t.Fatalf("load client: %v", err)
-			default:
-			}
-			if time.Now().After(deadline) {
+			case <-deadline:
 				t.Fatalf("only %d of %d reports acknowledged %s", count(all), n, what)
+			case <-poll.C:
 			}
-			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	waitFor(load.before, "before the backup")
@@ -166,7 +166,7 @@ func runBackupUnderLoad(t *testing.T, load backupLoad) (backupFigures, string) {
 	require.NoError(t, err)
 
 	// Restore into a new, empty database and a new folder.
-	target := map[string]string{"DATABASE_URL": bkEmptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
+	target := map[string]string{"DATABASE_URL": testdb.NewEmpty(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
 	t1 := time.Now()
 	e, out, errb = env(target, "restore", dir)
 	require.NoError(t, app.Run(ctx, e), "stderr: %s", errb)
@@ -232,7 +232,7 @@ func TestBackupUnderLoadRestoresAVerifiedCopy(t *testing.T) {
 		evidenceFile := filepath.Join("evidence", "sha256", m.Evidence.Files[0].SHA256[:2], m.Evidence.Files[0].SHA256[2:4], m.Evidence.Files[0].SHA256)
 		for _, part := range []string{backup.DatabaseFile, evidenceFile, backup.ManifestFile} {
 			restoreByte := bkFlipByte(t, filepath.Join(dir, part))
-			target := map[string]string{"DATABASE_URL": bkEmptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
+			target := map[string]string{"DATABASE_URL": testdb.NewEmpty(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
 			e, _, _ := env(target, "restore", dir)
 			err := app.Run(ctx, e)
 			var damaged *backup.DamagedError
@@ -265,7 +265,7 @@ func TestBackupUnderLoadRestoresAVerifiedCopy(t *testing.T) {
 		require.NoError(t, app.Run(ctx, e))
 		// The folder now holds the files: a second restore without
 		// --replace into an emptied database is refused for the folder.
-		target["DATABASE_URL"] = bkEmptyDatabase(t)
+		target["DATABASE_URL"] = testdb.NewEmpty(t)
 		e, _, _ = env(target, "restore", dir)
 		require.ErrorAs(t, app.Run(ctx, e), &notEmpty)
 		require.Equal(t, "evidence folder", notEmpty.What)
@@ -289,7 +289,7 @@ func TestBackupUnderLoadRestoresAVerifiedCopy(t *testing.T) {
 			require.NoError(t, os.Chmod(path, 0o600))
 			require.NoError(t, os.WriteFile(path, content, 0o600))
 		}
-		target := map[string]string{"DATABASE_URL": bkEmptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
+		target := map[string]string{"DATABASE_URL": testdb.NewEmpty(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
 		e, _, _ := env(target, "restore", dir)
 		require.ErrorContains(t, app.Run(ctx, e), fmt.Sprintf("is at certdesk migration %d and this certdesk knows migrations up to %d", known+1, known))
 		bkRequireEmpty(t, target["DATABASE_URL"])
@@ -301,32 +301,6 @@ func TestBackupUnderLoadRestoresAVerifiedCopy(t *testing.T) {
 		e, _, _ := env(nil, "backup", dir)
 		require.ErrorContains(t, app.Run(ctx, e), "is not empty")
 	})
-}
-
-// bkEmptyDatabase creates a database with nothing in it on the test server,
-// dropped when the test ends, and returns its URL.
-func bkEmptyDatabase(t *testing.T) string {
-	t.Helper()
-	ctx := context.Background()
-	admin := testdb.Admin(t)
-	conn, err := pgx.Connect(ctx, admin)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	name := "r_" + hex.EncodeToString(bkRandom(t, 6))
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0")
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			return
-		}
-		defer c.Close(ctx)
-		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-	u, err := url.Parse(admin)
-	require.NoError(t, err)
-	u.Path = "/" + name
-	return u.String()
 }
 
 // bkRequireEmpty checks that a database still has no table.
@@ -450,7 +424,7 @@ func TestBackupAndRestoreEmbedded(t *testing.T) {
 
 	// Restoring into an embedded database differs only in how the database
 	// is opened (the same as for backup); an external one is cheaper here.
-	dst := map[string]string{"DATABASE_URL": bkEmptyDatabase(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
+	dst := map[string]string{"DATABASE_URL": testdb.NewEmpty(t), "CERTDESK_BLOB_DIR": filepath.Join(t.TempDir(), "blobs")}
 	e, out, errb = env(dst, "restore", file)
 	require.NoError(t, app.Run(ctx, e), "%s", errb)
 	require.Contains(t, out.String(), "restored "+file)
@@ -503,7 +477,7 @@ func TestBackupAndRestoreWithObjectStore(t *testing.T) {
 	require.True(t, m.Evidence.Included)
 	require.Len(t, m.Evidence.Files, 3)
 
-	e, _, errb = env(s3env(dst, bkEmptyDatabase(t)), "restore", dir)
+	e, _, errb = env(s3env(dst, testdb.NewEmpty(t)), "restore", dir)
 	require.NoError(t, app.Run(ctx, e), "%s", errb)
 	require.Equal(t, src.Keys(t), dst.Keys(t), "the objects are in the other bucket")
 
@@ -517,7 +491,7 @@ func TestBackupAndRestoreWithObjectStore(t *testing.T) {
 	require.Len(t, m.Evidence.Files, 3, "the manifest lists the files it left out")
 	_, err = os.Stat(filepath.Join(skip, backup.EvidenceDir))
 	require.ErrorIs(t, err, os.ErrNotExist)
-	e, out, errb = env(s3env(src, bkEmptyDatabase(t)), "restore", skip)
+	e, out, errb = env(s3env(src, testdb.NewEmpty(t)), "restore", skip)
 	require.NoError(t, app.Run(ctx, e), "%s", errb)
 	require.Contains(t, out.String(), "must still be in the object store")
 

@@ -234,8 +234,9 @@ func TestReliabilityPostgresOutage(t *testing.T) {
 						break
 					}
 					// Retried until acknowledged, also after the load
-					// stopped: a report in flight is never dropped.
-					time.Sleep(100 * time.Millisecond)
+					// stopped: a report in flight is never dropped. The
+					// client backs off as a real one would after a 503.
+					<-time.After(100 * time.Millisecond)
 				}
 				pending.Add(-1)
 			}
@@ -273,7 +274,9 @@ func TestReliabilityPostgresOutage(t *testing.T) {
 
 	waitReady := func(within time.Duration) time.Duration {
 		began := time.Now()
-		for time.Since(began) < within {
+		poll := time.NewTicker(100 * time.Millisecond)
+		defer poll.Stop()
+		for ; time.Since(began) < within; <-poll.C {
 			resp, err := client.Get(h.URL + "/readyz")
 			if err == nil {
 				resp.Body.Close()
@@ -281,7 +284,6 @@ func TestReliabilityPostgresOutage(t *testing.T) {
 					return time.Since(began)
 				}
 			}
-			time.Sleep(100 * time.Millisecond)
 		}
 		t.Fatalf("/readyz not green %s after PostgreSQL started", within)
 		return 0

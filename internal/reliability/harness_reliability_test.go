@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,7 +93,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{t: t, bin: binary(t), dir: t.TempDir()}
-	h.dbURL = newDatabase(t)
+	h.dbURL = testdb.NewEmpty(t)
 	h.slack = newSlackRecorder()
 	ss := httptest.NewServer(h.slack)
 	t.Cleanup(ss.Close)
@@ -121,37 +120,6 @@ func newHarness(t *testing.T) *harness {
 	})
 	h.run("migrate", "up")
 	return h
-}
-
-// newDatabase creates an empty database on the test cluster (testdb's,
-// or TEST_DATABASE_URL's server), dropped when t ends.
-func newDatabase(t *testing.T) string {
-	t.Helper()
-	admin := testdb.Admin(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	name := "rel_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			return
-		}
-		defer c.Close(ctx)
-		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
 
 func randomHex(n int) string {

@@ -76,6 +76,33 @@ func New(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("testdb: clone template: %v", err)
 	}
+	dropWhenDone(t, name)
+	return withDatabase(adminURL, name)
+}
+
+// NewEmpty returns the URL of a new database with nothing in it (no
+// migrations: for a restore, or a test that migrates it itself), dropped
+// when t ends.
+func NewEmpty(t testing.TB) string {
+	t.Helper()
+	admin := Admin(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("testdb: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	name := "e_" + randomHex(8)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
+		t.Fatalf("testdb: create: %v", err)
+	}
+	dropWhenDone(t, name)
+	return withDatabase(admin, name)
+}
+
+// dropWhenDone drops the database name when t ends.
+func dropWhenDone(t testing.TB, name string) {
+	ctx := context.Background()
 	t.Cleanup(func() {
 		c, err := pgx.Connect(ctx, adminURL)
 		if err != nil {
@@ -87,7 +114,6 @@ func New(t testing.TB) string {
 			t.Errorf("testdb: drop: %v", err)
 		}
 	})
-	return withDatabase(adminURL, name)
 }
 
 // Admin returns the URL of the server's maintenance database, for tests
