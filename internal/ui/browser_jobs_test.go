@@ -37,4 +37,15 @@ func TestBrowserJobsUI(t *testing.T) {
 	b.do(chromedp.WaitVisible(chromedp.CSS(`a[href^="/admin/jobs/jobs/"]`)))
 	require.Contains(t, b.text("main"), "deadline.timer")
 	b.screenshot(dir, "1-scheduled-1280")
+	b.look(true, 390)
+	b.screenshot(dir, "2-scheduled-390-dark")
+
+	// certdesk's administration links to it in German too, on a phone.
+	b.look(false, 390)
+	require.EqualValues(t, http.StatusOK, b.open("/admin"))
+	require.EqualValues(t, http.StatusOK, b.submit(`.language-switch button[value="de"]`))
+	require.Contains(t, b.text(`a[href="/admin/jobs/"]`), "Hintergrundaufträge")
+	b.screenshot(dir, "3-admin-de-390")
+	b.look(true, 1280)
+	b.screenshot(dir, "4-admin-de-1280-dark")
 }
