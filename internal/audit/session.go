@@ -12,4 +12,8 @@ const (
 	// SessionEnded is the end of one or more sessions: signing out, ending
 	// a session from the sessions page, or ending all of a user's sessions.
 	SessionEnded Action = "session.ended"
+	// SecondFactorPassed is a session's check of a second factor (at
+	// sign-in, or again before a sensitive action); its data names the
+	// factor.
+	SecondFactorPassed Action = "signin.second_factor"
 )

@@ -55,45 +55,62 @@ func (s *Store) AccountByID(ctx context.Context, userID uuid.UUID) (*session.Acc
 
 // sessionRow is the web_sessions table.
 type sessionRow struct {
-	ID         uuid.UUID
-	SecretHash []byte
-	UserID     uuid.UUID
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time
-	RemoteAddr string
-	UserAgent  string
+	ID             uuid.UUID
+	SecretHash     []byte
+	UserID         uuid.UUID
+	CreatedAt      time.Time
+	LastSeenAt     time.Time
+	ExpiresAt      time.Time
+	RemoteAddr     string
+	UserAgent      string
+	Method         string
+	SecondFactor   string
+	SecondFactorAt *time.Time
+	Pending        string
 }
 
 func (sessionRow) TableName() string { return "web_sessions" }
 
 func (r sessionRow) domain() session.Session {
 	return session.Session{ID: r.ID, UserID: r.UserID, CreatedAt: r.CreatedAt.UTC(), LastSeenAt: r.LastSeenAt.UTC(),
-		ExpiresAt: r.ExpiresAt.UTC(), RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent}
+		ExpiresAt: r.ExpiresAt.UTC(), RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent, Method: session.Method(r.Method),
+		SecondFactor: session.Factor(r.SecondFactor), SecondFactorAt: utcPtr(r.SecondFactorAt), Pending: session.Pending(r.Pending)}
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // currentRow is a session with its person, organisation and settings.
 type currentRow struct {
-	ID          uuid.UUID
-	UserID      uuid.UUID
-	CreatedAt   time.Time
-	LastSeenAt  time.Time
-	ExpiresAt   time.Time
-	RemoteAddr  string
-	UserAgent   string
-	Email       string
-	Name        string
-	Role        string
-	DisabledAt  *time.Time
-	OrgID       uuid.UUID
-	OrgSlug     string
-	OrgKind     string
-	OrgName     string
-	OrgTZ       string `gorm:"column:org_tz"`
-	SetLanguage *string
-	SetTimeZone *string
-	SetTheme    *string
-	SetKeys     *string
+	ID             uuid.UUID
+	UserID         uuid.UUID
+	CreatedAt      time.Time
+	LastSeenAt     time.Time
+	ExpiresAt      time.Time
+	RemoteAddr     string
+	UserAgent      string
+	Method         string
+	SecondFactor   string
+	SecondFactorAt *time.Time
+	Pending        string
+	Email          string
+	Name           string
+	Role           string
+	DisabledAt     *time.Time
+	OrgID          uuid.UUID
+	OrgSlug        string
+	OrgKind        string
+	OrgName        string
+	OrgTZ          string `gorm:"column:org_tz"`
+	SetLanguage    *string
+	SetTimeZone    *string
+	SetTheme       *string
+	SetKeys        *string
 }
 
 // SessionBySecret implements session.Store: one query for everything a
@@ -101,7 +118,7 @@ type currentRow struct {
 func (s *Store) SessionBySecret(ctx context.Context, secretHash []byte) (*session.Current, error) {
 	var rows []currentRow
 	err := s.db.WithContext(ctx).Raw(`SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.remote_addr,
-			s.user_agent, u.email, u.name, u.role, u.disabled_at, u.org_id,
+			s.user_agent, s.method, s.second_factor, s.second_factor_at, s.pending, u.email, u.name, u.role, u.disabled_at, u.org_id,
 			o.slug AS org_slug, o.kind AS org_kind, o.name AS org_name, o.time_zone AS org_tz,
 			st.language AS set_language, st.time_zone AS set_time_zone, st.theme AS set_theme,
 			st.shortcuts AS set_keys
@@ -118,7 +135,8 @@ func (s *Store) SessionBySecret(ctx context.Context, secretHash []byte) (*sessio
 	}
 	r := rows[0]
 	se := sessionRow{ID: r.ID, UserID: r.UserID, CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt, ExpiresAt: r.ExpiresAt,
-		RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent}
+		RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent, Method: r.Method, SecondFactor: r.SecondFactor,
+		SecondFactorAt: r.SecondFactorAt, Pending: r.Pending}
 	cur := &session.Current{Session: se.domain(), UserName: r.Name, OrgName: r.OrgName, OrgTimeZone: r.OrgTZ,
 		Settings: settings.Settings{Theme: settings.System}}
 	if r.DisabledAt == nil { // a disabled user's session is no one's: Authenticate ends it
@@ -161,7 +179,11 @@ func (s *Store) TouchSession(ctx context.Context, id uuid.UUID, at time.Time) er
 
 func (t *txn) InsertSession(ctx context.Context, se *session.Session, secretHash []byte) error {
 	row := sessionRow{ID: se.ID, SecretHash: secretHash, UserID: se.UserID, CreatedAt: se.CreatedAt, LastSeenAt: se.LastSeenAt,
-		ExpiresAt: se.ExpiresAt, RemoteAddr: se.RemoteAddr, UserAgent: se.UserAgent}
+		ExpiresAt: se.ExpiresAt, RemoteAddr: se.RemoteAddr, UserAgent: se.UserAgent, Method: string(se.Method),
+		SecondFactor: string(se.SecondFactor), SecondFactorAt: se.SecondFactorAt, Pending: string(se.Pending)}
+	if row.Method == "" {
+		row.Method = string(session.MethodPassword)
+	}
 	return translate(t.db.WithContext(ctx).Create(&row).Error, "insert session")
 }
 
@@ -186,6 +208,15 @@ func (t *txn) EndUserSessions(ctx context.Context, userID uuid.UUID, except *uui
 		return 0, translate(res.Error, "end sessions")
 	}
 	return int(res.RowsAffected), nil
+}
+
+func (t *txn) SetSessionFactor(ctx context.Context, id uuid.UUID, f session.Factor, at time.Time, pending session.Pending) (bool, error) {
+	res := t.db.WithContext(ctx).Exec(`UPDATE web_sessions SET second_factor = ?, second_factor_at = ?, pending = ? WHERE id = ?`,
+		string(f), at, string(pending), id)
+	if res.Error != nil {
+		return false, translate(res.Error, "record second factor")
+	}
+	return res.RowsAffected > 0, nil
 }
 
 func (t *txn) DeleteExpiredSessions(ctx context.Context, before time.Time) error {

@@ -45,7 +45,46 @@ type Session struct {
 	ExpiresAt  time.Time // the end of its absolute lifetime
 	RemoteAddr string    // where it signed in from
 	UserAgent  string    // the browser that signed in, as it named itself
+	// Method is the first factor the session was established with.
+	Method Method
+	// SecondFactor is the factor checked after the first ("" when none
+	// was), SecondFactorAt when it was last checked.
+	SecondFactor   Factor
+	SecondFactorAt *time.Time
+	// Pending is what the session must still do before it may use
+	// anything but the sign-in pages ("" when nothing).
+	Pending Pending
 }
+
+// Method is how a session's person proved who they are first.
+type Method string
+
+// The first factors.
+const (
+	MethodPassword Method = "password" // e-mail address and password
+	MethodOIDC     Method = "oidc"     // the organisation's OpenID Connect provider
+	MethodPasskey  Method = "passkey"  // a passkey on its own, where the organisation allows it
+)
+
+// Factor is a second factor.
+type Factor string
+
+// The second factors.
+const (
+	FactorTOTP     Factor = "totp"     // a one-time code from an authenticator app
+	FactorPasskey  Factor = "passkey"  // a passkey after the first factor
+	FactorRecovery Factor = "recovery" // one of the ten one-time recovery codes
+)
+
+// Pending is what a session must still do after its first factor.
+type Pending string
+
+// The states of a session that is not yet complete.
+const (
+	PendingNone         Pending = ""
+	PendingSecondFactor Pending = "second_factor" // check a factor the person has set up
+	PendingSetup        Pending = "setup"         // set one up: the organisation requires it
+)
 
 // EndsAt is when the session ends unless a request comes first: idle
 // after its last request, or at its absolute end, whichever is earlier.
@@ -118,6 +157,9 @@ type Tx interface {
 	// DeleteExpiredSessions removes sessions whose absolute end is before
 	// before (idle ones are removed when they are next presented).
 	DeleteExpiredSessions(ctx context.Context, before time.Time) error
+	// SetSessionFactor records that session id checked second factor f at
+	// at, and what it still has to do; false when there is no such session.
+	SetSessionFactor(ctx context.Context, id uuid.UUID, f Factor, at time.Time, pending Pending) (bool, error)
 	Audit(ctx context.Context, e audit.Entry) error
 }
 
@@ -289,7 +331,27 @@ func (s *Service) SignIn(ctx context.Context, email, password string, c Client) 
 	if err := end(false, ""); err != nil {
 		return "", nil, err
 	}
-	return s.open(ctx, acct, c)
+	return s.open(ctx, acct, MethodPassword, c)
+}
+
+// SignInVerified opens a session for a person whose first factor was
+// checked elsewhere (their organisation's OpenID Connect provider, a
+// passkey), with that method. A disabled or unknown user is
+// ErrBadCredentials.
+func (s *Service) SignInVerified(ctx context.Context, userID uuid.UUID, method Method, c Client) (string, *Current, error) {
+	if method == MethodPassword || method == "" {
+		return "", nil, fmt.Errorf("session: SignInVerified needs a method other than the password")
+	}
+	acct, err := s.o.Store.AccountByID(ctx, userID)
+	if apperr.Is(err, apperr.NotFound) {
+		return "", nil, ErrBadCredentials
+	} else if err != nil {
+		return "", nil, err
+	}
+	if acct.User.DisabledAt != nil {
+		return "", nil, ErrBadCredentials
+	}
+	return s.open(ctx, acct, method, c)
 }
 
 // fail counts a refused password, with its reason, against the account
@@ -305,14 +367,19 @@ func (s *Service) fail(ctx context.Context, key, reason string, c Client) error 
 
 // open starts a session for a checked account, with its audit entry, and
 // removes sessions long past their absolute end.
-func (s *Service) open(ctx context.Context, acct *Account, c Client) (string, *Current, error) {
+func (s *Service) open(ctx context.Context, acct *Account, method Method, c Client) (string, *Current, error) {
 	secret, err := newSecret()
 	if err != nil {
 		return "", nil, err
 	}
 	now := s.now()
 	sess := &Session{ID: uuid.New(), UserID: acct.User.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.o.Lifetime),
-		RemoteAddr: c.RemoteAddr, UserAgent: clip(c.UserAgent, 300)}
+		RemoteAddr: c.RemoteAddr, UserAgent: clip(c.UserAgent, 300), Method: method}
+	if method == MethodPasskey {
+		// A passkey checks possession and the person (user verification):
+		// it is both factors at once.
+		sess.SecondFactor, sess.SecondFactorAt = FactorPasskey, &now
+	}
 	u := acct.User
 	err = s.o.Store.InSessionTx(ctx, func(ctx context.Context, tx Tx) error {
 		if err := tx.DeleteExpiredSessions(ctx, now.Add(-24*time.Hour)); err != nil {
@@ -322,7 +389,7 @@ func (s *Service) open(ctx context.Context, acct *Account, c Client) (string, *C
 			return err
 		}
 		return tx.Audit(ctx, audit.Entry{ActorUserID: &u.ID, Actor: u.Email, Action: audit.SignIn, TargetType: "session",
-			TargetID: sess.ID.String(), RemoteAddr: c.RemoteAddr, Data: jsonOf(map[string]any{"user_agent": sess.UserAgent})})
+			TargetID: sess.ID.String(), RemoteAddr: c.RemoteAddr, Data: jsonOf(map[string]any{"user_agent": sess.UserAgent, "method": method})})
 	})
 	if err != nil {
 		return "", nil, err
@@ -333,6 +400,35 @@ func (s *Service) open(ctx context.Context, acct *Account, c Client) (string, *C
 	}
 	cur.Principal.RemoteAddr = c.RemoteAddr
 	return secret, cur, nil
+}
+
+// PassSecondFactor records that the current session checked second
+// factor f now: it is no longer pending, and sensitive actions that ask
+// for a recent second factor count from now. Audited.
+func (s *Service) PassSecondFactor(ctx context.Context, cur *Current, f Factor) error {
+	switch f {
+	case FactorTOTP, FactorPasskey, FactorRecovery:
+	default:
+		return fmt.Errorf("session: unknown second factor %q", f)
+	}
+	now := s.now()
+	err := s.o.Store.InSessionTx(ctx, func(ctx context.Context, tx Tx) error {
+		ok, err := tx.SetSessionFactor(ctx, cur.Session.ID, f, now, PendingNone)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNoSession
+		}
+		return tx.Audit(ctx, audit.Entry{ActorUserID: cur.Principal.UserIDPtr(), Actor: cur.Principal.Name(),
+			Action: audit.SecondFactorPassed, TargetType: "session", TargetID: cur.Session.ID.String(),
+			RemoteAddr: cur.Principal.RemoteAddr, Data: jsonOf(map[string]any{"factor": f})})
+	})
+	if err != nil {
+		return err
+	}
+	cur.Session.SecondFactor, cur.Session.SecondFactorAt, cur.Session.Pending = f, &now, PendingNone
+	return nil
 }
 
 // Authenticate returns the signed-in person of a session secret. A

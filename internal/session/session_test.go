@@ -15,6 +15,7 @@ import (
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/certdesk/certdesk/internal/testdb"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -329,4 +330,61 @@ func TestIdentityChangesEndSessions(t *testing.T) {
 	require.NoError(t, b.h.App.Identity.ResetPassword(b.ctx, token, "an-entirely-new-passphrase", "192.0.2.10"))
 	_, err = b.svc.Authenticate(b.ctx, secret, client)
 	require.ErrorIs(t, err, session.ErrNoSession, "a password reset ends the session")
+}
+
+// A session records how it was established: a password sign-in is method
+// password with no second factor; a sign-in checked elsewhere (OpenID
+// Connect) carries its method; a passkey on its own is both factors. A
+// second factor checked later is recorded and audited, and a disabled
+// user cannot be signed in by another method.
+func TestSessionsRecordHowTheyWereEstablished(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	secret, cur, err := b.svc.SignIn(b.ctx, "ana@city.example", password, client)
+	require.NoError(t, err)
+	require.Equal(t, session.MethodPassword, cur.Session.Method)
+	require.Empty(t, cur.Session.SecondFactor)
+	require.Nil(t, cur.Session.SecondFactorAt)
+
+	require.NoError(t, b.svc.PassSecondFactor(b.ctx, cur, session.FactorTOTP))
+	got, err := b.svc.Authenticate(b.ctx, secret, client)
+	require.NoError(t, err)
+	require.Equal(t, session.FactorTOTP, got.Session.SecondFactor)
+	require.NotNil(t, got.Session.SecondFactorAt)
+	require.Equal(t, session.PendingNone, got.Session.Pending)
+	var factor string
+	require.NoError(t, b.h.App.DB.SQL.QueryRow(`SELECT data->>'factor' FROM audit_log WHERE action = 'signin.second_factor' AND target_id = $1`,
+		cur.Session.ID.String()).Scan(&factor))
+	require.Equal(t, "totp", factor)
+	require.Error(t, b.svc.PassSecondFactor(b.ctx, cur, session.Factor("sms")), "an unknown factor is refused")
+
+	_, oc, err := b.svc.SignInVerified(b.ctx, b.user.ID, session.MethodOIDC, client)
+	require.NoError(t, err)
+	require.Equal(t, session.MethodOIDC, oc.Session.Method)
+	require.Empty(t, oc.Session.SecondFactor)
+
+	_, pc, err := b.svc.SignInVerified(b.ctx, b.user.ID, session.MethodPasskey, client)
+	require.NoError(t, err)
+	require.Equal(t, session.MethodPasskey, pc.Session.Method)
+	require.Equal(t, session.FactorPasskey, pc.Session.SecondFactor, "a passkey on its own is both factors")
+	var methods []string
+	rows, err := b.h.App.DB.SQL.Query(`SELECT data->>'method' FROM audit_log WHERE action = 'signin' ORDER BY id`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var m string
+		require.NoError(t, rows.Scan(&m))
+		methods = append(methods, m)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"password", "oidc", "passkey"}, methods)
+
+	_, _, err = b.svc.SignInVerified(b.ctx, b.user.ID, session.MethodPassword, client)
+	require.Error(t, err, "a password sign-in goes through SignIn")
+	yes := true
+	_, err = b.h.App.Identity.UpdateUser(b.ctx, access.System, b.user.ID, identity.UserPatch{Disabled: &yes})
+	require.NoError(t, err)
+	_, _, err = b.svc.SignInVerified(b.ctx, b.user.ID, session.MethodOIDC, client)
+	require.ErrorIs(t, err, session.ErrBadCredentials)
+	_, _, err = b.svc.SignInVerified(b.ctx, uuid.New(), session.MethodOIDC, client)
+	require.ErrorIs(t, err, session.ErrBadCredentials)
 }
