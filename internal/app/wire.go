@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
@@ -32,6 +33,7 @@ import (
 	"github.com/certdesk/certdesk/internal/readmark"
 	"github.com/certdesk/certdesk/internal/report"
 	"github.com/certdesk/certdesk/internal/runbook"
+	"github.com/certdesk/certdesk/internal/sealed"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/slack"
@@ -116,6 +118,9 @@ type App struct {
 	// Sessions signs people in to the web UI and keeps their sessions;
 	// Sessions.EndAll ends every session of a user.
 	Sessions *session.Service
+	// Secrets seals the secrets certdesk keeps and reads back (OpenID
+	// Connect client secrets, TOTP keys).
+	Secrets *sealed.Box
 	// Settings are people's own settings of the web UI.
 	Settings *settings.Service
 	// Messages is the message catalogue of every language the UI speaks.
@@ -131,6 +136,27 @@ type App struct {
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
 // (call River.Start) or only inserts them. now is the clock.
+// secretsBox is the installation's sealed.Box: CERTDESK_SECRETS_KEY
+// (checked now), or the key file in the data folder, read or created when
+// a secret is first sealed or opened.
+func secretsBox(cfg config.Config) (*sealed.Box, error) {
+	if cfg.SecretsKey == "" {
+		path := filepath.Join(cfg.DataDir, "secrets.key")
+		return sealed.Deferred(func() ([]byte, error) {
+			k, err := sealed.KeyFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("CERTDESK_SECRETS_KEY is empty and %w", err)
+			}
+			return k, nil
+		}), nil
+	}
+	key, err := sealed.ParseKey(cfg.SecretsKey)
+	if err != nil {
+		return nil, fmt.Errorf("CERTDESK_SECRETS_KEY: %w", err)
+	}
+	return sealed.New(key)
+}
+
 func New(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() time.Time) (*App, error) {
 	return newApp(cfg, db, log, now, nil)
 }
@@ -158,6 +184,9 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	incidents.Renderer, incidents.RenderVersion = markdown.Render, markdown.Version
 	a := &App{DB: db, Store: store, River: rc, Incidents: incidents, Events: bus,
 		Identity: identity.NewService(store, now), Orgs: org.NewService(store), Playbooks: playbooks, Audit: audit.NewService(store)}
+	if a.Secrets, err = secretsBox(cfg); err != nil {
+		return nil, err
+	}
 	if err := a.Identity.SetResetLinks(cfg.BaseURL, cfg.ResetLinkLifetime); err != nil {
 		return nil, fmt.Errorf("CERTDESK_RESET_LINK_LIFETIME: %w", err)
 	}

@@ -88,6 +88,11 @@ type Config struct {
 	// WebhookSecret signs the requests of playbook webhook steps
 	// (X-Certdesk-Signature); empty: webhook steps fail. Never logged.
 	WebhookSecret string
+	// SecretsKey (base64 of 32 bytes) encrypts the secrets certdesk keeps
+	// and must read back (OpenID Connect client secrets, TOTP keys;
+	// internal/sealed, which checks it when the app starts); empty: a key
+	// file in DataDir, created at the first start. Never logged.
+	SecretsKey string
 	// PlaybookDir is a folder of local playbooks loaded besides the shipped
 	// ones (one with a shipped playbook's id replaces it); empty: none.
 	PlaybookDir string
@@ -173,6 +178,7 @@ var Vars = []Var{
 	{"SLACK_TIMEOUT", "15s", "time limit of one call to Slack's Web API (Go duration, 1s-50s); a call that runs over is retried"},
 	{"CERTDESK_OUTBOUND_ALLOW", "", "comma-separated CIDRs or addresses that webhooks may reach although private or loopback (e.g. 10.20.0.0/16)"},
 	{"CERTDESK_WEBHOOK_SECRET", "", "secret that signs playbook webhook requests (HMAC-SHA256); empty: webhook steps fail"},
+	{"CERTDESK_SECRETS_KEY", "", "base64 of 32 random bytes that encrypt stored secrets (OIDC client secrets, TOTP keys); empty: $CERTDESK_DATA_DIR/secrets.key, created at first start (set it when more than one process runs)"},
 	{"CERTDESK_PLAYBOOK_DIR", "", "folder of local playbooks (*.yaml, *.yml) loaded besides the shipped ones; one with a shipped playbook's id replaces it"},
 	{"CERTDESK_SKIP_INVALID_PLAYBOOKS", "false", "start without the playbooks that do not validate (each is logged) instead of refusing to start"},
 	{"CERTDESK_DEADLINE_REMINDERS", "50%,90%", "when to remind legal deadlines (NIS2, GDPR), in percent of the time allowed, ascending; off: no reminders (misses are still recorded)"},
@@ -303,6 +309,7 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.WebhookSecret = get("CERTDESK_WEBHOOK_SECRET")
+	c.SecretsKey = get("CERTDESK_SECRETS_KEY")
 	c.PlaybookDir = get("CERTDESK_PLAYBOOK_DIR")
 	if c.SkipInvalidPlaybooks, err = parseBool("CERTDESK_SKIP_INVALID_PLAYBOOKS", get("CERTDESK_SKIP_INVALID_PLAYBOOKS")); err != nil {
 		return c, err

@@ -163,6 +163,7 @@ func New(t testing.TB, opts Options) *Harness {
 	cfg.DBMaxConns = 10
 	cfg.Workers = !opts.NoWorkers
 	cfg.BlobDir = t.TempDir() // attachment files: the test's own folder, never ./data
+	cfg.DataDir = t.TempDir() // the sealed secrets' key file too
 	// The server listens before the app is built, so that the base URL
 	// (links, the web UI's cookies) is where it really is.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
