@@ -178,9 +178,10 @@ var (
 	ErrUnavailable = apperr.New(apperr.Unavailable, "passkeys need certdesk to be reached by a host name")
 )
 
-// New returns a Service. A base URL whose host is an IP address gives a
-// Service on which every ceremony is ErrUnavailable (WebAuthn allows no IP
-// addresses), so that such an installation still starts.
+// New returns a Service. A base URL whose host is an IP address (or
+// missing, as in the default "http://:8080") gives a Service on which every
+// ceremony is ErrUnavailable (WebAuthn allows no IP addresses), so that
+// such an installation still starts.
 func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Limiter == nil {
 		return nil, fmt.Errorf("passkey: Store and Limiter are required")
@@ -192,11 +193,11 @@ func New(o Options) (*Service, error) {
 		o.Name = "certdesk"
 	}
 	u, err := url.Parse(o.BaseURL)
-	if err != nil || u.Hostname() == "" {
-		return nil, fmt.Errorf("passkey: BaseURL %q is not an absolute URL", o.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("passkey: BaseURL: %w", err)
 	}
 	s := &Service{o: o}
-	if protocol.ValidateRPID(u.Hostname()) != nil {
+	if u.Hostname() == "" || protocol.ValidateRPID(u.Hostname()) != nil {
 		return s, nil
 	}
 	s.wa, err = webauthn.New(&webauthn.Config{

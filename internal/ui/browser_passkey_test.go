@@ -285,7 +285,8 @@ func TestBrowserPasskeysBelongToTheirPerson(t *testing.T) {
 	b.signOut()
 	b.signIn(w.email("responder"), password)
 	w.exec(t, `UPDATE web_sessions SET pending = 'second_factor' WHERE user_id = $1`, responder.ID)
-	b.open("/signin/second-factor/passkey")
+	require.Equal(t, http.StatusOK, int(b.open("/signin/second-factor/passkey")))
+	require.Contains(t, b.text("main"), "Confirm with your passkey", b.location())
 	require.EqualValues(t, http.StatusUnauthorized, eval[float64](b, forceAssertion))
 	require.EqualValues(t, "second_factor", w.scalar(t, `SELECT pending FROM web_sessions WHERE user_id = $1`, responder.ID))
 	var used sql.NullTime
