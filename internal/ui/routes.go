@@ -19,10 +19,13 @@ import (
 //     multipart forms with their own body and time limits (OwnLimits);
 //     the handler checks the CSRF token, the body's first part
 //     (uploadParts).
+//   - public and signedIn pass the pending-session gate (factors_gate.go):
+//     a session that still owes a second factor reaches only the pages
+//     that take it.
 //   - reset: the password reset pages, without cookies or session; the
 //     form's only credential is the link's token.
 func (u *UI) Mount(e *echo.Echo) {
-	public := []echo.MiddlewareFunc{u.headers, u.identify}
+	public := []echo.MiddlewareFunc{u.headers, u.identify, u.gate}
 	signedIn := append(public[:len(public):len(public)], u.requireSignIn)
 	publicForm := append(public[:len(public):len(public)], u.csrf)
 	signedInForm := append(signedIn[:len(signedIn):len(signedIn)], u.csrf)
@@ -46,7 +49,7 @@ func (u *UI) Mount(e *echo.Echo) {
 
 	e.GET("/queue", u.queue, signedIn...)
 	e.GET("/queue.csv", u.queueCSV, signedIn...)
-	e.GET("/queue/live", u.queueLive, append([]echo.MiddlewareFunc{u.headers, u.background, u.identify}, u.requireSignIn)...)
+	e.GET("/queue/live", u.queueLive, append([]echo.MiddlewareFunc{u.headers, u.background, u.identify, u.gate}, u.requireSignIn)...)
 	e.POST("/queue/bulk", u.queueBulk, signedInForm...)
 	e.POST("/queue/bulk/apply", u.queueBulkApply, signedInForm...)
 	e.POST("/queue/views", u.queueViewSave, signedInForm...)
