@@ -130,6 +130,15 @@ type FactorStore interface {
 	// FactorState reads a user's factors and their organisation's policy
 	// in one query. Unknown user: apperr.NotFound.
 	FactorState(ctx context.Context, userID uuid.UUID) (*FactorState, error)
+	// Policy reads an organisation's sign-in policy (DefaultPolicy when it
+	// has none).
+	Policy(ctx context.Context, orgID uuid.UUID) (Policy, error)
+	// Scope lists the organisations an administrator of orgID manages:
+	// it and those below it.
+	Scope(ctx context.Context, orgID uuid.UUID) ([]uuid.UUID, error)
+	// FactorResetByHash returns the factor reset link of a token's hash.
+	// Not found: apperr.NotFound.
+	FactorResetByHash(ctx context.Context, hash []byte) (*FactorReset, error)
 }
 
 // Factors returns the second factors of a user and their organisation's
