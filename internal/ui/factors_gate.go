@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/labstack/echo/v4"
 )
@@ -50,21 +51,62 @@ func pendingPage(p session.Pending) string {
 	return SecondFactorPath
 }
 
+// sensitive reports whether a request is a sensitive action, which asks
+// for a recent second factor of those whose organisation requires one
+// (step-up): the administration, the exports (an incident's report,
+// STIX and observables, the dashboard's CSV and briefing, the queue's
+// CSV), and changing an incident's TLP to CLEAR.
+func sensitive(r *http.Request) bool {
+	p := r.URL.Path
+	switch {
+	case p == "/admin" || strings.HasPrefix(p, "/admin/"):
+		return true
+	case p == "/dashboard/csv" || p == "/dashboard/briefing.pdf" || p == "/queue.csv":
+		return true
+	case !strings.HasPrefix(p, "/incidents/"):
+		return false
+	}
+	for _, export := range []string{"/report.pdf", "/export.stix.json", "/observables.csv"} {
+		if strings.HasSuffix(p, export) {
+			return true
+		}
+	}
+	return r.Method == http.MethodPost && strings.HasSuffix(p, "/tlp") && r.PostFormValue("tlp") == string(incident.TLPClear)
+}
+
 // gate sends a pending session's requests for anything but the pages it
 // may reach (pendingAllowed) to its second-factor or set-up page, with
 // where it was heading as return (a page to itself, a form to the page it
 // was sent from). A script's request (one carrying X-CSRF-Token) gets 401.
+// A complete session's sensitive actions (sensitive) go to the
+// second-factor page the same way when the person's organisation requires
+// a factor of them and theirs is older than its step-up minutes.
 func (u *UI) gate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		cur := current(c)
 		r := c.Request()
-		if cur == nil || cur.Session.Pending == session.PendingNone || pendingAllowed(r.URL.Path) {
+		if cur == nil || pendingAllowed(r.URL.Path) {
+			return next(c)
+		}
+		to := ""
+		if cur.Session.Pending != session.PendingNone {
+			to = pendingPage(cur.Session.Pending)
+		} else if sensitive(r) {
+			need, err := u.o.Sessions.NeedsStepUp(r.Context(), cur)
+			if err != nil {
+				return err
+			}
+			if need {
+				to = SecondFactorPath
+			}
+		}
+		if to == "" {
 			return next(c)
 		}
 		if r.Header.Get(csrfHeader) != "" {
 			return c.NoContent(http.StatusUnauthorized)
 		}
-		return c.Redirect(http.StatusSeeOther, withReturn(pendingPage(cur.Session.Pending), returnOf(r)))
+		return c.Redirect(http.StatusSeeOther, withReturn(to, returnOf(r)))
 	}
 }
 

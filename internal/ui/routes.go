@@ -191,6 +191,25 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/escalations/:id/decide", u.escalationDecide, signedInForm...)
 	e.POST("/escalations/:id/question", u.escalationQuestion, signedInForm...)
 
+	// Second factors (docs/ui.md, "Second factors"): the page that asks a
+	// pending session (or a step-up) for its factor, the person's own
+	// factors and the authenticator app's set-up, an organisation's
+	// sign-in policy, and the links that reset a person's factors (like
+	// the password reset links, without cookies).
+	e.GET(SecondFactorPath, u.secondFactorPage, signedIn...)
+	e.POST(SecondFactorPath, u.secondFactorSubmit, signedInForm...)
+	e.GET("/account/security", u.accountSecurity, signedIn...)
+	e.POST("/account/security/app/remove", u.accountSecurityRemove, signedInForm...)
+	e.POST("/account/security/recovery-codes", u.accountSecurityCodes, signedInForm...)
+	e.GET(SetupPath, u.securitySetup, signedIn...)
+	e.POST(SetupPath, u.securitySetupConfirm, signedInForm...)
+	e.GET(SetupPath+"/qr.png", u.securitySetupQR, signedIn...)
+	e.GET("/admin/organisations/:slug/sign-in", u.adminSignInPolicy, signedIn...)
+	e.POST("/admin/organisations/:slug/sign-in", u.adminSignInPolicySave, signedInForm...)
+	e.POST("/admin/users/:id/factor-reset", u.adminUserFactorReset, signedInForm...)
+	e.GET("/factor-reset/:token", u.factorResetPage, reset...)
+	e.POST("/factor-reset/:token", u.factorResetSave, resetForm...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)
