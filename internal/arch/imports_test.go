@@ -30,6 +30,10 @@ var rules = []rule{
 	{"github.com/minio/minio-go", []string{"internal/objstore", "internal/s3fake"}, "evidence reaches the object store through evidence.BlobStore"},
 	{"github.com/johannesboyne/gofakes3", []string{"internal/s3fake"}, "the fake S3 server is for tests only"},
 	{module + "internal/s3fake", []string{}, "the fake S3 server is for tests only"},
+	{"github.com/coreos/go-oidc", []string{"internal/sso"}, "OpenID Connect is spoken in one place; the UI calls sso's service"},
+	{"golang.org/x/oauth2", []string{"internal/sso"}, "OpenID Connect is spoken in one place; the UI calls sso's service"},
+	{"github.com/go-jose/go-jose", []string{"internal/oidcfake"}, "tokens are verified by go-oidc (internal/sso); only the test provider signs them"},
+	{module + "internal/oidcfake", []string{}, "the fake OpenID Connect provider is for tests only"},
 }
 
 // domain are the packages at the centre: they import the standard
