@@ -164,7 +164,7 @@ func (s *Service) oauth(ctx context.Context, p *Provider) (context.Context, *oid
 		return nil, nil, nil, &Refusal{Reason: ReasonUnreachable, Err: err}
 	}
 	cfg := &oauth2.Config{ClientID: p.ClientID, ClientSecret: secret, Endpoint: op.Endpoint(), RedirectURL: s.o.RedirectURL,
-		Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
+		Scopes: Scopes}
 	return ctx, op, cfg, nil
 }
 
@@ -441,7 +441,12 @@ type Config struct {
 	DefaultRole access.Role
 	UpdatedAt   time.Time
 	RedirectURL string
+	// Scopes are the scopes certdesk asks for, separated by spaces.
+	Scopes string
 }
+
+// Scopes are the scopes certdesk asks providers for.
+var Scopes = []string{"openid", "email", "profile"}
 
 // requireOwn checks that actor administers orgID's own organisation:
 // a provider is configured by its organisation's administrators only.
@@ -461,7 +466,7 @@ func (s *Service) ConfigOf(ctx context.Context, actor access.Principal, orgID uu
 	if err := requireOwn(actor, orgID); err != nil {
 		return nil, err
 	}
-	c := &Config{EmailClaim: "email", DefaultRole: access.Reporter, RedirectURL: s.o.RedirectURL}
+	c := &Config{EmailClaim: "email", DefaultRole: access.Reporter, RedirectURL: s.o.RedirectURL, Scopes: strings.Join(Scopes, " ")}
 	p, err := s.o.Store.ProviderOf(ctx, orgID)
 	if apperr.Is(err, apperr.NotFound) {
 		return c, nil
@@ -469,7 +474,7 @@ func (s *Service) ConfigOf(ctx context.Context, actor access.Principal, orgID uu
 		return nil, err
 	}
 	*c = Config{Configured: true, Issuer: p.Issuer, ClientID: p.ClientID, SecretSet: len(p.SecretSealed) > 0, EmailClaim: p.EmailClaim,
-		Domains: p.Domains, CreateUsers: p.CreateUsers, DefaultRole: p.DefaultRole, UpdatedAt: p.UpdatedAt, RedirectURL: s.o.RedirectURL}
+		Domains: p.Domains, CreateUsers: p.CreateUsers, DefaultRole: p.DefaultRole, UpdatedAt: p.UpdatedAt, RedirectURL: s.o.RedirectURL, Scopes: c.Scopes}
 	return c, nil
 }
 
