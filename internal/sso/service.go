@@ -489,8 +489,15 @@ func (s *Service) Save(ctx context.Context, actor access.Principal, orgID uuid.U
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return err
 	}
-	if err := in.Validate(old != nil); err != nil {
-		return err
+	// Every field's error at once, the domains other organisations use
+	// among them.
+	var fs apperr.Fields
+	if verr := in.Validate(old != nil); verr != nil {
+		e, ok := apperr.As(verr)
+		if !ok {
+			return verr
+		}
+		fs = append(fs, e.Fields...)
 	}
 	domains := ParseDomains(in.Domains)
 	taken, err := s.o.Store.DomainsTaken(ctx, orgID, domains)
@@ -498,9 +505,10 @@ func (s *Service) Save(ctx context.Context, actor access.Principal, orgID uuid.U
 		return err
 	}
 	if len(taken) > 0 {
-		var fs apperr.Fields
 		fs.Add("domains", "taken", "another organisation uses %s", strings.Join(taken, ", "))
-		return fs.Err()
+	}
+	if err := fs.Err(); err != nil {
+		return err
 	}
 	p := &Provider{OrgID: orgID, Issuer: strings.TrimRight(strings.TrimSpace(in.Issuer), "/"), ClientID: strings.TrimSpace(in.ClientID),
 		EmailClaim: strings.TrimSpace(in.EmailClaim), Domains: domains, CreateUsers: in.CreateUsers, DefaultRole: in.DefaultRole, UpdatedAt: s.now()}

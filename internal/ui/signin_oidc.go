@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/session"
@@ -42,7 +43,23 @@ func (u *UI) signinDiscover(c echo.Context, email, ret string) error {
 	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, to)
+	// Not a redirect: the page's Content-Security-Policy (form-action
+	// 'self') forbids a form post to end at another site, so a page sends
+	// the browser on (a refresh, and a link for when it does not).
+	host := to
+	if pu, err := url.Parse(to); err == nil {
+		host = pu.Host
+	}
+	g := u.newPage(c, "signin_oidc_go", "oidc.go.title")
+	g.Data = oidcGoView{To: to, Host: host}
+	return u.render(c, http.StatusOK, g)
+}
+
+// oidcGoView is the data of the page that sends the browser on to the
+// identity provider.
+type oidcGoView struct {
+	To   string // the provider's authorisation URL
+	Host string
 }
 
 // oidcCallback is where identity providers send people back

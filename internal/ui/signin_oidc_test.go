@@ -2,9 +2,11 @@ package ui_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -59,9 +61,14 @@ func (c *client) startSSO(t *testing.T, email, ret string) string {
 	require.Contains(t, form.body, `name="step" value="email"`)
 	require.NotContains(t, form.body, `id="password"`)
 	res := c.post("/signin", url.Values{"csrf": {form.csrf(t)}, "step": {"email"}, "email": {email}, "return": {ret}})
-	require.Equal(t, http.StatusSeeOther, res.status, res.body)
-	return res.header.Get("Location")
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	m := toProviderRE.FindStringSubmatch(res.body)
+	require.NotNil(t, m, res.body)
+	require.Contains(t, res.body, `<meta http-equiv="refresh" content="0; url=`+m[1]+`">`)
+	return html.UnescapeString(m[1])
 }
+
+var toProviderRE = regexp.MustCompile(`id="to-provider" href="([^"]+)"`)
 
 // atProvider follows the provider's answer and returns certdesk's
 // callback path with its query.
