@@ -255,3 +255,21 @@ func TestProviderConfigOwnOrganisationOnly(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, has)
 }
+
+func TestInputValidate(t *testing.T) {
+	t.Parallel()
+	ok := sso.Input{Issuer: "https://login.ministry.example", ClientID: "c", ClientSecret: "s", Domains: "ministry.example"}
+	require.NoError(t, ok.Validate(false))
+	for name, in := range map[string]sso.Input{
+		"plain http":        {Issuer: "http://login.ministry.example", ClientID: "c", ClientSecret: "s", Domains: "ministry.example"},
+		"no secret":         {Issuer: "https://login.ministry.example", ClientID: "c", Domains: "ministry.example"},
+		"no domain":         {Issuer: "https://login.ministry.example", ClientID: "c", ClientSecret: "s"},
+		"not a domain":      {Issuer: "https://login.ministry.example", ClientID: "c", ClientSecret: "s", Domains: "ministry"},
+		"role for creation": {Issuer: "https://login.ministry.example", ClientID: "c", ClientSecret: "s", Domains: "ministry.example", CreateUsers: true},
+	} {
+		require.Equal(t, apperr.Invalid, apperr.CodeOf(in.Validate(false)), name)
+	}
+	loop := sso.Input{Issuer: "http://127.0.0.1:8080", ClientID: "c", Domains: "ministry.example"}
+	require.NoError(t, loop.Validate(true), "plain http on this machine, a stored secret kept")
+	require.Equal(t, []string{"a.example", "b.example"}, sso.ParseDomains("@B.example, a.example\nb.example"))
+}
