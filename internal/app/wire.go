@@ -353,7 +353,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		return err
 	}
 	a.Limiter = throttle.New(a.Store, now)
-	if a.Sessions, err = session.New(session.Options{Store: a.Store, Passwords: a.Identity, Limiter: a.Limiter,
+	if a.Sessions, err = session.New(session.Options{Store: a.Store, Passwords: a.Identity, Limiter: a.Limiter, Factors: a.Store, Secrets: a.Secrets,
 		IdleTimeout: cfg.SessionIdleTimeout, Lifetime: cfg.SessionLifetime, Now: now}); err != nil {
 		return err
 	}
