@@ -1028,6 +1028,7 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 
 		"GET /api/v1/playbooks":              {build: w.playbookListProbes},
 		"GET /api/v1/playbooks/:id":          {targets: []string{"ransomware", "phishing-campaign", "unknown"}, build: w.playbookGetProbes},
+		"GET /api/v1/playbooks/:id/cacao":    {targets: []string{"ransomware", "phishing-campaign", "unknown"}, build: w.playbookCACAOProbes},
 		"POST /api/v1/playbooks/:id/dry-run": {targets: incTargets, build: w.playbookDryRunProbes(incidentFor)},
 
 		"GET /api/v1/organizations": {build: func(v secUser, _ string) []secProbe {

@@ -204,6 +204,7 @@ func New(o Options) *echo.Echo {
 	api.POST("/incidents/:id/playbook-runs/:runId/inputs/:stepId", h.answerStep)
 	api.GET("/playbooks", h.listPlaybooks)
 	api.GET("/playbooks/:id", h.getPlaybook)
+	api.GET("/playbooks/:id/cacao", h.exportPlaybookCACAO)
 	api.POST("/playbooks/:id/dry-run", h.dryRunPlaybook)
 	api.POST("/incidents/:id/escalations", h.requestEscalation)
 	api.GET("/escalations", h.listEscalations)

@@ -242,6 +242,7 @@ var uiRoutes = map[string]uiRoute{
 	"GET /admin/deliveries":                             {Kind: uiAdmin, Why: "the notification delivery log: notify.Service.Deliveries, only incidents the administrator may see; TestAdminDeliveriesPage (ui)"},
 	"GET /admin/audit":                                  {Kind: uiAdmin, Why: "the audit log: audit.Service.Read (access.ReadAudit: the national CERT's administrators); TestAdminAuditPage (ui)"},
 	"GET /admin/playbooks":                              {Kind: uiAdmin, Why: "the playbook catalogue and its validation (administrators and the CERTs' people; others 404); TestPlaybookCatalogue (ui)"},
+	"GET /admin/playbooks/:id/cacao.json":               {Kind: uiAdmin, Why: "a catalogue playbook as CACAO v2, for the catalogue page's people (others 404); TestPlaybookCatalogueCACAO (ui)"},
 	"GET /admin/jobs":                                   {Kind: uiAdmin, Why: jobsUIWhy},
 	"GET /admin/jobs/*":                                 {Kind: uiAdmin, Why: jobsUIWhy},
 	"POST /admin/jobs":                                  {Kind: uiAdmin, Why: jobsUIWhy},

@@ -131,6 +131,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/runs/:id/steps/:step/answer", u.runAnswer, signedInForm...)
 	e.POST("/incidents/:ref/runs/:id/steps/:step/decide", u.runDecide, signedInForm...)
 	e.GET("/admin/playbooks", u.adminPlaybooks, signedIn...)
+	e.GET("/admin/playbooks/:id/cacao.json", u.adminPlaybookCACAO, signedIn...)
 
 	// The administration's configuration and logs (docs/ui.md,
 	// "Administration: configuration and logs").
