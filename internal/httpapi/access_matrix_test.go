@@ -850,6 +850,20 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 				return strings.Join(wrong, "; ")
 			}}}
 		}},
+		// The MISP list: every event of an incident the viewer sees, none
+		// other (its events go through the export the matrix checks above).
+		"GET /api/v1/incidents.misp.json": {build: func(v secUser, _ string) []secProbe {
+			return []secProbe{{path: "/api/v1/incidents.misp.json?limit=100", want: http.StatusOK, check: func(r *testapp.Response) string {
+				var wrong []string
+				for _, tlp := range secTLPs {
+					inc := w.incs[tlp]
+					if listed, want := bytes.Contains(r.Body, []byte(`"uuid":"`+inc.ID+`"`)), tr.sees(v.ID, v.OrgSlug, inc); listed != want {
+						wrong = append(wrong, fmt.Sprintf("%s in misp=%v want %v", tlp, listed, want))
+					}
+				}
+				return strings.Join(wrong, "; ")
+			}}}
+		}},
 		"GET /api/v1/taxonomy": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/taxonomy", want: http.StatusOK}}
 		}},

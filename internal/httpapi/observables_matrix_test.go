@@ -120,7 +120,8 @@ func (w *matrixWorld) matrixExport(incidentFor incidentForFunc) func(secUser, st
 		return []secProbe{
 			{path: "/api/v1/incidents/" + id + "/export?format=json", want: want, check: check, variant: "(json)"},
 			{path: "/api/v1/incidents/" + ref + "/export?format=stix", want: want, check: check, variant: "(stix)"},
-			{path: "/api/v1/incidents/" + id + "/export?format=misp", want: http.StatusUnprocessableEntity, check: fieldIs("format"),
+			{path: "/api/v1/incidents/" + ref + "/export?format=misp", want: want, check: check, variant: "(misp)"},
+			{path: "/api/v1/incidents/" + id + "/export?format=taxii", want: http.StatusUnprocessableEntity, check: fieldIs("format"),
 				variant: "(bad format)"},
 		}
 	}

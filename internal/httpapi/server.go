@@ -144,6 +144,7 @@ func New(o Options) *echo.Echo {
 	api.GET("/me", h.me)
 	api.GET("/incidents", h.listIncidents)
 	api.GET("/incidents.csv", h.exportCSV)
+	api.GET("/incidents.misp.json", h.exportMISPList)
 	api.POST("/incidents", h.createIncident)
 	api.POST("/incidents/bulk", h.bulkIncidents)
 	api.GET("/incidents/:id", h.getIncident)

@@ -150,6 +150,7 @@ var uiRoutes = map[string]uiRoute{
 	"GET /incidents/:ref/summary":          {Kind: uiIncidentPage},
 	"GET /incidents/:ref/report.pdf":       {Kind: uiIncidentPage},
 	"GET /incidents/:ref/export.stix.json": {Kind: uiIncidentPage},
+	"GET /incidents/:ref/export.misp.json": {Kind: uiIncidentPage},
 	"GET /incidents/:ref/observables.csv":  {Kind: uiIncidentPage},
 	"GET /dashboard":                       {Kind: uiOwn, Why: "the person's organisation's figures: stats.Service.Dashboard sums only what the visibility rule lets the person see"},
 	"GET /dashboard/csv":                   {Kind: uiOwn, Why: "a chart of the person's own dashboard as CSV (stats.Service.Dashboard under the visibility rule)"},

@@ -65,6 +65,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/summary", u.incidentSummary, signedIn...)
 	e.GET("/incidents/:ref/report.pdf", u.incidentReportPDF, signedIn...)
 	e.GET("/incidents/:ref/export.stix.json", u.incidentSTIX, signedIn...)
+	e.GET("/incidents/:ref/export.misp.json", u.incidentMISP, signedIn...)
 	e.GET("/incidents/:ref/observables.csv", u.incidentObservablesCSV, signedIn...)
 
 	// The CERT's workbench on the incident page (docs/ui.md, "The
