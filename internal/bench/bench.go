@@ -171,7 +171,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("raw PostgreSQL baseline: %w", err)
 		}
-		if err := e.intake(ctx, raw); err != nil {
+		rows, err := e.rawReportRows(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("raw PostgreSQL, every row of a report: %w", err)
+		}
+		if err := e.intake(ctx, raw, rows); err != nil {
 			return nil, fmt.Errorf("intake: %w", err)
 		}
 		riverRate, err := e.riverBaseline(ctx)

@@ -49,6 +49,8 @@ func TestSmoke(t *testing.T) {
 	}
 	for _, want := range []string{
 		"raw PostgreSQL: incident + event + job, one transaction",
+		"raw PostgreSQL: every row of a report, its two commits",
+		"intake over REST vs three rows",
 		"intake over REST, authenticated",
 		"intake latency p99",
 		"job pickup after commit, under the intake load, p99",
@@ -83,7 +85,9 @@ func TestSmoke(t *testing.T) {
 		}
 	}
 	intake := r.Rows[1]
-	require.Equal(t, r.Rows[0].Figure, intake.Baseline, "intake is compared with the raw rate of the same run")
+	require.Equal(t, "raw PostgreSQL: every row of a report, its two commits", r.Rows[0].What)
+	require.Equal(t, r.Rows[0].Figure, intake.Baseline, "intake is compared with the raw rate of the same rows in the same run")
+	require.Equal(t, 0.75, intake.Target.Value)
 
 	table := stdout.String()
 	require.True(t, strings.HasPrefix(table, "what "), table)

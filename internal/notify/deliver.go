@@ -163,7 +163,7 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, complete func(ctx con
 	var out *delivery
 	err := s.store.InNotifyTx(ctx, func(ctx context.Context, tx Tx) error {
 		out = nil
-		n, err := tx.LockNotification(ctx, id)
+		n, inc, err := tx.LockNotificationWithIncident(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -181,10 +181,6 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, complete func(ctx con
 		// now, for the recipient organisation as it is now. A change
 		// after this transaction does not stop the call it starts
 		// (Withdraw leaves a claimed notification alone).
-		inc, err := tx.LockIncident(ctx, access.System, n.IncidentID.String())
-		if err != nil {
-			return err
-		}
 		sees, err := tx.OrgCanSee(ctx, n.RecipientOrgID, n.IncidentID)
 		if err != nil {
 			return err

@@ -40,6 +40,10 @@ type Tx interface {
 	// LockNotification reads a notification and locks it until the end of
 	// the transaction; apperr.NotFound when there is none.
 	LockNotification(ctx context.Context, id uuid.UUID) (*Notification, error)
+	// LockNotificationWithIncident is LockNotification that also returns
+	// the incident, read as the system (its lock and its read are one
+	// statement).
+	LockNotificationWithIncident(ctx context.Context, id uuid.UUID) (*Notification, *incident.Incident, error)
 	// UpdateNotification writes the delivery columns and the message of n.
 	UpdateNotification(ctx context.Context, n *Notification) error
 	// LockThread serialises the claims of deliveries into one incident's

@@ -172,6 +172,28 @@ func (t *txn) LockNotification(ctx context.Context, id uuid.UUID) (*notify.Notif
 	if err := t.lockIncidentOf(ctx, "notifications", id); err != nil {
 		return nil, err
 	}
+	return t.lockedNotification(ctx, id)
+}
+
+// LockNotificationWithIncident implements notify.Tx: the incident is
+// locked and read in one statement, then the notification.
+func (t *txn) LockNotificationWithIncident(ctx context.Context, id uuid.UUID) (*notify.Notification, *incident.Incident, error) {
+	inc, err := oneIncident(ctx, t.db, access.System, "i.id = (SELECT incident_id FROM notifications WHERE id = ?)", id, "FOR UPDATE OF i")
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, nil, apperr.New(apperr.NotFound, "notification %s not found", id)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	n, err := t.lockedNotification(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, inc, nil
+}
+
+// lockedNotification reads a notification FOR UPDATE (its incident is
+// locked already).
+func (t *txn) lockedNotification(ctx context.Context, id uuid.UUID) (*notify.Notification, error) {
 	var rows []notificationRow
 	if err := t.db.WithContext(ctx).Raw(notificationSelect+" WHERE n.id = ? FOR UPDATE OF n", id).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load notification")

@@ -225,7 +225,9 @@ func uuidArray(ids []uuid.UUID) textArray {
 }
 
 // SaveFacts implements stats.Tx: it upserts the facts and replaces the
-// incidents' unmet deadlines.
+// incidents' unmet deadlines, in one statement per 500 incidents. The
+// unmet deadlines that stay are upserted and only the others deleted, so
+// that no row is changed by two parts of the statement.
 func (t *txn) SaveFacts(ctx context.Context, fs []*stats.Facts) error {
 	for chunk := range slices.Chunk(fs, 500) {
 		var vals []string
@@ -239,7 +241,7 @@ func (t *txn) SaveFacts(ctx context.Context, fs []*stats.Facts) error {
 			for _, d := range f.Deadlines {
 				dl = append(dl, deadlineJSON{Kind: string(d.Kind), DueAt: d.DueAt, MetAt: d.MetAt})
 				if d.MetAt == nil {
-					unmet = append(unmet, "(?, ?, ?)")
+					unmet = append(unmet, "(?::uuid, ?::text, ?::timestamptz)")
 					unmetArgs = append(unmetArgs, f.IncidentID, string(d.Kind), d.DueAt)
 				}
 			}
@@ -253,10 +255,10 @@ func (t *txn) SaveFacts(ctx context.Context, fs []*stats.Facts) error {
 				string(f.TLP), f.Sector, f.Open, string(f.Stage), string(f.Severity), f.Category, f.Significant,
 				f.PersonalDataBreach, f.AffectedPeople, f.ReportedAt, f.AcknowledgedAt, f.ContainedAt, f.ClosedAt, ss, string(dj))
 		}
-		err := t.db.WithContext(ctx).Exec(`INSERT INTO stats_facts (incident_id, audience, chain, reporting_org_id,
+		q := `WITH facts AS (INSERT INTO stats_facts (incident_id, audience, chain, reporting_org_id,
 			coordinating_org_id, tlp, sector, open, stage, severity, category, significant, personal_data_breach,
 			affected_people, reported_at, acknowledged_at, contained_at, closed_at, stage_seconds, deadlines)
-			VALUES `+strings.Join(vals, ", ")+`
+			VALUES ` + strings.Join(vals, ", ") + `
 			ON CONFLICT (incident_id) DO UPDATE SET audience = excluded.audience, chain = excluded.chain,
 			reporting_org_id = excluded.reporting_org_id, coordinating_org_id = excluded.coordinating_org_id,
 			tlp = excluded.tlp, sector = excluded.sector, open = excluded.open, stage = excluded.stage,
@@ -264,18 +266,21 @@ func (t *txn) SaveFacts(ctx context.Context, fs []*stats.Facts) error {
 			personal_data_breach = excluded.personal_data_breach, affected_people = excluded.affected_people,
 			reported_at = excluded.reported_at, acknowledged_at = excluded.acknowledged_at,
 			contained_at = excluded.contained_at, closed_at = excluded.closed_at,
-			stage_seconds = excluded.stage_seconds, deadlines = excluded.deadlines`, args...).Error
-		if err != nil {
-			return translate(err, "save incident facts")
-		}
-		if err := t.db.WithContext(ctx).Exec(`DELETE FROM stats_unmet_deadlines WHERE incident_id IN ?`, ids).Error; err != nil {
-			return translate(err, "save unmet deadlines")
-		}
+			stage_seconds = excluded.stage_seconds, deadlines = excluded.deadlines RETURNING 1),
+		gone AS (DELETE FROM stats_unmet_deadlines WHERE incident_id IN ?`
+		args = append(args, ids)
 		if len(unmet) > 0 {
-			if err := t.db.WithContext(ctx).Exec(`INSERT INTO stats_unmet_deadlines (incident_id, kind, due_at) VALUES `+
-				strings.Join(unmet, ", "), unmetArgs...).Error; err != nil {
-				return translate(err, "save unmet deadlines")
-			}
+			q += ` AND (incident_id, kind) NOT IN (SELECT u.incident_id, u.kind FROM (VALUES ` + strings.Join(unmet, ", ") + `) AS u (incident_id, kind, due_at))
+			RETURNING 1),
+		kept AS (INSERT INTO stats_unmet_deadlines (incident_id, kind, due_at) VALUES ` + strings.Join(unmet, ", ") + `
+			ON CONFLICT (incident_id, kind) DO UPDATE SET due_at = excluded.due_at RETURNING 1`
+			args = append(append(args, unmetArgs...), unmetArgs...)
+		} else {
+			q += ` RETURNING 1`
+		}
+		q += `) SELECT 1`
+		if err := t.db.WithContext(ctx).Exec(q, args...).Error; err != nil {
+			return translate(err, "save incident facts")
 		}
 	}
 	return nil

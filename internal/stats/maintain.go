@@ -83,12 +83,20 @@ func (m *Maintainer) Handler() incident.Handler {
 	return incident.Handler{
 		Name:  "stats roll-ups",
 		Kinds: FactKinds,
-		Handle: func(ctx context.Context, tx incident.Tx, inc *incident.Incident, _ []incident.Event) error {
+		Handle: func(ctx context.Context, tx incident.Tx, inc *incident.Incident, evs []incident.Event) error {
 			stx, ok := tx.(Tx)
 			if !ok {
 				return fmt.Errorf("stats: %T does not implement stats.Tx", tx)
 			}
-			_, err := Restat(ctx, stx, []uuid.UUID{inc.ID})
+			ids := []uuid.UUID{inc.ID}
+			if slices.ContainsFunc(evs, func(ev incident.Event) bool { return ev.Kind == incident.EventCreated }) {
+				// Created in this transaction: no other transaction can
+				// see the row, let alone change it, until this one
+				// commits, so there is nothing to lock it against.
+				_, err := restat(ctx, stx, ids)
+				return err
+			}
+			_, err := Restat(ctx, stx, ids)
 			return err
 		},
 	}
@@ -107,6 +115,14 @@ func Restat(ctx context.Context, tx Tx, ids []uuid.UUID) (int, error) {
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
+	return restat(ctx, tx, ids)
+}
+
+// restat is Restat for incidents this transaction has locked or created.
+// The lock is a statement of its own, before the read: a read that waited
+// for the lock would see the other transaction's incident but, in its
+// subqueries, the stored facts from before it.
+func restat(ctx context.Context, tx Tx, ids []uuid.UUID) (int, error) {
 	srcs, err := tx.StatsSources(ctx, ids)
 	if err != nil {
 		return 0, err

@@ -282,6 +282,23 @@ func TestRollupsAgreeWithDirectCount(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("%d incidents, %d escalations; the last compaction folded %d rows", len(ids), len(escs), n)
 	check(99)
+
+	// The unmet deadlines kept beside the facts (the dashboard's missed
+	// deadlines) are exactly the stored facts' deadlines without a met_at,
+	// after every change above (deadlines planned, met, moved).
+	var unmet, differ int
+	require.NoError(t, w.h.App.DB.SQL.QueryRow(`SELECT count(*) FROM stats_unmet_deadlines`).Scan(&unmet))
+	require.NoError(t, w.h.App.DB.SQL.QueryRow(`WITH want AS (
+			SELECT f.incident_id, d->>'kind' AS kind, (d->>'due_at')::timestamptz AS due_at
+			FROM stats_facts f, jsonb_array_elements(f.deadlines) d WHERE d->>'met_at' IS NULL)
+		SELECT count(*) FROM ((SELECT * FROM want EXCEPT SELECT incident_id, kind, due_at FROM stats_unmet_deadlines)
+			UNION ALL (SELECT incident_id, kind, due_at FROM stats_unmet_deadlines EXCEPT SELECT * FROM want)) x`).Scan(&differ))
+	require.Positive(t, unmet, "significant and breach reports plan deadlines")
+	require.Zero(t, differ, "unmet deadlines differ from the facts' deadlines without met_at")
+	var met int
+	require.NoError(t, w.h.App.DB.SQL.QueryRow(`SELECT count(*) FROM stats_facts f, jsonb_array_elements(f.deadlines) d
+		WHERE d->>'met_at' IS NOT NULL`).Scan(&met))
+	require.Positive(t, met, "some deadlines were met, and their rows went")
 }
 
 func ptr[T any](v T) *T { return &v }
