@@ -1004,8 +1004,18 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 			}
 		}},
 
-		"GET /api/v1/incidents/:id/observables":                {targets: incTargets, build: readIncident("/observables")},
-		"POST /api/v1/incidents/:id/observables":               {targets: incTargets, build: w.matrixAddObservable(incidentFor, problemUnless)},
+		"GET /api/v1/incidents/:id/observables":  {targets: incTargets, build: readIncident("/observables")},
+		"POST /api/v1/incidents/:id/observables": {targets: incTargets, build: w.matrixAddObservable(incidentFor, problemUnless)},
+		"POST /api/v1/incidents/:id/misp":        {targets: incTargets, build: w.matrixImportMISP(incidentFor, problemUnless)},
+		"POST /api/v1/incidents/misp": {build: func(v secUser, _ string) []secProbe {
+			want := http.StatusForbidden
+			if secMay("incident.create", v.Role) {
+				want = http.StatusCreated
+			}
+			body := map[string]any{"Event": map[string]any{"info": fmt.Sprintf("imported by %s/%s", v.OrgSlug, v.Role),
+				"Tag": []any{map[string]any{"name": "tlp:green"}}}}
+			return []secProbe{{path: "/api/v1/incidents/misp", body: body, want: want, check: problemUnless(http.StatusCreated)}}
+		}},
 		"PATCH /api/v1/incidents/:id/observables/:observable":  {targets: incTargets, build: w.matrixPatchObservable(incidentFor, problemUnless)},
 		"DELETE /api/v1/incidents/:id/observables/:observable": {targets: incTargets, build: w.matrixDeleteObservable(incidentFor, problemUnless)},
 		"GET /api/v1/incidents/:id/export":                     {targets: incTargets, build: w.matrixExport(incidentFor)},

@@ -69,6 +69,22 @@ func (w *matrixWorld) matrixAddObservable(incidentFor incidentForFunc, problemUn
 	}
 }
 
+// matrixImportMISP: importing a MISP event into an incident is adding
+// observables (observable.add): invisible is a 404, not allowed a 403.
+func (w *matrixWorld) matrixImportMISP(incidentFor incidentForFunc, problemUnless func(int) func(*testapp.Response) string) func(secUser, string) []secProbe {
+	return func(v secUser, target string) []secProbe {
+		inc, read := incidentFor(v, target)
+		id := uuid.NewString()
+		if inc != nil {
+			id = inc.ID
+		}
+		body := map[string]any{"Event": map[string]any{"info": "matrix", "Attribute": []any{
+			map[string]any{"type": "domain", "category": "Network activity", "value": fmt.Sprintf("m%d.misp.example", w.next())}}}}
+		return []secProbe{{path: "/api/v1/incidents/" + id + "/misp", body: body,
+			want: w.matrixObservableExpect(v, inc, read, access.AddObservable, http.StatusOK), check: problemUnless(http.StatusOK)}}
+	}
+}
+
 func (w *matrixWorld) matrixPatchObservable(incidentFor incidentForFunc, problemUnless func(int) func(*testapp.Response) string) func(secUser, string) []secProbe {
 	return func(v secUser, target string) []secProbe {
 		inc, read := incidentFor(v, target)

@@ -26,6 +26,11 @@
 // reader may see (observable.Service.Export applies the visibility rule
 // and the TLP rule). Human-readable ids, which only a MISP instance can
 // assign, are "0".
+//
+// The import reads the same format back (Parse, Candidates) and the
+// Importer writes it as a new incident or into an existing one, through
+// the incident and observable services in one transaction; attributes it
+// cannot take are listed with the reason (docs/api.md, "MISP import").
 package misp
 
 import (
