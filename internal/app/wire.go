@@ -29,6 +29,7 @@ import (
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/outbound"
+	"github.com/certdesk/certdesk/internal/passkey"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/readmark"
@@ -121,6 +122,9 @@ type App struct {
 	// Sessions signs people in to the web UI and keeps their sessions;
 	// Sessions.EndAll ends every session of a user.
 	Sessions *session.Service
+	// Passkeys registers people's passkeys and checks them at sign-in
+	// (alone, or as a session's second factor).
+	Passkeys *passkey.Service
 	// Secrets seals the secrets certdesk keeps and reads back (OpenID
 	// Connect client secrets, TOTP keys).
 	Secrets *sealed.Box
@@ -353,8 +357,11 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		return err
 	}
 	a.Limiter = throttle.New(a.Store, now)
-	if a.Sessions, err = session.New(session.Options{Store: a.Store, Passwords: a.Identity, Limiter: a.Limiter,
+	if a.Sessions, err = session.New(session.Options{Store: a.Store, Passwords: a.Identity, Limiter: a.Limiter, Factors: a.Store, Secrets: a.Secrets,
 		IdleTimeout: cfg.SessionIdleTimeout, Lifetime: cfg.SessionLifetime, Now: now}); err != nil {
+		return err
+	}
+	if a.Passkeys, err = passkey.New(passkey.Options{Store: a.Store, Limiter: a.Limiter, BaseURL: cfg.BaseURL, Now: now}); err != nil {
 		return err
 	}
 	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
@@ -372,7 +379,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
 		Observables: a.Observables, Orgs: a.Orgs, Escalations: a.Escalations, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, Reads: a.Reads,
 		Playbooks: a.Catalogue, Runs: a.Runs,
-		Notify: a.Notify, Audit: a.Audit,
+		Notify: a.Notify, Audit: a.Audit, Passkeys: a.Passkeys,
 		Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

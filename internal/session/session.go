@@ -31,6 +31,7 @@ import (
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/identity"
+	"github.com/certdesk/certdesk/internal/sealed"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/google/uuid"
@@ -174,6 +175,10 @@ type Options struct {
 	Store     Store
 	Passwords Passwords
 	Limiter   *throttle.Limiter
+	// Factors keeps second factors and sign-in policies (factors.go).
+	Factors FactorStore
+	// Secrets seals the authenticator apps' keys (label "totp:<user id>").
+	Secrets *sealed.Box
 	// IdleTimeout ends a session this long after its last request.
 	IdleTimeout time.Duration
 	// Lifetime ends a session this long after sign-in, however busy.
@@ -219,8 +224,8 @@ var ErrNoSession = apperr.New(apperr.Unauthorized, "sign in to continue")
 
 // New returns a Service.
 func New(o Options) (*Service, error) {
-	if o.Store == nil || o.Limiter == nil || o.Passwords == nil {
-		return nil, fmt.Errorf("session: Store, Passwords and Limiter are required")
+	if o.Store == nil || o.Limiter == nil || o.Passwords == nil || o.Factors == nil || o.Secrets == nil {
+		return nil, fmt.Errorf("session: Store, Passwords, Limiter, Factors and Secrets are required")
 	}
 	if o.IdleTimeout <= 0 || o.Lifetime <= 0 {
 		return nil, fmt.Errorf("session: IdleTimeout and Lifetime must be positive")
@@ -380,6 +385,13 @@ func (s *Service) open(ctx context.Context, acct *Account, method Method, c Clie
 		// it is both factors at once.
 		sess.SecondFactor, sess.SecondFactorAt = FactorPasskey, &now
 	}
+	// Which sessions must still give (or set up) a second factor: the
+	// same decision for every first factor (Decide).
+	st, err := s.o.Factors.FactorState(ctx, acct.User.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	sess.Pending = Decide(*st, method)
 	u := acct.User
 	err = s.o.Store.InSessionTx(ctx, func(ctx context.Context, tx Tx) error {
 		if err := tx.DeleteExpiredSessions(ctx, now.Add(-24*time.Hour)); err != nil {
@@ -389,7 +401,7 @@ func (s *Service) open(ctx context.Context, acct *Account, method Method, c Clie
 			return err
 		}
 		return tx.Audit(ctx, audit.Entry{ActorUserID: &u.ID, Actor: u.Email, Action: audit.SignIn, TargetType: "session",
-			TargetID: sess.ID.String(), RemoteAddr: c.RemoteAddr, Data: jsonOf(map[string]any{"user_agent": sess.UserAgent, "method": method})})
+			TargetID: sess.ID.String(), RemoteAddr: c.RemoteAddr, Data: jsonOf(map[string]any{"user_agent": sess.UserAgent, "method": method, "pending": sess.Pending})})
 	})
 	if err != nil {
 		return "", nil, err

@@ -205,6 +205,9 @@ func safeReturn(s string) string {
 	case "/signin", "/signout", "/session/extend", "/language":
 		return ""
 	}
+	if pendingAllowed(p.Path) && !strings.HasPrefix(p.Path, "/static/") {
+		return "" // the second-factor and set-up pages themselves
+	}
 	return s
 }
 

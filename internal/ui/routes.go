@@ -19,10 +19,13 @@ import (
 //     multipart forms with their own body and time limits (OwnLimits);
 //     the handler checks the CSRF token, the body's first part
 //     (uploadParts).
+//   - public and signedIn pass the pending-session gate (factors_gate.go):
+//     a session that still owes a second factor reaches only the pages
+//     that take it.
 //   - reset: the password reset pages, without cookies or session; the
 //     form's only credential is the link's token.
 func (u *UI) Mount(e *echo.Echo) {
-	public := []echo.MiddlewareFunc{u.headers, u.identify}
+	public := []echo.MiddlewareFunc{u.headers, u.identify, u.gate}
 	signedIn := append(public[:len(public):len(public)], u.requireSignIn)
 	publicForm := append(public[:len(public):len(public)], u.csrf)
 	signedInForm := append(signedIn[:len(signedIn):len(signedIn)], u.csrf)
@@ -46,7 +49,7 @@ func (u *UI) Mount(e *echo.Echo) {
 
 	e.GET("/queue", u.queue, signedIn...)
 	e.GET("/queue.csv", u.queueCSV, signedIn...)
-	e.GET("/queue/live", u.queueLive, append([]echo.MiddlewareFunc{u.headers, u.background, u.identify}, u.requireSignIn)...)
+	e.GET("/queue/live", u.queueLive, append([]echo.MiddlewareFunc{u.headers, u.background, u.identify, u.gate}, u.requireSignIn)...)
 	e.POST("/queue/bulk", u.queueBulk, signedInForm...)
 	e.POST("/queue/bulk/apply", u.queueBulkApply, signedInForm...)
 	e.POST("/queue/views", u.queueViewSave, signedInForm...)
@@ -190,12 +193,45 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/escalations/:id/decide", u.escalationDecide, signedInForm...)
 	e.POST("/escalations/:id/question", u.escalationQuestion, signedInForm...)
 
+	// Second factors (docs/ui.md, "Second factors"): the page that asks a
+	// pending session (or a step-up) for its factor, the person's own
+	// factors and the authenticator app's set-up, an organisation's
+	// sign-in policy, and the links that reset a person's factors (like
+	// the password reset links, without cookies).
+	e.GET(SecondFactorPath, u.secondFactorPage, signedIn...)
+	e.POST(SecondFactorPath, u.secondFactorSubmit, signedInForm...)
+	e.GET("/account/security", u.accountSecurity, signedIn...)
+	e.POST("/account/security/app/remove", u.accountSecurityRemove, signedInForm...)
+	e.POST("/account/security/recovery-codes", u.accountSecurityCodes, signedInForm...)
+	e.GET(SetupPath, u.securitySetup, signedIn...)
+	e.POST(SetupPath, u.securitySetupConfirm, signedInForm...)
+	e.GET(SetupPath+"/qr.png", u.securitySetupQR, signedIn...)
+	e.GET("/admin/organisations/:slug/sign-in", u.adminSignInPolicy, signedIn...)
+	e.POST("/admin/organisations/:slug/sign-in", u.adminSignInPolicySave, signedInForm...)
+	e.POST("/admin/users/:id/factor-reset", u.adminUserFactorReset, signedInForm...)
+	e.GET("/factor-reset/:token", u.factorResetPage, reset...)
+	e.POST("/factor-reset/:token", u.factorResetSave, resetForm...)
+
 	e.GET("/account", u.account, signedIn...)
 	e.POST("/account/settings", u.accountSave, signedInForm...)
 	e.GET("/account/password", u.passwordPage, signedIn...)
 	e.POST("/account/password", u.passwordSave, signedInForm...)
 	e.GET("/account/sessions", u.sessions, signedIn...)
 	e.POST("/account/sessions/:id/end", u.sessionEnd, signedInForm...)
+	// Passkeys (docs/ui.md, "Passkeys"): the person's own, and signing in
+	// with one alone or as the second factor. The JSON calls are made by
+	// web/static/passkey.js with the X-CSRF-Token header. The second
+	// factor's routes accept a session that is still pending.
+	e.GET("/account/passkeys", u.passkeys, signedIn...)
+	e.POST("/account/passkeys/register/begin", u.passkeyRegisterBegin, signedInForm...)
+	e.POST("/account/passkeys/register/finish", u.passkeyRegisterFinish, signedInForm...)
+	e.POST("/account/passkeys/:id", u.passkeyRename, signedInForm...)
+	e.POST("/account/passkeys/:id/remove", u.passkeyRemove, signedInForm...)
+	e.POST("/signin/passkey/begin", u.signinPasskeyBegin, publicForm...)
+	e.POST("/signin/passkey/finish", u.signinPasskeyFinish, publicForm...)
+	e.GET("/signin/second-factor/passkey", u.secondFactorPasskey, signedIn...)
+	e.POST("/signin/second-factor/passkey/begin", u.secondFactorPasskeyBegin, signedInForm...)
+	e.POST("/signin/second-factor/passkey/finish", u.secondFactorPasskeyFinish, signedInForm...)
 	e.GET("/account/tokens", u.tokens, signedIn...) // administration I: everyone's own API tokens
 	e.POST("/account/tokens", u.tokenCreate, signedInForm...)
 	e.POST("/account/tokens/:id/revoke", u.tokenRevoke, signedInForm...)

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/certdesk/certdesk/internal/i18n"
+	"github.com/certdesk/certdesk/internal/session"
 	"github.com/labstack/echo/v4"
 )
 
@@ -12,6 +14,7 @@ import (
 type sessionRow struct {
 	ID           string
 	Browser      string
+	Method       string // how it was established: the first factor, the second and when
 	Address      string
 	SignedIn     template.HTML
 	SignedInText string
@@ -44,7 +47,7 @@ func (u *UI) sessions(c echo.Context) error {
 		} else if name != "" {
 			browser = name
 		}
-		v.Rows = append(v.Rows, sessionRow{ID: s.ID.String(), Browser: browser, Address: s.RemoteAddr,
+		v.Rows = append(v.Rows, sessionRow{ID: s.ID.String(), Browser: browser, Method: sessionMethod(p.L, s), Address: s.RemoteAddr,
 			SignedIn: p.L.WhenTime(s.CreatedAt), SignedInText: p.L.DateTime(s.CreatedAt), LastSeen: p.L.WhenTime(s.LastSeenAt),
 			Ends: p.L.WhenTime(s.EndsAt(u.o.Sessions.IdleTimeout())), Current: s.ID == cur.Session.ID})
 	}
@@ -74,4 +77,22 @@ func describeBrowser(ua string) (name, system string) {
 		}
 	}
 	return name, system
+}
+
+// sessionMethod says how a session was established: its first factor,
+// then its second factor and when it was last given, or that it is still
+// owed.
+func sessionMethod(l i18n.Locale, s session.Session) string {
+	m := string(s.Method)
+	if m == "" {
+		m = string(session.MethodPassword)
+	}
+	out := l.T("sessions.method." + m)
+	switch {
+	case s.Pending != session.PendingNone:
+		out += " (" + l.T("sessions.pending") + ")"
+	case s.SecondFactor != "" && s.Method != session.MethodPasskey && s.SecondFactorAt != nil:
+		out += " " + l.T("sessions.factor_at", l.T("sessions.factor."+string(s.SecondFactor)), l.DateTime(*s.SecondFactorAt))
+	}
+	return out
 }
