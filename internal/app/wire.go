@@ -39,6 +39,7 @@ import (
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/slack"
+	"github.com/certdesk/certdesk/internal/sso"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/team"
@@ -128,6 +129,9 @@ type App struct {
 	// Secrets seals the secrets certdesk keeps and reads back (OpenID
 	// Connect client secrets, TOTP keys).
 	Secrets *sealed.Box
+	// SSO signs people in through their organisation's OpenID Connect
+	// provider and keeps the providers' configuration.
+	SSO *sso.Service
 	// Settings are people's own settings of the web UI.
 	Settings *settings.Service
 	// Messages is the message catalogue of every language the UI speaks.
@@ -364,6 +368,15 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	if a.Passkeys, err = passkey.New(passkey.Options{Store: a.Store, Limiter: a.Limiter, BaseURL: cfg.BaseURL, Now: now}); err != nil {
 		return err
 	}
+	var installation *sso.Installation
+	if cfg.OIDCIssuer != "" {
+		installation = &sso.Installation{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			EmailClaim: cfg.OIDCEmailClaim, Domains: cfg.OIDCDomains}
+	}
+	if a.SSO, err = sso.New(sso.Options{Store: a.Store, Secrets: a.Secrets, HTTP: a.Outbound.HTTPClient(), RedirectURL: cfg.BaseURL + "/signin/oidc/callback",
+		Installation: installation, Logger: log.With("component", "sso"), Now: now}); err != nil {
+		return err
+	}
 	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
 	msgs := a.Messages
 	if a.Filings, err = filing.NewService(filing.Options{Store: a.Store, Incidents: a.Incidents, Evidence: a.Evidence,
@@ -379,7 +392,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
 		Observables: a.Observables, Orgs: a.Orgs, Escalations: a.Escalations, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, Reads: a.Reads,
 		Playbooks: a.Catalogue, Runs: a.Runs,
-		Notify: a.Notify, Audit: a.Audit, Passkeys: a.Passkeys,
+		Notify: a.Notify, Audit: a.Audit, Passkeys: a.Passkeys, SSO: a.SSO,
 		Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

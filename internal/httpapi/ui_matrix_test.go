@@ -109,7 +109,8 @@ func uiFields(names map[string]string, fixed ...string) func(call writeCall) url
 var uiRoutes = map[string]uiRoute{
 	"GET /":                                     {Kind: uiPublic, Why: "the start page: signed out it leads to the sign-in"},
 	"GET /signin":                               {Kind: uiPublic, Why: "the sign-in form"},
-	"POST /signin":                              {Kind: uiPublic, Why: "signs in: throttled per address and account (docs/security.md)"},
+	"POST /signin":                              {Kind: uiPublic, Why: "signs in: throttled per address and account (docs/security.md); the e-mail step sends a domain with an identity provider there"},
+	"GET /signin/oidc/callback":                 {Kind: uiPublic, Why: "the identity provider's answer: a one-time state bound to the browser's pre-session secret, then sso.Service.Finish admits only a user of the provider's organisation; TestOIDCSignIn (ui), TestSignInRefusals (sso)"},
 	"POST /language":                            {Kind: uiPublic, Why: "the language chosen before signing in (a cookie)"},
 	"GET /help":                                 {Kind: uiPublic, Why: "help and the CERTs' phone numbers"},
 	"GET /accessibility":                        {Kind: uiPublic, Why: "the accessibility statement"},
@@ -263,6 +264,8 @@ var uiRoutes = map[string]uiRoute{
 	"POST /admin/organisations/:slug/escalation-policy": {Kind: uiAdmin, Why: "an organisation's escalation policy (escalation.Service.GetPolicy, SetPolicy, PreviewPolicy); TestAdminEscalationPolicyPage (ui)"},
 	"GET /admin/organisations/:slug/webhook":            {Kind: uiAdmin, Why: "an organisation's webhook (notify.Service.Webhook, ConfigureWebhook through org.Service.GetManaged); TestAdminWebhookPage (ui)"},
 	"POST /admin/organisations/:slug/webhook":           {Kind: uiAdmin, Why: "an organisation's webhook (notify.Service.Webhook, ConfigureWebhook through org.Service.GetManaged); TestAdminWebhookPage (ui)"},
+	"GET /admin/identity-provider":                      {Kind: uiAdmin, Why: "the administrator's own organisation's identity provider (sso.Service.ConfigOf: own organisation only, the secret never shown); TestOIDCAdminOwnOrganisationOnly (ui), TestProviderConfigOwnOrganisationOnly (sso)"},
+	"POST /admin/identity-provider":                     {Kind: uiAdmin, Why: "saves or removes the own organisation's identity provider (sso.Service.Save/Remove: own organisation only, domains of other organisations refused); TestOIDCAdminOwnOrganisationOnly (ui), TestProviderConfigOwnOrganisationOnly (sso)"},
 	"GET /admin/deliveries":                             {Kind: uiAdmin, Why: "the notification delivery log: notify.Service.Deliveries, only incidents the administrator may see; TestAdminDeliveriesPage (ui)"},
 	"GET /admin/audit":                                  {Kind: uiAdmin, Why: "the audit log: audit.Service.Read (access.ReadAudit: the national CERT's administrators); TestAdminAuditPage (ui)"},
 	"GET /admin/playbooks":                              {Kind: uiAdmin, Why: "the playbook catalogue and its validation (administrators and the CERTs' people; others 404); TestPlaybookCatalogue (ui)"},
