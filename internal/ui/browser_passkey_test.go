@@ -237,7 +237,7 @@ func toInt(v any) int64 {
 // authenticator answers with whatever passkey it holds; it returns the
 // finish call's status.
 const forceAssertion = `(async () => {
-  const csrf = document.querySelector("[data-passkey]").getAttribute("data-csrf");
+  const csrf = document.querySelector("[data-passkey] input[name=csrf]").value;
   const post = (u, b) => fetch(u, {method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf}, body: JSON.stringify(b)});
   const buf = s => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4)), c => c.charCodeAt(0)).buffer;
   const str = a => btoa(String.fromCharCode(...new Uint8Array(a))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -326,6 +326,6 @@ func TestBrowserPasskeySetUp(t *testing.T) {
 	require.EqualValues(t, "second_factor", w.scalar(t, `SELECT pending FROM web_sessions WHERE user_id = $1`, officer.ID))
 	b.open("/account/security/setup")
 	status := eval[float64](b, `(async () => (await fetch("/account/security/setup/passkey/begin", {method: "POST",
-		headers: {"Content-Type": "application/json", "X-CSRF-Token": document.querySelector("[data-passkey]").getAttribute("data-csrf")}, body: "{}"})).status)()`)
+		headers: {"Content-Type": "application/json", "X-CSRF-Token": document.querySelector("[data-passkey] input[name=csrf]").value}, body: "{}"})).status)()`)
 	require.EqualValues(t, http.StatusForbidden, status)
 }

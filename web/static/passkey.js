@@ -1,7 +1,8 @@
 // Passkeys (WebAuthn) for certdesk's pages: adding one on
 // /account/passkeys, signing in with one alone on the sign-in page, and
 // using one as the second factor. Each place is an element with
-// data-passkey ("register", "setup", "signin" or "second") and data-csrf; its
+// data-passkey ("register", "setup", "signin" or "second") holding the
+// CSRF token in a hidden input named csrf; its
 // button (data-passkey-start) is hidden until this script finds WebAuthn,
 // and the note data-passkey-unsupported says what is missing otherwise.
 // The JSON calls are same-origin POSTs with the X-CSRF-Token header; the
@@ -126,7 +127,8 @@
 
   function setup(box) {
     var kind = box.getAttribute("data-passkey");
-    var csrf = box.getAttribute("data-csrf") || "";
+    var token = box.querySelector("input[name=csrf]");
+    var csrf = token ? token.value : "";
     var button = box.querySelector("[data-passkey-start]");
     var note = box.querySelector("[data-passkey-unsupported]");
     var errorBox = box.querySelector("[data-passkey-error]");
