@@ -237,7 +237,7 @@ func toInt(v any) int64 {
 // authenticator answers with whatever passkey it holds; it returns the
 // finish call's status.
 const forceAssertion = `(async () => {
-  const csrf = document.querySelector("[data-passkey]").getAttribute("data-csrf");
+  const csrf = document.querySelector("[data-passkey] input[name=csrf]").value;
   const post = (u, b) => fetch(u, {method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf}, body: JSON.stringify(b)});
   const buf = s => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4)), c => c.charCodeAt(0)).buffer;
   const str = a => btoa(String.fromCharCode(...new Uint8Array(a))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -293,4 +293,39 @@ func TestBrowserPasskeysBelongToTheirPerson(t *testing.T) {
 	require.NoError(t, w.h.App.DB.SQL.QueryRowContext(context.Background(), `SELECT last_used_at FROM webauthn_credentials WHERE user_id = $1`,
 		w.users["reporter"].ID).Scan(&used))
 	require.False(t, used.Valid, "the officer's passkey was not used")
+}
+
+// Where the organisation requires a second factor, a person without one
+// is led to the set-up page at sign-in; adding a passkey there completes
+// the session, which goes on to where it was heading. A session still
+// owing its second factor cannot add a passkey through that page.
+func TestBrowserPasskeySetUp(t *testing.T) {
+	t.Parallel()
+	w := passkeyWorld(t)
+	dir := screensDir(t)
+	officer := w.users["reporter"]
+	city := w.scalar(t, `SELECT org_id FROM users WHERE id = $1`, officer.ID)
+	w.exec(t, `INSERT INTO org_sign_in_policies (org_id, second_factor, updated_at) VALUES ($1, 'all', now())`, city)
+	b := passkeyTab(t, w)
+	b.open("/account/sessions")
+	b.signIn(w.email("reporter"), password)
+	require.Contains(t, b.location(), "/account/security/setup")
+	require.EqualValues(t, "setup", w.scalar(t, `SELECT pending FROM web_sessions WHERE user_id = $1`, officer.ID))
+	b.look(false, 390)
+	b.screenshot(dir, "setup-phone")
+	b.fill("#passkey-name", "Phone")
+	b.clickPasskey("setup")
+	b.waitFor(`location.pathname === "/account/sessions"`, "on to where the officer was heading")
+	require.EqualValues(t, "passkey|", w.scalar(t, `SELECT second_factor || '|' || pending FROM web_sessions WHERE user_id = $1`, officer.ID))
+	require.EqualValues(t, "Phone", w.scalar(t, `SELECT name FROM webauthn_credentials WHERE user_id = $1`, officer.ID))
+
+	// Signed in again with the password, the session owes its passkey:
+	// the set-up page's route does not add another.
+	b.signOut()
+	b.signIn(w.email("reporter"), password)
+	require.EqualValues(t, "second_factor", w.scalar(t, `SELECT pending FROM web_sessions WHERE user_id = $1`, officer.ID))
+	b.open("/account/security/setup")
+	status := eval[float64](b, `(async () => (await fetch("/account/security/setup/passkey/begin", {method: "POST",
+		headers: {"Content-Type": "application/json", "X-CSRF-Token": document.querySelector("[data-passkey] input[name=csrf]").value}, body: "{}"})).status)()`)
+	require.EqualValues(t, http.StatusForbidden, status)
 }

@@ -143,6 +143,48 @@ func (u *UI) passkeyRegisterFinish(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"redirect": "/account/passkeys?added=1"})
 }
 
+// setupPasskeyBegin is passkeyRegisterBegin for the set-up page
+// (/account/security/setup, which a session pending set-up may reach): a
+// session that must still give its second factor may not add one.
+func (u *UI) setupPasskeyBegin(c echo.Context) error {
+	if current(c).Session.Pending == session.PendingSecondFactor {
+		return c.JSON(http.StatusForbidden, map[string]string{"error": u.locale(c).T("passkeys.error.not_added")})
+	}
+	return u.passkeyRegisterBegin(c)
+}
+
+// setupPasskeyFinish keeps the new passkey as passkeyRegisterFinish does;
+// it is the session's second factor too (registered with user
+// verification, as an app's first code confirms the app), so a session
+// pending set-up is complete. The answer goes on to return (or the
+// person's landing page).
+func (u *UI) setupPasskeyFinish(c echo.Context) error {
+	cur := current(c)
+	if cur.Session.Pending == session.PendingSecondFactor {
+		return c.JSON(http.StatusForbidden, map[string]string{"error": u.locale(c).T("passkeys.error.not_added")})
+	}
+	var body struct {
+		Name       string          `json:"name"`
+		Credential json.RawMessage `json:"credential"`
+		Return     string          `json:"return"`
+	}
+	if err := readPasskeyJSON(c, &body); err != nil {
+		return u.passkeyError(c, err)
+	}
+	ctx := c.Request().Context()
+	if _, err := u.o.Passkeys.FinishRegistration(ctx, cur.Principal, personOf(cur), u.passkeyBinding(c), body.Name, body.Credential); err != nil {
+		return u.passkeyError(c, err)
+	}
+	if err := u.o.Sessions.PassSecondFactor(ctx, cur, session.FactorPasskey); err != nil {
+		return err
+	}
+	ret := safeReturn(body.Return)
+	if ret == "" || isSecondFactorPath(ret) {
+		ret = landing(cur.Principal)
+	}
+	return c.JSON(http.StatusOK, map[string]string{"redirect": ret})
+}
+
 func personOf(cur *session.Current) passkey.Person {
 	return passkey.Person{ID: cur.Principal.UserID, Email: cur.Principal.Email, Name: cur.UserName}
 }

@@ -234,6 +234,8 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/account/passkeys/register/finish", u.passkeyRegisterFinish, signedInForm...)
 	e.POST("/account/passkeys/:id", u.passkeyRename, signedInForm...)
 	e.POST("/account/passkeys/:id/remove", u.passkeyRemove, signedInForm...)
+	e.POST("/account/security/setup/passkey/begin", u.setupPasskeyBegin, signedInForm...)
+	e.POST("/account/security/setup/passkey/finish", u.setupPasskeyFinish, signedInForm...)
 	e.POST("/signin/passkey/begin", u.signinPasskeyBegin, publicForm...)
 	e.POST("/signin/passkey/finish", u.signinPasskeyFinish, publicForm...)
 	e.GET("/signin/second-factor/passkey", u.secondFactorPasskey, signedIn...)

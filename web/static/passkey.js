@@ -1,7 +1,8 @@
 // Passkeys (WebAuthn) for certdesk's pages: adding one on
 // /account/passkeys, signing in with one alone on the sign-in page, and
 // using one as the second factor. Each place is an element with
-// data-passkey ("register", "signin" or "second") and data-csrf; its
+// data-passkey ("register", "setup", "signin" or "second") holding the
+// CSRF token in a hidden input named csrf; its
 // button (data-passkey-start) is hidden until this script finds WebAuthn,
 // and the note data-passkey-unsupported says what is missing otherwise.
 // The JSON calls are same-origin POSTs with the X-CSRF-Token header; the
@@ -12,6 +13,7 @@
 
   var routes = {
     register: "/account/passkeys/register/",
+    setup: "/account/security/setup/passkey/",
     signin: "/signin/passkey/",
     second: "/signin/second-factor/passkey/"
   };
@@ -125,7 +127,8 @@
 
   function setup(box) {
     var kind = box.getAttribute("data-passkey");
-    var csrf = box.getAttribute("data-csrf") || "";
+    var token = box.querySelector("input[name=csrf]");
+    var csrf = token ? token.value : "";
     var button = box.querySelector("[data-passkey-start]");
     var note = box.querySelector("[data-passkey-unsupported]");
     var errorBox = box.querySelector("[data-passkey-error]");
@@ -175,9 +178,9 @@
       button.setAttribute("aria-busy", "true");
       var base = routes[kind];
       post(base + "begin", csrf, {name: name}).then(function (options) {
-        if (kind === "register") {
+        if (kind === "register" || kind === "setup") {
           return navigator.credentials.create(creationOptions(options)).then(function (cred) {
-            return post(base + "finish", csrf, {name: name, credential: attestation(cred)});
+            return post(base + "finish", csrf, {name: name, credential: attestation(cred), "return": returnPath(box)});
           });
         }
         return navigator.credentials.get(requestOptions(options)).then(function (cred) {
