@@ -240,8 +240,15 @@ func (e *env) startCluster(ctx context.Context) error {
 	if on != "on" || fsync != "on" {
 		return fmt.Errorf("cluster settings: track_commit_timestamp=%s fsync=%s, want both on", on, fsync)
 	}
-	// The statement counts (costs.go) read pg_stat_statements from here.
-	return execSQL(ctx, e.cluster.URL("postgres"), "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+	// The statement counts (costs.go) read pg_stat_statements from here,
+	// with the time each statement took to plan as well as to run.
+	for _, q := range []string{"CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+		"ALTER SYSTEM SET pg_stat_statements.track_planning = on", "SELECT pg_reload_conf()"} {
+		if err := execSQL(ctx, e.cluster.URL("postgres"), q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // database creates a database on the cluster, migrates it and opens it.

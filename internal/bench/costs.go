@@ -24,29 +24,36 @@ type snapshot struct {
 	at     time.Time
 	writes float64            // the next transaction ID to be assigned
 	calls  map[string]float64 // statements of the database, by normalised text
+	plan   map[string]float64 // their planning time so far, ms
+	exec   map[string]float64 // their execution time so far, ms
+	pgCPU  float64            // the cluster's processor time so far, ms
 }
 
 // snap reads the counters of database db.
 func (e *env) snap(ctx context.Context, db string) (snapshot, error) {
-	s := snapshot{calls: map[string]float64{}}
+	s := snapshot{calls: map[string]float64{}, plan: map[string]float64{}, exec: map[string]float64{}}
 	conn, err := pgx.Connect(ctx, e.cluster.URL("postgres"))
 	if err != nil {
 		return s, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	rows, err := conn.Query(ctx, `SELECT s.query, sum(s.calls)::float8 FROM pg_stat_statements s
+	rows, err := conn.Query(ctx, `SELECT s.query, sum(s.calls)::float8, sum(s.total_plan_time)::float8,
+			sum(s.total_exec_time)::float8 FROM pg_stat_statements s
 		JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 GROUP BY s.query`, db)
 	if err != nil {
 		return s, err
 	}
 	for rows.Next() {
 		var q string
-		var n float64
-		if err := rows.Scan(&q, &n); err != nil {
+		var n, plan, exec float64
+		if err := rows.Scan(&q, &n, &plan, &exec); err != nil {
 			rows.Close()
 			return s, err
 		}
-		s.calls[normaliseSQL(q)] += n
+		q = normaliseSQL(q)
+		s.calls[q] += n
+		s.plan[q] += plan
+		s.exec[q] += exec
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -59,6 +66,11 @@ func (e *env) snap(ctx context.Context, db string) (snapshot, error) {
 	if _, err := fmt.Sscan(next, &s.writes); err != nil {
 		return s, err
 	}
+	cpu, err := e.cluster.CPU()
+	if err != nil {
+		return s, err
+	}
+	s.pgCPU = float64(cpu) / float64(time.Millisecond)
 	s.at = time.Now()
 	return s, nil
 }
@@ -74,13 +86,20 @@ func normaliseSQL(q string) string { return strings.TrimSpace(spaces.ReplaceAllS
 // the workers' fallback polls).
 type cost struct {
 	statements, writes float64
+	// planMs and execMs are PostgreSQL's time per unit planning and
+	// running the statements (pg_stat_statements, track_planning on).
+	planMs, execMs float64
+	// pgCPUMs is the cluster's processor time per unit (all its
+	// processes: backends, WAL writer, autovacuum, …).
+	pgCPUMs float64
 	// top are the statements most executed per unit, most first.
 	top []statementCost
 }
 
 type statementCost struct {
-	query string
-	calls float64
+	query      string
+	calls      float64
+	plan, exec float64 // ms per unit
 }
 
 // costPer returns the cost of each of n units done between from and to,
@@ -95,12 +114,17 @@ func costPer(idleFrom, idleTo, from, to snapshot, n int) cost {
 		return (b - a) / idleSecs * secs
 	}
 	per := func(v float64) float64 { return max(0, v) / float64(n) }
-	c := cost{writes: per(to.writes - from.writes - idle(idleFrom.writes, idleTo.writes))}
+	c := cost{writes: per(to.writes - from.writes - idle(idleFrom.writes, idleTo.writes)),
+		pgCPUMs: per(to.pgCPU - from.pgCPU - idle(idleFrom.pgCPU, idleTo.pgCPU))}
 	for q, after := range to.calls {
 		calls := per(after - from.calls[q] - idle(idleFrom.calls[q], idleTo.calls[q]))
+		plan := per(to.plan[q] - from.plan[q] - idle(idleFrom.plan[q], idleTo.plan[q]))
+		exec := per(to.exec[q] - from.exec[q] - idle(idleFrom.exec[q], idleTo.exec[q]))
 		c.statements += calls
+		c.planMs += plan
+		c.execMs += exec
 		if calls >= 0.5 {
-			c.top = append(c.top, statementCost{q, calls})
+			c.top = append(c.top, statementCost{q, calls, plan, exec})
 		}
 	}
 	sort.Slice(c.top, func(i, j int) bool {
@@ -166,10 +190,10 @@ func (c cost) breakdown(limit int) string {
 			break
 		}
 		q := s.query
-		if len(q) > 110 {
-			q = q[:110] + "…"
+		if len(q) > 100 {
+			q = q[:100] + "…"
 		}
-		fmt.Fprintf(&b, "  %5.1f  %s\n", s.calls, q)
+		fmt.Fprintf(&b, "  %5.1f  plan %5.2f ms  run %5.2f ms  %s\n", s.calls, s.plan, s.exec, q)
 	}
 	return b.String()
 }

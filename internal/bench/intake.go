@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
@@ -31,6 +32,7 @@ type rawResult struct {
 	rate float64
 	p50  time.Duration
 	p99  time.Duration
+	cpu  cpuUse // the processor time per unit (every row of a report only)
 }
 
 // rawBaseline commits, with pgx directly and the same number of clients,
@@ -170,6 +172,10 @@ func (e *env) intake(ctx context.Context, raw, rows rawResult) error {
 
 	e.progress("intake over REST: %d clients, %s", e.opts.Clients, e.opts.Duration)
 	loadStart := time.Now()
+	cpuStart, err := e.cpuNow()
+	if err != nil {
+		return err
+	}
 	if e.opts.CPUProfile != nil {
 		if err := pprof.StartCPUProfile(e.opts.CPUProfile); err != nil {
 			return err
@@ -210,6 +216,21 @@ func (e *env) intake(ctx context.Context, raw, rows rawResult) error {
 	if err != nil {
 		return err
 	}
+	// The processor time of the reports and their jobs: from the load's
+	// start until its backlog was done.
+	cpuEnd, err := e.cpuNow()
+	if err != nil {
+		return err
+	}
+	cpu := cpuBetween(cpuStart, cpuEnd, len(lat))
+	r.Rows = append(r.Rows,
+		NewRow("PostgreSQL CPU per report, over REST with its jobs", "ms", Ms(cpu.pgPer), Ms(rows.cpu.pgPer), Target{},
+			"baseline: raw PostgreSQL, every row of a report; the cluster's processes from /proc, from the load's start until its jobs were done"),
+		NewRow("certdesk CPU per report (server, workers and the load's clients)", "ms", Ms(cpu.selfPer), 0, Target{},
+			"the bench process's user and system time over the same span"),
+		NewRow("cores busy during intake (PostgreSQL + certdesk)", "%", 100*cpu.busy, 100*rows.cpu.busy, Target{},
+			fmt.Sprintf("of %d cores; baseline: the raw phase's", runtime.NumCPU())),
+	)
 	under, err := pickups(ctx, url, loadStart)
 	if err != nil {
 		return err
@@ -244,7 +265,8 @@ func (e *env) intake(ctx context.Context, raw, rows rawResult) error {
 	if err != nil {
 		return fmt.Errorf("counting a report's statements: %w", err)
 	}
-	e.progress("per report: %.1f statements, %.2f write transactions; the most executed:\n%s", c.statements, c.writes, c.breakdown(40))
+	e.progress("per report: %.1f statements, %.2f write transactions, PostgreSQL %.2f ms planning and %.2f ms running them, %.2f ms of its processes' CPU; the most executed:\n%s",
+		c.statements, c.writes, c.planMs, c.execMs, c.pgCPUMs, c.breakdown(40))
 
 	note := fmt.Sprintf("poll interval %s; %d jobs; commit (track_commit_timestamp) to River's attempted_at", e.opts.PollInterval, len(under))
 	if !drained {

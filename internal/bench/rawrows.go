@@ -57,6 +57,10 @@ func (e *env) rawReportRows(ctx context.Context) (rawResult, error) {
 		return rawResult{}, fmt.Errorf("set up the organisations: %w", err)
 	}
 	var seq atomic.Int64
+	mark, err := e.cpuNow()
+	if err != nil {
+		return rawResult{}, err
+	}
 	e.progress("raw PostgreSQL, every row of a report: %d clients, %s", e.opts.Clients, e.opts.Duration)
 	lat, took, err := load(ctx, e.opts.Clients, e.opts.Duration, func(ctx context.Context, _ int) error {
 		n := seq.Add(1)
@@ -127,7 +131,13 @@ func (e *env) rawReportRows(ctx context.Context) (rawResult, error) {
 	if len(lat) == 0 {
 		return rawResult{}, fmt.Errorf("no report committed in %s", took)
 	}
-	res := rawResult{rate: float64(len(lat)) / took.Seconds(), p50: Percentile(lat, 50), p99: Percentile(lat, 99)}
-	e.progress("raw PostgreSQL, every row of a report: %.0f reports/s", res.rate)
+	end, err := e.cpuNow()
+	if err != nil {
+		return rawResult{}, err
+	}
+	res := rawResult{rate: float64(len(lat)) / took.Seconds(), p50: Percentile(lat, 50), p99: Percentile(lat, 99),
+		cpu: cpuBetween(mark, end, len(lat))}
+	e.progress("raw PostgreSQL, every row of a report: %.0f reports/s, PostgreSQL %.2f ms CPU per report",
+		res.rate, Ms(res.cpu.pgPer))
 	return res, nil
 }

@@ -476,3 +476,54 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// clockTicks is the unit of the times in /proc/<pid>/stat (USER_HZ), 100
+// on every Linux architecture Go runs on.
+const clockTicks = 100
+
+// CPU returns the processor time the server has used since it started:
+// the user and system time of the postmaster and its children (backends,
+// workers; each runs in a session of its own, so they are found by their
+// parent) and of the children that have exited, which the postmaster
+// reaps. It reads /proc (Linux); the bench divides it by the work done in
+// a phase.
+func (c *Cluster) CPU() (time.Duration, error) {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return 0, errors.New("pgembed: the server is not running")
+	}
+	pm := strconv.Itoa(c.cmd.Process.Pid)
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("pgembed: %w", err)
+	}
+	var ticks int64
+	for _, d := range dirs {
+		if d.Name()[0] < '0' || d.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// Fields after the command name, which is in parentheses and may
+		// hold spaces: state ppid pgrp … utime stime cutime cstime (the
+		// 3rd to 17th fields of proc(5)). A backend's cutime and cstime
+		// are 0 (it reaps nobody), the postmaster's hold its exited ones.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 15 || (d.Name() != pm && f[1] != pm) {
+			continue
+		}
+		for _, k := range f[11:15] {
+			n, err := strconv.ParseInt(k, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("pgembed: /proc/%s/stat: %w", d.Name(), err)
+			}
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}

@@ -338,3 +338,27 @@ func TestVersionOrder(t *testing.T) {
 	require.True(t, versionLess(parseVersion("15"), parseVersion("16")))
 	require.False(t, versionLess(parseVersion("16"), parseVersion("9")))
 }
+
+// CPU counts the server's processor time: it grows with work done in a
+// backend, and a backend that has exited still counts (the postmaster
+// reaps it).
+func TestCPUCountsTheServersProcesses(t *testing.T) {
+	requireBinaries(t)
+	c := startCluster(t, Options{DataDir: shortTempDir(t), Ephemeral: true})
+	before, err := c.CPU()
+	require.NoError(t, err)
+	conn := connect(t, c)
+	// About a second of work in one backend (hashing in a loop).
+	_, err = conn.Exec(t.Context(), "SELECT count(md5(g::text)) FROM generate_series(1, 3000000) g")
+	require.NoError(t, err)
+	busy, err := c.CPU()
+	require.NoError(t, err)
+	require.Greater(t, busy-before, 100*time.Millisecond, "the backend's work counts")
+	require.NoError(t, conn.Close(t.Context()))
+	require.Eventually(t, func() bool {
+		after, err := c.CPU()
+		return err == nil && after >= busy
+	}, 10*time.Second, 50*time.Millisecond, "an exited backend's time stays counted")
+	_, err = (&Cluster{}).CPU()
+	require.Error(t, err)
+}
