@@ -23,6 +23,7 @@ import (
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/markdown"
+	"github.com/certdesk/certdesk/internal/misp"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/objstore"
 	"github.com/certdesk/certdesk/internal/observable"
@@ -38,6 +39,7 @@ import (
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/slack"
+	"github.com/certdesk/certdesk/internal/sso"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/team"
@@ -66,7 +68,9 @@ type App struct {
 	Blobs evidence.BlobStore
 	// Observables holds the observable (IOC) use cases and exports.
 	Observables *observable.Service
-	Tasks       *task.Service
+	// MISP imports MISP events as incidents and observables.
+	MISP  *misp.Importer
+	Tasks *task.Service
 	// Notify is the notification outbox; Slack when SLACK_BOT_TOKEN is set.
 	Notify *notify.Service
 	// Deadlines keeps the timers of legal deadlines (reminders, misses).
@@ -125,6 +129,9 @@ type App struct {
 	// Secrets seals the secrets certdesk keeps and reads back (OpenID
 	// Connect client secrets, TOTP keys).
 	Secrets *sealed.Box
+	// SSO signs people in through their organisation's OpenID Connect
+	// provider and keeps the providers' configuration.
+	SSO *sso.Service
 	// Settings are people's own settings of the web UI.
 	Settings *settings.Service
 	// Messages is the message catalogue of every language the UI speaks.
@@ -276,6 +283,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	a.Observables = observable.NewService(store, a.Incidents, now)
+	a.MISP = misp.NewImporter(store, a.Incidents, a.Observables)
 	a.Catalogue = playbook.NewService(a.Playbooks, a.Incidents, now)
 	if a.Runs, err = runbook.NewService(runbook.Options{Store: store, Incidents: a.Incidents, Tasks: a.Tasks, Notify: a.Notify,
 		Playbooks: a.Playbooks.Valid(), Outbound: a.Outbound, WebhookSecret: cfg.WebhookSecret, Escalator: a.Escalations,
@@ -318,7 +326,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Teams: a.Teams, Triage: a.Triage,
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Catalogue, Escalations: a.Escalations, Runs: a.Runs,
-		Stats: a.Stats, Reports: a.Reports, Filings: a.Filings,
+		Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, MISP: a.MISP,
 		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
@@ -360,6 +368,15 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	if a.Passkeys, err = passkey.New(passkey.Options{Store: a.Store, Limiter: a.Limiter, BaseURL: cfg.BaseURL, Now: now}); err != nil {
 		return err
 	}
+	var installation *sso.Installation
+	if cfg.OIDCIssuer != "" {
+		installation = &sso.Installation{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			EmailClaim: cfg.OIDCEmailClaim, Domains: cfg.OIDCDomains}
+	}
+	if a.SSO, err = sso.New(sso.Options{Store: a.Store, Secrets: a.Secrets, HTTP: a.Outbound.HTTPClient(), RedirectURL: cfg.BaseURL + "/signin/oidc/callback",
+		Installation: installation, Logger: log.With("component", "sso"), Now: now}); err != nil {
+		return err
+	}
 	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
 	msgs := a.Messages
 	if a.Filings, err = filing.NewService(filing.Options{Store: a.Store, Incidents: a.Incidents, Evidence: a.Evidence,
@@ -375,7 +392,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
 		Observables: a.Observables, Orgs: a.Orgs, Escalations: a.Escalations, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, Reads: a.Reads,
 		Playbooks: a.Catalogue, Runs: a.Runs,
-		Notify: a.Notify, Audit: a.Audit, Passkeys: a.Passkeys,
+		Notify: a.Notify, Audit: a.Audit, Passkeys: a.Passkeys, SSO: a.SSO,
 		Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

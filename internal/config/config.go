@@ -93,6 +93,16 @@ type Config struct {
 	// internal/sealed, which checks it when the app starts); empty: a key
 	// file in DataDir, created at the first start. Never logged.
 	SecretsKey string
+	// OIDCIssuer, OIDCClientID, OIDCClientSecret, OIDCDomains and
+	// OIDCEmailClaim are the installation's OpenID Connect provider, for
+	// the people of OIDCDomains whose organisation has none of its own
+	// (docs/security.md, "Signing in: your organisation's identity
+	// provider"); an empty issuer: none. The secret is never logged.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCDomains      []string
+	OIDCEmailClaim   string
 	// PlaybookDir is a folder of local playbooks loaded besides the shipped
 	// ones (one with a shipped playbook's id replaces it); empty: none.
 	PlaybookDir string
@@ -179,6 +189,11 @@ var Vars = []Var{
 	{"CERTDESK_OUTBOUND_ALLOW", "", "comma-separated CIDRs or addresses that webhooks may reach although private or loopback (e.g. 10.20.0.0/16)"},
 	{"CERTDESK_WEBHOOK_SECRET", "", "secret that signs playbook webhook requests (HMAC-SHA256); empty: webhook steps fail"},
 	{"CERTDESK_SECRETS_KEY", "", "base64 of 32 random bytes that encrypt stored secrets (OIDC client secrets, TOTP keys); empty: $CERTDESK_DATA_DIR/secrets.key, created at first start (set it when more than one process runs)"},
+	{"CERTDESK_OIDC_ISSUER", "", "the installation's OpenID Connect provider (issuer URL) for the e-mail domains of CERTDESK_OIDC_DOMAINS; empty: none (organisations configure their own in the web UI)"},
+	{"CERTDESK_OIDC_CLIENT_ID", "", "the client ID certdesk has at the installation's provider (required with CERTDESK_OIDC_ISSUER)"},
+	{"CERTDESK_OIDC_CLIENT_SECRET", "", "the client secret certdesk has at the installation's provider (required with CERTDESK_OIDC_ISSUER); never logged"},
+	{"CERTDESK_OIDC_DOMAINS", "", "comma-separated e-mail domains whose people sign in through the installation's provider (required with CERTDESK_OIDC_ISSUER)"},
+	{"CERTDESK_OIDC_EMAIL_CLAIM", "email", "the ID token's claim that carries the e-mail address at the installation's provider"},
 	{"CERTDESK_PLAYBOOK_DIR", "", "folder of local playbooks (*.yaml, *.yml) loaded besides the shipped ones; one with a shipped playbook's id replaces it"},
 	{"CERTDESK_SKIP_INVALID_PLAYBOOKS", "false", "start without the playbooks that do not validate (each is logged) instead of refusing to start"},
 	{"CERTDESK_DEADLINE_REMINDERS", "50%,90%", "when to remind legal deadlines (NIS2, GDPR), in percent of the time allowed, ascending; off: no reminders (misses are still recorded)"},
@@ -310,6 +325,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.WebhookSecret = get("CERTDESK_WEBHOOK_SECRET")
 	c.SecretsKey = get("CERTDESK_SECRETS_KEY")
+	if err := c.loadOIDC(get); err != nil {
+		return c, err
+	}
 	c.PlaybookDir = get("CERTDESK_PLAYBOOK_DIR")
 	if c.SkipInvalidPlaybooks, err = parseBool("CERTDESK_SKIP_INVALID_PLAYBOOKS", get("CERTDESK_SKIP_INVALID_PLAYBOOKS")); err != nil {
 		return c, err
@@ -441,4 +459,37 @@ func redact(s string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// loadOIDC reads the installation's OpenID Connect provider: all of
+// issuer, client ID, secret and domains, or none.
+func (c *Config) loadOIDC(get func(string) string) error {
+	c.OIDCIssuer = strings.TrimRight(get("CERTDESK_OIDC_ISSUER"), "/")
+	c.OIDCClientID = get("CERTDESK_OIDC_CLIENT_ID")
+	c.OIDCClientSecret = get("CERTDESK_OIDC_CLIENT_SECRET")
+	c.OIDCEmailClaim = get("CERTDESK_OIDC_EMAIL_CLAIM")
+	c.OIDCDomains = nil
+	for _, d := range strings.Split(get("CERTDESK_OIDC_DOMAINS"), ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			c.OIDCDomains = append(c.OIDCDomains, d)
+		}
+	}
+	if c.OIDCIssuer == "" {
+		if c.OIDCClientID != "" || c.OIDCClientSecret != "" || len(c.OIDCDomains) > 0 {
+			return &Error{"CERTDESK_OIDC_ISSUER", "", "is required with CERTDESK_OIDC_CLIENT_ID, _CLIENT_SECRET or _DOMAINS"}
+		}
+		return nil
+	}
+	if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return &Error{"CERTDESK_OIDC_ISSUER", c.OIDCIssuer, "must be an absolute https URL"}
+	}
+	switch {
+	case c.OIDCClientID == "":
+		return &Error{"CERTDESK_OIDC_CLIENT_ID", "", "is required with CERTDESK_OIDC_ISSUER"}
+	case c.OIDCClientSecret == "":
+		return &Error{"CERTDESK_OIDC_CLIENT_SECRET", "", "is required with CERTDESK_OIDC_ISSUER"}
+	case len(c.OIDCDomains) == 0:
+		return &Error{"CERTDESK_OIDC_DOMAINS", "", "is required with CERTDESK_OIDC_ISSUER"}
+	}
+	return nil
 }

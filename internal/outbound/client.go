@@ -336,3 +336,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// HTTPClient is the client's guarded *http.Client, for a library that
+// sends its own requests (OpenID Connect discovery, keys and token
+// requests: internal/sso): the same address checks, timeout and no
+// redirects, without the signature.
+func (c *Client) HTTPClient() *http.Client { return c.http }

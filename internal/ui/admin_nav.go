@@ -19,6 +19,8 @@ var adminNavigation = []struct {
 	{"admin.nav.users", "/admin/users", nil},
 	{"admin.nav.teams", "/admin/teams", func(p access.Principal) bool { return p.OrgKind.IsCERT() }},
 	{"admin.nav.deliveries", "/admin/deliveries", nil},
+	// The organisation's own identity provider (admin_sso.go).
+	{"oidc.admin.nav", "/admin/identity-provider", nil},
 	{"admin.nav.audit", "/admin/audit", func(p access.Principal) bool { return p.Can(access.ReadAudit) }}, // the national CERT's administrators
 	// River's web UI of the background jobs (jobs.go), a page of its own.
 	{"admin.nav.jobs", JobsPrefix + "/", func(p access.Principal) bool { return p.Can(access.OperateJobs) }},

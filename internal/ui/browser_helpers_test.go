@@ -90,11 +90,19 @@ func (b *tab) fill(fields ...string) {
 	}
 }
 
-// signIn signs in through the sign-in page the tab is on (or opens it).
+// signIn signs in through the sign-in page the tab is on (or opens it):
+// the e-mail step first when the page asks for the address alone, then
+// the password.
 func (b *tab) signIn(email, pw string) int64 {
 	b.t.Helper()
 	if !strings.Contains(b.location(), "/signin") {
 		b.open("/signin")
+	}
+	if !eval[bool](b, `!!document.querySelector("#password")`) {
+		b.fill("#email", email)
+		if status := b.submit(`form[action="/signin"] button[type=submit]`); status != 200 {
+			return status
+		}
 	}
 	b.fill("#email", email, "#password", pw)
 	return b.submit(`form[action="/signin"] button[type=submit]`)

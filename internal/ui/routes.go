@@ -38,6 +38,10 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/", u.home, public...)
 	e.GET("/signin", u.signinPage, public...)
 	e.POST("/signin", u.signinSubmit, publicForm...)
+	// The organisation's identity provider sends people back here
+	// (signin_oidc.go): a GET without CSRF token; the one-time state,
+	// bound to the browser's pre-session secret, is its check.
+	e.GET("/signin/oidc/callback", u.oidcCallback, public...)
 	e.POST("/signout", u.signout, signedInForm...)
 	e.POST("/session/extend", u.sessionExtend, signedInForm...)
 	e.POST("/language", u.language, publicForm...)
@@ -68,6 +72,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/summary", u.incidentSummary, signedIn...)
 	e.GET("/incidents/:ref/report.pdf", u.incidentReportPDF, signedIn...)
 	e.GET("/incidents/:ref/export.stix.json", u.incidentSTIX, signedIn...)
+	e.GET("/incidents/:ref/export.misp.json", u.incidentMISP, signedIn...)
 	e.GET("/incidents/:ref/observables.csv", u.incidentObservablesCSV, signedIn...)
 
 	// The CERT's workbench on the incident page (docs/ui.md, "The
@@ -134,6 +139,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/runs/:id/steps/:step/answer", u.runAnswer, signedInForm...)
 	e.POST("/incidents/:ref/runs/:id/steps/:step/decide", u.runDecide, signedInForm...)
 	e.GET("/admin/playbooks", u.adminPlaybooks, signedIn...)
+	e.GET("/admin/playbooks/:id/cacao.json", u.adminPlaybookCACAO, signedIn...)
 
 	// The administration's configuration and logs (docs/ui.md,
 	// "Administration: configuration and logs").
@@ -142,6 +148,9 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/admin/organisations/:slug/webhook", u.adminWebhook, signedIn...)
 	e.POST("/admin/organisations/:slug/webhook", u.adminWebhookSave, signedInForm...)
 	e.GET("/admin/deliveries", u.adminDeliveries, signedIn...)
+	// The administrator's own organisation's identity provider (admin_sso.go).
+	e.GET("/admin/identity-provider", u.adminSSO, signedIn...)
+	e.POST("/admin/identity-provider", u.adminSSOSave, signedInForm...)
 	e.GET("/admin/audit", u.adminAudit, signedIn...)
 	if u.o.Jobs != nil {
 		// River's own web UI: a page and its JSON calls, which carry no

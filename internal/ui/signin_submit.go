@@ -12,7 +12,11 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// signinSubmit checks the e-mail address and password. A wrong password
+// signinSubmit is the sign-in form's post. The e-mail step (step=email)
+// sends a person whose domain has an identity provider there
+// (signinDiscover); everyone else gets the password form with their
+// address filled in, whether or not it exists. With a password it checks
+// the e-mail address and password. A wrong password
 // and an unknown address get the same page, status and wording; so does
 // every other refusal. Too many failures get the form again with 429 and
 // Retry-After. Success starts a new session (a new secret, whatever
@@ -22,6 +26,9 @@ import (
 func (u *UI) signinSubmit(c echo.Context) error {
 	email, password := strings.TrimSpace(c.FormValue("email")), c.FormValue("password")
 	ret := safeReturn(c.FormValue("return"))
+	if c.FormValue("step") == "email" && u.o.SSO != nil {
+		return u.signinDiscover(c, email, ret)
+	}
 	p := u.newPage(c, "signin", "signin.title")
 	p.Data = signinView{Email: email, Return: ret}
 	if email == "" {

@@ -52,6 +52,7 @@ import (
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/settings"
+	"github.com/certdesk/certdesk/internal/sso"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/certdesk/certdesk/internal/team"
@@ -102,6 +103,10 @@ type Options struct {
 	// Passkeys serve /account/passkeys and signing in with a passkey,
 	// alone or as the second factor (passkey*.go, signin_passkey*.go).
 	Passkeys *passkey.Service
+	// SSO signs people in through their organisation's OpenID Connect
+	// provider (signin_oidc.go) and serves its administration page
+	// (admin_sso.go); nil: the sign-in page asks for the password only.
+	SSO *sso.Service
 	// Jobs is River's web UI of the background jobs, served under
 	// JobsPrefix to the national CERT's administrators (jobs.go); nil: not
 	// mounted.
