@@ -101,7 +101,14 @@ func (s *Service) withFactors(ctx context.Context, fn func(ctx context.Context, 
 // up: the one begun before (so that the page and its QR code agree), or a
 // new key. A person with a confirmed app is apperr.Conflict: remove it
 // first.
+//
+// A person who has a factor already (a passkey) adds an app only from a
+// session that gave a second factor within the step-up minutes
+// (ErrStepUp): otherwise a password alone could add a factor and use it.
 func (s *Service) BeginTOTP(ctx context.Context, cur *Current) (*TOTPSetup, error) {
+	if _, err := s.mayAddFactor(ctx, cur); err != nil {
+		return nil, err
+	}
 	var out *TOTPSetup
 	err := s.withFactors(ctx, func(ctx context.Context, tx FactorTx) error {
 		r, err := tx.TOTPForUpdate(ctx, cur.Principal.UserID)
@@ -167,13 +174,17 @@ func (s *Service) totpStep(secret, code string, last int64) int64 {
 
 // ConfirmTOTP checks a code from the app being set up: right, the app is
 // the person's second factor from now, its ten recovery codes are made
-// (and returned, the only time they are shown), the session counts as
-// having given a second factor now (no longer pending), and it is
-// audited. A wrong code is ErrWrongCode and counts against the sign-in
+// (and returned, the only time they are shown), the session of a person
+// who had no factor counts as having given one now (no longer pending),
+// and it is audited. A wrong code is ErrWrongCode and counts against the sign-in
 // throttle like a failed sign-in.
 func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, code string, c Client) ([]string, error) {
+	hadFactor, err := s.mayAddFactor(ctx, cur)
+	if err != nil {
+		return nil, err
+	}
 	var codes []string
-	err := s.throttled(ctx, cur, c, "wrong code setting up an app", func() (bool, error) {
+	err = s.throttled(ctx, cur, c, "wrong code setting up an app", func() (bool, error) {
 		ok := false
 		err := s.withFactors(ctx, func(ctx context.Context, tx FactorTx) error {
 			r, err := tx.TOTPForUpdate(ctx, cur.Principal.UserID)
@@ -205,14 +216,30 @@ func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, code string, c 
 			if err := tx.ReplaceRecoveryCodes(ctx, cur.Principal.UserID, hashes, now); err != nil {
 				return err
 			}
-			if err := s.passInTx(ctx, tx, cur, FactorTOTP, now); err != nil {
-				return err
+			if !hadFactor { // the new app is the session's second factor
+				if err := s.passInTx(ctx, tx, cur, FactorTOTP, now); err != nil {
+					return err
+				}
 			}
 			return tx.Audit(ctx, s.userEntry(cur, audit.SecondFactorAdded, cur.Principal.UserID, map[string]any{"factor": FactorTOTP}))
 		})
 		return ok, err
 	})
 	return codes, err
+}
+
+// mayAddFactor refuses (ErrStepUp) adding an app for a person who has a
+// factor already, unless the session gave one within the step-up
+// minutes; it reports whether they had one.
+func (s *Service) mayAddFactor(ctx context.Context, cur *Current) (bool, error) {
+	st, err := s.Factors(ctx, cur.Principal.UserID)
+	if err != nil {
+		return false, err
+	}
+	if st.HasFactor() && !s.RecentSecondFactor(cur, st.Policy.StepUpMinutes) {
+		return true, ErrStepUp
+	}
+	return st.HasFactor(), nil
 }
 
 // passInTx records in tx that the session gave factor f at now, audited

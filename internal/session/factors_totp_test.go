@@ -232,3 +232,29 @@ func TestPolicyAndResetAcrossOrganisations(t *testing.T) {
 	}
 	require.Equal(t, []string{"org.sign_in_policy_changed", "org.sign_in_policy_changed", "user.factor_reset_issued", "user.factors_reset"}, actions)
 }
+
+// A password alone cannot add an app to get past a factor the person has
+// (a passkey): adding one needs a recent second factor then, and does not
+// count as one.
+func TestAddingAnAppNeedsTheFactorOneHas(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.h.App.DB.SQL.Exec(`INSERT INTO webauthn_credentials (id, user_id, name, credential, created_at) VALUES ('\x01', $1, 'key', '{}', now())`, b.user.ID)
+	require.NoError(t, err)
+	cur := pending(t, b)
+	_, err = b.svc.BeginTOTP(b.ctx, cur)
+	require.ErrorIs(t, err, session.ErrStepUp)
+	_, err = b.svc.ConfirmTOTP(b.ctx, cur, "123456", client)
+	require.ErrorIs(t, err, session.ErrStepUp)
+
+	require.NoError(t, b.svc.PassSecondFactor(b.ctx, cur, session.FactorPasskey))
+	b.h.Clock.Freeze()
+	su, err := b.svc.BeginTOTP(b.ctx, cur)
+	require.NoError(t, err)
+	at := *cur.Session.SecondFactorAt
+	b.h.Advance(time.Minute)
+	_, err = b.svc.ConfirmTOTP(b.ctx, cur, codeAt(t, su.Secret, b.h.Clock.Now()), client)
+	require.NoError(t, err)
+	require.Equal(t, session.FactorPasskey, cur.Session.SecondFactor, "the new app is not the session's factor")
+	require.Equal(t, at, *cur.Session.SecondFactorAt)
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -27,6 +28,9 @@ func (u *UI) securitySetup(c echo.Context) error {
 	cur := current(c)
 	ret := safeReturn(c.QueryParam("return"))
 	su, err := u.o.Sessions.BeginTOTP(c.Request().Context(), cur)
+	if errors.Is(err, session.ErrStepUp) { // has a factor: give it first
+		return c.Redirect(http.StatusSeeOther, withReturn(SecondFactorPath, withReturn(SetupPath, ret)))
+	}
 	if apperr.CodeOf(err) == apperr.Conflict {
 		return c.Redirect(http.StatusSeeOther, "/account/security")
 	}
@@ -82,7 +86,7 @@ func (u *UI) securitySetupConfirm(c echo.Context) error {
 		switch {
 		case apperr.CodeOf(err) == apperr.Invalid:
 			p.Errors = []fieldError{{Field: "code", Message: p.L.T("field.code.wrong")}}
-		case apperr.CodeOf(err) == apperr.Conflict:
+		case apperr.CodeOf(err) == apperr.Conflict || errors.Is(err, session.ErrStepUp):
 			return c.Redirect(http.StatusSeeOther, "/account/security")
 		case err != nil:
 			return err

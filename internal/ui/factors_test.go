@@ -150,6 +150,15 @@ func TestSecondFactorPages(t *testing.T) {
 	// Exports ask too.
 	got = c2.get("/incidents/" + w.ref + "/observables.csv")
 	require.Equal(t, http.StatusSeeOther, got.status, "the responder's factor is older than 5 minutes")
+	require.True(t, strings.HasPrefix(got.header.Get("Location"), "/signin/second-factor?return="))
+	// TLP:CLEAR asks; another label does not.
+	inc := c2.get("/incidents/" + w.ref)
+	back := "Referer"
+	got = c2.post("/incidents/"+w.ref+"/tlp", url.Values{"csrf": {inc.csrf(t)}, "tlp": {"TLP:CLEAR"}}, back, w.h.URL+"/incidents/"+w.ref+"/tlp")
+	require.Equal(t, http.StatusSeeOther, got.status)
+	require.Equal(t, "/signin/second-factor?return=%2Fincidents%2F"+url.PathEscape(w.ref)+"%2Ftlp", got.header.Get("Location"))
+	got = c2.post("/incidents/"+w.ref+"/tlp", url.Values{"csrf": {inc.csrf(t)}, "tlp": {"TLP:RED"}}, back, w.h.URL+"/incidents/"+w.ref+"/tlp")
+	require.False(t, strings.HasPrefix(got.header.Get("Location"), "/signin/second-factor"), got.header.Get("Location"))
 }
 
 // Another organisation's administrator cannot see or set this

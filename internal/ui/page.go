@@ -96,9 +96,11 @@ func (u *UI) newPage(c echo.Context, name, titleKey string, args ...any) *page {
 		if cur.Settings.Theme != settings.System {
 			p.Theme = string(cur.Settings.Theme)
 		}
-		p.Nav = navFor(cur.Principal, c.Request().URL.Path)
-		u.countOpenEscalations(c, cur.Principal, p.Nav)
-		p.AdminNav = adminNavFor(cur.Principal, c.Request().URL.Path)
+		if cur.Session.Pending == session.PendingNone { // a pending session reaches none of the pages (factors_gate.go)
+			p.Nav = navFor(cur.Principal, c.Request().URL.Path)
+			u.countOpenEscalations(c, cur.Principal, p.Nav)
+			p.AdminNav = adminNavFor(cur.Principal, c.Request().URL.Path)
+		}
 	}
 	p.L = u.locale(c)
 	if cur := current(c); cur != nil {

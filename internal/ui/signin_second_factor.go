@@ -46,11 +46,15 @@ func (u *UI) secondFactorView(c echo.Context) (*secondFactorView, bool, error) {
 	}
 	v := &secondFactorView{Return: ret, Code: st.TOTP || st.RecoveryLeft > 0, Passkey: st.Passkeys > 0,
 		StepUp: cur.Session.Pending == session.PendingNone}
-	if !v.Code && !v.Passkey {
-		if st.Required() { // a session from before the policy: set one up
-			return nil, true, c.Redirect(http.StatusSeeOther, withReturn(SetupPath, ret))
-		}
-		return nil, true, c.Redirect(http.StatusSeeOther, orLanding(ret, cur))
+	switch {
+	case v.Code || v.Passkey:
+	case v.StepUp && !st.Required():
+		return nil, true, c.Redirect(http.StatusSeeOther, orLanding(ret, cur)) // nothing to step up for
+	default:
+		// Nothing to give: a step-up of a session from before the policy,
+		// or a pending session whose factors were removed meanwhile. Both
+		// set one up (confirming it is their second factor).
+		return nil, true, c.Redirect(http.StatusSeeOther, withReturn(SetupPath, ret))
 	}
 	return v, false, nil
 }
