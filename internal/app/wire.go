@@ -28,6 +28,7 @@ import (
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/outbound"
+	"github.com/certdesk/certdesk/internal/passkey"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/postgres"
 	"github.com/certdesk/certdesk/internal/readmark"
@@ -119,6 +120,9 @@ type App struct {
 	// Sessions signs people in to the web UI and keeps their sessions;
 	// Sessions.EndAll ends every session of a user.
 	Sessions *session.Service
+	// Passkeys registers people's passkeys and checks them at sign-in
+	// (alone, or as a session's second factor).
+	Passkeys *passkey.Service
 	// Secrets seals the secrets certdesk keeps and reads back (OpenID
 	// Connect client secrets, TOTP keys).
 	Secrets *sealed.Box
@@ -366,6 +370,9 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		Installation: installation, Logger: log.With("component", "sso"), Now: now}); err != nil {
 		return err
 	}
+	if a.Passkeys, err = passkey.New(passkey.Options{Store: a.Store, Limiter: a.Limiter, BaseURL: cfg.BaseURL, Now: now}); err != nil {
+		return err
+	}
 	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
 	msgs := a.Messages
 	if a.Filings, err = filing.NewService(filing.Options{Store: a.Store, Incidents: a.Incidents, Evidence: a.Evidence,
@@ -381,7 +388,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
 		Observables: a.Observables, Orgs: a.Orgs, Escalations: a.Escalations, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, Reads: a.Reads,
 		Playbooks: a.Catalogue, Runs: a.Runs,
-		Notify: a.Notify, Audit: a.Audit, SSO: a.SSO,
+		Notify: a.Notify, Audit: a.Audit, SSO: a.SSO, Passkeys: a.Passkeys,
 		Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

@@ -83,7 +83,7 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	require.EqualValues(t, http.StatusOK, b.submit(`form[action="/signin"] button[type=submit]`))
 	// The page that sends the browser on (a refresh: the form may not end
 	// at another site), then the provider, then back.
-	b.waitFor("/reports")
+	b.waitForPath("/reports")
 	require.Equal(t, 1, idp.Authorized(), "the browser went through the provider")
 	require.Contains(t, b.text("body"), "Otto Officer")
 	b.scripts(true)
@@ -105,9 +105,9 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	shot("7-provider-down-de", false)
 }
 
-// waitFor waits until the tab is at path (a page that moves on by
+// waitForPath waits until the tab is at path (a page that moves on by
 // itself), polling with a deadline.
-func (b *tab) waitFor(path string) {
+func (b *tab) waitForPath(path string) {
 	b.t.Helper()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()

@@ -223,6 +223,20 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/account/password", u.passwordSave, signedInForm...)
 	e.GET("/account/sessions", u.sessions, signedIn...)
 	e.POST("/account/sessions/:id/end", u.sessionEnd, signedInForm...)
+	// Passkeys (docs/ui.md, "Passkeys"): the person's own, and signing in
+	// with one alone or as the second factor. The JSON calls are made by
+	// web/static/passkey.js with the X-CSRF-Token header. The second
+	// factor's routes accept a session that is still pending.
+	e.GET("/account/passkeys", u.passkeys, signedIn...)
+	e.POST("/account/passkeys/register/begin", u.passkeyRegisterBegin, signedInForm...)
+	e.POST("/account/passkeys/register/finish", u.passkeyRegisterFinish, signedInForm...)
+	e.POST("/account/passkeys/:id", u.passkeyRename, signedInForm...)
+	e.POST("/account/passkeys/:id/remove", u.passkeyRemove, signedInForm...)
+	e.POST("/signin/passkey/begin", u.signinPasskeyBegin, publicForm...)
+	e.POST("/signin/passkey/finish", u.signinPasskeyFinish, publicForm...)
+	e.GET("/signin/second-factor/passkey", u.secondFactorPasskey, signedIn...)
+	e.POST("/signin/second-factor/passkey/begin", u.secondFactorPasskeyBegin, signedInForm...)
+	e.POST("/signin/second-factor/passkey/finish", u.secondFactorPasskeyFinish, signedInForm...)
 	e.GET("/account/tokens", u.tokens, signedIn...) // administration I: everyone's own API tokens
 	e.POST("/account/tokens", u.tokenCreate, signedInForm...)
 	e.POST("/account/tokens/:id/revoke", u.tokenRevoke, signedInForm...)

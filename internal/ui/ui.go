@@ -45,6 +45,7 @@ import (
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
+	"github.com/certdesk/certdesk/internal/passkey"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/certdesk/certdesk/internal/readmark"
 	"github.com/certdesk/certdesk/internal/report"
@@ -103,6 +104,9 @@ type Options struct {
 	// provider (signin_oidc.go) and serves its administration page
 	// (admin_sso.go); nil: the sign-in page asks for the password only.
 	SSO *sso.Service
+	// Passkeys serve /account/passkeys and signing in with a passkey,
+	// alone or as the second factor (passkey*.go, signin_passkey*.go).
+	Passkeys *passkey.Service
 	// Jobs is River's web UI of the background jobs, served under
 	// JobsPrefix to the national CERT's administrators (jobs.go); nil: not
 	// mounted.
@@ -145,6 +149,9 @@ func New(o Options) (*UI, error) {
 	}
 	if o.Stats == nil || o.Reports == nil || o.Escalations == nil {
 		return nil, fmt.Errorf("ui: Stats, Reports and Escalations are required")
+	}
+	if o.Passkeys == nil {
+		return nil, fmt.Errorf("ui: Passkeys is required")
 	}
 	if o.Playbooks == nil || o.Runs == nil {
 		return nil, fmt.Errorf("ui: Playbooks and Runs are required")
