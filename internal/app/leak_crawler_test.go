@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -775,7 +776,12 @@ func expand(method, pattern string, ids map[string][]string) []crawlPath {
 	}
 	if method == http.MethodGet {
 		switch pattern {
-		case "/api/v1/incidents", "/api/v1/incidents.csv":
+		case "/api/v1/incidents/:id/export":
+			// Every format of the export is an exit of its own.
+			for _, cp := range slices.Clone(res) {
+				res = append(res, crawlPath{path: cp.path + "?format=stix"}, crawlPath{path: cp.path + "?format=misp"})
+			}
+		case "/api/v1/incidents", "/api/v1/incidents.csv", "/api/v1/incidents.misp.json":
 			for _, s := range ids["search"] {
 				res = append(res, crawlPath{path: pattern + "?q=" + url.QueryEscape(s)})
 			}

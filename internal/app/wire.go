@@ -23,6 +23,7 @@ import (
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/markdown"
+	"github.com/certdesk/certdesk/internal/misp"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/objstore"
 	"github.com/certdesk/certdesk/internal/observable"
@@ -67,7 +68,9 @@ type App struct {
 	Blobs evidence.BlobStore
 	// Observables holds the observable (IOC) use cases and exports.
 	Observables *observable.Service
-	Tasks       *task.Service
+	// MISP imports MISP events as incidents and observables.
+	MISP  *misp.Importer
+	Tasks *task.Service
 	// Notify is the notification outbox; Slack when SLACK_BOT_TOKEN is set.
 	Notify *notify.Service
 	// Deadlines keeps the timers of legal deadlines (reminders, misses).
@@ -280,6 +283,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		return nil, err
 	}
 	a.Observables = observable.NewService(store, a.Incidents, now)
+	a.MISP = misp.NewImporter(store, a.Incidents, a.Observables)
 	a.Catalogue = playbook.NewService(a.Playbooks, a.Incidents, now)
 	if a.Runs, err = runbook.NewService(runbook.Options{Store: store, Incidents: a.Incidents, Tasks: a.Tasks, Notify: a.Notify,
 		Playbooks: a.Playbooks.Valid(), Outbound: a.Outbound, WebhookSecret: cfg.WebhookSecret, Escalator: a.Escalations,
@@ -322,7 +326,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Teams: a.Teams, Triage: a.Triage,
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Catalogue, Escalations: a.Escalations, Runs: a.Runs,
-		Stats: a.Stats, Reports: a.Reports, Filings: a.Filings,
+		Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, MISP: a.MISP,
 		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
@@ -361,6 +365,9 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		IdleTimeout: cfg.SessionIdleTimeout, Lifetime: cfg.SessionLifetime, Now: now}); err != nil {
 		return err
 	}
+	if a.Passkeys, err = passkey.New(passkey.Options{Store: a.Store, Limiter: a.Limiter, BaseURL: cfg.BaseURL, Now: now}); err != nil {
+		return err
+	}
 	var installation *sso.Installation
 	if cfg.OIDCIssuer != "" {
 		installation = &sso.Installation{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
@@ -368,9 +375,6 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	}
 	if a.SSO, err = sso.New(sso.Options{Store: a.Store, Secrets: a.Secrets, HTTP: a.Outbound.HTTPClient(), RedirectURL: cfg.BaseURL + "/signin/oidc/callback",
 		Installation: installation, Logger: log.With("component", "sso"), Now: now}); err != nil {
-		return err
-	}
-	if a.Passkeys, err = passkey.New(passkey.Options{Store: a.Store, Limiter: a.Limiter, BaseURL: cfg.BaseURL, Now: now}); err != nil {
 		return err
 	}
 	a.Settings = settings.NewService(a.Store, a.Messages.Languages())
@@ -388,7 +392,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
 		Observables: a.Observables, Orgs: a.Orgs, Escalations: a.Escalations, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, Reads: a.Reads,
 		Playbooks: a.Catalogue, Runs: a.Runs,
-		Notify: a.Notify, Audit: a.Audit, SSO: a.SSO, Passkeys: a.Passkeys,
+		Notify: a.Notify, Audit: a.Audit, Passkeys: a.Passkeys, SSO: a.SSO,
 		Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

@@ -30,11 +30,11 @@ var rules = []rule{
 	{"github.com/minio/minio-go", []string{"internal/objstore", "internal/s3fake"}, "evidence reaches the object store through evidence.BlobStore"},
 	{"github.com/johannesboyne/gofakes3", []string{"internal/s3fake"}, "the fake S3 server is for tests only"},
 	{module + "internal/s3fake", []string{}, "the fake S3 server is for tests only"},
+	{"github.com/go-webauthn/", []string{"internal/passkey"}, "passkeys (WebAuthn) are checked in one place; the UI and the store see its domain types"},
 	{"github.com/coreos/go-oidc", []string{"internal/sso"}, "OpenID Connect is spoken in one place; the UI calls sso's service"},
 	{"golang.org/x/oauth2", []string{"internal/sso"}, "OpenID Connect is spoken in one place; the UI calls sso's service"},
 	{"github.com/go-jose/go-jose", []string{"internal/oidcfake"}, "tokens are verified by go-oidc (internal/sso); only the test provider signs them"},
 	{module + "internal/oidcfake", []string{}, "the fake OpenID Connect provider is for tests only"},
-	{"github.com/go-webauthn/", []string{"internal/passkey"}, "passkeys (WebAuthn) are checked in one place; the UI and the store see its domain types"},
 	{"github.com/pquerna/otp", []string{"internal/session"}, "one-time codes are checked by the session service (factors_totp.go), nowhere else"},
 	{"github.com/skip2/go-qrcode", []string{"internal/ui"}, "the set-up page's QR code is drawn by the page that shows it"},
 }

@@ -850,6 +850,20 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 				return strings.Join(wrong, "; ")
 			}}}
 		}},
+		// The MISP list: every event of an incident the viewer sees, none
+		// other (its events go through the export the matrix checks above).
+		"GET /api/v1/incidents.misp.json": {build: func(v secUser, _ string) []secProbe {
+			return []secProbe{{path: "/api/v1/incidents.misp.json?limit=100", want: http.StatusOK, check: func(r *testapp.Response) string {
+				var wrong []string
+				for _, tlp := range secTLPs {
+					inc := w.incs[tlp]
+					if listed, want := bytes.Contains(r.Body, []byte(`"uuid":"`+inc.ID+`"`)), tr.sees(v.ID, v.OrgSlug, inc); listed != want {
+						wrong = append(wrong, fmt.Sprintf("%s in misp=%v want %v", tlp, listed, want))
+					}
+				}
+				return strings.Join(wrong, "; ")
+			}}}
+		}},
 		"GET /api/v1/taxonomy": {build: func(v secUser, _ string) []secProbe {
 			return []secProbe{{path: "/api/v1/taxonomy", want: http.StatusOK}}
 		}},
@@ -990,8 +1004,18 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 			}
 		}},
 
-		"GET /api/v1/incidents/:id/observables":                {targets: incTargets, build: readIncident("/observables")},
-		"POST /api/v1/incidents/:id/observables":               {targets: incTargets, build: w.matrixAddObservable(incidentFor, problemUnless)},
+		"GET /api/v1/incidents/:id/observables":  {targets: incTargets, build: readIncident("/observables")},
+		"POST /api/v1/incidents/:id/observables": {targets: incTargets, build: w.matrixAddObservable(incidentFor, problemUnless)},
+		"POST /api/v1/incidents/:id/misp":        {targets: incTargets, build: w.matrixImportMISP(incidentFor, problemUnless)},
+		"POST /api/v1/incidents/misp": {build: func(v secUser, _ string) []secProbe {
+			want := http.StatusForbidden
+			if secMay("incident.create", v.Role) {
+				want = http.StatusCreated
+			}
+			body := map[string]any{"Event": map[string]any{"info": fmt.Sprintf("imported by %s/%s", v.OrgSlug, v.Role),
+				"Tag": []any{map[string]any{"name": "tlp:green"}}}}
+			return []secProbe{{path: "/api/v1/incidents/misp", body: body, want: want, check: problemUnless(http.StatusCreated)}}
+		}},
 		"PATCH /api/v1/incidents/:id/observables/:observable":  {targets: incTargets, build: w.matrixPatchObservable(incidentFor, problemUnless)},
 		"DELETE /api/v1/incidents/:id/observables/:observable": {targets: incTargets, build: w.matrixDeleteObservable(incidentFor, problemUnless)},
 		"GET /api/v1/incidents/:id/export":                     {targets: incTargets, build: w.matrixExport(incidentFor)},
@@ -1028,6 +1052,7 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 
 		"GET /api/v1/playbooks":              {build: w.playbookListProbes},
 		"GET /api/v1/playbooks/:id":          {targets: []string{"ransomware", "phishing-campaign", "unknown"}, build: w.playbookGetProbes},
+		"GET /api/v1/playbooks/:id/cacao":    {targets: []string{"ransomware", "phishing-campaign", "unknown"}, build: w.playbookCACAOProbes},
 		"POST /api/v1/playbooks/:id/dry-run": {targets: incTargets, build: w.playbookDryRunProbes(incidentFor)},
 
 		"GET /api/v1/organizations": {build: func(v secUser, _ string) []secProbe {

@@ -70,6 +70,8 @@ func TestObservableTLPOnEveryExit(t *testing.T) {
 				"observable list": base + "/observables",
 				"json export":     base + "/export?format=json",
 				"stix export":     base + "/export?format=stix",
+				"misp export":     base + "/export?format=misp",
+				"misp list":       "/api/v1/incidents.misp.json",
 				"timeline":        base + "/timeline",
 				"csv export":      "/api/v1/incidents.csv",
 			}

@@ -69,6 +69,22 @@ func (w *matrixWorld) matrixAddObservable(incidentFor incidentForFunc, problemUn
 	}
 }
 
+// matrixImportMISP: importing a MISP event into an incident is adding
+// observables (observable.add): invisible is a 404, not allowed a 403.
+func (w *matrixWorld) matrixImportMISP(incidentFor incidentForFunc, problemUnless func(int) func(*testapp.Response) string) func(secUser, string) []secProbe {
+	return func(v secUser, target string) []secProbe {
+		inc, read := incidentFor(v, target)
+		id := uuid.NewString()
+		if inc != nil {
+			id = inc.ID
+		}
+		body := map[string]any{"Event": map[string]any{"info": "matrix", "Attribute": []any{
+			map[string]any{"type": "domain", "category": "Network activity", "value": fmt.Sprintf("m%d.misp.example", w.next())}}}}
+		return []secProbe{{path: "/api/v1/incidents/" + id + "/misp", body: body,
+			want: w.matrixObservableExpect(v, inc, read, access.AddObservable, http.StatusOK), check: problemUnless(http.StatusOK)}}
+	}
+}
+
 func (w *matrixWorld) matrixPatchObservable(incidentFor incidentForFunc, problemUnless func(int) func(*testapp.Response) string) func(secUser, string) []secProbe {
 	return func(v secUser, target string) []secProbe {
 		inc, read := incidentFor(v, target)
@@ -120,7 +136,8 @@ func (w *matrixWorld) matrixExport(incidentFor incidentForFunc) func(secUser, st
 		return []secProbe{
 			{path: "/api/v1/incidents/" + id + "/export?format=json", want: want, check: check, variant: "(json)"},
 			{path: "/api/v1/incidents/" + ref + "/export?format=stix", want: want, check: check, variant: "(stix)"},
-			{path: "/api/v1/incidents/" + id + "/export?format=misp", want: http.StatusUnprocessableEntity, check: fieldIs("format"),
+			{path: "/api/v1/incidents/" + ref + "/export?format=misp", want: want, check: check, variant: "(misp)"},
+			{path: "/api/v1/incidents/" + id + "/export?format=taxii", want: http.StatusUnprocessableEntity, check: fieldIs("format"),
 				variant: "(bad format)"},
 		}
 	}

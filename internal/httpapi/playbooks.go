@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/cacao"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/labstack/echo/v4"
 )
@@ -169,6 +171,22 @@ func (h *handlers) getPlaybook(c echo.Context) error {
 	}
 	return &apperr.Error{Code: apperr.Invalid, Message: "invalid query parameter",
 		Fields: []apperr.FieldError{{Field: "format", Rule: "enum", Message: "format must be json or yaml"}}}
+}
+
+// exportPlaybookCACAO answers GET /api/v1/playbooks/{id}/cacao: the
+// playbook as a CACAO v2 playbook (internal/cacao), as a download. An
+// invalid playbook is a 409.
+func (h *handlers) exportPlaybookCACAO(c echo.Context) error {
+	pb, err := h.o.Playbooks.Playbook(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	body, err := cacao.Marshal(pb)
+	if err != nil {
+		return apperr.Wrap(err, "CACAO export")
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": pb.ID + ".cacao.json"}))
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 }
 
 // dryRunRequest is the body of POST /api/v1/playbooks/{id}/dry-run: an

@@ -28,6 +28,20 @@ func (w *matrixWorld) playbookGetProbes(v secUser, target string) []secProbe {
 	return []secProbe{{path: "/api/v1/playbooks/" + target, want: http.StatusOK}}
 }
 
+// playbookCACAOProbes: the CACAO export is readable like the catalogue,
+// by every authenticated user.
+func (w *matrixWorld) playbookCACAOProbes(v secUser, target string) []secProbe {
+	if target == "unknown" {
+		return []secProbe{{path: "/api/v1/playbooks/no-such-playbook/cacao", want: http.StatusNotFound}}
+	}
+	return []secProbe{{path: "/api/v1/playbooks/" + target + "/cacao", want: http.StatusOK, check: func(r *testapp.Response) string {
+		if !bytes.Contains(r.Body, []byte(`"spec_version": "cacao-2.0"`)) {
+			return "not a CACAO v2 playbook"
+		}
+		return ""
+	}}}
+}
+
 func (w *matrixWorld) playbookDryRunProbes(incidentFor incidentForFunc) func(v secUser, target string) []secProbe {
 	return func(v secUser, target string) []secProbe {
 		inc, want := incidentFor(v, target)

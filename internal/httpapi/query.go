@@ -25,6 +25,7 @@ var page = []string{"limit", "cursor"}
 var queryParams = map[string][]string{
 	"GET /api/v1/incidents":                                   append(slices.Clone(incidentFilters), page...),
 	"GET /api/v1/incidents.csv":                               incidentFilters,
+	"GET /api/v1/incidents.misp.json":                         append(slices.Clone(incidentFilters), page...),
 	"GET /api/v1/incidents/:id/timeline":                      append([]string{"kind"}, page...),
 	"GET /api/v1/incidents/:id/attachments":                   page,
 	"GET /api/v1/incidents/:id/observables":                   page,

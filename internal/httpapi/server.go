@@ -20,6 +20,7 @@ import (
 	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/misp"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
@@ -44,6 +45,7 @@ type Options struct {
 	Orgs        *org.Service
 	Evidence    *evidence.Service
 	Observables *observable.Service
+	MISP        *misp.Importer // imports MISP events
 	Tasks       *task.Service
 	Notify      *notify.Service
 	Runs        *runbook.Service
@@ -144,6 +146,9 @@ func New(o Options) *echo.Echo {
 	api.GET("/me", h.me)
 	api.GET("/incidents", h.listIncidents)
 	api.GET("/incidents.csv", h.exportCSV)
+	api.GET("/incidents.misp.json", h.exportMISPList)
+	api.POST("/incidents/misp", h.importMISPNew)
+	api.POST("/incidents/:id/misp", h.importMISPInto)
 	api.POST("/incidents", h.createIncident)
 	api.POST("/incidents/bulk", h.bulkIncidents)
 	api.GET("/incidents/:id", h.getIncident)
@@ -204,6 +209,7 @@ func New(o Options) *echo.Echo {
 	api.POST("/incidents/:id/playbook-runs/:runId/inputs/:stepId", h.answerStep)
 	api.GET("/playbooks", h.listPlaybooks)
 	api.GET("/playbooks/:id", h.getPlaybook)
+	api.GET("/playbooks/:id/cacao", h.exportPlaybookCACAO)
 	api.POST("/playbooks/:id/dry-run", h.dryRunPlaybook)
 	api.POST("/incidents/:id/escalations", h.requestEscalation)
 	api.GET("/escalations", h.listEscalations)

@@ -120,6 +120,7 @@ type writeDriver interface {
 // their cells. A new write route must be in writeActions or here.
 var writeOutside = map[string]string{
 	"POST /api/v1/incidents":                            "creates an incident: the role matrix's incident.create; the creator becomes its reporter",
+	"POST /api/v1/incidents/misp":                       "creates an incident from a MISP event: incident.create, as POST /api/v1/incidents",
 	"POST /api/v1/organizations":                        "organisations: org.manage within the admin's scope",
 	"PATCH /api/v1/organizations/:slug":                 "organisations: org.manage within the admin's scope",
 	"PUT /api/v1/organizations/:slug/escalation-policy": "an organisation's policy: org.manage within the admin's scope",
@@ -240,6 +241,11 @@ func writeActions() []*writeAction {
 		{Name: "observable.add", Route: "POST /api/v1/incidents/:id/observables", Action: access.AddObservable,
 			Prepare: func(fx *writeFixture, _ secUser, inc *secIncident) writeCall {
 				return writeCall{Incident: fx.key(inc), Fields: map[string]any{"type": "domain", "value": fmt.Sprintf("w%d.matrix.example", fx.next())}}
+			}, Granted: always(wDone)},
+		{Name: "observable.import_misp", Route: "POST /api/v1/incidents/:id/misp", Action: access.AddObservable,
+			Prepare: func(fx *writeFixture, _ secUser, inc *secIncident) writeCall {
+				return writeCall{Incident: fx.key(inc), Fields: map[string]any{"Event": map[string]any{"info": "write matrix", "Attribute": []any{
+					map[string]any{"type": "domain", "category": "Network activity", "value": fmt.Sprintf("w%d.misp.example", fx.next())}}}}}
 			}, Granted: always(wDone)},
 		{Name: "observable.edit", Route: "PATCH /api/v1/incidents/:id/observables/:observable", Action: access.ChangeObservable,
 			Prepare: func(fx *writeFixture, _ secUser, inc *secIncident) writeCall {

@@ -52,6 +52,19 @@ func (s *Service) Entry(id string) (*Entry, error) {
 	return nil, apperr.New(apperr.NotFound, "playbook %q not found", id)
 }
 
+// Playbook returns the valid playbook id, for an export: apperr.NotFound
+// when there is none, apperr.Conflict when its file does not validate.
+func (s *Service) Playbook(id string) (*Playbook, error) {
+	e, err := s.Entry(id)
+	if err != nil {
+		return nil, err
+	}
+	if !e.Valid || e.Playbook == nil {
+		return nil, &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("playbook %q does not validate: fix it first (see its errors)", e.ID)}
+	}
+	return e.Playbook, nil
+}
+
 // DryRunInput names what a dry run plans for: an incident (ID or
 // reference), or for "what if" the fields of an incident. Exactly one is
 // given.

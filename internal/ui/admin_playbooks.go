@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/cacao"
 	"github.com/certdesk/certdesk/internal/playbook"
 	"github.com/labstack/echo/v4"
 )
@@ -73,4 +74,24 @@ func (u *UI) adminPlaybooks(c echo.Context) error {
 	}
 	p.Data = v
 	return u.render(c, http.StatusOK, p)
+}
+
+// adminPlaybookCACAO downloads a valid playbook of the catalogue as a
+// CACAO v2 playbook: the same file as the API's
+// GET /api/v1/playbooks/{id}/cacao, for the people the catalogue page is
+// for (others get the 404 page). An invalid playbook is apperr.Conflict.
+func (u *UI) adminPlaybookCACAO(c echo.Context) error {
+	if !showsRuns(current(c).Principal) {
+		return apperr.New(apperr.NotFound, "page not found")
+	}
+	pb, err := u.o.Playbooks.Playbook(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	body, err := cacao.Marshal(pb)
+	if err != nil {
+		return apperr.Wrap(err, "CACAO export")
+	}
+	download(c, pb.ID+".cacao.json", "TLP:CLEAR")
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 }

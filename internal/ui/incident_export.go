@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/misp"
 	"github.com/certdesk/certdesk/internal/spreadsheet"
 	"github.com/certdesk/certdesk/internal/stix"
 	"github.com/labstack/echo/v4"
@@ -29,6 +30,22 @@ func (u *UI) incidentSTIX(c echo.Context) error {
 	}
 	download(c, exp.Incident.Reference+".stix.json", string(exp.Incident.TLP))
 	return c.Blob(http.StatusOK, stix.MediaType, body)
+}
+
+// incidentMISP downloads the incident and the observables the person may
+// see as a MISP event: the same file as the API's
+// GET /api/v1/incidents/{id}/export?format=misp.
+func (u *UI) incidentMISP(c echo.Context) error {
+	exp, err := u.o.Observables.Export(c.Request().Context(), current(c).Principal, c.Param("ref"))
+	if err != nil {
+		return err
+	}
+	body, err := misp.Encode(exp)
+	if err != nil {
+		return apperr.Wrap(err, "MISP export")
+	}
+	download(c, exp.Incident.Reference+".misp.json", string(exp.Incident.TLP))
+	return c.Blob(http.StatusOK, misp.MediaType, body)
 }
 
 // observablesCSVHeader names the columns of an incident's observables as

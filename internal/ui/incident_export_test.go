@@ -6,11 +6,12 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/certdesk/certdesk/internal/misp/misptest"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/stretchr/testify/require"
 )
 
-// The incident page's exports: the STIX 2.1 bundle and the indicators as
+// The incident page's exports: the STIX 2.1 bundle, the MISP event and the indicators as
 // CSV download for whoever sees the incident, with the TLP label of the
 // incident in X-TLP; a CSV cell that a spreadsheet would run is defused;
 // another city gets the 404 page (TestAnotherOrganisationGets404OnEveryIncidentRoute
@@ -46,6 +47,14 @@ func TestIncidentExportsDownload(t *testing.T) {
 	require.Contains(t, bundle.body, "203.0.113.7")
 	require.Contains(t, bundle.body, "pay-us.example")
 
+	require.Contains(t, inc.body, `href="/incidents/`+w.ref+`/export.misp.json"`)
+	event := s.get("/incidents/" + w.ref + "/export.misp.json")
+	require.Equal(t, http.StatusOK, event.status)
+	require.Equal(t, "TLP:AMBER", event.header.Get("X-TLP"))
+	require.Contains(t, event.header.Get("Content-Disposition"), w.ref+".misp.json")
+	require.NoError(t, misptest.Check([]byte(event.body)), event.body)
+	require.Contains(t, event.body, "pay-us.example")
+
 	csv := s.get("/incidents/" + w.ref + "/observables.csv")
 	require.Equal(t, http.StatusOK, csv.status)
 	require.Equal(t, "text/csv; charset=utf-8", csv.header.Get("Content-Type"))
@@ -57,4 +66,5 @@ func TestIncidentExportsDownload(t *testing.T) {
 	other.signIn(w.email("stranger"), password)
 	require.Equal(t, http.StatusNotFound, other.get("/incidents/"+w.ref+"/export.stix.json").status)
 	require.Equal(t, http.StatusNotFound, other.get("/incidents/"+w.ref+"/observables.csv").status)
+	require.Equal(t, http.StatusNotFound, other.get("/incidents/"+w.ref+"/export.misp.json").status)
 }

@@ -72,6 +72,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/incidents/:ref/summary", u.incidentSummary, signedIn...)
 	e.GET("/incidents/:ref/report.pdf", u.incidentReportPDF, signedIn...)
 	e.GET("/incidents/:ref/export.stix.json", u.incidentSTIX, signedIn...)
+	e.GET("/incidents/:ref/export.misp.json", u.incidentMISP, signedIn...)
 	e.GET("/incidents/:ref/observables.csv", u.incidentObservablesCSV, signedIn...)
 
 	// The CERT's workbench on the incident page (docs/ui.md, "The
@@ -138,6 +139,7 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/runs/:id/steps/:step/answer", u.runAnswer, signedInForm...)
 	e.POST("/incidents/:ref/runs/:id/steps/:step/decide", u.runDecide, signedInForm...)
 	e.GET("/admin/playbooks", u.adminPlaybooks, signedIn...)
+	e.GET("/admin/playbooks/:id/cacao.json", u.adminPlaybookCACAO, signedIn...)
 
 	// The administration's configuration and logs (docs/ui.md,
 	// "Administration: configuration and logs").

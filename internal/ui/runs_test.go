@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -275,4 +276,28 @@ func TestPlaybookCatalogue(t *testing.T) {
 	require.Regexp(t, `<code>`+regexp.QuoteMeta(filepath.Join(dir, "broken.yaml"))+`:5:\d+: [^<]+</code>`, pg.body)
 	require.Equal(t, http.StatusNotFound, w.signedIn(t, "reporter").get("/admin/playbooks").status)
 	require.Equal(t, http.StatusNotFound, w.signedIn(t, "stranger").get("/admin/playbooks").status)
+}
+
+// The catalogue page links each valid playbook's CACAO v2 export, which
+// downloads the same file as the API; an invalid playbook is the error page (400), and
+// people of a city get the 404 page.
+func TestPlaybookCatalogueCACAO(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte("id: broken\nname: Broken\nversion: 1\ntriggers:\n  - on: sometimes\nsteps: []\n"), 0o644))
+	w := runWorld(t, func(c *config.Config) { c.PlaybookDir, c.SkipInvalidPlaybooks = dir, true })
+	r := w.signedIn(t, "responder")
+	pg := r.get("/admin/playbooks")
+	require.Equal(t, http.StatusOK, pg.status, pg.body)
+	require.Contains(t, pg.body, `href="/admin/playbooks/ransomware/cacao.json"`)
+	require.NotContains(t, pg.body, `href="/admin/playbooks/broken/cacao.json"`)
+	dl := r.get("/admin/playbooks/ransomware/cacao.json")
+	require.Equal(t, http.StatusOK, dl.status, dl.body)
+	require.Contains(t, dl.header.Get("Content-Disposition"), `filename=ransomware.cacao.json`)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(dl.body), &got))
+	require.Equal(t, "cacao-2.0", got["spec_version"])
+	require.Equal(t, http.StatusBadRequest, r.get("/admin/playbooks/broken/cacao.json").status, "the error page of a conflict")
+	require.Equal(t, http.StatusNotFound, r.get("/admin/playbooks/nope/cacao.json").status)
+	require.Equal(t, http.StatusNotFound, w.signedIn(t, "reporter").get("/admin/playbooks/ransomware/cacao.json").status)
 }

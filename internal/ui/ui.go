@@ -100,13 +100,13 @@ type Options struct {
 	// Escalations for the policy editor (admin_policy.go).
 	Notify *notify.Service
 	Audit  *audit.Service
+	// Passkeys serve /account/passkeys and signing in with a passkey,
+	// alone or as the second factor (passkey*.go, signin_passkey*.go).
+	Passkeys *passkey.Service
 	// SSO signs people in through their organisation's OpenID Connect
 	// provider (signin_oidc.go) and serves its administration page
 	// (admin_sso.go); nil: the sign-in page asks for the password only.
 	SSO *sso.Service
-	// Passkeys serve /account/passkeys and signing in with a passkey,
-	// alone or as the second factor (passkey*.go, signin_passkey*.go).
-	Passkeys *passkey.Service
 	// Jobs is River's web UI of the background jobs, served under
 	// JobsPrefix to the national CERT's administrators (jobs.go); nil: not
 	// mounted.
