@@ -161,7 +161,7 @@ func (c *client) post(path string, form url.Values, header ...string) *page {
 
 var (
 	csrfRE        = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	dataCSRFRE    = regexp.MustCompile(`data-csrf="[^"]+"`)
+	dataCSRFRE    = regexp.MustCompile(`data-csrf="[^"]+"`) // the passkey sign-in's token for its script
 	sessionLeftRE = regexp.MustCompile(`(data-session-(?:idle|max))="\d+"`)
 )
 
@@ -195,7 +195,7 @@ func (c *client) cookie(name string) string {
 // same: tokens, request IDs, the e-mail address typed.
 func normalise(body string, replace ...string) string {
 	body = csrfRE.ReplaceAllString(body, `name="csrf" value="…"`)
-	body = dataCSRFRE.ReplaceAllString(body, `data-csrf="…"`) // the passkey button's token
+	body = dataCSRFRE.ReplaceAllString(body, `data-csrf="…"`)
 	// The session's seconds left tick between two requests.
 	body = sessionLeftRE.ReplaceAllString(body, `$1="…"`)
 	for i := 0; i+1 < len(replace); i += 2 {
