@@ -297,19 +297,30 @@ func TestLeakCrawler(t *testing.T) {
 				continue
 			}
 			for _, p := range expand(r.Method, r.Path, ids) {
-				if r.Method != http.MethodGet && !p.hidden {
-					continue // writes go only to incidents u may not see: they must be 404s
-				}
 				if r.Method != http.MethodGet && !hiddenPath(p.path, hidden) {
-					continue
+					continue // writes go only to incidents u may not see: they must be 404s
 				}
 				exits[r.Method+" "+r.Path] = true
 				status, body, header := fetch(t, h.URL, u.token, r.Method, p.path, p.body, p.contentType)
 				body = withoutEcho(body)
 				where := fmt.Sprintf("%s %s as %s", r.Method, p.path, u.email)
 				check(where, append(body, []byte(fmt.Sprint(header))...), secret)
-				if hiddenPath(p.path, hidden) {
+				switch {
+				case !hiddenPath(p.path, hidden):
+				case r.Method == http.MethodGet:
 					notFound(where, status)
+				default:
+					// A write the crawler sends without a valid body may be
+					// refused for its body before any incident is looked up
+					// (422). That says nothing about the incident only if
+					// the answer is the one an incident that does not exist
+					// gets: same status, same body.
+					ghost := ghostPath(p.path)
+					gStatus, gBody, _ := fetch(t, h.URL, u.token, r.Method, ghost, p.body, p.contentType)
+					if status != http.StatusNotFound && (status != gStatus || !sameAnswer(body, gBody)) {
+						hits = append(hits, fmt.Sprintf("%s answered %d for an invisible incident, and %d for one that does not exist (%s)",
+							where, status, gStatus, ghost))
+					}
 				}
 				// Follow a list's cursor a few pages.
 				for page := 0; page < 5 && status == http.StatusOK && r.Method == http.MethodGet; page++ {
@@ -715,7 +726,6 @@ type crawlPath struct {
 	path        string
 	body        []byte
 	contentType string
-	hidden      bool // names a canary incident
 }
 
 var paramRE = regexp.MustCompile(`:[A-Za-z]+`)
@@ -821,6 +831,36 @@ func withoutEcho(body []byte) []byte {
 	}
 	return out
 }
+
+// ghostPath is path with its incident replaced by one that does not exist.
+func ghostPath(path string) string {
+	rest, _ := strings.CutPrefix(path, "/api/v1/incidents/")
+	_, tail, found := strings.Cut(rest, "/")
+	ghost := "/api/v1/incidents/" + uuid.NewString()
+	if found {
+		ghost += "/" + tail
+	}
+	return ghost
+}
+
+// requestIDRE matches the request ID an error answer carries.
+var requestIDRE = regexp.MustCompile(`"request_id":"[^"]*"`)
+
+// sameAnswer reports whether two error answers are the same but for their
+// request IDs and the incident named (by ID or reference) in the path they
+// echo.
+func sameAnswer(a, b []byte) bool {
+	norm := func(x []byte) string {
+		x = requestIDRE.ReplaceAll(x, []byte(`"request_id":""`))
+		return string(uuidRE.ReplaceAll(refRE.ReplaceAll(x, []byte("ID")), []byte("ID")))
+	}
+	return norm(a) == norm(b)
+}
+
+var (
+	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	refRE  = regexp.MustCompile(`INC-\d{4}-\d+`)
+)
 
 // hiddenPath reports whether path names an incident in hidden.
 func hiddenPath(path string, hidden map[string]bool) bool {
