@@ -374,7 +374,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 			EmailClaim: cfg.OIDCEmailClaim, Domains: cfg.OIDCDomains}
 	}
 	if a.SSO, err = sso.New(sso.Options{Store: a.Store, Secrets: a.Secrets, HTTP: a.Outbound.HTTPClient(), RedirectURL: cfg.BaseURL + "/signin/oidc/callback",
-		Installation: installation, Logger: log.With("component", "sso"), Now: now}); err != nil {
+		Installation: installation, Limiter: a.Limiter, Logger: log.With("component", "sso"), Now: now}); err != nil {
 		return err
 	}
 	a.Settings = settings.NewService(a.Store, a.Messages.Languages())

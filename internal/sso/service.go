@@ -20,6 +20,7 @@ import (
 	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/sealed"
+	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
@@ -81,10 +82,21 @@ type Options struct {
 	RedirectURL string
 	// Installation is the operator's provider; nil: none.
 	Installation *Installation
-	Logger       *slog.Logger
+	// Limiter bounds how many sign-ins through a provider one client
+	// address may start (StartRule); nil: no bound.
+	Limiter *throttle.Limiter
+	Logger  *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
+
+// StartRule bounds the sign-ins through a provider that one client
+// address may start: each start stores a state row and makes certdesk
+// fetch the provider's discovery document, and the e-mail step needs no
+// password, so without a bound anyone could fill the table or send
+// certdesk at a provider in a loop. Twenty in ten minutes is more than a
+// person who mistypes needs.
+var StartRule = throttle.Rule{Scope: "signin.oidc_start", Limit: 20, Window: 10 * time.Minute}
 
 // Service holds the single sign-on use cases.
 type Service struct {
@@ -184,12 +196,23 @@ func hash(s string) []byte {
 // Begin starts a sign-in of email through its domain's provider and
 // returns the URL to send the browser to. browser is a secret of the
 // browser (its pre-session secret) that the callback must present again;
-// returnTo is where the person was heading. No provider for the domain:
-// apperr.NotFound; the provider cannot be reached: a Refusal.
-func (s *Service) Begin(ctx context.Context, email, browser, returnTo string) (string, error) {
+// returnTo is where the person was heading; remoteAddr is the client's
+// address, which may start StartRule's number of sign-ins per window
+// (then apperr.RateLimited). No provider for the domain: apperr.NotFound;
+// the provider cannot be reached: a Refusal.
+func (s *Service) Begin(ctx context.Context, email, browser, returnTo, remoteAddr string) (string, error) {
 	p, err := s.providerFor(ctx, email)
 	if err != nil {
 		return "", err
+	}
+	if l := s.o.Limiter; l != nil {
+		key := identity.AddressKey(remoteAddr)
+		if err := l.Check(ctx, StartRule, key); err != nil {
+			return "", err
+		}
+		if _, err := l.FailFor(ctx, StartRule, key, "sign-in started"); err != nil {
+			return "", err
+		}
 	}
 	_, _, cfg, err := s.oauth(ctx, p)
 	if err != nil {

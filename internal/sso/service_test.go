@@ -65,7 +65,7 @@ func (b *bundle) signIn(t *testing.T, email string) (*sso.Result, error) {
 // state and code it sends back to certdesk.
 func (b *bundle) authorize(t *testing.T, email, browser string) (string, string) {
 	t.Helper()
-	to, err := b.svc.Begin(context.Background(), email, browser, "/queue")
+	to, err := b.svc.Begin(context.Background(), email, browser, "/queue", "192.0.2.1")
 	require.NoError(t, err)
 	u, err := url.Parse(to)
 	require.NoError(t, err)
@@ -171,12 +171,12 @@ func TestSignInProviderDown(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.idp.Set(oidcfake.Knobs{Down: true})
-	_, err := b.svc.Begin(context.Background(), b.user.Email, "browser-1", "")
+	_, err := b.svc.Begin(context.Background(), b.user.Email, "browser-1", "", "192.0.2.1")
 	require.Equal(t, sso.ReasonUnreachable, sso.ReasonOf(err), "%v", err)
 
 	// Gone altogether: nothing listens at the issuer any more.
 	b.idp.Close()
-	_, err = b.svc.Begin(context.Background(), b.user.Email, "browser-1", "")
+	_, err = b.svc.Begin(context.Background(), b.user.Email, "browser-1", "", "192.0.2.1")
 	require.Equal(t, sso.ReasonUnreachable, sso.ReasonOf(err), "%v", err)
 }
 
@@ -272,4 +272,34 @@ func TestInputValidate(t *testing.T) {
 	loop := sso.Input{Issuer: "http://127.0.0.1:8080", ClientID: "c", Domains: "ministry.example"}
 	require.NoError(t, loop.Validate(true), "plain http on this machine, a stored secret kept")
 	require.Equal(t, []string{"a.example", "b.example"}, sso.ParseDomains("@B.example, a.example\nb.example"))
+}
+
+// One client address may start StartRule.Limit sign-ins through a
+// provider per window; the next is refused (apperr.RateLimited, with
+// RetryAfter) before a state is stored or the provider asked; another
+// address is not affected, nor is an address whose domain has no
+// provider (that step stores nothing).
+func TestSignInStartsAreThrottledPerAddress(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	for i := 0; i < sso.StartRule.Limit; i++ {
+		_, err := b.svc.Begin(ctx, b.user.Email, "browser-1", "", "198.51.100.7")
+		require.NoError(t, err, "start %d", i+1)
+	}
+	var states int
+	require.NoError(t, b.h.App.DB.SQL.QueryRow(`SELECT count(*) FROM sso_states`).Scan(&states))
+	_, err := b.svc.Begin(ctx, b.user.Email, "browser-1", "", "198.51.100.7")
+	require.Equal(t, apperr.RateLimited, apperr.CodeOf(err), "%v", err)
+	ae, ok := apperr.As(err)
+	require.True(t, ok)
+	require.Positive(t, ae.RetryAfter)
+	var after int
+	require.NoError(t, b.h.App.DB.SQL.QueryRow(`SELECT count(*) FROM sso_states`).Scan(&after))
+	require.Equal(t, states, after, "a refused start stores no state")
+
+	_, err = b.svc.Begin(ctx, b.user.Email, "browser-2", "", "198.51.100.8")
+	require.NoError(t, err, "another address")
+	_, err = b.svc.Begin(ctx, "someone@nowhere.example", "browser-1", "", "198.51.100.7")
+	require.True(t, apperr.Is(err, apperr.NotFound), "no provider: the password step, not the throttle (%v)", err)
 }

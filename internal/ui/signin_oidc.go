@@ -32,8 +32,11 @@ func (u *UI) signinDiscover(c echo.Context, email, ret string) error {
 	}
 	ctx := c.Request().Context()
 	browser, _ := c.Get(secretKey).(string)
-	to, err := u.o.SSO.Begin(ctx, email, browser, ret)
+	to, err := u.o.SSO.Begin(ctx, email, browser, ret, u.client(c).RemoteAddr)
 	switch {
+	case apperr.CodeOf(err) == apperr.RateLimited:
+		p.Data = signinView{Email: email, Return: ret, EmailFirst: true}
+		return u.signinThrottled(c, p, err, "oidc.signin.throttled")
 	case apperr.Is(err, apperr.NotFound):
 		p.Data = signinView{Email: email, Return: ret, Stepped: true, FocusPassword: true}
 		return u.render(c, http.StatusOK, p)

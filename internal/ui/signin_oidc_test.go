@@ -219,3 +219,24 @@ func TestOIDCAdminOwnOrganisationOnly(t *testing.T) {
 	reporter := w.signedIn(t, "reporter")
 	require.Equal(t, http.StatusForbidden, reporter.get("/admin/identity-provider").status)
 }
+
+// The e-mail step of an address whose domain has a provider starts a
+// sign-in (a stored state, a request to the provider); one client
+// address may start sso.StartRule.Limit of them per window, then the
+// form comes back with 429, Retry-After and when to try again.
+func TestOIDCSignInStartsAreThrottled(t *testing.T) {
+	t.Parallel()
+	w := newSSOWorld(t)
+	c := newClient(t, w.h.URL)
+	for i := 0; i < sso.StartRule.Limit; i++ {
+		form := c.get("/signin")
+		res := c.post("/signin", url.Values{"csrf": {form.csrf(t)}, "step": {"email"}, "email": {w.email("reporter")}})
+		require.Equal(t, http.StatusOK, res.status, "start %d", i+1)
+		require.NotContains(t, res.body, `id="password"`, "a provider's domain goes to the provider")
+	}
+	form := c.get("/signin")
+	res := c.post("/signin", url.Values{"csrf": {form.csrf(t)}, "step": {"email"}, "email": {w.email("reporter")}})
+	require.Equal(t, http.StatusTooManyRequests, res.status, res.body)
+	require.NotEmpty(t, res.header.Get("Retry-After"))
+	require.Contains(t, res.body, "Too many sign-ins started from this address")
+}

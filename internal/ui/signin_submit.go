@@ -46,13 +46,7 @@ func (u *UI) signinSubmit(c echo.Context) error {
 		p.Errors = []fieldError{{Field: "email", Message: p.L.T("signin.error.bad_credentials")}}
 		return u.render(c, http.StatusUnauthorized, p)
 	case apperr.CodeOf(err) == apperr.RateLimited:
-		secs := 60
-		if ae, ok := apperr.As(err); ok && ae.RetryAfter > 0 {
-			secs = int(math.Ceil(ae.RetryAfter.Seconds()))
-		}
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		p.Errors = []fieldError{{Field: "email", Message: p.L.T("signin.error.throttled", p.L.Duration(retryRound(secs)))}}
-		return u.render(c, http.StatusTooManyRequests, p)
+		return u.signinThrottled(c, p, err, "signin.error.throttled")
 	case err != nil:
 		return err
 	}
@@ -69,4 +63,17 @@ func (u *UI) signinSubmit(c echo.Context) error {
 		ret = landing(cur.Principal)
 	}
 	return c.Redirect(http.StatusSeeOther, ret)
+}
+
+// signinThrottled answers a sign-in refused by the throttle: the form
+// again, 429 with Retry-After, and message (a key taking the time left)
+// on the e-mail field.
+func (u *UI) signinThrottled(c echo.Context, p *page, err error, message string) error {
+	secs := 60
+	if ae, ok := apperr.As(err); ok && ae.RetryAfter > 0 {
+		secs = int(math.Ceil(ae.RetryAfter.Seconds()))
+	}
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	p.Errors = []fieldError{{Field: "email", Message: p.L.T(message, p.L.Duration(retryRound(secs)))}}
+	return u.render(c, http.StatusTooManyRequests, p)
 }
