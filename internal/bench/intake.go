@@ -35,22 +35,28 @@ type rawResult struct {
 	cpu  cpuUse // the processor time per unit (every row of a report only)
 }
 
+// rawPool migrates a database of the phase's own and opens a pgx pool of
+// one connection per client on it, for the raw baselines.
+func (e *env) rawPool(ctx context.Context, name string) (*pgxpool.Pool, error) {
+	db, url, err := e.database(ctx, name, e.opts.Clients+4)
+	if err != nil {
+		return nil, err
+	}
+	db.Close()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = int32(e.opts.Clients)
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
 // rawBaseline commits, with pgx directly and the same number of clients,
 // what an intake commits at its heart: an incident row of ~1 KB, its
 // "created" event and a river_job row, in one transaction with
 // synchronous commit, in a database of the same schema.
 func (e *env) rawBaseline(ctx context.Context) (rawResult, error) {
-	db, url, err := e.database(ctx, "raw", e.opts.Clients+4)
-	if err != nil {
-		return rawResult{}, err
-	}
-	db.Close()
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return rawResult{}, err
-	}
-	cfg.MaxConns = int32(e.opts.Clients)
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := e.rawPool(ctx, "raw")
 	if err != nil {
 		return rawResult{}, err
 	}

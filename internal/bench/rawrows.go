@@ -11,7 +11,6 @@ import (
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // rawReportRows commits, with pgx directly and the same number of
@@ -31,17 +30,7 @@ import (
 // (the token, the organisation chain, the visibility checks), its
 // statement-per-row writes and River's fetch.
 func (e *env) rawReportRows(ctx context.Context) (rawResult, error) {
-	db, url, err := e.database(ctx, "rawrows", e.opts.Clients+4)
-	if err != nil {
-		return rawResult{}, err
-	}
-	db.Close()
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return rawResult{}, err
-	}
-	cfg.MaxConns = int32(e.opts.Clients)
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := e.rawPool(ctx, "rawrows")
 	if err != nil {
 		return rawResult{}, err
 	}
