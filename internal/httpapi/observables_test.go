@@ -425,7 +425,7 @@ func TestExport(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, r.Status)
 		require.NotContains(t, string(r.Body), "Ransomware")
 	}
-	r = w.as("a-reporter").Request(http.MethodGet, "/api/v1/incidents/"+inc.ID+"/export?format=misp", nil)
+	r = w.as("a-reporter").Request(http.MethodGet, "/api/v1/incidents/"+inc.ID+"/export?format=xml", nil)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
 	var p problemBody
 	r.JSON(t, &p)
