@@ -222,13 +222,9 @@ func (t *txn) InsertFactorReset(ctx context.Context, l *session.FactorReset, has
 }
 
 func (t *txn) UseFactorReset(ctx context.Context, id uuid.UUID, now time.Time) (bool, error) {
-	res := t.db.WithContext(ctx).Exec(`UPDATE factor_resets SET used_at = ? WHERE id = ?
-		AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?`, now, id, now)
-	return res.RowsAffected == 1, translate(res.Error, "use factor reset link")
+	return t.useLink(ctx, "factor_resets", id, now)
 }
 
 func (t *txn) VoidFactorResets(ctx context.Context, userID uuid.UUID, now time.Time) (int, error) {
-	res := t.db.WithContext(ctx).Exec(`UPDATE factor_resets SET voided_at = ? WHERE user_id = ?
-		AND used_at IS NULL AND voided_at IS NULL`, now, userID)
-	return int(res.RowsAffected), translate(res.Error, "void factor reset links")
+	return t.voidLinks(ctx, "factor_resets", userID, now)
 }

@@ -248,15 +248,27 @@ func (t *txn) InsertResetLink(ctx context.Context, l *identity.ResetLink, hash [
 }
 
 func (t *txn) UseResetLink(ctx context.Context, id uuid.UUID, now time.Time) (bool, error) {
-	res := t.db.WithContext(ctx).Exec(`UPDATE password_resets SET used_at = ? WHERE id = ?
-		AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?`, now, id, now)
-	return res.RowsAffected == 1, translate(res.Error, "use reset link")
+	return t.useLink(ctx, "password_resets", id, now)
 }
 
 func (t *txn) VoidResetLinks(ctx context.Context, userID uuid.UUID, now time.Time) (int, error) {
-	res := t.db.WithContext(ctx).Exec(`UPDATE password_resets SET voided_at = ? WHERE user_id = ?
+	return t.voidLinks(ctx, "password_resets", userID, now)
+}
+
+// useLink marks a one-time link of table (password_resets,
+// factor_resets: the same columns) used, unless it is used, voided or
+// expired already; false then.
+func (t *txn) useLink(ctx context.Context, table string, id uuid.UUID, now time.Time) (bool, error) {
+	res := t.db.WithContext(ctx).Exec(`UPDATE `+table+` SET used_at = ? WHERE id = ?
+		AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?`, now, id, now)
+	return res.RowsAffected == 1, translate(res.Error, "use the link")
+}
+
+// voidLinks voids a user's unused links of table and returns how many.
+func (t *txn) voidLinks(ctx context.Context, table string, userID uuid.UUID, now time.Time) (int, error) {
+	res := t.db.WithContext(ctx).Exec(`UPDATE `+table+` SET voided_at = ? WHERE user_id = ?
 		AND used_at IS NULL AND voided_at IS NULL`, now, userID)
-	return int(res.RowsAffected), translate(res.Error, "void reset links")
+	return int(res.RowsAffected), translate(res.Error, "void links")
 }
 
 func (t *txn) Audit(ctx context.Context, e audit.Entry) error { return insertAudit(ctx, t.db, e) }
