@@ -361,7 +361,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		return err
 	}
 	a.Limiter = throttle.New(a.Store, now)
-	if a.Sessions, err = session.New(session.Options{Store: a.Store, Passwords: a.Identity, Limiter: a.Limiter, Factors: a.Store, Secrets: a.Secrets,
+	if a.Sessions, err = session.New(session.Options{Store: a.Store, Passwords: a.Identity, Limiter: a.Limiter, Factors: a.Store, Secrets: a.Secrets, Logger: log.With("component", "session"),
 		IdleTimeout: cfg.SessionIdleTimeout, Lifetime: cfg.SessionLifetime, Now: now}); err != nil {
 		return err
 	}

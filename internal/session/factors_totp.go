@@ -15,6 +15,7 @@ import (
 	"github.com/certdesk/certdesk/internal/apperr"
 	"github.com/certdesk/certdesk/internal/audit"
 	"github.com/certdesk/certdesk/internal/identity"
+	"github.com/certdesk/certdesk/internal/sealed"
 	"github.com/google/uuid"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -85,7 +86,32 @@ func wrongCode() error {
 	return fs.Err()
 }
 
+// ErrTOTPUnreadable is the answer to a code when the person's
+// authenticator app key does not open with this server's secrets key
+// (restored without it, or the key changed): no code can be checked. A
+// field error on code; recovery codes and passkeys still work, and the
+// password removes the app.
+var ErrTOTPUnreadable = unreadableKey()
+
+func unreadableKey() error {
+	var fs apperr.Fields
+	fs.Add("code", "unreadable", "the authenticator app's key does not open with this server's secrets key: use a recovery code")
+	return fs.Err()
+}
+
 func totpLabel(userID uuid.UUID) string { return "totp:" + userID.String() }
+
+// openTOTP opens a person's sealed TOTP key; one that does not open is
+// ErrTOTPUnreadable, logged for the operator.
+func (s *Service) openTOTP(key []byte, userID uuid.UUID) (string, error) {
+	secret, err := s.o.Secrets.Open(key, totpLabel(userID))
+	if errors.Is(err, sealed.ErrOpen) {
+		s.log().Error("an authenticator app key does not open with the secrets key (CERTDESK_SECRETS_KEY or the key file): was the database restored without it? (docs/operations.md)",
+			"user", userID)
+		return "", ErrTOTPUnreadable
+	}
+	return string(secret), err
+}
 
 func (s *Service) withFactors(ctx context.Context, fn func(ctx context.Context, tx FactorTx) error) error {
 	return s.o.Store.InSessionTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -116,9 +142,9 @@ func (s *Service) BeginTOTP(ctx context.Context, cur *Current) (*TOTPSetup, erro
 		case err == nil && r.ConfirmedAt != nil:
 			return apperr.New(apperr.Conflict, "an authenticator app is set up already: remove it first")
 		case err == nil:
-			secret, err := s.o.Secrets.Open(r.KeySealed, totpLabel(cur.Principal.UserID))
+			secret, err := s.openTOTP(r.KeySealed, cur.Principal.UserID)
 			if err == nil {
-				out = s.totpSetup(cur, string(secret))
+				out = s.totpSetup(cur, secret)
 				return nil
 			} // a key that no longer opens (a new secrets key): start again
 		case !apperr.Is(err, apperr.NotFound):
@@ -196,11 +222,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, code string, c 
 			if r.ConfirmedAt != nil {
 				return apperr.New(apperr.Conflict, "the authenticator app is set up already")
 			}
-			secret, err := s.o.Secrets.Open(r.KeySealed, totpLabel(cur.Principal.UserID))
+			secret, err := s.openTOTP(r.KeySealed, cur.Principal.UserID)
 			if err != nil {
 				return err
 			}
-			step := s.totpStep(string(secret), code, r.LastStep)
+			step := s.totpStep(secret, code, r.LastStep)
 			if step == 0 {
 				return nil
 			}
@@ -324,11 +350,11 @@ func (s *Service) CheckSecondFactor(ctx context.Context, cur *Current, code stri
 				if r.ConfirmedAt == nil {
 					return nil
 				}
-				secret, err := s.o.Secrets.Open(r.KeySealed, totpLabel(uid))
+				secret, err := s.openTOTP(r.KeySealed, uid)
 				if err != nil {
 					return err
 				}
-				step := s.totpStep(string(secret), digits, r.LastStep)
+				step := s.totpStep(secret, digits, r.LastStep)
 				if step == 0 {
 					return nil
 				}
@@ -395,11 +421,11 @@ func (s *Service) RemoveTOTP(ctx context.Context, cur *Current, code, password s
 				return err
 			}
 			if !ok {
-				secret, err := s.o.Secrets.Open(r.KeySealed, totpLabel(uid))
+				secret, err := s.openTOTP(r.KeySealed, uid)
 				if err != nil {
 					return err
 				}
-				if s.totpStep(string(secret), code, r.LastStep) == 0 {
+				if s.totpStep(secret, code, r.LastStep) == 0 {
 					return nil
 				}
 				ok = true

@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -183,6 +184,9 @@ type Options struct {
 	IdleTimeout time.Duration
 	// Lifetime ends a session this long after sign-in, however busy.
 	Lifetime time.Duration
+	// Logger tells the operator what people cannot fix (a TOTP key that
+	// does not open); nil means slog.Default().
+	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -603,4 +607,11 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n])
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.o.Logger != nil {
+		return s.o.Logger
+	}
+	return slog.Default()
 }

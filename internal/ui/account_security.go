@@ -62,7 +62,7 @@ func (u *UI) accountSecurityRemove(c echo.Context) error {
 		if perr != nil {
 			return perr
 		}
-		p.Errors = []fieldError{{Field: "code", Message: p.L.T("factors.security.remove_wrong")}}
+		p.Errors = []fieldError{{Field: "code", Message: codeMessage(p.L, err, "factors.security.remove_wrong")}}
 		return u.render(c, http.StatusUnprocessableEntity, p)
 	}
 	if err != nil {

@@ -85,7 +85,7 @@ func (u *UI) securitySetupConfirm(c echo.Context) error {
 		codes, err := u.o.Sessions.ConfirmTOTP(c.Request().Context(), cur, code, u.client(c))
 		switch {
 		case apperr.CodeOf(err) == apperr.Invalid:
-			p.Errors = []fieldError{{Field: "code", Message: p.L.T("field.code.wrong")}}
+			p.Errors = []fieldError{{Field: "code", Message: codeMessage(p.L, err, "field.code.wrong")}}
 		case apperr.CodeOf(err) == apperr.Conflict || errors.Is(err, session.ErrStepUp):
 			return c.Redirect(http.StatusSeeOther, "/account/security")
 		case err != nil:

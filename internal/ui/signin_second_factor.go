@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/apperr"
+	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/labstack/echo/v4"
 )
@@ -85,10 +87,21 @@ func (u *UI) secondFactorSubmit(c echo.Context) error {
 	_, err = u.o.Sessions.CheckSecondFactor(c.Request().Context(), cur, code, u.client(c))
 	switch {
 	case apperr.CodeOf(err) == apperr.Invalid:
-		p.Errors = []fieldError{{Field: "code", Message: p.L.T("field.code.wrong")}}
+		p.Errors = []fieldError{{Field: "code", Message: codeMessage(p.L, err, "field.code.wrong")}}
 		return u.render(c, http.StatusUnauthorized, p)
 	case err != nil:
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, orLanding(v.Return, cur))
+}
+
+// codeMessage is the error of an authenticator app's code: the message
+// wrong (not right, used, too old), or, when the person's key does not
+// open with this server's secrets key, that no code can be checked here
+// and what still works.
+func codeMessage(l i18n.Locale, err error, wrong string) string {
+	if errors.Is(err, session.ErrTOTPUnreadable) {
+		return l.T("field.code.unreadable")
+	}
+	return l.T(wrong)
 }
