@@ -30,7 +30,7 @@ const taxiiRoot = "/taxii2/certdesk/"
 
 // mountTAXII adds the TAXII routes.
 func (h *handlers) mountTAXII(e *echo.Echo) {
-	g := e.Group("/taxii2", noStore, h.taxiiErrors, h.authenticate, taxiiAccept)
+	g := e.Group("/taxii2", noStore, h.taxiiErrors, taxiiTokenScheme, h.authenticate, taxiiAccept)
 	g.GET("/", h.taxiiDiscovery)
 	g.GET("/certdesk/", h.taxiiAPIRoot)
 	g.GET("/certdesk/collections/", h.taxiiCollections)
@@ -108,6 +108,19 @@ func (h *handlers) taxiiErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		te.Title, te.HTTPStatus = http.StatusText(status), strconv.Itoa(status)
 		return taxiiJSON(c, status, te)
+	}
+}
+
+// taxiiTokenScheme takes the API token also in the scheme taxii2-client's
+// TokenAuth sends ("Authorization: Token <token>"), as if it were a bearer
+// token: the same token, the same checks.
+func taxiiTokenScheme(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if ok && strings.EqualFold(scheme, "Token") {
+			c.Request().Header.Set(echo.HeaderAuthorization, "Bearer "+strings.TrimSpace(token))
+		}
+		return next(c)
 	}
 }
 

@@ -262,7 +262,13 @@ func TestTAXIIServer(t *testing.T) {
 			require.Contains(t, a.header.Get("WWW-Authenticate"), "Bearer", p)
 			a = w.get(t, "", p, "Authorization", "Bearer not-a-token")
 			a.failed(t, http.StatusUnauthorized)
+			a = w.get(t, "", p, "Authorization", "Token not-a-token")
+			a.failed(t, http.StatusUnauthorized)
 		}
+		// taxii2-client's TokenAuth sends the token as "Token <token>".
+		var cs map[string]any
+		w.get(t, "", taxiiCollections, "Authorization", "Token "+w.tokens["partner-viewer"]).ok(t, &cs)
+		require.NotEmpty(t, cs["collections"])
 	})
 
 	t.Run("media type negotiation", func(t *testing.T) {
