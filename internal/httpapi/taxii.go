@@ -39,6 +39,10 @@ func (h *handlers) mountTAXII(e *echo.Echo) {
 	g.GET("/certdesk/collections/:collection/objects/:object/", h.taxiiObject)
 	g.GET("/certdesk/collections/:collection/objects/:object/versions/", h.taxiiVersions)
 	g.GET("/certdesk/collections/:collection/manifest/", h.taxiiManifest)
+	// Every collection is read-only (can_write false): adding and deleting
+	// objects answer 403 where the collection is visible, else 404.
+	g.POST("/certdesk/collections/:collection/objects/", h.taxiiReadOnly)
+	g.DELETE("/certdesk/collections/:collection/objects/:object/", h.taxiiReadOnly)
 	g.RouteNotFound("/*", func(echo.Context) error { return apperr.New(apperr.NotFound, "no TAXII resource here") })
 }
 
@@ -365,6 +369,16 @@ func (h *handlers) taxiiVersions(c echo.Context) error {
 		}
 	}
 	return taxiiJSON(c, http.StatusOK, out)
+}
+
+// taxiiReadOnly answers a write to a collection: 404 for a collection the
+// caller may not see (as for one that does not exist), else 403. The body
+// is not read.
+func (h *handlers) taxiiReadOnly(c echo.Context) error {
+	if _, err := h.o.TAXII.Collection(c.Request().Context(), principal(c), c.Param("collection")); err != nil {
+		return err
+	}
+	return apperr.New(apperr.Forbidden, "this collection is read-only (can_write is false)")
 }
 
 // manifestRecord is one entry of a TAXII manifest.

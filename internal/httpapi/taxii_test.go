@@ -479,6 +479,27 @@ func TestTAXIIServer(t *testing.T) {
 		}
 	})
 
+	t.Run("read-only", func(t *testing.T) {
+		post := func(user, path string) taxiiAnswer {
+			t.Helper()
+			req, err := http.NewRequest(http.MethodPost, w.h.URL+path, strings.NewReader(`{"objects":[]}`))
+			require.NoError(t, err)
+			req.Header.Set("Accept", taxii.MediaType)
+			req.Header.Set("Content-Type", taxii.MediaType)
+			req.Header.Set("Authorization", "Bearer "+w.tokens[user])
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			return taxiiAnswer{status: resp.StatusCode, header: resp.Header, body: body}
+		}
+		post("partner-viewer", col+"objects/").failed(t, http.StatusForbidden)
+		post("partner-viewer", taxiiCollections+w.orgs["city-b"].ID.String()+"/objects/").failed(t, http.StatusNotFound)
+		// A method a resource does not take: a TAXII error too.
+		post("partner-viewer", col+"manifest/").failed(t, http.StatusNotFound)
+	})
+
 	t.Run("bad parameters", func(t *testing.T) {
 		for _, q := range []string{"limit=0", "limit=x", "added_after=yesterday", "next=garbage", "match[version]=latest",
 			"colour=blue", "cursor=x"} {
