@@ -614,3 +614,52 @@ func TestTAXIIPartnerSeesOnlyWhatIsShared(t *testing.T) {
 	r = w.h.As(w.tokens["a-reporter"]).Request(http.MethodGet, "/api/v1/incidents/"+red.ID, nil)
 	require.Equal(t, http.StatusOK, r.Status, "the reporter is a named participant of the TLP:RED incident")
 }
+
+// TestTAXIIPagesAcrossBatches: a collection larger than one read of the
+// store (50 incidents) pages through every incident exactly once, with
+// each page's next, and answers one filtered page across the batches.
+// The workers stay stopped, so that no routing changes an incident (and
+// its feed time) while the pages are read.
+func TestTAXIIPagesAcrossBatches(t *testing.T) {
+	t.Parallel()
+	h := testapp.New(t, testapp.Options{NoWorkers: true, Playbooks: testapp.NoPlaybooks})
+	w := &taxiiWorld{h: h, tokens: map[string]string{}, orgs: map[string]*org.Organization{}}
+	w.orgs["north"] = h.Org("north", org.RegionalCERT, "")
+	w.orgs["city-a"] = h.Org("city-a", org.LocalAuthority, "north")
+	_, w.tokens["a-reporter"] = h.User("city-a", access.Reporter)
+	_, w.tokens["north-viewer"] = h.User("north", access.Viewer)
+	const n = 61
+	refs := map[string]bool{}
+	for i := range n {
+		r := h.As(w.tokens["a-reporter"]).Request(http.MethodPost, "/api/v1/incidents",
+			map[string]any{"title": "Batch incident " + strconv.Itoa(i), "tlp": "TLP:GREEN"})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		var inc taxiiIncident
+		r.JSON(t, &inc)
+		refs[inc.Reference] = true
+	}
+	col := taxiiCollections + w.orgs["city-a"].ID.String() + "/objects/"
+
+	got := map[string]int{}
+	for _, p := range w.pageAll(t, "north-viewer", col, 13) {
+		for _, ref := range incidentRefs(t, p.Objects) {
+			got[ref]++
+		}
+	}
+	require.Len(t, got, n)
+	for ref, k := range got {
+		require.True(t, refs[ref], ref)
+		require.Equal(t, 1, k, "%s once", ref)
+	}
+
+	var env taxiiEnvelope
+	w.get(t, "north-viewer", col+"?match[type]=incident&limit=1000").ok(t, &env)
+	require.False(t, env.More)
+	require.Len(t, env.Objects, n)
+	w.get(t, "north-viewer", col+"?match[type]=incident&limit=60").ok(t, &env)
+	require.True(t, env.More)
+	require.Len(t, env.Objects, 60)
+	w.get(t, "north-viewer", col+"?match[type]=incident&limit=60&next="+url.QueryEscape(env.Next)).ok(t, &env)
+	require.False(t, env.More)
+	require.Len(t, env.Objects, 1)
+}

@@ -302,15 +302,17 @@ func (s *Service) objects(ctx context.Context, p access.Principal, collectionID 
 	if err != nil {
 		return nil, err
 	}
+	// from is where the scan resumes (inclusive); the incident exactly at
+	// from has its first skip objects skipped. An incident that changed
+	// since moved on in the order: it is read again, whole, later.
 	var from *Position
 	skip := 0
-	var skipID uuid.UUID
 	if q.Next != "" {
 		c, err := decodeNext(q.Next)
 		if err != nil {
 			return nil, err
 		}
-		from, skip, skipID = &Position{Added: c.A, ID: c.I}, c.N, c.I
+		from, skip = &Position{Added: c.A, ID: c.I}, c.N
 	}
 	page := &Page{}
 	seen := map[string]bool{}
@@ -334,7 +336,7 @@ func (s *Service) objects(ctx context.Context, p access.Principal, collectionID 
 				return nil, err
 			}
 			start := 0
-			if e.ID == skipID {
+			if from != nil && e.ID == from.ID && e.Added.Equal(from.Added) {
 				start = min(skip, len(objs))
 			}
 			for i := start; i < len(objs); i++ {
@@ -356,7 +358,7 @@ func (s *Service) objects(ctx context.Context, p access.Principal, collectionID 
 		last := entries[len(entries)-1]
 		// Resume after the last incident read: inclusive, with all of
 		// its objects skipped.
-		from, skipID, skip = &Position{Added: last.Added, ID: last.ID}, last.ID, 1<<30
+		from, skip = &Position{Added: last.Added, ID: last.ID}, 1<<30
 	}
 }
 
