@@ -28,6 +28,7 @@ import (
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/slackfake"
+	"github.com/certdesk/certdesk/internal/stix"
 	"github.com/certdesk/certdesk/internal/testapp"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -272,7 +273,7 @@ func TestLeakCrawler(t *testing.T) {
 		}
 	}
 
-	crawled := 0
+	crawled, taxiiPages := 0, 0
 	for _, u := range users {
 		var secret []string
 		hidden := map[string]bool{} // incident IDs and references u may not open
@@ -322,17 +323,26 @@ func TestLeakCrawler(t *testing.T) {
 							where, status, gStatus, ghost))
 					}
 				}
-				// Follow a list's cursor a few pages.
-				for page := 0; page < 5 && status == http.StatusOK && r.Method == http.MethodGet; page++ {
-					next := nextCursor(body)
+				// Follow a list's cursor a few pages (a TAXII page's next all
+				// the way).
+				taxii := strings.HasPrefix(p.path, "/taxii2/")
+				if taxii && status == http.StatusOK && bytes.Contains(body, []byte(`"objects":[`)) {
+					taxiiPages++
+				}
+				base := p.path
+				for page := 0; (page < 5 || taxii && page < 100) && status == http.StatusOK && r.Method == http.MethodGet; page++ {
+					next, param := nextCursor(body), "cursor"
+					if taxii {
+						next, param = taxiiNext(body), "next"
+					}
 					if next == "" {
 						break
 					}
 					sep := "?"
-					if strings.Contains(p.path, "?") {
+					if strings.Contains(base, "?") {
 						sep = "&"
 					}
-					status, body, _ = fetch(t, h.URL, u.token, http.MethodGet, p.path+sep+"cursor="+url.QueryEscape(next), nil, "")
+					status, body, _ = fetch(t, h.URL, u.token, http.MethodGet, base+sep+param+"="+url.QueryEscape(next), nil, "")
 					check(where+" (next page)", body, secret)
 				}
 			}
@@ -350,6 +360,7 @@ func TestLeakCrawler(t *testing.T) {
 		}
 	}
 	require.Greater(t, crawled, 30, "most demo users may not see the canaries")
+	require.Positive(t, taxiiPages, "the TAXII feeds served objects to users who may not see the canaries")
 
 	// What left by chat and webhook: no canary of a TLP:RED or
 	// TLP:AMBER+STRICT incident, nor a TLP:RED observable, ever goes to a
@@ -406,7 +417,7 @@ func (c *pageCrawl) hit(format string, args ...any) {
 // isPageRoute reports whether a route of the router is a page of the web
 // UI (not the API, Slack, the static files or the operational endpoints).
 func isPageRoute(path string) bool {
-	for _, prefix := range []string{"/api/", "/slack/", "/static/"} {
+	for _, prefix := range []string{"/api/", "/slack/", "/static/", "/taxii2/"} {
 		if strings.HasPrefix(path, prefix) {
 			return false
 		}
@@ -718,6 +729,31 @@ func crawlIDs(t *testing.T, h *testapp.Harness, canaries []*canaryIncident) map[
 		search = append(search, c.token, c.token+"-title", c.token+"-obs.example")
 	}
 	ids["search"] = search
+	// TAXII: the canaries' reporting organisation's collection (a
+	// collection holds one reporting organisation's incidents) and one that
+	// does not exist; the STIX objects of the canary incidents' bundles as
+	// certdesk itself builds them (all their observables), but the
+	// identities and markings, which say nothing of an incident.
+	var reporterOrg uuid.UUID
+	require.NoError(t, h.App.DB.Pool.QueryRow(ctx, `SELECT reporting_org_id FROM incidents WHERE id = $1`, canaries[0].id).Scan(&reporterOrg))
+	ids["collection"] = []string{reporterOrg.String(), uuid.NewString()}
+	seen := map[string]bool{}
+	for _, c := range canaries {
+		exp, err := h.App.Observables.Export(ctx, access.System, c.id)
+		require.NoError(t, err)
+		b, err := stix.Build(exp)
+		require.NoError(t, err)
+		for _, o := range b.Objects {
+			raw, err := json.Marshal(o)
+			require.NoError(t, err)
+			var head struct{ ID, Type string }
+			require.NoError(t, json.Unmarshal(raw, &head))
+			if head.Type != "identity" && head.Type != "marking-definition" && !seen[head.ID] {
+				seen[head.ID] = true
+				ids["stixObject"] = append(ids["stixObject"], head.ID)
+			}
+		}
+	}
 	return ids
 }
 
@@ -761,6 +797,10 @@ func expand(method, pattern string, ids map[string][]string) []crawlPath {
 			return append(ids["stepId"], "isolate")
 		case param == ":kind":
 			return ids["kind"]
+		case param == ":collection":
+			return ids["collection"]
+		case param == ":object":
+			return ids["stixObject"]
 		}
 		return []string{"x"}
 	}
@@ -808,6 +848,17 @@ func expand(method, pattern string, ids map[string][]string) []crawlPath {
 			}
 		case "/api/v1/escalations":
 			res = append(res, crawlPath{path: pattern + "?direction=inbox"}, crawlPath{path: pattern + "?direction=outbox"})
+		case "/taxii2/certdesk/collections/:collection/objects/", "/taxii2/certdesk/collections/:collection/manifest/":
+			// The filters and a first page of one object, whose next the
+			// crawl follows.
+			for _, cp := range slices.Clone(res) {
+				res = append(res, crawlPath{path: cp.path + "?limit=1"},
+					crawlPath{path: cp.path + "?match[type]=incident,indicator,domain-name,observed-data,sighting"},
+					crawlPath{path: cp.path + "?added_after=2000-01-01T00:00:00Z&match[version]=all"})
+				for _, id := range ids["stixObject"] {
+					res = append(res, crawlPath{path: cp.path + "?match[id]=" + url.QueryEscape(id)})
+				}
+			}
 		}
 	}
 	return res
@@ -882,6 +933,18 @@ func nextCursor(body []byte) string {
 		return ""
 	}
 	return *m.NextCursor
+}
+
+// taxiiNext finds a TAXII envelope's or manifest's next.
+func taxiiNext(body []byte) string {
+	var m struct {
+		More bool   `json:"more"`
+		Next string `json:"next"`
+	}
+	if json.Unmarshal(body, &m) != nil || !m.More {
+		return ""
+	}
+	return m.Next
 }
 
 // send sends a JSON request with a bearer token, outside testapp's OpenAPI

@@ -42,6 +42,7 @@ import (
 	"github.com/certdesk/certdesk/internal/sso"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
+	"github.com/certdesk/certdesk/internal/taxii"
 	"github.com/certdesk/certdesk/internal/team"
 	"github.com/certdesk/certdesk/internal/throttle"
 	"github.com/certdesk/certdesk/internal/triage"
@@ -327,6 +328,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Catalogue, Escalations: a.Escalations, Runs: a.Runs,
 		Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, MISP: a.MISP,
+		TAXII: taxii.NewService(store, a.Observables),
 		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {

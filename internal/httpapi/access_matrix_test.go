@@ -473,6 +473,9 @@ func secWarmSpec(t *testing.T) {
 // no token; internal/ui tests who sees which page until the matrix gets
 // a UI driver), and Slack's routes, which take no token but Slack's
 // signature (their refusals are tested in internal/slack: inbound_test.go).
+// The TAXII 2.1 routes (/taxii2/) take the API's tokens but speak OASIS's
+// protocol, not docs/openapi.yaml's: taxii_test.go tests who sees what
+// (TestTAXIIPartnerSeesOnlyWhatIsShared), and the leak crawler crawls them.
 func secSkipRoute(rt *echo.Route) bool {
 	if rt.Method == echo.RouteNotFound { // the group's catch-all, not an endpoint
 		return true

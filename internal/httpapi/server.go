@@ -29,6 +29,7 @@ import (
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/stats"
 	"github.com/certdesk/certdesk/internal/task"
+	"github.com/certdesk/certdesk/internal/taxii"
 	"github.com/certdesk/certdesk/internal/team"
 	"github.com/certdesk/certdesk/internal/triage"
 	"github.com/google/uuid"
@@ -46,6 +47,7 @@ type Options struct {
 	Evidence    *evidence.Service
 	Observables *observable.Service
 	MISP        *misp.Importer // imports MISP events
+	TAXII       *taxii.Service // the TAXII 2.1 server's feeds (/taxii2/)
 	Tasks       *task.Service
 	Notify      *notify.Service
 	Runs        *runbook.Service
@@ -234,6 +236,11 @@ func New(o Options) *echo.Echo {
 	api.GET("/incidents/:id/report.pdf", h.incidentReport)
 	for name := range statsSections {
 		api.GET("/stats/"+name, h.statsSection(name))
+	}
+
+	// TAXII 2.1 (docs/taxii.md): the API's tokens, TAXII's media type.
+	if o.TAXII != nil {
+		h.mountTAXII(e)
 	}
 
 	// The web UI: its pages, forms and static files (internal/ui).

@@ -296,6 +296,8 @@ func uiSkipRoute(rt *echo.Route) bool {
 	switch {
 	case strings.HasPrefix(rt.Path, "/api/"), strings.HasPrefix(rt.Path, "/slack/"):
 		return true
+	case strings.HasPrefix(rt.Path, "/taxii2/"): // TAXII 2.1, token only: taxii_test.go and the leak crawler
+		return true
 	}
 	switch rt.Path {
 	case "/healthz", "/readyz", "/metrics":

@@ -230,7 +230,7 @@ func (u *UI) now() time.Time { return u.o.Now() }
 // isUIPath reports whether a path belongs to the web UI (whose errors are
 // pages) rather than to the API, Slack, or the operational endpoints.
 func isUIPath(p string) bool {
-	for _, prefix := range []string{"/api/", "/slack/"} {
+	for _, prefix := range []string{"/api/", "/slack/", "/taxii2/"} {
 		if strings.HasPrefix(p, prefix) {
 			return false
 		}
