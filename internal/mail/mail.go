@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"mime"
@@ -17,6 +18,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"os"
 	"strings"
 	"time"
 )
@@ -36,6 +38,10 @@ type Config struct {
 	// TLS is the TLS configuration of STARTTLS; nil: the system's roots
 	// and the relay's host name. Tests give their own roots.
 	TLS *tls.Config
+	// CAFile is a PEM file of the certificate authorities to trust for
+	// the relay (CERTDESK_SMTP_CA_FILE) instead of the system's, for a
+	// relay with a certificate of an internal CA; it is ignored with TLS.
+	CAFile string
 	// Timeout bounds one delivery (dial to QUIT); zero: 30 s.
 	Timeout time.Duration
 	// Now is the clock of the Date header; nil: time.Now.
@@ -64,6 +70,17 @@ func New(cfg Config) (*Client, error) {
 	_, domain, _ := strings.Cut(from.Address, "@")
 	if cfg.Password != "" && cfg.Username == "" {
 		return nil, errors.New("mail: a password needs a username")
+	}
+	if cfg.TLS == nil && cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("mail: CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mail: CA file %s holds no PEM certificate", cfg.CAFile)
+		}
+		cfg.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second

@@ -231,8 +231,10 @@ func (s *Store) Settings(ctx context.Context, userID uuid.UUID) (settings.Settin
 		TimeZone string
 		Theme    string
 		Keys     string
+		Email    bool
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT language, time_zone, theme, shortcuts AS keys FROM user_settings WHERE user_id = ?`,
+	err := s.db.WithContext(ctx).Raw(`SELECT language, time_zone, theme, shortcuts AS keys, email_notifications AS email
+		FROM user_settings WHERE user_id = ?`,
 		userID).Scan(&rows).Error
 	if err != nil {
 		return settings.Settings{}, translate(err, "load settings")
@@ -241,15 +243,17 @@ func (s *Store) Settings(ctx context.Context, userID uuid.UUID) (settings.Settin
 		return settings.Settings{Theme: settings.System}, nil
 	}
 	return settings.Settings{Language: rows[0].Language, TimeZone: rows[0].TimeZone, Theme: settings.Theme(rows[0].Theme),
-		Shortcuts: settings.Shortcuts(rows[0].Keys)}, nil
+		Shortcuts: settings.Shortcuts(rows[0].Keys), Email: rows[0].Email}, nil
 }
 
 // SaveSettings implements settings.Store.
 func (s *Store) SaveSettings(ctx context.Context, userID uuid.UUID, st settings.Settings) error {
-	err := s.db.WithContext(ctx).Exec(`INSERT INTO user_settings (user_id, language, time_zone, theme, shortcuts, updated_at)
-		VALUES (?, ?, ?, ?, ?, now())
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO user_settings (user_id, language, time_zone, theme, shortcuts,
+			email_notifications, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, now())
 		ON CONFLICT (user_id) DO UPDATE SET language = EXCLUDED.language, time_zone = EXCLUDED.time_zone,
-			theme = EXCLUDED.theme, shortcuts = EXCLUDED.shortcuts, updated_at = now()`,
-		userID, st.Language, st.TimeZone, string(st.Theme), string(st.Shortcuts)).Error
+			theme = EXCLUDED.theme, shortcuts = EXCLUDED.shortcuts, email_notifications = EXCLUDED.email_notifications,
+			updated_at = now()`,
+		userID, st.Language, st.TimeZone, string(st.Theme), string(st.Shortcuts), st.Email).Error
 	return translate(err, "save settings")
 }
