@@ -124,3 +124,7 @@ func EmailMessage(n *Notification, addr, baseURL string) mail.Message {
 	}
 	return mail.Message{To: addr, Subject: subject, Text: b.String(), ID: n.ID.String(), Headers: headers}
 }
+
+// EmailEnabled reports whether certdesk sends e-mail notifications (a
+// relay is configured): the settings page offers the choice only then.
+func (s *Service) EmailEnabled() bool { return s != nil && s.mailer != nil }

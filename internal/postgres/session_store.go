@@ -111,6 +111,7 @@ type currentRow struct {
 	SetTimeZone    *string
 	SetTheme       *string
 	SetKeys        *string
+	SetEmail       *bool
 }
 
 // SessionBySecret implements session.Store: one query for everything a
@@ -121,7 +122,7 @@ func (s *Store) SessionBySecret(ctx context.Context, secretHash []byte) (*sessio
 			s.user_agent, s.method, s.second_factor, s.second_factor_at, s.pending, u.email, u.name, u.role, u.disabled_at, u.org_id,
 			o.slug AS org_slug, o.kind AS org_kind, o.name AS org_name, o.time_zone AS org_tz,
 			st.language AS set_language, st.time_zone AS set_time_zone, st.theme AS set_theme,
-			st.shortcuts AS set_keys
+			st.shortcuts AS set_keys, st.email_notifications AS set_email
 		FROM web_sessions s
 		JOIN users u ON u.id = s.user_id
 		JOIN organizations o ON o.id = u.org_id
@@ -154,6 +155,9 @@ func (s *Store) SessionBySecret(ctx context.Context, secretHash []byte) (*sessio
 	}
 	if r.SetKeys != nil {
 		cur.Settings.Shortcuts = settings.Shortcuts(*r.SetKeys)
+	}
+	if r.SetEmail != nil {
+		cur.Settings.Email = *r.SetEmail
 	}
 	return cur, nil
 }
