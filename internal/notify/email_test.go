@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/config"
@@ -217,4 +218,52 @@ func TestEmailNotifications(t *testing.T) {
 	personal := mailsTo(ms, colleague.Email)[0]
 	require.Contains(t, personal.Body, "https://certdesk.example/account", "says where to stop them")
 	require.True(t, strings.HasPrefix(personal.Subject, "[certdesk] [TLP:AMBER] Update: "))
+}
+
+// TestEmailDeadlineReminder: a legal deadline's reminder reaches the
+// reporting organisation's contact address by e-mail, through the same
+// event handler as chat, with its due time and the incident's link.
+func TestEmailDeadlineReminder(t *testing.T) {
+	t.Parallel()
+	relay := startSMTPRelay(t, smtpRelayOptions{})
+	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks, Config: func(c *config.Config) {
+		c.BaseURL = "https://certdesk.example"
+		c.SMTPRelay, c.SMTPFrom, c.SMTPCAFile = relay.Addr, "certdesk@cert.example", relay.CAFile
+	}})
+	ctx := context.Background()
+	h.Org("national-cert", org.NationalCERT, "")
+	h.Org("region-north", org.RegionalCERT, "national-cert")
+	h.Org("city-a", org.LocalAuthority, "region-north")
+	addr := "it@city-a.example"
+	_, err := h.App.Orgs.Update(ctx, org.Actor{Name: "test", System: true}, "city-a", org.Patch{ContactEmail: &addr})
+	require.NoError(t, err)
+	_, reporter := h.User("city-a", access.Reporter)
+	r := h.As(reporter).Request(http.MethodPost, "/api/v1/incidents", map[string]any{
+		"title": "Outage of the water works", "description": "Details", "severity": "high", "tlp": "TLP:GREEN",
+		"significant": true})
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	var inc struct{ ID, Reference string }
+	r.JSON(t, &inc)
+	h.Advance(13 * time.Hour) // past half of the NIS2 early warning's 24 h
+	var reminder *parsedMail
+	h.Eventually(func() bool {
+		h.Advance(0)
+		for _, m := range mailsTo(parsedMails(t, relay), addr) {
+			if strings.Contains(m.Subject, "due soon") {
+				reminder = &m
+				return true
+			}
+		}
+		return false
+	}, "the reminder e-mail")
+	require.Equal(t, "[certdesk] [TLP:GREEN] NIS2 early warning due soon: "+inc.Reference, reminder.Subject)
+	require.Contains(t, reminder.Body, "https://certdesk.example/incidents/"+inc.Reference)
+	require.Contains(t, reminder.Body, "Outage of the water works")
+	n := 0
+	for _, m := range mailsTo(parsedMails(t, relay), addr) {
+		if m.Subject == reminder.Subject {
+			n++
+		}
+	}
+	require.Equal(t, 1, n, "one reminder, one e-mail")
 }
