@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -98,7 +99,9 @@ func TestLeakCrawler(t *testing.T) {
 	fake := slackfake.New(nil, slackUsers)
 	slackSrv := httptest.NewServer(fake.Handler())
 	t.Cleanup(slackSrv.Close)
+	relay := startSMTPRelay(t, smtpRelayOptions{}) // e-mail: a third exit
 	h := testapp.New(t, testapp.Options{Config: func(c *config.Config) {
+		c.SMTPRelay, c.SMTPFrom, c.SMTPCAFile = relay.Addr, "certdesk@cert.demo", relay.CAFile
 		c.SlackAPIURL = slackSrv.URL + "/api/"
 		c.SlackBotToken = "xoxb-fake"
 		c.SlackSigningSecret = leakSigningSecret
@@ -119,6 +122,13 @@ func TestLeakCrawler(t *testing.T) {
 	for _, s := range slugs {
 		require.NoError(t, h.App.Store.SetOrgWebhook(ctx, s, hooks.URL+"/"+s, "secret-"+s))
 	}
+	// Every organisation has a contact address and every person chose
+	// e-mail.
+	_, err = h.App.DB.Pool.Exec(ctx, `UPDATE organizations SET contact_email = 'contact@' || slug || '.demo' WHERE contact_email = ''`)
+	require.NoError(t, err)
+	_, err = h.App.DB.Pool.Exec(ctx, `INSERT INTO user_settings (user_id, email_notifications) SELECT id, true FROM users
+		ON CONFLICT (user_id) DO UPDATE SET email_notifications = true`)
+	require.NoError(t, err)
 
 	// Every demo user, with a token and a Slack identity.
 	var users []demoUser
@@ -381,6 +391,18 @@ func TestLeakCrawler(t *testing.T) {
 		check("webhook body", b, all)
 	}
 	exits["webhook bodies"] = true
+	require.NotEmpty(t, relay.messages(), "and the mail relay got messages")
+	for _, rec := range relay.messages() {
+		// Raw (headers, envelope) and decoded (the quoted-printable body,
+		// whose soft line breaks could split a canary).
+		check("e-mail to "+strings.Join(rec.To, ","), rec.Data, all)
+		if m, err := mail.ReadMessage(bytes.NewReader(rec.Data)); err == nil {
+			body, _ := io.ReadAll(mailQPReader(m.Body))
+			subject, _ := new(mailWordDecoder).DecodeHeader(m.Header.Get("Subject"))
+			check("e-mail to "+strings.Join(rec.To, ","), []byte(subject+"\n"+string(body)), all)
+		}
+	}
+	exits["e-mail messages"] = true
 	exitsUsed = len(exits)
 
 	t.Logf("leak crawler: %d users crawled, %d exits, %d documents, %d canaries, %d hits",

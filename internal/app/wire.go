@@ -22,6 +22,7 @@ import (
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/mail"
 	"github.com/certdesk/certdesk/internal/markdown"
 	"github.com/certdesk/certdesk/internal/misp"
 	"github.com/certdesk/certdesk/internal/notify"
@@ -217,7 +218,16 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	if a.Outbound, err = outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Now: now}); err != nil {
 		return nil, fmt.Errorf("CERTDESK_OUTBOUND_ALLOW: %w", err)
 	}
-	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier, Webhooks: a.Outbound, Directory: a.Orgs,
+	var mailer notify.Mailer
+	if cfg.SMTPRelay != "" {
+		mc, err := mail.New(mail.Config{Relay: cfg.SMTPRelay, From: cfg.SMTPFrom, Username: cfg.SMTPUser, Password: cfg.SMTPPassword,
+			CAFile: cfg.SMTPCAFile, Now: now})
+		if err != nil {
+			return nil, fmt.Errorf("CERTDESK_SMTP_RELAY: %w", err)
+		}
+		mailer = mc
+	}
+	if a.Notify, err = notify.NewService(notify.Options{Store: store, Incidents: a.Incidents, Notifier: notifier, Webhooks: a.Outbound, Mailer: mailer, Directory: a.Orgs,
 		Logger: log.With("component", "notify"), BaseURL: cfg.BaseURL, Now: now, ClaimLease: cfg.JobRescueAfter}); err != nil {
 		return nil, err
 	}

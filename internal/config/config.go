@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"path/filepath"
@@ -82,6 +83,19 @@ type Config struct {
 	// SlackTimeout bounds one call to Slack's Web API; it stays below a
 	// delivery job's time limit (one minute).
 	SlackTimeout time.Duration
+	// SMTPRelay is the SMTP relay (host:port) that e-mail notifications
+	// go through, always with STARTTLS; empty: no e-mail is sent.
+	SMTPRelay string
+	// SMTPFrom is the sender of certdesk's e-mail; required with
+	// SMTPRelay.
+	SMTPFrom string
+	// SMTPUser and SMTPPassword log in to the relay (AUTH PLAIN, after
+	// STARTTLS); empty: no login. The password is never logged.
+	SMTPUser     string
+	SMTPPassword string
+	// SMTPCAFile is a PEM file of the certificate authorities trusted for
+	// the relay; empty: the system's.
+	SMTPCAFile string
 	// OutboundAllow lists address ranges that webhooks may reach although
 	// they are loopback, private or otherwise refused by internal/outbound.
 	OutboundAllow []netip.Prefix
@@ -186,6 +200,11 @@ var Vars = []Var{
 	{"SLACK_SIGNING_SECRET", "", "Slack app signing secret, verifies Slack's inbound requests (interactivity)"},
 	{"SLACK_API_URL", "https://slack.com/api/", "base URL of Slack's Web API (a local fake in tests or air-gapped sites)"},
 	{"SLACK_TIMEOUT", "15s", "time limit of one call to Slack's Web API (Go duration, 1s-50s); a call that runs over is retried"},
+	{"CERTDESK_SMTP_RELAY", "", "SMTP relay (host:port, e.g. smtp.example.org:587) for notifications by e-mail, always with STARTTLS; empty: no e-mail is sent"},
+	{"CERTDESK_SMTP_FROM", "", "sender of certdesk's e-mail (an address, optionally \"Name <address>\"); required with CERTDESK_SMTP_RELAY"},
+	{"CERTDESK_SMTP_USER", "", "user name at the relay (AUTH PLAIN after STARTTLS); empty: no login"},
+	{"CERTDESK_SMTP_PASSWORD", "", "password at the relay; never logged"},
+	{"CERTDESK_SMTP_CA_FILE", "", "PEM file of the certificate authorities trusted for the relay's STARTTLS certificate; empty: the system's"},
 	{"CERTDESK_OUTBOUND_ALLOW", "", "comma-separated CIDRs or addresses that webhooks may reach although private or loopback (e.g. 10.20.0.0/16)"},
 	{"CERTDESK_WEBHOOK_SECRET", "", "secret that signs playbook webhook requests (HMAC-SHA256); empty: webhook steps fail"},
 	{"CERTDESK_SECRETS_KEY", "", "base64 of 32 random bytes that encrypt stored secrets (OIDC client secrets, TOTP keys); empty: $CERTDESK_DATA_DIR/secrets.key, created at first start (set it when more than one process runs)"},
@@ -324,6 +343,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.WebhookSecret = get("CERTDESK_WEBHOOK_SECRET")
+	if err := c.loadSMTP(get); err != nil {
+		return c, err
+	}
 	c.SecretsKey = get("CERTDESK_SECRETS_KEY")
 	if err := c.loadOIDC(get); err != nil {
 		return c, err
@@ -507,4 +529,26 @@ func defaultHost(addr string) string {
 		return net.JoinHostPort("localhost", port)
 	}
 	return addr
+}
+
+// loadSMTP reads the e-mail relay's settings.
+func (c *Config) loadSMTP(get func(string) string) error {
+	c.SMTPRelay = strings.TrimSpace(get("CERTDESK_SMTP_RELAY"))
+	c.SMTPFrom = strings.TrimSpace(get("CERTDESK_SMTP_FROM"))
+	c.SMTPUser = get("CERTDESK_SMTP_USER")
+	c.SMTPPassword = get("CERTDESK_SMTP_PASSWORD")
+	c.SMTPCAFile = get("CERTDESK_SMTP_CA_FILE")
+	if c.SMTPRelay == "" {
+		return nil
+	}
+	if host, port, err := net.SplitHostPort(c.SMTPRelay); err != nil || host == "" || port == "" {
+		return &Error{"CERTDESK_SMTP_RELAY", c.SMTPRelay, "must be host:port, e.g. smtp.example.org:587"}
+	}
+	if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+		return &Error{"CERTDESK_SMTP_FROM", c.SMTPFrom, "must be an e-mail address when CERTDESK_SMTP_RELAY is set"}
+	}
+	if c.SMTPPassword != "" && c.SMTPUser == "" {
+		return &Error{"CERTDESK_SMTP_USER", "", "must be set with CERTDESK_SMTP_PASSWORD"}
+	}
+	return nil
 }

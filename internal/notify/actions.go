@@ -101,8 +101,11 @@ func (s *Service) message(inc *incident.Incident, recipient org.Organization, he
 //
 // A recipient gets one notification per provider: Slack when Slack is
 // configured and it has a chat channel, webhook when it has a webhook
-// (and webhooks are configured), log when it has neither. The first one
-// queued is returned.
+// (and webhooks are configured), e-mail to its contact address when it
+// has one (and e-mail is configured), log when it has none of these. With
+// e-mail configured, each of its people who chose e-mail also gets one
+// (RecipientUserID), never for a TLP:RED incident. The first one queued
+// is returned.
 func (s *Service) QueueMessage(ctx context.Context, tx Tx, inc *incident.Incident, recipient org.Organization,
 	eventKey, kind string, eventID *int64, m Message) (*Notification, error) {
 	// Only an organisation that sees the incident now is addressed (the
@@ -123,17 +126,42 @@ func (s *Service) QueueMessage(ctx context.Context, tx Tx, inc *incident.Inciden
 	if hook {
 		providers = append(providers, Webhook)
 	}
+	var people []*uuid.UUID
+	if inc.TLP != incident.TLPRed { // TLP:RED never leaves by e-mail (docs/email.md)
+		rs, err := s.emailRecipients(ctx, tx, recipient.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if r.UserID == nil {
+				providers = append(providers, Email)
+			} else {
+				people = append(people, r.UserID)
+			}
+		}
+	}
 	if len(providers) == 0 {
 		providers = append(providers, Log)
 	}
+	type target struct {
+		p    Provider
+		user *uuid.UUID
+	}
+	targets := make([]target, 0, len(providers)+len(people))
+	for _, p := range providers {
+		targets = append(targets, target{p: p})
+	}
+	for _, u := range people {
+		targets = append(targets, target{p: Email, user: u})
+	}
 	var first *Notification
 	var jobs []incident.Job
-	for _, p := range providers {
+	for _, t := range targets {
 		n := &Notification{
 			ID: uuid.New(), IncidentID: inc.ID, EventKey: eventKey, EventID: eventID, EventKind: kind,
-			RecipientOrgID: recipient.ID, Provider: p, Message: m, State: Pending, CreatedAt: s.clock(),
+			RecipientOrgID: recipient.ID, RecipientUserID: t.user, Provider: t.p, Message: m, State: Pending, CreatedAt: s.clock(),
 		}
-		if p != Webhook {
+		if t.p == Slack || t.p == Log {
 			n.Channel = recipient.ChatChannel
 		}
 		inserted, err := tx.InsertNotification(ctx, n)

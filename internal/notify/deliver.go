@@ -67,6 +67,7 @@ type delivery struct {
 	version int64  // the incident's version the claim saw
 	hookURL string // webhook: the recipient's URL and secret at claim time
 	hookKey string
+	mailTo  string // e-mail: the address at claim time
 }
 
 // Deliver sends one notification, once, in three steps, so that no row
@@ -113,9 +114,12 @@ func (s *Service) Deliver(ctx context.Context, id uuid.UUID, complete func(ctx c
 		return err
 	}
 	var ts string
-	if d.n.Provider == Webhook {
+	switch d.n.Provider {
+	case Webhook:
 		err = s.postWebhook(ctx, d.hookURL, d.hookKey, d.n)
-	} else {
+	case Email:
+		err = s.sendEmail(ctx, d)
+	default:
 		ts, err = s.send(ctx, d)
 		s.gate.observe(d.n.Channel, s.clock(), err)
 	}
@@ -199,6 +203,21 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, complete func(ctx con
 		case n.Provider == Webhook:
 			if d.hookURL, d.hookKey, err = s.webhookTarget(ctx, tx, n); err != nil {
 				return err
+			}
+		case n.Provider == Email && s.mailer != nil:
+			if n.IncidentReference == "" {
+				n.IncidentReference = inc.Reference
+			}
+			var why string
+			if d.mailTo, why, err = s.emailTarget(ctx, tx, n, inc); err != nil {
+				return err
+			}
+			if d.mailTo == "" {
+				n.releaseClaim() // a lapsed claim
+				if err := s.Withdraw(ctx, tx, n, incident.Actor{Name: access.System.Name()}, why); err != nil {
+					return err
+				}
+				return complete(ctx, tx)
 			}
 		case n.Provider == Slack && s.notifier != nil:
 			// The channel's Retry-After first: no call to it before then.

@@ -28,6 +28,10 @@ const (
 	Log Provider = "log"
 	// Webhook POSTs a signed JSON document to the recipient's webhook URL.
 	Webhook Provider = "webhook"
+	// Email sends a plain-text e-mail through the relay to the
+	// recipient organisation's contact address, or to one of its people
+	// who chose e-mail (RecipientUserID); never for TLP:RED (email.go).
+	Email Provider = "email"
 )
 
 // State is where a notification is in its delivery.
@@ -65,16 +69,23 @@ type Notification struct {
 	EventID        *int64 // the timeline event, when there is one
 	EventKind      string
 	RecipientOrgID uuid.UUID
-	Channel        string // the recipient's chat channel; empty with provider log
-	Provider       Provider
-	Message        Message
-	State          State
-	Attempts       int
-	LastError      string
-	ProviderMsgID  string // Slack: the message's ts
-	ThreadTS       string // Slack: the thread the message went into ("" for the first)
-	CreatedAt      time.Time
-	SentAt         *time.Time
+	// RecipientUserID names the person an e-mail notification is for;
+	// nil for a message to the organisation (its channel, webhook or
+	// contact address). One event is notified once per (EventKey,
+	// RecipientOrgID, Provider, RecipientUserID), and a person's
+	// RecipientOrgID is their organisation: its sight of the incident
+	// decides whether they are told.
+	RecipientUserID *uuid.UUID
+	Channel         string // the recipient's chat channel; empty with provider log
+	Provider        Provider
+	Message         Message
+	State           State
+	Attempts        int
+	LastError       string
+	ProviderMsgID   string // Slack: the message's ts
+	ThreadTS        string // Slack: the thread the message went into ("" for the first)
+	CreatedAt       time.Time
+	SentAt          *time.Time
 	// ClaimedUntil is when the claim of a delivery under way lapses (nil:
 	// no claim); ClaimToken names that delivery, and ClaimRoot says it is
 	// posting the first message of the incident's thread in Channel.

@@ -98,6 +98,8 @@ type Options struct {
 	// Webhooks posts to organisations' signed webhooks; nil: no webhook
 	// notifications.
 	Webhooks Poster
+	// Mailer sends e-mail notifications through the relay; nil: none.
+	Mailer Mailer
 	// Directory authorises administrators' webhook changes
 	// (ConfigureWebhook); nil: only the operator's SetWebhook.
 	Directory Directory
@@ -115,6 +117,7 @@ type Service struct {
 	incidents *incident.Service
 	notifier  Notifier
 	webhooks  Poster
+	mailer    Mailer
 	directory Directory
 	log       *slog.Logger
 	baseURL   string
@@ -139,7 +142,7 @@ func NewService(o Options) (*Service, error) {
 	if o.ClaimLease <= 0 {
 		o.ClaimLease = ClaimLease
 	}
-	return &Service{store: o.Store, incidents: o.Incidents, notifier: o.Notifier, webhooks: o.Webhooks, directory: o.Directory, log: o.Logger,
+	return &Service{store: o.Store, incidents: o.Incidents, notifier: o.Notifier, webhooks: o.Webhooks, mailer: o.Mailer, directory: o.Directory, log: o.Logger,
 		baseURL: o.BaseURL, now: o.Now, lease: o.ClaimLease, gate: newGate()}, nil
 }
 
@@ -215,9 +218,9 @@ func (s *Service) Deliveries(ctx context.Context, p access.Principal, q Delivery
 		fs.Add("state", "enum", "state must be one of: pending, sent, failed, withdrawn")
 	}
 	switch q.Provider {
-	case "", Slack, Log, Webhook:
+	case "", Slack, Log, Webhook, Email:
 	default:
-		fs.Add("provider", "enum", "provider must be one of: slack, log, webhook")
+		fs.Add("provider", "enum", "provider must be one of: slack, log, webhook, email")
 	}
 	if err := fs.Err(); err != nil {
 		return nil, "", err
@@ -287,6 +290,9 @@ func eventData(n *Notification) json.RawMessage {
 		"provider": n.Provider}
 	if n.Channel != "" && n.Provider == Slack {
 		m["channel"] = n.Channel
+	}
+	if n.RecipientUserID != nil {
+		m["recipient_user_id"] = *n.RecipientUserID
 	}
 	if n.ProviderMsgID != "" {
 		m["message_ts"] = n.ProviderMsgID

@@ -27,6 +27,7 @@ type notificationRow struct {
 	EventID           *int64
 	EventKind         string
 	RecipientOrgID    uuid.UUID
+	RecipientUserID   *uuid.UUID
 	Channel           string
 	Provider          string
 	Message           []byte
@@ -81,7 +82,7 @@ func (r *notificationRow) domain() (notify.Notification, error) {
 	}
 	return notify.Notification{
 		ID: r.ID, IncidentID: r.IncidentID, EventKey: r.EventKey, EventID: r.EventID, EventKind: r.EventKind,
-		RecipientOrgID: r.RecipientOrgID, Channel: r.Channel, Provider: notify.Provider(r.Provider), Message: m,
+		RecipientOrgID: r.RecipientOrgID, RecipientUserID: r.RecipientUserID, Channel: r.Channel, Provider: notify.Provider(r.Provider), Message: m,
 		State: notify.State(r.State), Attempts: r.Attempts, LastError: r.LastError, ProviderMsgID: r.ProviderMessageID,
 		ThreadTS: r.ThreadTS, CreatedAt: r.CreatedAt.UTC(), SentAt: utcp(r.SentAt),
 		ClaimedUntil: utcp(r.ClaimedUntil), ClaimToken: derefUUID(r.ClaimToken), ClaimRoot: r.ClaimRoot,
@@ -153,10 +154,10 @@ func (s *Store) Notifications(ctx context.Context, p access.Principal, f notify.
 // InsertNotification implements notify.Tx.
 func (t *txn) InsertNotification(ctx context.Context, n *notify.Notification) (bool, error) {
 	res := t.db.WithContext(ctx).Exec(`INSERT INTO notifications (id, incident_id, event_key, event_id, event_kind,
-		recipient_org_id, channel, provider, message, state, attempts, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+		recipient_org_id, recipient_user_id, channel, provider, message, state, attempts, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
 		ON CONFLICT ON CONSTRAINT notifications_event_recipient_provider_key DO NOTHING`,
-		n.ID, n.IncidentID, n.EventKey, n.EventID, n.EventKind, n.RecipientOrgID, n.Channel, string(n.Provider),
+		n.ID, n.IncidentID, n.EventKey, n.EventID, n.EventKind, n.RecipientOrgID, n.RecipientUserID, n.Channel, string(n.Provider),
 		encodeMessage(n.Message), string(n.State), n.CreatedAt)
 	if res.Error != nil {
 		return false, translate(res.Error, "insert notification")

@@ -111,6 +111,7 @@ type currentRow struct {
 	SetTimeZone    *string
 	SetTheme       *string
 	SetKeys        *string
+	SetEmail       *bool
 }
 
 // SessionBySecret implements session.Store: one query for everything a
@@ -121,7 +122,7 @@ func (s *Store) SessionBySecret(ctx context.Context, secretHash []byte) (*sessio
 			s.user_agent, s.method, s.second_factor, s.second_factor_at, s.pending, u.email, u.name, u.role, u.disabled_at, u.org_id,
 			o.slug AS org_slug, o.kind AS org_kind, o.name AS org_name, o.time_zone AS org_tz,
 			st.language AS set_language, st.time_zone AS set_time_zone, st.theme AS set_theme,
-			st.shortcuts AS set_keys
+			st.shortcuts AS set_keys, st.email_notifications AS set_email
 		FROM web_sessions s
 		JOIN users u ON u.id = s.user_id
 		JOIN organizations o ON o.id = u.org_id
@@ -154,6 +155,9 @@ func (s *Store) SessionBySecret(ctx context.Context, secretHash []byte) (*sessio
 	}
 	if r.SetKeys != nil {
 		cur.Settings.Shortcuts = settings.Shortcuts(*r.SetKeys)
+	}
+	if r.SetEmail != nil {
+		cur.Settings.Email = *r.SetEmail
 	}
 	return cur, nil
 }
@@ -231,8 +235,10 @@ func (s *Store) Settings(ctx context.Context, userID uuid.UUID) (settings.Settin
 		TimeZone string
 		Theme    string
 		Keys     string
+		Email    bool
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT language, time_zone, theme, shortcuts AS keys FROM user_settings WHERE user_id = ?`,
+	err := s.db.WithContext(ctx).Raw(`SELECT language, time_zone, theme, shortcuts AS keys, email_notifications AS email
+		FROM user_settings WHERE user_id = ?`,
 		userID).Scan(&rows).Error
 	if err != nil {
 		return settings.Settings{}, translate(err, "load settings")
@@ -241,15 +247,17 @@ func (s *Store) Settings(ctx context.Context, userID uuid.UUID) (settings.Settin
 		return settings.Settings{Theme: settings.System}, nil
 	}
 	return settings.Settings{Language: rows[0].Language, TimeZone: rows[0].TimeZone, Theme: settings.Theme(rows[0].Theme),
-		Shortcuts: settings.Shortcuts(rows[0].Keys)}, nil
+		Shortcuts: settings.Shortcuts(rows[0].Keys), Email: rows[0].Email}, nil
 }
 
 // SaveSettings implements settings.Store.
 func (s *Store) SaveSettings(ctx context.Context, userID uuid.UUID, st settings.Settings) error {
-	err := s.db.WithContext(ctx).Exec(`INSERT INTO user_settings (user_id, language, time_zone, theme, shortcuts, updated_at)
-		VALUES (?, ?, ?, ?, ?, now())
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO user_settings (user_id, language, time_zone, theme, shortcuts,
+			email_notifications, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, now())
 		ON CONFLICT (user_id) DO UPDATE SET language = EXCLUDED.language, time_zone = EXCLUDED.time_zone,
-			theme = EXCLUDED.theme, shortcuts = EXCLUDED.shortcuts, updated_at = now()`,
-		userID, st.Language, st.TimeZone, string(st.Theme), string(st.Shortcuts)).Error
+			theme = EXCLUDED.theme, shortcuts = EXCLUDED.shortcuts, email_notifications = EXCLUDED.email_notifications,
+			updated_at = now()`,
+		userID, st.Language, st.TimeZone, string(st.Theme), string(st.Shortcuts), st.Email).Error
 	return translate(err, "save settings")
 }

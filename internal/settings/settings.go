@@ -48,6 +48,10 @@ type Settings struct {
 	TimeZone  string // an IANA time zone ("Europe/Berlin"), or ""
 	Theme     Theme
 	Shortcuts Shortcuts
+	// Email says the person gets their organisation's notifications by
+	// e-mail too, at their own address (docs/email.md); never for
+	// TLP:RED incidents.
+	Email bool
 }
 
 // ShortcutsFor reports whether single-key shortcuts are on for a person

@@ -20,6 +20,9 @@ type accountView struct {
 	// default (saying which it is), on, off. Value "default" stands for
 	// settings.RoleDefault.
 	Shortcuts []choice
+	// Email are the choices of notifications by e-mail (off, on), offered
+	// only when certdesk sends e-mail (docs/email.md); nil otherwise.
+	Email []choice
 }
 
 type zoneChoice struct {
@@ -59,6 +62,12 @@ func (u *UI) accountView(l i18n.Locale, cur *session.Current, s settings.Setting
 		{Value: "default", Label: l.T(def), Selected: s.Shortcuts == settings.RoleDefault},
 		{Value: string(settings.ShortcutsOn), Label: l.T("settings.shortcuts_on"), Selected: s.Shortcuts == settings.ShortcutsOn},
 		{Value: string(settings.ShortcutsOff), Label: l.T("settings.shortcuts_off"), Selected: s.Shortcuts == settings.ShortcutsOff},
+	}
+	if u.o.Notify.EmailEnabled() {
+		v.Email = []choice{
+			{Value: "off", Label: l.T("settings.email_off"), Selected: !s.Email},
+			{Value: "on", Label: l.T("settings.email_on"), Selected: s.Email},
+		}
 	}
 	for _, code := range u.o.Catalogue.Languages() {
 		v.Languages = append(v.Languages, langChoice{Code: code, Name: u.o.Catalogue.Printer(code).T("language.name"),

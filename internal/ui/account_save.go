@@ -19,6 +19,14 @@ func (u *UI) accountSave(c echo.Context) error {
 	case "":
 		in.Shortcuts = cur.Settings.Shortcuts // a form without the choice keeps it
 	}
+	switch c.FormValue("email") {
+	case "on":
+		in.Email = true
+	case "off":
+		in.Email = false
+	default:
+		in.Email = cur.Settings.Email // a form without the choice keeps it
+	}
 	if _, err := u.o.Settings.Save(c.Request().Context(), cur.Principal, in); err != nil {
 		p := u.newPage(c, "account", "account.title")
 		if p.Errors, err = u.formErrors(p.L, err); err != nil {

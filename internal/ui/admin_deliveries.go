@@ -52,7 +52,7 @@ func (u *UI) adminDeliveries(c echo.Context) error {
 	pg := u.newPage(c, "admin_deliveries", "adminconf.deliveries.title")
 	v := &deliveriesView{Incident: q.Incident, State: string(q.State), Provider: string(q.Provider),
 		States:    []string{string(notify.Pending), string(notify.Sent), string(notify.Failed), string(notify.Withdrawn)},
-		Providers: []string{string(notify.Slack), string(notify.Webhook), string(notify.Log)}, Paged: c.QueryParam("after") != ""}
+		Providers: []string{string(notify.Slack), string(notify.Webhook), string(notify.Email), string(notify.Log)}, Paged: c.QueryParam("after") != ""}
 	filter := url.Values{}
 	for k, val := range map[string]string{"incident": q.Incident, "state": string(q.State), "provider": string(q.Provider)} {
 		if val != "" {
