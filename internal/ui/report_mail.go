@@ -3,6 +3,7 @@ package ui
 import (
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/labstack/echo/v4"
@@ -16,7 +17,7 @@ type reportMailView struct {
 	Subject    string
 	Sender     string
 	ReceivedAt template.HTML
-	Text       string
+	Lines      []string // what the sender wrote, by line (the subject is above)
 	Files      []string
 	DKIM, SPF  string
 	CERT       string
@@ -45,7 +46,7 @@ func (u *UI) reportMail(c echo.Context) error {
 	p := u.newPage(c, "report_mail", "mail.confirm.title")
 	p.TLP = draftTLP(d)
 	v := reportMailView{Action: "/report/mail/" + d.ID.String(), Check: "/report/" + d.ID.String() + "/" + filing.StepCheck,
-		Subject: m.Subject, Sender: m.Sender, ReceivedAt: p.L.WhenTime(m.ReceivedAt), Text: d.Answers.Get("what_details"),
+		Subject: m.Subject, Sender: m.Sender, ReceivedAt: p.L.WhenTime(m.ReceivedAt), Lines: mailLines(d.Answers.Get("what_details"), m.Subject),
 		DKIM: m.DKIM, SPF: m.SPF, CERT: u.certName(c)}
 	for _, f := range d.Files {
 		v.Files = append(v.Files, f.Filename)
@@ -83,4 +84,14 @@ func (u *UI) reportMailConfirm(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/report/sent/"+inc.Reference)
+}
+
+// mailLines is the text of a draft made from an e-mail without the
+// subject it begins with, by line.
+func mailLines(details, subject string) []string {
+	text := strings.TrimSpace(strings.TrimPrefix(details, subject))
+	if text == "" {
+		return nil
+	}
+	return strings.Split(text, "\n")
 }
