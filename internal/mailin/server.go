@@ -15,6 +15,10 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
+// deliverTimeout bounds the work on one message after its DATA: past it
+// the reply is 451 (the relay retries) and nothing was committed.
+const deliverTimeout = 2 * time.Minute
+
 // Server is the SMTP listener.
 type Server struct {
 	smtp *smtp.Server
@@ -112,7 +116,9 @@ func (ss *session) Data(r io.Reader) error {
 		}
 		return err
 	}
-	reply := ss.s.Deliver(context.Background(), ss.user, buf.Bytes())
+	ctx, cancel := context.WithTimeout(context.Background(), deliverTimeout)
+	defer cancel()
+	reply := ss.s.Deliver(ctx, ss.user, buf.Bytes())
 	if reply.Code >= 400 {
 		ss.s.o.Logger.Info("inbound mail refused", "sender", ss.user.Email, "reply", reply.Error())
 		return smtpError(reply)
