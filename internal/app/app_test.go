@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -76,8 +78,14 @@ func TestMigrateStatusAndUp(t *testing.T) {
 func TestServeShutsDownGracefully(t *testing.T) {
 	t.Parallel()
 	url := testdb.New(t)
+	// A free port for the SMTP listener (serve starts it with HTTP).
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	smtpAddr := free.Addr().String()
+	require.NoError(t, free.Close())
 	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"DATABASE_URL": url, "CERTDESK_ADDR": "127.0.0.1:0", "CERTDESK_JOB_POLL_INTERVAL": "20ms"}[k]
+		return map[string]string{"DATABASE_URL": url, "CERTDESK_ADDR": "127.0.0.1:0", "CERTDESK_JOB_POLL_INTERVAL": "20ms",
+			"CERTDESK_SMTP_LISTEN": smtpAddr, "CERTDESK_MAIL_DOMAIN": "certdesk.test"}[k]
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -102,6 +110,12 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	he, hout, _ := env(map[string]string{"CERTDESK_ADDR": addr}, "healthcheck")
 	require.NoError(t, app.Run(context.Background(), he), "certdesk healthcheck against the real server")
 	require.Contains(t, hout.String(), "/readyz answered 200")
+	mc, err := net.Dial("tcp", smtpAddr)
+	require.NoError(t, err, "serve listens for mail on CERTDESK_SMTP_LISTEN")
+	greeting, err := bufio.NewReader(mc).ReadString('\n')
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(greeting, "220 certdesk.test "), greeting)
+	mc.Close()
 
 	cancel()
 	select {
@@ -112,6 +126,8 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	_, err = http.Get("http://" + addr + "/healthz")
 	require.Error(t, err, "the listener is closed after shutdown")
+	_, err = net.Dial("tcp", smtpAddr)
+	require.Error(t, err, "so is the SMTP listener")
 }
 
 // TestConfigurationIsDocumented keeps docs/configuration.md in step with

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/mail"
 	"net/netip"
+	"net/smtp"
 	"net/url"
 	"regexp"
 	"slices"
@@ -106,6 +107,7 @@ func TestLeakCrawler(t *testing.T) {
 		c.SlackBotToken = "xoxb-fake"
 		c.SlackSigningSecret = leakSigningSecret
 		c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		c.Mail.Domain = "certdesk.test"
 	}})
 	require.NoError(t, h.App.SeedDemo(ctx, io.Discard, h.URL))
 
@@ -372,6 +374,31 @@ func TestLeakCrawler(t *testing.T) {
 	require.Greater(t, crawled, 30, "most demo users may not see the canaries")
 	require.Positive(t, taxiiPages, "the TAXII feeds served objects to users who may not see the canaries")
 
+	// Inbound e-mail (internal/mailin): every user who may not see a
+	// canary incident mails a comment to it over SMTP. The reply must be
+	// that of a reference that does not exist, and carry no canary.
+	mailSrv, err := h.App.Mail.Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = mailSrv.Serve() }()
+	t.Cleanup(func() { _ = mailSrv.Shutdown(context.Background()) })
+	const ghostRef = "INC-2099-999999"
+	for _, u := range users {
+		for _, c := range canaries {
+			if c.observableOnly || maySee(u, c) {
+				continue
+			}
+			exits["SMTP replies"] = true
+			reply := mailReply(t, mailSrv.Addr(), u.email, "Re: ["+c.ref+"] status")
+			ghost := mailReply(t, mailSrv.Addr(), u.email, "Re: ["+ghostRef+"] status")
+			where := fmt.Sprintf("SMTP reply to %s mailing %s", u.email, c.ref)
+			check(where, []byte(reply), canaryTokens(canaries))
+			if strings.ReplaceAll(reply, c.ref, "REF") != strings.ReplaceAll(ghost, ghostRef, "REF") || !strings.HasPrefix(reply, "550 ") {
+				hits = append(hits, fmt.Sprintf("%s: %q, for one that does not exist %q", where, reply, ghost))
+			}
+		}
+	}
+	require.True(t, exits["SMTP replies"], "some users mailed an incident they may not see")
+
 	// What left by chat and webhook: no canary of a TLP:RED or
 	// TLP:AMBER+STRICT incident, nor a TLP:RED observable, ever goes to a
 	// channel or a webhook, whoever owns it.
@@ -419,6 +446,38 @@ func TestLeakCrawler(t *testing.T) {
 		pages.users, len(pages.routes), pages.gets, pages.posts, pages.docs, len(canaries), len(pages.hits))
 	require.Greater(t, pages.users, 30, "most demo users may not see the canaries")
 	require.Empty(t, pages.hits, "canaries leaked on pages:\n%s", strings.Join(pages.hits, "\n"))
+}
+
+// canaryTokens returns every canary's token.
+func canaryTokens(canaries []*canaryIncident) []string {
+	var out []string
+	for _, c := range canaries {
+		out = append(out, c.token)
+	}
+	return out
+}
+
+// mailReply mails a comment from from with subject to the SMTP listener
+// at addr and returns the reply to the command refused, or "250".
+func mailReply(t *testing.T, addr, from, subject string) string {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	require.NoError(t, err)
+	defer c.Close()
+	if err := c.Mail(from); err != nil {
+		return err.Error()
+	}
+	if err := c.Rcpt("incidents@certdesk.test"); err != nil {
+		return err.Error()
+	}
+	w, err := c.Data()
+	require.NoError(t, err)
+	_, err = fmt.Fprintf(w, "From: %s\r\nTo: incidents@certdesk.test\r\nSubject: %s\r\n\r\nAny news?\r\n", from, subject)
+	require.NoError(t, err)
+	if err := w.Close(); err != nil {
+		return err.Error()
+	}
+	return "250"
 }
 
 // pageCrawl is what the crawl of the web UI did and found.

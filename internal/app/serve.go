@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/mailin"
 	"github.com/certdesk/certdesk/internal/postgres"
 )
 
@@ -84,6 +85,20 @@ func runServer(ctx context.Context, cfg config.Config, env Env, ready chan<- str
 		}
 		go backfillStats(ctx, a, log)
 	}
+	var mailSrv *mailin.Server
+	if cfg.Mail.Listen != "" && a.Mail != nil {
+		if mailSrv, err = a.Mail.Listen(cfg.Mail.Listen); err != nil {
+			ln.Close()
+			stopWorkers(ctx, a, cfg.Workers, log)
+			return err
+		}
+		go func() {
+			if err := mailSrv.Serve(); err != nil {
+				log.Error("smtp listener stopped", "err", err)
+			}
+		}()
+		log.Info("certdesk takes mail", "smtp", mailSrv.Addr(), "domain", cfg.Mail.Domain)
+	}
 	srv := &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
@@ -105,6 +120,11 @@ func runServer(ctx context.Context, cfg config.Config, env Env, ready chan<- str
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.Error("http shutdown", "err", err)
+	}
+	if mailSrv != nil {
+		if err := mailSrv.Shutdown(shutCtx); err != nil {
+			log.Error("smtp shutdown", "err", err)
+		}
 	}
 	stopWorkers(shutCtx, a, cfg.Workers, log)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {

@@ -23,6 +23,7 @@ import (
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/mail"
+	"github.com/certdesk/certdesk/internal/mailin"
 	"github.com/certdesk/certdesk/internal/markdown"
 	"github.com/certdesk/certdesk/internal/misp"
 	"github.com/certdesk/certdesk/internal/notify"
@@ -145,6 +146,10 @@ type App struct {
 	Filings *filing.Service
 	// Reads records when people last opened incidents (unread markers).
 	Reads *readmark.Service
+	// Mail turns inbound e-mail into comments and draft reports; nil
+	// without CERTDESK_MAIL_DOMAIN. Serve listens with it on
+	// CERTDESK_SMTP_LISTEN.
+	Mail *mailin.Service
 }
 
 // New wires an App. cfg.Workers decides whether its River client works jobs
@@ -330,6 +335,14 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Stats: a.Stats, Now: now}); err != nil {
 		return nil, err
 	}
+	if cfg.Mail.Domain != "" {
+		if a.Mail, err = mailin.NewService(mailin.Options{Store: store, Users: a.Identity, Incidents: a.Incidents,
+			Comments: a.Comments, Evidence: a.Evidence, Domain: cfg.Mail.Domain, MaxBytes: cfg.Mail.MaxBytes,
+			MaxAttachments: cfg.Mail.MaxAttachments, AuthservID: cfg.Mail.AuthservID, BaseURL: cfg.BaseURL,
+			Logger: log.With("component", "mailin"), Now: now}); err != nil {
+			return nil, err
+		}
+	}
 	if err := a.wireUI(cfg, log, now); err != nil {
 		return nil, err
 	}
@@ -403,7 +416,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	a.UI, err = ui.New(ui.Options{Jobs: jobs, Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
 		Observables: a.Observables, Orgs: a.Orgs, Escalations: a.Escalations, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, Reads: a.Reads,
-		Playbooks: a.Catalogue, Runs: a.Runs,
+		Playbooks: a.Catalogue, Runs: a.Runs, MailIn: a.Mail,
 		Notify: a.Notify, Audit: a.Audit, Passkeys: a.Passkeys, SSO: a.SSO, MISP: a.MISP, MaxImportBytes: cfg.MaxBodyBytes,
 		Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err

@@ -105,13 +105,7 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef, body str
 	if err := s.mayComment(ctx, p, idOrRef); err != nil {
 		return nil, false, err
 	}
-	now := s.now()
-	c = &Comment{ID: uuid.New(), AuthorID: p.UserIDPtr(), Author: p.Name(), CreatedAt: now, Version: 1}
-	if !p.System {
-		c.AuthorOrg = p.OrgSlug
-	}
-	s.render(c, body)
-	text := excerpt(s.o.Text(c.BodyHTML))
+	c = s.prepare(p, body)
 	var first uuid.UUID
 	err = s.o.Store.InCommentTx(ctx, func(ctx context.Context, tx Tx) error {
 		inc, err := tx.LockIncident(ctx, p, idOrRef)
@@ -135,16 +129,7 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef, body str
 				return nil
 			}
 		}
-		if err := tx.InsertComment(ctx, c); err != nil {
-			return err
-		}
-		return tx.AppendEvent(ctx, &incident.Event{
-			IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: EventCommentAdded,
-			Data: incident.MustJSON(map[string]any{
-				"comment_id": c.ID, "author": p.Name(), "excerpt": text,
-			}),
-			OccurredAt: now,
-		})
+		return s.insert(ctx, tx, p, c, nil)
 	})
 	if err != nil {
 		return nil, false, err
@@ -158,6 +143,58 @@ func (s *Service) Add(ctx context.Context, p access.Principal, idOrRef, body str
 		return prev, true, nil
 	}
 	return c, false, nil
+}
+
+// AddInTx is Add inside the caller's transaction, without an idempotency
+// key: the comment and its comment_added event, whose data also carry
+// extra (e.g. "via": "email"; the keys of the event's own data win). The
+// incident must be visible to p (apperr.NotFound) and p may comment on it
+// (apperr.Forbidden); the body is checked (apperr.Invalid).
+func (s *Service) AddInTx(ctx context.Context, tx Tx, p access.Principal, idOrRef, body string, extra map[string]any) (*Comment, error) {
+	if err := ValidateBody(body); err != nil {
+		return nil, err
+	}
+	c := s.prepare(p, body)
+	inc, err := tx.LockIncident(ctx, p, idOrRef)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.RequireWrite(access.CommentIncident, inc.Relations); err != nil {
+		return nil, err
+	}
+	c.IncidentID = inc.ID
+	if err := s.insert(ctx, tx, p, c, extra); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// prepare makes a new comment by p with its rendering (before any lock is
+// taken: rendering a long body can take a while).
+func (s *Service) prepare(p access.Principal, body string) *Comment {
+	c := &Comment{ID: uuid.New(), AuthorID: p.UserIDPtr(), Author: p.Name(), CreatedAt: s.now(), Version: 1}
+	if !p.System {
+		c.AuthorOrg = p.OrgSlug
+	}
+	s.render(c, body)
+	return c
+}
+
+// insert writes c, whose incident is locked and checked, and its
+// comment_added event with extra in its data.
+func (s *Service) insert(ctx context.Context, tx Tx, p access.Principal, c *Comment, extra map[string]any) error {
+	if err := tx.InsertComment(ctx, c); err != nil {
+		return err
+	}
+	data := map[string]any{}
+	for k, v := range extra {
+		data[k] = v
+	}
+	data["comment_id"], data["author"], data["excerpt"] = c.ID, c.Author, excerpt(s.o.Text(c.BodyHTML))
+	return tx.AppendEvent(ctx, &incident.Event{
+		IncidentID: c.IncidentID, ActorUserID: c.AuthorID, Actor: c.Author, Kind: EventCommentAdded,
+		Data: incident.MustJSON(data), OccurredAt: c.CreatedAt,
+	})
 }
 
 // Edit replaces the body of a comment, keeps the previous body as a

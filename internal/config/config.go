@@ -132,6 +132,26 @@ type Config struct {
 	// SessionLifetime ends a web UI session this long after sign-in,
 	// however busy it is.
 	SessionLifetime time.Duration
+	// Mail configures the inbound SMTP listener (internal/mailin); off
+	// while Mail.Listen is empty.
+	Mail Mail
+}
+
+// Mail configures the inbound SMTP listener (docs/email.md, "Receiving").
+type Mail struct {
+	// Listen is the listener's host:port; empty: no listener.
+	Listen string
+	// Domain is the domain whose mail is accepted (the part after @ of
+	// every recipient); required with Listen.
+	Domain string
+	// MaxBytes is the largest message accepted (announced as SMTP SIZE).
+	MaxBytes int64
+	// MaxAttachments is the most attachments one message may carry.
+	MaxAttachments int
+	// AuthservID is the authserv-id of the relay whose
+	// Authentication-Results header is trusted; empty: the topmost such
+	// header is recorded but not enforced.
+	AuthservID string
 }
 
 // The evidence backends (CERTDESK_BLOB_BACKEND).
@@ -218,6 +238,11 @@ var Vars = []Var{
 	{"CERTDESK_DEADLINE_REMINDERS", "50%,90%", "when to remind legal deadlines (NIS2, GDPR), in percent of the time allowed, ascending; off: no reminders (misses are still recorded)"},
 	{"CERTDESK_SESSION_IDLE_TIMEOUT", "30m", "a web UI session ends this long after its last request (Go duration, 1m-24h); pages warn before and offer to stay signed in"},
 	{"CERTDESK_SESSION_LIFETIME", "12h", "a web UI session ends this long after sign-in however busy (Go duration, 5m-720h, at least the idle timeout)"},
+	{"CERTDESK_SMTP_LISTEN", "", "host:port of the inbound SMTP listener (e.g. 127.0.0.1:2525) that turns mail into comments and draft reports; empty: off"},
+	{"CERTDESK_MAIL_DOMAIN", "", "the domain the SMTP listener accepts mail for (required with CERTDESK_SMTP_LISTEN)"},
+	{"CERTDESK_MAIL_MAX_BYTES", "26214400", "largest inbound message in bytes, announced as SMTP SIZE (25 MiB; 1024 to 1 GiB)"},
+	{"CERTDESK_MAIL_MAX_ATTACHMENTS", "10", "most attachments of one inbound message (0-100)"},
+	{"CERTDESK_MAIL_AUTHSERV_ID", "", "authserv-id of the relay whose Authentication-Results header is trusted; set: mail whose sender the relay did not authenticate (SPF or DKIM aligned, or DMARC pass) is refused"},
 }
 
 // ConnReserve is how many connections of CERTDESK_DB_MAX_CONNS the
@@ -373,7 +398,35 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ShutdownTimeout, err = parseDuration("CERTDESK_SHUTDOWN_TIMEOUT", get("CERTDESK_SHUTDOWN_TIMEOUT"), time.Second, time.Hour); err != nil {
 		return c, err
 	}
+	if err := c.loadMail(get); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// loadMail reads the inbound SMTP listener's variables.
+func (c *Config) loadMail(get func(string) string) error {
+	c.Mail.Listen = get("CERTDESK_SMTP_LISTEN")
+	c.Mail.Domain = strings.ToLower(strings.TrimSuffix(get("CERTDESK_MAIL_DOMAIN"), "."))
+	c.Mail.AuthservID = get("CERTDESK_MAIL_AUTHSERV_ID")
+	n, err := parseInt("CERTDESK_MAIL_MAX_BYTES", get("CERTDESK_MAIL_MAX_BYTES"), 1024, 1<<30)
+	if err != nil {
+		return err
+	}
+	c.Mail.MaxBytes = int64(n)
+	if c.Mail.MaxAttachments, err = parseInt("CERTDESK_MAIL_MAX_ATTACHMENTS", get("CERTDESK_MAIL_MAX_ATTACHMENTS"), 0, 100); err != nil {
+		return err
+	}
+	if c.Mail.Listen == "" {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(c.Mail.Listen); err != nil {
+		return &Error{"CERTDESK_SMTP_LISTEN", c.Mail.Listen, "must be host:port"}
+	}
+	if c.Mail.Domain == "" || strings.ContainsAny(c.Mail.Domain, "@ /") || !strings.Contains(c.Mail.Domain, ".") {
+		return &Error{"CERTDESK_MAIL_DOMAIN", c.Mail.Domain, "is required with CERTDESK_SMTP_LISTEN: a domain such as certdesk.example.org"}
+	}
+	return nil
 }
 
 // loadS3 reads the evidence backend and, for s3, the object store.

@@ -105,6 +105,8 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.GET("/report", u.reportStart, signedIn...)
 	e.POST("/report", u.reportNew, signedInForm...)
 	e.GET("/report/sent/:ref", u.reportSent, signedIn...)
+	e.GET("/report/mail/:draft", u.reportMail, signedIn...)
+	e.POST("/report/mail/:draft", u.reportMailConfirm, signedInForm...)
 	e.GET("/report/:draft/:step", u.reportStep, signedIn...)
 	e.POST("/report/:draft/:step", u.reportStepSave, signedInForm...)
 	e.GET("/report/:draft/discard", u.reportDiscardPage, signedIn...)

@@ -42,6 +42,7 @@ import (
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/mailin"
 	"github.com/certdesk/certdesk/internal/misp"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
@@ -92,6 +93,9 @@ type Options struct {
 	// legal reports); Reads the unread markers.
 	Filings *filing.Service
 	Reads   *readmark.Service
+	// MailIn shows the reports sent by e-mail for confirmation
+	// (report_mail.go); nil: no inbound e-mail.
+	MailIn *mailin.Service
 	// Playbooks is the playbook catalogue (its validation, dry runs) and
 	// Runs the playbook runs of incidents (docs/ui.md, "Playbook runs").
 	Playbooks *playbook.Service
