@@ -15,7 +15,7 @@ import (
 // CERT North's responder sets the PAP of the demo's ransomware incident
 // on the workbench and the PAP of two observables (one by the paste
 // form, one by its row's form), sees each as a badge beside its TLP
-// label, and filters the queue by PAP. Each state is axe-checked and
+// label, and filters the queue and the incident list by PAP. Each state is axe-checked and
 // screenshotted: light at 1280 pixels, and dark, in German, at 390.
 func TestBrowserPAP(t *testing.T) {
 	t.Parallel()
@@ -77,6 +77,12 @@ func TestBrowserPAP(t *testing.T) {
 	require.Contains(t, b.text(`.queue-row[data-ref="`+w.ref+`"]`), "PAP:GREEN", "the badge beside TLP")
 	shot("queue-green")
 	require.EqualValues(t, http.StatusOK, b.open("/queue?pap=PAP%3ARED"))
+	require.NotContains(t, b.text("main"), w.ref)
+	// The incident list takes the same filter in its URL.
+	require.EqualValues(t, http.StatusOK, b.open("/incidents?pap=green"))
+	require.Contains(t, b.text("main table"), w.ref)
+	require.Contains(t, b.text("main table"), "PAP:GREEN")
+	require.EqualValues(t, http.StatusOK, b.open("/incidents?pap=PAP%3ARED"))
 	require.NotContains(t, b.text("main"), w.ref)
 
 	// German, dark, on a phone: the incident page and the filtered queue.
