@@ -24,6 +24,7 @@ type createIncidentRequest struct {
 	Stage              string      `json:"stage"`
 	Severity           string      `json:"severity"`
 	TLP                string      `json:"tlp"`
+	PAP                string      `json:"pap"`
 	DetectedAt         *time.Time  `json:"detected_at"`
 	Category           string      `json:"category"`
 	Type               string      `json:"type"`
@@ -73,6 +74,7 @@ type incidentResponse struct {
 	Status             string         `json:"status"`
 	Severity           string         `json:"severity"`
 	TLP                string         `json:"tlp"`
+	PAP                string         `json:"pap"`
 	DetectedAt         *time.Time     `json:"detected_at"`
 	ReportedAt         time.Time      `json:"reported_at"`
 	AcknowledgedAt     *time.Time     `json:"acknowledged_at"`
@@ -128,7 +130,7 @@ func toIncidentResponse(v incident.View) incidentResponse {
 		Significant: inc.Significant, Resolution: inc.Resolution, AffectedAssets: []assetBody{}, Deadlines: []deadlineBody{},
 		ID: inc.ID.String(), Reference: inc.Reference, Title: inc.Title, Description: inc.Description,
 		DescriptionHTML: inc.DescriptionHTML, ReportingOrg: inc.ReportingOrgSlug, Stage: string(inc.Stage),
-		Status: string(inc.Status), Severity: string(inc.Severity), TLP: string(inc.TLP), DetectedAt: inc.DetectedAt,
+		Status: string(inc.Status), Severity: string(inc.Severity), TLP: string(inc.TLP), PAP: string(inc.PAP), DetectedAt: inc.DetectedAt,
 		ReportedAt: inc.ReportedAt, AcknowledgedAt: inc.AcknowledgedAt, ClosedAt: inc.ClosedAt, CreatedAt: inc.CreatedAt,
 		UpdatedAt: inc.UpdatedAt, Version: inc.Version, AffectedPeople: inc.AffectedPeople,
 		ExecutiveSummary: summaryBody{Status: inc.Summary.Status, Impact: inc.Summary.Impact, NextSteps: inc.Summary.NextSteps,
@@ -193,7 +195,7 @@ func (h *handlers) createIncident(c echo.Context) error {
 	}
 	in := incident.NewIncident{
 		Title: req.Title, Description: req.Description, Stage: incident.Stage(req.Stage),
-		Severity: incident.Severity(req.Severity), TLP: incident.TLP(req.TLP), DetectedAt: req.DetectedAt,
+		Severity: incident.Severity(req.Severity), TLP: incident.TLP(req.TLP), PAP: incident.PAP(req.PAP), DetectedAt: req.DetectedAt,
 		Category: req.Category, Type: req.Type, Tags: req.Tags, Assets: toAssets(req.AffectedAssets),
 		PersonalDataBreach: req.PersonalDataBreach, Significant: req.Significant, AffectedPeople: req.AffectedPeople,
 	}
@@ -337,7 +339,7 @@ type incidentList struct {
 func filterOf(c echo.Context) (incident.Filter, error) {
 	q := c.QueryParam
 	f := incident.Filter{Status: incident.Status(q("status")), Stage: incident.Stage(q("stage")),
-		Severity: incident.Severity(q("severity")), TLP: incident.TLP(q("tlp")), Category: q("category"), Type: q("type"),
+		Severity: incident.Severity(q("severity")), TLP: incident.TLP(q("tlp")), PAP: incident.PAP(q("pap")), Category: q("category"), Type: q("type"),
 		ReportingOrg: q("reporting_org"), CoordinatingOrg: q("coordinating_org"), Assignee: q("assignee"), Tag: q("tag"),
 		Deadline: q("deadline"), Query: q("q"), Sort: incident.Sort(q("sort")), AssigneeTeam: q("assignee_team"),
 		Constituency: q("constituency"), WorkOf: q("work_of"), EscalatedTo: q("escalated_to")}
@@ -393,7 +395,7 @@ func (h *handlers) listIncidents(c echo.Context) error {
 // maxCSVRows bounds one CSV export; narrow the filters for more.
 const maxCSVRows = 100_000
 
-var csvHeader = []string{"reference", "title", "reporting_org", "coordinating_org", "stage", "status", "severity", "tlp",
+var csvHeader = []string{"reference", "title", "reporting_org", "coordinating_org", "stage", "status", "severity", "tlp", "pap",
 	"category", "type", "tags", "personal_data_breach", "significant", "assignee", "detected_at", "reported_at",
 	"acknowledged_at", "closed_at", "updated_at"}
 
@@ -426,7 +428,7 @@ func (h *handlers) exportCSV(c echo.Context) error {
 		return h.o.Incidents.List(ctx, p, f, incident.Page{After: after, Limit: incident.MaxLimit})
 	}, func(inc *incident.Incident) []string {
 		return []string{inc.Reference, inc.Title, inc.ReportingOrgSlug, inc.CoordinatingOrgSlug,
-			string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP), inc.Category, inc.Type,
+			string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP), string(inc.PAP), inc.Category, inc.Type,
 			strings.Join(inc.Tags, " "), strconv.FormatBool(inc.PersonalDataBreach), strconv.FormatBool(inc.Significant),
 			inc.AssigneeEmail, ts(inc.DetectedAt), ts(&inc.ReportedAt), ts(inc.AcknowledgedAt), ts(inc.ClosedAt), ts(&inc.UpdatedAt)}
 	}, maxCSVRows)

@@ -38,7 +38,7 @@ func (h *handlers) respondIncident(c echo.Context, status int, inc *incident.Inc
 }
 
 // patchFields are the members a merge patch of an incident may hold.
-var patchFields = map[string]bool{"title": true, "description": true, "severity": true, "tlp": true, "category": true,
+var patchFields = map[string]bool{"title": true, "description": true, "severity": true, "tlp": true, "pap": true, "category": true,
 	"type": true, "detected_at": true, "tags": true, "affected_assets": true, "personal_data_breach": true,
 	"significant": true, "assignee": true, "affected_people": true, "executive_summary": true,
 	"assignee_team": true}
@@ -116,6 +116,13 @@ func (h *handlers) patchIncident(c echo.Context) error {
 				fs.Add(k, "required", "tlp cannot be removed")
 			} else if decode(&t) {
 				p.TLP = &t
+			}
+		case "pap":
+			var pap incident.PAP
+			if null {
+				fs.Add(k, "required", "pap cannot be removed")
+			} else if decode(&pap) {
+				p.PAP = &pap
 			}
 		case "detected_at":
 			if null {
@@ -321,7 +328,7 @@ func (h *handlers) addEntry(c echo.Context) error {
 }
 
 func (h *handlers) taxonomy(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]any{"rsit": taxonomy.RSIT, "tlp": incident.TLPs,
+	return c.JSON(http.StatusOK, map[string]any{"rsit": taxonomy.RSIT, "tlp": incident.TLPs, "pap": incident.PAPs,
 		"severities": incident.Severities, "stages": incident.Stages, "asset_kinds": incident.AssetKinds,
 		"deadline_kinds": incident.DeadlineKinds})
 }

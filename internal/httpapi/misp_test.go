@@ -59,7 +59,7 @@ func TestMISPExport(t *testing.T) {
 	for _, tg := range ev.Event.Tag {
 		tags = append(tags, tg.Name)
 	}
-	require.Equal(t, []string{"tlp:amber", `rsit:fraud="phishing"`, "wave-3"}, tags)
+	require.Equal(t, []string{"tlp:amber", "PAP:AMBER", `rsit:fraud="phishing"`, "wave-3"}, tags)
 	values := map[string]bool{}
 	for _, a := range ev.Event.Attribute {
 		values[a.Value] = true

@@ -15,6 +15,7 @@ type createObservableRequest struct {
 	Type    string   `json:"type"`
 	Value   string   `json:"value"`
 	TLP     string   `json:"tlp"`
+	PAP     string   `json:"pap"`
 	Sighted bool     `json:"sighted"`
 	Tags    []string `json:"tags"`
 	Note    string   `json:"note"`
@@ -24,6 +25,7 @@ type createObservableRequest struct {
 // absent or null fields stay as they are.
 type patchObservableRequest struct {
 	TLP     *string   `json:"tlp"`
+	PAP     *string   `json:"pap"`
 	Sighted *bool     `json:"sighted"`
 	Tags    *[]string `json:"tags"`
 	Note    *string   `json:"note"`
@@ -36,6 +38,7 @@ type observableResponse struct {
 	Type       string    `json:"type"`
 	Value      string    `json:"value"`
 	TLP        string    `json:"tlp"`
+	PAP        string    `json:"pap"`
 	Sighted    bool      `json:"sighted"`
 	Tags       []string  `json:"tags"`
 	Note       string    `json:"note"`
@@ -46,7 +49,7 @@ type observableResponse struct {
 
 func toObservableResponse(o *observable.Observable) observableResponse {
 	r := observableResponse{ID: o.ID.String(), IncidentID: o.IncidentID.String(), Type: string(o.Type), Value: o.Value,
-		TLP: string(o.TLP), Sighted: o.Sighted, Tags: o.Tags, Note: o.Note, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+		TLP: string(o.TLP), PAP: string(o.PAP), Sighted: o.Sighted, Tags: o.Tags, Note: o.Note, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 	if r.Tags == nil {
 		r.Tags = []string{}
 	}
@@ -106,7 +109,7 @@ func (h *handlers) addObservable(c echo.Context) error {
 		return err
 	}
 	o, created, err := h.o.Observables.Add(c.Request().Context(), principal(c), c.Param("id"), observable.NewObservable{
-		Type: observable.Type(req.Type), Value: req.Value, TLP: incident.TLP(req.TLP), Sighted: req.Sighted,
+		Type: observable.Type(req.Type), Value: req.Value, TLP: incident.TLP(req.TLP), PAP: incident.PAP(req.PAP), Sighted: req.Sighted,
 		Tags: req.Tags, Note: req.Note,
 	})
 	if err != nil {
@@ -129,6 +132,10 @@ func (h *handlers) patchObservable(c echo.Context) error {
 	if req.TLP != nil {
 		t := incident.TLP(*req.TLP)
 		pt.TLP = &t
+	}
+	if req.PAP != nil {
+		p := incident.PAP(*req.PAP)
+		pt.PAP = &p
 	}
 	o, err := h.o.Observables.Update(c.Request().Context(), principal(c), c.Param("id"), observableID(c), pt)
 	if err != nil {

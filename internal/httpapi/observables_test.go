@@ -404,8 +404,8 @@ func TestExport(t *testing.T) {
 	require.Equal(t, 3, types["indicator"])
 	require.Equal(t, 1, types["vulnerability"])
 	require.Equal(t, 2, types["sighting"])
-	require.Equal(t, map[string]bool{"TLP:AMBER": true, "TLP:CLEAR": true}, markings)
-	require.Equal(t, []any{stix.TLPMarkingIDs["TLP:CLEAR"]}, incidentObj["object_marking_refs"])
+	require.Equal(t, map[string]bool{"TLP:AMBER": true, "TLP:CLEAR": true, "PAP:AMBER": true}, markings)
+	require.Equal(t, []any{stix.TLPMarkingIDs["TLP:CLEAR"], stix.PAPMarkingIDs["PAP:AMBER"]}, incidentObj["object_marking_refs"])
 	require.Contains(t, string(r.Body), inc.Reference)
 	require.NotContains(t, string(r.Body), "198.51.100.7")
 

@@ -11,7 +11,7 @@ import (
 
 // incidentFilters are the query parameters of the incident list and its
 // CSV export (filterOf reads them).
-var incidentFilters = []string{"status", "stage", "severity", "tlp", "category", "type", "reporting_org",
+var incidentFilters = []string{"status", "stage", "severity", "tlp", "pap", "category", "type", "reporting_org",
 	"coordinating_org", "assignee", "assignee_team", "tag", "personal_data_breach", "significant", "deadline", "acknowledged",
 	"constituency", "work_of", "escalated_to", "created_after", "created_before", "updated_after", "updated_before", "q", "sort"}
 

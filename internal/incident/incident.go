@@ -26,11 +26,14 @@ type Incident struct {
 	// AssigneeTeamID is the team the incident is assigned to (a team of
 	// the organisation that assigned it); with no AssigneeID it is the
 	// team's unclaimed item.
-	AssigneeTeamID     *uuid.UUID
-	Stage              Stage
-	Status             Status
-	Severity           Severity
-	TLP                TLP
+	AssigneeTeamID *uuid.UUID
+	Stage          Stage
+	Status         Status
+	Severity       Severity
+	TLP            TLP
+	// PAP is the Permissible Actions Protocol label: what recipients may
+	// do with the incident's information (DefaultPAP when not given).
+	PAP                PAP
 	DetectedAt         *time.Time
 	ReportedAt         time.Time
 	AcknowledgedAt     *time.Time
@@ -112,6 +115,7 @@ type NewIncident struct {
 	Stage              Stage
 	Severity           Severity
 	TLP                TLP
+	PAP                PAP
 	DetectedAt         *time.Time
 	Category           string
 	Type               string
@@ -123,7 +127,8 @@ type NewIncident struct {
 }
 
 // Validate checks the input and names every field that breaks a rule.
-// Empty stage, severity and TLP take defaults (response, medium, TLP:AMBER);
+// Empty stage, severity, TLP and PAP take defaults (response, medium,
+// TLP:AMBER, PAP:AMBER);
 // tags are normalised.
 func (n *NewIncident) Validate(now time.Time) error {
 	var fs apperr.Fields
@@ -148,6 +153,14 @@ func (n *NewIncident) Validate(now time.Time) error {
 		n.TLP = t
 	} else {
 		fs.Add("tlp", "enum", "tlp must be one of: %s", list(TLPs))
+	}
+	if n.PAP == "" {
+		n.PAP = DefaultPAP
+	}
+	if p, ok := ParsePAP(string(n.PAP)); ok {
+		n.PAP = p
+	} else {
+		fs.Add("pap", "enum", "%s", PAPRuleMessage("pap"))
 	}
 	if n.DetectedAt != nil && n.DetectedAt.After(now.Add(5*time.Minute)) {
 		fs.Add("detected_at", "not_future", "detected_at must not be in the future")

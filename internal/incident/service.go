@@ -279,6 +279,7 @@ func (s *Service) newIncident(p access.Principal, in NewIncident) (*Incident, er
 		Status:             Open,
 		Severity:           in.Severity,
 		TLP:                in.TLP,
+		PAP:                in.PAP,
 		DetectedAt:         utcPtr(in.DetectedAt),
 		Category:           in.Category,
 		Type:               in.Type,
@@ -342,7 +343,7 @@ func (s *Service) create(ctx context.Context, tx Tx, p access.Principal, inc *In
 		IncidentID: inc.ID, ActorUserID: p.UserIDPtr(), Actor: p.Name(), Kind: EventCreated,
 		Data: withVia(mustJSON(map[string]any{
 			"reference": inc.Reference, "title": inc.Title, "stage": inc.Stage,
-			"severity": inc.Severity, "tlp": inc.TLP, "reporting_org": p.OrgSlug,
+			"severity": inc.Severity, "tlp": inc.TLP, "pap": inc.PAP, "reporting_org": p.OrgSlug,
 			"category": inc.Category, "type": inc.Type, "personal_data_breach": inc.PersonalDataBreach,
 			"significant": inc.Significant, "affected_people": inc.AffectedPeople,
 		}), p.Via),
@@ -524,6 +525,7 @@ type Filter struct {
 	Stage        Stage
 	Severity     Severity
 	TLP          TLP
+	PAP          PAP
 	Category     string
 	Type         string
 	ReportingOrg string // slug
@@ -620,6 +622,13 @@ func (f *Filter) Validate() error {
 			f.TLP = t
 		} else {
 			fs.Add("tlp", "enum", "tlp must be one of: %s", list(TLPs))
+		}
+	}
+	if f.PAP != "" {
+		if p, ok := ParsePAP(string(f.PAP)); ok {
+			f.PAP = p
+		} else {
+			fs.Add("pap", "enum", "%s", PAPRuleMessage("pap"))
 		}
 	}
 	if f.Category != "" || f.Type != "" {

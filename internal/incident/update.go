@@ -35,6 +35,7 @@ type Patch struct {
 	Description        *string
 	Severity           *Severity
 	TLP                *TLP
+	PAP                *PAP
 	Category           *string
 	Type               *string
 	DetectedAt         *time.Time
@@ -183,6 +184,13 @@ func (s *Service) update(p access.Principal, patch Patch) func(ctx context.Conte
 			}
 			raisedToRed = ok && t == TLPRed && inc.TLP != TLPRed
 			set("tlp", inc.TLP, t, func() { inc.TLP = t })
+		}
+		if v := patch.PAP; v != nil {
+			pap, ok := ParsePAP(string(*v))
+			if !ok {
+				fs.Add("pap", "enum", "%s", PAPRuleMessage("pap"))
+			}
+			set("pap", inc.PAP, pap, func() { inc.PAP = pap })
 		}
 		if patch.Category != nil || patch.Type != nil {
 			cat, typ := inc.Category, inc.Type

@@ -66,15 +66,15 @@ type Result struct {
 }
 
 // ImportNew creates an incident reported by p's organisation from the
-// event (title from info; TLP, RSIT class and type and tags from its tags;
-// TLP:AMBER without a tlp: tag) and adds its attributes as observables, in
+// event (title from info; TLP, PAP, RSIT class and type and tags from its
+// tags; TLP:AMBER without a tlp: tag, PAP:AMBER without a PAP: tag) and adds its attributes as observables, in
 // one transaction. p needs incident.create (else apperr.Forbidden); an
 // event without info is apperr.Invalid naming Event.info.
 func (im *Importer) ImportNew(ctx context.Context, p access.Principal, ev *Parsed) (*Result, error) {
 	if ev.Info == "" {
 		return nil, apperr.Fields{{Field: "Event.info", Rule: "required", Message: "the event needs an info: it becomes the incident's title"}}.Err()
 	}
-	in := incident.NewIncident{Title: ev.Info, TLP: ev.TLP, Category: ev.Category, Type: ev.Type}
+	in := incident.NewIncident{Title: ev.Info, TLP: ev.TLP, PAP: ev.PAP, Category: ev.Category, Type: ev.Type}
 	if len([]rune(in.Title)) > incident.MaxTitle {
 		in.Title = string([]rune(in.Title)[:incident.MaxTitle])
 	}
@@ -134,9 +134,14 @@ func (im *Importer) addAll(ctx context.Context, tx Tx, p access.Principal, inc *
 			continue
 		}
 		tlp, sighted, tags := inc.TLP, false, []string(nil)
+		var pap incident.PAP // empty: the incident's
 		for _, t := range a.Tags {
 			if l, ok := TLPOfTag(t); ok {
 				tlp = incident.StricterTLP(l, inc.TLP) // never looser than the incident
+				continue
+			}
+			if l, ok := PAPOfTag(t); ok {
+				pap = l
 				continue
 			}
 			if t == "certdesk:sighted" {
@@ -146,7 +151,7 @@ func (im *Importer) addAll(ctx context.Context, tx Tx, p access.Principal, inc *
 			tags = append(tags, t)
 		}
 		for _, c := range cands {
-			c.TLP, c.Sighted, c.Tags, c.Note = tlp, sighted, tags, a.Comment
+			c.TLP, c.PAP, c.Sighted, c.Tags, c.Note = tlp, pap, sighted, tags, a.Comment
 			if err := c.Validate(); err != nil {
 				// Tags or the note may be what breaks: try the value alone.
 				c.Tags, c.Note = nil, ""

@@ -13,12 +13,12 @@
 //     certdesk ID as uuid;
 //   - threat_level_id from the severity, analysis from the status and
 //     acknowledgement, distribution from the TLP (DistributionOf);
-//   - tags: the incident's TLP (`tlp:` taxonomy), its RSIT class and type
-//     (`rsit:` taxonomy) and its own tags;
+//   - tags: the incident's TLP (`tlp:` taxonomy), its PAP (`PAP:` taxonomy,
+//     PAPTag), its RSIT class and type (`rsit:` taxonomy) and its own tags;
 //   - one attribute per observable (AttributeOf maps the type, category
 //     and to_ids), with the observable's ID as uuid, its note as comment,
 //     its TLP as a tag and as distribution ("5", the event's, when it is
-//     the incident's label), and its tags;
+//     the incident's label), its own PAP as a tag, and its tags;
 //   - the certdesk reference as a text attribute of category "Internal
 //     reference" (to_ids false).
 //
@@ -156,6 +156,14 @@ func TLPTag(t incident.TLP) Tag {
 	return Tag{ID: "0", Name: name, Colour: colour, Exportable: true}
 }
 
+// PAPTag is the PAP taxonomy tag of a label ("PAP:AMBER", as the MISP
+// taxonomy spells it), with the taxonomy's colour.
+func PAPTag(p incident.PAP) Tag {
+	colour := map[incident.PAP]string{incident.PAPRed: "#ff2b2b", incident.PAPAmber: "#ffc000",
+		incident.PAPGreen: "#33ff00", incident.PAPClear: "#ffffff"}[p]
+	return Tag{ID: "0", Name: string(p), Colour: colour, Exportable: true}
+}
+
 // RSITTag is the rsit: taxonomy tag of a class and type: rsit:<class>="<type>",
 // or rsit:<class> without a type; "" without a class.
 func RSITTag(category, typ string) string {
@@ -166,6 +174,15 @@ func RSITTag(category, typ string) string {
 		return "rsit:" + category
 	}
 	return "rsit:" + category + `="` + typ + `"`
+}
+
+// papOf is the label to export: one not set (a value built before PAP)
+// is the default.
+func papOf(p incident.PAP) incident.PAP {
+	if !p.Valid() {
+		return incident.DefaultPAP
+	}
+	return p
 }
 
 func freeTag(name string) Tag { return Tag{ID: "0", Name: name, Colour: "#9e9e9e", Exportable: true} }
@@ -249,7 +266,7 @@ func Build(exp *observable.Export) (*File, error) {
 	ev.Date = day.UTC().Format(time.DateOnly)
 	last := inc.UpdatedAt
 
-	ev.Tag = []Tag{TLPTag(inc.TLP)}
+	ev.Tag = []Tag{TLPTag(inc.TLP), PAPTag(papOf(inc.PAP))}
 	if t := RSITTag(inc.Category, inc.Type); t != "" {
 		ev.Tag = append(ev.Tag, freeTag(t))
 	}
@@ -267,7 +284,7 @@ func Build(exp *observable.Export) (*File, error) {
 		}
 		a := Attribute{ID: "0", EventID: "0", UUID: o.ID.String(), Type: m.Type, Category: m.Category, ToIDs: m.ToIDs,
 			Distribution: InheritEvent, SharingGroupID: "0", Timestamp: unix(later(o.CreatedAt, o.UpdatedAt)),
-			Comment: o.Note, Value: o.Value, Tag: []Tag{TLPTag(o.TLP)}}
+			Comment: o.Note, Value: o.Value, Tag: []Tag{TLPTag(o.TLP), PAPTag(papOf(o.PAP))}}
 		if o.TLP != inc.TLP {
 			a.Distribution = DistributionOf(o.TLP)
 		}

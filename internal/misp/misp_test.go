@@ -27,7 +27,7 @@ func sample(t *testing.T) *observable.Export {
 	region := org.Organization{ID: uuid.MustParse("22222222-2222-4222-8222-222222222222"), Slug: "region", Name: "CERT North", Kind: org.RegionalCERT}
 	inc := &incident.Incident{ID: uuid.MustParse("33333333-3333-4333-8333-333333333333"), Reference: "INC-2026-000042",
 		Title: "Ransomware on the\nfile server " + strings.Repeat("x", 300), ReportingOrgID: city.ID, CoordinatingOrgID: &region.ID,
-		Stage: incident.Response, Status: incident.Open, Severity: incident.High, TLP: incident.TLPAmber, ReportedAt: t0,
+		Stage: incident.Response, Status: incident.Open, Severity: incident.High, TLP: incident.TLPAmber, PAP: incident.PAPGreen, ReportedAt: t0,
 		CreatedAt: t0, UpdatedAt: t0.Add(2 * time.Hour), Category: "malicious-code", Type: "infected-system", Tags: []string{"ransomware"}}
 	exp := &observable.Export{Incident: inc, Reporting: city, Coordinating: &region}
 	for i, v := range []struct {
@@ -46,8 +46,12 @@ func sample(t *testing.T) *observable.Export {
 		if i%2 == 1 {
 			tlp = incident.TLPAmberStrict
 		}
+		pap := incident.PAPGreen
+		if i == 0 {
+			pap = incident.PAPRed
+		}
 		exp.Observables = append(exp.Observables, observable.Observable{ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(val)),
-			IncidentID: inc.ID, Type: v.typ, Value: val, TLP: tlp, Sighted: i == 0, Note: "seen in the proxy log",
+			IncidentID: inc.ID, Type: v.typ, Value: val, TLP: tlp, PAP: pap, Sighted: i == 0, Note: "seen in the proxy log",
 			Tags: []string{"proxy"}, CreatedAt: t0.Add(time.Duration(i) * time.Minute), UpdatedAt: t0.Add(time.Duration(i) * time.Hour)})
 	}
 	return exp
@@ -101,7 +105,8 @@ func TestEventContent(t *testing.T) {
 	for _, tg := range ev.Tag {
 		tags = append(tags, tg.Name)
 	}
-	require.Equal(t, []string{"tlp:amber", `rsit:malicious-code="infected-system"`, "ransomware"}, tags)
+	require.Equal(t, []string{"tlp:amber", "PAP:GREEN", `rsit:malicious-code="infected-system"`, "ransomware"}, tags)
+	require.Equal(t, "#33ff00", ev.Tag[1].Colour, "the PAP taxonomy's colour")
 	require.Len(t, ev.Attribute, 1+len(exp.Observables))
 	require.Equal(t, "INC-2026-000042", ev.Attribute[0].Value)
 	require.Equal(t, misp.ReferenceComment, ev.Attribute[0].Comment)
@@ -114,7 +119,9 @@ func TestEventContent(t *testing.T) {
 	require.True(t, ip.ToIDs)
 	require.Equal(t, misp.InheritEvent, ip.Distribution, "the incident's label: the event's distribution")
 	require.Equal(t, "tlp:amber", ip.Tag[0].Name)
-	require.Equal(t, "certdesk:sighted", ip.Tag[1].Name)
+	require.Equal(t, "PAP:RED", ip.Tag[1].Name, "the observable's own PAP")
+	require.Equal(t, "certdesk:sighted", ip.Tag[2].Name)
+	require.Equal(t, "PAP:GREEN", byValue["2001:db8::7"].Tag[1].Name)
 	v6 := byValue["2001:db8::7"]
 	require.Equal(t, "tlp:amber+strict", v6.Tag[0].Name)
 	require.Equal(t, misp.YourOrganisationOnly, v6.Distribution)

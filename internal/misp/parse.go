@@ -25,6 +25,8 @@ type Parsed struct {
 	Info string
 	// TLP is the event's tlp: tag; empty without one.
 	TLP incident.TLP
+	// PAP is the event's PAP taxonomy tag; empty without one.
+	PAP incident.PAP
 	// Category and Type are its rsit: tag, when the RSIT taxonomy knows
 	// them; empty otherwise (an unknown rsit: tag is one of Tags).
 	Category, Type string
@@ -66,6 +68,14 @@ func Parse(data []byte) (*Parsed, error) {
 		case strings.HasPrefix(name, "tlp:"):
 			if t, ok := TLPOfTag(name); ok && p.TLP == "" {
 				p.TLP = t
+			}
+		case strings.HasPrefix(strings.ToLower(name), "pap:"):
+			if l, ok := PAPOfTag(name); ok {
+				if p.PAP == "" {
+					p.PAP = l
+				}
+			} else {
+				p.Tags = append(p.Tags, name)
 			}
 		case strings.HasPrefix(name, "rsit:"):
 			c, t, ok := ParseRSITTag(name)
@@ -165,6 +175,16 @@ func TLPOfTag(name string) (incident.TLP, bool) {
 		return incident.TLPRed, true
 	}
 	return "", false
+}
+
+// PAPOfTag maps a tag of the MISP PAP taxonomy (PAP:RED, PAP:AMBER,
+// PAP:GREEN, PAP:CLEAR and the older PAP:WHITE, which is CLEAR; MISP writes
+// them upper-case, any case is read) to a label; false for other tags.
+func PAPOfTag(name string) (incident.PAP, bool) {
+	if !strings.HasPrefix(strings.ToLower(name), "pap:") {
+		return "", false
+	}
+	return incident.ParsePAP(name)
 }
 
 // ParseRSITTag reads rsit:<class>="<type>" or rsit:<class>; false when

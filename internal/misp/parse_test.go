@@ -21,6 +21,7 @@ func TestParseReadsBackTheExport(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, exp.Incident.ID.String(), p.UUID)
 	require.Equal(t, incident.TLPAmber, p.TLP)
+	require.Equal(t, incident.PAPGreen, p.PAP, "the PAP: tag maps back")
 	require.Equal(t, "malicious-code", p.Category)
 	require.Equal(t, "infected-system", p.Type)
 	require.Equal(t, []string{"ransomware"}, p.Tags)
@@ -77,4 +78,29 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPAPTags: the PAP taxonomy's tags map back to labels in any case,
+// PAP:WHITE as CLEAR; a PAP: tag the taxonomy does not know stays a tag.
+func TestPAPTags(t *testing.T) {
+	t.Parallel()
+	for tag, want := range map[string]incident.PAP{"PAP:RED": incident.PAPRed, "pap:amber": incident.PAPAmber,
+		"PAP:GREEN": incident.PAPGreen, "PAP:CLEAR": incident.PAPClear, "PAP:WHITE": incident.PAPClear} {
+		got, ok := misp.PAPOfTag(tag)
+		require.True(t, ok, tag)
+		require.Equal(t, want, got, tag)
+	}
+	for _, tag := range []string{"PAP:PURPLE", "tlp:red", "red"} {
+		_, ok := misp.PAPOfTag(tag)
+		require.False(t, ok, tag)
+	}
+	for _, p := range incident.PAPs {
+		require.Equal(t, string(p), misp.PAPTag(p).Name, "the tag is the label as the taxonomy spells it")
+	}
+	p, err := misp.Parse([]byte(`{"Event":{"info":"x","Tag":[{"name":"PAP:PURPLE"},{"name":"pap:white"}],
+		"Attribute":[{"type":"ip-dst","value":"198.51.100.9","Tag":[{"name":"PAP:RED"}]}]}}`))
+	require.NoError(t, err)
+	require.Equal(t, incident.PAPClear, p.PAP)
+	require.Equal(t, []string{"PAP:PURPLE"}, p.Tags)
+	require.Equal(t, []string{"PAP:RED"}, p.Attributes[0].Tags)
 }

@@ -38,13 +38,17 @@ type Observable struct {
 	Type       Type
 	Value      string // normalised
 	TLP        incident.TLP
-	Sighted    bool
-	Tags       []string // sorted, without duplicates
-	Note       string
-	CreatedBy  *uuid.UUID
-	Creator    string // the creator's e-mail, filled on reads; "" for certdesk itself
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// PAP is the observable's own Permissible Actions Protocol label (its
+	// incident's when it was added); it may differ from the incident's
+	// either way: one indicator may be safe to block while the rest is not.
+	PAP       incident.PAP
+	Sighted   bool
+	Tags      []string // sorted, without duplicates
+	Note      string
+	CreatedBy *uuid.UUID
+	Creator   string // the creator's e-mail, filled on reads; "" for certdesk itself
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // The timeline event kinds of observables.
@@ -66,14 +70,15 @@ type NewObservable struct {
 	Type    Type
 	Value   string
 	TLP     incident.TLP // empty: the incident's; never looser than it
+	PAP     incident.PAP // empty: the incident's
 	Sighted bool
 	Tags    []string
 	Note    string
 }
 
 // Validate normalises the value and the tags and checks every field; the
-// errors name the field ("type", "value", "tlp", "tags", "note") and the
-// rule.
+// errors name the field ("type", "value", "tlp", "pap", "tags", "note")
+// and the rule.
 func (n *NewObservable) Validate() error {
 	var fs apperr.Fields
 	switch {
@@ -97,6 +102,13 @@ func (n *NewObservable) Validate() error {
 			fs.Add("tlp", "enum", "tlp must be one of: %s", tlpList())
 		}
 	}
+	if n.PAP != "" {
+		if p, ok := incident.ParsePAP(string(n.PAP)); ok {
+			n.PAP = p
+		} else {
+			fs.Add("pap", "enum", "%s", incident.PAPRuleMessage("pap"))
+		}
+	}
 	if tags, ok := cleanTags(n.Tags, &fs); ok {
 		n.Tags = tags
 	}
@@ -108,13 +120,14 @@ func (n *NewObservable) Validate() error {
 // the observable's tags.
 type Patch struct {
 	TLP     *incident.TLP
+	PAP     *incident.PAP
 	Sighted *bool
 	Tags    *[]string
 	Note    *string
 }
 
-// Validate normalises the TLP label and the tags and names every field
-// that breaks a rule.
+// Validate normalises the TLP and PAP labels and the tags and names every
+// field that breaks a rule.
 func (pt *Patch) Validate() error {
 	var fs apperr.Fields
 	if pt.TLP != nil {
@@ -122,6 +135,13 @@ func (pt *Patch) Validate() error {
 			*pt.TLP = t
 		} else {
 			fs.Add("tlp", "enum", "tlp must be one of: %s", tlpList())
+		}
+	}
+	if pt.PAP != nil {
+		if p, ok := incident.ParsePAP(string(*pt.PAP)); ok {
+			*pt.PAP = p
+		} else {
+			fs.Add("pap", "enum", "%s", incident.PAPRuleMessage("pap"))
 		}
 	}
 	if pt.Tags != nil {
@@ -259,7 +279,7 @@ type Tx interface {
 	ObservableByID(ctx context.Context, p access.Principal, incidentID, id uuid.UUID) (*Observable, error)
 	// InsertObservable inserts a new observable.
 	InsertObservable(ctx context.Context, o *Observable) error
-	// UpdateObservable writes an observable's TLP, sighted flag, tags, note
+	// UpdateObservable writes an observable's TLP, PAP, sighted flag, tags, note
 	// and updated_at.
 	UpdateObservable(ctx context.Context, o *Observable) error
 	// DeleteObservable removes an observable.

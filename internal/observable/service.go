@@ -87,7 +87,14 @@ func (s *Service) add(ctx context.Context, tx Tx, p access.Principal, idOrRef st
 		if tlp == "" {
 			tlp = inc.TLP
 		}
-		o := &Observable{ID: uuid.New(), IncidentID: inc.ID, Type: in.Type, Value: in.Value, TLP: tlp,
+		pap := in.PAP
+		if pap == "" {
+			pap = inc.PAP
+		}
+		if pap == "" {
+			pap = incident.DefaultPAP
+		}
+		o := &Observable{ID: uuid.New(), IncidentID: inc.ID, Type: in.Type, Value: in.Value, TLP: tlp, PAP: pap,
 			Sighted: in.Sighted, Tags: in.Tags, Note: in.Note, CreatedBy: p.UserIDPtr(), Creator: creator(p),
 			CreatedAt: now, UpdatedAt: now}
 		if err := tx.InsertObservable(ctx, o); err != nil {
@@ -124,7 +131,7 @@ func (s *Service) add(ctx context.Context, tx Tx, p access.Principal, idOrRef st
 	return o, false, nil
 }
 
-// Update changes an observable's TLP, sighted flag, tags or note, with an
+// Update changes an observable's TLP, PAP, sighted flag, tags or note, with an
 // "observable_updated" timeline event when anything changed. It returns
 // the observable with its effective label. Errors as for Add (the write is
 // observable.change); an observable the incident does not have, or one p
@@ -154,6 +161,10 @@ func (s *Service) Update(ctx context.Context, p access.Principal, idOrRef string
 		if pt.TLP != nil && *pt.TLP != o.TLP {
 			o.TLP = *pt.TLP
 			changes["tlp"] = o.TLP
+		}
+		if pt.PAP != nil && *pt.PAP != o.PAP {
+			o.PAP = *pt.PAP
+			changes["pap"] = o.PAP
 		}
 		if pt.Sighted != nil && *pt.Sighted != o.Sighted {
 			o.Sighted = *pt.Sighted
@@ -351,7 +362,7 @@ func event(p access.Principal, kind incident.EventKind, o *Observable, now time.
 	if tags == nil {
 		tags = []string{}
 	}
-	data := map[string]any{"observable_id": o.ID.String(), "type": o.Type, "value": o.Value, "tlp": o.TLP,
+	data := map[string]any{"observable_id": o.ID.String(), "type": o.Type, "value": o.Value, "tlp": o.TLP, "pap": o.PAP,
 		"sighted": o.Sighted, "tags": tags}
 	if changes != nil {
 		data["changes"] = changes

@@ -66,6 +66,7 @@ type incidentRow struct {
 	Status                 string
 	Severity               string
 	TLP                    string `gorm:"column:tlp"`
+	PAP                    string `gorm:"column:pap"`
 	DetectedAt             *time.Time
 	ReportedAt             time.Time
 	AcknowledgedAt         *time.Time
@@ -105,7 +106,7 @@ func (r *incidentRow) domain() *incident.Incident {
 		ID: r.ID, Reference: r.Reference, Title: r.Title, Description: r.Description,
 		ReportingOrgID: r.ReportingOrgID, CoordinatingOrgID: r.CoordinatingOrgID, ReporterUserID: r.ReporterUserID, AssigneeID: r.AssigneeID,
 		Stage: incident.Stage(r.Stage), Status: incident.Status(r.Status),
-		Severity: incident.Severity(r.Severity), TLP: incident.TLP(r.TLP),
+		Severity: incident.Severity(r.Severity), TLP: incident.TLP(r.TLP), PAP: incident.PAP(r.PAP),
 		DetectedAt: utcp(r.DetectedAt), ReportedAt: r.ReportedAt.UTC(), AcknowledgedAt: utcp(r.AcknowledgedAt),
 		ClosedAt: utcp(r.ClosedAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version,
 		ReportingOrgSlug: r.ReportingOrgSlug, ReportingOrgTimeZone: r.ReportingOrgTZ,
@@ -321,12 +322,12 @@ func (s *Store) listWhere(ctx context.Context, p access.Principal, f incident.Fi
 		args = append(args, vs...)
 	}
 	eq := map[string]string{"i.status": string(f.Status), "i.stage": string(f.Stage), "i.severity": string(f.Severity),
-		"i.tlp": string(f.TLP), "i.category": f.Category, "i.type": f.Type, "ro.slug": f.ReportingOrg, "co.slug": f.CoordinatingOrg}
+		"i.tlp": string(f.TLP), "i.pap": string(f.PAP), "i.category": f.Category, "i.type": f.Type, "ro.slug": f.ReportingOrg, "co.slug": f.CoordinatingOrg}
 	if f.CoordinatingOrg == incident.NoOrg {
 		delete(eq, "co.slug")
 		add("i.coordinating_org_id IS NULL")
 	}
-	for _, col := range []string{"i.status", "i.stage", "i.severity", "i.tlp", "i.category", "i.type", "ro.slug", "co.slug"} {
+	for _, col := range []string{"i.status", "i.stage", "i.severity", "i.tlp", "i.pap", "i.category", "i.type", "ro.slug", "co.slug"} {
 		if v := eq[col]; v != "" {
 			add(col+" = ?", v)
 		}
@@ -841,19 +842,29 @@ func (t *txn) InsertIncident(ctx context.Context, inc *incident.Incident) error 
 	err := t.db.WithContext(ctx).Raw(`INSERT INTO incidents (id, reference, title, description, reporting_org_id,
 		coordinating_org_id, reporter_user_id, stage, status, severity, tlp, detected_at, reported_at, created_at,
 		updated_at, version, category, type, tags, affected_assets, personal_data_breach, significant,
-		description_html, description_html_version, affected_people, legal_deadline_at, next_deadline_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		description_html, description_html_version, affected_people, legal_deadline_at, next_deadline_at, pap)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING (SELECT time_zone FROM organizations WHERE id = ?)`,
 		inc.ID, inc.Reference, inc.Title, inc.Description, inc.ReportingOrgID, inc.CoordinatingOrgID, inc.ReporterUserID,
 		string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP), inc.DetectedAt, inc.ReportedAt,
 		inc.CreatedAt, inc.UpdatedAt, inc.Version, inc.Category, inc.Type, tags, assets, inc.PersonalDataBreach,
-		inc.Significant, inc.DescriptionHTML, inc.DescriptionHTMLVersion, inc.AffectedPeople, legal, legal, inc.ReportingOrgID).Scan(&tz).Error
+		inc.Significant, inc.DescriptionHTML, inc.DescriptionHTMLVersion, inc.AffectedPeople, legal, legal, papOrDefault(inc.PAP),
+		inc.ReportingOrgID).Scan(&tz).Error
 	if isConstraint(err, "incidents_reporting_org_id_fkey") {
 		return &apperr.Error{Code: apperr.Invalid, Message: "the reporting organisation does not exist",
 			Fields: []apperr.FieldError{{Field: "reporting_org", Rule: "exists", Message: "no such organisation"}}}
 	}
 	inc.ReportingOrgTimeZone = tz
 	return translate(err, "insert incident")
+}
+
+// papOrDefault is the PAP label to store: an incident built without one
+// (a path that predates PAP) takes the default.
+func papOrDefault(p incident.PAP) string {
+	if p == "" {
+		return string(incident.DefaultPAP)
+	}
+	return string(p)
 }
 
 func assetsJSON(as []incident.Asset) string {
@@ -875,14 +886,14 @@ func (t *txn) UpdateIncident(ctx context.Context, inc *incident.Incident) error 
 	legal := inc.NextLegalDeadline(inc.Location())
 	var out []struct{ NextDeadlineAt *time.Time }
 	err := t.db.WithContext(ctx).Raw(`UPDATE incidents SET title = ?, description = ?, stage = ?, status = ?,
-		severity = ?, tlp = ?, detected_at = ?, acknowledged_at = ?, closed_at = ?, category = ?, type = ?, tags = ?,
+		severity = ?, tlp = ?, pap = ?, detected_at = ?, acknowledged_at = ?, closed_at = ?, category = ?, type = ?, tags = ?,
 		affected_assets = ?, personal_data_breach = ?, significant = ?, resolution = ?, assignee_id = ?, assignee_team_id = ?,
 		description_html = ?, description_html_version = ?, affected_people = ?, summary_status = ?, summary_impact = ?,
 		summary_next_steps = ?, summary_updated_at = ?, summary_updated_by = ?, updated_at = ?, version = version + 1,
 		legal_deadline_at = CAST(? AS timestamptz), next_deadline_at = `+nextDeadlineSQL("CAST(? AS timestamptz)")+`
 		WHERE id = ? AND version = ? RETURNING next_deadline_at`,
 		inc.Title, inc.Description, string(inc.Stage), string(inc.Status), string(inc.Severity), string(inc.TLP),
-		inc.DetectedAt, inc.AcknowledgedAt, inc.ClosedAt, inc.Category, inc.Type, tags, assetsJSON(inc.Assets),
+		papOrDefault(inc.PAP), inc.DetectedAt, inc.AcknowledgedAt, inc.ClosedAt, inc.Category, inc.Type, tags, assetsJSON(inc.Assets),
 		inc.PersonalDataBreach, inc.Significant, inc.Resolution, inc.AssigneeID, inc.AssigneeTeamID, inc.DescriptionHTML,
 		inc.DescriptionHTMLVersion, inc.AffectedPeople, inc.Summary.Status, inc.Summary.Impact, inc.Summary.NextSteps,
 		inc.Summary.UpdatedAt, inc.Summary.UpdatedBy, inc.UpdatedAt, legal, legal, inc.ID, inc.Version).Scan(&out).Error

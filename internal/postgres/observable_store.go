@@ -25,6 +25,7 @@ type observableRow struct {
 	Type       string
 	Value      string
 	TLP        string `gorm:"column:tlp"`
+	PAP        string `gorm:"column:pap"`
 	Sighted    bool
 	Tags       string
 	Note       string
@@ -42,7 +43,7 @@ type observableRow struct {
 
 func (r *observableRow) domain() (observable.Observable, error) {
 	o := observable.Observable{ID: r.ID, IncidentID: r.IncidentID, Type: observable.Type(r.Type), Value: r.Value,
-		TLP: incident.TLP(r.TLP), Sighted: r.Sighted, Note: r.Note, CreatedBy: r.CreatedBy,
+		TLP: incident.TLP(r.TLP), PAP: incident.PAP(r.PAP), Sighted: r.Sighted, Note: r.Note, CreatedBy: r.CreatedBy,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Tags: []string{}}
 	if r.Creator != nil {
 		o.Creator = *r.Creator
@@ -55,7 +56,7 @@ func (r *observableRow) domain() (observable.Observable, error) {
 
 // observableColumns selects an observable, but its label, with its
 // creator; the query joins users u.
-const observableColumns = `o.id, o.incident_id, o.type, o.value, o.sighted, to_jsonb(o.tags)::text AS tags,
+const observableColumns = `o.id, o.incident_id, o.type, o.value, o.pap, o.sighted, to_jsonb(o.tags)::text AS tags,
 	o.note, o.created_by, u.email AS creator, o.created_at, o.updated_at`
 
 // observableTLP is an observable's effective label, the one reads show:
@@ -256,9 +257,9 @@ func (t *txn) ObservableByID(ctx context.Context, p access.Principal, incidentID
 
 func (t *txn) InsertObservable(ctx context.Context, o *observable.Observable) error {
 	err := t.db.WithContext(ctx).Exec(`INSERT INTO incident_observables
-		(id, incident_id, type, value, tlp, sighted, tags, note, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, `+tagsArray+`, ?, ?, ?, ?)`,
-		o.ID, o.IncidentID, string(o.Type), o.Value, string(o.TLP), o.Sighted, tagsJSON(o.Tags), o.Note, o.CreatedBy,
+		(id, incident_id, type, value, tlp, pap, sighted, tags, note, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, `+tagsArray+`, ?, ?, ?, ?)`,
+		o.ID, o.IncidentID, string(o.Type), o.Value, string(o.TLP), observablePAP(o.PAP), o.Sighted, tagsJSON(o.Tags), o.Note, o.CreatedBy,
 		o.CreatedAt, o.UpdatedAt).Error
 	if isConstraint(err, "incident_observables_key") {
 		return &apperr.Error{Code: apperr.Conflict, Message: "the incident already has this observable", Err: err}
@@ -267,11 +268,14 @@ func (t *txn) InsertObservable(ctx context.Context, o *observable.Observable) er
 }
 
 func (t *txn) UpdateObservable(ctx context.Context, o *observable.Observable) error {
-	err := t.db.WithContext(ctx).Exec(`UPDATE incident_observables SET tlp = ?, sighted = ?, tags = `+tagsArray+`,
+	err := t.db.WithContext(ctx).Exec(`UPDATE incident_observables SET tlp = ?, pap = ?, sighted = ?, tags = `+tagsArray+`,
 		note = ?, updated_at = ? WHERE id = ?`,
-		string(o.TLP), o.Sighted, tagsJSON(o.Tags), o.Note, o.UpdatedAt, o.ID).Error
+		string(o.TLP), observablePAP(o.PAP), o.Sighted, tagsJSON(o.Tags), o.Note, o.UpdatedAt, o.ID).Error
 	return translate(err, "update observable")
 }
+
+// observablePAP is the PAP label to store for an observable.
+func observablePAP(p incident.PAP) string { return papOrDefault(p) }
 
 func (t *txn) DeleteObservable(ctx context.Context, id uuid.UUID) error {
 	return translate(t.db.WithContext(ctx).Exec(`DELETE FROM incident_observables WHERE id = ?`, id).Error, "delete observable")

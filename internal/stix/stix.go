@@ -17,7 +17,10 @@
 //     (for a CVE: none) and a `sighting` of its indicator or vulnerability
 //     where the reporting organisation saw it;
 //   - the TLP 2.0 marking definitions that its objects reference, as
-//     published by OASIS (extension-definition--60a3c5c5-...).
+//     published by OASIS (extension-definition--60a3c5c5-...), and the PAP
+//     marking definitions, as published by OASIS in cti-stix-common-objects
+//     (the PAP marking-definition extension,
+//     extension-definition--f8d78575-...).
 //
 // Markings: the incident and the relationships and sightings that name it
 // carry the stricter of the incident's and the observable's TLP; an
@@ -26,6 +29,12 @@
 // label (never looser than the incident's). Build exports the observables
 // it is given: the caller decides which the reader may see. Identities are
 // not marked: an organisation's name says nothing about the incident.
+//
+// Every marked object carries two markings, its TLP first and its PAP
+// second: the incident and the relationship naming its coordinator the
+// incident's PAP; an observable's objects, its relationship to the incident
+// and its sighting the observable's own PAP (which may differ from the
+// incident's either way).
 //
 // Identifiers are stable: SDOs and SROs get a UUIDv5 of their certdesk ID
 // under Namespace, cyber-observables the UUIDv5 that STIX 2.1 prescribes
@@ -74,6 +83,28 @@ var TLPMarkingIDs = map[incident.TLP]string{
 	incident.TLPRed:         "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
 }
 
+// PAP marking definitions as published by OASIS in cti-stix-common-objects
+// (extension-definition-specifications/pap-marking-definition-f8d): four
+// fixed objects, each with its own created time, which no producer may
+// redefine.
+const PAPExtensionID = "extension-definition--f8d78575-edfd-406e-8e84-6162a8450f5b"
+
+// PAPMarkingIDs maps each PAP label to its marking definition's ID.
+var PAPMarkingIDs = map[incident.PAP]string{
+	incident.PAPClear: "marking-definition--ad15a0cd-55b6-4588-a14c-a66105329b92",
+	incident.PAPGreen: "marking-definition--c43594d1-4b11-4c59-93ab-1c9b14d53ce9",
+	incident.PAPAmber: "marking-definition--60f8932b-e51e-4458-b265-a2e8be9a80ab",
+	incident.PAPRed:   "marking-definition--740d36e5-7714-4c30-961a-3ae632ceee0e",
+}
+
+// papCreated are the created times of the published PAP definitions.
+var papCreated = map[incident.PAP]string{
+	incident.PAPClear: "2022-10-01T00:00:00.000Z",
+	incident.PAPGreen: "2022-10-09T00:00:00.000Z",
+	incident.PAPAmber: "2022-10-02T00:00:00.000Z",
+	incident.PAPRed:   "2022-10-06T00:00:00.000Z",
+}
+
 // MediaType is the media type of a STIX 2.1 bundle.
 const MediaType = "application/stix+json;version=2.1"
 
@@ -105,7 +136,7 @@ type common struct {
 	ObjectMarkingRefs []string            `json:"object_marking_refs,omitempty"`
 }
 
-// MarkingDefinition is a TLP 2.0 marking definition.
+// MarkingDefinition is a TLP 2.0 or PAP marking definition.
 type MarkingDefinition struct {
 	Type        string                       `json:"type"`
 	SpecVersion string                       `json:"spec_version"`
@@ -205,26 +236,31 @@ func id(typ, key string) string {
 func Build(exp *observable.Export) (*Bundle, error) {
 	inc := exp.Incident
 	used := map[incident.TLP]bool{}
-	mark := func(t incident.TLP) []string {
+	usedPAP := map[incident.PAP]bool{}
+	mark := func(t incident.TLP, p incident.PAP) []string {
 		used[t] = true
-		return []string{TLPMarkingIDs[t]}
+		if !p.Valid() {
+			p = incident.DefaultPAP
+		}
+		usedPAP[p] = true
+		return []string{TLPMarkingIDs[t], PAPMarkingIDs[p]}
 	}
 	reporter := identity(exp.Reporting)
 	incID := id("incident", inc.ID.String())
-	sdo := func(typ, key string, created, modified time.Time, tlp incident.TLP) common {
+	sdo := func(typ, key string, created, modified time.Time, tlp incident.TLP, pap incident.PAP) common {
 		if modified.Before(created) {
 			modified = created
 		}
 		return common{Type: typ, SpecVersion: "2.1", ID: id(typ, key), Created: Timestamp(created),
-			Modified: Timestamp(modified), CreatedByRef: reporter.ID, ObjectMarkingRefs: mark(tlp)}
+			Modified: Timestamp(modified), CreatedByRef: reporter.ID, ObjectMarkingRefs: mark(tlp, pap)}
 	}
-	related := func(key, source string, created, modified time.Time, tlp incident.TLP, desc string) Relationship {
-		return Relationship{common: sdo("relationship", key, created, modified, tlp),
+	related := func(key, source string, created, modified time.Time, tlp incident.TLP, pap incident.PAP, desc string) Relationship {
+		return Relationship{common: sdo("relationship", key, created, modified, tlp, pap),
 			RelationshipType: "related-to", Description: desc, SourceRef: source, TargetRef: incID}
 	}
 
 	objects := []any{reporter}
-	stixInc := Incident{common: sdo("incident", inc.ID.String(), inc.CreatedAt, inc.UpdatedAt, inc.TLP),
+	stixInc := Incident{common: sdo("incident", inc.ID.String(), inc.CreatedAt, inc.UpdatedAt, inc.TLP, inc.PAP),
 		Name: inc.Title, Description: inc.Description}
 	stixInc.Labels = []string{"severity:" + string(inc.Severity), "stage:" + string(inc.Stage), "status:" + string(inc.Status)}
 	stixInc.ExternalRefs = []ExternalReference{{SourceName: "certdesk", ExternalID: inc.Reference,
@@ -236,7 +272,7 @@ func Build(exp *observable.Export) (*Bundle, error) {
 			objects = append(objects, coord)
 		}
 		objects = append(objects, related("coordinating:"+inc.ID.String()+":"+c.ID.String(), coord.ID,
-			inc.CreatedAt, inc.UpdatedAt, inc.TLP, "coordinates the response to the incident"))
+			inc.CreatedAt, inc.UpdatedAt, inc.TLP, inc.PAP, "coordinates the response to the incident"))
 	}
 
 	for _, o := range exp.Observables {
@@ -245,7 +281,7 @@ func Build(exp *observable.Export) (*Bundle, error) {
 		var subject string // what the sighting is of: the indicator or the vulnerability
 		var observedData string
 		if o.Type == observable.CVE {
-			v := Vulnerability{common: sdo("vulnerability", key, o.CreatedAt, o.UpdatedAt, o.TLP), Name: o.Value, Description: o.Note}
+			v := Vulnerability{common: sdo("vulnerability", key, o.CreatedAt, o.UpdatedAt, o.TLP, o.PAP), Name: o.Value, Description: o.Note}
 			v.Labels = nonEmpty(o.Tags)
 			v.ExternalRefs = []ExternalReference{{SourceName: "cve", ExternalID: o.Value,
 				URL: "https://www.cve.org/CVERecord?id=" + o.Value}}
@@ -256,24 +292,24 @@ func Build(exp *observable.Export) (*Bundle, error) {
 			if err != nil {
 				return nil, err
 			}
-			sco.ObjectMarkingRefs = mark(o.TLP)
-			ind := Indicator{common: sdo("indicator", key, o.CreatedAt, o.UpdatedAt, o.TLP),
+			sco.ObjectMarkingRefs = mark(o.TLP, o.PAP)
+			ind := Indicator{common: sdo("indicator", key, o.CreatedAt, o.UpdatedAt, o.TLP, o.PAP),
 				Name: string(o.Type) + " " + o.Value, Description: o.Note, Pattern: pattern,
 				PatternType: "stix", PatternVersion: "2.1", ValidFrom: Timestamp(o.CreatedAt)}
 			ind.Labels = nonEmpty(o.Tags)
 			subject = ind.ID
 			objects = append(objects, sco, ind)
 			if o.Sighted {
-				od := ObservedData{common: sdo("observed-data", key, o.CreatedAt, o.UpdatedAt, o.TLP),
+				od := ObservedData{common: sdo("observed-data", key, o.CreatedAt, o.UpdatedAt, o.TLP, o.PAP),
 					FirstObserved: Timestamp(o.CreatedAt), LastObserved: Timestamp(later(o.CreatedAt, o.UpdatedAt)),
 					NumberObserved: 1, ObjectRefs: []string{sco.ID}}
 				observedData = od.ID
 				objects = append(objects, od)
 			}
 		}
-		objects = append(objects, related("observable:"+key, subject, o.CreatedAt, o.UpdatedAt, linkTLP, ""))
+		objects = append(objects, related("observable:"+key, subject, o.CreatedAt, o.UpdatedAt, linkTLP, o.PAP, ""))
 		if o.Sighted {
-			s := Sighting{common: sdo("sighting", key, o.CreatedAt, o.UpdatedAt, linkTLP),
+			s := Sighting{common: sdo("sighting", key, o.CreatedAt, o.UpdatedAt, linkTLP, o.PAP),
 				FirstSeen: Timestamp(o.CreatedAt), LastSeen: Timestamp(later(o.CreatedAt, o.UpdatedAt)), Count: 1,
 				SightingOfRef: subject, WhereSightedRefs: []string{reporter.ID}}
 			if observedData != "" {
@@ -287,6 +323,11 @@ func Build(exp *observable.Export) (*Bundle, error) {
 	for _, t := range slices.Backward(incident.TLPs) {
 		if used[t] {
 			markings = append(markings, MarkingDefinitionOf(t))
+		}
+	}
+	for _, p := range slices.Backward(incident.PAPs) {
+		if usedPAP[p] {
+			markings = append(markings, PAPMarkingDefinitionOf(p))
 		}
 	}
 	objects = append(markings, objects...)
@@ -305,6 +346,16 @@ func MarkingDefinitionOf(t incident.TLP) MarkingDefinition {
 		Name: string(t), Extensions: map[string]map[string]string{TLPExtensionID: {
 			"extension_type": "property-extension",
 			"tlp_2_0":        strings.ToLower(strings.TrimPrefix(string(t), "TLP:")),
+		}}}
+}
+
+// PAPMarkingDefinitionOf returns the published PAP marking definition of a
+// label.
+func PAPMarkingDefinitionOf(p incident.PAP) MarkingDefinition {
+	return MarkingDefinition{Type: "marking-definition", SpecVersion: "2.1", ID: PAPMarkingIDs[p], Created: papCreated[p],
+		Name: string(p), Extensions: map[string]map[string]string{PAPExtensionID: {
+			"extension_type": "property-extension",
+			"pap":            strings.ToLower(p.Level()),
 		}}}
 }
 

@@ -28,7 +28,7 @@ func sample(t *testing.T) *observable.Export {
 	inc := &incident.Incident{ID: uuid.MustParse("33333333-3333-4333-8333-333333333333"), Reference: "INC-2026-000042",
 		Title: "Ransomware on the file server", Description: "Files renamed to *.locked; note says <pay>.",
 		ReportingOrgID: city.ID, CoordinatingOrgID: &region.ID, Stage: incident.Response, Status: incident.Open,
-		Severity: incident.High, TLP: incident.TLPAmber, ReportedAt: t0, CreatedAt: t0, UpdatedAt: t0.Add(2 * time.Hour),
+		Severity: incident.High, TLP: incident.TLPAmber, PAP: incident.PAPAmber, ReportedAt: t0, CreatedAt: t0, UpdatedAt: t0.Add(2 * time.Hour),
 		Version: 3, ReportingOrgSlug: "city", CoordinatingOrgSlug: "region"}
 	values := []struct {
 		typ observable.Type
@@ -45,7 +45,7 @@ func sample(t *testing.T) *observable.Export {
 		val, err := observable.Normalize(v.typ, v.raw)
 		require.NoError(t, err)
 		o := observable.Observable{ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(val)), IncidentID: inc.ID, Type: v.typ, Value: val,
-			TLP: incident.TLPs[i%len(incident.TLPs)], Sighted: i%2 == 0, Note: "seen in the proxy log",
+			TLP: incident.TLPs[i%len(incident.TLPs)], PAP: incident.PAPs[i%len(incident.PAPs)], Sighted: i%2 == 0, Note: "seen in the proxy log",
 			CreatedAt: t0.Add(time.Duration(i) * time.Minute), UpdatedAt: t0.Add(time.Duration(i) * time.Minute)}
 		if i%3 == 0 {
 			o.Tags = []string{"phishing", "tlp-checked"}
@@ -92,7 +92,7 @@ func TestBundleIsValidSTIX(t *testing.T) {
 		count[o["type"].(string)]++
 	}
 	require.Equal(t, map[string]int{
-		"marking-definition": 5, "identity": 2, "incident": 1,
+		"marking-definition": 5 + 4, "identity": 2, "incident": 1,
 		"indicator": 10, "vulnerability": 1, "relationship": 11 + 1, "observed-data": 6, "sighting": 6,
 		"ipv4-addr": 1, "ipv6-addr": 1, "domain-name": 1, "url": 1, "email-addr": 1, "file": 4, "autonomous-system": 1,
 	}, count)
@@ -115,7 +115,7 @@ func TestBundleIsValidSTIX(t *testing.T) {
 		switch o["type"] {
 		case "identity", "marking-definition":
 		default:
-			require.Len(t, o["object_marking_refs"], 1, "%s carries one TLP marking", o["id"])
+			require.Len(t, o["object_marking_refs"], 2, "%s carries one TLP and one PAP marking", o["id"])
 		}
 	}
 
@@ -127,7 +127,7 @@ func TestBundleIsValidSTIX(t *testing.T) {
 		}
 	}
 	require.Equal(t, "Ransomware on the file server", inc["name"])
-	require.Equal(t, []any{stix.TLPMarkingIDs[incident.TLPAmber]}, inc["object_marking_refs"])
+	require.Equal(t, []any{stix.TLPMarkingIDs[incident.TLPAmber], stix.PAPMarkingIDs[incident.PAPAmber]}, inc["object_marking_refs"])
 	require.Equal(t, "INC-2026-000042", inc["external_references"].([]any)[0].(object)["external_id"])
 	require.Equal(t, "City of Rivertown", byID[inc["created_by_ref"].(string)]["name"])
 	require.Equal(t, "2026-03-01T09:30:00.123Z", inc["created"])
@@ -185,7 +185,7 @@ func TestMarkings(t *testing.T) {
 			if own == stix.TLPMarkingIDs[incident.TLPClear] || own == stix.TLPMarkingIDs[incident.TLPGreen] {
 				want = stix.TLPMarkingIDs[incident.TLPAmber] // the incident's is stricter
 			}
-			require.Equal(t, []any{want}, marks, "relationship from %s", src["type"])
+			require.Equal(t, []any{want, src["object_marking_refs"].([]any)[1]}, marks, "relationship from %s", src["type"])
 		}
 	}
 
@@ -197,7 +197,7 @@ func TestMarkings(t *testing.T) {
 			got[o["name"].(string)] = true
 		}
 	}
-	require.Equal(t, map[string]bool{"TLP:RED": true, "TLP:AMBER": true}, got)
+	require.Equal(t, map[string]bool{"TLP:RED": true, "TLP:AMBER": true, "PAP:RED": true, "PAP:AMBER": true}, got)
 }
 
 func TestStableIDs(t *testing.T) {
@@ -333,4 +333,63 @@ func TestSchemaRefusesBrokenBundles(t *testing.T) {
 			require.Error(t, stixtest.Validate(broken), "the schema accepts a bundle with %s", tc.name)
 		})
 	}
+}
+
+// TestPAPMarkings: the incident carries its PAP and each observable its
+// own, through the PAP marking definitions OASIS publishes (the PAP
+// extension of cti-stix-common-objects), and only those in use are in the
+// bundle.
+func TestPAPMarkings(t *testing.T) {
+	t.Parallel()
+	exp := sample(t)
+	exp.Incident.PAP = incident.PAPGreen
+	exp.Observables = exp.Observables[:2]
+	exp.Observables[0].PAP = incident.PAPRed   // ipv4: passive use only
+	exp.Observables[1].PAP = incident.PAPClear // ipv6: no restriction
+	bundle := build(t, exp)
+	require.NoError(t, stixtest.Validate(bundle), "%s", bundle)
+	byID := map[string]object{}
+	defined := map[string]bool{}
+	for _, o := range objects(t, bundle) {
+		byID[o["id"].(string)] = o
+		if o["type"] == "marking-definition" {
+			defined[o["name"].(string)] = true
+		}
+	}
+	require.Equal(t, map[string]bool{"TLP:RED": true, "TLP:AMBER+STRICT": true, "TLP:AMBER": true,
+		"PAP:RED": true, "PAP:GREEN": true, "PAP:CLEAR": true}, defined)
+	for pap, id := range stix.PAPMarkingIDs {
+		md := byID[id]
+		if md == nil {
+			continue
+		}
+		require.Equal(t, string(pap), md["name"])
+		ext := md["extensions"].(object)[stix.PAPExtensionID].(object)
+		require.Equal(t, "property-extension", ext["extension_type"])
+		require.Equal(t, strings.ToLower(pap.Level()), ext["pap"])
+	}
+	papOf := func(o object) string { return o["object_marking_refs"].([]any)[1].(string) }
+	for _, o := range byID {
+		switch o["type"] {
+		case "incident":
+			require.Equal(t, stix.PAPMarkingIDs[incident.PAPGreen], papOf(o))
+		case "indicator":
+			want := map[string]incident.PAP{"ipv4 198.51.100.7": incident.PAPRed, "ipv6 2001:db8::7": incident.PAPClear}[o["name"].(string)]
+			require.Equal(t, stix.PAPMarkingIDs[want], papOf(o), "%s", o["name"])
+		case "ipv4-addr":
+			require.Equal(t, stix.PAPMarkingIDs[incident.PAPRed], papOf(o))
+		}
+	}
+
+	// A definition that is not one OASIS published is refused.
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(bundle, &doc))
+	for _, o := range doc["objects"].([]any) {
+		if o.(map[string]any)["name"] == "PAP:RED" {
+			o.(map[string]any)["extensions"].(map[string]any)[stix.PAPExtensionID].(map[string]any)["pap"] = "amber"
+		}
+	}
+	broken, err := json.Marshal(doc)
+	require.NoError(t, err)
+	require.Error(t, stixtest.Validate(broken), "a PAP:RED definition that says amber")
 }

@@ -45,6 +45,7 @@ type caseworkView struct {
 	Observables     []observableRow
 	ObservablesNext string
 	PasteTLPs       []choice // the incident's label and the stricter ones
+	PastePAPs       []choice // the PAP labels, the incident's selected
 
 	Shares       []shareRow
 	Participants []participantRow
@@ -58,7 +59,7 @@ type caseworkView struct {
 type caseworkMay struct {
 	Task        bool // task.write
 	Observe     bool // observable.add
-	Change      bool // observable.change (TLP, remove)
+	Change      bool // observable.change (TLP, PAP, remove)
 	Share       bool // incident.share
 	Participant bool // incident.share, or on TLP:RED incident.participant_red
 }
@@ -76,6 +77,7 @@ type caseworkForm struct {
 	TaskDue         string
 	Paste           string
 	PasteTLP        string
+	PastePAP        string
 	Email           string
 	ShareOrg        string
 	ShareNote       string
@@ -113,6 +115,8 @@ type observableRow struct {
 	Value    string // defanged
 	TLP      incident.TLP
 	TLPs     []choice // the labels it may take (never looser than the incident's)
+	PAP      incident.PAP
+	PAPs     []choice // every PAP label, its own selected
 	Related  []relatedIncident
 	MoreSeen bool // more correlations than shown
 }
@@ -202,6 +206,9 @@ func (u *UI) casework(c echo.Context, l i18n.Locale, inc *incident.Incident) (*c
 		if !t.LooserThan(inc.TLP) {
 			v.PasteTLPs = append(v.PasteTLPs, choice{Value: string(t), Label: string(t), Selected: t == inc.TLP})
 		}
+	}
+	for _, p := range incident.PAPs {
+		v.PastePAPs = append(v.PastePAPs, choice{Value: string(p), Label: string(p), Selected: p == inc.PAP})
 	}
 	seen, err := u.o.Observables.Correlations(ctx, pr, inc, obs, caseworkCorrelations+1)
 	if err != nil {
@@ -300,7 +307,10 @@ func (v *caseworkView) card(l i18n.Locale, t *task.Task) taskCard {
 // which applies the visibility rule to each, at most
 // caseworkCorrelations+1 of them).
 func newObservableRow(l i18n.Locale, inc *incident.Incident, o *observable.Observable, ms []observable.Match) observableRow {
-	row := observableRow{ID: o.ID.String(), Type: l.T("casework.type." + string(o.Type)), Value: observable.Defang(o.Type, o.Value), TLP: o.TLP}
+	row := observableRow{ID: o.ID.String(), Type: l.T("casework.type." + string(o.Type)), Value: observable.Defang(o.Type, o.Value), TLP: o.TLP, PAP: o.PAP}
+	for _, p := range incident.PAPs {
+		row.PAPs = append(row.PAPs, choice{Value: string(p), Label: string(p), Selected: p == o.PAP})
+	}
 	for _, t := range incident.TLPs {
 		if !t.LooserThan(inc.TLP) {
 			row.TLPs = append(row.TLPs, choice{Value: string(t), Label: string(t), Selected: t == o.TLP})
@@ -411,7 +421,7 @@ func caseworkNotice(l i18n.Locale, done, n string) string {
 			return l.T("casework.done.observables", k)
 		}
 		return l.T("casework.done.observables_none")
-	case "task_created", "task_moved", "task_assigned", "observable_tlp", "observable_removed",
+	case "task_created", "task_moved", "task_assigned", "observable_tlp", "observable_pap", "observable_removed",
 		"participant_added", "participant_removed", "shared", "share_ended":
 		return l.T("casework.done." + done)
 	}

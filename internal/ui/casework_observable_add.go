@@ -30,7 +30,8 @@ func (u *UI) caseworkObservablesAdd(c echo.Context) error {
 	if err := cur.Principal.RequireWrite(access.AddObservable, inc.Relations); err != nil {
 		return err
 	}
-	form := caseworkForm{Target: "observables", Paste: c.FormValue("indicators"), PasteTLP: c.FormValue("tlp")}
+	form := caseworkForm{Target: "observables", Paste: c.FormValue("indicators"), PasteTLP: c.FormValue("tlp"),
+		PastePAP: c.FormValue("pap")}
 	l := u.locale(c)
 	found, unknown := observable.ParsePasted(form.Paste)
 	switch {
@@ -52,9 +53,18 @@ func (u *UI) caseworkObservablesAdd(c echo.Context) error {
 	} else {
 		tlp = t
 	}
+	var pap incident.PAP // empty (an older form): the incident's
+	if form.PastePAP != "" {
+		p, ok := incident.ParsePAP(form.PastePAP)
+		if !ok {
+			return u.caseworkAgain(c, form, http.StatusUnprocessableEntity, nil, "",
+				fieldError{Field: "observables-pap", Message: l.T("pap.error.enum")})
+		}
+		pap = p
+	}
 	added := 0
 	for _, f := range found {
-		_, created, err := u.o.Observables.Add(ctx, cur.Principal, inc.ID.String(), observable.NewObservable{Type: f.Type, Value: f.Value, TLP: tlp})
+		_, created, err := u.o.Observables.Add(ctx, cur.Principal, inc.ID.String(), observable.NewObservable{Type: f.Type, Value: f.Value, TLP: tlp, PAP: pap})
 		switch {
 		case apperr.CodeOf(err) == apperr.Conflict:
 			continue // held under a label the person may not see

@@ -32,6 +32,7 @@ type incidentView struct {
 	Reference       string
 	Title           string
 	TLP             incident.TLP
+	PAP             incident.PAP
 	Severity        incident.Severity
 	Stage           incident.Stage
 	Closed          bool
@@ -178,7 +179,7 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 		p.Notice = workbenchNotice(p.L, c.QueryParam("done"))
 	}
 	l := p.L
-	v := incidentView{Reference: inc.Reference, Title: inc.Title, TLP: inc.TLP, Severity: inc.Severity, Stage: inc.Stage,
+	v := incidentView{Reference: inc.Reference, Title: inc.Title, TLP: inc.TLP, PAP: inc.PAP, Severity: inc.Severity, Stage: inc.Stage,
 		Closed: inc.Status == incident.Closed, ReportingOrg: orgName(names, inc.ReportingOrgID, inc.ReportingOrgSlug),
 		DetectedAt: l.TimeOr(inc.DetectedAt, "time.not_given"), ReportedAt: l.Time(inc.ReportedAt), UpdatedAt: l.Time(inc.UpdatedAt),
 		Steps: stepsOf(l, inc, lifecycle), Deadlines: deadlines(l, view.Deadlines), DescriptionHTML: template.HTML(view.DescriptionHTML), // sanitised by internal/markdown (incident.Service)

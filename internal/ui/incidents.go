@@ -21,6 +21,7 @@ type incidentRow struct {
 	Reference    string
 	Title        string
 	TLP          incident.TLP
+	PAP          incident.PAP
 	Severity     incident.Severity
 	Stage        incident.Stage
 	Closed       bool
@@ -67,7 +68,7 @@ func (u *UI) incidents(c echo.Context) error {
 		MayImport: cur.Principal.Can(access.CreateIncident)}
 	for i := range list {
 		inc := &list[i]
-		v.Rows = append(v.Rows, incidentRow{Reference: inc.Reference, Title: inc.Title, TLP: inc.TLP, Severity: inc.Severity,
+		v.Rows = append(v.Rows, incidentRow{Reference: inc.Reference, Title: inc.Title, TLP: inc.TLP, PAP: inc.PAP, Severity: inc.Severity,
 			Stage: inc.Stage, Closed: inc.Status == incident.Closed, ReportingOrg: orgName(names, inc.ReportingOrgID, inc.ReportingOrgSlug),
 			UpdatedAt: p.L.WhenTime(inc.UpdatedAt)})
 		p.TLP = stricter(p.TLP, inc.TLP)

@@ -14,7 +14,7 @@ import (
 // and meanings of the API's (GET /api/v1/incidents), so that a
 // dashboard's drill-down (internal/dashboard.Drill) lands on the
 // incidents its bar or cell counts.
-var listFilterParams = []string{"status", "stage", "severity", "category", "significant", "personal_data_breach",
+var listFilterParams = []string{"status", "stage", "severity", "pap", "category", "significant", "personal_data_breach",
 	"deadline", "reporting_org", "coordinating_org", "constituency", "created_after", "created_before"}
 
 // listFilter reads the list's filters from the query string; it returns
@@ -23,7 +23,7 @@ var listFilterParams = []string{"status", "stage", "severity", "category", "sign
 func listFilter(c echo.Context) (incident.Filter, url.Values, error) {
 	q := c.QueryParam
 	f := incident.Filter{Status: incident.Status(q("status")), Stage: incident.Stage(q("stage")),
-		Severity: incident.Severity(q("severity")), Category: q("category"), Deadline: q("deadline"),
+		Severity: incident.Severity(q("severity")), PAP: incident.PAP(q("pap")), Category: q("category"), Deadline: q("deadline"),
 		ReportingOrg: q("reporting_org"), CoordinatingOrg: q("coordinating_org"), Constituency: q("constituency"), Sort: incident.SortUpdatedDesc}
 	kept := url.Values{}
 	for _, name := range listFilterParams {

@@ -36,6 +36,7 @@ type queueQuery struct {
 	Q        string
 	Severity string
 	TLP      string
+	PAP      string
 	Category string
 	Status   string // open (default), closed, any
 	Sort     string // triage (default), -created, -updated
@@ -45,7 +46,7 @@ type queueQuery struct {
 // parseQueueQuery reads a view from a query string.
 func parseQueueQuery(v url.Values) queueQuery {
 	q := queueQuery{Tab: v.Get("tab"), Q: strings.TrimSpace(v.Get("q")), Severity: v.Get("severity"), TLP: v.Get("tlp"),
-		Category: v.Get("category"), Status: v.Get("status"), Sort: v.Get("sort"), After: v.Get("after")}
+		PAP: v.Get("pap"), Category: v.Get("category"), Status: v.Get("status"), Sort: v.Get("sort"), After: v.Get("after")}
 	if !slices.Contains(queueTabs, q.Tab) {
 		q.Tab = "all"
 	}
@@ -56,6 +57,11 @@ func parseQueueQuery(v url.Values) queueQuery {
 		q.TLP = string(t)
 	} else {
 		q.TLP = ""
+	}
+	if p, ok := incident.ParsePAP(q.PAP); ok {
+		q.PAP = string(p)
+	} else {
+		q.PAP = ""
 	}
 	if _, ok := taxonomy.RSIT.Category(q.Category); !ok {
 		q.Category = ""
@@ -85,6 +91,7 @@ func (q queueQuery) values(withPage bool) url.Values {
 	set("q", q.Q, "")
 	set("severity", q.Severity, "")
 	set("tlp", q.TLP, "")
+	set("pap", q.PAP, "")
 	set("category", q.Category, "")
 	set("status", q.Status, "open")
 	set("sort", q.Sort, "triage")
@@ -117,7 +124,8 @@ func (q queueQuery) with(key, val string) queueQuery {
 // filter is the incident list's filter of the view for p: the tab's
 // condition on the work of p's organisation, and the filters.
 func (q queueQuery) filter(p access.Principal) incident.Filter {
-	f := incident.Filter{Query: q.Q, Severity: incident.Severity(q.Severity), TLP: incident.TLP(q.TLP), Category: q.Category}
+	f := incident.Filter{Query: q.Q, Severity: incident.Severity(q.Severity), TLP: incident.TLP(q.TLP),
+		PAP: incident.PAP(q.PAP), Category: q.Category}
 	switch q.Status {
 	case "open":
 		f.Status = incident.Open
@@ -206,6 +214,7 @@ type queueView struct {
 	CanBulk     bool // the role may act on incidents (not a viewer)
 	Severities  []choice
 	TLPs        []choice
+	PAPs        []choice
 	Categories  []choice
 	Statuses    []choice
 	Sorts       []choice
@@ -308,6 +317,10 @@ func (v *queueView) choices(l i18n.Locale, q queueQuery) {
 	v.TLPs = []choice{{Value: "", Label: l.T("queue.filter.any"), Selected: q.TLP == ""}}
 	for _, t := range incident.TLPs {
 		v.TLPs = append(v.TLPs, choice{Value: string(t), Label: string(t), Selected: q.TLP == string(t)})
+	}
+	v.PAPs = []choice{{Value: "", Label: l.T("queue.filter.any"), Selected: q.PAP == ""}}
+	for _, p := range incident.PAPs {
+		v.PAPs = append(v.PAPs, choice{Value: string(p), Label: string(p), Selected: q.PAP == string(p)})
 	}
 	v.Categories = []choice{{Value: "", Label: l.T("queue.filter.any"), Selected: q.Category == ""}}
 	for _, cat := range taxonomy.RSIT.CategoryValues() {
@@ -430,6 +443,7 @@ type queueRow struct {
 	Severity     incident.Severity
 	Class        string // the RSIT category, and its type
 	TLP          incident.TLP
+	PAP          incident.PAP
 	ReportingOrg string
 	Assignee     string
 	Team         string
@@ -443,7 +457,7 @@ type queueRow struct {
 // queueRow describes one incident for the queue.
 func (u *UI) queueRow(l i18n.Locale, rc *rowContext, inc *incident.Incident) queueRow {
 	r := queueRow{Reference: inc.Reference, Title: inc.Title, Version: inc.Version, New: inc.AcknowledgedAt == nil,
-		Closed: inc.Status == incident.Closed, Severity: inc.Severity, TLP: inc.TLP, Stage: inc.Stage,
+		Closed: inc.Status == incident.Closed, Severity: inc.Severity, TLP: inc.TLP, PAP: inc.PAP, Stage: inc.Stage,
 		ReportingOrg: orgName(rc.orgs, inc.ReportingOrgID, inc.ReportingOrgSlug), Team: inc.AssigneeTeamName,
 		Age: l.Duration(l.Now.Sub(inc.ReportedAt)), Updated: l.WhenTime(inc.UpdatedAt), Selectable: rc.selectable}
 	// The RSIT class in the reader's language (the guided report's names),

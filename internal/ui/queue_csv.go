@@ -15,7 +15,7 @@ const maxQueueCSV = 10_000
 
 // queueCSVHeader names the columns of the queue's CSV (the same in every
 // language: the file is for programs as much as for people).
-var queueCSVHeader = []string{"reference", "title", "next_deadline_at", "severity", "category", "type", "tlp", "reporting_org",
+var queueCSVHeader = []string{"reference", "title", "next_deadline_at", "severity", "category", "type", "tlp", "pap", "reporting_org",
 	"assignee", "assignee_team", "stage", "status", "acknowledged_at", "reported_at", "updated_at"}
 
 // queueCSV writes the current view of the queue (the same tab, filters
@@ -47,7 +47,7 @@ func (u *UI) queueCSV(c echo.Context) error {
 		return u.o.Incidents.List(ctx, cur.Principal, f, incident.Page{After: after, Limit: incident.MaxLimit})
 	}, func(inc *incident.Incident) []string {
 		return []string{inc.Reference, inc.Title, ts(inc.NextDeadlineAt), string(inc.Severity),
-			inc.Category, inc.Type, string(inc.TLP), inc.ReportingOrgSlug, inc.AssigneeEmail, inc.AssigneeTeamName,
+			inc.Category, inc.Type, string(inc.TLP), string(inc.PAP), inc.ReportingOrgSlug, inc.AssigneeEmail, inc.AssigneeTeamName,
 			string(inc.Stage), string(inc.Status), ts(inc.AcknowledgedAt), ts(&inc.ReportedAt), ts(&inc.UpdatedAt)}
 	}, maxQueueCSV)
 	if err != nil {

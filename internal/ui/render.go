@@ -134,8 +134,10 @@ func funcs(p *i18n.Printer) template.FuncMap {
 		"tlpMeaningKey": func(t incident.TLP) string {
 			return "tlp.meaning." + strings.ReplaceAll(strings.TrimPrefix(tlpClass(t), "tlp-"), "-", "_")
 		},
-		"fieldError": findFieldError,
-		"wbField":    wbField,
+		"papClass":      papClass,
+		"papMeaningKey": func(p incident.PAP) string { return "pap.meaning." + strings.TrimPrefix(papClass(p), "pap-") },
+		"fieldError":    findFieldError,
+		"wbField":       wbField,
 	}
 }
 
@@ -152,6 +154,19 @@ func tlpClass(t incident.TLP) string {
 		return "tlp-green"
 	}
 	return "tlp-clear"
+}
+
+// papClass is the CSS class (and message suffix) of a PAP label.
+func papClass(p incident.PAP) string {
+	switch p {
+	case incident.PAPRed:
+		return "pap-red"
+	case incident.PAPGreen:
+		return "pap-green"
+	case incident.PAPClear:
+		return "pap-clear"
+	}
+	return "pap-amber"
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

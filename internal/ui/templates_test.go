@@ -172,6 +172,11 @@ func TestComputedKeysExist(t *testing.T) {
 	for _, tlp := range incident.TLPs {
 		keys = append(keys, funcs(c.Printer("en"))["tlpMeaningKey"].(func(incident.TLP) string)(tlp))
 	}
+	for _, p := range incident.PAPs {
+		keys = append(keys, funcs(c.Printer("en"))["papMeaningKey"].(func(incident.PAP) string)(p),
+			"pap.short."+strings.TrimPrefix(papClass(p), "pap-"))
+	}
+	keys = append(keys, "fieldname.pap", "workbench.done.pap", "casework.done.observable_pap")
 	for _, r := range access.Roles {
 		keys = append(keys, "role."+string(r))
 	}

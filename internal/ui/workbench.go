@@ -46,13 +46,14 @@ type workbenchView struct {
 	Severities []choice
 	Stages     []choice
 	TLPs       []choice
+	PAPs       []choice
 	Form       workbenchForm
 }
 
 // workbenchMay says which of the workbench's forms the page offers.
 type workbenchMay struct {
 	Transition bool // acknowledge, stage, close, reopen
-	Update     bool // assign, classify, severity, TLP, executive summary
+	Update     bool // assign, classify, severity, TLP, PAP, executive summary
 	Entry      bool // a manual timeline entry
 	Pin        bool // pin timeline entries as key events
 }
@@ -64,6 +65,7 @@ type workbenchForm struct {
 	Assignee, Team, Class, Severity    string
 	Stage, StageReason                 string
 	Resolution, ReopenReason, TLP      string
+	PAP                                string
 	SumStatus, SumImpact, SumNext      string
 	EntrySummary, EntryDay, EntryClock string
 }
@@ -113,7 +115,7 @@ func (u *UI) workbenchFor(c echo.Context, l i18n.Locale, inc *incident.Incident,
 func formOver(inc *incident.Incident, form workbenchForm) workbenchForm {
 	d := workbenchForm{Assignee: inc.AssigneeEmail, Severity: string(inc.Severity), Class: inc.Category,
 		SumStatus: inc.Summary.Status, SumImpact: inc.Summary.Impact, SumNext: inc.Summary.NextSteps, TLP: string(inc.TLP),
-		Stage: form.Stage, StageReason: form.StageReason, Resolution: form.Resolution, ReopenReason: form.ReopenReason,
+		PAP: string(inc.PAP), Stage: form.Stage, StageReason: form.StageReason, Resolution: form.Resolution, ReopenReason: form.ReopenReason,
 		EntrySummary: form.EntrySummary, EntryDay: form.EntryDay, EntryClock: form.EntryClock}
 	if inc.AssigneeTeamID != nil {
 		d.Team = inc.AssigneeTeamID.String()
@@ -130,6 +132,8 @@ func formOver(inc *incident.Incident, form workbenchForm) workbenchForm {
 		d.Severity = form.Severity
 	case "tlp":
 		d.TLP = form.TLP
+	case "pap":
+		d.PAP = form.PAP
 	case "summary":
 		d.SumStatus, d.SumImpact, d.SumNext = form.SumStatus, form.SumImpact, form.SumNext
 	}
@@ -161,6 +165,10 @@ func (u *UI) workbenchChoices(c echo.Context, l i18n.Locale, inc *incident.Incid
 	}
 	for _, t := range incident.TLPs {
 		w.TLPs = append(w.TLPs, choice{Value: string(t), Label: string(t), Selected: w.Form.TLP == string(t)})
+	}
+	for _, p := range incident.PAPs {
+		w.PAPs = append(w.PAPs, choice{Value: string(p), Label: string(p) + " – " + l.T("pap.short."+strings.TrimPrefix(papClass(p), "pap-")),
+			Selected: w.Form.PAP == string(p)})
 	}
 	_ = inc
 	return nil
@@ -250,7 +258,7 @@ func (u *UI) workbenchErrorKey(done, field, rule string) string {
 // (?done=…), or "" for another.
 func workbenchNotice(l i18n.Locale, done string) string {
 	switch done {
-	case "acknowledge", "assign", "classify", "severity", "stage", "close", "reopen", "tlp", "summary", "entry", "pin", "unpin":
+	case "acknowledge", "assign", "classify", "severity", "stage", "close", "reopen", "tlp", "pap", "summary", "entry", "pin", "unpin":
 		return l.T("workbench.done." + done)
 	}
 	return ""
