@@ -397,7 +397,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
 		Observables: a.Observables, Orgs: a.Orgs, Escalations: a.Escalations, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, Reads: a.Reads,
 		Playbooks: a.Catalogue, Runs: a.Runs, Links: a.Links,
-		Notify: a.Notify, Audit: a.Audit, Passkeys: a.Passkeys, SSO: a.SSO,
+		Notify: a.Notify, Audit: a.Audit, Passkeys: a.Passkeys, SSO: a.SSO, MISP: a.MISP, MaxImportBytes: cfg.MaxBodyBytes,
 		Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err
 }

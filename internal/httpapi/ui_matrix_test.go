@@ -136,6 +136,8 @@ var uiRoutes = map[string]uiRoute{
 	"POST /signin/second-factor/passkey/finish":   {Kind: uiOwn, Why: "records the passkey as the second factor of the person's own session; another person's passkey is refused"},
 	"GET /incidents":                              {Kind: uiOwn, Why: "the incident list: incident.Service.List under the visibility rule (the leak crawler reads it as every user)"},
 	"GET /incidents/:ref":                         {Kind: uiIncidentPage},
+	"GET /incidents/import":                       {Kind: uiOwn, Why: "the MISP import form: no incident is read (?into= is only put in the form)"},
+	"POST /incidents/import":                      {Kind: uiOwn, Why: "imports a MISP event through misp.Importer, as POST /api/v1/incidents/misp and /{id}/misp: incident.create, or observable.add on an incident the person sees (else the 404 of a missing reference); TestMISPImportPage, TestMISPImportIntoAnIncidentNotVisible (ui)"},
 	"POST /incidents/:ref/comments":               {Kind: uiWrite, Write: "comment.add", Form: uiBody},
 	"POST /incidents/:ref/comments/:id": {Kind: uiWrite, Write: "comment.edit", Form: uiBody,
 		Params: map[string]string{"id": "commentId"}},

@@ -3,10 +3,13 @@ package ui_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
 
@@ -32,6 +35,17 @@ func TestBrowserLinkMergeUndo(t *testing.T) {
 
 	dir := screensDir(t)
 	b := newTab(t, w.h.URL)
+	// section saves the "Linked incidents" section alone, to judge it
+	// without the whole page.
+	section := func(name string) {
+		b.within(func(ctx context.Context) error {
+			png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#links"), chromedp.NodeVisible))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, name+"-section.png"), png, 0o644)
+		})
+	}
 	shot := func(name string) {
 		for _, dark := range []bool{false, true} {
 			for _, width := range []int64{1280, 390} {
@@ -39,6 +53,7 @@ func TestBrowserLinkMergeUndo(t *testing.T) {
 				n := name + map[bool]string{false: "-light", true: "-dark"}[dark] + "-" + map[int64]string{1280: "1280", 390: "390"}[width]
 				b.axe(n)
 				b.screenshot(dir, n)
+				section(n)
 				if width == 390 {
 					require.LessOrEqual(t, eval[int](b, "document.documentElement.scrollWidth"), 390, "%s: no sideways scrolling", n)
 				}
@@ -83,4 +98,8 @@ func TestBrowserLinkMergeUndo(t *testing.T) {
 	require.Contains(t, b.text("#links"), "Verknüpfte Vorfälle")
 	b.look(false, 390)
 	b.screenshot(dir, "links-de-390")
+	section("links-de-390")
+	b.look(true, 390)
+	require.EqualValues(t, http.StatusOK, b.open("/queue"))
+	b.screenshot(dir, "queue-de-dark-390")
 }

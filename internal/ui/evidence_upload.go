@@ -20,10 +20,12 @@ import (
 )
 
 // uploadRoutes are the UI's routes with their own body and time limits
-// (OwnLimits): the evidence upload and the guided report's files.
+// (OwnLimits): the evidence upload, the guided report's files and the
+// MISP import, which reads its file up to its own limit.
 var uploadRoutes = map[string]bool{
 	http.MethodPost + " /incidents/:ref/evidence": true,
 	http.MethodPost + " " + reportFilesRoute:      true,
+	http.MethodPost + " " + mispImportRoute:       true,
 }
 
 // uploadEnvelope is what the multipart framing around the file may take:

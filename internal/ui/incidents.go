@@ -36,6 +36,9 @@ type incidentsView struct {
 	// Filter is the list's filters as a query ("" for none: every
 	// incident); the pager's links keep it (incidents_filter.go).
 	Filter template.URL
+	// MayImport: the person may create incidents, so the page links to
+	// the MISP import (misp_import.go).
+	MayImport bool
 }
 
 // incidents lists the incidents the person may see, most recently
@@ -60,7 +63,8 @@ func (u *UI) incidents(c echo.Context) error {
 		return err
 	}
 	p := u.newPage(c, "incidents", "incidents.title")
-	v := incidentsView{Rows: make([]incidentRow, 0, len(list)), Next: next, Paged: after != "", Filter: template.URL(kept.Encode())}
+	v := incidentsView{Rows: make([]incidentRow, 0, len(list)), Next: next, Paged: after != "", Filter: template.URL(kept.Encode()),
+		MayImport: cur.Principal.Can(access.CreateIncident)}
 	for i := range list {
 		inc := &list[i]
 		v.Rows = append(v.Rows, incidentRow{Reference: inc.Reference, Title: inc.Title, TLP: inc.TLP, Severity: inc.Severity,

@@ -61,6 +61,9 @@ func (u *UI) Mount(e *echo.Echo) {
 
 	e.GET("/incidents", u.incidents, signedIn...)
 	e.GET("/incidents/:ref", u.incident, signedIn...)
+	// A MISP event file as a new incident or into one (misp_import.go).
+	e.GET(mispImportRoute, u.mispImportPage, signedIn...)
+	e.POST(mispImportRoute, u.mispImport, upload...)
 	e.POST("/incidents/:ref/comments", u.commentSave, signedInForm...)
 	e.GET("/incidents/:ref/comments/:id/edit", u.commentEdit, signedIn...)
 	e.POST("/incidents/:ref/comments/:id", u.commentUpdate, signedInForm...)

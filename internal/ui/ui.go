@@ -43,6 +43,7 @@ import (
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
 	"github.com/certdesk/certdesk/internal/linking"
+	"github.com/certdesk/certdesk/internal/misp"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/org"
@@ -113,6 +114,11 @@ type Options struct {
 	// JobsPrefix to the national CERT's administrators (jobs.go); nil: not
 	// mounted.
 	Jobs http.Handler
+	// MISP imports MISP event files (misp_import.go); MaxImportBytes
+	// bounds such a file (CERTDESK_MAX_BODY_BYTES, as for the API's
+	// import); 0 means 1 MiB.
+	MISP           *misp.Importer
+	MaxImportBytes int64
 	// UploadTimeout bounds one evidence upload (CERTDESK_UPLOAD_TIMEOUT),
 	// in place of the request timeout; 0 means 30 minutes.
 	UploadTimeout time.Duration
