@@ -296,3 +296,39 @@ func TestDuplicateSuggestionsAndCampaigns(t *testing.T) {
 	r.JSON(t, &s)
 	require.Empty(t, s.Suggestions)
 }
+
+// TestMergeIsOneTransaction: a merge that fails at its last statement
+// (the survivor's merged_from event, refused by a trigger planted for the
+// test, as a crash there would end it) leaves nothing of itself: no
+// observable copied, no link, no merge, the duplicate open; without the
+// trigger the same merge goes through.
+func TestMergeIsOneTransaction(t *testing.T) {
+	t.Parallel()
+	w := setupLinks(t)
+	db := w.h.App.DB.SQL
+	_, err := db.Exec(`CREATE FUNCTION links_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'the merge is cut short'; END $$;
+		CREATE TRIGGER links_test_fail BEFORE INSERT ON incident_events FOR EACH ROW
+			WHEN (NEW.kind = 'merged_from') EXECUTE FUNCTION links_test_fail()`)
+	require.NoError(t, err)
+	count := func(q string, args ...any) int {
+		var n int
+		require.NoError(t, db.QueryRow(q, args...).Scan(&n))
+		return n
+	}
+	before := count(`SELECT count(*) FROM incident_observables WHERE incident_id = $1`, w.b.ID)
+	r := w.h.As(w.region.Token).Request(http.MethodPost, "/api/v1/incidents/"+w.a.ID+"/merge", map[string]any{"into": w.b.ID})
+	require.Equal(t, http.StatusInternalServerError, r.Status, "%s", r.Body)
+	require.Equal(t, before, count(`SELECT count(*) FROM incident_observables WHERE incident_id = $1`, w.b.ID))
+	require.Zero(t, count(`SELECT count(*) FROM incident_links`))
+	require.Zero(t, count(`SELECT count(*) FROM incident_merges`))
+	require.Equal(t, 1, count(`SELECT count(*) FROM incidents WHERE id = $1 AND status = 'open' AND resolution = ''`, w.a.ID))
+	require.Zero(t, count(`SELECT count(*) FROM incident_events WHERE incident_id = $1 AND kind IN ('closed', 'merged_into', 'incident_linked')`, w.a.ID))
+
+	_, err = db.Exec(`DROP TRIGGER links_test_fail ON incident_events`)
+	require.NoError(t, err)
+	r = w.h.As(w.region.Token).Request(http.MethodPost, "/api/v1/incidents/"+w.a.ID+"/merge", map[string]any{"into": w.b.ID})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, before+1, count(`SELECT count(*) FROM incident_observables WHERE incident_id = $1`, w.b.ID))
+	require.Equal(t, 1, count(`SELECT count(*) FROM incident_merges`))
+}

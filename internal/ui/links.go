@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"html/template"
 	"net/http"
 
 	"github.com/certdesk/certdesk/internal/access"
@@ -51,8 +52,8 @@ type mergedView struct {
 	Ref       string
 	Stage     string
 	Status    string
-	Visible   bool // the person may open the survivor
-	UndoUntil string
+	Visible   bool          // the person may open the survivor
+	UndoUntil template.HTML // a <time> element (i18n.Locale.Time)
 	MayUndo   bool
 }
 
@@ -97,7 +98,7 @@ func (u *UI) linksFor(c echo.Context, l i18n.Locale, inc *incident.Incident, for
 	if ms != nil {
 		v.MergedInto = &mergedView{Ref: ms.SurvivorRef, Stage: l.T("stage." + string(ms.SurvivorStage)),
 			Status: statusLabel(l, ms.SurvivorStage, ms.SurvivorStatus), Visible: ms.SurvivorVisible,
-			UndoUntil: string(l.Time(ms.UndoUntil)), MayUndo: p.MayWrite(access.MergeIncident, inc.Relations) && u.o.Now().Before(ms.UndoUntil)}
+			UndoUntil: l.Time(ms.UndoUntil), MayUndo: p.MayWrite(access.MergeIncident, inc.Relations) && u.o.Now().Before(ms.UndoUntil)}
 	}
 	if v.MayLink || v.MayMerge {
 		ss, err := u.o.Links.SuggestionsOf(ctx, p, inc)
