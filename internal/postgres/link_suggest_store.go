@@ -38,7 +38,10 @@ type suggestionRow struct {
 // (over incidents aliased m), the open incidents p sees that may be its
 // duplicates: created within the window around it, not linked to it,
 // and sharing observables p sees with it, or of the same reporting
-// organisation with a title at least minSim alike.
+// organisation with a title at least minSim alike. The candidates come
+// from two indexed lookups (incidents_reporting_org_idx, and the
+// observables' (type, value) index), never from a walk of all incidents
+// in the window: the triage queue asks for its whole page at once.
 func suggestionSQL(p access.Principal, me string, meArgs []any, q linking.SuggestQuery) (string, []any) {
 	vis, visArgs := visibleTo(p)
 	obs, obsArgs := observableVisibleTo(p)
@@ -47,12 +50,18 @@ func suggestionSQL(p access.Principal, me string, meArgs []any, q linking.Sugges
 			FROM incidents m WHERE m.status = 'open' AND ` + me + `),
 		c AS (SELECT me.id AS me_id, me.words AS my_words, i.id, i.reference, i.title, i.stage, i.status, i.tlp,
 				i.reporting_org_id = me.reporting_org_id AS same_reporter, ` + titleWords("i.title") + ` AS words
-			FROM me JOIN incidents i ON i.id <> me.id AND i.status = 'open'
+			FROM me CROSS JOIN LATERAL (
+					SELECT r.id FROM incidents r WHERE r.reporting_org_id = me.reporting_org_id
+						AND r.created_at BETWEEN me.created_at - CAST(? AS interval) AND me.created_at + CAST(? AS interval)
+					UNION
+					SELECT b.incident_id FROM incident_observables a
+						JOIN incident_observables b ON b.type = a.type AND b.value = a.value
+					WHERE a.incident_id = me.id) k
+				JOIN incidents i ON i.id = k.id
+			WHERE i.id <> me.id AND i.status = 'open'
 				AND i.created_at BETWEEN me.created_at - CAST(? AS interval) AND me.created_at + CAST(? AS interval)
-			WHERE ` + vis + `
-				AND NOT EXISTS (SELECT 1 FROM incident_links l WHERE (l.from_id = me.id AND l.to_id = i.id) OR (l.from_id = i.id AND l.to_id = me.id))
-				AND (i.reporting_org_id = me.reporting_org_id OR EXISTS (SELECT 1 FROM incident_observables a
-					JOIN incident_observables b ON b.type = a.type AND b.value = a.value WHERE a.incident_id = me.id AND b.incident_id = i.id))),
+				AND ` + vis + `
+				AND NOT EXISTS (SELECT 1 FROM incident_links l WHERE (l.from_id = me.id AND l.to_id = i.id) OR (l.from_id = i.id AND l.to_id = me.id))),
 		s AS (SELECT c.*,
 			(SELECT count(*) FROM incident_observables o JOIN incidents i ON i.id = o.incident_id
 				WHERE o.incident_id = c.me_id AND ` + obs + ` AND (o.type, o.value) IN
@@ -63,7 +72,7 @@ func suggestionSQL(p access.Principal, me string, meArgs []any, q linking.Sugges
 			FROM c)
 		SELECT * FROM s WHERE s.shared > 0 OR (s.same_reporter AND s.similarity >= ?)`
 	args := append([]any{}, meArgs...)
-	args = append(args, window, window)
+	args = append(args, window, window, window, window)
 	args = append(args, visArgs...)
 	args = append(args, obsArgs...)
 	args = append(args, obsArgs...)
