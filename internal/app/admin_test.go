@@ -190,7 +190,7 @@ func TestDemoIsIdempotentAndVisibilityHolds(t *testing.T) {
 
 	for _, out := range []string{out1, out2} {
 		require.Contains(t, out, app.DemoPassword)
-		require.Regexp(t, `curl -H "Authorization: Bearer cdt_\S+" http://127\.0\.0\.1:8080/api/v1/me`, out)
+		require.Regexp(t, `curl -H "Authorization: Bearer cdt_\S+" http://localhost:8080/api/v1/me`, out)
 	}
 	tokens := map[string]string{}
 	for _, m := range regexp.MustCompile(`(?m)^(\S+@\S+)\s+(\w+)\s+(\S+)\s+(cdt_\S+)$`).FindAllStringSubmatch(out2, -1) {

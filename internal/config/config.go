@@ -155,7 +155,7 @@ type Var struct {
 var Vars = []Var{
 	{"DATABASE_URL", "", "PostgreSQL URL; empty runs the embedded PostgreSQL in $CERTDESK_DATA_DIR/postgres"},
 	{"CERTDESK_ADDR", "127.0.0.1:8080", "HTTP listen address (host:port)"},
-	{"CERTDESK_BASE_URL", "http://<CERTDESK_ADDR>", "public URL of the service, used in links sent to chat"},
+	{"CERTDESK_BASE_URL", "http://<CERTDESK_ADDR>", "public URL of the service, used in links sent to chat (a loopback address is named localhost)"},
 	{"CERTDESK_DATA_DIR", "./data", "folder for the embedded database and local state"},
 	{"CERTDESK_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"CERTDESK_LOG_FORMAT", "text", "text or json"},
@@ -248,7 +248,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.BaseURL = strings.TrimSpace(getenv("CERTDESK_BASE_URL"))
 	if c.BaseURL == "" {
-		c.BaseURL = "http://" + c.Addr
+		c.BaseURL = "http://" + defaultHost(c.Addr)
 	}
 	if u, perr := url.Parse(c.BaseURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, &Error{"CERTDESK_BASE_URL", c.BaseURL, "must be an absolute http(s) URL"}
@@ -492,4 +492,19 @@ func (c *Config) loadOIDC(get func(string) string) error {
 		return &Error{"CERTDESK_OIDC_DOMAINS", "", "is required with CERTDESK_OIDC_ISSUER"}
 	}
 	return nil
+}
+
+// defaultHost is the host and port of the default base URL: the listen
+// address, with a loopback IP address named localhost, so that the
+// browser's origin is a host name (WebAuthn accepts no IP address as the
+// relying party: passkeys work in the demo) and still a secure context.
+func defaultHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return net.JoinHostPort("localhost", port)
+	}
+	return addr
 }

@@ -17,7 +17,7 @@ func TestLoadDefaults(t *testing.T) {
 	c, err := Load(env(nil))
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:8080", c.Addr)
-	require.Equal(t, "http://127.0.0.1:8080", c.BaseURL)
+	require.Equal(t, "http://localhost:8080", c.BaseURL, "a loopback address is named: passkeys need a host name")
 	require.Equal(t, "./data", c.DataDir)
 	require.Equal(t, "text", c.LogFormat)
 	require.True(t, c.Workers)
