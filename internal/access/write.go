@@ -150,6 +150,13 @@ const (
 	ApproveStep Action = "playbook.approve"
 	// AnswerInput fills in a playbook input step.
 	AnswerInput Action = "playbook.input"
+	// LinkIncident links the incident to another (related, duplicate of,
+	// part of a campaign) and removes such a link; it is needed on both
+	// incidents.
+	LinkIncident Action = "incident.link"
+	// MergeIncident merges a duplicate into a surviving incident and
+	// undoes the merge; it is needed on both incidents.
+	MergeIncident Action = "incident.merge"
 	// DecideEscalation accepts, declines or returns an escalation: the
 	// relation is to that escalation (EscalatedTo: its receiving
 	// organisation).
@@ -221,6 +228,12 @@ var writes = map[Action]map[Relation][]Role{
 	},
 	DecideEscalation: {
 		EscalatedTo: deciders,
+	},
+	LinkIncident: {
+		Reporting: workers, Coordinating: workers, CERTAbove: workers,
+	},
+	MergeIncident: {
+		Coordinating: workers, CERTAbove: workers,
 	},
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/linking"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/slackfake"
 	"github.com/certdesk/certdesk/internal/stix"
@@ -242,6 +243,36 @@ func TestLeakCrawler(t *testing.T) {
 			[]byte("evidence bytes "+c.token+"-content"))
 		require.Equal(t, http.StatusCreated, status, "%s", body)
 	}
+
+	// Links and merges (issue 17): every canary is linked to an incident
+	// many see and shares an indicator with incidents of two organisations
+	// (a campaign); one ordinary incident is merged into the TLP:RED canary,
+	// so that everyone who sees it follows the canary's stage and status.
+	var otherReporter demoUser
+	for _, u := range users {
+		if u.role == "reporter" && u.org != reporter.org && otherReporter.token == "" {
+			otherReporter = u
+		}
+	}
+	plain := func(tok, title string) string {
+		t.Helper()
+		status, body := api(tok, http.MethodPost, "/api/v1/incidents", map[string]any{"title": title, "tlp": "TLP:GREEN"})
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+		var inc struct{ ID string }
+		require.NoError(t, json.Unmarshal(body, &inc))
+		status, body = api(tok, http.MethodPost, "/api/v1/incidents/"+inc.ID+"/observables", map[string]any{"type": "domain", "value": "campaign.leak.example"})
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+		return inc.ID
+	}
+	plain(otherReporter.token, "Phishing at a neighbour")
+	for _, c := range canaries {
+		_, _, err := h.App.Links.Link(ctx, access.System, c.id, plain(reporter.token, "Phishing next door"), linking.Related)
+		require.NoError(t, err)
+		status, body := api(reporter.token, http.MethodPost, "/api/v1/incidents/"+c.id+"/observables", map[string]any{"type": "domain", "value": "campaign.leak.example"})
+		require.Equal(t, http.StatusCreated, status, "%s", body)
+	}
+	_, err = h.App.Links.Merge(ctx, access.System, plain(reporter.token, "Phishing duplicate"), canaries[0].id)
+	require.NoError(t, err)
 
 	drain("every notification of the canaries is delivered")
 
@@ -800,6 +831,7 @@ func crawlIDs(t *testing.T, h *testapp.Harness, canaries []*canaryIncident) map[
 	q("runId", `SELECT id FROM playbook_runs WHERE incident_id::text = ANY($1)`, canaryIDs)
 	q("stepId", `SELECT DISTINCT step_id FROM playbook_steps s JOIN playbook_runs r ON r.id = s.run_id WHERE r.incident_id::text = ANY($1)`, canaryIDs)
 	q("escalation", `SELECT id FROM escalations`)
+	q("linkId", `SELECT id FROM incident_links`)
 	q("slug", `SELECT slug FROM organizations`)
 	q("user", `SELECT id FROM users WHERE email LIKE '%.demo' LIMIT 5`)
 	q("playbook", `SELECT DISTINCT playbook_id FROM playbook_runs`)
@@ -872,6 +904,8 @@ func expand(method, pattern string, ids map[string][]string) []crawlPath {
 			return ids["taskId"]
 		case param == ":commentId":
 			return ids["commentId"]
+		case param == ":linkId":
+			return ids["linkId"]
 		case param == ":runId":
 			return append(ids["runId"], uuid.NewString())
 		case param == ":stepId":

@@ -22,6 +22,7 @@ import (
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/linking"
 	"github.com/certdesk/certdesk/internal/mail"
 	"github.com/certdesk/certdesk/internal/mailin"
 	"github.com/certdesk/certdesk/internal/markdown"
@@ -63,6 +64,7 @@ type App struct {
 	River     *worker.Client
 	Incidents *incident.Service
 	Comments  *comment.Service
+	Links     *linking.Service // links, merges, duplicate suggestions, campaigns
 	Identity  *identity.Service
 	Orgs      *org.Service
 	Evidence  *evidence.Service
@@ -328,6 +330,9 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Render: markdown.Render, RenderVersion: markdown.Version, Text: markdown.HTMLText, Now: now}); err != nil {
 		return nil, err
 	}
+	if a.Links, err = linking.NewService(linking.Options{Store: store, Incidents: a.Incidents, Now: now}); err != nil {
+		return nil, err
+	}
 	a.Teams = team.NewService(store, now)
 	a.Triage = triage.NewService(a.Incidents, a.Escalations, store)
 	a.Reads = readmark.NewService(store)
@@ -350,7 +355,7 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 		Teams: a.Teams, Triage: a.Triage,
 		Logger: log, Incidents: a.Incidents, Comments: a.Comments, Identity: a.Identity, Orgs: a.Orgs, Evidence: a.Evidence, Tasks: a.Tasks, Audit: a.Audit,
 		Observables: a.Observables, Notify: a.Notify, Playbooks: a.Catalogue, Escalations: a.Escalations, Runs: a.Runs,
-		Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, MISP: a.MISP,
+		Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, MISP: a.MISP, Links: a.Links,
 		TAXII: taxii.NewService(store, a.Observables),
 		Slack: slackInbound,
 		Ready: func(ctx context.Context) error {
@@ -416,7 +421,7 @@ func (a *App) wireUI(cfg config.Config, log *slog.Logger, now func() time.Time) 
 	a.UI, err = ui.New(ui.Options{Jobs: jobs, Logger: log.With("component", "ui"), Sessions: a.Sessions, Settings: a.Settings,
 		Incidents: a.Incidents, Comments: a.Comments, Evidence: a.Evidence, Tasks: a.Tasks, Identity: a.Identity,
 		Observables: a.Observables, Orgs: a.Orgs, Escalations: a.Escalations, Teams: a.Teams, Triage: a.Triage, Stats: a.Stats, Reports: a.Reports, Filings: a.Filings, Reads: a.Reads,
-		Playbooks: a.Catalogue, Runs: a.Runs, MailIn: a.Mail,
+		Playbooks: a.Catalogue, Runs: a.Runs, MailIn: a.Mail, Links: a.Links,
 		Notify: a.Notify, Audit: a.Audit, Passkeys: a.Passkeys, SSO: a.SSO, MISP: a.MISP, MaxImportBytes: cfg.MaxBodyBytes,
 		Catalogue: a.Messages, UploadTimeout: cfg.UploadTimeout, BaseURL: cfg.BaseURL, Now: now})
 	return err

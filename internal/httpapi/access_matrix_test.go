@@ -833,6 +833,22 @@ func (w *matrixWorld) routeTable() map[string]secCase {
 			build: changeIncident("/timeline/9223372036854775807/pin", http.MethodDelete, access.PinEvent, nil, http.StatusNotFound)},
 		"POST /api/v1/incidents/:id/transitions": {targets: incTargets,
 			build: changeIncident("/transitions", http.MethodPost, access.TransitionIncident, map[string]any{"to": "nowhere"}, http.StatusUnprocessableEntity)},
+		// Links and merges (links_test.go has the cross-organisation cases
+		// with two incidents): invisible 404, then the write table on this
+		// incident, then the body (an empty other incident) or the state.
+		"GET /api/v1/incidents/:id/links":                 {targets: incTargets, build: readIncident("/links")},
+		"GET /api/v1/incidents/:id/duplicate-suggestions": {targets: incTargets, build: readIncident("/duplicate-suggestions")},
+		"POST /api/v1/incidents/:id/links": {targets: incTargets,
+			build: changeIncident("/links", http.MethodPost, access.LinkIncident, map[string]any{"incident": "", "kind": "related"}, http.StatusUnprocessableEntity)},
+		"DELETE /api/v1/incidents/:id/links/:linkId": {targets: incTargets,
+			build: changeIncident("/links/"+uuid.NewString(), http.MethodDelete, access.LinkIncident, nil, http.StatusNotFound)},
+		"POST /api/v1/incidents/:id/merge": {targets: incTargets,
+			build: changeIncident("/merge", http.MethodPost, access.MergeIncident, map[string]any{"into": ""}, http.StatusUnprocessableEntity)},
+		"POST /api/v1/incidents/:id/merge/undo": {targets: incTargets,
+			build: changeIncident("/merge/undo", http.MethodPost, access.MergeIncident, nil, http.StatusConflict)},
+		"GET /api/v1/campaigns": {build: func(v secUser, _ string) []secProbe {
+			return []secProbe{{path: "/api/v1/campaigns", want: http.StatusOK, check: problemUnless(http.StatusOK)}}
+		}},
 		"POST /api/v1/incidents/:id/close": {targets: incTargets,
 			build: changeIncident("/close", http.MethodPost, access.TransitionIncident, map[string]any{"resolution": ""}, http.StatusUnprocessableEntity)},
 		"POST /api/v1/incidents/:id/reopen": {targets: incTargets,

@@ -50,6 +50,7 @@ var queryParams = map[string][]string{
 	"GET /api/v1/stats/breaches":                              statsParams("format"),
 	"GET /api/v1/stats/oldest-open":                           statsParams("format"),
 	"GET /api/v1/stats/briefing.pdf":                          {"month"},
+	"GET /api/v1/campaigns":                                   {"limit"},
 }
 
 // statsParams are the query parameters of the stats routes: the period,

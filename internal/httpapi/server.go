@@ -20,6 +20,7 @@ import (
 	"github.com/certdesk/certdesk/internal/filing"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/linking"
 	"github.com/certdesk/certdesk/internal/misp"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/observable"
@@ -42,6 +43,7 @@ type Options struct {
 	Logger      *slog.Logger
 	Incidents   *incident.Service
 	Comments    *comment.Service
+	Links       *linking.Service // links, merges, duplicate suggestions, campaigns
 	Identity    *identity.Service
 	Orgs        *org.Service
 	Evidence    *evidence.Service
@@ -185,6 +187,13 @@ func New(o Options) *echo.Echo {
 	api.GET("/incidents/:id/tasks/:taskId", h.getTask)
 	api.PATCH("/incidents/:id/tasks/:taskId", h.patchTask)
 	api.GET("/tasks", h.taskQueue)
+	api.GET("/incidents/:id/links", h.listLinks)
+	api.POST("/incidents/:id/links", h.createLink)
+	api.DELETE("/incidents/:id/links/:linkId", h.deleteLink)
+	api.POST("/incidents/:id/merge", h.mergeIncident)
+	api.POST("/incidents/:id/merge/undo", h.undoMerge)
+	api.GET("/incidents/:id/duplicate-suggestions", h.duplicateSuggestions)
+	api.GET("/campaigns", h.campaigns)
 	api.GET("/incidents/:id/comments", h.listComments)
 	api.POST("/incidents/:id/comments", h.createComment)
 	api.PATCH("/incidents/:id/comments/:commentId", h.patchComment)

@@ -172,6 +172,18 @@ func writeActions() []*writeAction {
 			Prepare: firstEvent, Granted: always(wDone)},
 		{Name: "event.unpin", Route: "DELETE /api/v1/incidents/:id/timeline/:eventId/pin", Action: access.PinEvent,
 			Prepare: firstEvent, Granted: always(wDone)},
+		// Links and merges name a second incident: an empty one is invalid
+		// once the write table allows the call on the first.
+		{Name: "incident.link", Route: "POST /api/v1/incidents/:id/links", Action: access.LinkIncident,
+			Prepare: inc(map[string]any{"incident": "", "kind": "related"}), Granted: always(wInvalid)},
+		{Name: "incident.unlink", Route: "DELETE /api/v1/incidents/:id/links/:linkId", Action: access.LinkIncident,
+			Prepare: func(fx *writeFixture, _ secUser, inc *secIncident) writeCall {
+				return writeCall{Incident: fx.key(inc), Params: map[string]string{"linkId": testapp.NewID()}}
+			}, Granted: always(wHidden)},
+		{Name: "incident.merge", Route: "POST /api/v1/incidents/:id/merge", Action: access.MergeIncident,
+			Prepare: inc(map[string]any{"into": ""}), Granted: always(wInvalid)},
+		{Name: "incident.merge_undo", Route: "POST /api/v1/incidents/:id/merge/undo", Action: access.MergeIncident,
+			Prepare: inc(nil), Granted: always(wConflict)},
 		{Name: "stage.change", Route: "POST /api/v1/incidents/:id/transitions", Action: access.TransitionIncident,
 			Prepare: inc(map[string]any{"to": "nowhere"}), Granted: always(wInvalid)},
 		{Name: "incident.close", Route: "POST /api/v1/incidents/:id/close", Action: access.TransitionIncident,

@@ -75,6 +75,8 @@ type incidentView struct {
 	Casework *caseworkView
 	// Runs is the "Playbook runs" section (partials/playbook_runs.html).
 	Runs *runsSection
+	// Links is the "Linked incidents" section (partials/links.html).
+	Links *linksView
 
 	May  mayView
 	Form incidentForm
@@ -212,6 +214,12 @@ func (u *UI) incidentPage(c echo.Context, inc *incident.Incident, form incidentF
 	}
 	if p.Notice == "" {
 		p.Notice = caseworkNotice(l, c.QueryParam("done"), c.QueryParam("n"))
+	}
+	if p.Notice == "" {
+		p.Notice = linksNotice(l, c.QueryParam("done"))
+	}
+	if v.Links, err = u.linksFor(c, l, inc, linksForm{}); err != nil {
+		return nil, err
 	}
 	v.Runs = u.runsForIncidentPage(c, l, inc)
 	v.Days = u.timelineDays(l, evs)

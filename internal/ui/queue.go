@@ -274,9 +274,14 @@ func (u *UI) renderQueue(c echo.Context, p *page, q queueQuery, selected map[str
 	if err != nil {
 		return err
 	}
+	dups, err := u.duplicateCounts(c, pr, list) // links.go
+	if err != nil {
+		return err
+	}
 	for i := range list {
 		row := u.queueRow(p.L, rc, &list[i])
 		row.Selected = selected[row.Reference]
+		row.Duplicates = dups[list[i].ID]
 		v.Rows = append(v.Rows, row)
 		p.TLP = stricter(p.TLP, list[i].TLP)
 	}
@@ -452,6 +457,7 @@ type queueRow struct {
 	Updated      template.HTML
 	Selected     bool
 	Selectable   bool
+	Duplicates   int // possible duplicates (links.go), shown beside the title
 }
 
 // queueRow describes one incident for the queue.

@@ -135,6 +135,12 @@ func (u *UI) Mount(e *echo.Echo) {
 	e.POST("/incidents/:ref/participants/:id/remove", u.caseworkParticipantRemove, signedInForm...)
 	e.POST("/incidents/:ref/shares", u.caseworkShareAdd, signedInForm...)
 	e.POST("/incidents/:ref/shares/:id/end", u.caseworkShareEnd, signedInForm...)
+	// Linked incidents (links.go): links, merge and its undo.
+	e.POST("/incidents/:ref/links", u.linkAdd, signedInForm...)
+	e.POST("/incidents/:ref/links/:id/remove", u.linkRemove, signedInForm...)
+	e.POST("/incidents/:ref/merge", u.mergeInto, signedInForm...)
+	e.POST("/incidents/:ref/merge/undo", u.mergeUndo, signedInForm...)
+	e.GET("/campaigns", u.campaigns, signedIn...)
 
 	// Playbook runs (docs/ui.md, "Playbook runs"): start one by hand with
 	// a preview, a run's graph and history, its inputs and approvals,

@@ -175,6 +175,10 @@ func (u *UI) describe(l i18n.Locale, ev incident.Event) entryView {
 		v.What, v.Detail = l.T(key), str("reason")
 	case "escalated", "escalation_accepted", "escalation_declined", "escalation_returned":
 		v.What, v.Detail = l.T(key), escalationDetail(l, str) // escalation_history.go
+	case "incident_linked", "incident_unlinked": // links.go: the other incident is never named
+		v.What = l.T(key, label("links.kind.", str("kind")+"."+str("direction")))
+	case "merged_into":
+		v.What = l.T(key, str("survivor"))
 	case "playbook_started":
 		v.What = l.T(key, str("name"))
 	case "playbook_step":

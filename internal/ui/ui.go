@@ -42,6 +42,7 @@ import (
 	"github.com/certdesk/certdesk/internal/i18n"
 	"github.com/certdesk/certdesk/internal/identity"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/linking"
 	"github.com/certdesk/certdesk/internal/mailin"
 	"github.com/certdesk/certdesk/internal/misp"
 	"github.com/certdesk/certdesk/internal/notify"
@@ -69,6 +70,7 @@ type Options struct {
 	Settings  *settings.Service
 	Incidents *incident.Service
 	Comments  *comment.Service
+	Links     *linking.Service // links, merges, duplicate suggestions, campaigns
 	Evidence  *evidence.Service
 	Tasks     *task.Service
 	// Observables serve the incident's exports (STIX 2.1, CSV).
