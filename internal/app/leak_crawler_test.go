@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
@@ -29,6 +31,7 @@ import (
 	"github.com/certdesk/certdesk/internal/app"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/linking"
+	"github.com/certdesk/certdesk/internal/mail/mailtest"
 	"github.com/certdesk/certdesk/internal/session"
 	"github.com/certdesk/certdesk/internal/slackfake"
 	"github.com/certdesk/certdesk/internal/stix"
@@ -101,7 +104,7 @@ func TestLeakCrawler(t *testing.T) {
 	fake := slackfake.New(nil, slackUsers)
 	slackSrv := httptest.NewServer(fake.Handler())
 	t.Cleanup(slackSrv.Close)
-	relay := startSMTPRelay(t, smtpRelayOptions{}) // e-mail: a third exit
+	relay := mailtest.Start(t, mailtest.Options{}) // e-mail: a third exit
 	h := testapp.New(t, testapp.Options{Config: func(c *config.Config) {
 		c.SMTPRelay, c.SMTPFrom, c.SMTPCAFile = relay.Addr, "certdesk@cert.demo", relay.CAFile
 		c.SlackAPIURL = slackSrv.URL + "/api/"
@@ -449,14 +452,14 @@ func TestLeakCrawler(t *testing.T) {
 		check("webhook body", b, all)
 	}
 	exits["webhook bodies"] = true
-	require.NotEmpty(t, relay.messages(), "and the mail relay got messages")
-	for _, rec := range relay.messages() {
+	require.NotEmpty(t, relay.Messages(), "and the mail relay got messages")
+	for _, rec := range relay.Messages() {
 		// Raw (headers, envelope) and decoded (the quoted-printable body,
 		// whose soft line breaks could split a canary).
 		check("e-mail to "+strings.Join(rec.To, ","), rec.Data, all)
 		if m, err := mail.ReadMessage(bytes.NewReader(rec.Data)); err == nil {
-			body, _ := io.ReadAll(mailQPReader(m.Body))
-			subject, _ := new(mailWordDecoder).DecodeHeader(m.Header.Get("Subject"))
+			body, _ := io.ReadAll(quotedprintable.NewReader(m.Body))
+			subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
 			check("e-mail to "+strings.Join(rec.To, ","), []byte(subject+"\n"+string(body)), all)
 		}
 	}

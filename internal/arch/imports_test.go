@@ -36,7 +36,8 @@ var rules = []rule{
 	{"github.com/go-jose/go-jose", []string{"internal/oidcfake"}, "tokens are verified by go-oidc (internal/sso); only the test provider signs them"},
 	{module + "internal/oidcfake", []string{}, "the fake OpenID Connect provider is for tests only"},
 	{"github.com/pquerna/otp", []string{"internal/session"}, "one-time codes are checked by the session service (factors_totp.go), nowhere else"},
-	{"github.com/emersion/go-smtp", []string{"internal/mailin"}, "the inbound SMTP listener speaks SMTP in one place; the app starts it through mailin.Service"},
+	{"github.com/emersion/go-smtp", []string{"internal/mailin", "internal/mail/mailtest"}, "the inbound SMTP listener speaks SMTP in one place; the app starts it through mailin.Service (and tests relay through mailtest)"},
+	{module + "internal/mail/mailtest", []string{}, "the test SMTP relay is for tests only"},
 	{"github.com/skip2/go-qrcode", []string{"internal/ui"}, "the set-up page's QR code is drawn by the page that shows it"},
 }
 

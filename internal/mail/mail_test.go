@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"mime"
+	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 	"testing"
 	"time"
 
 	cmail "github.com/certdesk/certdesk/internal/mail"
+	"github.com/certdesk/certdesk/internal/mail/mailtest"
 	"github.com/emersion/go-smtp"
 )
 
-func client(t *testing.T, r *relay, user, pass string) *cmail.Client {
+func client(t *testing.T, r *mailtest.Relay, user, pass string) *cmail.Client {
 	t.Helper()
 	c, err := cmail.New(cmail.Config{Relay: r.Addr, From: "certdesk <certdesk@cert.example>", Username: user, Password: pass,
 		TLS: r.ClientTLS, Timeout: 10 * time.Second, Now: func() time.Time { return time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC) }})
@@ -27,7 +30,7 @@ func client(t *testing.T, r *relay, user, pass string) *cmail.Client {
 // relay received: the envelope, the headers, the body.
 func TestSend(t *testing.T) {
 	t.Parallel()
-	r := startRelay(t, relayOptions{User: "certdesk", Password: "s3cret"})
+	r := mailtest.Start(t, mailtest.Options{User: "certdesk", Password: "s3cret"})
 	c := client(t, r, "certdesk", "s3cret")
 	m := cmail.Message{To: "Stadt Köln <it@koeln.example>", Subject: "[certdesk] Stage changed: INC-2026-0001 — Übersicht",
 		Text: "Line one\nA long line " + strings.Repeat("é", 80) + "\n\nhttps://certdesk.example/incidents/INC-2026-0001",
@@ -35,7 +38,7 @@ func TestSend(t *testing.T) {
 	if err := c.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	got := r.messages()
+	got := r.Messages()
 	if len(got) != 1 {
 		t.Fatalf("relay received %d messages, want 1", len(got))
 	}
@@ -47,7 +50,7 @@ func TestSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := new(mimeDecoder)
+	dec := new(mime.WordDecoder)
 	subject, err := dec.DecodeHeader(msg.Header.Get("Subject"))
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +68,7 @@ func TestSend(t *testing.T) {
 	if to, err := msg.Header.AddressList("To"); err != nil || to[0].Address != "it@koeln.example" || to[0].Name != "Stadt Köln" {
 		t.Errorf("To: %v %v", to, err)
 	}
-	body, _ := io.ReadAll(qpReader(msg.Body))
+	body, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
 	if want := strings.ReplaceAll(m.Text, "\n", "\r\n"); strings.TrimSuffix(string(body), "\r\n") != want {
 		t.Errorf("body:\n%q\nwant\n%q", body, want)
 	}
@@ -89,7 +92,7 @@ func TestSendErrors(t *testing.T) {
 	msg := cmail.Message{To: "it@koeln.example", Subject: "s", Text: "t", ID: "x1"}
 	t.Run("no STARTTLS", func(t *testing.T) {
 		t.Parallel()
-		r := startRelay(t, relayOptions{NoTLS: true})
+		r := mailtest.Start(t, mailtest.Options{NoTLS: true})
 		c, err := cmail.New(cmail.Config{Relay: r.Addr, From: "certdesk@cert.example"})
 		if err != nil {
 			t.Fatal(err)
@@ -97,34 +100,34 @@ func TestSendErrors(t *testing.T) {
 		if err := c.Send(context.Background(), msg); !cmail.IsPermanent(err) || !strings.Contains(err.Error(), "STARTTLS") {
 			t.Fatalf("Send to a relay without STARTTLS: %v, want a permanent error", err)
 		}
-		if n := len(r.messages()); n != 0 {
+		if n := len(r.Messages()); n != 0 {
 			t.Fatalf("relay received %d messages", n)
 		}
 	})
 	t.Run("untrusted certificate", func(t *testing.T) {
 		t.Parallel()
-		r := startRelay(t, relayOptions{})
+		r := mailtest.Start(t, mailtest.Options{})
 		c, _ := cmail.New(cmail.Config{Relay: r.Addr, From: "certdesk@cert.example"})
-		if err := c.Send(context.Background(), msg); err == nil || len(r.messages()) != 0 {
-			t.Fatalf("Send with an untrusted certificate: %v, %d messages", err, len(r.messages()))
+		if err := c.Send(context.Background(), msg); err == nil || len(r.Messages()) != 0 {
+			t.Fatalf("Send with an untrusted certificate: %v, %d messages", err, len(r.Messages()))
 		}
 	})
 	t.Run("wrong password", func(t *testing.T) {
 		t.Parallel()
-		r := startRelay(t, relayOptions{User: "certdesk", Password: "right"})
+		r := mailtest.Start(t, mailtest.Options{User: "certdesk", Password: "right"})
 		if err := client(t, r, "certdesk", "wrong").Send(context.Background(), msg); !cmail.IsPermanent(err) {
 			t.Fatalf("Send with a wrong password: %v, want permanent", err)
 		}
 	})
 	t.Run("4xx and 5xx", func(t *testing.T) {
 		t.Parallel()
-		r := startRelay(t, relayOptions{})
+		r := mailtest.Start(t, mailtest.Options{})
 		c := client(t, r, "", "")
-		r.setFail(func(int) error { return errTemporary })
+		r.SetFail(func(int) error { return mailtest.ErrTemporary })
 		if err := c.Send(context.Background(), msg); err == nil || cmail.IsPermanent(err) {
 			t.Fatalf("Send answered 451: %v, want a temporary error", err)
 		}
-		r.setFail(func(int) error { return &smtp.SMTPError{Code: 554, Message: "rejected"} })
+		r.SetFail(func(int) error { return &smtp.SMTPError{Code: 554, Message: "rejected"} })
 		if err := c.Send(context.Background(), msg); !cmail.IsPermanent(err) {
 			t.Fatalf("Send answered 554: %v, want permanent", err)
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"mime"
+	"mime/quotedprintable"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/config"
+	"github.com/certdesk/certdesk/internal/mail/mailtest"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/settings"
 	"github.com/certdesk/certdesk/internal/testapp"
@@ -24,16 +27,16 @@ type parsedMail struct {
 	To, Subject, MessageID, Body string
 }
 
-func parsedMails(t *testing.T, r *smtpRelay) []parsedMail {
+func parsedMails(t *testing.T, r *mailtest.Relay) []parsedMail {
 	t.Helper()
 	var out []parsedMail
-	for _, rec := range r.messages() {
+	for _, rec := range r.Messages() {
 		require.True(t, rec.TLS, "every message went over STARTTLS")
 		m, err := mail.ReadMessage(bytes.NewReader(rec.Data))
 		require.NoError(t, err)
-		subject, err := new(mailWordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
 		require.NoError(t, err)
-		body, err := io.ReadAll(mailQPReader(m.Body))
+		body, err := io.ReadAll(quotedprintable.NewReader(m.Body))
 		require.NoError(t, err)
 		require.Len(t, rec.To, 1)
 		out = append(out, parsedMail{To: rec.To[0], Subject: subject, MessageID: m.Header.Get("Message-ID"), Body: string(body)})
@@ -61,7 +64,7 @@ func mailsTo(ms []parsedMail, addr string) []parsedMail {
 // label was raised.
 func TestEmailNotifications(t *testing.T) {
 	t.Parallel()
-	relay := startSMTPRelay(t, smtpRelayOptions{User: "certdesk", Password: "relay-pw"})
+	relay := mailtest.Start(t, mailtest.Options{User: "certdesk", Password: "relay-pw"})
 	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks, Config: func(c *config.Config) {
 		c.BaseURL = "https://certdesk.example"
 		c.SMTPRelay, c.SMTPFrom = relay.Addr, "certdesk <certdesk@cert.example>"
@@ -107,9 +110,9 @@ func TestEmailNotifications(t *testing.T) {
 
 	// The routing notification to the regional CERT's contact address: the
 	// relay answers its first DATA 451, the retry delivers it, once.
-	relay.setFail(func(n int) error {
+	relay.SetFail(func(n int) error {
 		if n == 1 {
-			return errSMTPTemporary
+			return mailtest.ErrTemporary
 		}
 		return nil
 	})
@@ -144,7 +147,7 @@ func TestEmailNotifications(t *testing.T) {
 		_, err = h.App.Notify.Notify(ctx, inc.ID, *cityA, "test.update:"+inc.ID, "test.update", "Update")
 		require.NoError(t, err)
 	}
-	h.Eventually(func() bool { return len(relay.messages()) == 3 }, "the update e-mails")
+	h.Eventually(func() bool { return len(relay.Messages()) == 3 }, "the update e-mails")
 
 	// TLP:AMBER does not reach an organisation that does not see the
 	// incident: neither its contact address nor its people.
@@ -156,8 +159,8 @@ func TestEmailNotifications(t *testing.T) {
 
 	// Queued while TLP:AMBER, the relay down; the label raised to TLP:RED
 	// before the retry: nothing leaves.
-	relay.setFail(func(int) error { return errSMTPTemporary })
-	before := len(relay.messages())
+	relay.SetFail(func(int) error { return mailtest.ErrTemporary })
+	before := len(relay.Messages())
 	_, err = h.App.Notify.Notify(ctx, inc.ID, *cityA, "test.late:"+inc.ID, "test.late", "Late")
 	require.NoError(t, err)
 	h.Eventually(func() bool {
@@ -172,7 +175,7 @@ func TestEmailNotifications(t *testing.T) {
 	r = h.As(reporter).Request(http.MethodPatch, "/api/v1/incidents/"+inc.ID, map[string]any{"tlp": "TLP:RED"})
 	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
 	viewer = reporter // the CERT no longer sees a TLP:RED incident it is not named in
-	relay.setFail(nil)
+	relay.SetFail(nil)
 	h.Eventually(func() bool {
 		h.Advance(0)
 		pending := 0
@@ -190,7 +193,7 @@ func TestEmailNotifications(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, withdrawn, "the late e-mails are withdrawn, not sent")
-	require.Len(t, relay.messages(), before)
+	require.Len(t, relay.Messages(), before)
 
 	// A TLP:RED incident: no e-mail at all.
 	r = h.As(reporter).Request(http.MethodPost, "/api/v1/incidents", map[string]any{
@@ -225,7 +228,7 @@ func TestEmailNotifications(t *testing.T) {
 // event handler as chat, with its due time and the incident's link.
 func TestEmailDeadlineReminder(t *testing.T) {
 	t.Parallel()
-	relay := startSMTPRelay(t, smtpRelayOptions{})
+	relay := mailtest.Start(t, mailtest.Options{})
 	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks, Config: func(c *config.Config) {
 		c.BaseURL = "https://certdesk.example"
 		c.SMTPRelay, c.SMTPFrom, c.SMTPCAFile = relay.Addr, "certdesk@cert.example", relay.CAFile

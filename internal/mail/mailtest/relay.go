@@ -1,8 +1,7 @@
-package app_test
-
-// smtpRelay is an SMTP smtpRelay inside the test process (go-smtp's server) with
-// STARTTLS on a certificate made for the test. It records what it
-// accepted; fail, when set, answers the end of DATA with its error.
+// Package mailtest is an SMTP relay inside the test process (go-smtp's
+// server) with STARTTLS on a certificate made for the test: it records
+// what it accepted and can be told to refuse. Import it from tests only.
+package mailtest
 
 import (
 	"crypto/ecdsa"
@@ -15,8 +14,6 @@ import (
 
 	"io"
 	"math/big"
-	"mime"
-	"mime/quotedprintable"
 	"net"
 	"os"
 	"path/filepath"
@@ -28,40 +25,45 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-type mailReceived struct {
+// Received is one message the relay accepted: the envelope, the bytes,
+// and whether it came over TLS.
+type Received struct {
 	From string
 	To   []string
 	Data []byte
 	TLS  bool
 }
 
-type smtpRelay struct {
+// Relay is a running relay; its fields say how to reach and trust it.
+type Relay struct {
 	Addr      string
-	ClientTLS *tls.Config // trusts the smtpRelay's certificate
+	ClientTLS *tls.Config // trusts the Relay's certificate
 	CAFile    string      // the certificate as PEM, for CERTDESK_SMTP_CA_FILE
 	User      string      // AUTH PLAIN required when set
 	Password  string
 
 	mu   sync.Mutex
-	msgs []mailReceived
+	msgs []Received
 	fail func(n int) error // n: the DATA commands so far, counting this one
 	data int
 }
 
-type smtpRelayOptions struct {
+// Options: NoTLS offers no STARTTLS; User and Password require AUTH PLAIN.
+type Options struct {
 	NoTLS    bool
 	User     string
 	Password string
 }
 
-func startSMTPRelay(t *testing.T, o smtpRelayOptions) *smtpRelay {
+// Start runs a relay on a free loopback port until the test ends.
+func Start(t testing.TB, o Options) *Relay {
 	t.Helper()
-	r := &smtpRelay{User: o.User, Password: o.Password}
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &smtpSession{r: r, c: c}, nil }))
+	r := &Relay{User: o.User, Password: o.Password}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{r: r, c: c}, nil }))
 	srv.Domain = "localhost"
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	if !o.NoTLS {
-		cert, pool := smtpTestCert(t)
+		cert, pool := testCert(t)
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 		r.ClientTLS = &tls.Config{RootCAs: pool}
 		r.CAFile = filepath.Join(t.TempDir(), "relay-ca.pem")
@@ -80,29 +82,32 @@ func startSMTPRelay(t *testing.T, o smtpRelayOptions) *smtpRelay {
 	return r
 }
 
-func (r *smtpRelay) setFail(f func(n int) error) {
+// SetFail makes the end of DATA answer f's error (nil: accept); n counts
+// the DATA commands so far, this one included.
+func (r *Relay) SetFail(f func(n int) error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fail = f
 }
 
-func (r *smtpRelay) messages() []mailReceived {
+// Messages returns what the relay accepted so far.
+func (r *Relay) Messages() []Received {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]mailReceived(nil), r.msgs...)
+	return append([]Received(nil), r.msgs...)
 }
 
-type smtpSession struct {
-	r      *smtpRelay
+type session struct {
+	r      *Relay
 	c      *smtp.Conn
 	authed bool
 	from   string
 	to     []string
 }
 
-func (s *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
 
-func (s *smtpSession) Auth(mech string) (sasl.Server, error) {
+func (s *session) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		if user != s.r.User || pass != s.r.Password {
 			return smtp.ErrAuthFailed
@@ -112,7 +117,7 @@ func (s *smtpSession) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if s.r.User != "" && !s.authed {
 		return smtp.ErrAuthRequired
 	}
@@ -120,12 +125,12 @@ func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.to = append(s.to, to)
 	return nil
 }
 
-func (s *smtpSession) Data(r io.Reader) error {
+func (s *session) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -139,22 +144,22 @@ func (s *smtpSession) Data(r io.Reader) error {
 		}
 	}
 	_, tlsOn := s.c.TLSConnectionState()
-	s.r.msgs = append(s.r.msgs, mailReceived{From: s.from, To: s.to, Data: b, TLS: tlsOn})
+	s.r.msgs = append(s.r.msgs, Received{From: s.from, To: s.to, Data: b, TLS: tlsOn})
 	return nil
 }
 
-func (s *smtpSession) Reset()        { s.from, s.to = "", nil }
-func (s *smtpSession) Logout() error { return nil }
+func (s *session) Reset()        { s.from, s.to = "", nil }
+func (s *session) Logout() error { return nil }
 
-// smtpTestCert makes a self-signed certificate for 127.0.0.1 and localhost and
+// testCert makes a self-signed certificate for 127.0.0.1 and localhost and
 // a pool that trusts it.
-func smtpTestCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "smtpRelay.test"},
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Relay.test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
@@ -172,9 +177,5 @@ func smtpTestCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
 }
 
-// errSMTPTemporary is a smtpRelay's 451 answer.
-var errSMTPTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
-
-type mailWordDecoder = mime.WordDecoder
-
-func mailQPReader(r io.Reader) io.Reader { return quotedprintable.NewReader(r) }
+// ErrTemporary is a Relay's 451 answer.
+var ErrTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
