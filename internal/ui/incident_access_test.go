@@ -11,6 +11,7 @@ import (
 
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/linking"
 	"github.com/certdesk/certdesk/internal/observable"
 	"github.com/certdesk/certdesk/internal/task"
 	"github.com/stretchr/testify/require"
@@ -36,8 +37,14 @@ func TestAnotherOrganisationGets404OnEveryIncidentRoute(t *testing.T) {
 	require.NoError(t, err)
 	w.h.App.Runs.SetPlaybooks(shippedPlaybooks(t, "personal-data-breach"))
 	runID := w.startRun(t)
+	other, _, err := w.h.App.Incidents.Create(ctx, w.principal(t, "reporter"), incident.NewIncident{Title: "Phishing at the library",
+		Severity: incident.Low, TLP: incident.TLPAmber}, nil)
+	require.NoError(t, err)
+	link, _, err := w.h.App.Links.Link(ctx, w.principal(t, "responder"), w.ref, other.Reference, linking.Related)
+	require.NoError(t, err)
 	ids := map[string]string{"comments": cs[0].ID.String(), "evidence": att.ID.String(), "tasks": tk.ID.String(),
-		"observables": obs.ID.String(), "participants": w.users["reporter"].ID.String(), "shares": "cert-north", "runs": runID}
+		"observables": obs.ID.String(), "participants": w.users["reporter"].ID.String(), "shares": "cert-north", "runs": runID,
+		"links": link.ID.String()}
 
 	s := newClient(t, w.h.URL)
 	s.signIn(w.email("stranger"), password)
