@@ -85,7 +85,8 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	require.NoError(t, free.Close())
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"DATABASE_URL": url, "CERTDESK_ADDR": "127.0.0.1:0", "CERTDESK_JOB_POLL_INTERVAL": "20ms",
-			"CERTDESK_SMTP_LISTEN": smtpAddr, "CERTDESK_MAIL_DOMAIN": "certdesk.test"}[k]
+			"CERTDESK_SMTP_LISTEN": smtpAddr, "CERTDESK_MAIL_DOMAIN": "certdesk.test",
+			"CERTDESK_MAIL_AUTHSERV_ID": "none"}[k]
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

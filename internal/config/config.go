@@ -242,7 +242,7 @@ var Vars = []Var{
 	{"CERTDESK_MAIL_DOMAIN", "", "the domain the SMTP listener accepts mail for (required with CERTDESK_SMTP_LISTEN)"},
 	{"CERTDESK_MAIL_MAX_BYTES", "26214400", "largest inbound message in bytes, announced as SMTP SIZE (25 MiB; 1024 to 1 GiB)"},
 	{"CERTDESK_MAIL_MAX_ATTACHMENTS", "10", "most attachments of one inbound message (0-100)"},
-	{"CERTDESK_MAIL_AUTHSERV_ID", "", "authserv-id of the relay whose Authentication-Results header is trusted; set: mail whose sender the relay did not authenticate (SPF or DKIM aligned, or DMARC pass) is refused"},
+	{"CERTDESK_MAIL_AUTHSERV_ID", "", "authserv-id of the relay whose Authentication-Results header is trusted: mail whose sender the relay did not authenticate (SPF or DKIM aligned, or DMARC pass) is refused; none: nothing is checked; required with CERTDESK_SMTP_LISTEN"},
 }
 
 // ConnReserve is how many connections of CERTDESK_DB_MAX_CONNS the
@@ -425,6 +425,14 @@ func (c *Config) loadMail(get func(string) string) error {
 	}
 	if c.Mail.Domain == "" || strings.ContainsAny(c.Mail.Domain, "@ /") || !strings.Contains(c.Mail.Domain, ".") {
 		return &Error{"CERTDESK_MAIL_DOMAIN", c.Mail.Domain, "is required with CERTDESK_SMTP_LISTEN: a domain such as certdesk.example.org"}
+	}
+	// Who sent a message is only known through the relay's check: taking
+	// mail without it is a choice made in words, never a default.
+	switch c.Mail.AuthservID {
+	case "":
+		return &Error{"CERTDESK_MAIL_AUTHSERV_ID", "", "is required with CERTDESK_SMTP_LISTEN: the authserv-id of the relay that checks SPF/DKIM/DMARC, or none to take mail whose sender nobody checked (anyone knowing a user's address could comment as them; docs/email.md)"}
+	case "none":
+		c.Mail.AuthservID = ""
 	}
 	return nil
 }

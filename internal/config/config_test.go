@@ -226,3 +226,22 @@ func TestLoadS3Settings(t *testing.T) {
 	_, err = Load(env(map[string]string{"CERTDESK_S3_BUCKET": ""}))
 	require.NoError(t, err)
 }
+
+// The inbound listener needs the relay that checks senders named, or
+// "none" said in words: unchecked mail is never a default.
+func TestMailListenerNeedsTheSenderCheckNamed(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"CERTDESK_SMTP_LISTEN": "127.0.0.1:2525", "CERTDESK_MAIL_DOMAIN": "certdesk.example.org"}
+	_, err := Load(env(vars))
+	var ce *Error
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, "CERTDESK_MAIL_AUTHSERV_ID", ce.Var)
+	vars["CERTDESK_MAIL_AUTHSERV_ID"] = "none"
+	c, err := Load(env(vars))
+	require.NoError(t, err)
+	require.Empty(t, c.Mail.AuthservID, "none: nothing enforced")
+	vars["CERTDESK_MAIL_AUTHSERV_ID"] = "mx.example.org"
+	c, err = Load(env(vars))
+	require.NoError(t, err)
+	require.Equal(t, "mx.example.org", c.Mail.AuthservID)
+}
