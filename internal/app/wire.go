@@ -343,10 +343,11 @@ func newApp(cfg config.Config, db *postgres.DB, log *slog.Logger, now func() tim
 	if cfg.Mail.Domain != "" {
 		if a.Mail, err = mailin.NewService(mailin.Options{Store: store, Users: a.Identity, Incidents: a.Incidents,
 			Comments: a.Comments, Evidence: a.Evidence, Domain: cfg.Mail.Domain, MaxBytes: cfg.Mail.MaxBytes,
-			MaxAttachments: cfg.Mail.MaxAttachments, AuthservID: cfg.Mail.AuthservID, BaseURL: cfg.BaseURL,
+			MaxAttachments: cfg.Mail.MaxAttachments, AuthservID: cfg.Mail.AuthservID, BaseURL: cfg.BaseURL, Mailer: mailer,
 			Logger: log.With("component", "mailin"), Now: now}); err != nil {
 			return nil, err
 		}
+		ws.Mail = a.Mail
 	}
 	if err := a.wireUI(cfg, log, now); err != nil {
 		return nil, err

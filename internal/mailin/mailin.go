@@ -77,6 +77,8 @@ type Tx interface {
 	LockMail(ctx context.Context, id uuid.UUID) (*Record, error)
 	// InsertMail records an accepted message.
 	InsertMail(ctx context.Context, r *Record) error
+	// Enqueue queues a job in the transaction (ConfirmJob).
+	Enqueue(ctx context.Context, job incident.Job, opts *incident.JobOpts) error
 }
 
 // Users finds the user of an address (*identity.Service).
@@ -108,8 +110,11 @@ type Options struct {
 	AuthservID string
 	// BaseURL is the web UI's address, for the confirm link.
 	BaseURL string
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Mailer mails the confirm link of a draft to its sender
+	// (ConfirmJob); nil: the link is only in the SMTP reply.
+	Mailer Mailer
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Service decides what becomes of a message.
@@ -352,7 +357,13 @@ func (s *Service) draft(ctx context.Context, p access.Principal, u *identity.Use
 			return err
 		}
 		rec.Kind, rec.DraftID = KindDraft, &d.ID
-		return tx.InsertMail(ctx, rec)
+		if err := tx.InsertMail(ctx, rec); err != nil {
+			return err
+		}
+		if s.o.Mailer == nil {
+			return nil
+		}
+		return tx.Enqueue(ctx, ConfirmJob{MailID: rec.ID}, nil)
 	})
 	if err != nil {
 		s.o.Logger.Error("inbound mail: save draft", "err", err)

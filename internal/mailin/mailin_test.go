@@ -1,13 +1,18 @@
 package mailin_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"mime/quotedprintable"
 	"net/http"
+	netmail "net/mail"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +20,7 @@ import (
 	"github.com/certdesk/certdesk/internal/access"
 	"github.com/certdesk/certdesk/internal/config"
 	"github.com/certdesk/certdesk/internal/filing"
+	"github.com/certdesk/certdesk/internal/mail/mailtest"
 	"github.com/certdesk/certdesk/internal/mailin"
 	"github.com/certdesk/certdesk/internal/org"
 	"github.com/certdesk/certdesk/internal/testapp"
@@ -39,10 +45,16 @@ type world struct {
 	ref, id  string
 }
 
-func setup(t *testing.T) *world {
+func setup(t *testing.T) *world { return setupWith(t, nil) }
+
+// setupWith is setup with more configuration (the outbound relay).
+func setupWith(t *testing.T, more func(c *config.Config)) *world {
 	t.Helper()
 	h := testapp.New(t, testapp.Options{Playbooks: testapp.NoPlaybooks, Config: func(c *config.Config) {
 		c.Mail.Domain, c.Mail.MaxBytes, c.Mail.MaxAttachments = domain, 64<<10, 2
+		if more != nil {
+			more(c)
+		}
 	}})
 	h.Org("national", org.NationalCERT, "")
 	h.Org("region", org.RegionalCERT, "national")
@@ -353,3 +365,35 @@ func TestMailFromAReporterWithoutAReferenceBecomesADraft(t *testing.T) {
 }
 
 func filingFinal(title string) filing.Final { return filing.Final{Title: title} }
+
+// With a relay for outbound mail, the sender of a report by e-mail gets
+// the confirm link by mail too (the SMTP reply is rarely shown to a
+// person): once, even when the same message is delivered twice.
+func TestAReportByMailGetsItsConfirmLinkByMail(t *testing.T) {
+	t.Parallel()
+	relay := mailtest.Start(t, mailtest.Options{})
+	w := setupWith(t, func(c *config.Config) {
+		c.SMTPRelay, c.SMTPFrom, c.SMTPCAFile = relay.Addr, "certdesk@cert.example", relay.CAFile
+	})
+	msg := withFiles(w.reporter, "Fake invoices to accounting", uuid.NewString()+"@city", "Three invoices from a supplier we never used.", nil)
+	res := send(t, w.addr, w.reporter, "report@"+domain, 0, msg)
+	require.Nil(t, res.err)
+	link := strings.TrimPrefix(res.text, "draft report saved: confirm it at ")
+	require.NotEqual(t, res.text, link, res.text)
+	again := send(t, w.addr, w.reporter, "report@"+domain, 0, msg)
+	require.Equal(t, res.text, again.text, "the same message delivered twice is one draft")
+
+	w.h.Eventually(func() bool { return len(relay.Messages()) > 0 }, "the confirm link is mailed")
+	got := relay.Messages()
+	require.Len(t, got, 1)
+	require.Equal(t, []string{w.reporter}, got[0].To)
+	m, err := netmail.ReadMessage(bytes.NewReader(got[0].Data))
+	require.NoError(t, err)
+	subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	require.NoError(t, err)
+	require.Equal(t, "Confirm your report: Fake invoices to accounting", subject)
+	body, err := io.ReadAll(quotedprintable.NewReader(m.Body))
+	require.NoError(t, err)
+	require.Contains(t, string(body), link)
+	require.True(t, got[0].TLS, "over STARTTLS")
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/certdesk/certdesk/internal/mail"
+	"github.com/certdesk/certdesk/internal/mailin"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/notify"
@@ -52,6 +54,31 @@ func (rw *respondWorker) Work(ctx context.Context, job *river.Job[notify.Respond
 	}
 	if notify.IsPermanent(err) || job.Attempt >= respondAttempts {
 		return river.JobCancel(fmt.Errorf("slack reply: %w", err))
+	}
+	return err
+}
+
+// mailConfirmAttempts bounds the attempts to mail a confirm link: the
+// draft waits under "Report an incident" whatever becomes of the mail.
+const mailConfirmAttempts = 8
+
+// mailConfirmWorker mails the confirm link of a report sent by e-mail
+// (mailin.ConfirmJob), retried on the relay's temporary errors.
+type mailConfirmWorker struct {
+	river.WorkerDefaults[mailin.ConfirmJob]
+	w *Workers
+}
+
+func (mw *mailConfirmWorker) Work(ctx context.Context, job *river.Job[mailin.ConfirmJob]) error {
+	if mw.w.Mail == nil {
+		return river.JobCancel(errors.New("mailin: the inbound mail service is not configured in this process"))
+	}
+	err := mw.w.Mail.SendConfirm(ctx, job.Args)
+	if err == nil {
+		return nil
+	}
+	if mail.IsPermanent(err) || job.Attempt >= mailConfirmAttempts {
+		return river.JobCancel(fmt.Errorf("mail the confirm link: %w", err))
 	}
 	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/certdesk/certdesk/internal/deadline"
 	"github.com/certdesk/certdesk/internal/escalation"
 	"github.com/certdesk/certdesk/internal/incident"
+	"github.com/certdesk/certdesk/internal/mailin"
 	"github.com/certdesk/certdesk/internal/notify"
 	"github.com/certdesk/certdesk/internal/runbook"
 	"github.com/certdesk/certdesk/internal/stats"
@@ -91,6 +92,9 @@ type Workers struct {
 	// national CERT's administrators once per broken chain
 	// (audit.WatchJob, periodic).
 	AuditWatch *audit.Watcher
+	// Mail mails the confirm links of reports sent by e-mail
+	// (mailin.ConfirmJob); nil when the SMTP listener is off.
+	Mail *mailin.Service
 }
 
 // New returns a River client with every worker registered. The workers read
@@ -114,6 +118,9 @@ func New(opts Options, w *Workers) (*Client, error) {
 	}
 	if err := river.AddWorkerSafely(workers, &updateRootWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register thread root worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &mailConfirmWorker{w: w}); err != nil {
+		return nil, err
 	}
 	if err := river.AddWorkerSafely(workers, &respondWorker{w: w}); err != nil {
 		return nil, fmt.Errorf("register slack reply worker: %w", err)
