@@ -353,17 +353,10 @@ func parseDue(l i18n.Locale, s string) (*time.Time, bool) {
 // errors of the form's fields (prefix + field); an error that is not one
 // is returned as it is (the error page).
 func (u *UI) caseworkAgain(c echo.Context, form caseworkForm, status int, cause error, prefix string, extra ...fieldError) error {
-	cur := current(c)
-	inc, err := u.o.Incidents.Get(c.Request().Context(), cur.Principal, c.Param("ref"))
-	if err != nil {
-		return err
-	}
-	p, err := u.incidentPage(c, inc, incidentForm{})
-	if err != nil {
-		return err
-	}
-	v := p.Data.(incidentView)
-	if v.Casework != nil {
+	p, err := u.incidentPageAgain(c, func(v *incidentView) {
+		if v.Casework == nil {
+			return
+		}
 		v.Casework.Form = form
 		for ci := range v.Casework.Columns {
 			for ti := range v.Casework.Columns[ci].Tasks {
@@ -371,6 +364,9 @@ func (u *UI) caseworkAgain(c echo.Context, form caseworkForm, status int, cause 
 				k.Open = form.Target == "task-"+k.ID
 			}
 		}
+	})
+	if err != nil {
+		return err
 	}
 	p.Errors = append(p.Errors, extra...)
 	if cause != nil {
@@ -426,4 +422,22 @@ func caseworkNotice(l i18n.Locale, done, n string) string {
 		return l.T("casework.done." + done)
 	}
 	return ""
+}
+
+// incidentPageAgain builds the incident page of :ref as the person sees
+// it for a form that comes back with errors; fill puts the form as typed
+// into its section.
+func (u *UI) incidentPageAgain(c echo.Context, fill func(v *incidentView)) (*page, error) {
+	inc, err := u.o.Incidents.Get(c.Request().Context(), current(c).Principal, c.Param("ref"))
+	if err != nil {
+		return nil, err
+	}
+	p, err := u.incidentPage(c, inc, incidentForm{})
+	if err != nil {
+		return nil, err
+	}
+	v := p.Data.(incidentView)
+	fill(&v)
+	p.Data = v
+	return p, nil
 }

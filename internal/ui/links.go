@@ -170,19 +170,14 @@ func (u *UI) linksAgain(c echo.Context, form linksForm, cause error, field strin
 	default:
 		return cause
 	}
-	inc, err := u.o.Incidents.Get(c.Request().Context(), current(c).Principal, c.Param("ref"))
+	p, err := u.incidentPageAgain(c, func(v *incidentView) {
+		if v.Links != nil {
+			v.Links.Form = form
+		}
+	})
 	if err != nil {
 		return err
 	}
-	p, err := u.incidentPage(c, inc, incidentForm{})
-	if err != nil {
-		return err
-	}
-	v := p.Data.(incidentView)
-	if v.Links != nil {
-		v.Links.Form = form
-	}
-	p.Data = v
 	p.Errors = append(p.Errors, fieldError{Field: field, Message: msg})
 	return u.render(c, status, p)
 }
