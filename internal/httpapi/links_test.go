@@ -190,6 +190,9 @@ func TestMergeAndUndo(t *testing.T) {
 	sameAsMissing(t, w.h.As(w.region.Token).Request(http.MethodPost, "/api/v1/incidents/"+w.a.ID+"/links", map[string]any{"incident": c.ID, "kind": "part_of"}),
 		w.h.As(w.region.Token).Request(http.MethodPost, "/api/v1/incidents/"+w.a.ID+"/links", map[string]any{"incident": missing, "kind": "part_of"}), c.ID, missing)
 
+	// The indicator that moves carries its own PAP.
+	_, err := w.h.App.DB.SQL.Exec(`UPDATE incident_observables SET pap = 'PAP:RED' WHERE incident_id = $1 AND value = '203.0.113.7'`, w.a.ID)
+	require.NoError(t, err)
 	r = w.h.As(w.region.Token).Request(http.MethodPost, "/api/v1/incidents/"+w.a.ID+"/merge", map[string]any{"into": w.b.Reference})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	var m struct {
@@ -213,6 +216,7 @@ func TestMergeAndUndo(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, w.h.As(w.cityA.Token).Request(http.MethodGet, "/api/v1/incidents/"+w.b.ID, nil).Status)
 	obs := w.h.As(w.region.Token).Request(http.MethodGet, "/api/v1/incidents/"+w.b.ID+"/observables", nil)
 	require.Contains(t, string(obs.Body), "203.0.113.7")
+	require.Contains(t, string(obs.Body), `"pap":"PAP:RED"`, "the copy keeps the observable's PAP")
 	// City B sees the copied indicator on its incident (a merge widens its audience: documented).
 	require.Contains(t, string(w.h.As(w.cityB.Token).Request(http.MethodGet, "/api/v1/incidents/"+w.b.ID+"/observables", nil).Body), "203.0.113.7")
 	require.Contains(t, w.kinds(t, w.region, w.a), "merged_into")

@@ -136,12 +136,12 @@ func (t *txn) DeleteLink(ctx context.Context, incidentID, linkID uuid.UUID) (*li
 
 // CopyObservables implements linking.Tx. A copy keeps the stricter of the
 // observable's effective label on the duplicate and the survivor's own
-// label; its note says where it came from.
+// label, and the observable's PAP; its note says where it came from.
 func (t *txn) CopyObservables(ctx context.Context, duplicateID, survivorID uuid.UUID, by *uuid.UUID, now time.Time) ([]uuid.UUID, error) {
 	var ids []uuid.UUID
-	err := t.db.WithContext(ctx).Raw(`INSERT INTO incident_observables (id, incident_id, type, value, tlp, sighted, tags, note,
+	err := t.db.WithContext(ctx).Raw(`INSERT INTO incident_observables (id, incident_id, type, value, tlp, pap, sighted, tags, note,
 			created_by, created_at, updated_at)
-		SELECT gen_random_uuid(), s.id, o.type, o.value, `+stricterTLP(stricterTLP("i.tlp", "o.tlp"), "s.tlp")+`, o.sighted, o.tags,
+		SELECT gen_random_uuid(), s.id, o.type, o.value, `+stricterTLP(stricterTLP("i.tlp", "o.tlp"), "s.tlp")+`, o.pap, o.sighted, o.tags,
 			CASE WHEN o.note = '' THEN 'from ' || i.reference ELSE o.note || ' (from ' || i.reference || ')' END, ?, ?, ?
 		FROM incident_observables o JOIN incidents i ON i.id = o.incident_id JOIN incidents s ON s.id = ?
 		WHERE o.incident_id = ?
